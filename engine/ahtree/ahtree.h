@@ -1,0 +1,55 @@
+// AHTree: the append-only hash tree over every transaction's Alh (proofs.md
+// §4), persisted in an Appendable (docs/format/ahtree.md). Leaf n (1-based)
+// stores the digests R(m_d + 1, n) for d = 0..popcount(n-1), which is enough
+// to build any root, inclusion or consistency proof with O(log n) reads.
+//
+// Thread-safety: one writer (Append, Flush, Sync, Truncate, Close externally
+// serialized); Size, Root*, and the proof functions are thread-safe and may
+// run during an Append, seeing at least the leaves appended before the call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "immudb/env.h"
+#include "immudb/hash.h"
+#include "immudb/result.h"
+
+namespace immudb {
+
+struct AHTreeOptions {
+  uint64_t segment_size = 512ull << 20;
+  size_t write_buffer_size = 1 << 20;
+};
+
+class AHTree {
+ public:
+  virtual ~AHTree() = default;
+
+  // Opens or creates the tree in `dir`. A torn last leaf record (short, or a
+  // bad checksum in the last record) is cut back and the cut synced; a bad
+  // checksum before the last record is Corruption naming file and offset.
+  static Result<std::unique_ptr<AHTree>> Open(FileSystem* fs, const std::string& dir,
+                                              const AHTreeOptions& opts);
+
+  // Appends leaf data `alh`; returns the new size. Not durable until Sync.
+  virtual Result<uint64_t> Append(const Hash& alh) = 0;
+  virtual uint64_t Size() const = 0;
+
+  // Root(n) = R(1, n). REQUIRES 1 <= n <= Size(), else OutOfRange.
+  virtual Result<Hash> RootAt(uint64_t n) const = 0;
+  // INCL(i, j) (proofs.md §4.4); REQUIRES 1 <= i <= j <= Size().
+  virtual Result<std::vector<Hash>> InclusionProof(uint64_t i, uint64_t j) const = 0;
+  // CONS(i, j) (proofs.md §4.6); REQUIRES 1 <= i <= j <= Size().
+  virtual Result<std::vector<Hash>> ConsistencyProof(uint64_t i, uint64_t j) const = 0;
+
+  virtual Status Flush() = 0;
+  virtual Status Sync() = 0;
+  // Drops leaves past n (REQUIRES n <= Size()) and syncs the cut.
+  virtual Status Truncate(uint64_t n) = 0;
+  virtual Status Close() = 0;
+};
+
+}  // namespace immudb

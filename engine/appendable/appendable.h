@@ -1,0 +1,62 @@
+// Appendable: a segmented, append-only byte stream on a FileSystem, the base
+// of every log of the store (tx log, value log, commit log, AHT nodes).
+//
+// Offsets are global: segment k holds bytes [k*segment_size, (k+1)*segment_size)
+// in the file "<dir>/<k as 8 decimal digits>.<ext>". Appends are buffered in
+// memory until Flush (or until the buffer fills). The appendable adds no
+// framing or checksums: records and their checksums belong to the callers
+// (see docs/format/appendable.md).
+//
+// Thread-safety: one writer at a time (Append, Flush, Sync, Truncate, Close
+// are externally serialized). ReadAt is thread-safe and may run concurrently
+// with the writer; it may read any byte below Size(), flushed or not.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "immudb/env.h"
+#include "immudb/result.h"
+#include "immudb/status.h"
+
+namespace immudb {
+
+struct AppendableOptions {
+  std::string ext = "dat";                // File name extension, without the dot.
+  uint64_t segment_size = 512ull << 20;   // Bytes per segment file.
+  size_t write_buffer_size = 1 << 20;     // In-memory buffer before a write(2).
+};
+
+class Appendable {
+ public:
+  virtual ~Appendable() = default;
+
+  // Opens (creating `dir` if needed) the segments in `dir`. Segments must be
+  // contiguous from 0 and all but the last exactly segment_size long, else
+  // Corruption naming the file. The logical size is the sum of their sizes.
+  static Result<std::unique_ptr<Appendable>> Open(FileSystem* fs, const std::string& dir,
+                                                  const AppendableOptions& opts);
+
+  // Appends bytes; returns the global offset of the first one. Data may span
+  // segments. Not durable until Sync.
+  virtual Result<uint64_t> Append(std::string_view data) = 0;
+  // Writes buffered bytes to the files (write(2), no fsync).
+  virtual Status Flush() = 0;
+  // Flush, then fsync every segment written since the last Sync; syncs the
+  // directory when a segment was created. A failure leaves the appendable in
+  // an error state: every later write or sync fails until it is reopened.
+  virtual Status Sync() = 0;
+  // Reads exactly n bytes at offset; OutOfRange if offset+n > Size().
+  virtual Status ReadAt(uint64_t offset, size_t n, char* dst) const = 0;
+  // Logical size: everything appended, flushed or not.
+  virtual uint64_t Size() const = 0;
+  // Cuts the stream to `size` bytes (REQUIRES: size <= Size()), removing
+  // whole segments past it, and syncs the cut (files and directory).
+  virtual Status Truncate(uint64_t size) = 0;
+  // Flushes and closes the files (no fsync).
+  virtual Status Close() = 0;
+};
+
+}  // namespace immudb

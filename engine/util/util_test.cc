@@ -1,0 +1,99 @@
+#include <gtest/gtest.h>
+
+#include "immudb/hash.h"
+#include "immudb/result.h"
+#include "immudb/status.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace immudb {
+namespace {
+
+TEST(Sha256Test, KnownDigests) {
+  EXPECT_EQ(ToHex(EmptyHash()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  uint8_t zero = 0;
+  EXPECT_EQ(ToHex(Sha256Of(&zero, 1)),
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+  Sha256 s;
+  s.Update("ab");
+  s.Update("c");
+  EXPECT_EQ(ToHex(s.Final()), ToHex(Sha256Of("abc")));
+  EXPECT_EQ(ToHex(Sha256Of("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256Test, LeafAndNodeHashPrefixTheInput) {
+  Hash a = Sha256Of("a"), b = Sha256Of("b");
+  std::string leaf_in(1, '\0');
+  leaf_in.append(reinterpret_cast<const char*>(a.data()), 32);
+  EXPECT_EQ(LeafHash(a), Sha256Of(leaf_in));
+  std::string node_in(1, '\1');
+  node_in.append(reinterpret_cast<const char*>(a.data()), 32);
+  node_in.append(reinterpret_cast<const char*>(b.data()), 32);
+  EXPECT_EQ(NodeHash(a, b), Sha256Of(node_in));
+  EXPECT_NE(NodeHash(a, b), NodeHash(b, a));
+}
+
+TEST(HexTest, RoundTripAndRejectsBadInput) {
+  std::string out;
+  ASSERT_TRUE(FromHex("00ff10", &out));
+  EXPECT_EQ(out, std::string("\x00\xff\x10", 3));
+  EXPECT_EQ(ToHex(out), "00ff10");
+  EXPECT_FALSE(FromHex("0", &out));
+  EXPECT_FALSE(FromHex("zz", &out));
+  Hash h;
+  EXPECT_FALSE(HashFromHex("00", &h));
+}
+
+TEST(Crc32cTest, StandardVectors) {
+  // RFC 3720 B.4 test vectors.
+  char zeros[32] = {0};
+  EXPECT_EQ(crc32c::Value(zeros, 32), 0x8a9136aau);
+  char ones[32];
+  for (char& c : ones) c = static_cast<char>(0xff);
+  EXPECT_EQ(crc32c::Value(ones, 32), 0x62a8ab43u);
+  EXPECT_EQ(crc32c::Value("123456789", 9), 0xe3069283u);
+  EXPECT_EQ(crc32c::Extend(crc32c::Value("1234", 4), "56789", 5), 0xe3069283u);
+  EXPECT_EQ(crc32c::Unmask(crc32c::Mask(0x12345678u)), 0x12345678u);
+  EXPECT_NE(crc32c::Mask(0x12345678u), 0x12345678u);
+}
+
+TEST(CodingTest, BigEndianRoundTrip) {
+  uint8_t b[8];
+  PutU64BE(b, 0x0102030405060708ull);
+  EXPECT_EQ(b[0], 1);
+  EXPECT_EQ(b[7], 8);
+  EXPECT_EQ(GetU64BE(b), 0x0102030405060708ull);
+  PutU32BE(b, 0xa1b2c3d4u);
+  EXPECT_EQ(GetU32BE(b), 0xa1b2c3d4u);
+  PutU16BE(b, 0xbeef);
+  EXPECT_EQ(GetU16BE(b), 0xbeef);
+}
+
+Result<int> Half(int x) {
+  if (x % 2) return Status::InvalidArgument("odd");
+  return x / 2;
+}
+
+Status UseHalf(int x, int* out) {
+  IMMUDB_ASSIGN_OR_RETURN(*out, Half(x));
+  return Status::OK();
+}
+
+TEST(StatusTest, CodesMessagesAndMacros) {
+  EXPECT_TRUE(Status::OK().ok());
+  Status c = Status::Corruption("bad crc at tx/00000000.tx:12");
+  EXPECT_TRUE(c.IsCorruption());
+  EXPECT_EQ(c.ToString(), "Corruption: bad crc at tx/00000000.tx:12");
+  EXPECT_EQ(c.WithPrefix("open").message(), "open: bad crc at tx/00000000.tx:12");
+  Status copy = c;
+  EXPECT_EQ(copy.code(), StatusCode::kDataLoss);
+  int v = 0;
+  EXPECT_TRUE(UseHalf(4, &v).ok());
+  EXPECT_EQ(v, 2);
+  EXPECT_TRUE(UseHalf(3, &v).IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace immudb

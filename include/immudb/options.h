@@ -1,0 +1,38 @@
+// Options of the embedded store. Defaults follow immudb's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+#include "immudb/env.h"
+
+namespace immudb {
+
+struct StoreOptions {
+  // File system; nullptr means FileSystem::Default(). Not owned; must outlive
+  // the store.
+  FileSystem* fs = nullptr;
+
+  // Synced mode (default): a commit is acknowledged only after everything it
+  // wrote is durable (fsync). Unsynced: acknowledged after the OS has the data.
+  bool synced = true;
+
+  size_t max_key_len = 1024;
+  size_t max_value_len = 32 << 20;
+  size_t max_tx_entries = 1024;
+
+  // Most transactions one group commit makes durable with one fsync round.
+  size_t max_group_commit_txs = 4096;
+
+  // Segment sizes of the logs.
+  uint64_t tx_log_segment_size = 512ull << 20;
+  uint64_t value_log_segment_size = 512ull << 20;
+  uint64_t commit_log_segment_size = 512ull << 20;
+  uint64_t aht_segment_size = 512ull << 20;
+
+  // Clock for header timestamps (Unix seconds); nullptr means the system clock.
+  std::function<int64_t()> now_unix_seconds;
+};
+
+}  // namespace immudb

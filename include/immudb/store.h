@@ -1,0 +1,81 @@
+// Store: the embedded, append-only, verifiable transaction store.
+//
+// A store is a directory holding four logs (docs/format/): the value log, the
+// tx log (headers and entry references), the AHT over every Alh, and the
+// commit log, whose records are the commit points. Transactions are numbered
+// from 1 and chained with Alh (proofs.md §3); BlTxID = ID - 1 always.
+//
+// Thread-safety: all methods are thread-safe. Many threads may Commit at once;
+// their transactions are made durable together (group commit).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "immudb/hash.h"
+#include "immudb/options.h"
+#include "immudb/proof.h"
+#include "immudb/result.h"
+#include "immudb/status.h"
+#include "immudb/tx.h"
+
+namespace immudb {
+
+// One entry to commit: the stored key and value, as the database layer
+// encodes them (proofs.md §1.1), and optional metadata.
+struct EntrySpec {
+  std::string key;
+  std::string value;
+  KVMetadata md;
+};
+
+// The last committed transaction: its id and Alh (0 and H("") when empty).
+struct StoreState {
+  uint64_t tx_id = 0;
+  Hash alh{};
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Opens or creates the store in `dir`, repairing a torn tail left by a crash
+  // (the cut is synced). Corruption names file and offset when damage is found
+  // anywhere but at the tail. Takes an exclusive lock on the directory.
+  static Result<std::unique_ptr<Store>> Open(const std::string& dir, const StoreOptions& opts);
+
+  // Commits one transaction of 1..max_tx_entries entries with distinct keys.
+  // Returns its header once it is committed (durable in synced mode).
+  // InvalidArgument (nothing written) on an empty tx, too many entries,
+  // duplicate or empty keys, or keys/values over the limits. After a failed
+  // write or fsync the store refuses every later commit until reopened.
+  virtual Result<TxHeader> Commit(std::vector<EntrySpec> entries) = 0;
+
+  virtual StoreState CurrentState() const = 0;
+
+  // Reads committed tx `id` (header and entries, no values). NotFound past the
+  // last committed tx; Corruption if its bytes fail their checks.
+  virtual Result<Tx> ReadTx(uint64_t id) const = 0;
+  virtual Result<TxHeader> ReadTxHeader(uint64_t id) const = 0;
+  // Alh of committed tx id (EmptyHash() for id 0).
+  virtual Result<Hash> TxAlh(uint64_t id) const = 0;
+  // Reads an entry's value from the value log and checks it against hval;
+  // Corruption on mismatch.
+  virtual Result<std::string> ReadValue(const TxEntry& entry) const = 0;
+
+  // htree inclusion proof of entry `index` of tx `id`.
+  virtual Result<InclusionProof> EntryInclusionProof(uint64_t id, size_t index) const = 0;
+  // Linear proof from tx s to tx t (1 <= s <= t <= last committed).
+  virtual Result<LinearProof> BuildLinearProof(uint64_t s, uint64_t t) const = 0;
+  // DualProof(source, target) per proofs.md §5.3; REQUIRES source.id <= target.id,
+  // both committed.
+  virtual Result<DualProof> BuildDualProof(const TxHeader& source,
+                                           const TxHeader& target) const = 0;
+
+  // Waits for in-flight commits, syncs and closes the files. Further calls fail.
+  virtual Status Close() = 0;
+};
+
+}  // namespace immudb

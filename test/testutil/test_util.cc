@@ -1,0 +1,46 @@
+#include "testutil/test_util.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace immudb::testutil {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/immudb-test-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  if (std::getenv("IMMUDB_KEEP_TEST_DIRS") == nullptr) RemoveTree(path_);
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+int64_t EnvInt(const char* name, int64_t def) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return def;
+  char* end = nullptr;
+  long long x = std::strtoll(v, &end, 10);
+  return (end && *end == '\0') ? x : def;
+}
+
+uint64_t TestSeed() {
+  static const uint64_t seed = [] {
+    uint64_t s = static_cast<uint64_t>(EnvInt("IMMUDB_TEST_SEED", 20261122));
+    std::fprintf(stderr, "test seed: %llu (set IMMUDB_TEST_SEED to replay)\n",
+                 static_cast<unsigned long long>(s));
+    return s;
+  }();
+  return seed;
+}
+
+}  // namespace immudb::testutil

@@ -1,0 +1,34 @@
+// Small helpers shared by the tests: temporary directories and test seeds.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace immudb::testutil {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents when
+// destroyed unless IMMUDB_KEEP_TEST_DIRS is set.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Removes a directory tree; ignores errors.
+void RemoveTree(const std::string& path);
+
+// Seed for randomized tests: $IMMUDB_TEST_SEED if set, else a fixed default,
+// printed so a failure can be replayed.
+uint64_t TestSeed();
+
+// Integer from environment variable `name`, or `def` when unset or invalid.
+int64_t EnvInt(const char* name, int64_t def);
+
+}  // namespace immudb::testutil
