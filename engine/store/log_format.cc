@@ -1,0 +1,125 @@
+#include "store/log_format.h"
+
+#include <cstring>
+
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace immudb::store {
+
+namespace {
+
+void AppendHash(std::string* dst, const Hash& h) {
+  dst->append(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+Hash ReadHash(const uint8_t* p) {
+  Hash h;
+  std::memcpy(h.data(), p, kHashSize);
+  return h;
+}
+
+}  // namespace
+
+void EncodeTxHeader(const TxHeader& h, std::string* dst) {
+  AppendU64BE(dst, h.id);
+  AppendU64BE(dst, static_cast<uint64_t>(h.ts));
+  AppendU16BE(dst, h.version);
+  AppendU32BE(dst, h.nentries);
+  AppendU64BE(dst, h.bl_tx_id);
+  AppendHash(dst, h.bl_root);
+  AppendHash(dst, h.prev_alh);
+  AppendHash(dst, h.eh);
+}
+
+void EncodeTxEntry(const TxEntry& e, std::string* dst) {
+  std::string md = e.md.Encode();
+  AppendU16BE(dst, static_cast<uint16_t>(e.key.size()));
+  dst->append(e.key);
+  AppendU8(dst, static_cast<uint8_t>(md.size()));
+  dst->append(md);
+  AppendU32BE(dst, e.vlen);
+  AppendU64BE(dst, e.voff);
+  AppendHash(dst, e.hval);
+}
+
+std::string FrameTxRecord(std::string_view payload) {
+  std::string rec;
+  rec.reserve(kTxRecordPrefixSize + payload.size());
+  AppendU32BE(&rec, static_cast<uint32_t>(payload.size()));
+  AppendU32BE(&rec, crc32c::Mask(crc32c::Value(payload.data(), payload.size())));
+  rec.append(payload);
+  return rec;
+}
+
+Result<TxHeader> DecodeTxHeader(std::string_view payload) {
+  if (payload.size() < kTxHeaderSize) return Status::Corruption("tx header too short");
+  const auto* p = reinterpret_cast<const uint8_t*>(payload.data());
+  TxHeader h;
+  h.id = GetU64BE(p);
+  h.ts = static_cast<int64_t>(GetU64BE(p + 8));
+  h.version = GetU16BE(p + 16);
+  h.nentries = GetU32BE(p + 18);
+  h.bl_tx_id = GetU64BE(p + 22);
+  h.bl_root = ReadHash(p + 30);
+  h.prev_alh = ReadHash(p + 62);
+  h.eh = ReadHash(p + 94);
+  return h;
+}
+
+Result<Tx> DecodeTxPayload(std::string_view payload) {
+  Tx tx;
+  IMMUDB_ASSIGN_OR_RETURN(tx.header, DecodeTxHeader(payload));
+  const auto* p = reinterpret_cast<const uint8_t*>(payload.data());
+  size_t pos = kTxHeaderSize;
+  const size_t n = payload.size();
+  // Each entry takes at least kTxEntryFixedSize bytes: bound the count before
+  // reserving so a damaged count cannot ask for a huge allocation.
+  if (tx.header.nentries > (n - pos) / kTxEntryFixedSize) {
+    return Status::Corruption("tx entry count exceeds record size");
+  }
+  tx.entries.resize(tx.header.nentries);
+  for (TxEntry& e : tx.entries) {
+    if (n - pos < 2) return Status::Corruption("truncated tx entry");
+    size_t klen = GetU16BE(p + pos);
+    pos += 2;
+    if (n - pos < klen + 1) return Status::Corruption("truncated tx entry key");
+    e.key.assign(payload.data() + pos, klen);
+    pos += klen;
+    size_t mdlen = p[pos++];
+    if (mdlen > kMaxKVMetadataLen || n - pos < mdlen + 4 + 8 + 32) {
+      return Status::Corruption("truncated tx entry metadata");
+    }
+    IMMUDB_ASSIGN_OR_RETURN(e.md, KVMetadata::Decode(payload.substr(pos, mdlen)));
+    pos += mdlen;
+    e.vlen = GetU32BE(p + pos);
+    e.voff = GetU64BE(p + pos + 4);
+    e.hval = ReadHash(p + pos + 12);
+    pos += 44;
+  }
+  if (pos != n) return Status::Corruption("trailing bytes after tx entries");
+  return tx;
+}
+
+void EncodeCommitRecord(const CommitRecord& r, uint8_t out[kCommitRecordSize]) {
+  PutU64BE(out, r.tx_id);
+  PutU64BE(out + 8, r.tx_off);
+  PutU32BE(out + 16, r.tx_len);
+  PutU64BE(out + 20, r.vlog_end);
+  std::memcpy(out + 28, r.alh.data(), kHashSize);
+  PutU32BE(out + 60, crc32c::Mask(crc32c::Value(out, 60)));
+}
+
+Result<CommitRecord> DecodeCommitRecord(const uint8_t in[kCommitRecordSize]) {
+  uint32_t want = crc32c::Unmask(GetU32BE(in + 60));
+  if (crc32c::Value(in, 60) != want) return Status::Corruption("commit record checksum mismatch");
+  CommitRecord r;
+  r.tx_id = GetU64BE(in);
+  r.tx_off = GetU64BE(in + 8);
+  r.tx_len = GetU32BE(in + 16);
+  r.vlog_end = GetU64BE(in + 20);
+  r.alh = ReadHash(in + 28);
+  return r;
+}
+
+}  // namespace immudb::store

@@ -1,0 +1,57 @@
+// Record layouts of the tx log and the commit log. The byte layouts are
+// documented in docs/format/txlog.md and docs/format/commitlog.md; keep the
+// two in step.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "immudb/hash.h"
+#include "immudb/result.h"
+#include "immudb/tx.h"
+
+namespace immudb::store {
+
+// ---- tx log ----
+// record  := payload_len u32 | masked_crc32c(payload) u32 | payload
+// payload := header entry*
+inline constexpr size_t kTxRecordPrefixSize = 8;
+// header := id u64 | ts u64 | version u16 | nentries u32 | bl_tx_id u64 |
+//           bl_root[32] | prev_alh[32] | eh[32]
+inline constexpr size_t kTxHeaderSize = 8 + 8 + 2 + 4 + 8 + 32 + 32 + 32;
+// entry := key_len u16 | key | md_len u8 | md | vlen u32 | voff u64 | hval[32]
+inline constexpr size_t kTxEntryFixedSize = 2 + 1 + 4 + 8 + 32;
+
+// Appends the serialized header fields (kTxHeaderSize bytes).
+void EncodeTxHeader(const TxHeader& h, std::string* dst);
+// Appends one serialized entry.
+void EncodeTxEntry(const TxEntry& e, std::string* dst);
+// Builds a full record (prefix + payload) from a payload.
+std::string FrameTxRecord(std::string_view payload);
+
+// Parses the header fields from the first kTxHeaderSize bytes of `payload`.
+Result<TxHeader> DecodeTxHeader(std::string_view payload);
+// Parses a whole payload (header + entries). Corruption on any inconsistency
+// (counts, lengths, trailing bytes, bad metadata).
+Result<Tx> DecodeTxPayload(std::string_view payload);
+
+// ---- commit log ----
+// record := tx_id u64 | tx_off u64 | tx_len u32 | vlog_end u64 | alh[32] |
+//           masked_crc32c(previous 60 bytes) u32
+inline constexpr size_t kCommitRecordSize = 64;
+
+struct CommitRecord {
+  uint64_t tx_id = 0;
+  uint64_t tx_off = 0;    // Offset of the tx record in the tx log.
+  uint32_t tx_len = 0;    // Length of the whole tx record (prefix included).
+  uint64_t vlog_end = 0;  // Value log size after this tx's values.
+  Hash alh{};
+};
+
+void EncodeCommitRecord(const CommitRecord& r, uint8_t out[kCommitRecordSize]);
+// Corruption when the checksum does not match.
+Result<CommitRecord> DecodeCommitRecord(const uint8_t in[kCommitRecordSize]);
+
+}  // namespace immudb::store

@@ -1,0 +1,102 @@
+// StoreImpl: the Store behind include/immudb/store.h, split by concern:
+// store_open.cc (layout, recovery), store_commit.cc (validation, group commit),
+// store_read.cc (reads and proofs). The cross-file write order is documented
+// in docs/format/store.md.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ahtree/ahtree.h"
+#include "appendable/appendable.h"
+#include "immudb/store.h"
+#include "store/log_format.h"
+
+namespace immudb::store {
+
+class StoreImpl : public Store {
+ public:
+  StoreImpl(const std::string& dir, const StoreOptions& opts);
+  ~StoreImpl() override;
+
+  // Opens the files and recovers (store_open.cc).
+  Status OpenAndRecover();
+
+  Result<TxHeader> Commit(std::vector<EntrySpec> entries) override;
+  StoreState CurrentState() const override;
+  Result<Tx> ReadTx(uint64_t id) const override;
+  Result<TxHeader> ReadTxHeader(uint64_t id) const override;
+  Result<Hash> TxAlh(uint64_t id) const override;
+  Result<std::string> ReadValue(const TxEntry& entry) const override;
+  Result<InclusionProof> EntryInclusionProof(uint64_t id, size_t index) const override;
+  Result<LinearProof> BuildLinearProof(uint64_t s, uint64_t t) const override;
+  Result<DualProof> BuildDualProof(const TxHeader& source, const TxHeader& target) const override;
+  Status Close() override;
+
+ private:
+  // A transaction waiting in the commit queue. Everything that does not
+  // depend on its position in the log is computed by the caller's thread
+  // before it queues (value hashes, digests, Eh), so hashing runs in parallel.
+  struct Writer {
+    std::vector<EntrySpec> specs;
+    std::vector<Hash> hvals;
+    uint16_t version = 0;
+    Hash eh{};
+    bool done = false;
+    Status status;
+    TxHeader header;
+    std::condition_variable cv;
+  };
+
+  Status ValidateEntries(const std::vector<EntrySpec>& entries) const;
+  // Writes one batch as leader; fills each writer's header.
+  Status WriteBatch(const std::vector<Writer*>& batch);
+  Status SyncDataFiles();
+
+  // Reads and checks commit record id (1-based).
+  Result<CommitRecord> ReadCommitRecord(uint64_t id) const;
+  // Reads the tx record a commit record points to, checks its checksum and
+  // that it hashes to the commit record's Alh (and chains to prev_alh).
+  Result<Tx> ReadTxAt(const CommitRecord& rec, bool check_prev) const;
+  Result<TxHeader> ReadHeaderAt(const CommitRecord& rec) const;
+  Status CheckValues(const Tx& tx) const;
+  uint64_t committed_id() const { return committed_id_.load(std::memory_order_acquire); }
+
+  // Recovery helpers (store_open.cc).
+  Status RecoverTail();
+  Status SyncAhtWithCommitLog(uint64_t n);
+
+  const std::string dir_;
+  StoreOptions opts_;
+  FileSystem* fs_;
+
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<Appendable> vlog_;
+  std::unique_ptr<Appendable> txlog_;
+  std::unique_ptr<Appendable> clog_;
+  std::unique_ptr<AHTree> aht_;
+
+  // Commit queue; the writer at the front is the leader.
+  std::mutex mu_;
+  std::deque<Writer*> writers_;
+  Status bg_error_;  // Sticky after a failed write or sync. Guarded by mu_.
+  bool closed_ = false;  // Guarded by mu_.
+
+  // Owned by the leader (only one at a time).
+  uint64_t last_id_ = 0;
+  Hash last_alh_{};
+  int64_t last_ts_ = 0;
+  std::string scratch_;
+
+  // What readers see: the last committed tx.
+  std::atomic<uint64_t> committed_id_{0};
+  mutable std::mutex state_mu_;
+  Hash committed_alh_{};  // Guarded by state_mu_.
+};
+
+}  // namespace immudb::store

@@ -1,0 +1,297 @@
+#include "immudb/store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "immudb/verify.h"
+#include "testutil/test_util.h"
+
+namespace immudb {
+namespace {
+
+using testutil::TempDir;
+
+EntrySpec Kv(std::string k, std::string v) { return EntrySpec{std::move(k), std::move(v), {}}; }
+
+StoreOptions FixedClock(int64_t base) {
+  StoreOptions o;
+  auto t = std::make_shared<std::atomic<int64_t>>(base);
+  o.now_unix_seconds = [t] { return ++*t; };
+  return o;
+}
+
+std::unique_ptr<Store> MustOpen(const std::string& dir, const StoreOptions& o = {}) {
+  auto s = Store::Open(dir, o);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? std::move(s).value() : nullptr;
+}
+
+TEST(StoreTest, EmptyStoreStateIsGenesis) {
+  TempDir d;
+  auto s = MustOpen(d.path());
+  StoreState st = s->CurrentState();
+  EXPECT_EQ(st.tx_id, 0u);
+  EXPECT_EQ(st.alh, EmptyHash());
+  EXPECT_TRUE(s->ReadTx(1).status().IsNotFound());
+}
+
+TEST(StoreTest, CommitThenReadBackTxAndValues) {
+  TempDir d;
+  auto s = MustOpen(d.path());
+  auto h = s->Commit({Kv("\x00k1", "\x00v1"), Kv("\x00k2", std::string(1000, 'x'))});
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(h->id, 1u);
+  EXPECT_EQ(h->version, 0);
+  EXPECT_EQ(h->nentries, 2u);
+  EXPECT_EQ(h->prev_alh, EmptyHash());
+  EXPECT_EQ(h->bl_tx_id, 0u);
+  EXPECT_EQ(h->bl_root, ZeroHash());
+  auto tx = s->ReadTx(1);
+  ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+  EXPECT_EQ(tx->header, *h);
+  ASSERT_EQ(tx->entries.size(), 2u);
+  EXPECT_EQ(tx->entries[0].key, std::string("\x00k1"));
+  EXPECT_EQ(*s->ReadValue(tx->entries[0]), std::string("\x00v1"));
+  EXPECT_EQ(*s->ReadValue(tx->entries[1]), std::string(1000, 'x'));
+  EXPECT_EQ(s->CurrentState().tx_id, 1u);
+  EXPECT_EQ(s->CurrentState().alh, *h->Alh());
+}
+
+TEST(StoreTest, InvalidTransactionsAreRejectedAndWriteNothing) {
+  TempDir d;
+  StoreOptions o;
+  o.max_key_len = 8;
+  o.max_value_len = 16;
+  o.max_tx_entries = 2;
+  auto s = MustOpen(d.path(), o);
+  EXPECT_TRUE(s->Commit({}).status().IsInvalidArgument());
+  EXPECT_TRUE(s->Commit({Kv("", "v")}).status().IsInvalidArgument());
+  EXPECT_TRUE(s->Commit({Kv("123456789", "v")}).status().IsInvalidArgument());
+  EXPECT_TRUE(s->Commit({Kv("k", std::string(17, 'v'))}).status().IsInvalidArgument());
+  EXPECT_TRUE(s->Commit({Kv("a", "1"), Kv("b", "2"), Kv("c", "3")}).status().IsInvalidArgument());
+  EXPECT_TRUE(s->Commit({Kv("a", "1"), Kv("a", "2")}).status().IsInvalidArgument());
+  EXPECT_EQ(s->CurrentState().tx_id, 0u);
+  // Limits are inclusive and the store still works.
+  ASSERT_TRUE(s->Commit({Kv("12345678", std::string(16, 'v')), Kv("b", "")}).ok());
+  EXPECT_EQ(s->CurrentState().tx_id, 1u);
+}
+
+TEST(StoreTest, HeaderVersionIsOneOnlyWhenAnEntryHasMetadata) {
+  TempDir d;
+  auto s = MustOpen(d.path());
+  auto h0 = s->Commit({Kv("k", "v")});
+  EntrySpec del{"k", "", {}};
+  del.md.deleted = true;
+  auto h1 = s->Commit({del});
+  ASSERT_TRUE(h0.ok() && h1.ok());
+  EXPECT_EQ(h0->version, 0);
+  EXPECT_EQ(h1->version, 1);
+  auto tx = s->ReadTx(2);
+  ASSERT_TRUE(tx.ok());
+  EXPECT_TRUE(tx->entries[0].md.deleted);
+  EXPECT_EQ(tx->entries[0].hval, EmptyHash());
+}
+
+// proofs.md §8 C0: eight version-0 txs; tx i has (i mod 3)+1 entries
+// k<i>_<e> -> v<i>_<e>, Ts = 1700000000 + i.
+std::vector<EntrySpec> ChainTx(int i) {
+  std::vector<EntrySpec> es;
+  for (int e = 0; e < (i % 3) + 1; e++) {
+    es.push_back(Kv("k" + std::to_string(i) + "_" + std::to_string(e),
+                    "v" + std::to_string(i) + "_" + std::to_string(e)));
+  }
+  return es;
+}
+
+TEST(StoreTest, ReproducesSpecChainC0) {
+  const char* kAlh[8] = {
+      "f80d9e736d8adc608b7471939e2a2e3ed4b64981faf7c9cfa3c6f6a3c086147f",
+      "77548a9fb5ec56560ab0bd12375c5c01f6b4b99c5eab14a2c65b02d5aefd857a",
+      "7df8a0caba7f0d555531c80facfd1cff2b8b85574b38c7e19b558953c61dab2a",
+      "ca5b12fe2f8ef350ac056a82c73996489efe129b75f83f41007e2eca199edc9e",
+      "d5f97c7ba24f3d486f2d54d91279122f24c44e7307528c1ea371e008c130ff62",
+      "4f739a23137249f4f503f245270b9c9a7a7192cad2efb86293a068b035ce1bd1",
+      "401560bde037a4aadbe5cd5c6cf61ca77d60ebb2e3a6e81f575122b55fbdbd70",
+      "596b85e7ad484ccddd010112321f27168c5a467bc0524103aeb5e7797e5ea48d"};
+  TempDir d;
+  auto s = MustOpen(d.path(), FixedClock(1700000000));
+  for (int i = 1; i <= 8; i++) {
+    auto h = s->Commit(ChainTx(i));
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    EXPECT_EQ(h->ts, 1700000000 + i);
+    EXPECT_EQ(ToHex(*h->Alh()), kAlh[i - 1]) << "tx " << i;
+  }
+  EXPECT_EQ(ToHex(s->CurrentState().alh), kAlh[7]);
+}
+
+TEST(StoreTest, DualAndInclusionProofsVerifyForAllPairs) {
+  TempDir d;
+  auto s = MustOpen(d.path());
+  const int n = 40;
+  for (int i = 1; i <= n; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+  std::vector<TxHeader> hs(n + 1);
+  for (int i = 1; i <= n; i++) hs[i] = *s->ReadTxHeader(i);
+  for (int a = 1; a <= n; a++) {
+    for (int b = a; b <= n; b++) {
+      auto p = s->BuildDualProof(hs[a], hs[b]);
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      EXPECT_TRUE(verify::VerifyDualProof(*p, a, b, *hs[a].Alh(), *hs[b].Alh())) << a << "," << b;
+      if (a < b) {
+        EXPECT_FALSE(verify::VerifyDualProof(*p, a, b, *hs[a].Alh(), *hs[b - 1].Alh()));
+      }
+    }
+    auto tx = s->ReadTx(a);
+    ASSERT_TRUE(tx.ok());
+    for (size_t e = 0; e < tx->entries.size(); e++) {
+      auto ip = s->EntryInclusionProof(a, e);
+      ASSERT_TRUE(ip.ok());
+      EXPECT_TRUE(verify::VerifyHtreeInclusion(*ip, *tx->entries[e].Digest(0), hs[a].eh));
+    }
+  }
+}
+
+TEST(StoreTest, ReopenKeepsChainAndContinues) {
+  TempDir d;
+  Hash alh3;
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 3; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+    alh3 = s->CurrentState().alh;
+    ASSERT_TRUE(s->Close().ok());
+  }
+  auto s = MustOpen(d.path());
+  EXPECT_EQ(s->CurrentState().tx_id, 3u);
+  EXPECT_EQ(s->CurrentState().alh, alh3);
+  auto h = s->Commit(ChainTx(4));
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->id, 4u);
+  EXPECT_EQ(h->prev_alh, alh3);
+  auto h3 = s->ReadTxHeader(3);
+  auto p = s->BuildDualProof(*h3, *h);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(verify::VerifyDualProof(*p, 3, 4, alh3, *h->Alh()));
+}
+
+TEST(StoreTest, SecondOpenOfSameDirectoryIsRefused) {
+  TempDir d;
+  auto s = MustOpen(d.path());
+  EXPECT_FALSE(Store::Open(d.path(), {}).ok());
+}
+
+TEST(StoreTest, ConcurrentWritersGetDistinctChainedTransactions) {
+  TempDir d;
+  auto s = MustOpen(d.path());
+  const int kThreads = 16, kPer = 50;
+  std::vector<std::thread> ts;
+  std::mutex mu;
+  std::map<uint64_t, std::string> by_id;
+  for (int t = 0; t < kThreads; t++) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < kPer; i++) {
+        std::string k = "t" + std::to_string(t) + "_" + std::to_string(i);
+        auto h = s->Commit({Kv(k, "v" + k)});
+        ASSERT_TRUE(h.ok()) << h.status().ToString();
+        std::lock_guard<std::mutex> g(mu);
+        EXPECT_TRUE(by_id.emplace(h->id, k).second);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  ASSERT_EQ(by_id.size(), size_t{kThreads * kPer});
+  EXPECT_EQ(s->CurrentState().tx_id, uint64_t{kThreads * kPer});
+  Hash prev = EmptyHash();
+  for (auto& [id, k] : by_id) {
+    auto tx = s->ReadTx(id);
+    ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+    EXPECT_EQ(tx->header.prev_alh, prev);
+    EXPECT_EQ(tx->entries[0].key, k);
+    EXPECT_EQ(*s->ReadValue(tx->entries[0]), "v" + k);
+    prev = *tx->header.Alh();
+  }
+}
+
+uint64_t FileSize(const std::string& p) { return std::filesystem::file_size(p); }
+
+void AppendBytes(const std::string& p, const std::string& bytes) {
+  std::ofstream f(p, std::ios::binary | std::ios::app);
+  f << bytes;
+}
+
+void FlipByte(const std::string& p, uint64_t off) {
+  std::fstream f(p, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekg(static_cast<std::streamoff>(off));
+  char c;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(off));
+  f.put(static_cast<char>(c ^ 0x40));
+}
+
+TEST(StoreTest, TornTailsAreCutOnOpen) {
+  TempDir d;
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 5; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+  }
+  // A partial commit record, garbage after the last tx record and values.
+  AppendBytes(d.path() + "/commit/00000000.clog", std::string(30, '\x07'));
+  AppendBytes(d.path() + "/tx/00000000.tx", std::string(100, '\x01'));
+  AppendBytes(d.path() + "/val/00000000.val", std::string(10, '\x02'));
+  const uint64_t clog = FileSize(d.path() + "/commit/00000000.clog");
+  {
+    auto s = MustOpen(d.path());
+    EXPECT_EQ(s->CurrentState().tx_id, 5u);
+    ASSERT_TRUE(s->Commit(ChainTx(6)).ok());
+    for (uint64_t i = 1; i <= 6; i++) EXPECT_TRUE(s->ReadTx(i).ok()) << i;
+  }
+  EXPECT_EQ(FileSize(d.path() + "/commit/00000000.clog"), clog - 30 + 64);
+}
+
+TEST(StoreTest, DamagedLastCommitRecordIsCut) {
+  TempDir d;
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 5; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+  }
+  FlipByte(d.path() + "/commit/00000000.clog", 4 * 64 + 40);
+  auto s = MustOpen(d.path());
+  EXPECT_EQ(s->CurrentState().tx_id, 4u);
+  EXPECT_TRUE(s->ReadTx(4).ok());
+}
+
+TEST(StoreTest, DamageBeforeTheTailIsCorruptionNeverValidData) {
+  TempDir d;
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 5; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+  }
+  FlipByte(d.path() + "/commit/00000000.clog", 1 * 64 + 10);
+  FlipByte(d.path() + "/tx/00000000.tx", 20);
+  auto s = MustOpen(d.path());
+  ASSERT_EQ(s->CurrentState().tx_id, 5u);
+  EXPECT_TRUE(s->ReadTx(1).status().IsCorruption());
+  EXPECT_TRUE(s->ReadTx(2).status().IsCorruption());
+  EXPECT_TRUE(s->ReadTx(3).ok());
+}
+
+TEST(StoreTest, ChangedValueIsDetectedOnRead) {
+  TempDir d;
+  {
+    auto s = MustOpen(d.path());
+    ASSERT_TRUE(s->Commit({Kv("a", "hello")}).ok());
+    ASSERT_TRUE(s->Commit({Kv("b", "world")}).ok());
+  }
+  FlipByte(d.path() + "/val/00000000.val", 1);
+  auto s = MustOpen(d.path());
+  auto tx = s->ReadTx(1);
+  ASSERT_TRUE(tx.ok());
+  EXPECT_TRUE(s->ReadValue(tx->entries[0]).status().IsCorruption());
+}
+
+}  // namespace
+}  // namespace immudb
