@@ -1,0 +1,246 @@
+// PosixFileSystem: the default FileSystem, on open(2)/pwrite-free appends,
+// pread(2), fdatasync(2) and fcntl(2) locks.
+//
+// Thread-safety: a PosixFile's ReadAt uses pread and so never touches the
+// shared file offset; Append relies on O_APPEND, so the single writer never
+// needs a seek either. The file size is cached in an atomic so Size() costs
+// no system call.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
+#include <system_error>
+
+#include "immudb/env.h"
+
+namespace immudb {
+namespace {
+
+Status PosixError(const std::string& context, const std::string& path, int err) {
+  std::string msg = context + " " + path + ": " + std::strerror(err);
+  if (err == ENOENT) return Status::NotFound(msg);
+  return Status::IOError(msg);
+}
+
+class PosixFile final : public File {
+ public:
+  PosixFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Append(std::string_view data) override {
+    if (fd_ < 0) return Status::IOError("append to closed file " + path_);
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      ssize_t w = ::write(fd_, p, left);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("write at offset " + std::to_string(size_.load()) + " of", path_, errno);
+      }
+      p += w;
+      left -= static_cast<size_t>(w);
+      // Published per chunk so that Size() matches the bytes really in the file
+      // even when a later chunk fails.
+      size_.fetch_add(static_cast<uint64_t>(w), std::memory_order_release);
+    }
+    return Status::OK();
+  }
+
+  Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* read) const override {
+    *read = 0;
+    if (fd_ < 0) return Status::IOError("read from closed file " + path_);
+    while (*read < n) {
+      ssize_t r = ::pread(fd_, dst + *read, n - *read, static_cast<off_t>(offset + *read));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("pread at offset " + std::to_string(offset + *read) + " of", path_,
+                          errno);
+      }
+      if (r == 0) break;  // End of file.
+      *read += static_cast<size_t>(r);
+    }
+    return Status::OK();
+  }
+
+  Status Sync() override {
+    if (fd_ < 0) return Status::IOError("sync of closed file " + path_);
+    if (::fdatasync(fd_) != 0) return PosixError("fdatasync", path_, errno);
+    return Status::OK();
+  }
+
+  Status Truncate(uint64_t size) override {
+    if (fd_ < 0) return Status::IOError("truncate of closed file " + path_);
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      return PosixError("ftruncate to " + std::to_string(size) + " of", path_, errno);
+    }
+    size_.store(size, std::memory_order_release);
+    return Status::OK();
+  }
+
+  uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) return PosixError("close", path_, errno);
+    return Status::OK();
+  }
+
+ private:
+  const std::string path_;
+  int fd_;
+  std::atomic<uint64_t> size_;
+};
+
+// fcntl locks are per process, so a second LockFile of the same path from the
+// same process would succeed silently; this set makes it fail instead.
+std::mutex g_locked_mu;
+std::set<std::string>& LockedPaths() {
+  static auto* paths = new std::set<std::string>;
+  return *paths;
+}
+
+class PosixFileLock final : public FileLock {
+ public:
+  PosixFileLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFileLock() override {
+    struct flock fl = {};
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    ::fcntl(fd_, F_SETLK, &fl);
+    ::close(fd_);
+    std::lock_guard<std::mutex> l(g_locked_mu);
+    LockedPaths().erase(path_);
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, bool create) override {
+    int flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0);
+    int fd;
+    do {
+      fd = ::open(path.c_str(), flags, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return PosixError("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      Status s = PosixError("fstat", path, errno);
+      ::close(fd);
+      return s;
+    }
+    return std::unique_ptr<File>(
+        std::make_unique<PosixFile>(path, fd, static_cast<uint64_t>(st.st_size)));
+  }
+
+  Status CreateDir(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return Status::IOError("create directory " + path + ": " + ec.message());
+    return Status::OK();
+  }
+
+  Status SyncDir(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return PosixError("open directory", path, errno);
+    Status s;
+    if (::fsync(fd) != 0) s = PosixError("fsync directory", path, errno);
+    ::close(fd);
+    return s;
+  }
+
+  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return PosixError("opendir", dir, errno);
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view name(e->d_name);
+      if (name == "." || name == "..") continue;
+      names.emplace_back(name);
+    }
+    ::closedir(d);
+    return names;
+  }
+
+  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+
+  Result<uint64_t> GetFileSize(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return PosixError("unlink", path, errno);
+    return Status::OK();
+  }
+
+  Status RemoveDir(const std::string& path) override {
+    if (::rmdir(path.c_str()) != 0) return PosixError("rmdir", path, errno);
+    return Status::OK();
+  }
+
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return PosixError("rename to " + to + " of", from, errno);
+    }
+    return Status::OK();
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    {
+      std::lock_guard<std::mutex> l(g_locked_mu);
+      if (!LockedPaths().insert(path).second) {
+        return Status::Unavailable("lock " + path + ": already held by this process");
+      }
+    }
+    auto release = [&path] {
+      std::lock_guard<std::mutex> l(g_locked_mu);
+      LockedPaths().erase(path);
+    };
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      Status s = PosixError("open lock file", path, errno);
+      release();
+      return s;
+    }
+    struct flock fl = {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (::fcntl(fd, F_SETLK, &fl) != 0) {
+      int err = errno;
+      ::close(fd);
+      release();
+      if (err == EACCES || err == EAGAIN) {
+        return Status::Unavailable("lock " + path + ": held by another process");
+      }
+      return PosixError("lock", path, err);
+    }
+    return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(path, fd));
+  }
+};
+
+}  // namespace
+
+FileSystem* FileSystem::Default() {
+  static FileSystem* fs = new PosixFileSystem;
+  return fs;
+}
+
+}  // namespace immudb
