@@ -21,10 +21,17 @@ namespace {
 
 // The value of entry e of (thread, seq): derived from its key so a reader can
 // check it without the writer's memory.
-std::string ValueFor(const std::string& key) { return "value-of-" + key + std::string(40, '.'); }
+std::string ValueFor(const std::string& key) {
+  std::string v = "value-of-";
+  v.append(key).append(40, '.');
+  return v;
+}
 
 std::string KeyFor(uint64_t thread, uint64_t seq, int e) {
-  return "w" + std::to_string(thread) + "-" + std::to_string(seq) + "-" + std::to_string(e);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "w%llu-%llu-%d", static_cast<unsigned long long>(thread),
+                static_cast<unsigned long long>(seq), e);
+  return buf;
 }
 
 }  // namespace
