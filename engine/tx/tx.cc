@@ -1,0 +1,164 @@
+// Entry digests, KV metadata bytes and the header hashes (proofs.md §1, §3).
+// Every byte layout here is hashed, so it must match Go immudb exactly.
+
+#include "immudb/tx.h"
+
+#include <cstring>
+#include <string>
+
+#include "htree/htree.h"
+#include "util/coding.h"
+
+namespace immudb {
+namespace {
+
+// KV metadata attribute codes (proofs.md §1.3).
+constexpr uint8_t kAttrDeleted = 0x00;
+constexpr uint8_t kAttrExpiresAt = 0x01;
+constexpr uint8_t kAttrNonIndexable = 0x02;
+
+// Inner-hash input sizes without tx metadata (proofs.md §3.3).
+constexpr size_t kInnerV0Len = 8 + 2 + 2 + 32 + 8 + 32;
+constexpr size_t kInnerV1Len = 8 + 2 + 2 + 4 + 32 + 8 + 32;
+
+}  // namespace
+
+std::string KVMetadata::Encode() const {
+  std::string out;
+  if (deleted) AppendU8(&out, kAttrDeleted);
+  if (expires_at) {
+    AppendU8(&out, kAttrExpiresAt);
+    // Signed seconds are written as the u64 of their two's complement.
+    AppendU64BE(&out, static_cast<uint64_t>(*expires_at));
+  }
+  if (non_indexable) AppendU8(&out, kAttrNonIndexable);
+  return out;
+}
+
+Result<KVMetadata> KVMetadata::Decode(std::string_view bytes) {
+  KVMetadata md;
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t pos = 0;
+  int last_code = -1;
+  while (pos < bytes.size()) {
+    const uint8_t code = p[pos++];
+    // Strictly ascending codes reject both repeats and bad order, so one
+    // encoding exists per metadata value and digests cannot be malleated.
+    if (static_cast<int>(code) <= last_code) {
+      return Status::Corruption("kv metadata: attribute out of order or repeated");
+    }
+    last_code = code;
+    switch (code) {
+      case kAttrDeleted:
+        md.deleted = true;
+        break;
+      case kAttrExpiresAt:
+        if (bytes.size() - pos < 8) return Status::Corruption("kv metadata: truncated expiresAt");
+        md.expires_at = static_cast<int64_t>(GetU64BE(p + pos));
+        pos += 8;
+        break;
+      case kAttrNonIndexable:
+        md.non_indexable = true;
+        break;
+      default:
+        return Status::Corruption("kv metadata: unknown attribute code " + std::to_string(code));
+    }
+  }
+  return md;
+}
+
+Result<Hash> EntryDigest(uint16_t version, std::string_view key, std::string_view md_bytes,
+                         const Hash& hval) {
+  Sha256 h;
+  switch (version) {
+    case 0:
+      // Version 0 has no place for metadata in the digest; silently dropping
+      // it would make two different entries hash alike.
+      if (!md_bytes.empty()) {
+        return Status::InvalidArgument("entry digest v0: kv metadata not supported");
+      }
+      h.Update(key);
+      h.Update(hval);
+      return h.Final();
+    case 1: {
+      if (md_bytes.size() > 0xffff || key.size() > 0xffff) {
+        return Status::InvalidArgument("entry digest v1: key or metadata longer than 65535");
+      }
+      uint8_t len[2];
+      PutU16BE(len, static_cast<uint16_t>(md_bytes.size()));
+      h.Update(len, 2);
+      h.Update(md_bytes);
+      PutU16BE(len, static_cast<uint16_t>(key.size()));
+      h.Update(len, 2);
+      h.Update(key);
+      h.Update(hval);
+      return h.Final();
+    }
+    default:
+      return Status::InvalidArgument("entry digest: unsupported header version " +
+                                     std::to_string(version));
+  }
+}
+
+Result<Hash> TxHeader::Inner() const {
+  uint8_t buf[kInnerV1Len];
+  uint8_t* p = buf;
+  PutU64BE(p, static_cast<uint64_t>(ts));
+  p += 8;
+  PutU16BE(p, version);
+  p += 2;
+  switch (version) {
+    case 0:
+      if (nentries > 0xffff) {
+        return Status::InvalidArgument("tx header v0: more than 65535 entries");
+      }
+      PutU16BE(p, static_cast<uint16_t>(nentries));
+      p += 2;
+      break;
+    case 1:
+      PutU16BE(p, 0);  // TxMetadata length: never emitted (proofs.md §9 rule 3).
+      p += 2;
+      PutU32BE(p, nentries);
+      p += 4;
+      break;
+    default:
+      return Status::InvalidArgument("tx header: unsupported version " + std::to_string(version));
+  }
+  std::memcpy(p, eh.data(), kHashSize);
+  p += kHashSize;
+  PutU64BE(p, bl_tx_id);
+  p += 8;
+  std::memcpy(p, bl_root.data(), kHashSize);
+  p += kHashSize;
+  const size_t n = static_cast<size_t>(p - buf);
+  // The layouts are fixed; a mismatch here would be a programming error.
+  if (n != (version == 0 ? kInnerV0Len : kInnerV1Len)) {
+    return Status::Internal("tx header: inner hash layout size mismatch");
+  }
+  return Sha256Of(buf, n);
+}
+
+Hash AlhFrom(uint64_t id, const Hash& prev_alh, const Hash& inner) {
+  uint8_t buf[8 + 2 * kHashSize];
+  PutU64BE(buf, id);
+  std::memcpy(buf + 8, prev_alh.data(), kHashSize);
+  std::memcpy(buf + 8 + kHashSize, inner.data(), kHashSize);
+  return Sha256Of(buf, sizeof(buf));
+}
+
+Result<Hash> TxHeader::Alh() const {
+  IMMUDB_ASSIGN_OR_RETURN(Hash inner, Inner());
+  return AlhFrom(id, prev_alh, inner);
+}
+
+Result<Hash> ComputeEh(uint16_t version, const std::vector<TxEntry>& entries) {
+  std::vector<Hash> digests;
+  digests.reserve(entries.size());
+  for (const TxEntry& e : entries) {
+    IMMUDB_ASSIGN_OR_RETURN(Hash d, e.Digest(version));
+    digests.push_back(d);
+  }
+  return HTreeRoot(digests);
+}
+
+}  // namespace immudb
