@@ -43,7 +43,7 @@ TEST(LogFormatTest, TxRecordLayoutMatchesTheDocument) {
   EXPECT_EQ(GetU64BE(p + 16), 1700000001u);
   EXPECT_EQ(GetU16BE(p + 24), 0u);
   EXPECT_EQ(GetU32BE(p + 26), 1u);
-  EXPECT_EQ(ToHex(p + 8 + 70, 32), ToHex(EmptyHash()));  // prev_alh
+  EXPECT_EQ(ToHex(p + 8 + 62, 32), ToHex(EmptyHash()));  // prev_alh
   EXPECT_EQ(ToHex(p + 8 + 126, 3), "00016b");            // key_len, key
   EXPECT_EQ(p[8 + 129], 0);                              // md_len
 }
