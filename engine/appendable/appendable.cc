@@ -92,6 +92,8 @@ class AppendableImpl final : public Appendable {
   // segments as needed. Does not advance flushed_.
   Status WriteToFiles(const char* p, size_t n);
   Status FlushBuffer();
+  // fsyncs the segments in [dirty_from_, end) and marks them clean.
+  Status SyncSegmentsBelow(uint64_t end);
 
   FileSystem* const fs_;
   const std::string dir_;
@@ -174,6 +176,10 @@ Status AppendableImpl::WriteToFiles(const char* p, size_t n) {
     const uint64_t index = pos / opts_.segment_size;
     const uint64_t within = pos % opts_.segment_size;
     if (index == segments_.size()) {
+      // Sealing the full segment before starting the next means a crash can
+      // only tear the last segment: a short segment followed by another one
+      // is then real corruption, never an unlucky write-back order.
+      IMMUDB_RETURN_IF_ERROR(SyncSegmentsBelow(index));
       const std::string path = SegmentPath(index);
       IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs_->OpenFile(path, /*create=*/true));
       if (f->Size() != 0) {
@@ -199,6 +205,15 @@ Status AppendableImpl::WriteToFiles(const char* p, size_t n) {
   return Status::OK();
 }
 
+Status AppendableImpl::SyncSegmentsBelow(uint64_t end) {
+  if (dirty_from_ == kNoneDirty || dirty_from_ >= end) return Status::OK();
+  for (uint64_t i = dirty_from_; i < end; i++) {
+    IMMUDB_RETURN_IF_ERROR(segments_[i]->Sync().WithPrefix("appendable sync of " + SegmentPath(i)));
+  }
+  dirty_from_ = end < segments_.size() ? end : kNoneDirty;
+  return Status::OK();
+}
+
 Status AppendableImpl::FlushBuffer() {
   const size_t used = static_cast<size_t>(size_.load(std::memory_order_relaxed) - flushed_);
   if (used == 0) return Status::OK();
@@ -217,15 +232,10 @@ Status AppendableImpl::Flush() {
 Status AppendableImpl::Sync() {
   IMMUDB_RETURN_IF_ERROR(CheckWritable());
   IMMUDB_RETURN_IF_ERROR(FlushBuffer());
-  if (dirty_from_ != kNoneDirty) {
-    for (uint64_t i = dirty_from_; i < segments_.size(); i++) {
-      Status s = segments_[i]->Sync();
-      if (!s.ok()) return SetError(s.WithPrefix("appendable sync of " + SegmentPath(i)));
-    }
-    dirty_from_ = kNoneDirty;
-  }
+  Status s = SyncSegmentsBelow(segments_.size());
+  if (!s.ok()) return SetError(std::move(s));
   if (dir_dirty_) {
-    Status s = fs_->SyncDir(dir_);
+    s = fs_->SyncDir(dir_);
     if (!s.ok()) return SetError(std::move(s));
     dir_dirty_ = false;
   }
