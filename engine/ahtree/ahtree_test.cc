@@ -1,0 +1,708 @@
+// Tests for the AHT: the offset and proof-plan arithmetic, the proofs.md §8 A1
+// vectors, agreement with a slow RFC 6962 reference, reopen, torn tails,
+// corruption and truncation, on the in-memory and the POSIX file systems.
+
+#include "ahtree/ahtree.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <bit>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "ahtree/ahtree_format.h"
+#include "testutil/test_util.h"
+#include "util/coding.h"
+
+namespace immudb {
+namespace {
+
+using ahtree::Range;
+
+// ---- Slow reference: RFC 6962 over the leaf list, memoized MTH ----
+
+class RefTree {
+ public:
+  void Append(const Hash& alh) { leaves_.push_back(LeafHash(alh)); }
+  uint64_t size() const { return leaves_.size(); }
+
+  // R(a, b) = MTH(L(a..b)), 1-based and inclusive.
+  Hash R(uint64_t a, uint64_t b) const {
+    if (a == b) return leaves_[a - 1];
+    auto it = memo_.find({a, b});
+    if (it != memo_.end()) return it->second;
+    const uint64_t k = std::bit_floor(b - a);  // Largest power of two < b-a+1.
+    Hash h = NodeHash(R(a, a + k - 1), R(a + k, b));
+    memo_.emplace(std::make_pair(a, b), h);
+    return h;
+  }
+
+  // RFC 6962 PATH(m, D[lo+1 .. lo+n]), m 0-based within the range.
+  void Path(uint64_t m, uint64_t lo, uint64_t n, std::vector<Hash>* out) const {
+    if (n == 1) return;
+    const uint64_t k = std::bit_floor(n - 1);
+    if (m < k) {
+      Path(m, lo, k, out);
+      out->push_back(R(lo + k + 1, lo + n));
+    } else {
+      Path(m - k, lo + k, n - k, out);
+      out->push_back(R(lo + 1, lo + k));
+    }
+  }
+
+  // RFC 6962 SUBPROOF(m, D[lo+1 .. lo+n], b).
+  void SubProof(uint64_t m, uint64_t lo, uint64_t n, bool b, std::vector<Hash>* out) const {
+    if (m == n) {
+      if (!b) out->push_back(R(lo + 1, lo + n));
+      return;
+    }
+    const uint64_t k = std::bit_floor(n - 1);
+    if (m <= k) {
+      SubProof(m, lo, k, b, out);
+      out->push_back(R(lo + k + 1, lo + n));
+    } else {
+      SubProof(m - k, lo + k, n - k, false, out);
+      out->push_back(R(lo + 1, lo + k));
+    }
+  }
+
+  // INCL(i, j) = PATH(i-1, D[0:j]) (proofs.md §4.4).
+  std::vector<Hash> Incl(uint64_t i, uint64_t j) const {
+    std::vector<Hash> out;
+    Path(i - 1, 0, j, &out);
+    return out;
+  }
+
+  // CONS(i, j) by proofs.md §4.6's characterisation.
+  std::vector<Hash> Cons(uint64_t i, uint64_t j) const {
+    std::vector<Hash> out;
+    if (i == j) {
+      if (j >= 2) {
+        const uint64_t k = std::bit_floor(j - 1);
+        out = {R(k + 1, j), R(1, k)};
+      }
+      return out;
+    }
+    if (std::has_single_bit(i)) out.push_back(R(1, i));
+    SubProof(i, 0, j, true, &out);
+    return out;
+  }
+
+ private:
+  std::vector<Hash> leaves_;
+  mutable std::map<std::pair<uint64_t, uint64_t>, Hash> memo_;
+};
+
+// proofs.md §4.5 and §4.7 verifiers, for a second, independent check.
+bool VerifyIncl(const std::vector<Hash>& p, uint64_t i, uint64_t j, const Hash& leaf,
+                const Hash& root) {
+  if (i > j || i == 0 || (i < j && p.empty())) return false;
+  uint64_t a = i - 1, b = j - 1;
+  Hash c = leaf;
+  for (const Hash& t : p) {
+    c = (a % 2 == 0 && a != b) ? NodeHash(c, t) : NodeHash(t, c);
+    a >>= 1;
+    b >>= 1;
+  }
+  return c == root;
+}
+
+bool VerifyCons(const std::vector<Hash>& p, uint64_t i, uint64_t j, const Hash& iroot,
+                const Hash& jroot) {
+  if (i > j || i == 0 || (i < j && p.empty())) return false;
+  if (i == j && p.empty()) return iroot == jroot;
+  uint64_t fn = i - 1, sn = j - 1;
+  while (fn % 2 == 1) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+  Hash ci = p[0], cj = p[0];
+  for (size_t t = 1; t < p.size(); t++) {
+    if (fn % 2 == 1 || fn == sn) {
+      ci = NodeHash(p[t], ci);
+      cj = NodeHash(p[t], cj);
+      while (fn % 2 == 0 && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      cj = NodeHash(cj, p[t]);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return ci == iroot && cj == jroot;
+}
+
+// Synthetic leaf data of proofs.md §8 A1: Alh(x) = H("alh" || u64(x)).
+Hash A1Alh(uint64_t x) {
+  uint8_t buf[11] = {'a', 'l', 'h'};
+  PutU64BE(buf + 3, x);
+  return Sha256Of(buf, sizeof(buf));
+}
+
+// Other leaf data, so truncate-then-append tests see different digests.
+Hash OtherAlh(uint64_t x) {
+  uint8_t buf[13] = {'o', 't', 'h', 'e', 'r'};
+  PutU64BE(buf + 5, x);
+  return Sha256Of(buf, sizeof(buf));
+}
+
+std::vector<std::string> Hex(const std::vector<Hash>& hs) {
+  std::vector<std::string> out;
+  for (const Hash& h : hs) out.push_back(ToHex(h));
+  return out;
+}
+
+// ---- Pure arithmetic ----
+
+TEST(AHTreeFormatTest, PopcountPrefixSumMatchesLoop) {
+  uint64_t sum = 0;
+  for (uint64_t k = 0; k < 5000; k++) {
+    ASSERT_EQ(ahtree::PopcountPrefixSum(k), sum) << k;
+    sum += std::popcount(k);
+  }
+  // 2^m numbers below 2^m hold m * 2^(m-1) set bits.
+  EXPECT_EQ(ahtree::PopcountPrefixSum(uint64_t{1} << 40), 40 * (uint64_t{1} << 39));
+  EXPECT_EQ(ahtree::PopcountPrefixSum((uint64_t{1} << 40) + 3),
+            40 * (uint64_t{1} << 39) + 1 + 2 + 2);
+}
+
+TEST(AHTreeFormatTest, RecordOffsetIsRunningSumOfRecordSizes) {
+  EXPECT_EQ(ahtree::RecordSize(1), 36u);
+  EXPECT_EQ(ahtree::RecordSize(2), 68u);
+  EXPECT_EQ(ahtree::RecordSize(4), 100u);
+  EXPECT_EQ(ahtree::RecordSize(8), 132u);
+  uint64_t off = 0;
+  for (uint64_t n = 1; n < 5000; n++) {
+    ASSERT_EQ(ahtree::RecordOffset(n), off) << n;
+    ASSERT_EQ(ahtree::RecordSize(n), (std::popcount(n - 1) + 1) * 32u + 4) << n;
+    off += ahtree::RecordSize(n);
+  }
+}
+
+TEST(AHTreeFormatTest, CompleteRecordsInvertsRecordOffset) {
+  for (uint64_t n = 0; n < 600; n++) {
+    const uint64_t end = ahtree::RecordOffset(n + 1);
+    ASSERT_EQ(ahtree::CompleteRecords(end), n);
+    if (n > 0) {
+      ASSERT_EQ(ahtree::CompleteRecords(end - 1), n - 1);
+    }
+    ASSERT_EQ(ahtree::CompleteRecords(end + 35), n);
+  }
+  const uint64_t big = 10'000'000;
+  EXPECT_EQ(ahtree::CompleteRecords(ahtree::RecordOffset(big + 1)), big);
+  EXPECT_EQ(ahtree::CompleteRecords(ahtree::RecordOffset(big + 1) + 1), big);
+  EXPECT_EQ(ahtree::CompleteRecords(ahtree::RecordOffset(big + 1) - 1), big - 1);
+}
+
+TEST(AHTreeFormatTest, StoredDigestForMatchesStorageHint) {
+  // Enumerate the digests proofs.md §4.3 stores for each leaf...
+  std::map<std::pair<uint64_t, uint64_t>, ahtree::DigestRef> stored;
+  for (uint64_t n = 1; n <= 130; n++) {
+    uint64_t m = n - 1;
+    for (uint32_t d = 0; d < ahtree::DigestCount(n); d++) {
+      stored[{m + 1, n}] = {n, d};
+      m &= m - 1;  // Clear the lowest set bit: m_{d+1}.
+    }
+    EXPECT_EQ(m, 0u);
+  }
+  // ...and check that StoredDigestFor finds exactly those.
+  for (uint64_t b = 1; b <= 130; b++) {
+    for (uint64_t a = 1; a <= b; a++) {
+      ahtree::DigestRef ref{};
+      auto it = stored.find({a, b});
+      ASSERT_EQ(ahtree::StoredDigestFor(a, b, &ref), it != stored.end()) << a << "," << b;
+      if (it != stored.end()) {
+        EXPECT_EQ(ref.leaf, it->second.leaf);
+        EXPECT_EQ(ref.index, it->second.index);
+      }
+    }
+  }
+  ahtree::DigestRef ref{};
+  EXPECT_FALSE(ahtree::StoredDigestFor(0, 3, &ref));
+  EXPECT_FALSE(ahtree::StoredDigestFor(4, 3, &ref));
+}
+
+// Literal transliteration of the recursive pseudo-code of proofs.md §4.4/§4.6,
+// to check the unrolled loops of ahtree.cc.
+std::vector<Range> SpecIncl(uint64_t i, uint64_t j, int height) {
+  std::vector<Range> suffix;
+  for (int h = height - 1; h >= 0; h--) {
+    if (((j - 1) >> h & 1) == 0) continue;
+    const uint64_t k = ((j - 1) >> h) << h;
+    if (i <= k) {
+      std::vector<Range> out = SpecIncl(i, k, h);
+      out.push_back({k + 1, j});
+      out.insert(out.end(), suffix.begin(), suffix.end());
+      return out;
+    }
+    suffix.insert(suffix.begin(), Range{k - (uint64_t{1} << h) + 1, k});
+  }
+  return suffix;
+}
+
+std::vector<Range> SpecCons(uint64_t i, uint64_t j, int height) {
+  std::vector<Range> suffix;
+  for (int h = height - 1; h >= 0; h--) {
+    if (((j - 1) >> h & 1) == 0) continue;
+    const uint64_t k = ((j - 1) >> h) << h;
+    if (i <= k) {
+      std::vector<Range> out = i < k ? SpecCons(i, k, h)
+                                     : std::vector<Range>{{k - (uint64_t{1} << h) + 1, k}};
+      out.push_back({k + 1, j});
+      out.insert(out.end(), suffix.begin(), suffix.end());
+      return out;
+    }
+    suffix.insert(suffix.begin(), Range{k - (uint64_t{1} << h) + 1, k});
+    if (i == j) {
+      suffix.insert(suffix.begin(), Range{k + 1, j});
+      return suffix;
+    }
+  }
+  return suffix;
+}
+
+TEST(AHTreeFormatTest, ProofRangesFollowSpecRecursionAndAreStored) {
+  std::vector<Range> got;
+  for (uint64_t j = 1; j <= 140; j++) {
+    for (uint64_t i = 1; i <= j; i++) {
+      ahtree::InclusionRanges(i, j, &got);
+      ASSERT_EQ(got, SpecIncl(i, j, std::bit_width(j - 1))) << i << "," << j;
+      for (const Range& r : got) {
+        ahtree::DigestRef ref{};
+        ASSERT_TRUE(ahtree::StoredDigestFor(r.a, r.b, &ref)) << r.a << "," << r.b;
+      }
+      ahtree::ConsistencyRanges(i, j, &got);
+      ASSERT_EQ(got, SpecCons(i, j, std::bit_width(j - 1))) << i << "," << j;
+      for (const Range& r : got) {
+        ahtree::DigestRef ref{};
+        ASSERT_TRUE(ahtree::StoredDigestFor(r.a, r.b, &ref)) << r.a << "," << r.b;
+      }
+    }
+  }
+}
+
+// ---- The tree, on both file systems ----
+
+class AHTreeTest : public ::testing::TestWithParam<bool> {
+ protected:
+  AHTreeTest() {
+    if (GetParam()) {
+      fs_ = FileSystem::Default();
+      tmp_ = std::make_unique<testutil::TempDir>();
+      dir_ = tmp_->Sub("aht");
+    } else {
+      mem_ = NewMemFileSystem();
+      fs_ = mem_.get();
+      dir_ = "/db/aht";
+    }
+  }
+
+  std::unique_ptr<AHTree> OpenTree() {
+    Result<std::unique_ptr<AHTree>> t = AHTree::Open(fs_, dir_, opts_);
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t.ok() ? std::move(t).value() : nullptr;
+  }
+
+  // Appends leaves ref.size()+1 .. n to both trees.
+  void Grow(AHTree* t, RefTree* ref, uint64_t n, Hash (*alh)(uint64_t) = A1Alh) {
+    while (ref->size() < n) {
+      const Hash a = alh(ref->size() + 1);
+      ref->Append(a);
+      Result<uint64_t> r = t->Append(a);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_EQ(*r, ref->size());
+    }
+  }
+
+  std::string SegmentPath() const { return dir_ + "/00000000.aht"; }
+
+  // Rewrites the (single) segment file through fs_, keeping `len` bytes and
+  // xoring the byte at `flip` (if within them) with 0x01.
+  void RewriteSegment(uint64_t len, uint64_t flip) {
+    Result<std::string> data = ReadFileToString(fs_, SegmentPath());
+    ASSERT_TRUE(data.ok()) << data.status().ToString();
+    std::string d = data->substr(0, len);
+    if (flip < d.size()) d[flip] ^= 0x01;
+    Result<std::unique_ptr<File>> f = fs_->OpenFile(SegmentPath(), false);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    ASSERT_TRUE((*f)->Truncate(0).ok());
+    ASSERT_TRUE((*f)->Append(d).ok());
+    ASSERT_TRUE((*f)->Sync().ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+
+  uint64_t SegmentSize() {
+    Result<uint64_t> s = fs_->GetFileSize(SegmentPath());
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? *s : 0;
+  }
+
+  // Every root and every proof with j <= ref.size() matches the reference.
+  void CheckAll(const AHTree& t, const RefTree& ref) {
+    ASSERT_EQ(t.Size(), ref.size());
+    for (uint64_t j = 1; j <= ref.size(); j++) {
+      Result<Hash> root = t.RootAt(j);
+      ASSERT_TRUE(root.ok()) << root.status().ToString();
+      ASSERT_EQ(ToHex(*root), ToHex(ref.R(1, j))) << j;
+      for (uint64_t i = 1; i <= j; i++) CheckPair(t, ref, i, j);
+    }
+  }
+
+  void CheckPair(const AHTree& t, const RefTree& ref, uint64_t i, uint64_t j) {
+    Result<std::vector<Hash>> incl = t.InclusionProof(i, j);
+    ASSERT_TRUE(incl.ok()) << incl.status().ToString();
+    ASSERT_EQ(Hex(*incl), Hex(ref.Incl(i, j))) << "INCL(" << i << "," << j << ")";
+    ASSERT_TRUE(VerifyIncl(*incl, i, j, ref.R(i, i), ref.R(1, j))) << i << "," << j;
+    Result<std::vector<Hash>> cons = t.ConsistencyProof(i, j);
+    ASSERT_TRUE(cons.ok()) << cons.status().ToString();
+    ASSERT_EQ(Hex(*cons), Hex(ref.Cons(i, j))) << "CONS(" << i << "," << j << ")";
+    ASSERT_TRUE(VerifyCons(*cons, i, j, ref.R(1, i), ref.R(1, j))) << i << "," << j;
+  }
+
+  FileSystem* fs_ = nullptr;
+  std::unique_ptr<FileSystem> mem_;
+  std::unique_ptr<testutil::TempDir> tmp_;
+  std::string dir_;
+  AHTreeOptions opts_;
+};
+
+INSTANTIATE_TEST_SUITE_P(AHTree, AHTreeTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "Posix" : "Mem";
+                         });
+
+TEST_P(AHTreeTest, EmptyTreeHasNoRoots) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Size(), 0u);
+  EXPECT_EQ(t->RootAt(0).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(t->RootAt(1).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(t->InclusionProof(1, 1).status().code(), StatusCode::kOutOfRange);
+  ASSERT_TRUE(t->Close().ok());
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Size(), 0u);
+}
+
+TEST_P(AHTreeTest, A1Vectors) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 8);
+  const char* roots[] = {
+      "50d8678bcbbe57cad733b6ef23c46767d8508fd4da6cf907f548641e1e45fe07",
+      "97fb4d8a537f756a91ffd0f4a38a2b5cfdd8920eac175fd661a9fdc792d520c9",
+      "21c37e49bcdf446ec644460ba0934a09c057f3a80de50d40be854c5524e03452",
+      "6789b343d4139164b9e22885f69fbf83d15e80766ca67bfe1c82cbf9a039dfe7",
+      "b507967455c3cf668f38b92a5664477e4a182afaa7aef13fd6b0507fcbdd0422",
+      "a25a2b7badbffa9b0d20a00588b6b35d759611c0bd30de4bd6b1e92ec8ad97f5",
+      "893ec80718e508d321d8d94b2460d813c0c723e3e645772e699ea4084432b56d",
+      "32960a6c9e314570a95ec0d108e7597258bdb25be5b7e06b3a36431fecc15a37",
+  };
+  for (uint64_t n = 1; n <= 8; n++) {
+    Result<Hash> r = t->RootAt(n);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(ToHex(*r), roots[n - 1]) << n;
+  }
+  using V = std::vector<std::string>;
+  auto incl = [&](uint64_t i, uint64_t j) { return Hex(t->InclusionProof(i, j).value()); };
+  auto cons = [&](uint64_t i, uint64_t j) { return Hex(t->ConsistencyProof(i, j).value()); };
+  EXPECT_EQ(incl(3, 7), (V{"6cbd826c65162cb54c352b9c4ce58949e92c170aedd61d285be554e9cca8cd85",
+                           "97fb4d8a537f756a91ffd0f4a38a2b5cfdd8920eac175fd661a9fdc792d520c9",
+                           "b4b37b8565aadc4937a54d58326fec7ffa3d3eaf22e5d326c89b0edf642f332c"}));
+  EXPECT_EQ(incl(1, 8), (V{"530d467bd291897e311bca4c30c8cad361cf387374f108ba7dba47d76d3f1ed2",
+                           "e92158988bb0c3203978a69f8077bfb814bb096cb005bf3558d1d46209e85f29",
+                           "24a7082ad6b2b025a072b34fa4b0ae94d3eed204ae932e708b20b0351a2d1db0"}));
+  EXPECT_EQ(incl(6, 6), (V{"1743a66b453ae9dd1c199b5ea8bf1faec863248a85210d83b33c72b29438511f",
+                           "6789b343d4139164b9e22885f69fbf83d15e80766ca67bfe1c82cbf9a039dfe7"}));
+  EXPECT_EQ(incl(7, 7), (V{"9b172c965a996e497a46ac0f3445898adbb747753aaa4055a4f4dff814ec4b79",
+                           "6789b343d4139164b9e22885f69fbf83d15e80766ca67bfe1c82cbf9a039dfe7"}));
+  EXPECT_EQ(cons(3, 7), (V{"f3308095a389d92856cc87d551c667c5b3518b00cbe224328abdbbedebe27866",
+                           "6cbd826c65162cb54c352b9c4ce58949e92c170aedd61d285be554e9cca8cd85",
+                           "97fb4d8a537f756a91ffd0f4a38a2b5cfdd8920eac175fd661a9fdc792d520c9",
+                           "b4b37b8565aadc4937a54d58326fec7ffa3d3eaf22e5d326c89b0edf642f332c"}));
+  EXPECT_EQ(cons(4, 7), (V{"6789b343d4139164b9e22885f69fbf83d15e80766ca67bfe1c82cbf9a039dfe7",
+                           "b4b37b8565aadc4937a54d58326fec7ffa3d3eaf22e5d326c89b0edf642f332c"}));
+  EXPECT_EQ(cons(2, 8), (V{"97fb4d8a537f756a91ffd0f4a38a2b5cfdd8920eac175fd661a9fdc792d520c9",
+                           "e92158988bb0c3203978a69f8077bfb814bb096cb005bf3558d1d46209e85f29",
+                           "24a7082ad6b2b025a072b34fa4b0ae94d3eed204ae932e708b20b0351a2d1db0"}));
+  EXPECT_EQ(cons(5, 5), (V{"1743a66b453ae9dd1c199b5ea8bf1faec863248a85210d83b33c72b29438511f",
+                           "6789b343d4139164b9e22885f69fbf83d15e80766ca67bfe1c82cbf9a039dfe7"}));
+  EXPECT_EQ(cons(1, 1), V{});
+  EXPECT_EQ(incl(1, 1), V{});
+}
+
+TEST_P(AHTreeTest, EveryProofMatchesReferenceUpTo300) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 300);
+  CheckAll(*t, ref);
+}
+
+TEST_P(AHTreeTest, RandomSizesMatchReferenceWhileGrowing) {
+  std::mt19937_64 rng(testutil::TestSeed());
+  for (int round = 0; round < 3; round++) {
+    auto t = OpenTree();
+    ASSERT_NE(t, nullptr);
+    ASSERT_TRUE(t->Truncate(0).ok());
+    RefTree ref;
+    const uint64_t n = 1 + rng() % 300;
+    // Proofs against the newest leaf, asked right after each append, read
+    // records still in the write buffer.
+    while (ref.size() < n) {
+      Grow(t.get(), &ref, ref.size() + 1);
+      const uint64_t j = ref.size();
+      ASSERT_EQ(ToHex(t->RootAt(j).value()), ToHex(ref.R(1, j)));
+      CheckPair(*t, ref, 1 + rng() % j, j);
+      CheckPair(*t, ref, j, j);
+    }
+    for (int k = 0; k < 500; k++) {
+      const uint64_t j = 1 + rng() % n, i = 1 + rng() % j;
+      CheckPair(*t, ref, i, j);
+    }
+    ASSERT_TRUE(t->Close().ok());
+  }
+}
+
+TEST_P(AHTreeTest, ReopenPreservesProofsAndAppendsContinueAroundPowersOfTwo) {
+  for (uint64_t n : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129}) {
+    SCOPED_TRACE(n);
+    auto t = OpenTree();
+    ASSERT_NE(t, nullptr);
+    ASSERT_TRUE(t->Truncate(0).ok());
+    RefTree ref;
+    Grow(t.get(), &ref, n);
+    ASSERT_TRUE(t->Sync().ok());
+    ASSERT_TRUE(t->Close().ok());
+    t = OpenTree();
+    ASSERT_NE(t, nullptr);
+    ASSERT_EQ(t->Size(), n);
+    EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(n + 1));
+    // The rebuilt frontier must give the same digests as a never-closed tree.
+    Grow(t.get(), &ref, n + 40);
+    for (uint64_t j = 1; j <= ref.size(); j++) {
+      ASSERT_EQ(ToHex(t->RootAt(j).value()), ToHex(ref.R(1, j))) << j;
+      CheckPair(*t, ref, std::max<uint64_t>(1, j / 2), j);
+      CheckPair(*t, ref, j, j);
+    }
+    ASSERT_TRUE(t->Close().ok());
+  }
+}
+
+TEST_P(AHTreeTest, ShortLastRecordIsCutOnOpen) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 12);
+  ASSERT_TRUE(t->Close().ok());
+  // Leaf 12's record is 3 digests + CRC; keep all but its last 5 bytes.
+  RewriteSegment(ahtree::RecordOffset(13) - 5, ~uint64_t{0});
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Size(), 11u);
+  EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(12));
+  // Appending leaf 12 again rebuilds it from the reloaded frontier.
+  ASSERT_TRUE(t->Append(A1Alh(12)).ok());
+  CheckAll(*t, ref);
+}
+
+TEST_P(AHTreeTest, TornTailRepairThenAppendsMatchReference) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 24);
+  ASSERT_TRUE(t->Close().ok());
+  for (uint64_t cut = 1; cut < ahtree::RecordSize(24); cut += 7) {
+    RewriteSegment(ahtree::RecordOffset(24) + cut, ~uint64_t{0});
+    t = OpenTree();
+    ASSERT_NE(t, nullptr);
+    ASSERT_EQ(t->Size(), 23u);
+    ASSERT_EQ(SegmentSize(), ahtree::RecordOffset(24));
+    ASSERT_TRUE(t->Append(A1Alh(24)).ok());
+    ASSERT_EQ(ToHex(t->RootAt(24).value()), ToHex(ref.R(1, 24)));
+    ASSERT_TRUE(t->Close().ok());
+  }
+}
+
+TEST_P(AHTreeTest, BadChecksumInLastRecordIsCutOnOpen) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 20);
+  ASSERT_TRUE(t->Close().ok());
+  for (uint64_t at : {uint64_t{0}, uint64_t{40}, ahtree::RecordSize(20) - 1}) {
+    SCOPED_TRACE(at);
+    RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(20) + at);
+    t = OpenTree();
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->Size(), 19u);
+    EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(20));
+    ASSERT_TRUE(t->Append(A1Alh(20)).ok());
+    ASSERT_EQ(ToHex(t->RootAt(20).value()), ToHex(ref.R(1, 20)));
+    CheckPair(*t, ref, 3, 20);
+    ASSERT_TRUE(t->Close().ok());
+  }
+}
+
+TEST_P(AHTreeTest, FlippedByteInEarlierRecordIsCorruptionWhenRead) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 20);
+  ASSERT_TRUE(t->Close().ok());
+  // Leaf 3 is not on the frontier of 20 (leaves 16 and 20), so open succeeds.
+  const uint64_t off = ahtree::RecordOffset(3) + 10;
+  RewriteSegment(ahtree::RecordOffset(21), off);
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Size(), 20u);
+  Result<Hash> r = t->RootAt(3);
+  ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(SegmentPath()), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("offset " + std::to_string(ahtree::RecordOffset(3))),
+            std::string::npos)
+      << r.status().ToString();
+  // INCL(4, 20) needs R(3, 3) = digest #0 of leaf 3.
+  EXPECT_TRUE(t->InclusionProof(4, 20).status().IsCorruption());
+  // Proofs not touching leaf 3 still work.
+  CheckPair(*t, ref, 18, 20);
+  EXPECT_TRUE(t->RootAt(16).ok());
+}
+
+TEST_P(AHTreeTest, FlippedByteInFrontierRecordIsCorruptionOnOpen) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 20);
+  ASSERT_TRUE(t->Close().ok());
+  RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(16) + 5);
+  Result<std::unique_ptr<AHTree>> r = AHTree::Open(fs_, dir_, opts_);
+  ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(SegmentPath()), std::string::npos);
+}
+
+TEST_P(AHTreeTest, TwoBadTrailingRecordsAreCorruptionOnOpen) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 20);
+  ASSERT_TRUE(t->Close().ok());
+  RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(19) + 1);
+  RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(20) + 1);
+  Result<std::unique_ptr<AHTree>> r = AHTree::Open(fs_, dir_, opts_);
+  ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+}
+
+TEST_P(AHTreeTest, TruncateDropsLeavesAndAppendsContinue) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 50);
+  EXPECT_EQ(t->Truncate(51).code(), StatusCode::kOutOfRange);
+  ASSERT_TRUE(t->Truncate(37).ok());
+  EXPECT_EQ(t->Size(), 37u);
+  EXPECT_EQ(t->RootAt(38).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(38));
+  // Different data after the cut: nothing of the old leaves 38..50 may leak.
+  RefTree ref2;
+  for (uint64_t x = 1; x <= 37; x++) ref2.Append(A1Alh(x));
+  Grow(t.get(), &ref2, 70, OtherAlh);
+  CheckAll(*t, ref2);
+  ASSERT_TRUE(t->Close().ok());
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  CheckAll(*t, ref2);
+  ASSERT_TRUE(t->Truncate(0).ok());
+  EXPECT_EQ(t->Size(), 0u);
+  // The appendable may drop the emptied segment file altogether.
+  if (fs_->FileExists(SegmentPath())) {
+    EXPECT_EQ(SegmentSize(), 0u);
+  }
+  RefTree ref3;
+  Grow(t.get(), &ref3, 9, OtherAlh);
+  CheckAll(*t, ref3);
+}
+
+TEST_P(AHTreeTest, BadArgumentsAreOutOfRange) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 5);
+  EXPECT_EQ(t->RootAt(0).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(t->RootAt(6).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(t->InclusionProof(0, 1).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(t->InclusionProof(3, 2).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(t->InclusionProof(1, 6).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(t->ConsistencyProof(0, 5).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(t->ConsistencyProof(5, 4).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(t->ConsistencyProof(1, 6).status().code(), StatusCode::kOutOfRange);
+}
+
+TEST_P(AHTreeTest, RecordsSpanSmallSegments) {
+  opts_.segment_size = 1000;  // Not a multiple of any record size.
+  opts_.write_buffer_size = 300;
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 120);
+  ASSERT_TRUE(t->Sync().ok());
+  CheckAll(*t, ref);
+  ASSERT_TRUE(t->Close().ok());
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  Grow(t.get(), &ref, 140);
+  CheckAll(*t, ref);
+}
+
+TEST_P(AHTreeTest, ConcurrentReadersSeeConsistentProofsDuringAppends) {
+  opts_.write_buffer_size = 4096;  // Flush often, so reads cross buffer and files.
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  const uint64_t n = 600;
+  RefTree ref;
+  for (uint64_t x = 1; x <= n; x++) ref.Append(A1Alh(x));
+  std::vector<Hash> roots(n + 1);
+  for (uint64_t j = 1; j <= n; j++) roots[j] = ref.R(1, j);
+
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  auto reader = [&](uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    while (!done.load()) {
+      const uint64_t size = t->Size();
+      if (size == 0) continue;
+      const uint64_t j = 1 + rng() % size, i = 1 + rng() % j;
+      Result<Hash> r = t->RootAt(j);
+      Result<std::vector<Hash>> incl = t->InclusionProof(i, j);
+      Result<std::vector<Hash>> cons = t->ConsistencyProof(i, j);
+      if (!r.ok() || !incl.ok() || !cons.ok() || *r != roots[j] ||
+          !VerifyIncl(*incl, i, j, LeafHash(A1Alh(i)), roots[j]) ||
+          !VerifyCons(*cons, i, j, roots[i], roots[j])) {
+        failures++;
+      }
+    }
+  };
+  std::thread r1(reader, 1), r2(reader, 2);
+  for (uint64_t x = 1; x <= n; x++) {
+    ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    if (x % 64 == 0) {
+      ASSERT_TRUE(t->Flush().ok());
+    }
+  }
+  done = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+}  // namespace
+}  // namespace immudb
