@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "immudb/env.h"
+#include "testutil/fault_fs.h"
 #include "testutil/test_util.h"
 
 namespace immudb {
@@ -261,7 +262,8 @@ TEST_F(AppendableTest, ConcurrentReadersWithAWriter) {
   for (uint32_t i = 0; i < 3; i++) readers.emplace_back(reader, 100 + i);
   std::mt19937 rng(16);
   uint64_t off = 0;
-  while (off < kTotal) {
+  // Keeps writing until the readers have really run alongside the writer.
+  while (off < kTotal || (reads.load() < 2000 && off < 50 * kTotal)) {
     size_t len = 1 + rng() % 200;
     if (rng() % 50 == 0) len = 1000 + rng() % 3000;  // Bypasses the buffer.
     ASSERT_TRUE(a->Append(Bytes(off, len)).ok());
@@ -278,6 +280,184 @@ TEST_F(AppendableTest, ConcurrentReadersWithAWriter) {
   EXPECT_EQ(bad.load(), 0u);
   EXPECT_GT(reads.load(), 0u);
   EXPECT_EQ(Read(*a, 0, off), Bytes(0, off));
+}
+
+class AppendableFaultTest : public AppendableTest {
+ protected:
+  void SetUp() override {
+    AppendableTest::SetUp();
+    fault_ = std::make_unique<testutil::FaultInjectionFileSystem>(fs_.get());
+  }
+  // Simulates a crash: power cut, drop the object, lose unsynced data.
+  void Crash(std::unique_ptr<Appendable>* a, const testutil::DropOptions& opts = {}) {
+    fault_->SetActive(false);
+    a->reset();
+    ASSERT_TRUE(fault_->DropUnsyncedData(opts).ok());
+    fault_->SetActive(true);
+  }
+  std::unique_ptr<testutil::FaultInjectionFileSystem> fault_;
+};
+
+TEST_F(AppendableFaultTest, FailedFlushIsStickyUntilReopen) {
+  auto a = OpenOrDie(SmallOpts(100, 32), fault_.get());
+  AppendPattern(a.get(), 20, 10, 20);
+  fault_->FailNth(testutil::FaultOp::kAppend, 1, testutil::FaultKind::kShortWrite);
+  Status s = a->Flush();
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find("offset 0"), std::string::npos) << s.ToString();
+  // Every later write fails, even though the file system works again.
+  EXPECT_FALSE(a->Append("x").ok());
+  EXPECT_FALSE(a->Flush().ok());
+  EXPECT_FALSE(a->Sync().ok());
+  EXPECT_FALSE(a->Truncate(0).ok());
+  // What was appended is still readable from memory.
+  EXPECT_EQ(Read(*a, 0, 20), Bytes(0, 20));
+  a.reset();
+  // The short write left 10 bytes in the file; reopening sees exactly them.
+  a = OpenOrDie(SmallOpts(100, 32), fault_.get());
+  EXPECT_EQ(a->Size(), 10u);
+  EXPECT_EQ(Read(*a, 0, 10), Bytes(0, 10));
+  AppendPattern(a.get(), 5, 10, 21);
+  EXPECT_TRUE(a->Sync().ok());
+}
+
+TEST_F(AppendableFaultTest, FailedSyncIsSticky) {
+  auto a = OpenOrDie(SmallOpts(), fault_.get());
+  AppendPattern(a.get(), 50, 10, 22);
+  fault_->FailNth(testutil::FaultOp::kSync, 1);
+  EXPECT_FALSE(a->Sync().ok());
+  EXPECT_FALSE(a->Sync().ok());  // Never retried as if nothing happened.
+  EXPECT_FALSE(a->Append("x").ok());
+  EXPECT_EQ(fault_->OpCount(testutil::FaultOp::kSync), 1u);
+}
+
+TEST_F(AppendableFaultTest, FailedDirectorySyncAfterNewSegmentIsSticky) {
+  auto a = OpenOrDie(SmallOpts(), fault_.get());
+  AppendPattern(a.get(), 50, 10, 23);
+  fault_->FailNth(testutil::FaultOp::kSyncDir, 1, testutil::FaultKind::kNoSpace);
+  Status s = a->Sync();
+  EXPECT_TRUE(s.IsIOError());
+  EXPECT_FALSE(a->Append("x").ok());
+}
+
+TEST_F(AppendableFaultTest, SyncSkipsTheDirectoryWhenNoSegmentWasCreated) {
+  auto a = OpenOrDie(SmallOpts(), fault_.get());
+  AppendPattern(a.get(), 50, 10, 24);
+  ASSERT_TRUE(a->Sync().ok());
+  const uint64_t dir_syncs = fault_->OpCount(testutil::FaultOp::kSyncDir);
+  const uint64_t file_syncs = fault_->OpCount(testutil::FaultOp::kSync);
+  AppendPattern(a.get(), 20, 10, 25);
+  ASSERT_TRUE(a->Sync().ok());
+  EXPECT_EQ(fault_->OpCount(testutil::FaultOp::kSyncDir), dir_syncs);
+  EXPECT_EQ(fault_->OpCount(testutil::FaultOp::kSync), file_syncs + 1);
+  ASSERT_TRUE(a->Sync().ok());  // Nothing new: no fsync at all.
+  EXPECT_EQ(fault_->OpCount(testutil::FaultOp::kSync), file_syncs + 1);
+}
+
+TEST_F(AppendableFaultTest, CrashLosesOnlyUnsyncedBytes) {
+  auto a = OpenOrDie(SmallOpts(), fault_.get());
+  AppendPattern(a.get(), 250, 40, 26);
+  ASSERT_TRUE(a->Sync().ok());
+  AppendPattern(a.get(), 30, 40, 27);
+  ASSERT_TRUE(a->Flush().ok());
+  Crash(&a);
+  a = OpenOrDie(SmallOpts(), fault_.get());
+  EXPECT_EQ(a->Size(), 250u);
+  EXPECT_EQ(Read(*a, 0, 250), Bytes(0, 250));
+}
+
+TEST_F(AppendableFaultTest, CrashAfterSegmentRolloverKeepsTheSealedSegment) {
+  auto a = OpenOrDie(SmallOpts(), fault_.get());
+  AppendPattern(a.get(), 250, 40, 26);
+  ASSERT_TRUE(a->Sync().ok());
+  // Reaches into a new segment, which seals (fsyncs) segment 2 first; the new
+  // segment's data and directory entry were never synced.
+  AppendPattern(a.get(), 130, 40, 27);
+  ASSERT_TRUE(a->Flush().ok());
+  Crash(&a);
+  a = OpenOrDie(SmallOpts(), fault_.get());
+  EXPECT_EQ(a->Size(), 300u);
+  EXPECT_EQ(Read(*a, 0, 300), Bytes(0, 300));
+  EXPECT_FALSE(fs_->FileExists(dir_ + "/00000003.dat"));
+}
+
+TEST_F(AppendableFaultTest, TornTailKeepsASyncedPrefixAndOpens) {
+  for (uint64_t seed = 1; seed <= 30; seed++) {
+    SCOPED_TRACE(seed);
+    dir_ = "/db/log" + std::to_string(seed);
+    auto a = OpenOrDie(SmallOpts(100, 16), fault_.get());
+    AppendPattern(a.get(), 230, 30, 28);
+    ASSERT_TRUE(a->Sync().ok());
+    AppendPattern(a.get(), 60 + seed * 5, 30, 29);
+    ASSERT_TRUE(a->Flush().ok());
+    const uint64_t full = a->Size();
+    testutil::DropOptions opts;
+    opts.tear_last_write = true;
+    opts.seed = seed;
+    Crash(&a, opts);
+    // A crash may tear only the last segment: earlier ones were sealed.
+    a = OpenOrDie(SmallOpts(100, 16), fault_.get());
+    ASSERT_NE(a, nullptr);
+    ASSERT_GE(a->Size(), 230u);
+    ASSERT_LT(a->Size(), full);
+    EXPECT_EQ(Read(*a, 0, a->Size()), Bytes(0, a->Size()));
+  }
+}
+
+TEST_F(AppendableFaultTest, TruncateIsDurable) {
+  auto a = OpenOrDie(SmallOpts(), fault_.get());
+  AppendPattern(a.get(), 330, 40, 30);
+  ASSERT_TRUE(a->Sync().ok());
+  ASSERT_TRUE(a->Truncate(120).ok());
+  Crash(&a);
+  a = OpenOrDie(SmallOpts(), fault_.get());
+  EXPECT_EQ(a->Size(), 120u);
+  EXPECT_EQ(Read(*a, 0, 120), Bytes(0, 120));
+}
+
+TEST_F(AppendableFaultTest, EveryFailedOperationLeavesAReadablePrefix) {
+  // Count the operations of a small workload, then fail each in turn.
+  auto workload = [&](Appendable* a) -> Status {
+    for (uint64_t off = 0; off < 420; off += 30) {
+      IMMUDB_ASSIGN_OR_RETURN(uint64_t at, a->Append(Bytes(off, 30)));
+      if (at != off) return Status::Internal("bad offset");
+      if (off % 90 == 0) IMMUDB_RETURN_IF_ERROR(a->Sync());
+    }
+    return a->Sync();
+  };
+  {
+    auto a = OpenOrDie(SmallOpts(100, 40), fault_.get());
+    Status s = workload(a.get());
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  const testutil::FaultOp ops[] = {testutil::FaultOp::kAppend, testutil::FaultOp::kSync,
+                                   testutil::FaultOp::kSyncDir, testutil::FaultOp::kOpenFile};
+  int runs = 0;
+  for (testutil::FaultOp op : ops) {
+    dir_ = "/db/count" + std::to_string(static_cast<int>(op));
+    fault_->ClearFaults();
+    const uint64_t before = fault_->OpCount(op);
+    {
+      auto a = OpenOrDie(SmallOpts(100, 40), fault_.get());
+      Status s = workload(a.get());
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+    const uint64_t count = fault_->OpCount(op) - before;
+    for (uint64_t n = 1; n <= count; n++) {
+      dir_ = "/db/run" + std::to_string(runs++);
+      fault_->FailNth(op, n);
+      {
+        auto opened = Appendable::Open(fault_.get(), dir_, SmallOpts(100, 40));
+        if (!opened.ok()) continue;
+        EXPECT_FALSE(workload(opened->get()).ok()) << "fault " << n << " was not reported";
+      }
+      fault_->ClearFaults();
+      auto a = OpenOrDie(SmallOpts(100, 40), fault_.get());
+      ASSERT_NE(a, nullptr);
+      EXPECT_EQ(Read(*a, 0, a->Size()), Bytes(0, a->Size()));
+    }
+  }
+  EXPECT_GT(runs, 10);
 }
 
 TEST(AppendablePosixTest, AppendSyncReopenOnDisk) {
