@@ -153,7 +153,15 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
   }
 
   // Data first, then the commit records that point at it (docs/format/store.md).
-  if (opts_.synced) {
+  bool sync = opts_.synced;
+  if (!sync && opts_.unsynced_sync_interval_ms > 0) {
+    auto t = std::chrono::steady_clock::now();
+    if (t - last_sync_ >= std::chrono::milliseconds(opts_.unsynced_sync_interval_ms)) {
+      sync = true;
+      last_sync_ = t;
+    }
+  }
+  if (sync) {
     IMMUDB_RETURN_IF_ERROR(SyncDataFiles());
   } else {
     IMMUDB_RETURN_IF_ERROR(vlog_->Flush());
@@ -161,7 +169,7 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
     IMMUDB_RETURN_IF_ERROR(aht_->Flush());
   }
   IMMUDB_RETURN_IF_ERROR(clog_->Append(crecs).status());
-  IMMUDB_RETURN_IF_ERROR(opts_.synced ? clog_->Sync() : clog_->Flush());
+  IMMUDB_RETURN_IF_ERROR(sync ? clog_->Sync() : clog_->Flush());
 
   {
     std::lock_guard<std::mutex> g(state_mu_);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -92,6 +93,7 @@ class StoreImpl : public Store {
   Hash last_alh_{};
   int64_t last_ts_ = 0;
   std::string scratch_;
+  std::chrono::steady_clock::time_point last_sync_;
 
   // What readers see: the last committed tx.
   std::atomic<uint64_t> committed_id_{0};

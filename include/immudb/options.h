@@ -17,6 +17,10 @@ struct StoreOptions {
   // Synced mode (default): a commit is acknowledged only after everything it
   // wrote is durable (fsync). Unsynced: acknowledged after the OS has the data.
   bool synced = true;
+  // Unsynced mode only: a commit batch also syncs (as in synced mode) when
+  // this long has passed since the last sync, bounding what a power loss can
+  // take. 0 disables periodic syncs.
+  uint32_t unsynced_sync_interval_ms = 20;
 
   size_t max_key_len = 1024;
   size_t max_value_len = 32 << 20;
