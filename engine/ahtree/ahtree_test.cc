@@ -440,6 +440,26 @@ TEST_P(AHTreeTest, A1Vectors) {
   EXPECT_EQ(incl(1, 1), V{});
 }
 
+// The worked example of docs/format/ahtree.md, byte for byte.
+TEST_P(AHTreeTest, FileBytesMatchFormatDoc) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 3);
+  ASSERT_TRUE(t->Flush().ok());
+  Result<std::string> data = ReadFileToString(fs_, SegmentPath());
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(ToHex(*data),
+            "50d8678bcbbe57cad733b6ef23c46767d8508fd4da6cf907f548641e1e45fe07"
+            "2f43b850"
+            "530d467bd291897e311bca4c30c8cad361cf387374f108ba7dba47d76d3f1ed2"
+            "97fb4d8a537f756a91ffd0f4a38a2b5cfdd8920eac175fd661a9fdc792d520c9"
+            "e60857c2"
+            "f3308095a389d92856cc87d551c667c5b3518b00cbe224328abdbbedebe27866"
+            "21c37e49bcdf446ec644460ba0934a09c057f3a80de50d40be854c5524e03452"
+            "b9c5cfe1");
+}
+
 TEST_P(AHTreeTest, EveryProofMatchesReferenceUpTo300) {
   auto t = OpenTree();
   ASSERT_NE(t, nullptr);
