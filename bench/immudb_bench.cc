@@ -1,0 +1,584 @@
+// immudb-bench: a db_bench-like load generator for the embedded store.
+//
+//   immudb-bench --benchmarks=fillsync,fillnosync,fillbatch,readtx,dualproof,open
+//                --num=100000 --threads=128 [--db=DIR [--keep]] [--histogram]
+//
+// Every workload runs a bounded number of operations (--num) and stops early
+// after --duration seconds, reporting what it did. All workloads of one run
+// share one store directory, so the read and proof workloads see the
+// transactions the fills committed before them. See docs/benchmarks.md.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "histogram.h"  // bench/histogram.h, beside this file.
+#include "immudb/store.h"
+#include "immudb/verify.h"
+
+namespace immudb::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Flags {
+  std::string benchmarks = "fillsync,fillnosync,fillbatch,readtx,dualproof,open";
+  uint64_t num = 100000;
+  int threads = 128;
+  int read_threads = 0;   // 0: the number of CPUs.
+  int batch_threads = 0;  // 0: --threads.
+  size_t key_size = 16;
+  size_t value_size = 100;
+  size_t batch = 1000;
+  std::string db;
+  bool keep = false;
+  int sync = -1;          // -1: the workload's default.
+  double duration = 120;  // Seconds per workload; 0 means no cap.
+  bool histogram = false;
+  uint64_t seed = 301;
+};
+
+const char kUsage[] =
+    "usage: immudb-bench [--name=value ...]\n"
+    "  --benchmarks=LIST   comma list of: fillsync, fillnosync, fillseq, fillrandom,\n"
+    "                      fillbatch, readtx, dualproof, open\n"
+    "                      (default fillsync,fillnosync,fillbatch,readtx,dualproof,open)\n"
+    "  --num=N             operations per workload (fillbatch: entries) [100000]\n"
+    "  --threads=N         concurrent writers [128]\n"
+    "  --read_threads=N    threads of readtx and dualproof [number of CPUs]\n"
+    "  --batch_threads=N   threads of fillbatch [--threads]\n"
+    "  --key_size=N        key bytes [16]\n"
+    "  --value_size=N      value bytes [100]\n"
+    "  --batch=N           entries per transaction in fillbatch [1000]\n"
+    "  --db=DIR            store directory [fresh temp dir, removed at exit]\n"
+    "  --keep              keep the temp directory\n"
+    "  --sync=0|1          synced commits for fillseq/fillrandom [0] and fillbatch [1]\n"
+    "  --duration=SEC      stop a workload after SEC seconds, 0 = no cap [120]\n"
+    "  --histogram         print the latency histogram of each workload\n"
+    "  --seed=N            random seed [301]\n";
+
+bool ParseUint(std::string_view s, uint64_t* out) {
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// Parses one --name=value (or --flag) argument. Returns false on an unknown
+// flag or a bad value.
+bool ParseFlag(std::string_view arg, Flags* f) {
+  if (arg.substr(0, 2) != "--") return false;
+  arg.remove_prefix(2);
+  const size_t eq = arg.find('=');
+  const std::string_view name = arg.substr(0, eq);
+  const std::string_view value = eq == std::string_view::npos ? "" : arg.substr(eq + 1);
+  const bool has_value = eq != std::string_view::npos;
+  uint64_t n = 0;
+  auto num = [&](auto* dst, uint64_t lo, uint64_t hi) {
+    if (!ParseUint(value, &n) || n < lo || n > hi) return false;
+    *dst = static_cast<std::remove_pointer_t<decltype(dst)>>(n);
+    return true;
+  };
+  auto boolean = [&](bool* dst) {
+    if (!has_value || value == "1" || value == "true") return *dst = true, true;
+    if (value == "0" || value == "false") return *dst = false, true;
+    return false;
+  };
+  if (name == "benchmarks" && has_value) return f->benchmarks = value, true;
+  if (name == "db" && has_value) return f->db = value, true;
+  if (name == "num") return num(&f->num, 1, uint64_t{1} << 40);
+  if (name == "threads") return num(&f->threads, 1, 4096);
+  if (name == "read_threads") return num(&f->read_threads, 1, 4096);
+  if (name == "batch_threads") return num(&f->batch_threads, 1, 4096);
+  if (name == "key_size") return num(&f->key_size, 1, 1024);
+  if (name == "value_size") return num(&f->value_size, 0, 32 << 20);
+  if (name == "batch") return num(&f->batch, 1, 1 << 20);
+  if (name == "seed") return num(&f->seed, 0, UINT64_MAX);
+  if (name == "keep") return boolean(&f->keep);
+  if (name == "histogram") return boolean(&f->histogram);
+  if (name == "sync") {
+    bool b = false;
+    if (!boolean(&b)) return false;
+    f->sync = b ? 1 : 0;
+    return true;
+  }
+  if (name == "duration") {
+    char* end = nullptr;
+    const std::string v(value);
+    f->duration = std::strtod(v.c_str(), &end);
+    return has_value && end != v.c_str() && *end == '\0' && f->duration >= 0;
+  }
+  return false;
+}
+
+// splitmix64: small, fast and good enough for keys, ids and offsets.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : s_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (s_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n); REQUIRES: n > 0.
+  uint64_t Uniform(uint64_t n) { return Next() % n; }
+
+ private:
+  uint64_t s_;
+};
+
+// Fixed-size keys: the decimal number, zero-padded on the left to key_size
+// (only its last key_size digits when it is longer).
+std::string MakeKey(uint64_t n, size_t key_size) {
+  std::string k(key_size, '0');
+  for (size_t i = key_size; i > 0 && n > 0; i--, n /= 10)
+    k[i - 1] = static_cast<char>('0' + n % 10);
+  return k;
+}
+
+// Random value bytes: slices at random offsets of a buffer of random bytes.
+class ValueSource {
+ public:
+  ValueSource(size_t value_size, uint64_t seed) : size_(value_size) {
+    Rng rng(seed);
+    buf_.resize(std::max<size_t>(1 << 20, 4 * value_size) + 8);
+    for (size_t i = 0; i + 8 <= buf_.size(); i += 8) {
+      const uint64_t r = rng.Next();
+      std::memcpy(&buf_[i], &r, 8);
+    }
+  }
+  std::string Get(Rng& rng) const {
+    return std::string(buf_.data() + rng.Uniform(buf_.size() - size_ + 1), size_);
+  }
+
+ private:
+  size_t size_;
+  std::string buf_;
+};
+
+struct ThreadState {
+  explicit ThreadState(uint64_t seed) : rng(seed) {}
+  Rng rng;
+  LatencyHistogram hist;
+  uint64_t ops = 0;
+  uint64_t bytes = 0;
+  uint64_t entries = 0;
+  uint64_t txs = 0;
+};
+
+struct RunStats {
+  int threads = 0;
+  double seconds = 0;
+  uint64_t ops = 0;
+  uint64_t bytes = 0;
+  uint64_t entries = 0;
+  uint64_t txs = 0;
+  bool capped = false;  // Stopped by --duration.
+  LatencyHistogram hist;
+};
+
+using OpFn = std::function<Status(ThreadState&, uint64_t)>;
+
+// Runs `total` calls of op(state, i), i in [0, total), on `threads` threads
+// that take the next index from a shared counter; times every call. Stops at
+// the first error (returned) or when `duration` seconds have passed.
+Result<RunStats> RunOps(int threads, uint64_t total, double duration, uint64_t seed,
+                        const OpFn& op) {
+  std::atomic<uint64_t> next{0};
+  std::atomic<bool> stop{false};
+  std::atomic<bool> capped{false};
+  std::mutex err_mu;
+  Status first_error;
+  std::vector<std::unique_ptr<ThreadState>> states;
+  for (int t = 0; t < threads; t++) {
+    states.push_back(std::make_unique<ThreadState>(seed * 7919 + static_cast<uint64_t>(t)));
+  }
+  std::latch ready(threads + 1);
+  std::latch go(1);
+  Clock::time_point deadline = Clock::time_point::max();
+  auto body = [&](ThreadState& st) {
+    ready.count_down();
+    go.wait();
+    while (!stop.load(std::memory_order_relaxed)) {
+      const uint64_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= total) break;
+      const auto t0 = Clock::now();
+      Status s = op(st, i);
+      const auto t1 = Clock::now();
+      st.hist.Add(static_cast<uint64_t>(std::chrono::nanoseconds(t1 - t0).count()));
+      st.ops++;
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> g(err_mu);
+        if (first_error.ok()) first_error = s;
+        stop = true;
+      } else if (t1 >= deadline) {
+        capped = true;
+        stop = true;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; t++) pool.emplace_back(body, std::ref(*states[t]));
+  ready.arrive_and_wait();
+  const auto start = Clock::now();
+  if (duration > 0) {
+    deadline = start +
+               std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
+  }
+  go.count_down();
+  for (auto& th : pool) th.join();
+  const auto end = Clock::now();
+  if (!first_error.ok()) return first_error;
+
+  RunStats r;
+  r.threads = threads;
+  r.seconds = std::chrono::duration<double>(end - start).count();
+  r.capped = capped;
+  for (const auto& st : states) {
+    r.ops += st->ops;
+    r.bytes += st->bytes;
+    r.entries += st->entries;
+    r.txs += st->txs;
+    r.hist.Merge(st->hist);
+  }
+  return r;
+}
+
+uint64_t CurrentRssKb() {
+  std::ifstream f("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  f >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
+}
+
+uint64_t PeakRssKb() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_maxrss);
+}
+
+// What a report line shows beyond ops/s and latencies.
+struct ReportKind {
+  bool mb = false;
+  bool tx_entries = false;
+};
+
+void Report(const std::string& name, const RunStats& r, ReportKind kind, bool histogram) {
+  const double secs = r.seconds > 0 ? r.seconds : 1e-9;
+  const double ops_s = static_cast<double>(r.ops) / secs;
+  std::printf("%-16s: %11.3f us/op; %12.0f ops/s;", name.c_str(),
+              r.ops ? secs * 1e6 / static_cast<double>(r.ops) : 0.0, ops_s);
+  if (kind.mb) std::printf(" %8.1f MB/s;", static_cast<double>(r.bytes) / secs / 1048576.0);
+  if (kind.tx_entries) {
+    std::printf(" %10.0f tx/s; %11.0f entries/s;", static_cast<double>(r.txs) / secs,
+                static_cast<double>(r.entries) / secs);
+  }
+  std::printf(" latency us p50 %.1f p99 %.1f max %.1f; %" PRIu64 " ops in %.3f s, %d threads%s\n",
+              r.hist.Percentile(50) / 1e3, r.hist.Percentile(99) / 1e3,
+              static_cast<double>(r.hist.max()) / 1e3, r.ops, r.seconds, r.threads,
+              r.capped ? " (stopped by --duration)" : "");
+  if (histogram) r.hist.Print(stdout);
+  std::fflush(stdout);
+}
+
+class Benchmark {
+ public:
+  Benchmark(const Flags& flags, std::string dir)
+      : f_(flags), dir_(std::move(dir)), values_(flags.value_size, flags.seed) {}
+
+  Status Run() {
+    std::string_view list = f_.benchmarks;
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      const std::string name(list.substr(0, comma));
+      list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+      if (name.empty()) continue;
+      IMMUDB_RETURN_IF_ERROR(RunOne(name));
+    }
+    return store_ ? store_->Close() : Status::OK();
+  }
+
+ private:
+  Status RunOne(const std::string& name) {
+    const bool sync = f_.sync == 1;
+    if (name == "fillsync") return Fill(name, true, f_.threads, false);
+    if (name == "fillnosync") {
+      IMMUDB_RETURN_IF_ERROR(Fill("fillnosync/1", false, 1, false));
+      if (f_.threads == 1) return Status::OK();
+      return Fill("fillnosync/" + std::to_string(f_.threads), false, f_.threads, false);
+    }
+    if (name == "fillseq") return Fill(name, sync, f_.threads, false);
+    if (name == "fillrandom") return Fill(name, sync, f_.threads, true);
+    if (name == "fillbatch") return FillBatch(f_.sync != 0);
+    if (name == "readtx") return ReadTx();
+    if (name == "dualproof") return DualProof();
+    if (name == "open") return Reopen();
+    return Status::InvalidArgument("unknown benchmark: " + name);
+  }
+
+  // Opens the store in the wanted commit mode, reopening it if needed.
+  Status Open(bool synced) {
+    if (store_ && store_synced_ == synced) return Status::OK();
+    if (store_) {
+      IMMUDB_RETURN_IF_ERROR(store_->Close());
+      store_.reset();
+    }
+    IMMUDB_ASSIGN_OR_RETURN(store_, Store::Open(dir_, Options(synced)));
+    store_synced_ = synced;
+    return Status::OK();
+  }
+
+  StoreOptions Options(bool synced) const {
+    StoreOptions o;
+    o.synced = synced;
+    o.max_key_len = std::max(o.max_key_len, f_.key_size);
+    o.max_value_len = std::max(o.max_value_len, f_.value_size);
+    o.max_tx_entries = std::max(o.max_tx_entries, f_.batch);
+    return o;
+  }
+
+  int read_threads() const {
+    if (f_.read_threads > 0) return f_.read_threads;
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
+
+  // 1-entry transactions; keys are a run-wide sequence (or random numbers).
+  Status Fill(const std::string& name, bool synced, int threads, bool random_keys) {
+    IMMUDB_RETURN_IF_ERROR(Open(synced));
+    const uint64_t base = store_->CurrentState().tx_id;
+    auto op = [&](ThreadState& st, uint64_t i) -> Status {
+      const uint64_t n = random_keys ? st.rng.Uniform(f_.num) : base + i;
+      std::vector<EntrySpec> es(1);
+      es[0].key = MakeKey(n, f_.key_size);
+      es[0].value = values_.Get(st.rng);
+      st.bytes += es[0].key.size() + es[0].value.size();
+      IMMUDB_RETURN_IF_ERROR(store_->Commit(std::move(es)).status());
+      st.entries++;
+      st.txs++;
+      return Status::OK();
+    };
+    IMMUDB_ASSIGN_OR_RETURN(RunStats r, RunOps(threads, f_.num, f_.duration, f_.seed, op));
+    Report(name, r, {.mb = true, .tx_entries = true}, f_.histogram);
+    return Status::OK();
+  }
+
+  // --num entries in transactions of --batch entries with sequential keys.
+  Status FillBatch(bool synced) {
+    IMMUDB_RETURN_IF_ERROR(Open(synced));
+    const uint64_t txs = std::max<uint64_t>(1, f_.num / f_.batch);
+    const int threads = static_cast<int>(
+        std::min<uint64_t>(txs, f_.batch_threads > 0 ? f_.batch_threads : f_.threads));
+    const uint64_t base = store_->CurrentState().tx_id * f_.batch;  // Past earlier keys.
+    auto op = [&](ThreadState& st, uint64_t i) -> Status {
+      std::vector<EntrySpec> es(f_.batch);
+      for (size_t e = 0; e < f_.batch; e++) {
+        es[e].key = MakeKey(base + i * f_.batch + e, f_.key_size);
+        es[e].value = values_.Get(st.rng);
+        st.bytes += es[e].key.size() + es[e].value.size();
+      }
+      IMMUDB_RETURN_IF_ERROR(store_->Commit(std::move(es)).status());
+      st.entries += f_.batch;
+      st.txs++;
+      return Status::OK();
+    };
+    IMMUDB_ASSIGN_OR_RETURN(RunStats r, RunOps(threads, txs, f_.duration, f_.seed, op));
+    Report("fillbatch/" + std::to_string(f_.batch), r, {.mb = true, .tx_entries = true},
+           f_.histogram);
+    return Status::OK();
+  }
+
+  // Fills --num unsynced 1-entry txs when the store is empty, so the read
+  // workloads also run on their own.
+  Status EnsureFilled() {
+    if (!store_) IMMUDB_RETURN_IF_ERROR(Open(false));
+    if (store_->CurrentState().tx_id > 0) return Status::OK();
+    std::printf("(store is empty: filling %" PRIu64 " unsynced txs first)\n", f_.num);
+    return Fill("fillnosync", false, f_.threads, false);
+  }
+
+  // Random committed tx by id: header, entries and every value (checked).
+  Status ReadTx() {
+    IMMUDB_RETURN_IF_ERROR(EnsureFilled());
+    const uint64_t last = store_->CurrentState().tx_id;
+    auto op = [&](ThreadState& st, uint64_t) -> Status {
+      IMMUDB_ASSIGN_OR_RETURN(Tx tx, store_->ReadTx(1 + st.rng.Uniform(last)));
+      for (const TxEntry& e : tx.entries) {
+        IMMUDB_ASSIGN_OR_RETURN(std::string v, store_->ReadValue(e));
+        st.bytes += e.key.size() + v.size();
+      }
+      return Status::OK();
+    };
+    IMMUDB_ASSIGN_OR_RETURN(RunStats r, RunOps(read_threads(), f_.num, f_.duration, f_.seed, op));
+    Report("readtx", r, {.mb = true}, f_.histogram);
+    return Status::OK();
+  }
+
+  struct ProofCase {
+    TxHeader source;
+    TxHeader target;
+    Hash source_alh{};
+    Hash target_alh{};
+  };
+
+  // Up to kMaxPool random pairs (source id <= target id), headers and Alhs
+  // read before timing, as a client holding both headers would have them.
+  Result<std::vector<ProofCase>> ProofCases(uint64_t last) {
+    static constexpr uint64_t kMaxPool = 4096;
+    Rng rng(f_.seed ^ 0xd0a1);
+    std::vector<ProofCase> cases(std::min<uint64_t>(kMaxPool, f_.num));
+    for (ProofCase& c : cases) {
+      uint64_t s = 1 + rng.Uniform(last), t = 1 + rng.Uniform(last);
+      if (s > t) std::swap(s, t);
+      IMMUDB_ASSIGN_OR_RETURN(c.source, store_->ReadTxHeader(s));
+      IMMUDB_ASSIGN_OR_RETURN(c.target, store_->ReadTxHeader(t));
+      IMMUDB_ASSIGN_OR_RETURN(c.source_alh, c.source.Alh());
+      IMMUDB_ASSIGN_OR_RETURN(c.target_alh, c.target.Alh());
+    }
+    return cases;
+  }
+
+  // BuildDualProof over random pairs, then VerifyDualProof of the proofs.
+  Status DualProof() {
+    IMMUDB_RETURN_IF_ERROR(EnsureFilled());
+    IMMUDB_ASSIGN_OR_RETURN(std::vector<ProofCase> cases, ProofCases(store_->CurrentState().tx_id));
+    std::vector<immudb::DualProof> proofs(cases.size());
+    auto build = [&](ThreadState&, uint64_t i) -> Status {
+      const ProofCase& c = cases[i % cases.size()];
+      IMMUDB_ASSIGN_OR_RETURN(immudb::DualProof p, store_->BuildDualProof(c.source, c.target));
+      if (i < proofs.size()) proofs[i] = std::move(p);
+      return Status::OK();
+    };
+    IMMUDB_ASSIGN_OR_RETURN(RunStats r,
+                            RunOps(read_threads(), f_.num, f_.duration, f_.seed, build));
+    Report("dualproof", r, {}, f_.histogram);
+
+    const uint64_t built = std::min<uint64_t>(r.ops, proofs.size());
+    auto check = [&](ThreadState&, uint64_t i) -> Status {
+      const ProofCase& c = cases[i % built];
+      if (!verify::VerifyDualProof(proofs[i % built], c.source.id, c.target.id, c.source_alh,
+                                   c.target_alh)) {
+        return Status::Internal("dual proof " + std::to_string(c.source.id) + " -> " +
+                                std::to_string(c.target.id) + " does not verify");
+      }
+      return Status::OK();
+    };
+    IMMUDB_ASSIGN_OR_RETURN(r, RunOps(read_threads(), f_.num, f_.duration, f_.seed, check));
+    Report("verifydualproof", r, {}, f_.histogram);
+    return Status::OK();
+  }
+
+  // Closes and reopens the store three times; reports the open times.
+  Status Reopen() {
+    IMMUDB_RETURN_IF_ERROR(EnsureFilled());
+    double close_s = 0;
+    RunStats r;
+    r.threads = 1;
+    for (int rep = 0; rep < 3; rep++) {
+      const auto t0 = Clock::now();
+      IMMUDB_RETURN_IF_ERROR(store_->Close());
+      store_.reset();
+      const auto t1 = Clock::now();
+      IMMUDB_ASSIGN_OR_RETURN(store_, Store::Open(dir_, Options(store_synced_)));
+      const auto t2 = Clock::now();
+      close_s += std::chrono::duration<double>(t1 - t0).count();
+      r.seconds += std::chrono::duration<double>(t2 - t1).count();
+      r.hist.Add(static_cast<uint64_t>(std::chrono::nanoseconds(t2 - t1).count()));
+      r.ops++;
+    }
+    Report("open", r, {}, f_.histogram);
+    std::printf("%-16s: %" PRIu64 " txs in the store; mean close %.3f ms\n", "open info",
+                store_->CurrentState().tx_id, close_s / r.ops * 1e3);
+    return Status::OK();
+  }
+
+  const Flags f_;
+  const std::string dir_;
+  const ValueSource values_;
+  std::unique_ptr<Store> store_;
+  bool store_synced_ = true;
+};
+
+std::string MakeTempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "immudb-bench-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) return "";
+  return tmpl;
+}
+
+void PrintHeader(const Flags& f, const std::string& dir) {
+  std::printf(
+      "immudb-bench: keys %zu bytes, values %zu bytes, num %" PRIu64
+      ", threads %d, read threads %d, batch %zu, duration cap %.0f s\n",
+      f.key_size, f.value_size, f.num, f.threads,
+      f.read_threads > 0 ? f.read_threads : static_cast<int>(std::thread::hardware_concurrency()),
+      f.batch, f.duration);
+  std::printf("store: %s; CPUs: %u\n", dir.c_str(), std::thread::hardware_concurrency());
+  std::printf("us/op = wall time / ops; latency = time of each single op, all threads\n");
+  std::printf("-------------------------------------------------------------------------\n");
+  std::fflush(stdout);
+}
+
+int Main(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i < argc; i++) {
+    const std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (!ParseFlag(a, &f)) {
+      std::fprintf(stderr, "immudb-bench: bad flag %s\n%s", argv[i], kUsage);
+      return 2;
+    }
+  }
+  const bool temp = f.db.empty();
+  const std::string dir = temp ? MakeTempDir() : f.db;
+  if (dir.empty()) {
+    std::fprintf(stderr, "immudb-bench: cannot create a temp dir: %s\n", std::strerror(errno));
+    return 1;
+  }
+  PrintHeader(f, dir);
+  Status s;
+  {
+    Benchmark b(f, dir);
+    s = b.Run();
+  }
+  std::printf("peak RSS: %.1f MB (current %.1f MB)\n", PeakRssKb() / 1024.0,
+              CurrentRssKb() / 1024.0);
+  if (temp && !f.keep) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  } else {
+    std::printf("store kept in %s\n", dir.c_str());
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "immudb-bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace immudb::bench
+
+int main(int argc, char** argv) { return immudb::bench::Main(argc, argv); }
