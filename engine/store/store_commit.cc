@@ -176,6 +176,7 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
     committed_alh_ = last_alh_;
     committed_id_.store(last_id_, std::memory_order_release);
   }
+  state_cv_.notify_all();
   return Status::OK();
 }
 

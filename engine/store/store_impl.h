@@ -30,6 +30,7 @@ class StoreImpl : public Store {
 
   Result<TxHeader> Commit(std::vector<EntrySpec> entries) override;
   StoreState CurrentState() const override;
+  Status WaitForTx(uint64_t id, uint64_t timeout_ms) const override;
   Result<Tx> ReadTx(uint64_t id) const override;
   Result<TxHeader> ReadTxHeader(uint64_t id) const override;
   Result<Hash> TxAlh(uint64_t id) const override;
@@ -99,6 +100,8 @@ class StoreImpl : public Store {
   std::atomic<uint64_t> committed_id_{0};
   mutable std::mutex state_mu_;
   Hash committed_alh_{};  // Guarded by state_mu_.
+  bool state_closed_ = false;  // Guarded by state_mu_.
+  mutable std::condition_variable state_cv_;  // Signalled on every commit and on close.
 };
 
 }  // namespace immudb::store

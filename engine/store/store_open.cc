@@ -197,6 +197,11 @@ Status StoreImpl::Close() {
   };
   const bool healthy = bg_error_.ok();
   l.unlock();
+  {
+    std::lock_guard<std::mutex> g(state_mu_);
+    state_closed_ = true;
+  }
+  state_cv_.notify_all();
   if (vlog_) {
     if (healthy) keep_first(vlog_->Sync());
     keep_first(vlog_->Close());

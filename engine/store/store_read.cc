@@ -1,6 +1,7 @@
 // Read path: committed transactions, values and proofs. Every read checks what
 // it returns: commit and tx records by checksum, headers by their Alh, values
 // by their hash. Nothing failing a check is returned as valid.
+#include <chrono>
 #include <string>
 
 #include "htree/htree.h"
@@ -27,6 +28,17 @@ StoreState StoreImpl::CurrentState() const {
   s.tx_id = committed_id_.load(std::memory_order_relaxed);
   s.alh = committed_alh_;
   return s;
+}
+
+Status StoreImpl::WaitForTx(uint64_t id, uint64_t timeout_ms) const {
+  std::unique_lock<std::mutex> l(state_mu_);
+  const bool reached = state_cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] {
+    return state_closed_ || committed_id_.load(std::memory_order_acquire) >= id;
+  });
+  if (committed_id_.load(std::memory_order_acquire) >= id) return Status::OK();
+  if (state_closed_) return Status::FailedPrecondition("store is closed");
+  (void)reached;
+  return Status::DeadlineExceeded("tx " + std::to_string(id) + " not committed in time");
 }
 
 Result<CommitRecord> StoreImpl::ReadCommitRecord(uint64_t id) const {

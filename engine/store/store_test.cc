@@ -180,6 +180,25 @@ TEST(StoreTest, ReopenKeepsChainAndContinues) {
   EXPECT_TRUE(verify::VerifyDualProof(*p, 3, 4, alh3, *h->Alh()));
 }
 
+TEST(StoreTest, WaitForTxWakesOnCommitAndTimesOut) {
+  TempDir d;
+  auto s = MustOpen(d.path());
+  EXPECT_TRUE(s->WaitForTx(0, 0).ok());
+  EXPECT_EQ(s->WaitForTx(1, 10).code(), StatusCode::kDeadlineExceeded);
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(s->Commit({Kv("a", "b")}).ok());
+  });
+  EXPECT_TRUE(s->WaitForTx(1, 10000).ok());
+  t.join();
+  std::thread c([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(s->Close().ok());
+  });
+  EXPECT_EQ(s->WaitForTx(5, 10000).code(), StatusCode::kFailedPrecondition);
+  c.join();
+}
+
 TEST(StoreTest, SecondOpenOfSameDirectoryIsRefused) {
   TempDir d;
   auto s = MustOpen(d.path());

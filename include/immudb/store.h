@@ -55,6 +55,10 @@ class Store {
 
   virtual StoreState CurrentState() const = 0;
 
+  // Blocks until tx `id` is committed (OK), `timeout_ms` passes
+  // (DeadlineExceeded), or the store is closed (FailedPrecondition).
+  virtual Status WaitForTx(uint64_t id, uint64_t timeout_ms) const = 0;
+
   // Reads committed tx `id` (header and entries, no values). NotFound past the
   // last committed tx; Corruption if its bytes fail their checks.
   virtual Result<Tx> ReadTx(uint64_t id) const = 0;
