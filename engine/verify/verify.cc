@@ -186,6 +186,17 @@ bool VerifyDualProof(const DualProof& proof, uint64_t source_tx_id, uint64_t tar
   if (!s_alh.ok() || !t_alh.ok()) return false;
   if (*s_alh != source_alh || *t_alh != target_alh) return false;
 
+  // Proof parts that a step below does not check must be empty (Z32 for the
+  // Alh), as the generator (§5.3) leaves them. Go ignores them instead; being
+  // strict keeps every accepted proof canonical, so no bytes ride along
+  // unverified.
+  if (source_tx_id >= tgt.bl_tx_id && !proof.inclusion_proof.empty()) return false;
+  if (src.bl_tx_id == 0 && !proof.consistency_proof.empty()) return false;
+  if (tgt.bl_tx_id == 0 &&
+      (!proof.last_inclusion_proof.empty() || proof.target_bl_tx_alh != ZeroHash())) {
+    return false;
+  }
+
   // Step 3: the source Alh is a leaf of the target's AHT.
   if (source_tx_id < tgt.bl_tx_id) {
     if (!VerifyInclusion(proof.inclusion_proof, source_tx_id, tgt.bl_tx_id, LeafHash(source_alh),
