@@ -103,22 +103,25 @@ Result<Tx> DecodeTxPayload(std::string_view payload) {
 
 void EncodeCommitRecord(const CommitRecord& r, uint8_t out[kCommitRecordSize]) {
   PutU64BE(out, r.tx_id);
-  PutU64BE(out + 8, r.tx_off);
-  PutU32BE(out + 16, r.tx_len);
-  PutU64BE(out + 20, r.vlog_end);
-  std::memcpy(out + 28, r.alh.data(), kHashSize);
-  PutU32BE(out + 60, crc32c::Mask(crc32c::Value(out, 60)));
+  PutU64BE(out + 8, r.durable_upto);
+  PutU64BE(out + 16, r.tx_off);
+  PutU32BE(out + 24, r.tx_len);
+  PutU64BE(out + 28, r.vlog_end);
+  std::memcpy(out + 36, r.alh.data(), kHashSize);
+  PutU32BE(out + 68, crc32c::Mask(crc32c::Value(out, 68)));
 }
 
 Result<CommitRecord> DecodeCommitRecord(const uint8_t in[kCommitRecordSize]) {
-  uint32_t want = crc32c::Unmask(GetU32BE(in + 60));
-  if (crc32c::Value(in, 60) != want) return Status::Corruption("commit record checksum mismatch");
+  uint32_t want = crc32c::Unmask(GetU32BE(in + 68));
+  if (crc32c::Value(in, 68) != want) return Status::Corruption("commit record checksum mismatch");
   CommitRecord r;
   r.tx_id = GetU64BE(in);
-  r.tx_off = GetU64BE(in + 8);
-  r.tx_len = GetU32BE(in + 16);
-  r.vlog_end = GetU64BE(in + 20);
-  r.alh = ReadHash(in + 28);
+  r.durable_upto = GetU64BE(in + 8);
+  r.tx_off = GetU64BE(in + 16);
+  r.tx_len = GetU32BE(in + 24);
+  r.vlog_end = GetU64BE(in + 28);
+  r.alh = ReadHash(in + 36);
+  if (r.durable_upto >= r.tx_id) return Status::Corruption("commit record durable_upto out of range");
   return r;
 }
 

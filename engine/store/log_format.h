@@ -38,12 +38,15 @@ Result<TxHeader> DecodeTxHeader(std::string_view payload);
 Result<Tx> DecodeTxPayload(std::string_view payload);
 
 // ---- commit log ----
-// record := tx_id u64 | tx_off u64 | tx_len u32 | vlog_end u64 | alh[32] |
-//           masked_crc32c(previous 60 bytes) u32
-inline constexpr size_t kCommitRecordSize = 64;
+// record := tx_id u64 | durable_upto u64 | tx_off u64 | tx_len u32 |
+//           vlog_end u64 | alh[32] | masked_crc32c(previous 68 bytes) u32
+inline constexpr size_t kCommitRecordSize = 72;
 
 struct CommitRecord {
   uint64_t tx_id = 0;
+  // Every tx <= durable_upto was durable in all four logs before this record
+  // was written; recovery checks only the txs after it.
+  uint64_t durable_upto = 0;
   uint64_t tx_off = 0;    // Offset of the tx record in the tx log.
   uint32_t tx_len = 0;    // Length of the whole tx record (prefix included).
   uint64_t vlog_end = 0;  // Value log size after this tx's values.

@@ -85,6 +85,7 @@ TEST(LogFormatTest, MalformedPayloadsAreCorruption) {
 TEST(LogFormatTest, CommitRecordChecksumCoversEveryByte) {
   CommitRecord r;
   r.tx_id = 7;
+  r.durable_upto = 5;
   r.tx_off = 1000;
   r.tx_len = 182;
   r.vlog_end = 99;
@@ -94,6 +95,7 @@ TEST(LogFormatTest, CommitRecordChecksumCoversEveryByte) {
   auto back = DecodeCommitRecord(buf);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->tx_id, 7u);
+  EXPECT_EQ(back->durable_upto, 5u);
   EXPECT_EQ(back->tx_off, 1000u);
   EXPECT_EQ(back->tx_len, 182u);
   EXPECT_EQ(back->vlog_end, 99u);

@@ -1,7 +1,6 @@
 // Commit path: validation, per-writer hashing, and the group commit that makes
 // a whole batch of transactions durable with one round of fsyncs.
 #include <ctime>
-#include <future>
 #include <string_view>
 #include <unordered_set>
 
@@ -139,6 +138,7 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
 
     CommitRecord rec;
     rec.tx_id = h.id;
+    rec.durable_upto = durable_id_;
     rec.tx_off = tx_off;
     rec.tx_len = static_cast<uint32_t>(scratch_.size());
     rec.vlog_end = vlog_->Size();
@@ -152,7 +152,10 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
     last_ts_ = h.ts;
   }
 
-  // Data first, then the commit records that point at it (docs/format/store.md).
+  // One round of fsyncs covers the whole batch: its commit records are
+  // written with its data, and recovery checks every tx after durable_upto
+  // (docs/format/store.md).
+  IMMUDB_RETURN_IF_ERROR(clog_->Append(crecs).status());
   bool sync = opts_.synced;
   if (!sync && opts_.unsynced_sync_interval_ms > 0) {
     auto t = std::chrono::steady_clock::now();
@@ -161,15 +164,8 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
       last_sync_ = t;
     }
   }
-  if (sync) {
-    IMMUDB_RETURN_IF_ERROR(SyncDataFiles());
-  } else {
-    IMMUDB_RETURN_IF_ERROR(vlog_->Flush());
-    IMMUDB_RETURN_IF_ERROR(txlog_->Flush());
-    IMMUDB_RETURN_IF_ERROR(aht_->Flush());
-  }
-  IMMUDB_RETURN_IF_ERROR(clog_->Append(crecs).status());
-  IMMUDB_RETURN_IF_ERROR(sync ? clog_->Sync() : clog_->Flush());
+  IMMUDB_RETURN_IF_ERROR(SyncOrFlushAll(sync));
+  if (sync) durable_id_ = last_id_;
 
   {
     std::lock_guard<std::mutex> g(state_mu_);
@@ -180,17 +176,17 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
   return Status::OK();
 }
 
-Status StoreImpl::SyncDataFiles() {
-  // The three data files are independent: sync them concurrently so a group
-  // commit costs about one fsync latency for data plus one for the commit log.
-  auto vsync = std::async(std::launch::async, [this] { return vlog_->Sync(); });
-  auto tsync = std::async(std::launch::async, [this] { return txlog_->Sync(); });
-  Status as = aht_->Sync();
-  Status vs = vsync.get();
-  Status ts = tsync.get();
-  IMMUDB_RETURN_IF_ERROR(vs);
-  IMMUDB_RETURN_IF_ERROR(ts);
-  return as;
+Status StoreImpl::SyncOrFlushAll(bool sync) {
+  if (!sync) {
+    IMMUDB_RETURN_IF_ERROR(vlog_->Flush());
+    IMMUDB_RETURN_IF_ERROR(txlog_->Flush());
+    IMMUDB_RETURN_IF_ERROR(aht_->Flush());
+    return clog_->Flush();
+  }
+  // The four files are independent: sync them concurrently so a group commit
+  // costs about one fsync latency.
+  return syncer_.Run({[this] { return clog_->Sync(); }, [this] { return vlog_->Sync(); },
+                      [this] { return txlog_->Sync(); }, [this] { return aht_->Sync(); }});
 }
 
 }  // namespace immudb::store

@@ -17,6 +17,7 @@
 #include "appendable/appendable.h"
 #include "immudb/store.h"
 #include "store/log_format.h"
+#include "util/parallel.h"
 
 namespace immudb::store {
 
@@ -58,7 +59,8 @@ class StoreImpl : public Store {
   Status ValidateEntries(const std::vector<EntrySpec>& entries) const;
   // Writes one batch as leader; fills each writer's header.
   Status WriteBatch(const std::vector<Writer*>& batch);
-  Status SyncDataFiles();
+  // Syncs (or, when !sync, flushes) all four logs, concurrently.
+  Status SyncOrFlushAll(bool sync);
 
   // Reads and checks commit record id (1-based).
   Result<CommitRecord> ReadCommitRecord(uint64_t id) const;
@@ -71,7 +73,11 @@ class StoreImpl : public Store {
 
   // Recovery helpers (store_open.cc).
   Status RecoverTail();
-  Status SyncAhtWithCommitLog(uint64_t n);
+  // Reads commit record `id` during recovery (before committed_id_ is set).
+  Result<CommitRecord> RecoveryRecord(uint64_t id) const;
+  // Checks tx `rec` completely: record, chain to `prev_alh`, values.
+  Status CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_alh, Tx* tx) const;
+  Status RebuildAhtTail(uint64_t durable, const std::vector<Hash>& alhs);
 
   const std::string dir_;
   StoreOptions opts_;
@@ -94,7 +100,9 @@ class StoreImpl : public Store {
   Hash last_alh_{};
   int64_t last_ts_ = 0;
   std::string scratch_;
+  uint64_t durable_id_ = 0;  // Every tx <= durable_id_ is durable in all logs.
   std::chrono::steady_clock::time_point last_sync_;
+  ParallelRunner syncer_{3};
 
   // What readers see: the last committed tx.
   std::atomic<uint64_t> committed_id_{0};

@@ -68,111 +68,122 @@ Status StoreImpl::OpenAndRecover() {
   return RecoverTail();
 }
 
+Result<CommitRecord> StoreImpl::RecoveryRecord(uint64_t id) const {
+  const uint64_t off = (id - 1) * kCommitRecordSize;
+  uint8_t buf[kCommitRecordSize];
+  IMMUDB_RETURN_IF_ERROR(clog_->ReadAt(off, sizeof(buf), reinterpret_cast<char*>(buf)));
+  auto rec = DecodeCommitRecord(buf);
+  if (!rec.ok() || rec->tx_id != id) {
+    return Status::Corruption("commit log record at offset " + std::to_string(off) +
+                              " is damaged (tx " + std::to_string(id) + ")");
+  }
+  return rec;
+}
+
+Status StoreImpl::CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_alh,
+                                     Tx* tx) const {
+  const std::string where = "tx " + std::to_string(rec.tx_id);
+  if (rec.tx_off + rec.tx_len > txlog_->Size() || rec.vlog_end > vlog_->Size()) {
+    return Status::Corruption(where + ": data lies past the end of the logs");
+  }
+  IMMUDB_ASSIGN_OR_RETURN(*tx, ReadTxAt(rec, /*check_prev=*/false));
+  if (tx->header.prev_alh != prev_alh) {
+    return Status::Corruption(where + ": PrevAlh breaks the chain");
+  }
+  for (const TxEntry& e : tx->entries) {
+    if (e.voff + e.vlen > rec.vlog_end) {
+      return Status::Corruption(where + ": value lies past the tx's value log end");
+    }
+  }
+  return CheckValues(*tx).WithPrefix(where);
+}
+
 Status StoreImpl::RecoverTail() {
   const uint64_t clog_size = clog_->Size();
   const uint64_t n = clog_size / kCommitRecordSize;
-  uint64_t good = n;
-  CommitRecord last;
-  Tx last_tx;
-  while (good > 0) {
-    const uint64_t off = (good - 1) * kCommitRecordSize;
-    uint8_t buf[kCommitRecordSize];
-    IMMUDB_RETURN_IF_ERROR(clog_->ReadAt(off, sizeof(buf), reinterpret_cast<char*>(buf)));
-    auto rec = DecodeCommitRecord(buf);
-    if (!rec.ok() || rec->tx_id != good) {
-      // Only the last record may be torn; damage before it is corruption.
-      if (good == n) {
-        good--;
-        continue;
-      }
-      return Status::Corruption("commit log record at offset " + std::to_string(off) +
-                                " is damaged (tx " + std::to_string(good) + ")");
+
+  // 1. The newest intact commit record; records after it are the torn tail.
+  uint64_t r = n;
+  CommitRecord newest;
+  while (r > 0) {
+    auto rec = RecoveryRecord(r);
+    if (rec.ok()) {
+      newest = *rec;
+      break;
     }
-    // A commit record whose data never reached the disk (unsynced mode, or a
-    // crash before the data sync) is part of the torn tail.
-    if (rec->tx_off + rec->tx_len > txlog_->Size() || rec->vlog_end > vlog_->Size()) {
-      good--;
-      continue;
-    }
-    auto tx = ReadTxAt(*rec, /*check_prev=*/false);
-    if (!tx.ok()) {
-      if (tx.status().IsCorruption() && rec->tx_off + rec->tx_len == txlog_->Size()) {
-        good--;  // The last tx record is torn.
-        continue;
-      }
-      return tx.status();
-    }
-    Status vs = CheckValues(*tx);
-    if (!vs.ok()) {
-      if (vs.IsCorruption() && rec->vlog_end == vlog_->Size()) {
-        good--;  // The values at the end of the value log are torn.
-        continue;
-      }
-      return vs.WithPrefix("tx " + std::to_string(good));
-    }
-    Hash prev = EmptyHash();
-    if (good > 1) {
-      uint8_t pbuf[kCommitRecordSize];
-      const uint64_t poff = (good - 2) * kCommitRecordSize;
-      IMMUDB_RETURN_IF_ERROR(clog_->ReadAt(poff, sizeof(pbuf), reinterpret_cast<char*>(pbuf)));
-      auto prec = DecodeCommitRecord(pbuf);
-      if (!prec.ok() || prec->tx_id != good - 1) {
-        return Status::Corruption("commit log record at offset " + std::to_string(poff) +
-                                  " is damaged (tx " + std::to_string(good - 1) + ")");
-      }
-      prev = prec->alh;
-    }
-    if (tx->header.prev_alh != prev) {
-      return Status::Corruption("tx " + std::to_string(good) + ": PrevAlh breaks the chain");
-    }
-    last = *rec;
-    last_tx = std::move(*tx);
-    break;
+    r--;
   }
 
-  // Cut every log back to the last good transaction; each cut is synced.
+  // 2. Every tx up to newest.durable_upto was durable before the newest record
+  //    was written. The txs after it were not: check each one completely, in
+  //    order, and keep the longest prefix that checks out.
+  const uint64_t durable = r > 0 ? newest.durable_upto : 0;
+  uint64_t good = 0;
+  CommitRecord good_rec;
+  int64_t good_ts = 0;
+  std::vector<Hash> tail_alhs;
+  Hash prev = EmptyHash();
+  if (durable > 0) {
+    // Damage here is not a torn tail: it was durable.
+    IMMUDB_ASSIGN_OR_RETURN(good_rec, RecoveryRecord(durable));
+    IMMUDB_ASSIGN_OR_RETURN(TxHeader h, ReadHeaderAt(good_rec));
+    good = durable;
+    good_ts = h.ts;
+    prev = good_rec.alh;
+  }
+  for (uint64_t k = durable + 1; k <= r; k++) {
+    auto rec = RecoveryRecord(k);
+    if (!rec.ok()) break;
+    Tx tx;
+    Status st = CheckTxForRecovery(*rec, prev, &tx);
+    if (!st.ok()) {
+      if (st.IsCorruption()) break;  // Torn: cut here.
+      return st;                     // I/O errors stop the open.
+    }
+    good = k;
+    good_rec = *rec;
+    good_ts = tx.header.ts;
+    prev = rec->alh;
+    tail_alhs.push_back(rec->alh);
+  }
+
+  // 3. Cut every log back to tx `good`; each cut is synced.
   if (clog_size != good * kCommitRecordSize) {
     IMMUDB_RETURN_IF_ERROR(clog_->Truncate(good * kCommitRecordSize));
   }
-  const uint64_t tx_end = good ? last.tx_off + last.tx_len : 0;
+  const uint64_t tx_end = good ? good_rec.tx_off + good_rec.tx_len : 0;
   if (txlog_->Size() > tx_end) IMMUDB_RETURN_IF_ERROR(txlog_->Truncate(tx_end));
-  const uint64_t v_end = good ? last.vlog_end : 0;
+  const uint64_t v_end = good ? good_rec.vlog_end : 0;
   if (vlog_->Size() > v_end) IMMUDB_RETURN_IF_ERROR(vlog_->Truncate(v_end));
-  IMMUDB_RETURN_IF_ERROR(SyncAhtWithCommitLog(good));
+  IMMUDB_RETURN_IF_ERROR(RebuildAhtTail(durable, tail_alhs));
+  // What survived a process crash may sit only in the page cache: make it
+  // durable before new commits name it in durable_upto.
+  IMMUDB_RETURN_IF_ERROR(SyncOrFlushAll(/*sync=*/true));
 
   last_id_ = good;
-  last_alh_ = good ? last.alh : EmptyHash();
-  last_ts_ = good ? last_tx.header.ts : 0;
+  durable_id_ = good;
+  last_alh_ = good ? good_rec.alh : EmptyHash();
+  last_ts_ = good_ts;
+  last_sync_ = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> g(state_mu_);
   committed_alh_ = last_alh_;
   committed_id_.store(good, std::memory_order_release);
   return Status::OK();
 }
 
-// The AHT is derived from the commit log's Alh values: cut leaves past the last
-// commit, re-append any that are missing, then check its last leaf.
-Status StoreImpl::SyncAhtWithCommitLog(uint64_t n) {
-  if (aht_->Size() > n) IMMUDB_RETURN_IF_ERROR(aht_->Truncate(n));
-  bool appended = false;
-  while (aht_->Size() < n) {
-    const uint64_t id = aht_->Size() + 1;
-    const uint64_t off = (id - 1) * kCommitRecordSize;
-    uint8_t buf[kCommitRecordSize];
-    IMMUDB_RETURN_IF_ERROR(clog_->ReadAt(off, sizeof(buf), reinterpret_cast<char*>(buf)));
-    auto rec = DecodeCommitRecord(buf);
-    if (!rec.ok() || rec->tx_id != id) {
-      return Status::Corruption("commit log record at offset " + std::to_string(off) +
-                                " is damaged (tx " + std::to_string(id) + ")");
-    }
-    IMMUDB_RETURN_IF_ERROR(aht_->Append(rec->alh).status());
-    appended = true;
+// The AHT is derived from the Alh values in the commit log. Its leaves past
+// `durable` may be torn like the other logs: cut them, append any durable
+// leaves it lacks and the checked tail, then check its last leaf.
+Status StoreImpl::RebuildAhtTail(uint64_t durable, const std::vector<Hash>& alhs) {
+  if (aht_->Size() > durable) IMMUDB_RETURN_IF_ERROR(aht_->Truncate(durable));
+  while (aht_->Size() < durable) {
+    IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, RecoveryRecord(aht_->Size() + 1));
+    IMMUDB_RETURN_IF_ERROR(aht_->Append(rec.alh).status());
   }
-  if (appended) IMMUDB_RETURN_IF_ERROR(aht_->Sync());
+  for (const Hash& alh : alhs) IMMUDB_RETURN_IF_ERROR(aht_->Append(alh).status());
+  const uint64_t n = aht_->Size();
   if (n == 0) return Status::OK();
-  uint8_t buf[kCommitRecordSize];
-  IMMUDB_RETURN_IF_ERROR(
-      clog_->ReadAt((n - 1) * kCommitRecordSize, sizeof(buf), reinterpret_cast<char*>(buf)));
-  IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, DecodeCommitRecord(buf));
+  IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, RecoveryRecord(n));
   IMMUDB_ASSIGN_OR_RETURN(std::vector<Hash> proof, aht_->InclusionProof(n, n));
   IMMUDB_ASSIGN_OR_RETURN(Hash root, aht_->RootAt(n));
   if (!verify::VerifyLastInclusion(proof, n, LeafHash(rec.alh), root)) {

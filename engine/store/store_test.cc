@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "immudb/verify.h"
+#include "store/log_format.h"
 #include "testutil/test_util.h"
 
 namespace immudb {
@@ -270,7 +271,7 @@ TEST(StoreTest, TornTailsAreCutOnOpen) {
     ASSERT_TRUE(s->Commit(ChainTx(6)).ok());
     for (uint64_t i = 1; i <= 6; i++) EXPECT_TRUE(s->ReadTx(i).ok()) << i;
   }
-  EXPECT_EQ(FileSize(d.path() + "/commit/00000000.clog"), clog - 30 + 64);
+  EXPECT_EQ(FileSize(d.path() + "/commit/00000000.clog"), clog - 30 + store::kCommitRecordSize);
 }
 
 TEST(StoreTest, DamagedLastCommitRecordIsCut) {
@@ -279,7 +280,7 @@ TEST(StoreTest, DamagedLastCommitRecordIsCut) {
     auto s = MustOpen(d.path());
     for (int i = 1; i <= 5; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
   }
-  FlipByte(d.path() + "/commit/00000000.clog", 4 * 64 + 40);
+  FlipByte(d.path() + "/commit/00000000.clog", 4 * store::kCommitRecordSize + 40);
   auto s = MustOpen(d.path());
   EXPECT_EQ(s->CurrentState().tx_id, 4u);
   EXPECT_TRUE(s->ReadTx(4).ok());
@@ -291,7 +292,7 @@ TEST(StoreTest, DamageBeforeTheTailIsCorruptionNeverValidData) {
     auto s = MustOpen(d.path());
     for (int i = 1; i <= 5; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
   }
-  FlipByte(d.path() + "/commit/00000000.clog", 1 * 64 + 10);
+  FlipByte(d.path() + "/commit/00000000.clog", 1 * store::kCommitRecordSize + 10);
   FlipByte(d.path() + "/tx/00000000.tx", 20);
   auto s = MustOpen(d.path());
   ASSERT_EQ(s->CurrentState().tx_id, 5u);

@@ -24,8 +24,13 @@ Hash Sha256::Final() {
 }
 
 Hash Sha256Of(const void* data, size_t n) {
+  // Not OpenSSL's one-shot SHA256(): in OpenSSL 3 it fetches the algorithm
+  // through EVP on every call, which costs more than hashing a small input.
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data, n);
   Hash h;
-  SHA256(static_cast<const unsigned char*>(data), n, h.data());
+  SHA256_Final(h.data(), &ctx);
   return h;
 }
 

@@ -5,6 +5,10 @@
 #include "immudb/status.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/parallel.h"
+
+#include <atomic>
+#include <thread>
 
 namespace immudb {
 namespace {
@@ -93,6 +97,27 @@ TEST(StatusTest, CodesMessagesAndMacros) {
   EXPECT_TRUE(UseHalf(4, &v).ok());
   EXPECT_EQ(v, 2);
   EXPECT_TRUE(UseHalf(3, &v).IsInvalidArgument());
+}
+
+TEST(ParallelRunnerTest, RunsTasksConcurrentlyAndReportsTheFirstError) {
+  ParallelRunner r(2);
+  std::atomic<int> arrived{0};
+  // Each task waits for the others: this only finishes if all three run at once.
+  auto rendezvous = [&arrived] {
+    arrived++;
+    while (arrived.load() < 3) std::this_thread::yield();
+    return Status::OK();
+  };
+  for (int round = 0; round < 50; round++) {
+    arrived = 0;
+    EXPECT_TRUE(r.Run({rendezvous, rendezvous, rendezvous}).ok());
+  }
+  Status s = r.Run({[] { return Status::OK(); }, [] { return Status::IOError("second"); },
+                    [] { return Status::IOError("third"); }});
+  EXPECT_EQ(s.message(), "second");
+  EXPECT_FALSE(r.Run({[] { return Status::OK(); }, [] { return Status::OK(); },
+                      [] { return Status::OK(); }, [] { return Status::OK(); }})
+                   .ok());
 }
 
 }  // namespace
