@@ -121,9 +121,9 @@ class DigestCache {
   // Forgets everything; used when leaves are truncated away (their digests
   // could later be appended again with other values).
   void Clear() {
-    for (size_t s = 0; s < kSlots; s++) {
-      std::lock_guard<std::mutex> l(mu_[s % kShards]);
-      slots_[s] = Slot{};
+    for (size_t shard = 0; shard < kShards; shard++) {
+      std::lock_guard<std::mutex> l(mu_[shard]);
+      for (size_t s = shard; s < kSlots; s += kShards) slots_[s] = Slot{};
     }
   }
 
@@ -153,7 +153,7 @@ class AHTreeImpl final : public AHTree {
       : dir_(std::move(dir)), segment_size_(segment_size), app_(std::move(app)) {}
 
   ~AHTreeImpl() override {
-    if (!closed_) app_->Close().ok();  // Best effort; Close() reports errors.
+    if (!closed_) static_cast<void>(app_->Close());  // Best effort; Close() reports errors.
   }
 
   // Repairs a torn tail and loads the frontier. Called once by Open.
@@ -357,6 +357,8 @@ Status AHTreeImpl::Recover() {
   return LoadFrontier(n);
 }
 
+// Like Append, a writer operation; unlike Append, readers must not run
+// concurrently (they could put digests of cut leaves back into the cache).
 Status AHTreeImpl::Truncate(uint64_t n) {
   const uint64_t size = Size();
   if (n > size) {
