@@ -77,8 +77,8 @@ TEST(EntryDigestTest, E4Reference) {
     std::string value(1, '\x01');
     AppendU64BE(&value, at_tx);
     value += Prefixed('\0', "key1");
-    const std::string want_value = at_tx == 0 ? "010000000000000000006b657931"
-                                              : "010000000000000005006b657931";
+    const std::string want_value =
+        at_tx == 0 ? "010000000000000000006b657931" : "010000000000000005006b657931";
     EXPECT_EQ(ToHex(value), want_value);
     const std::string want_digest =
         at_tx == 0 ? "030be547929fd14c1278019903d788f1966b2e5a4def4ed0cc529594f72d40c8"
@@ -105,7 +105,8 @@ TEST(EntryDigestTest, E5ZAdd) {
 
 TEST(EntryDigestTest, UnsupportedVersionIsInvalidArgument) {
   EXPECT_TRUE(EntryDigest(2, "k", "", EmptyHash()).status().IsInvalidArgument());
-  EXPECT_TRUE(EntryDigest(1, std::string(70000, 'k'), "", EmptyHash()).status().IsInvalidArgument());
+  EXPECT_TRUE(
+      EntryDigest(1, std::string(70000, 'k'), "", EmptyHash()).status().IsInvalidArgument());
 }
 
 TEST(KVMetadataTest, RoundTripsEveryCombination) {
@@ -124,11 +125,11 @@ TEST(KVMetadataTest, RoundTripsEveryCombination) {
 }
 
 TEST(KVMetadataTest, DecodeRejectsMalformedBytes) {
-  EXPECT_TRUE(KVMetadata::Decode(Bytes("03")).status().IsCorruption());           // Unknown.
-  EXPECT_TRUE(KVMetadata::Decode(Bytes("0000")).status().IsCorruption());         // Repeat.
-  EXPECT_TRUE(KVMetadata::Decode(Bytes("0200")).status().IsCorruption());         // Order.
-  EXPECT_TRUE(KVMetadata::Decode(Bytes("0100000000")).status().IsCorruption());   // Short.
-  EXPECT_TRUE(KVMetadata::Decode(Bytes("01")).status().IsCorruption());           // Short.
+  EXPECT_TRUE(KVMetadata::Decode(Bytes("03")).status().IsCorruption());          // Unknown.
+  EXPECT_TRUE(KVMetadata::Decode(Bytes("0000")).status().IsCorruption());        // Repeat.
+  EXPECT_TRUE(KVMetadata::Decode(Bytes("0200")).status().IsCorruption());        // Order.
+  EXPECT_TRUE(KVMetadata::Decode(Bytes("0100000000")).status().IsCorruption());  // Short.
+  EXPECT_TRUE(KVMetadata::Decode(Bytes("01")).status().IsCorruption());          // Short.
   EXPECT_TRUE(KVMetadata::Decode(Bytes("00ff")).status().IsCorruption());
   EXPECT_TRUE(KVMetadata::Decode("").ok());
 }
@@ -177,7 +178,8 @@ constexpr C1Row kC1[] = {
      "7bf8ebe099b5ba8bf93e4089ec803ac79a02f68ce6a778552051d343eab9f666"},
 };
 
-constexpr const char* kC0[][2] = {  // {Eh, Alh}
+constexpr const char* kC0[][2] = {
+    // {Eh, Alh}
     {"7326df877a757811dc76b834bbff3479d848aa4f8c321a29e89a20e740079ed3",
      "f80d9e736d8adc608b7471939e2a2e3ed4b64981faf7c9cfa3c6f6a3c086147f"},
     {"50c6e65253013c1f3642f9bb43febbe459f451db6a6b3b97847cf8124afe5a01",

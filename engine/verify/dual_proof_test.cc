@@ -46,11 +46,10 @@ void AddListMutations(const std::string& name, std::vector<Hash> DualProof::*lis
                       (d->*list).erase((d->*list).begin() + static_cast<ptrdiff_t>(x));
                     }});
   }
-  out->push_back({name + " add front", [=](DualProof* d) {
-                    (d->*list).insert((d->*list).begin(), Sha256Of("extra"));
-                  }});
-  out->push_back({name + " add back",
-                  [=](DualProof* d) { (d->*list).push_back(Sha256Of("extra")); }});
+  out->push_back({name + " add front",
+                  [=](DualProof* d) { (d->*list).insert((d->*list).begin(), Sha256Of("extra")); }});
+  out->push_back(
+      {name + " add back", [=](DualProof* d) { (d->*list).push_back(Sha256Of("extra")); }});
 }
 
 // Every single-field mutation of a dual proof; each must be rejected.
@@ -82,8 +81,7 @@ std::vector<std::pair<std::string, Mutation>> DualMutations(const DualProof& p) 
                  }});
   }
   m.push_back({"linear drop", [](DualProof* d) { d->linear_proof.terms.pop_back(); }});
-  m.push_back(
-      {"linear add", [](DualProof* d) { d->linear_proof.terms.push_back(Sha256Of("x")); }});
+  m.push_back({"linear add", [](DualProof* d) { d->linear_proof.terms.push_back(Sha256Of("x")); }});
   if (p.linear_advance_proof) {
     const LinearAdvanceProof& adv = *p.linear_advance_proof;
     m.push_back({"advance absent", [](DualProof* d) { d->linear_advance_proof.reset(); }});
@@ -101,9 +99,8 @@ std::vector<std::pair<std::string, Mutation>> DualMutations(const DualProof& p) 
                      auto& incl = d->linear_advance_proof->inclusion_proofs[x];
                      incl.back() = Flip(incl.back(), 1);
                    }});
-      m.push_back({"advance incl drop " + std::to_string(x), [=](DualProof* d) {
-                     d->linear_advance_proof->inclusion_proofs[x].pop_back();
-                   }});
+      m.push_back({"advance incl drop " + std::to_string(x),
+                   [=](DualProof* d) { d->linear_advance_proof->inclusion_proofs[x].pop_back(); }});
     }
     m.push_back({"advance incl missing",
                  [](DualProof* d) { d->linear_advance_proof->inclusion_proofs.pop_back(); }});
@@ -243,8 +240,8 @@ TEST(LinearAdvanceProofTest, DirectAcceptAndReject) {
       EXPECT_FALSE(VerifyLinearAdvanceProof(nullptr, start, end, end_alh, root, tree));
       EXPECT_FALSE(VerifyLinearAdvanceProof(p, start, end, Flip(end_alh, 3), root, tree));
       EXPECT_FALSE(VerifyLinearAdvanceProof(p, start, end, end_alh, Flip(root, 3), tree));
-      EXPECT_FALSE(VerifyLinearAdvanceProof(p, start, end, end_alh, c->aht().Root(tree - 1),
-                                            tree - 1));
+      EXPECT_FALSE(
+          VerifyLinearAdvanceProof(p, start, end, end_alh, c->aht().Root(tree - 1), tree - 1));
       // Shifted bounds (a span of 1 needs no proof and is accepted anyway).
       if (end - start > 2) {
         EXPECT_FALSE(VerifyLinearAdvanceProof(p, start + 1, end, end_alh, root, tree));

@@ -222,8 +222,8 @@ bool VerifyDualProof(const DualProof& proof, uint64_t source_tx_id, uint64_t tar
   const LinearAdvanceProof* adv =
       proof.linear_advance_proof ? &*proof.linear_advance_proof : nullptr;
   if (source_tx_id < tgt.bl_tx_id) {
-    return VerifyLinearProof(proof.linear_proof, tgt.bl_tx_id, target_tx_id,
-                             proof.target_bl_tx_alh, target_alh) &&
+    return VerifyLinearProof(proof.linear_proof, tgt.bl_tx_id, target_tx_id, proof.target_bl_tx_alh,
+                             target_alh) &&
            VerifyLinearAdvanceProof(adv, src.bl_tx_id, source_tx_id, source_alh, tgt.bl_root,
                                     tgt.bl_tx_id);
   }

@@ -244,8 +244,8 @@ TEST(VerifyAhtTest, ConsistencyEqualSizes) {
 TEST(VerifyAhtTest, ConsistencyHostileInputs) {
   const Hash h = Sha256Of("x");
   const std::vector<Hash> many(70, h), sixty_four(64, h), one(1, h);
-  for (uint64_t i : {uint64_t{1}, uint64_t{2}, kMaxU64 / 2, kMaxU64 / 2 + 1, kMaxU64 - 1,
-                     kMaxU64}) {
+  for (uint64_t i :
+       {uint64_t{1}, uint64_t{2}, kMaxU64 / 2, kMaxU64 / 2 + 1, kMaxU64 - 1, kMaxU64}) {
     EXPECT_FALSE(VerifyConsistency(many, i, kMaxU64, h, Flip(h, 0)));
     EXPECT_FALSE(VerifyConsistency(sixty_four, i, kMaxU64, h, Flip(h, 0)));
     EXPECT_FALSE(VerifyConsistency(one, i, kMaxU64, h, Flip(h, 0)));
