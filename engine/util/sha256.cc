@@ -1,35 +1,109 @@
-// SHA-256 on OpenSSL's low-level interface: it avoids the EVP fetch cost on
-// every small hash and still dispatches to the SHA-NI block function.
+// SHA-256. With SHA-NI (util/sha256_ni.h) hashing runs on our own block
+// function, which avoids OpenSSL's per-call bookkeeping on the many short
+// inputs of the hash trees; otherwise OpenSSL's low-level interface is used
+// (not its one-shot SHA256(), which in OpenSSL 3 fetches the algorithm through
+// EVP on every call).
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/sha.h>
 
 #include <cstring>
 
 #include "immudb/hash.h"
+#include "util/sha256_ni.h"
 
 namespace immudb {
 
-static_assert(sizeof(SHA256_CTX) <= 128, "Sha256::ctx_ too small");
+namespace {
 
-Sha256::Sha256() { SHA256_Init(reinterpret_cast<SHA256_CTX*>(ctx_)); }
+// The incremental state when SHA-NI is used.
+struct NiCtx {
+  uint32_t st[8];
+  uint8_t buf[64];
+  uint64_t len;  // Bytes hashed so far.
+};
+
+static_assert(sizeof(SHA256_CTX) <= 128, "Sha256::ctx_ too small");
+static_assert(sizeof(NiCtx) <= 128, "Sha256::ctx_ too small");
+
+const bool kNi = sha_ni::Available();
+
+}  // namespace
+
+Sha256::Sha256() {
+  if (kNi) {
+    auto* c = reinterpret_cast<NiCtx*>(ctx_);
+    // The initial state: the hash of nothing before padding.
+    static const uint32_t kH0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    std::memcpy(c->st, kH0, sizeof(kH0));
+    c->len = 0;
+  } else {
+    SHA256_Init(reinterpret_cast<SHA256_CTX*>(ctx_));
+  }
+}
 
 void Sha256::Update(const void* data, size_t n) {
-  SHA256_Update(reinterpret_cast<SHA256_CTX*>(ctx_), data, n);
+  if (!kNi) {
+    SHA256_Update(reinterpret_cast<SHA256_CTX*>(ctx_), data, n);
+    return;
+  }
+  auto* c = reinterpret_cast<NiCtx*>(ctx_);
+  const auto* p = static_cast<const uint8_t*>(data);
+  size_t used = c->len % 64;
+  c->len += n;
+  if (used > 0) {
+    const size_t take = n < 64 - used ? n : 64 - used;
+    std::memcpy(c->buf + used, p, take);
+    p += take;
+    n -= take;
+    used += take;
+    if (used < 64) return;
+    sha_ni::Compress(c->st, c->buf, 1);
+  }
+  if (n >= 64) {
+    sha_ni::Compress(c->st, p, n / 64);
+    p += n / 64 * 64;
+    n %= 64;
+  }
+  std::memcpy(c->buf, p, n);
 }
 
 Hash Sha256::Final() {
   Hash h;
-  SHA256_Final(h.data(), reinterpret_cast<SHA256_CTX*>(ctx_));
+  if (!kNi) {
+    SHA256_Final(h.data(), reinterpret_cast<SHA256_CTX*>(ctx_));
+    return h;
+  }
+  auto* c = reinterpret_cast<NiCtx*>(ctx_);
+  const uint64_t bits = c->len * 8;
+  size_t used = c->len % 64;
+  c->buf[used++] = 0x80;
+  if (used > 56) {
+    std::memset(c->buf + used, 0, 64 - used);
+    sha_ni::Compress(c->st, c->buf, 1);
+    used = 0;
+  }
+  std::memset(c->buf + used, 0, 56 - used);
+  for (int i = 0; i < 8; i++) c->buf[63 - i] = static_cast<uint8_t>(bits >> (8 * i));
+  sha_ni::Compress(c->st, c->buf, 1);
+  for (int i = 0; i < 8; i++) {
+    h[4 * i] = static_cast<uint8_t>(c->st[i] >> 24);
+    h[4 * i + 1] = static_cast<uint8_t>(c->st[i] >> 16);
+    h[4 * i + 2] = static_cast<uint8_t>(c->st[i] >> 8);
+    h[4 * i + 3] = static_cast<uint8_t>(c->st[i]);
+  }
   return h;
 }
 
 Hash Sha256Of(const void* data, size_t n) {
-  // Not OpenSSL's one-shot SHA256(): in OpenSSL 3 it fetches the algorithm
-  // through EVP on every call, which costs more than hashing a small input.
+  Hash h;
+  if (kNi) {
+    sha_ni::Hash(data, n, h.data());
+    return h;
+  }
   SHA256_CTX ctx;
   SHA256_Init(&ctx);
   SHA256_Update(&ctx, data, n);
-  Hash h;
   SHA256_Final(h.data(), &ctx);
   return h;
 }
@@ -48,9 +122,7 @@ Hash LeafHash(const Hash& d) {
   uint8_t buf[1 + kHashSize];
   buf[0] = 0x00;
   std::memcpy(buf + 1, d.data(), kHashSize);
-  Sha256 s;
-  s.Update(buf, sizeof(buf));
-  return s.Final();
+  return Sha256Of(buf, sizeof(buf));
 }
 
 Hash NodeHash(const Hash& left, const Hash& right) {
@@ -58,9 +130,7 @@ Hash NodeHash(const Hash& left, const Hash& right) {
   buf[0] = 0x01;
   std::memcpy(buf + 1, left.data(), kHashSize);
   std::memcpy(buf + 1 + kHashSize, right.data(), kHashSize);
-  Sha256 s;
-  s.Update(buf, sizeof(buf));
-  return s.Final();
+  return Sha256Of(buf, sizeof(buf));
 }
 
 std::string ToHex(const void* data, size_t n) {

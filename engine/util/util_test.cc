@@ -6,6 +6,12 @@
 #include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/parallel.h"
+#include "util/sha256_ni.h"
+
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/sha.h>
+
+#include <random>
 
 #include <atomic>
 #include <thread>
@@ -25,6 +31,32 @@ TEST(Sha256Test, KnownDigests) {
   EXPECT_EQ(ToHex(s.Final()), ToHex(Sha256Of("abc")));
   EXPECT_EQ(ToHex(Sha256Of("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+// Our SHA-NI path and the incremental class against OpenSSL on every length
+// around the block and padding boundaries, fed whole and in random pieces.
+TEST(Sha256Test, MatchesOpenSslOnAllShortLengthsAndSplits) {
+  std::mt19937 rng(7);
+  for (size_t n = 0; n < 300; n++) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    Hash want;
+    SHA256(reinterpret_cast<const unsigned char*>(s.data()), n, want.data());
+    EXPECT_EQ(Sha256Of(s), want) << n;
+    Sha256 inc;
+    size_t pos = 0;
+    while (pos < n) {
+      size_t take = std::min<size_t>(n - pos, rng() % 80);
+      inc.Update(s.data() + pos, take);
+      pos += take;
+    }
+    EXPECT_EQ(inc.Final(), want) << n;
+    if (sha_ni::Available()) {
+      Hash ni;
+      sha_ni::Hash(s.data(), n, ni.data());
+      EXPECT_EQ(ni, want) << n;
+    }
+  }
 }
 
 TEST(Sha256Test, LeafAndNodeHashPrefixTheInput) {
