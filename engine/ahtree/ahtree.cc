@@ -156,8 +156,9 @@ class AHTreeImpl final : public AHTree {
     if (!closed_) static_cast<void>(app_->Close());  // Best effort; Close() reports errors.
   }
 
-  // Repairs a torn tail and loads the frontier. Called once by Open.
-  Status Recover();
+  // Repairs a torn tail no longer than `torn_window` bytes and loads the
+  // frontier. Called once by Open.
+  Status Recover(uint64_t torn_window);
 
   Result<uint64_t> Append(const Hash& alh) override;
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
@@ -330,30 +331,28 @@ Status AHTreeImpl::LoadFrontier(uint64_t n) {
   return Status::OK();
 }
 
-Status AHTreeImpl::Recover() {
+Status AHTreeImpl::Recover(uint64_t torn_window) {
   const uint64_t bytes = app_->Size();
+  // Only the bytes of the last, unsynced write(2) can be torn: a crash may
+  // keep a prefix of it and garbage (or zeros) after, so several trailing
+  // records may be short or fail their checksum. Those are cut. A bad record
+  // that starts before that window, or before a good record, is not a torn
+  // write: Corruption.
+  const uint64_t window_start = bytes > torn_window ? bytes - torn_window : 0;
   uint64_t n = ahtree::CompleteRecords(bytes);
-  // A short last record is a write cut by a crash: drop it.
+  uint8_t buf[kMaxRecordSize];
+  while (n > 0) {
+    Status s = ReadRecord(n, buf);
+    if (s.ok()) break;
+    if (!s.IsCorruption() || RecordOffset(n) < window_start) return s;
+    n--;
+  }
   if (RecordOffset(n + 1) != bytes) {
     IMMUDB_RETURN_IF_ERROR(app_->Truncate(RecordOffset(n + 1)));
   }
-  if (n > 0) {
-    uint8_t buf[kMaxRecordSize];
-    Status s = ReadRecord(n, buf);
-    if (s.IsCorruption()) {
-      // A complete-looking last record with a bad checksum is also a torn
-      // write (e.g. the size reached the disk before all the data).
-      n--;
-      IMMUDB_RETURN_IF_ERROR(app_->Truncate(RecordOffset(n + 1)));
-      // Two bad records in a row are not a torn write: LoadFrontier's read of
-      // the new last record reports Corruption.
-    } else if (!s.ok()) {
-      return s;
-    }
-  }
   size_.store(n, std::memory_order_release);
-  // Leaf n itself holds the lowest frontier block, so this reads (and checks)
-  // the new last record too.
+  // Leaf n itself holds the lowest frontier block: its record, just checked,
+  // is read again here (the cache is empty), which costs one read on open.
   return LoadFrontier(n);
 }
 
@@ -390,7 +389,9 @@ Result<std::unique_ptr<AHTree>> AHTree::Open(FileSystem* fs, const std::string& 
   aopts.write_buffer_size = opts.write_buffer_size;
   IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<Appendable> app, Appendable::Open(fs, dir, aopts));
   auto tree = std::make_unique<AHTreeImpl>(dir, opts.segment_size, std::move(app));
-  IMMUDB_RETURN_IF_ERROR(tree->Recover());
+  // One write(2) of the Appendable carries at most a full buffer; the first
+  // record it tears may have started in the previous write.
+  IMMUDB_RETURN_IF_ERROR(tree->Recover(opts.write_buffer_size + ahtree::kMaxRecordSize));
   return std::unique_ptr<AHTree>(std::move(tree));
 }
 

@@ -28,9 +28,11 @@ class AHTree {
  public:
   virtual ~AHTree() = default;
 
-  // Opens or creates the tree in `dir`. A torn last leaf record (short, or a
-  // bad checksum in the last record) is cut back and the cut synced; a bad
-  // checksum before the last record is Corruption naming file and offset.
+  // Opens or creates the tree in `dir`, reading O(log n) records. A torn
+  // tail (a short last record, and trailing records with bad checksums that
+  // lie within the last write_buffer_size + 2084 bytes) is cut back and the
+  // cut synced; any other bad checksum found is Corruption naming file and
+  // offset (docs/format/ahtree.md).
   static Result<std::unique_ptr<AHTree>> Open(FileSystem* fs, const std::string& dir,
                                               const AHTreeOptions& opts);
 

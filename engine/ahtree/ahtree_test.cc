@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ahtree/ahtree_format.h"
+#include "testutil/fault_fs.h"
 #include "testutil/test_util.h"
 #include "util/coding.h"
 
@@ -610,16 +611,52 @@ TEST_P(AHTreeTest, FlippedByteInFrontierRecordIsCorruptionOnOpen) {
   EXPECT_NE(r.status().message().find(SegmentPath()), std::string::npos);
 }
 
-TEST_P(AHTreeTest, TwoBadTrailingRecordsAreCorruptionOnOpen) {
+// A torn write may leave garbage over several records at the end: all are
+// cut if they lie within the last write (one write buffer).
+TEST_P(AHTreeTest, BadTrailingRecordsOfLastWriteAreCutOnOpen) {
   auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   RefTree ref;
   Grow(t.get(), &ref, 20);
   ASSERT_TRUE(t->Close().ok());
-  RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(19) + 1);
-  RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(20) + 1);
+  for (uint64_t x = 17; x <= 20; x++) {
+    RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(x) + 1);
+  }
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Size(), 16u);
+  EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(17));
+  for (uint64_t x = 17; x <= 20; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+  CheckAll(*t, ref);
+}
+
+// Damage reaching back further than one write buffer is not a torn write.
+TEST_P(AHTreeTest, BadTrailingRecordsBeforeLastWriteAreCorruptionOnOpen) {
+  opts_.write_buffer_size = 64;  // Torn window: 64 + 2084 bytes.
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 100);
+  ASSERT_TRUE(t->Close().ok());
+  const uint64_t end = ahtree::RecordOffset(101);
+  uint64_t first_bad = 100;
+  while (end - ahtree::RecordOffset(first_bad) <= 64 + ahtree::kMaxRecordSize) first_bad--;
+  for (uint64_t x = first_bad; x <= 100; x++) {
+    RewriteSegment(end, ahtree::RecordOffset(x) + 2);
+  }
   Result<std::unique_ptr<AHTree>> r = AHTree::Open(fs_, dir_, opts_);
   ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(SegmentPath() + " offset " +
+                                      std::to_string(ahtree::RecordOffset(first_bad))),
+            std::string::npos)
+      << r.status().ToString();
+  // Nothing was cut.
+  EXPECT_EQ(SegmentSize(), end);
+  // One record less of damage is a torn write again.
+  RewriteSegment(end, ahtree::RecordOffset(first_bad) + 2);
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Size(), first_bad);
 }
 
 TEST_P(AHTreeTest, TruncateDropsLeavesAndAppendsContinue) {
@@ -681,6 +718,87 @@ TEST_P(AHTreeTest, RecordsSpanSmallSegments) {
   ASSERT_NE(t, nullptr);
   Grow(t.get(), &ref, 140);
   CheckAll(*t, ref);
+}
+
+// A crash loses or tears unsynced writes: reopen keeps every synced leaf,
+// gives a prefix whose proofs match the reference, and appends continue.
+TEST_P(AHTreeTest, CrashKeepsSyncedLeavesAndRepairsTornTail) {
+  testutil::FaultInjectionFileSystem ffs(fs_);
+  opts_.write_buffer_size = 512;
+  RefTree ref;
+  for (uint64_t x = 1; x <= 90; x++) ref.Append(A1Alh(x));
+  for (uint64_t seed = 1; seed <= 24; seed++) {
+    SCOPED_TRACE(seed);
+    {
+      auto r = AHTree::Open(&ffs, dir_, opts_);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      auto t = std::move(r).value();
+      ASSERT_TRUE(t->Truncate(0).ok());
+      for (uint64_t x = 1; x <= 40; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+      ASSERT_TRUE(t->Sync().ok());
+      for (uint64_t x = 41; x <= 90; x++) {
+        ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+        if (x % 7 == 0) {
+          ASSERT_TRUE(t->Flush().ok());
+        }
+      }
+      ffs.SetActive(false);  // Power cut: Close cannot write anything.
+    }
+    testutil::DropOptions drop;
+    drop.tear_last_write = seed % 3 != 0;
+    drop.garbage = seed % 2 == 0;
+    drop.seed = seed;
+    ASSERT_TRUE(ffs.DropUnsyncedData(drop).ok());
+    ffs.SetActive(true);
+    auto r = AHTree::Open(&ffs, dir_, opts_);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto t = std::move(r).value();
+    const uint64_t size = t->Size();
+    ASSERT_GE(size, 40u);
+    ASSERT_LE(size, 90u);
+    for (uint64_t j = 1; j <= size; j++) {
+      ASSERT_EQ(ToHex(t->RootAt(j).value()), ToHex(ref.R(1, j))) << j;
+    }
+    for (uint64_t x = size + 1; x <= 90; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    CheckPair(*t, ref, 17, 90);
+    CheckPair(*t, ref, 90, 90);
+    ASSERT_TRUE(t->Sync().ok());
+    ASSERT_TRUE(t->Close().ok());
+  }
+}
+
+// After a failed write the tree refuses appends (its file and frontier may
+// disagree); a reopen recovers a consistent prefix.
+TEST_P(AHTreeTest, FailedWriteIsStickyUntilReopen) {
+  for (testutil::FaultKind kind : {testutil::FaultKind::kIOError, testutil::FaultKind::kShortWrite}) {
+    testutil::FaultInjectionFileSystem ffs(fs_);
+    opts_.write_buffer_size = 200;  // Every few appends write to the file.
+    RefTree ref;
+    for (uint64_t x = 1; x <= 60; x++) ref.Append(A1Alh(x));
+    {
+      auto r = AHTree::Open(&ffs, dir_, opts_);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      auto t = std::move(r).value();
+      ASSERT_TRUE(t->Truncate(0).ok());
+      ffs.FailNth(testutil::FaultOp::kAppend, 3, kind);
+      uint64_t x = 1;
+      while (t->Append(A1Alh(x)).ok()) x++;
+      ASSERT_LT(x, 60u);
+      EXPECT_FALSE(t->Append(A1Alh(x)).ok());
+      EXPECT_EQ(t->Size(), x - 1);
+      static_cast<void>(t->Close());
+    }
+    ffs.ClearFaults();
+    auto r = AHTree::Open(&ffs, dir_, opts_);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto t = std::move(r).value();
+    for (uint64_t j = 1; j <= t->Size(); j++) {
+      ASSERT_EQ(ToHex(t->RootAt(j).value()), ToHex(ref.R(1, j))) << j;
+    }
+    for (uint64_t x = t->Size() + 1; x <= 60; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    CheckPair(*t, ref, 5, 60);
+    ASSERT_TRUE(t->Close().ok());
+  }
 }
 
 TEST_P(AHTreeTest, ConcurrentReadersSeeConsistentProofsDuringAppends) {
