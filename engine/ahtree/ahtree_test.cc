@@ -18,6 +18,7 @@
 
 #include "ahtree/ahtree_format.h"
 #include "testutil/fault_fs.h"
+#include "testutil/reference_aht.h"
 #include "testutil/test_util.h"
 #include "util/coding.h"
 
@@ -467,6 +468,26 @@ TEST_P(AHTreeTest, EveryProofMatchesReferenceUpTo300) {
   RefTree ref;
   Grow(t.get(), &ref, 300);
   CheckAll(*t, ref);
+}
+
+// The shared testutil reference (a literal transliteration of §4.4/§4.6)
+// agrees too.
+TEST_P(AHTreeTest, MatchesSharedReferenceAht) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  testutil::ReferenceAht ref;
+  for (uint64_t x = 1; x <= 130; x++) {
+    ref.Append(OtherAlh(x));
+    ASSERT_TRUE(t->Append(OtherAlh(x)).ok());
+  }
+  for (uint64_t j = 1; j <= 130; j++) {
+    ASSERT_EQ(t->RootAt(j).value(), ref.Root(j)) << j;
+    for (uint64_t i = 1; i <= j; i += 1 + j / 16) {
+      ASSERT_EQ(Hex(t->InclusionProof(i, j).value()), Hex(ref.Inclusion(i, j))) << i << "," << j;
+      ASSERT_EQ(Hex(t->ConsistencyProof(i, j).value()), Hex(ref.Consistency(i, j)))
+          << i << "," << j;
+    }
+  }
 }
 
 TEST_P(AHTreeTest, RandomSizesMatchReferenceWhileGrowing) {
