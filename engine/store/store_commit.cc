@@ -2,6 +2,7 @@
 // a whole batch of transactions durable with one round of fsyncs.
 #include <ctime>
 #include <string_view>
+#include <thread>
 #include <unordered_set>
 
 #include "htree/htree.h"
@@ -59,14 +60,25 @@ Result<TxHeader> StoreImpl::Commit(std::vector<EntrySpec> entries) {
   if (closed_) return Status::FailedPrecondition("store is closed");
   if (!bg_error_.ok()) return bg_error_;
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(l);
-  if (w.done) {
-    if (!w.status.ok()) return w.status;
-    return w.header;
+  const bool leader = writers_.size() == 1;
+  l.unlock();
+  if (!leader) {
+    // Wait to be committed by a leader, or to become the leader.
+    uint32_t st;
+    while ((st = w.state.load(std::memory_order_acquire)) == Writer::kWaiting) {
+      w.state.wait(Writer::kWaiting, std::memory_order_acquire);
+    }
+    if (st != Writer::kLead) {
+      // The leader still touches `w` until it stores kDone; only then may it die.
+      while (w.state.load(std::memory_order_acquire) != Writer::kDone) std::this_thread::yield();
+      if (!w.status.ok()) return w.status;
+      return w.header;
+    }
   }
 
   // This writer leads: it commits every queued writer (up to the batch limit).
   std::vector<Writer*> batch;
+  l.lock();
   for (Writer* x : writers_) {
     batch.push_back(x);
     if (batch.size() >= opts_.max_group_commit_txs) break;
@@ -78,16 +90,22 @@ Result<TxHeader> StoreImpl::Commit(std::vector<EntrySpec> entries) {
     l.lock();
     if (!s.ok()) bg_error_ = s;
   }
-  for (Writer* x : batch) {
-    writers_.pop_front();
-    if (x != &w) {
-      x->status = s;
-      x->done = true;
-      x->cv.notify_one();
-    }
-  }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  for (size_t i = 0; i < batch.size(); i++) writers_.pop_front();
+  Writer* next = writers_.empty() ? nullptr : writers_.front();
   l.unlock();
+  // Hand over leadership first, so the next batch starts while this one's
+  // committers are being woken.
+  if (next != nullptr) {
+    next->state.store(Writer::kLead, std::memory_order_release);
+    next->state.notify_one();
+  }
+  for (Writer* x : batch) {
+    if (x == &w) continue;
+    x->status = s;
+    x->state.store(Writer::kWoken, std::memory_order_release);
+    x->state.notify_one();
+    x->state.store(Writer::kDone, std::memory_order_release);
+  }
   if (!s.ok()) return s;
   return w.header;
 }

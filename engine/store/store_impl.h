@@ -50,10 +50,12 @@ class StoreImpl : public Store {
     std::vector<Hash> hvals;
     uint16_t version = 0;
     Hash eh{};
-    bool done = false;
     Status status;
     TxHeader header;
-    std::condition_variable cv;
+    // kWaiting until a leader commits this writer (kWoken while it wakes it,
+    // kDone once it no longer touches it) or makes it the next leader (kLead).
+    static constexpr uint32_t kWaiting = 0, kWoken = 1, kDone = 2, kLead = 3;
+    std::atomic<uint32_t> state{kWaiting};
   };
 
   Status ValidateEntries(const std::vector<EntrySpec>& entries) const;
@@ -89,7 +91,8 @@ class StoreImpl : public Store {
   std::unique_ptr<Appendable> clog_;
   std::unique_ptr<AHTree> aht_;
 
-  // Commit queue; the writer at the front is the leader.
+  // Commit queue; the writer at the front is the leader. Writers wait on
+  // their own `state`, not on mu_, so waking a batch does not contend.
   std::mutex mu_;
   std::deque<Writer*> writers_;
   Status bg_error_;  // Sticky after a failed write or sync. Guarded by mu_.
