@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Runs immudb-bench and RocksDB's db_bench on this machine, in this run, with
+# equivalent settings, and prints both rates and their ratio. Builds nothing:
+# run `make build` (or set BIN) first; db_bench comes from rocksdb-tools
+# (scripts/install-deps.sh).
+#
+# Environment:
+#   NUM           unsynced fills and reads: ops in total       [200000]
+#   SYNC_NUM      synced fills: ops in total                   [NUM/4]
+#   THREADS       writers of the synced fills                  [128]
+#   READ_THREADS  readers                                      [nproc]
+#   DURATION      cap per workload, seconds                    [120]
+#   BIN           the immudb-bench binary                      [build/bin/immudb-bench]
+#   DB_BENCH      the db_bench binary                          [db_bench]
+#
+# Settings that make the two comparable (also printed):
+# - Keys 16 bytes, values 100 bytes, one key per write/transaction.
+# - db_bench runs --num (or --writes/--reads) ops in EACH thread; we pass
+#   total/threads so both tools do the same total. Its fillsync draws keys
+#   from num/1000 keys, so we pass num = total*1000 to keep that range equal
+#   to the total, and --writes for the op count.
+# - db_bench compresses with snappy by default; our store does not compress,
+#   so db_bench runs with --compression_type=none.
+# - readrandom reads random keys from the NUM keys fillseq wrote; readtx reads
+#   random transactions (header, entries, values) from the NUM 1-entry
+#   transactions fillnosync committed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+NUM="${NUM:-200000}"
+SYNC_NUM="${SYNC_NUM:-$((NUM / 4))}"
+THREADS="${THREADS:-128}"
+READ_THREADS="${READ_THREADS:-$(nproc)}"
+DURATION="${DURATION:-120}"
+BIN="${BIN:-$ROOT/build/bin/immudb-bench}"
+DB_BENCH="${DB_BENCH:-db_bench}"
+
+if [ ! -x "$BIN" ]; then
+  echo "compare.sh: $BIN not found; run 'make build' or set BIN" >&2
+  exit 1
+fi
+if ! command -v "$DB_BENCH" >/dev/null 2>&1; then
+  echo "compare.sh: db_bench not found; run scripts/install-deps.sh (rocksdb-tools)" >&2
+  exit 1
+fi
+
+TMP="$(mktemp -d /tmp/immudb-compare-XXXXXX)"
+trap 'rm -rf "$TMP"' EXIT
+# No --duration for db_bench: with it, db_bench ignores the op count and runs
+# for the whole duration.
+COMMON_DBB=(--key_size=16 --value_size=100 --compression_type=none --histogram=0 --statistics=0)
+COMMON_OURS=(--key_size=16 --value_size=100 --duration="$DURATION")
+
+echo "compare.sh: $(nproc) CPUs, $(uname -r), data under $TMP"
+echo "  synced 1-entry writes: $SYNC_NUM in total, $THREADS threads"
+echo "  unsynced 1-entry writes: $NUM in total, 1 thread; random reads: $NUM in total," \
+  "$READ_THREADS threads"
+echo "  db_bench counts ops per thread: it gets --writes/--reads = total/threads;" \
+  "rates below are totals over all threads"
+echo "  db_bench: --compression_type=none (the store does not compress)"
+echo
+
+# Rate from an immudb-bench line "<name> : ... <rate> ops/s; ...".
+ours_rate() { awk -v n="$1" '$1 == n { for (i = 2; i <= NF; i++) if ($i == "ops/s;") print $(i-1) }'; }
+# Rate from a db_bench line "<name> : ... <rate> ops/sec ...".
+dbb_rate() { awk -v n="$1" '$1 == n { for (i = 2; i <= NF; i++) if ($i == "ops/sec") print $(i-1) }'; }
+
+# run OUT CMD...: runs CMD with its output in OUT; shows the result lines.
+run() {
+  local out="$1"
+  shift
+  echo "\$ $*"
+  local rc=0
+  "$@" > "$out" 2>&1 || rc=$?
+  grep -E "ops/s;|ops/sec|peak RSS|rror" "$out" || true
+  if [ "$rc" != 0 ]; then
+    echo "compare.sh: command failed ($rc); output in $out:" >&2
+    tail -20 "$out" >&2
+    exit "$rc"
+  fi
+}
+
+run "$TMP/ours_sync.txt" "$BIN" --benchmarks=fillsync --num="$SYNC_NUM" --threads="$THREADS" \
+  --db="$TMP/immudb-sync" "${COMMON_OURS[@]}"
+run "$TMP/ours.txt" "$BIN" --benchmarks=fillnosync,readtx --num="$NUM" --threads=1 \
+  --read_threads="$READ_THREADS" --db="$TMP/immudb" "${COMMON_OURS[@]}"
+rm -rf "$TMP/immudb-sync" "$TMP/immudb"
+
+per_thread_sync=$(((SYNC_NUM + THREADS - 1) / THREADS))
+per_thread_read=$(((NUM + READ_THREADS - 1) / READ_THREADS))
+run "$TMP/dbb_sync.txt" "$DB_BENCH" --benchmarks=fillsync --sync=1 --threads="$THREADS" \
+  --num=$((SYNC_NUM * 1000)) --writes="$per_thread_sync" --db="$TMP/rocksdb-sync" \
+  "${COMMON_DBB[@]}"
+rm -rf "$TMP/rocksdb-sync"
+run "$TMP/dbb_seq.txt" "$DB_BENCH" --benchmarks=fillseq --sync=0 --threads=1 --num="$NUM" \
+  --db="$TMP/rocksdb" "${COMMON_DBB[@]}"
+run "$TMP/dbb_read.txt" "$DB_BENCH" --benchmarks=readrandom --use_existing_db=1 \
+  --threads="$READ_THREADS" --num="$NUM" --reads="$per_thread_read" --db="$TMP/rocksdb" \
+  "${COMMON_DBB[@]}"
+
+row() {  # label, ours, rocksdb
+  local ratio="n/a"
+  if [ -n "$2" ] && [ -n "$3" ] && [ "$3" != "0" ]; then
+    ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')
+  fi
+  printf "%-56s %14s %14s %8s\n" "$1" "${2:-n/a}" "${3:-n/a}" "$ratio"
+}
+
+echo
+printf "%-56s %14s %14s %8s\n" "workload (total ops/s over all threads)" "immudb" "RocksDB" \
+  "ratio"
+row "synced 1-entry writes, $THREADS threads (fillsync)" \
+  "$(ours_rate fillsync < "$TMP/ours_sync.txt")" "$(dbb_rate fillsync < "$TMP/dbb_sync.txt")"
+row "unsynced 1-entry writes, 1 thread (fillnosync/fillseq)" \
+  "$(ours_rate fillnosync/1 < "$TMP/ours.txt")" "$(dbb_rate fillseq < "$TMP/dbb_seq.txt")"
+row "random reads, $READ_THREADS threads (readtx/readrandom)" \
+  "$(ours_rate readtx < "$TMP/ours.txt")" "$(dbb_rate readrandom < "$TMP/dbb_read.txt")"
+echo "ratio = immudb / RocksDB (above 1: immudb is faster)"
