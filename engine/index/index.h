@@ -1,0 +1,106 @@
+// Index: the key index of a store, kept in a RocksDB database.
+//
+// The index is derived data: a background thread reads committed transactions
+// from the Store in order and records, for every indexable entry, where each
+// version of its stored key lives (tx, position, value location, hash). It
+// answers latest-version, revision, as-of-tx, history, prefix-scan and count
+// queries. "Indexed up to tx N" is written in the same RocksDB batch as the
+// entries of tx N, so the index always holds a prefix of the log. An index that
+// is missing, unreadable or inconsistent is deleted and rebuilt on Open; a
+// broken index never stops the store from opening.
+//
+// Thread-safety: all methods are thread-safe. Reads see the state of one
+// committed index batch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "immudb/result.h"
+#include "immudb/status.h"
+#include "immudb/store.h"
+#include "immudb/tx.h"
+
+namespace immudb::index {
+
+struct IndexOptions {
+  // Run RocksDB's full checksum check on open, so a damaged file leads to a
+  // rebuild instead of failing reads later.
+  bool verify_checksums_on_open = true;
+  // Most transactions written in one RocksDB batch.
+  size_t max_batch_txs = 256;
+};
+
+// One indexed version of a stored key.
+struct IndexedEntry {
+  uint64_t tx = 0;
+  uint32_t index = 0;     // Position of the entry in its tx.
+  uint64_t revision = 0;  // 1-based version number of the key.
+  TxEntry entry;          // Stored key, metadata, hval and value location.
+};
+
+// A range of latest versions: stored keys starting with `prefix`, after
+// `seek_key` (or at it when inclusive) and before `end_key` (or at it when
+// inclusive), ascending or, with `desc`, descending. Empty seek/end = unbounded.
+struct ScanSpec {
+  std::string prefix;
+  std::string seek_key;
+  bool inclusive_seek = false;
+  std::string end_key;
+  bool inclusive_end = false;
+  bool desc = false;
+};
+
+class Index {
+ public:
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+  ~Index();
+
+  // Opens (or creates, or rebuilds) the index in `dir` over `store` and starts
+  // the indexer thread. `store` is not owned and must outlive the index.
+  // Fails only when a fresh index cannot be created (I/O error).
+  static Result<std::unique_ptr<Index>> Open(const std::string& dir, const Store* store,
+                                             const IndexOptions& opts);
+
+  // Stops the indexer and closes RocksDB. Idempotent.
+  Status Close();
+
+  // Last tx whose entries are all indexed.
+  uint64_t IndexedUpTo() const;
+  // True when Open found the index unusable, deleted it and started over.
+  bool rebuilt_on_open() const { return rebuilt_; }
+
+  // Blocks until IndexedUpTo() >= tx (OK), timeout (DeadlineExceeded), close
+  // (FailedPrecondition), or an indexer failure (its Status).
+  Status WaitFor(uint64_t tx, uint64_t timeout_ms) const;
+
+  // Latest version of a stored key. NotFound when never indexed.
+  Result<IndexedEntry> Get(std::string_view key) const;
+  // Version `revision` (1-based). NotFound when out of range.
+  Result<IndexedEntry> GetRevision(std::string_view key, uint64_t revision) const;
+  // Latest version written in a tx <= `tx`. NotFound when none.
+  Result<IndexedEntry> GetAsOf(std::string_view key, uint64_t tx) const;
+  // Versions oldest first (newest first with `desc`), skipping `offset`, at
+  // most `limit`.
+  Result<std::vector<IndexedEntry>> History(std::string_view key, uint64_t offset, uint64_t limit,
+                                            bool desc) const;
+  // Calls `visit` on each latest version in `spec`, in order, until it returns
+  // false.
+  Status Scan(const ScanSpec& spec, const std::function<bool(const IndexedEntry&)>& visit) const;
+  // Number of stored keys (latest versions, whatever their metadata) under
+  // `prefix`.
+  Result<uint64_t> Count(std::string_view prefix) const;
+
+ private:
+  struct Rep;
+  explicit Index(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+  bool rebuilt_ = false;
+};
+
+}  // namespace immudb::index

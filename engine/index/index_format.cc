@@ -1,0 +1,69 @@
+// Encoding of index keys and records. See docs/format/index.md.
+#include "index/index_format.h"
+
+#include "util/coding.h"
+
+namespace immudb::index {
+
+std::string LatestKey(std::string_view key) {
+  std::string k;
+  k.reserve(1 + key.size());
+  k.push_back(kLatestTag);
+  k.append(key);
+  return k;
+}
+
+std::string HistoryPrefix(std::string_view key) {
+  std::string k;
+  k.reserve(1 + 4 + key.size() + 8);
+  k.push_back(kHistoryTag);
+  AppendU32BE(&k, static_cast<uint32_t>(key.size()));
+  k.append(key);
+  return k;
+}
+
+std::string HistoryKey(std::string_view key, uint64_t revision) {
+  std::string k = HistoryPrefix(key);
+  AppendU64BE(&k, revision);
+  return k;
+}
+
+std::string EncodeRecord(const IndexedEntry& e) {
+  const std::string md = e.entry.md.Encode();
+  std::string r;
+  r.reserve(kRecordFixedSize + md.size());
+  AppendU64BE(&r, e.tx);
+  AppendU32BE(&r, e.index);
+  AppendU64BE(&r, e.revision);
+  AppendU8(&r, static_cast<uint8_t>(md.size()));
+  r.append(md);
+  r.append(reinterpret_cast<const char*>(e.entry.hval.data()), e.entry.hval.size());
+  AppendU32BE(&r, e.entry.vlen);
+  AppendU64BE(&r, e.entry.voff);
+  return r;
+}
+
+Status DecodeRecord(std::string_view key, std::string_view bytes, IndexedEntry* e) {
+  if (bytes.size() < kRecordFixedSize) {
+    return Status::Corruption("index record too short");
+  }
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const size_t mdlen = p[20];
+  if (bytes.size() != kRecordFixedSize + mdlen) {
+    return Status::Corruption("index record has a bad length");
+  }
+  e->tx = GetU64BE(p);
+  e->index = GetU32BE(p + 8);
+  e->revision = GetU64BE(p + 12);
+  auto md = KVMetadata::Decode(bytes.substr(21, mdlen));
+  if (!md.ok()) return md.status().WithPrefix("index record metadata");
+  e->entry.key.assign(key);
+  e->entry.md = *md;
+  const uint8_t* q = p + 21 + mdlen;
+  std::copy(q, q + 32, e->entry.hval.begin());
+  e->entry.vlen = GetU32BE(q + 32);
+  e->entry.voff = GetU64BE(q + 36);
+  return Status::OK();
+}
+
+}  // namespace immudb::index

@@ -1,0 +1,40 @@
+// RocksDB key and value layout of the key index. See docs/format/index.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "immudb/result.h"
+#include "index/index.h"
+
+namespace immudb::index {
+
+// Record kinds: the first byte of every RocksDB key.
+inline constexpr char kMetaTag = 'M';
+inline constexpr char kLatestTag = 'L';
+inline constexpr char kHistoryTag = 'H';
+
+// Meta keys. kFormatKey holds kFormatValue; kIndexedUpToKey holds u64BE(tx).
+inline constexpr std::string_view kFormatKey = "Mformat";
+inline constexpr std::string_view kFormatValue = "immudb-index 1";
+inline constexpr std::string_view kIndexedUpToKey = "Mindexed_upto";
+
+// Fixed part of a record value: tx(8) index(4) revision(8) mdlen(1) hval(32)
+// vlen(4) voff(8), plus mdlen bytes of KV metadata.
+inline constexpr size_t kRecordFixedSize = 8 + 4 + 8 + 1 + 32 + 4 + 8;
+
+// 'L' || stored key.
+std::string LatestKey(std::string_view key);
+// 'H' || u32BE(len(key)) || key: the common prefix of a key's history records.
+std::string HistoryPrefix(std::string_view key);
+// HistoryPrefix(key) || u64BE(revision).
+std::string HistoryKey(std::string_view key, uint64_t revision);
+
+std::string EncodeRecord(const IndexedEntry& e);
+// Parses EncodeRecord's output; `key` becomes e->entry.key. Corruption on a
+// malformed record.
+Status DecodeRecord(std::string_view key, std::string_view bytes, IndexedEntry* e);
+
+}  // namespace immudb::index

@@ -1,0 +1,177 @@
+// Opening, rebuilding and closing the index.
+#include <rocksdb/convenience.h>
+#include <rocksdb/options.h>
+
+#include <filesystem>
+
+#include "index/index_format.h"
+#include "index/index_impl.h"
+#include "util/coding.h"
+
+namespace immudb::index {
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return Status::IOError(msg);
+}
+
+namespace {
+
+rocksdb::Options DbOptions() {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.paranoid_checks = true;
+  o.keep_log_file_num = 2;
+  o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  return o;
+}
+
+Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir) {
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(DbOptions(), dir, &raw);
+  if (!s.ok()) return FromRocks(s, "open index " + dir);
+  return std::unique_ptr<rocksdb::DB>(raw);
+}
+
+bool IsEmpty(rocksdb::DB* db) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  it->SeekToFirst();
+  return !it->Valid() && it->status().ok();
+}
+
+// Returns the tx the index covers, or an error when the index must be
+// rebuilt: unknown format, bad marker, ahead of the store, failed checksums.
+Result<uint64_t> CheckDb(rocksdb::DB* db, uint64_t store_last, const IndexOptions& opts) {
+  std::string v;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), &v);
+  if (s.IsNotFound()) {
+    if (!IsEmpty(db)) return Status::Corruption("index has data but no format marker");
+    rocksdb::WriteBatch b;
+    std::string zero;
+    AppendU64BE(&zero, 0);
+    b.Put(rocksdb::Slice(kFormatKey.data(), kFormatKey.size()),
+          rocksdb::Slice(kFormatValue.data(), kFormatValue.size()));
+    b.Put(rocksdb::Slice(kIndexedUpToKey.data(), kIndexedUpToKey.size()), zero);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    IMMUDB_RETURN_IF_ERROR(FromRocks(db->Write(wo, &b), "init index"));
+    return uint64_t{0};
+  }
+  IMMUDB_RETURN_IF_ERROR(FromRocks(s, "read index format"));
+  if (v != kFormatValue) return Status::Corruption("unknown index format '" + v + "'");
+  s = db->Get(rocksdb::ReadOptions(),
+              rocksdb::Slice(kIndexedUpToKey.data(), kIndexedUpToKey.size()), &v);
+  IMMUDB_RETURN_IF_ERROR(FromRocks(s, "read indexed-up-to marker"));
+  if (v.size() != 8) return Status::Corruption("bad indexed-up-to marker");
+  const uint64_t upto = GetU64BE(reinterpret_cast<const uint8_t*>(v.data()));
+  if (upto > store_last) {
+    return Status::Corruption("index is ahead of the store (tx " + std::to_string(upto) + " > " +
+                              std::to_string(store_last) + ")");
+  }
+  if (opts.verify_checksums_on_open) {
+    IMMUDB_RETURN_IF_ERROR(FromRocks(db->VerifyChecksum(), "verify index checksums"));
+  }
+  return upto;
+}
+
+Status DestroyDir(const std::string& dir) {
+  // DestroyDB removes RocksDB's own files; remove_all takes whatever else a
+  // damaged directory holds.
+  rocksdb::Status ignored = rocksdb::DestroyDB(dir, DbOptions());
+  (void)ignored;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return Status::IOError("remove index " + dir + ": " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace
+
+Index::Index(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+Index::~Index() {
+  Status ignored = Close();
+  (void)ignored;
+}
+
+Result<std::unique_ptr<Index>> Index::Open(const std::string& dir, const Store* store,
+                                           const IndexOptions& opts) {
+  auto rep = std::make_unique<Rep>();
+  rep->dir = dir;
+  rep->store = store;
+  rep->opts = opts;
+  if (rep->opts.max_batch_txs == 0) rep->opts.max_batch_txs = 1;
+  const uint64_t store_last = store->CurrentState().tx_id;
+
+  bool rebuilt = false;
+  uint64_t upto = 0;
+  auto db = OpenDb(dir);
+  Status bad = db.status();
+  if (db.ok()) {
+    auto checked = CheckDb(db->get(), store_last, opts);
+    bad = checked.status();
+    if (checked.ok()) upto = *checked;
+  }
+  if (!bad.ok()) {
+    // Derived data: start over from the log rather than refuse to open.
+    if (db.ok()) {
+      Status ignored = FromRocks(db.value()->Close(), "close damaged index");
+      (void)ignored;
+      db.value().reset();
+    }
+    IMMUDB_RETURN_IF_ERROR(DestroyDir(dir));
+    db = OpenDb(dir);
+    if (!db.ok()) return db.status();
+    IMMUDB_ASSIGN_OR_RETURN(upto, CheckDb(db->get(), store_last, opts));
+    rebuilt = true;
+  }
+  rep->db = std::move(db).value();
+  rep->indexed_upto.store(upto);
+  Rep* r = rep.get();
+  rep->indexer = std::thread([r] { r->Run(); });
+  std::unique_ptr<Index> index(new Index(std::move(rep)));
+  index->rebuilt_ = rebuilt;
+  return index;
+}
+
+Status Index::Close() {
+  Rep* r = rep_.get();
+  if (r == nullptr) return Status::OK();
+  {
+    std::lock_guard<std::mutex> l(r->mu);
+    if (r->closed) return Status::OK();
+  }
+  r->stop.store(true);
+  if (r->indexer.joinable()) r->indexer.join();
+  // Flushing makes the next open read SST files instead of replaying the WAL.
+  Status st = FromRocks(r->db->Flush(rocksdb::FlushOptions()), "flush index");
+  Status cs = FromRocks(r->db->Close(), "close index");
+  if (st.ok()) st = cs;
+  {
+    std::lock_guard<std::mutex> l(r->mu);
+    r->closed = true;
+  }
+  r->cv.notify_all();
+  return st;
+}
+
+uint64_t Index::IndexedUpTo() const { return rep_->indexed_upto.load(); }
+
+Status Index::WaitFor(uint64_t tx, uint64_t timeout_ms) const {
+  Rep* r = rep_.get();
+  std::unique_lock<std::mutex> l(r->mu);
+  const bool done = r->cv.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] {
+    return r->indexed_upto.load() >= tx || !r->error.ok() || r->closed;
+  });
+  if (r->indexed_upto.load() >= tx) return Status::OK();
+  if (!r->error.ok()) return r->error;
+  if (r->closed) return Status::FailedPrecondition("index is closed");
+  (void)done;
+  return Status::DeadlineExceeded("index has not reached tx " + std::to_string(tx));
+}
+
+}  // namespace immudb::index

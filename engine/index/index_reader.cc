@@ -1,0 +1,154 @@
+// Index queries. Multi-step reads use one RocksDB snapshot so they see a
+// single committed index batch.
+#include <rocksdb/db.h>
+
+#include "index/index_format.h"
+#include "index/index_impl.h"
+
+namespace immudb::index {
+
+namespace {
+
+// A RocksDB snapshot released when the scope ends.
+class Snapshot {
+ public:
+  explicit Snapshot(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) { ro_.snapshot = snap_; }
+  ~Snapshot() { db_->ReleaseSnapshot(snap_); }
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+  const rocksdb::ReadOptions& ro() const { return ro_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+  rocksdb::ReadOptions ro_;
+};
+
+Result<IndexedEntry> ReadRecord(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
+                                std::string_view key, const std::string& db_key) {
+  std::string v;
+  rocksdb::Status s = db->Get(ro, db_key, &v);
+  if (s.IsNotFound()) return Status::NotFound("key not found");
+  IMMUDB_RETURN_IF_ERROR(FromRocks(s, "index read"));
+  IndexedEntry e;
+  IMMUDB_RETURN_IF_ERROR(DecodeRecord(key, v, &e));
+  return e;
+}
+
+// The smallest string greater than every string starting with `p`; "" when
+// none exists (p is all 0xff).
+std::string Successor(std::string p) {
+  while (!p.empty()) {
+    auto& c = reinterpret_cast<uint8_t&>(p.back());
+    if (c != 0xff) {
+      c++;
+      return p;
+    }
+    p.pop_back();
+  }
+  return p;
+}
+
+bool StartsWith(const rocksdb::Slice& s, const std::string& p) {
+  return s.size() >= p.size() && memcmp(s.data(), p.data(), p.size()) == 0;
+}
+
+}  // namespace
+
+Result<IndexedEntry> Index::Get(std::string_view key) const {
+  return ReadRecord(rep_->db.get(), rocksdb::ReadOptions(), key, LatestKey(key));
+}
+
+Result<IndexedEntry> Index::GetRevision(std::string_view key, uint64_t revision) const {
+  if (revision == 0) return Status::NotFound("key not found");
+  return ReadRecord(rep_->db.get(), rocksdb::ReadOptions(), key, HistoryKey(key, revision));
+}
+
+Result<IndexedEntry> Index::GetAsOf(std::string_view key, uint64_t tx) const {
+  rocksdb::DB* db = rep_->db.get();
+  Snapshot snap(db);
+  IMMUDB_ASSIGN_OR_RETURN(IndexedEntry latest, ReadRecord(db, snap.ro(), key, LatestKey(key)));
+  if (latest.tx <= tx) return latest;
+  // Revisions grow with tx ids: binary search for the last one at or before tx.
+  uint64_t lo = 1, hi = latest.revision - 1;
+  std::optional<IndexedEntry> best;
+  while (lo <= hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    IMMUDB_ASSIGN_OR_RETURN(IndexedEntry e, ReadRecord(db, snap.ro(), key, HistoryKey(key, mid)));
+    if (e.tx <= tx) {
+      best = std::move(e);
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  if (!best) return Status::NotFound("key not found");
+  return std::move(*best);
+}
+
+Result<std::vector<IndexedEntry>> Index::History(std::string_view key, uint64_t offset,
+                                                 uint64_t limit, bool desc) const {
+  rocksdb::DB* db = rep_->db.get();
+  Snapshot snap(db);
+  auto latest = ReadRecord(db, snap.ro(), key, LatestKey(key));
+  if (!latest.ok()) return latest.status();
+  const uint64_t n = latest->revision;
+  std::vector<IndexedEntry> out;
+  if (offset >= n) return out;
+  const uint64_t count = std::min(limit, n - offset);
+  out.reserve(count);
+  for (uint64_t i = 0; i < count; i++) {
+    const uint64_t rev = desc ? n - offset - i : offset + 1 + i;
+    IMMUDB_ASSIGN_OR_RETURN(IndexedEntry e, ReadRecord(db, snap.ro(), key, HistoryKey(key, rev)));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status Index::Scan(const ScanSpec& spec,
+                   const std::function<bool(const IndexedEntry&)>& visit) const {
+  const std::string prefix = LatestKey(spec.prefix);
+  const std::string seek = spec.seek_key.empty() ? "" : LatestKey(spec.seek_key);
+  const std::string end = spec.end_key.empty() ? "" : LatestKey(spec.end_key);
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(rocksdb::ReadOptions()));
+  if (!spec.desc) {
+    it->Seek(!seek.empty() && seek > prefix ? seek : prefix);
+  } else {
+    const std::string hi = Successor(prefix);  // Never empty: prefix starts with 'L'.
+    if (!seek.empty() && seek < hi) {
+      it->SeekForPrev(seek);
+    } else {
+      it->SeekForPrev(hi);
+      if (it->Valid() && it->key() == rocksdb::Slice(hi)) it->Prev();
+    }
+  }
+  for (; it->Valid(); spec.desc ? it->Prev() : it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (!StartsWith(k, prefix)) break;
+    if (!seek.empty() && !spec.inclusive_seek && k == rocksdb::Slice(seek)) continue;
+    if (!end.empty()) {
+      const int c = k.compare(end);
+      if (spec.desc ? (c < 0 || (c == 0 && !spec.inclusive_end))
+                    : (c > 0 || (c == 0 && !spec.inclusive_end))) {
+        break;
+      }
+    }
+    IndexedEntry e;
+    IMMUDB_RETURN_IF_ERROR(DecodeRecord(std::string_view(k.data() + 1, k.size() - 1),
+                                        std::string_view(it->value().data(), it->value().size()),
+                                        &e));
+    if (!visit(e)) return Status::OK();
+  }
+  return FromRocks(it->status(), "index scan");
+}
+
+Result<uint64_t> Index::Count(std::string_view prefix) const {
+  const std::string p = LatestKey(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(rocksdb::ReadOptions()));
+  uint64_t n = 0;
+  for (it->Seek(p); it->Valid() && StartsWith(it->key(), p); it->Next()) n++;
+  IMMUDB_RETURN_IF_ERROR(FromRocks(it->status(), "index count"));
+  return n;
+}
+
+}  // namespace immudb::index

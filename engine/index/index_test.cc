@@ -1,0 +1,216 @@
+#include "index/index.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "testutil/test_util.h"
+
+namespace immudb::index {
+namespace {
+
+using testutil::TempDir;
+
+EntrySpec Kv(std::string k, std::string v, KVMetadata md = {}) {
+  return EntrySpec{std::move(k), std::move(v), md};
+}
+
+class IndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = Store::Open(dir_.Sub("store"), StoreOptions{});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  std::unique_ptr<Index> OpenIndex() {
+    auto ix = Index::Open(dir_.Sub("store/index"), store_.get(), IndexOptions{});
+    EXPECT_TRUE(ix.ok()) << ix.status().ToString();
+    return ix.ok() ? std::move(ix).value() : nullptr;
+  }
+  uint64_t Commit(std::vector<EntrySpec> es) {
+    auto h = store_->Commit(std::move(es));
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    return h.ok() ? h->id : 0;
+  }
+  std::string ValueOf(const IndexedEntry& e) { return *store_->ReadValue(e.entry); }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(IndexTest, LatestRevisionAsOfAndHistory) {
+  auto ix = OpenIndex();
+  Commit({Kv("a", "a1"), Kv("b", "b1")});
+  Commit({Kv("a", "a2")});
+  Commit({Kv("c", "c1")});
+  const uint64_t t4 = Commit({Kv("a", "a3"), Kv("c", "c2")});
+  ASSERT_TRUE(ix->WaitFor(t4, 5000).ok());
+  EXPECT_EQ(ix->IndexedUpTo(), t4);
+
+  auto a = ix->Get("a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->tx, 4u);
+  EXPECT_EQ(a->index, 0u);
+  EXPECT_EQ(a->revision, 3u);
+  EXPECT_EQ(ValueOf(*a), "a3");
+  EXPECT_TRUE(ix->Get("zz").status().IsNotFound());
+
+  EXPECT_EQ(ValueOf(*ix->GetRevision("a", 2)), "a2");
+  EXPECT_TRUE(ix->GetRevision("a", 4).status().IsNotFound());
+  EXPECT_TRUE(ix->GetRevision("a", 0).status().IsNotFound());
+
+  EXPECT_EQ(ValueOf(*ix->GetAsOf("a", 1)), "a1");
+  EXPECT_EQ(ValueOf(*ix->GetAsOf("a", 3)), "a2");
+  EXPECT_EQ(ValueOf(*ix->GetAsOf("a", 9)), "a3");
+  EXPECT_TRUE(ix->GetAsOf("c", 2).status().IsNotFound());
+
+  auto h = ix->History("a", 1, 10, false);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].tx, 2u);
+  EXPECT_EQ((*h)[1].tx, 4u);
+  h = ix->History("a", 0, 2, true);
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].revision, 3u);
+  EXPECT_EQ((*h)[1].revision, 2u);
+  EXPECT_TRUE(ix->History("a", 3, 10, false)->empty());
+}
+
+TEST_F(IndexTest, NonIndexableEntriesAreSkipped) {
+  auto ix = OpenIndex();
+  KVMetadata md;
+  md.non_indexable = true;
+  const uint64_t t = Commit({Kv("hidden", "x", md), Kv("shown", "y")});
+  ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+  EXPECT_TRUE(ix->Get("hidden").status().IsNotFound());
+  auto s = ix->Get("shown");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->index, 1u);
+}
+
+std::vector<std::string> ScanKeys(const Index& ix, const ScanSpec& spec) {
+  std::vector<std::string> keys;
+  Status st = ix.Scan(spec, [&](const IndexedEntry& e) {
+    keys.push_back(e.entry.key);
+    return true;
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return keys;
+}
+
+TEST_F(IndexTest, ScanBoundsOrderAndCount) {
+  auto ix = OpenIndex();
+  const uint64_t t = Commit({Kv("p1", "1"), Kv("p2", "2"), Kv("p3", "3"), Kv("q1", "4"),
+                             Kv("o9", "5"), Kv(std::string("p\xff", 2), "6")});
+  ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+  using V = std::vector<std::string>;
+  ScanSpec s;
+  s.prefix = "p";
+  EXPECT_EQ(ScanKeys(*ix, s), (V{"p1", "p2", "p3", "p\xff"}));
+  s.desc = true;
+  EXPECT_EQ(ScanKeys(*ix, s), (V{"p\xff", "p3", "p2", "p1"}));
+  s.seek_key = "p2";
+  EXPECT_EQ(ScanKeys(*ix, s), (V{"p1"}));
+  s.inclusive_seek = true;
+  EXPECT_EQ(ScanKeys(*ix, s), (V{"p2", "p1"}));
+  s.end_key = "p1";
+  EXPECT_EQ(ScanKeys(*ix, s), (V{"p2"}));
+  s.inclusive_end = true;
+  EXPECT_EQ(ScanKeys(*ix, s), (V{"p2", "p1"}));
+  s = ScanSpec{};
+  s.prefix = "p";
+  s.seek_key = "p1";
+  s.end_key = "p3";
+  EXPECT_EQ(ScanKeys(*ix, s), (V{"p2"}));
+  s.desc = true;
+  s.seek_key = "zzz";  // Past the prefix: starts at the prefix's end.
+  s.end_key = "";
+  EXPECT_EQ(ScanKeys(*ix, s), (V{"p\xff", "p3", "p2", "p1"}));
+  EXPECT_EQ(*ix->Count("p"), 4u);
+  EXPECT_EQ(*ix->Count(""), 6u);
+  EXPECT_EQ(*ix->Count("x"), 0u);
+}
+
+TEST_F(IndexTest, CatchesUpAfterReopenAndWaitTimesOut) {
+  {
+    auto ix = OpenIndex();
+    ASSERT_TRUE(ix->WaitFor(Commit({Kv("k", "1")}), 5000).ok());
+    ASSERT_TRUE(ix->Close().ok());
+  }
+  Commit({Kv("k", "2")});
+  const uint64_t t = Commit({Kv("k", "3")});
+  auto ix = OpenIndex();
+  EXPECT_FALSE(ix->rebuilt_on_open());
+  ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+  EXPECT_EQ(ix->Get("k")->revision, 3u);
+  EXPECT_EQ(ix->WaitFor(t + 1, 20).code(), StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(IndexTest, MissingIndexIsRebuilt) {
+  uint64_t t = 0;
+  {
+    auto ix = OpenIndex();
+    for (int i = 0; i < 20; i++) t = Commit({Kv("k" + std::to_string(i % 7), std::to_string(i))});
+    ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+  }
+  std::filesystem::remove_all(dir_.Sub("store/index"));
+  auto ix = OpenIndex();
+  ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+  EXPECT_EQ(ix->Get("k6")->revision, 2u);
+  EXPECT_EQ(ValueOf(*ix->Get("k6")), "13");
+  EXPECT_EQ(*ix->Count("k"), 7u);
+}
+
+// Overwrites every byte of files whose name satisfies `pred` with garbage.
+int DamageFiles(const std::string& dir, const std::function<bool(const std::string&)>& pred) {
+  int n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    const std::string name = f.path().filename().string();
+    if (!f.is_regular_file() || !pred(name)) continue;
+    const auto size = std::filesystem::file_size(f.path());
+    std::fstream out(f.path(), std::ios::in | std::ios::out | std::ios::binary);
+    for (uint64_t i = 0; i < size; i += 7) {
+      out.seekp(static_cast<std::streamoff>(i));
+      out.put(static_cast<char>(0x5a ^ (i & 0xff)));
+    }
+    n++;
+  }
+  return n;
+}
+
+class IndexDamageTest : public IndexTest,
+                        public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(IndexDamageTest, DamagedIndexIsRebuiltOnOpen) {
+  uint64_t t = 0;
+  {
+    auto ix = OpenIndex();
+    for (int i = 0; i < 50; i++) t = Commit({Kv("k" + std::to_string(i % 10), std::to_string(i))});
+    ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+    ASSERT_TRUE(ix->Close().ok());
+  }
+  const std::string kind = GetParam();
+  const int damaged = DamageFiles(dir_.Sub("store/index"), [&](const std::string& name) {
+    return name.find(kind) != std::string::npos;
+  });
+  ASSERT_GT(damaged, 0) << kind;
+  auto ix = OpenIndex();
+  ASSERT_NE(ix, nullptr);
+  if (kind == "CURRENT" || kind == "MANIFEST" || kind == ".sst") {
+    EXPECT_TRUE(ix->rebuilt_on_open()) << kind;
+  }
+  ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+  for (int k = 0; k < 10; k++) {
+    auto e = ix->Get("k" + std::to_string(k));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ(e->revision, 5u);
+    EXPECT_EQ(ValueOf(*e), std::to_string(40 + k));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(IndexFiles, IndexDamageTest,
+                         ::testing::Values("CURRENT", "MANIFEST", ".sst", "OPTIONS", ".log"));
+
+}  // namespace
+}  // namespace immudb::index
