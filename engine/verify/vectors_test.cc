@@ -1,4 +1,4 @@
-// Replays the JSON proof vectors in testdata/proofs (written by tools/proofgen):
+// Replays the JSON proof vectors in testdata/proofs (written by test/helpers/proofgen.cc, build/bin/immudb-proofgen):
 // every "valid" case must verify and every "invalid" broken twin must not.
 
 #include <gtest/gtest.h>
@@ -261,7 +261,7 @@ TEST(ProofVectorsTest, ParserHandlesTheShapesUsed) {
 TEST(ProofVectorsTest, EveryVectorFileMatchesItsExpectation) {
   const std::vector<std::filesystem::path> files = VectorFiles();
   // Guards against an empty or misplaced directory passing vacuously.
-  ASSERT_GE(files.size(), 300u) << "proof vectors missing; run build/bin/proofgen";
+  ASSERT_GE(files.size(), 300u) << "proof vectors missing; run build/bin/immudb-proofgen";
   std::map<std::string, std::pair<int, int>> per_type;  // type -> (valid, invalid)
   for (const std::filesystem::path& file : files) {
     std::ifstream f(file);

@@ -2,7 +2,7 @@
 // verifier must reject) for htree inclusion, AHT inclusion / last inclusion /
 // consistency, linear and dual proofs, one file per case:
 //   <dir>/<kind>/<name>.json   with "expect": "valid" | "invalid"
-// Usage: proofgen [dir]   (default testdata/proofs; <dir>/<kind>/ is replaced)
+// Usage: immudb-proofgen [dir]   (default testdata/proofs; <dir>/<kind>/ is replaced)
 //
 // Every case is checked with immudb::verify before it is written, so a file's
 // "expect" always matches what the C++ verifier says. Broken twins are chosen
@@ -19,9 +19,7 @@
 #include "immudb/verify.h"
 #include "util/coding.h"
 
-// The tools target links only the engine, so the reference generators are
-// compiled in here directly.
-#include "../test/testutil/reference_aht.cc"
+#include "testutil/reference_aht.h"
 
 namespace immudb::proofgen {
 namespace {
