@@ -52,6 +52,7 @@ struct Flags {
   double duration = 120;  // Seconds per workload; 0 means no cap.
   bool histogram = false;
   uint64_t seed = 301;
+  int64_t sync_interval_ms = -1;  // -1: the store's default.
 };
 
 const char kUsage[] =
@@ -71,7 +72,9 @@ const char kUsage[] =
     "  --sync=0|1          synced commits for fillseq/fillrandom [0] and fillbatch [1]\n"
     "  --duration=SEC      stop a workload after SEC seconds, 0 = no cap [120]\n"
     "  --histogram         print the latency histogram of each workload\n"
-    "  --seed=N            random seed [301]\n";
+    "  --seed=N            random seed [301]\n"
+    "  --sync_interval_ms=N  unsynced mode: sync at most every N ms, 0 = never\n"
+    "                      [StoreOptions default]\n";
 
 bool ParseUint(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;
@@ -114,6 +117,7 @@ bool ParseFlag(std::string_view arg, Flags* f) {
   if (name == "value_size") return num(&f->value_size, 0, 32 << 20);
   if (name == "batch") return num(&f->batch, 1, 1 << 20);
   if (name == "seed") return num(&f->seed, 0, UINT64_MAX);
+  if (name == "sync_interval_ms") return num(&f->sync_interval_ms, 0, UINT32_MAX);
   if (name == "keep") return boolean(&f->keep);
   if (name == "histogram") return boolean(&f->histogram);
   if (name == "sync") {
@@ -355,6 +359,9 @@ class Benchmark {
     o.max_key_len = std::max(o.max_key_len, f_.key_size);
     o.max_value_len = std::max(o.max_value_len, f_.value_size);
     o.max_tx_entries = std::max(o.max_tx_entries, f_.batch);
+    if (f_.sync_interval_ms >= 0) {
+      o.unsynced_sync_interval_ms = static_cast<uint32_t>(f_.sync_interval_ms);
+    }
     return o;
   }
 
@@ -532,7 +539,11 @@ void PrintHeader(const Flags& f, const std::string& dir) {
       f.key_size, f.value_size, f.num, f.threads,
       f.read_threads > 0 ? f.read_threads : static_cast<int>(std::thread::hardware_concurrency()),
       f.batch, f.duration);
-  std::printf("store: %s; CPUs: %u\n", dir.c_str(), std::thread::hardware_concurrency());
+  StoreOptions defaults;
+  std::printf("store: %s; CPUs: %u; unsynced sync interval %lld ms\n", dir.c_str(),
+              std::thread::hardware_concurrency(),
+              static_cast<long long>(f.sync_interval_ms >= 0 ? f.sync_interval_ms
+                                                             : defaults.unsynced_sync_interval_ms));
   std::printf("us/op = wall time / ops; latency = time of each single op, all threads\n");
   std::printf("-------------------------------------------------------------------------\n");
   std::fflush(stdout);
