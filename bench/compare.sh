@@ -72,7 +72,7 @@ run() {
   echo "\$ $*"
   local rc=0
   "$@" > "$out" 2>&1 || rc=$?
-  grep -E "ops/s;|ops/sec|peak RSS|rror" "$out" || true
+  grep -E "ops/s;|micros/op|peak RSS|rror" "$out" || true
   if [ "$rc" != 0 ]; then
     echo "compare.sh: command failed ($rc); output in $out:" >&2
     tail -20 "$out" >&2
