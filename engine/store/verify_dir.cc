@@ -158,6 +158,7 @@ class DirVerifier {
 };
 
 Status DirVerifier::VerifyAll() {
+  report_.last_alh = EmptyHash();
   IMMUDB_RETURN_IF_ERROR(CheckMarker());
   IMMUDB_RETURN_IF_ERROR(OpenLog(kCommitLog, "commit", "clog", &clog_));
   IMMUDB_RETURN_IF_ERROR(OpenLog(kTxLog, "tx", "tx", &txlog_));

@@ -1,0 +1,286 @@
+#include "store/verify_dir.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ahtree/ahtree_format.h"
+#include "immudb/store.h"
+#include "store/log_format.h"
+#include "testutil/test_util.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace immudb::store {
+namespace {
+
+using testutil::TempDir;
+
+constexpr uint64_t kTxs = 24;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void WriteAll(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+void FlipByte(const std::string& path, uint64_t off) {
+  std::string b = ReadAll(path);
+  ASSERT_LT(off, b.size()) << path;
+  b[off] = static_cast<char>(b[off] ^ 0x5a);
+  WriteAll(path, b);
+}
+
+StoreOptions TestOptions() {
+  StoreOptions o;
+  auto t = std::make_shared<std::atomic<int64_t>>(1700000000);
+  o.now_unix_seconds = [t] { return ++*t; };
+  return o;
+}
+
+// Commits kTxs transactions of 1-4 entries: empty values, a value larger than
+// the read-ahead chunk, and entries with metadata (header version 1).
+void BuildStore(const std::string& dir, const StoreOptions& o) {
+  auto s = Store::Open(dir, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  for (uint64_t i = 1; i <= kTxs; i++) {
+    std::vector<EntrySpec> es;
+    for (uint64_t k = 0; k <= i % 4; k++) {
+      EntrySpec e;
+      e.key = "key-" + std::to_string(i) + "-" + std::to_string(k);
+      e.value = k == 2 ? "" : std::string(i == 10 ? 100000 : 5 + k, static_cast<char>('a' + i));
+      if (i % 5 == 0 && k == 0) e.md.expires_at = 1800000000 + static_cast<int64_t>(i);
+      if (i % 7 == 0 && k == 1) e.md.deleted = true;
+      es.push_back(std::move(e));
+    }
+    ASSERT_TRUE((*s)->Commit(std::move(es)).ok());
+  }
+  ASSERT_TRUE((*s)->Close().ok());
+}
+
+CommitRecord RecordOf(const std::string& dir, uint64_t id) {
+  const std::string clog = ReadAll(dir + "/commit/00000000.clog");
+  auto rec = DecodeCommitRecord(
+      reinterpret_cast<const uint8_t*>(clog.data() + (id - 1) * kCommitRecordSize));
+  EXPECT_TRUE(rec.ok());
+  return rec.ok() ? *rec : CommitRecord{};
+}
+
+VerifyReport MustVerify(const std::string& dir) {
+  auto r = VerifyStoreDir(dir, VerifyDirOptions{});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : VerifyReport{};
+}
+
+uint64_t TreeBytes(const std::string& dir) {
+  uint64_t n = 0;
+  for (const char* sub : {"val", "tx", "commit", "aht"}) {
+    for (const auto& f : std::filesystem::directory_iterator(dir + "/" + sub)) n += f.file_size();
+  }
+  return n;
+}
+
+class VerifyDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override { BuildStore(d_.path(), TestOptions()); }
+  std::string Path(const std::string& rel) const { return d_.Sub(rel); }
+
+  // Verifies, expects the first mismatch at tx `tx`, in `file` at `offset`.
+  void ExpectMismatch(uint64_t tx, const std::string& file, uint64_t offset) {
+    VerifyReport r = MustVerify(d_.path());
+    ASSERT_TRUE(r.mismatch.has_value());
+    EXPECT_EQ(r.mismatch->tx_id, tx) << r.mismatch->ToString();
+    EXPECT_EQ(r.mismatch->file, file) << r.mismatch->ToString();
+    EXPECT_EQ(r.mismatch->offset, offset) << r.mismatch->ToString();
+    EXPECT_EQ(r.tx_count, tx - 1);
+  }
+
+  TempDir d_;
+};
+
+TEST_F(VerifyDirTest, CleanStoreVerifiesEveryByte) {
+  VerifyReport r = MustVerify(d_.path());
+  ASSERT_TRUE(r.ok()) << r.mismatch->ToString();
+  EXPECT_EQ(r.tx_count, kTxs);
+  EXPECT_EQ(r.bytes_checked, TreeBytes(d_.path()));
+  auto s = Store::Open(d_.path(), TestOptions());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(r.last_alh, (*s)->CurrentState().alh);
+}
+
+TEST_F(VerifyDirTest, VerifyingChangesNoFile) {
+  // A torn tail the verifier reports but, unlike Store::Open, must not cut.
+  const std::string tx = Path("tx/00000000.tx");
+  WriteAll(tx, ReadAll(tx) + "torn");
+  std::vector<std::string> before;
+  for (const char* f : {"tx/00000000.tx", "val/00000000.val", "commit/00000000.clog",
+                        "aht/00000000.aht", "IMMUDB_STORE"}) {
+    before.push_back(ReadAll(Path(f)));
+  }
+  VerifyReport r = MustVerify(d_.path());
+  ASSERT_TRUE(r.mismatch.has_value());
+  EXPECT_EQ(r.tx_count, kTxs);
+  EXPECT_EQ(r.mismatch->tx_id, 0u);
+  EXPECT_EQ(r.mismatch->file, "tx/00000000.tx");
+  EXPECT_TRUE(r.mismatch->maybe_torn_tail);
+  size_t i = 0;
+  for (const char* f : {"tx/00000000.tx", "val/00000000.val", "commit/00000000.clog",
+                        "aht/00000000.aht", "IMMUDB_STORE"}) {
+    EXPECT_EQ(ReadAll(Path(f)), before[i++]) << f;
+  }
+}
+
+TEST_F(VerifyDirTest, FlippedValueByteNamesTxAndValue) {
+  CommitRecord rec = RecordOf(d_.path(), 10);
+  CommitRecord prev = RecordOf(d_.path(), 9);
+  FlipByte(Path("val/00000000.val"), prev.vlog_end + 77777);
+  ExpectMismatch(10, "val/00000000.val", prev.vlog_end);
+  EXPECT_GT(rec.vlog_end, prev.vlog_end + 77777);
+  VerifyReport r = MustVerify(d_.path());
+  EXPECT_EQ(r.mismatch->ToString(), "tx 10: value log val/00000000.val offset " +
+                                        std::to_string(prev.vlog_end) +
+                                        ": value does not match its hash");
+}
+
+TEST_F(VerifyDirTest, FlippedTxLogByteNamesTx) {
+  CommitRecord rec = RecordOf(d_.path(), 6);
+  FlipByte(Path("tx/00000000.tx"), rec.tx_off + 40);
+  ExpectMismatch(6, "tx/00000000.tx", rec.tx_off + 4);  // The checksum field.
+}
+
+TEST_F(VerifyDirTest, FlippedTxRecordLengthNamesTx) {
+  CommitRecord rec = RecordOf(d_.path(), 3);
+  FlipByte(Path("tx/00000000.tx"), rec.tx_off + 2);
+  ExpectMismatch(3, "tx/00000000.tx", rec.tx_off);
+}
+
+TEST_F(VerifyDirTest, FlippedCommitLogByteNamesTx) {
+  FlipByte(Path("commit/00000000.clog"), 8 * kCommitRecordSize + 50);
+  ExpectMismatch(9, "commit/00000000.clog", 8 * kCommitRecordSize);
+}
+
+TEST_F(VerifyDirTest, FlippedAhtDigestNamesLeaf) {
+  // Leaf 12 has popcount(11) + 1 = 4 digests; damage the third.
+  FlipByte(Path("aht/00000000.aht"), ahtree::RecordOffset(12) + 2 * 32 + 7);
+  ExpectMismatch(12, "aht/00000000.aht", ahtree::RecordOffset(12) + 2 * 32);
+}
+
+TEST_F(VerifyDirTest, FlippedAhtChecksumNamesLeaf) {
+  const uint64_t crc = ahtree::RecordOffset(kTxs) + ahtree::RecordSize(kTxs) - 4;
+  FlipByte(Path("aht/00000000.aht"), crc + 3);
+  ExpectMismatch(kTxs, "aht/00000000.aht", crc);
+  EXPECT_TRUE(MustVerify(d_.path()).mismatch->maybe_torn_tail);
+}
+
+// Damage with valid checksums is still found by the hashes.
+TEST_F(VerifyDirTest, RechecksummedHeaderChangeBreaksTheAlh) {
+  CommitRecord rec = RecordOf(d_.path(), 4);
+  std::string tx = ReadAll(Path("tx/00000000.tx"));
+  tx[rec.tx_off + kTxRecordPrefixSize + 15] ^= 1;  // Timestamp, one second later.
+  PutU32BE(reinterpret_cast<uint8_t*>(tx.data() + rec.tx_off + 4),
+           crc32c::Mask(crc32c::Value(tx.data() + rec.tx_off + 8, rec.tx_len - 8)));
+  WriteAll(Path("tx/00000000.tx"), tx);
+  ExpectMismatch(4, "commit/00000000.clog", 3 * kCommitRecordSize + 36);
+}
+
+TEST_F(VerifyDirTest, RechecksummedAlhChangeBreaksTheChain) {
+  // Make commit record 7 agree with a changed tx 7 header: the next tx's
+  // PrevAlh (and the AHT) still hold the old Alh.
+  CommitRecord rec = RecordOf(d_.path(), 7);
+  std::string tx = ReadAll(Path("tx/00000000.tx"));
+  tx[rec.tx_off + kTxRecordPrefixSize + 15] ^= 1;
+  PutU32BE(reinterpret_cast<uint8_t*>(tx.data() + rec.tx_off + 4),
+           crc32c::Mask(crc32c::Value(tx.data() + rec.tx_off + 8, rec.tx_len - 8)));
+  WriteAll(Path("tx/00000000.tx"), tx);
+  auto h = DecodeTxHeader(std::string_view(tx).substr(rec.tx_off + 8));
+  ASSERT_TRUE(h.ok());
+  rec.alh = *h->Alh();
+  std::string clog = ReadAll(Path("commit/00000000.clog"));
+  EncodeCommitRecord(rec, reinterpret_cast<uint8_t*>(clog.data() + 6 * kCommitRecordSize));
+  WriteAll(Path("commit/00000000.clog"), clog);
+  // The AHT leaf of tx 7 no longer matches the recomputed tree.
+  ExpectMismatch(7, "aht/00000000.aht", ahtree::RecordOffset(7));
+}
+
+TEST_F(VerifyDirTest, RechecksummedAhtRecordIsRecomputed) {
+  std::string aht = ReadAll(Path("aht/00000000.aht"));
+  const uint64_t off = ahtree::RecordOffset(5);
+  const uint64_t body = ahtree::RecordSize(5) - 4;
+  aht[off + body - 1] ^= 1;  // Root(5).
+  PutU32BE(reinterpret_cast<uint8_t*>(aht.data() + off + body),
+           crc32c::Mask(crc32c::Value(aht.data() + off, body)));
+  WriteAll(Path("aht/00000000.aht"), aht);
+  ExpectMismatch(5, "aht/00000000.aht", off + body - 32);
+}
+
+TEST_F(VerifyDirTest, MissingMarkerOrSegmentIsAMismatch) {
+  std::filesystem::rename(Path("val/00000000.val"), Path("val/00000001.val"));
+  VerifyReport r = MustVerify(d_.path());
+  ASSERT_TRUE(r.mismatch.has_value());
+  EXPECT_EQ(r.mismatch->file, "val/00000000.val");
+  std::filesystem::remove(Path("IMMUDB_STORE"));
+  r = MustVerify(d_.path());
+  ASSERT_TRUE(r.mismatch.has_value());
+  EXPECT_EQ(r.mismatch->file, "IMMUDB_STORE");
+  EXPECT_FALSE(r.mismatch->maybe_torn_tail);
+}
+
+TEST(VerifyDirBasicTest, EmptyStoreVerifiesAndMissingDirIsNotFound) {
+  TempDir d;
+  {
+    auto s = Store::Open(d.path(), StoreOptions{});
+    ASSERT_TRUE(s.ok());
+  }
+  VerifyReport r = MustVerify(d.path());
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.tx_count, 0u);
+  EXPECT_EQ(r.last_alh, EmptyHash());
+  EXPECT_TRUE(VerifyStoreDir(d.Sub("nope"), VerifyDirOptions{}).status().IsNotFound());
+}
+
+TEST(VerifyDirBasicTest, SmallSegmentsVerifyAndDamageNamesTheSegment) {
+  TempDir d;
+  StoreOptions o = TestOptions();
+  o.value_log_segment_size = 4096;
+  o.tx_log_segment_size = 1000;
+  o.commit_log_segment_size = 5 * kCommitRecordSize;
+  o.aht_segment_size = 300;
+  BuildStore(d.path(), o);
+  VerifyReport r = MustVerify(d.path());
+  ASSERT_TRUE(r.ok()) << r.mismatch->ToString();
+  EXPECT_EQ(r.tx_count, kTxs);
+  EXPECT_EQ(r.bytes_checked, TreeBytes(d.path()));
+
+  // Commit record 13 is the third of segment 2.
+  FlipByte(d.Sub("commit/00000002.clog"), 2 * kCommitRecordSize + 1);
+  r = MustVerify(d.path());
+  ASSERT_TRUE(r.mismatch.has_value());
+  EXPECT_EQ(r.mismatch->tx_id, 13u);
+  EXPECT_EQ(r.mismatch->file, "commit/00000002.clog");
+  EXPECT_EQ(r.mismatch->offset, 2 * kCommitRecordSize);
+}
+
+TEST(VerifyDirBasicTest, MemFileSystemStore) {
+  auto fs = NewMemFileSystem();
+  StoreOptions o = TestOptions();
+  o.fs = fs.get();
+  BuildStore("/db", o);
+  VerifyDirOptions vo;
+  vo.fs = fs.get();
+  auto r = VerifyStoreDir("/db", vo);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(r->tx_count, kTxs);
+}
+
+}  // namespace
+}  // namespace immudb::store
