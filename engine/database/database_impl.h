@@ -1,0 +1,111 @@
+// Internal declaration of the Database implementation, split by concern:
+// database_open.cc (lifecycle, txs, waiting), database_kv.cc (plain keys,
+// reads, scans), database_ops.cc (references, sorted sets, ExecAll),
+// database_verifiable.cc (proof replies), encoding.cc (stored forms).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "immudb/database.h"
+#include "index/index.h"
+
+namespace immudb::database {
+
+// A decoded sorted-set stored key (proofs.md §1.1).
+struct ZKey {
+  std::string set;
+  double score = 0;
+  std::string key;  // Unprefixed member key.
+  uint64_t at_tx = 0;
+};
+// Corruption when `stored` is not a well-formed sorted-set key.
+Result<ZKey> DecodeZAddKey(std::string_view stored);
+// Prefix of every stored key of sorted set `set`.
+std::string ZSetPrefix(std::string_view set);
+
+// One stored version of a key, with its stored value.
+struct RawVersion {
+  uint64_t tx = 0;
+  uint32_t index = 0;
+  uint64_t revision = 0;  // 0 when read by tx.
+  TxEntry entry;
+  std::string value;  // Stored value (with its prefix byte).
+};
+
+class DatabaseImpl : public Database {
+ public:
+  DatabaseImpl(const DatabaseOptions& opts, std::unique_ptr<Store> store);
+  ~DatabaseImpl() override;
+  Status OpenIndex(const std::string& dir);
+
+  Result<TxHeader> Set(const std::vector<KeyValue>& kvs, bool no_wait) override;
+  Result<Entry> Get(const KeyRequest& req) override;
+  Result<std::vector<Entry>> GetAll(const std::vector<std::string>& keys,
+                                    uint64_t since_tx) override;
+  Result<TxHeader> Delete(const std::vector<std::string>& keys, uint64_t since_tx,
+                          bool no_wait) override;
+  Result<TxHeader> SetReference(const ReferenceRequest& req) override;
+  Result<TxHeader> ZAdd(const ZAddRequest& req) override;
+  Result<std::vector<ZEntry>> ZScan(const ZScanRequest& req) override;
+  Result<TxHeader> ExecAll(const std::vector<Op>& ops, bool no_wait) override;
+  Result<std::vector<Entry>> History(const HistoryRequest& req) override;
+  Result<std::vector<Entry>> Scan(const ScanRequest& req) override;
+  Result<uint64_t> Count(const std::string& prefix) override;
+  Result<uint64_t> CountAll() override;
+  Result<Tx> TxById(uint64_t id) override;
+  Result<std::vector<Tx>> TxScan(uint64_t initial_tx, uint64_t limit, bool desc) override;
+  Result<std::string> ReadValue(const TxEntry& entry) override;
+  StoreState CurrentState() override;
+  Result<VerifiableTx> VerifiableSet(const std::vector<KeyValue>& kvs, bool no_wait,
+                                     uint64_t prove_since_tx) override;
+  Result<VerifiableEntry> VerifiableGet(const KeyRequest& req, uint64_t prove_since_tx) override;
+  Result<VerifiableTx> VerifiableTxById(uint64_t id, uint64_t prove_since_tx) override;
+  Result<VerifiableTx> VerifiableSetReference(const ReferenceRequest& req,
+                                              uint64_t prove_since_tx) override;
+  Result<VerifiableTx> VerifiableZAdd(const ZAddRequest& req, uint64_t prove_since_tx) override;
+  uint64_t IndexedUpTo() override;
+  Status Close() override;
+
+ private:
+  // --- database_open.cc ---
+  Status CheckOpen() const;
+  // InvalidArgument when since_tx is past the last committed tx.
+  Status CheckSinceTx(uint64_t since_tx) const;
+  // Waits until the index covers `tx` (0: the last committed tx now).
+  Status WaitIndex(uint64_t tx) const;
+  // Checks the store limits, commits, and waits for the index unless no_wait.
+  Result<TxHeader> CommitEntries(std::vector<EntrySpec> entries, bool no_wait);
+  bool Expired(const KVMetadata& md) const;
+  Result<size_t> MaxResults(uint64_t limit) const;
+
+  // --- database_kv.cc ---
+  Result<RawVersion> Materialize(const index::IndexedEntry& ie) const;
+  Result<RawVersion> LatestRaw(std::string_view stored_key) const;
+  Result<RawVersion> AtTxRaw(std::string_view stored_key, uint64_t tx) const;
+  // Turns a stored version of `user_key` into an Entry: hides deleted and
+  // expired versions (NotFound) and follows a reference when `follow`.
+  Result<Entry> Resolve(std::string_view user_key, const RawVersion& raw, bool follow) const;
+  Result<Entry> GetUnlocked(const KeyRequest& req) const;
+
+  // --- database_ops.cc ---
+  // Validates and encodes ops into store entries. REQUIRES: the index covers
+  // the txs the checks must see (references and sorted-set targets).
+  Result<std::vector<EntrySpec>> PrepareOps(const std::vector<Op>& ops) const;
+  Status CheckReferencedKey(std::string_view user_key, uint64_t at_tx,
+                            const std::vector<std::string>& batch_plain_keys) const;
+
+  // --- database_verifiable.cc ---
+  Status CheckProveSinceTx(uint64_t prove_since_tx) const;
+  Result<VerifiableTx> ProveTx(uint64_t tx_id, uint64_t prove_since_tx) const;
+
+  DatabaseOptions opts_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<index::Index> index_;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace immudb::database

@@ -1,0 +1,220 @@
+// Plain keys: Set, Get, GetAll, Delete, History, Scan, Count, and the
+// resolution of stored versions into entries (deleted, expired, references).
+#include "database/database_impl.h"
+#include "util/coding.h"
+
+namespace immudb::database {
+
+namespace {
+
+Status KeyNotFound() { return Status::NotFound("key not found"); }
+
+// Parses a reference value 0x01 || u64(atTx) || 0x00 || key.
+bool ParseReference(std::string_view v, uint64_t* at_tx, std::string* user_key) {
+  if (v.size() < 10 || v[0] != 0x01 || v[9] != 0x00) return false;
+  *at_tx = GetU64BE(reinterpret_cast<const uint8_t*>(v.data() + 1));
+  user_key->assign(v.substr(10));
+  return true;
+}
+
+}  // namespace
+
+Result<RawVersion> DatabaseImpl::Materialize(const index::IndexedEntry& ie) const {
+  RawVersion r{ie.tx, ie.index, ie.revision, ie.entry, {}};
+  IMMUDB_ASSIGN_OR_RETURN(r.value, store_->ReadValue(r.entry));
+  return r;
+}
+
+Result<RawVersion> DatabaseImpl::LatestRaw(std::string_view stored_key) const {
+  auto ie = index_->Get(stored_key);
+  if (!ie.ok()) return ie.status().IsNotFound() ? KeyNotFound() : ie.status();
+  return Materialize(*ie);
+}
+
+Result<RawVersion> DatabaseImpl::AtTxRaw(std::string_view stored_key, uint64_t tx_id) const {
+  auto tx = store_->ReadTx(tx_id);
+  if (!tx.ok()) return tx.status().IsNotFound() ? Status::NotFound("tx not found") : tx.status();
+  for (size_t i = 0; i < tx->entries.size(); i++) {
+    if (tx->entries[i].key != stored_key) continue;
+    RawVersion r{tx_id, static_cast<uint32_t>(i), 0, std::move(tx->entries[i]), {}};
+    IMMUDB_ASSIGN_OR_RETURN(r.value, store_->ReadValue(r.entry));
+    return r;
+  }
+  return KeyNotFound();
+}
+
+Result<Entry> DatabaseImpl::Resolve(std::string_view user_key, const RawVersion& raw,
+                                    bool follow) const {
+  if (raw.entry.md.deleted) return KeyNotFound();
+  if (Expired(raw.entry.md)) return Status::NotFound("key not found: expired entry");
+  if (raw.value.empty()) return KeyNotFound();
+  if (raw.value[0] == 0x00) {
+    return Entry{raw.tx, std::string(user_key), raw.value.substr(1), std::nullopt,
+                 raw.entry.md, false, raw.revision};
+  }
+  uint64_t at_tx = 0;
+  std::string target;
+  if (!ParseReference(raw.value, &at_tx, &target)) {
+    return Status::Corruption("unknown stored value type in tx " + std::to_string(raw.tx));
+  }
+  if (!follow) return Status::InvalidArgument("key resolution limit reached");
+  const std::string stored_target = EncodeKey(target);
+  auto target_raw = at_tx > 0 ? AtTxRaw(stored_target, at_tx) : LatestRaw(stored_target);
+  if (!target_raw.ok()) return target_raw.status();
+  IMMUDB_ASSIGN_OR_RETURN(Entry e, Resolve(target, *target_raw, false));
+  e.referenced_by = Reference{raw.tx, std::string(user_key), at_tx, raw.entry.md, raw.revision};
+  return e;
+}
+
+Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req) const {
+  if (req.key.empty()) return Status::InvalidArgument("illegal arguments: empty key");
+  if (req.at_tx > 0 && req.since_tx > 0) {
+    return Status::InvalidArgument(
+        "illegal arguments: SinceTx should not be specified when AtTx is used");
+  }
+  if (req.at_tx > 0 && req.at_revision != 0) {
+    return Status::InvalidArgument(
+        "illegal arguments: AtRevision should not be specified when AtTx is used");
+  }
+  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(req.since_tx));
+  const std::string key = EncodeKey(req.key);
+  if (req.at_tx > 0) {
+    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, AtTxRaw(key, req.at_tx));
+    return Resolve(req.key, raw, true);
+  }
+  if (!req.no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
+  if (req.at_revision == 0) {
+    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, LatestRaw(key));
+    return Resolve(req.key, raw, true);
+  }
+  auto latest = index_->Get(key);
+  if (!latest.ok()) return latest.status().IsNotFound() ? KeyNotFound() : latest.status();
+  const int64_t n = static_cast<int64_t>(latest->revision);
+  const int64_t rev = req.at_revision > 0 ? req.at_revision : n + req.at_revision;
+  if (rev < 1 || rev > n) return KeyNotFound();
+  IMMUDB_ASSIGN_OR_RETURN(index::IndexedEntry ie,
+                          index_->GetRevision(key, static_cast<uint64_t>(rev)));
+  IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, Materialize(ie));
+  return Resolve(req.key, raw, true);
+}
+
+Result<Entry> DatabaseImpl::Get(const KeyRequest& req) { return GetUnlocked(req); }
+
+Result<std::vector<Entry>> DatabaseImpl::GetAll(const std::vector<std::string>& keys,
+                                                uint64_t since_tx) {
+  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(since_tx));
+  IMMUDB_RETURN_IF_ERROR(WaitIndex(since_tx));
+  std::vector<Entry> out;
+  for (const std::string& k : keys) {
+    KeyRequest req;
+    req.key = k;
+    req.no_wait = true;  // Waited once above.
+    auto e = GetUnlocked(req);
+    if (e.ok()) {
+      out.push_back(std::move(e).value());
+    } else if (!e.status().IsNotFound()) {
+      return e.status();
+    }
+  }
+  return out;
+}
+
+Result<TxHeader> DatabaseImpl::Set(const std::vector<KeyValue>& kvs, bool no_wait) {
+  std::vector<Op> ops(kvs.begin(), kvs.end());
+  if (ops.empty()) return Status::InvalidArgument("illegal arguments");
+  IMMUDB_ASSIGN_OR_RETURN(std::vector<EntrySpec> entries, PrepareOps(ops));
+  return CommitEntries(std::move(entries), no_wait);
+}
+
+Result<TxHeader> DatabaseImpl::Delete(const std::vector<std::string>& keys, uint64_t since_tx,
+                                      bool no_wait) {
+  if (keys.empty()) return Status::InvalidArgument("illegal arguments");
+  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(since_tx));
+  // Existence is checked against every committed tx, not only since_tx.
+  IMMUDB_RETURN_IF_ERROR(WaitIndex(0));
+  std::vector<EntrySpec> entries;
+  for (const std::string& k : keys) {
+    if (k.empty()) return Status::InvalidArgument("illegal arguments");
+    const std::string key = EncodeKey(k);
+    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, LatestRaw(key));
+    if (raw.entry.md.deleted || Expired(raw.entry.md)) return KeyNotFound();
+    KVMetadata md;
+    md.deleted = true;
+    entries.push_back(EntrySpec{key, "", md});
+  }
+  return CommitEntries(std::move(entries), no_wait);
+}
+
+Result<std::vector<Entry>> DatabaseImpl::History(const HistoryRequest& req) {
+  if (req.key.empty()) return Status::InvalidArgument("illegal arguments: empty key");
+  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(req.since_tx));
+  IMMUDB_ASSIGN_OR_RETURN(size_t n, MaxResults(req.limit));
+  IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
+  auto versions = index_->History(EncodeKey(req.key), req.offset, n, req.desc);
+  if (!versions.ok()) return versions.status().IsNotFound() ? KeyNotFound() : versions.status();
+  std::vector<Entry> out;
+  for (const index::IndexedEntry& ie : *versions) {
+    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, Materialize(ie));
+    Entry e{raw.tx, req.key, {}, std::nullopt, raw.entry.md, false, raw.revision};
+    if (Expired(raw.entry.md)) {
+      e.expired = true;  // The value is withheld, the version is not.
+    } else if (!raw.entry.md.deleted && !raw.value.empty()) {
+      auto resolved = Resolve(req.key, raw, true);
+      if (resolved.ok()) {
+        e = std::move(resolved).value();
+      } else if (raw.value[0] == 0x00) {
+        e.value = raw.value.substr(1);
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<Entry>> DatabaseImpl::Scan(const ScanRequest& req) {
+  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(req.since_tx));
+  IMMUDB_ASSIGN_OR_RETURN(size_t n, MaxResults(req.limit));
+  IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
+  index::ScanSpec spec;
+  spec.prefix = EncodeKey(req.prefix);
+  if (!req.seek_key.empty()) spec.seek_key = EncodeKey(req.seek_key);
+  if (!req.end_key.empty()) spec.end_key = EncodeKey(req.end_key);
+  spec.inclusive_seek = req.inclusive_seek;
+  spec.inclusive_end = req.inclusive_end;
+  spec.desc = req.desc;
+  std::vector<Entry> out;
+  uint64_t skip = req.offset;
+  Status err;
+  IMMUDB_RETURN_IF_ERROR(index_->Scan(spec, [&](const index::IndexedEntry& ie) {
+    if (ie.entry.md.deleted || Expired(ie.entry.md)) return true;
+    auto raw = Materialize(ie);
+    if (!raw.ok()) {
+      err = raw.status();
+      return false;
+    }
+    auto e = Resolve(std::string_view(ie.entry.key).substr(1), *raw, true);
+    if (!e.ok()) {
+      if (e.status().IsNotFound()) return true;  // A reference to a gone key.
+      err = e.status();
+      return false;
+    }
+    if (skip > 0) {
+      skip--;
+      return true;
+    }
+    out.push_back(std::move(e).value());
+    return out.size() < n;
+  }));
+  IMMUDB_RETURN_IF_ERROR(err);
+  return out;
+}
+
+Result<uint64_t> DatabaseImpl::Count(const std::string& prefix) {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  IMMUDB_RETURN_IF_ERROR(WaitIndex(0));
+  return index_->Count(EncodeKey(prefix));
+}
+
+Result<uint64_t> DatabaseImpl::CountAll() { return Count(""); }
+
+}  // namespace immudb::database

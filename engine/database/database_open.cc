@@ -1,0 +1,140 @@
+// Database lifecycle, limits, waiting for the index, and tx reads.
+#include <chrono>
+#include <set>
+
+#include "database/database_impl.h"
+
+namespace immudb {
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& dir,
+                                                 const DatabaseOptions& opts) {
+  if (opts.max_result_size == 0) return Status::InvalidArgument("max_result_size must be > 0");
+  IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(dir, opts.store));
+  auto db = std::make_unique<database::DatabaseImpl>(opts, std::move(store));
+  IMMUDB_RETURN_IF_ERROR(db->OpenIndex(dir + "/index"));
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+namespace database {
+
+DatabaseImpl::DatabaseImpl(const DatabaseOptions& opts, std::unique_ptr<Store> store)
+    : opts_(opts), store_(std::move(store)) {
+  if (!opts_.now_unix_seconds) opts_.now_unix_seconds = opts_.store.now_unix_seconds;
+  if (!opts_.now_unix_seconds) {
+    opts_.now_unix_seconds = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+}
+
+DatabaseImpl::~DatabaseImpl() {
+  Status ignored = Close();
+  (void)ignored;
+}
+
+Status DatabaseImpl::OpenIndex(const std::string& dir) {
+  index::IndexOptions io;
+  io.verify_checksums_on_open = opts_.verify_index_on_open;
+  IMMUDB_ASSIGN_OR_RETURN(index_, index::Index::Open(dir, store_.get(), io));
+  return Status::OK();
+}
+
+Status DatabaseImpl::Close() {
+  if (closed_.exchange(true)) return Status::OK();
+  // The indexer reads the store: stop it first.
+  Status s = index_ ? index_->Close() : Status::OK();
+  Status c = store_->Close();
+  return s.ok() ? c : s;
+}
+
+Status DatabaseImpl::CheckOpen() const {
+  if (closed_.load()) return Status::FailedPrecondition("database is closed");
+  return Status::OK();
+}
+
+Status DatabaseImpl::CheckSinceTx(uint64_t since_tx) const {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  if (since_tx > store_->CurrentState().tx_id) {
+    return Status::InvalidArgument(
+        "illegal arguments: SinceTx must not be greater than the current transaction ID");
+  }
+  return Status::OK();
+}
+
+Status DatabaseImpl::WaitIndex(uint64_t tx) const {
+  if (tx == 0) tx = store_->CurrentState().tx_id;
+  return index_->WaitFor(tx, opts_.index_wait_timeout_ms);
+}
+
+bool DatabaseImpl::Expired(const KVMetadata& md) const {
+  return md.expires_at && *md.expires_at <= opts_.now_unix_seconds();
+}
+
+Result<size_t> DatabaseImpl::MaxResults(uint64_t limit) const {
+  if (limit > opts_.max_result_size) {
+    return Status::InvalidArgument("result size limit exceeded: the specified limit (" +
+                                   std::to_string(limit) +
+                                   ") is larger than the maximum allowed one (" +
+                                   std::to_string(opts_.max_result_size) + ")");
+  }
+  return limit == 0 ? opts_.max_result_size : static_cast<size_t>(limit);
+}
+
+Result<TxHeader> DatabaseImpl::CommitEntries(std::vector<EntrySpec> entries, bool no_wait) {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  const StoreOptions& so = opts_.store;
+  if (entries.empty()) return Status::InvalidArgument("illegal arguments");
+  if (entries.size() > so.max_tx_entries) {
+    return Status::InvalidArgument("max number of entries per tx exceeded");
+  }
+  std::set<std::string_view> seen;
+  for (const EntrySpec& e : entries) {
+    if (e.key.size() > so.max_key_len) return Status::InvalidArgument("max key length exceeded");
+    if (e.value.size() > so.max_value_len) {
+      return Status::InvalidArgument("max value length exceeded");
+    }
+    if (!seen.insert(e.key).second) {
+      return Status::InvalidArgument(
+          "duplicated keys are not supported in single batch transaction");
+    }
+  }
+  IMMUDB_ASSIGN_OR_RETURN(TxHeader h, store_->Commit(std::move(entries)));
+  if (!no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(h.id));
+  return h;
+}
+
+StoreState DatabaseImpl::CurrentState() { return store_->CurrentState(); }
+
+uint64_t DatabaseImpl::IndexedUpTo() { return index_->IndexedUpTo(); }
+
+Result<Tx> DatabaseImpl::TxById(uint64_t id) {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  if (id == 0) return Status::InvalidArgument("illegal arguments");
+  auto tx = store_->ReadTx(id);
+  if (!tx.ok() && tx.status().IsNotFound()) return Status::NotFound("tx not found");
+  return tx;
+}
+
+Result<std::vector<Tx>> DatabaseImpl::TxScan(uint64_t initial_tx, uint64_t limit, bool desc) {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  IMMUDB_ASSIGN_OR_RETURN(size_t n, MaxResults(limit));
+  const uint64_t last = store_->CurrentState().tx_id;
+  if (initial_tx == 0 || initial_tx > last) return Status::NotFound("tx not found");
+  std::vector<Tx> out;
+  for (uint64_t id = initial_tx; out.size() < n && id >= 1 && id <= last;
+       desc ? id-- : id++) {
+    IMMUDB_ASSIGN_OR_RETURN(Tx tx, store_->ReadTx(id));
+    out.push_back(std::move(tx));
+  }
+  return out;
+}
+
+Result<std::string> DatabaseImpl::ReadValue(const TxEntry& entry) {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  return store_->ReadValue(entry);
+}
+
+}  // namespace database
+}  // namespace immudb

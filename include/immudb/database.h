@@ -1,0 +1,215 @@
+// Database: immudb's key-value semantics over a Store and its key index.
+//
+// A database is a store directory plus its derived key index (<dir>/index).
+// It encodes user keys and values as proofs.md §1.1 (plain entries, logical
+// deletes, references, sorted-set members), resolves references one level
+// deep, hides deleted and expired entries from reads (History still shows
+// them), and builds the replies of the Verifiable* calls (proofs.md §7). It
+// speaks engine types only: the server converts them to and from protobuf.
+// Error messages are the ones clients look for (wire-api.md §6.2), e.g.
+// "key not found". A rejected request writes nothing.
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "immudb/options.h"
+#include "immudb/proof.h"
+#include "immudb/result.h"
+#include "immudb/status.h"
+#include "immudb/store.h"
+#include "immudb/tx.h"
+
+namespace immudb {
+
+struct DatabaseOptions {
+  StoreOptions store;
+  // Most entries a Scan, ZScan, History or TxScan returns (its limit 0 means this).
+  size_t max_result_size = 2500;
+  // How long a read or write waits for the index before DeadlineExceeded.
+  uint64_t index_wait_timeout_ms = 60000;
+  // See index::IndexOptions.
+  bool verify_index_on_open = true;
+  // Clock for expiry checks (Unix seconds); nullptr means store.now_unix_seconds
+  // or else the system clock.
+  std::function<int64_t()> now_unix_seconds;
+};
+
+struct KeyValue {
+  std::string key;  // User key, non-empty.
+  std::string value;
+  KVMetadata md;
+};
+
+// The reference entry through which a Get reached its value.
+struct Reference {
+  uint64_t tx = 0;
+  std::string key;  // The reference key (unprefixed).
+  uint64_t at_tx = 0;
+  KVMetadata md;
+  uint64_t revision = 0;
+};
+
+struct Entry {
+  uint64_t tx = 0;
+  std::string key;    // Unprefixed; the referenced key when a reference was followed.
+  std::string value;  // Unprefixed; empty when expired (History) or deleted.
+  std::optional<Reference> referenced_by;
+  KVMetadata md;
+  bool expired = false;
+  uint64_t revision = 0;  // 1-based; 0 when read with at_tx.
+};
+
+struct ZEntry {
+  std::string set;
+  std::string key;
+  Entry entry;
+  double score = 0;
+  uint64_t at_tx = 0;
+};
+
+struct KeyRequest {
+  std::string key;
+  uint64_t at_tx = 0;
+  uint64_t since_tx = 0;
+  bool no_wait = false;
+  int64_t at_revision = 0;
+};
+
+struct ScanRequest {
+  std::string seek_key;
+  std::string end_key;
+  std::string prefix;
+  bool desc = false;
+  uint64_t limit = 0;
+  uint64_t since_tx = 0;
+  bool inclusive_seek = false;
+  bool inclusive_end = false;
+  uint64_t offset = 0;
+};
+
+struct HistoryRequest {
+  std::string key;
+  uint64_t offset = 0;
+  uint64_t limit = 0;
+  bool desc = false;
+  uint64_t since_tx = 0;
+};
+
+struct ReferenceRequest {
+  std::string key;
+  std::string referenced_key;
+  uint64_t at_tx = 0;
+  bool bound_ref = false;
+  bool no_wait = false;
+};
+
+struct ZAddRequest {
+  std::string set;
+  double score = 0;
+  std::string key;
+  uint64_t at_tx = 0;
+  bool bound_ref = false;
+  bool no_wait = false;
+};
+
+struct ZScanRequest {
+  std::string set;
+  std::string seek_key;
+  double seek_score = 0;
+  uint64_t seek_at_tx = 0;
+  bool inclusive_seek = false;
+  uint64_t limit = 0;
+  bool desc = false;
+  std::optional<double> min_score;
+  std::optional<double> max_score;
+  uint64_t since_tx = 0;
+  uint64_t offset = 0;
+};
+
+// One operation of ExecAll.
+using Op = std::variant<KeyValue, ZAddRequest, ReferenceRequest>;
+
+struct VerifiableTx {
+  Tx tx;  // Header and all entries (no values).
+  DualProof dual_proof;
+};
+
+struct VerifiableEntry {
+  Entry entry;
+  VerifiableTx verifiable_tx;
+  InclusionProof inclusion_proof;
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  // Opens or creates the database in `dir` (the store's directory; the index
+  // lives in dir/index and is rebuilt when damaged).
+  static Result<std::unique_ptr<Database>> Open(const std::string& dir,
+                                                const DatabaseOptions& opts);
+
+  // Commits the KVs as one tx; waits for the index unless `no_wait`.
+  // InvalidArgument: no KVs, empty or duplicate keys, over the limits.
+  virtual Result<TxHeader> Set(const std::vector<KeyValue>& kvs, bool no_wait) = 0;
+  // NotFound "key not found" (absent or deleted), "key not found: expired
+  // entry"; InvalidArgument for a malformed request.
+  virtual Result<Entry> Get(const KeyRequest& req) = 0;
+  // Latest entries of the keys that exist, in request order.
+  virtual Result<std::vector<Entry>> GetAll(const std::vector<std::string>& keys,
+                                            uint64_t since_tx) = 0;
+  // Logical delete of existing keys ("key not found" otherwise).
+  virtual Result<TxHeader> Delete(const std::vector<std::string>& keys, uint64_t since_tx,
+                                  bool no_wait) = 0;
+  virtual Result<TxHeader> SetReference(const ReferenceRequest& req) = 0;
+  virtual Result<TxHeader> ZAdd(const ZAddRequest& req) = 0;
+  virtual Result<std::vector<ZEntry>> ZScan(const ZScanRequest& req) = 0;
+  // All ops in one tx. InvalidArgument "empty set" for none.
+  virtual Result<TxHeader> ExecAll(const std::vector<Op>& ops, bool no_wait) = 0;
+  virtual Result<std::vector<Entry>> History(const HistoryRequest& req) = 0;
+  virtual Result<std::vector<Entry>> Scan(const ScanRequest& req) = 0;
+  // Keys under a user-key prefix (deleted and expired ones included).
+  virtual Result<uint64_t> Count(const std::string& prefix) = 0;
+  virtual Result<uint64_t> CountAll() = 0;
+
+  // NotFound "tx not found" past the last committed tx.
+  virtual Result<Tx> TxById(uint64_t id) = 0;
+  virtual Result<std::vector<Tx>> TxScan(uint64_t initial_tx, uint64_t limit, bool desc) = 0;
+  // Stored value of an entry of TxById/TxScan (checked against its hval).
+  virtual Result<std::string> ReadValue(const TxEntry& entry) = 0;
+  virtual StoreState CurrentState() = 0;
+
+  // Verifiable variants (proofs.md §7). `prove_since_tx` past the last
+  // committed tx is InvalidArgument "illegal state" and writes nothing.
+  virtual Result<VerifiableTx> VerifiableSet(const std::vector<KeyValue>& kvs, bool no_wait,
+                                             uint64_t prove_since_tx) = 0;
+  virtual Result<VerifiableEntry> VerifiableGet(const KeyRequest& req,
+                                                uint64_t prove_since_tx) = 0;
+  virtual Result<VerifiableTx> VerifiableTxById(uint64_t id, uint64_t prove_since_tx) = 0;
+  virtual Result<VerifiableTx> VerifiableSetReference(const ReferenceRequest& req,
+                                                      uint64_t prove_since_tx) = 0;
+  virtual Result<VerifiableTx> VerifiableZAdd(const ZAddRequest& req,
+                                              uint64_t prove_since_tx) = 0;
+
+  // Index progress (for tests and metrics).
+  virtual uint64_t IndexedUpTo() = 0;
+  // Stops the indexer and closes the store. Further calls fail.
+  virtual Status Close() = 0;
+};
+
+// Stored forms (proofs.md §1.1), shared with clients and tests.
+std::string EncodeKey(std::string_view user_key);
+std::string EncodeValue(std::string_view user_value);
+std::string EncodeReferenceValue(std::string_view referenced_user_key, uint64_t at_tx);
+std::string EncodeZAddKey(std::string_view set, double score, std::string_view user_key,
+                          uint64_t at_tx);
+
+}  // namespace immudb
