@@ -176,7 +176,7 @@ class AHTreeImpl final : public AHTree {
   // Reads the record of leaf n into buf (RecordSize(n) bytes) and checks its
   // CRC: Corruption naming file and offset on mismatch.
   Status ReadRecord(uint64_t n, uint8_t* buf) const;
-  // Digest R(a, b), from the cache or from its record.
+  // The digest `ref` names, from the cache or else from its checked record.
   Status GetDigest(const DigestRef& ref, Hash* out) const;
   Status CheckRange(uint64_t i, uint64_t j) const;
   Result<std::vector<Hash>> Fetch(const std::vector<Range>& ranges) const;
@@ -367,7 +367,10 @@ Status AHTreeImpl::Truncate(uint64_t n) {
   IMMUDB_RETURN_IF_ERROR(app_->Truncate(RecordOffset(n + 1)));
   size_.store(n, std::memory_order_release);
   cache_.Clear();
-  return LoadFrontier(n);
+  Status s = LoadFrontier(n);
+  // Appending on a partly loaded frontier would store wrong digests.
+  if (!s.ok() && bg_error_.ok()) bg_error_ = s;
+  return s;
 }
 
 Status AHTreeImpl::Close() {
