@@ -1,0 +1,304 @@
+#include "server/config.h"
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+
+namespace immudb::server {
+namespace {
+
+enum class Kind { kString, kBool, kInt };
+
+// One setting: its flag name (also the TOML key; env var IMMUDB_<NAME>),
+// optional short flag, type, and where the parsed value goes (nullptr for
+// settings accepted for compatibility but not used by this server).
+struct Spec {
+  const char* name;
+  const char* short_flag;
+  Kind kind;
+  const char* help;
+  std::string ServerConfig::*str = nullptr;
+  bool ServerConfig::*boolean = nullptr;
+  int ServerConfig::*i32 = nullptr;
+  int64_t ServerConfig::*i64 = nullptr;
+  const char* unused_default = "";
+  bool secret = false;
+};
+
+std::vector<Spec> Specs() {
+  using C = ServerConfig;
+  return {
+      {"dir", "", Kind::kString, "data directory", &C::dir},
+      {"address", "a", Kind::kString, "bind address", &C::address},
+      {"port", "p", Kind::kInt, "gRPC port", nullptr, nullptr, &C::port},
+      {"pidfile", "", Kind::kString, "pid file path", &C::pidfile},
+      {"logfile", "", Kind::kString, "log file (default: stdout)", &C::logfile},
+      {"logformat", "", Kind::kString, "log format: text or json", &C::logformat},
+      {"auth", "s", Kind::kBool, "enable authentication", nullptr, &C::auth},
+      {"mtls", "m", Kind::kBool, "require client certificates", nullptr, &C::mtls},
+      {"certificate", "", Kind::kString, "server certificate (PEM)", &C::certificate},
+      {"pkey", "", Kind::kString, "server private key (PEM)", &C::pkey},
+      {"clientcas", "", Kind::kString, "client CA certificates (PEM)", &C::clientcas},
+      {"max-recv-msg-size", "", Kind::kInt, "max received message bytes", nullptr, nullptr,
+       nullptr, &C::max_recv_msg_size},
+      {"devmode", "", Kind::kBool, "accept remote clients when auth is off", nullptr,
+       &C::devmode},
+      {"admin-password", "", Kind::kString, "initial sysadmin password (plain or enc:<base64>)",
+       &C::admin_password, nullptr, nullptr, nullptr, "", true},
+      {"force-admin-password", "", Kind::kBool, "reset the sysadmin password at startup",
+       nullptr, &C::force_admin_password},
+      {"maintenance", "", Kind::kBool, "maintenance mode (requires auth off)", nullptr,
+       &C::maintenance},
+      {"signingKey", "", Kind::kString, "PEM EC P-256 private key for state signatures",
+       &C::signing_key},
+      {"synced", "", Kind::kBool, "fsync on commit", nullptr, &C::synced},
+      {"token-expiry-time", "", Kind::kInt, "token lifetime in minutes", nullptr, nullptr,
+       nullptr, &C::token_expiry_minutes},
+      // Accepted for compatibility with immudb's flags and immudb.toml; unused.
+      {"logdir", "", Kind::kString, "(unused)", nullptr, nullptr, nullptr, nullptr, "immulog"},
+      {"detached", "d", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
+      {"no-histograms", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
+      {"auto-cert", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
+      {"metrics-server", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
+      {"metrics-server-port", "", Kind::kInt, "(unused)", nullptr, nullptr, nullptr, nullptr,
+       "9497"},
+      {"web-server", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
+      {"web-server-port", "", Kind::kInt, "(unused)", nullptr, nullptr, nullptr, nullptr, "8080"},
+      {"pgsql-server", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
+      {"pgsql-server-port", "", Kind::kInt, "(unused)", nullptr, nullptr, nullptr, nullptr,
+       "5432"},
+      {"grpc-reflection", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
+      {"swaggerui", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
+      {"pprof", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
+      {"log-access", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
+  };
+}
+
+std::string DefaultString(const Spec& s) {
+  static const ServerConfig d;
+  if (s.str) return d.*s.str;
+  if (s.boolean) return d.*s.boolean ? "true" : "false";
+  if (s.i32) return std::to_string(d.*s.i32);
+  if (s.i64) return std::to_string(d.*s.i64);
+  return s.unused_default;
+}
+
+std::string EnvName(const std::string& name) {
+  std::string out = "IMMUDB_";
+  for (char c : name) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+std::optional<bool> ParseBool(const std::string& v) {
+  static const char* kTrue[] = {"1", "t", "T", "true", "TRUE", "True"};
+  static const char* kFalse[] = {"0", "f", "F", "false", "FALSE", "False"};
+  for (const char* t : kTrue) {
+    if (v == t) return true;
+  }
+  for (const char* f : kFalse) {
+    if (v == f) return false;
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> ParseInt(const std::string& v) {
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty()) return std::nullopt;
+  return out;
+}
+
+// Checks `raw` against the setting's type and range and stores it.
+Status Apply(const Spec& s, const std::string& raw, const std::string& source, ServerConfig* c) {
+  auto bad = [&](const char* want) {
+    return Status::InvalidArgument("invalid value \"" + raw + "\" for " + s.name + " (from " +
+                                   source + "): " + want);
+  };
+  switch (s.kind) {
+    case Kind::kBool: {
+      auto b = ParseBool(raw);
+      if (!b) return bad("want true or false");
+      if (s.boolean) c->*s.boolean = *b;
+      return Status::OK();
+    }
+    case Kind::kInt: {
+      auto n = ParseInt(raw);
+      if (!n) return bad("want an integer");
+      if (s.i32) {
+        if (std::string(s.name) == "port" && (*n < 0 || *n > 65535)) return bad("want 0..65535");
+        c->*s.i32 = static_cast<int>(*n);
+      }
+      if (s.i64) {
+        if (*n <= 0 || *n > (std::string(s.name) == "max-recv-msg-size" ? INT32_MAX : INT64_MAX)) {
+          return bad("want a positive integer");
+        }
+        c->*s.i64 = *n;
+      }
+      return Status::OK();
+    }
+    case Kind::kString:
+      if (s.str) c->*s.str = raw;
+      return Status::OK();
+  }
+  return Status::OK();
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return s;
+}
+
+// Reads the TOML file into lower-cased key -> value text.
+Result<std::map<std::string, std::string>> ReadToml(const std::string& path) {
+  std::map<std::string, std::string> out;
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument("config file " + path + ": " + std::string(e.description()));
+  }
+  for (auto&& [k, v] : tbl) {
+    std::string key = Lower(std::string(k.str()));
+    if (auto s = v.value<std::string>(); s && v.is_string()) {
+      out[key] = *s;
+    } else if (v.is_boolean()) {
+      out[key] = *v.value<bool>() ? "true" : "false";
+    } else if (v.is_integer()) {
+      out[key] = std::to_string(*v.value<int64_t>());
+    } else if (v.is_floating_point()) {
+      out[key] = std::to_string(*v.value<double>());
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> EnvMap(const char* const* env) {
+  std::map<std::string, std::string> out;
+  for (; env && *env; ++env) {
+    std::string_view kv(*env);
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    out.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return out;
+}
+
+std::string FindConfigFile(const std::map<std::string, std::string>& env) {
+  std::vector<std::filesystem::path> candidates;
+  if (auto it = env.find("HOME"); it != env.end()) candidates.emplace_back(it->second);
+  candidates.emplace_back("../src/configs");
+  for (const auto& dir : candidates) {
+    std::error_code ec;
+    auto p = dir / "immudb.toml";
+    if (std::filesystem::is_regular_file(p, ec)) return p.string();
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char* const* env) {
+  ParsedCommand out;
+  const std::vector<Spec> specs = Specs();
+  CLI::App app{"immudb: the verifiable, append-only key-value database server", "immudb"};
+  app.allow_extras(false);
+  std::map<std::string, std::string> flag_values;
+  std::map<std::string, CLI::Option*> flag_options;
+  for (const Spec& s : specs) {
+    std::string names = std::string("--") + s.name;
+    if (*s.short_flag) names = std::string("-") + s.short_flag + "," + names;
+    std::string help = std::string(s.help) + " (default " + DefaultString(s) + ")";
+    flag_options[s.name] = s.kind == Kind::kBool
+                               ? app.add_flag(names, flag_values[s.name], help)
+                               : app.add_option(names, flag_values[s.name], help);
+  }
+  std::string config_flag;
+  CLI::Option* config_opt = app.add_option("--config", config_flag, "config file (immudb.toml)");
+  CLI::App* version = app.add_subcommand("version", "print the version and exit");
+  try {
+    app.parse(argc, const_cast<char**>(argv));
+  } catch (const CLI::CallForHelp&) {
+    out.exit_now = true;
+    out.output = app.help();
+    return out;
+  } catch (const CLI::ParseError& e) {
+    return Status::InvalidArgument(std::string("command line: ") + e.what());
+  }
+  if (version->parsed()) {
+    out.exit_now = true;
+    out.output = std::string("immudb ") + IMMUDB_VERSION + "\n";
+    return out;
+  }
+
+  const auto envs = EnvMap(env);
+  std::string config_path;
+  bool config_required = true;
+  if (config_opt->count() > 0) {
+    config_path = config_flag;
+  } else if (auto it = envs.find("IMMUDB_CONFIG"); it != envs.end()) {
+    config_path = it->second;
+  } else {
+    config_path = FindConfigFile(envs);
+    config_required = false;
+  }
+  std::map<std::string, std::string> file_values;
+  if (!config_path.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(config_path, ec)) {
+      if (config_required) return Status::InvalidArgument("config file not found: " + config_path);
+    } else {
+      IMMUDB_ASSIGN_OR_RETURN(file_values, ReadToml(config_path));
+      out.config.config = config_path;
+    }
+  }
+
+  for (const Spec& s : specs) {
+    std::string raw;
+    std::string source;
+    const std::string env_name = EnvName(s.name);
+    if (flag_options[s.name]->count() > 0) {
+      raw = flag_values[s.name];
+      if (s.kind == Kind::kBool && raw.empty()) raw = "true";
+      source = std::string("flag --") + s.name;
+    } else if (auto e = envs.find(env_name); e != envs.end()) {
+      raw = e->second;
+      source = "environment " + env_name;
+    } else if (auto f = file_values.find(Lower(s.name)); f != file_values.end()) {
+      raw = f->second;
+      source = "config file " + config_path;
+    } else {
+      continue;
+    }
+    IMMUDB_RETURN_IF_ERROR(Apply(s, raw, source, &out.config));
+    if (raw != DefaultString(s)) {
+      out.config.non_defaults.push_back(std::string(s.name) + "=" + (s.secret ? "****" : raw) +
+                                        " (" + source + ")");
+    }
+  }
+  ServerConfig& c = out.config;
+  if (c.admin_password.empty()) return Status::InvalidArgument("Admin password cannot be empty");
+  if (c.certificate.empty() != c.pkey.empty()) {
+    return Status::InvalidArgument("both certificate and pkey must be given, or neither");
+  }
+  if (c.mtls && (c.certificate.empty() || c.clientcas.empty())) {
+    return Status::InvalidArgument("mtls requires certificate, pkey and clientcas");
+  }
+  if (c.maintenance && c.auth) {
+    return Status::InvalidArgument("maintenance mode requires authentication to be disabled");
+  }
+  if (c.logformat != "text" && c.logformat != "json") {
+    return Status::InvalidArgument("invalid value \"" + c.logformat +
+                                   "\" for logformat: want text or json");
+  }
+  return out;
+}
+
+}  // namespace immudb::server

@@ -1,0 +1,54 @@
+// ServerConfig: the immudb server's settings, read from command-line flags,
+// IMMUDB_* environment variables and an immudb.toml file (wire-api.md §10).
+// Precedence: flag > environment > config file > built-in default.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "immudb/result.h"
+
+namespace immudb::server {
+
+struct ServerConfig {
+  std::string dir = "./data";
+  std::string address = "0.0.0.0";
+  int port = 3322;
+  std::string config;  // Config file that was read ("" when none).
+  std::string pidfile;
+  std::string logfile;  // "" = stdout.
+  std::string logformat = "text";
+  bool auth = true;
+  bool mtls = false;
+  std::string certificate;
+  std::string pkey;
+  std::string clientcas;
+  int64_t max_recv_msg_size = 32 << 20;
+  bool devmode = false;
+  std::string admin_password = "immudb";
+  bool force_admin_password = false;
+  bool maintenance = false;
+  std::string signing_key;
+  bool synced = true;
+  int64_t token_expiry_minutes = 1440;
+
+  // "name=value" for every setting that differs from its default, for the
+  // startup log; passwords are masked.
+  std::vector<std::string> non_defaults;
+};
+
+// What ParseConfig decided besides the settings.
+struct ParsedCommand {
+  ServerConfig config;
+  bool exit_now = false;  // --help or `version`: the text is in `output`.
+  std::string output;
+};
+
+// Parses argv (argv[0] is the program name) with `env` as the environment
+// (entries "NAME=value"; pass `environ`). InvalidArgument with a message that
+// names the setting and its source on an unknown flag, an unreadable or
+// malformed config file, or a value of the wrong type.
+Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char* const* env);
+
+}  // namespace immudb::server

@@ -1,0 +1,72 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace immudb::server {
+namespace {
+
+Result<ParsedCommand> Parse(std::vector<const char*> args, std::vector<const char*> env = {}) {
+  args.insert(args.begin(), "immudb");
+  env.push_back(nullptr);
+  return ParseConfig(static_cast<int>(args.size()), args.data(), env.data());
+}
+
+TEST(ConfigTest, DefaultsWithoutFlags) {
+  auto p = Parse({});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->config.dir, "./data");
+  EXPECT_EQ(p->config.port, 3322);
+  EXPECT_TRUE(p->config.auth);
+  EXPECT_EQ(p->config.token_expiry_minutes, 1440);
+  EXPECT_TRUE(p->config.non_defaults.empty());
+}
+
+TEST(ConfigTest, FlagBeatsEnvBeatsFile) {
+  const std::string path = testing::TempDir() + "/immudb_cfg_" + std::to_string(getpid()) + ".toml";
+  {
+    std::ofstream f(path);
+    f << "port = 1111\ndir = \"/from/file\"\naddress = \"127.0.0.2\"\ndevmode = true\n"
+         "dbname = \"ignored\"\n";
+  }
+  auto p = Parse({"--config", path.c_str(), "--port=3333"},
+                 {"IMMUDB_PORT=2222", "IMMUDB_DIR=/from/env"});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->config.port, 3333);
+  EXPECT_EQ(p->config.dir, "/from/env");
+  EXPECT_EQ(p->config.address, "127.0.0.2");
+  EXPECT_TRUE(p->config.devmode);
+  EXPECT_EQ(p->config.non_defaults.size(), 4u);
+  std::filesystem::remove(path);
+}
+
+TEST(ConfigTest, BoolFlagForms) {
+  auto p = Parse({"--auth=false", "--devmode"});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(p->config.auth);
+  EXPECT_TRUE(p->config.devmode);
+  auto e = Parse({}, {"IMMUDB_AUTH=false", "IMMUDB_MAINTENANCE=true"});
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(e->config.maintenance);
+}
+
+TEST(ConfigTest, InvalidValuesAreStartupErrors) {
+  EXPECT_FALSE(Parse({"--port=abc"}).ok());
+  EXPECT_FALSE(Parse({"--port=70000"}).ok());
+  EXPECT_FALSE(Parse({}, {"IMMUDB_AUTH=maybe"}).ok());
+  EXPECT_FALSE(Parse({"--token-expiry-time=0"}).ok());
+  EXPECT_FALSE(Parse({"--no-such-flag"}).ok());
+  EXPECT_FALSE(Parse({"--config", "/nonexistent/immudb.toml"}).ok());
+  EXPECT_FALSE(Parse({"--maintenance"}).ok());  // Requires auth off.
+  EXPECT_FALSE(Parse({"--certificate=/x.pem"}).ok());  // pkey missing.
+  auto p = Parse({"--port=abc"});
+  EXPECT_NE(p.status().message().find("port"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace immudb::server

@@ -1,0 +1,142 @@
+#include "server/server.h"
+
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+#include <grpcpp/support/server_interceptor.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "immudb/env.h"
+#include "server/identity.h"
+#include "server/password.h"
+
+namespace immudb::server {
+namespace {
+
+// Adds the `immudb-uuid` header to the initial metadata of every call.
+class UuidInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit UuidInterceptor(const std::string* uuid) : uuid_(uuid) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->insert({"immudb-uuid", *uuid_});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string* uuid_;
+};
+
+class UuidInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit UuidInterceptorFactory(const std::string* uuid) : uuid_(uuid) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo*) override {
+    return new UuidInterceptor(uuid_);
+  }
+
+ private:
+  const std::string* uuid_;
+};
+
+Result<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerConfig& c) {
+  if (c.certificate.empty()) return grpc::InsecureServerCredentials();
+  FileSystem* fs = FileSystem::Default();
+  grpc::SslServerCredentialsOptions opts(
+      c.mtls ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+             : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  auto cert = ReadFileToString(fs, c.certificate);
+  if (!cert.ok()) return cert.status().WithPrefix("certificate");
+  auto key = ReadFileToString(fs, c.pkey);
+  if (!key.ok()) return key.status().WithPrefix("pkey");
+  opts.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!c.clientcas.empty()) {
+    auto cas = ReadFileToString(fs, c.clientcas);
+    if (!cas.ok()) return cas.status().WithPrefix("clientcas");
+    opts.pem_root_certs = *cas;
+  }
+  return grpc::SslServerCredentials(opts);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
+  std::unique_ptr<Server> s(new Server());
+  IMMUDB_RETURN_IF_ERROR(s->Init(config));
+  return s;
+}
+
+Status Server::Init(const ServerConfig& config) {
+  state_.config = config;
+  state_.started_at = static_cast<int64_t>(std::time(nullptr));
+  IMMUDB_RETURN_IF_ERROR(FileSystem::Default()->CreateDir(config.dir));
+  IMMUDB_ASSIGN_OR_RETURN(state_.uuid, LoadOrCreateServerId(config.dir));
+  StoreOptions opts;
+  opts.synced = config.synced;
+  IMMUDB_ASSIGN_OR_RETURN(state_.dbs, DatabaseManager::Open(config.dir, opts));
+  IMMUDB_ASSIGN_OR_RETURN(state_.users, UserStore::Open(state_.dbs->systemdb()));
+
+  IMMUDB_ASSIGN_OR_RETURN(std::string admin_pw, DecodeAdminPassword(config.admin_password));
+  if (admin_pw.empty()) return Status::InvalidArgument("Admin password cannot be empty");
+  auto admin = state_.users->Get(kSysAdminUser);
+  if (!admin.ok() || config.force_admin_password) {
+    UserRecord u = admin.ok() ? std::move(admin).value() : UserRecord{};
+    if (!admin.ok()) {
+      u.username = kSysAdminUser;
+      u.permissions["*"] = kPermSysAdmin;
+      u.created_by = kSysAdminUser;
+      u.created_at = NowTimeString();
+    }
+    IMMUDB_ASSIGN_OR_RETURN(u.hashed_password, HashPassword(admin_pw));
+    IMMUDB_RETURN_IF_ERROR(state_.users->Put(u));
+    spdlog::info("sysadmin user '{}' {}", kSysAdminUser, admin.ok() ? "password reset" : "created");
+  }
+  bool other_users = false;
+  for (const UserRecord& u : state_.users->List()) other_users |= u.username != kSysAdminUser;
+  state_.multi_db = state_.dbs->HasUserDatabases() || other_users;
+  if (!config.auth && state_.dbs->HasUserDatabases()) {
+    return Status::InvalidArgument("authentication must be on when user databases exist");
+  }
+  state_.tokens = std::make_unique<TokenManager>(std::chrono::minutes(config.token_expiry_minutes));
+  service_ = std::make_unique<ImmuServiceImpl>(&state_);
+  return Status::OK();
+}
+
+Status Server::Start() {
+  IMMUDB_ASSIGN_OR_RETURN(auto creds, Credentials(state_.config));
+  grpc::ServerBuilder builder;
+  const std::string addr = state_.config.address + ":" + std::to_string(state_.config.port);
+  builder.AddListeningPort(addr, creds, &port_);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(state_.config.max_recv_msg_size));
+  builder.RegisterService(service_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<UuidInterceptorFactory>(&state_.uuid));
+  builder.experimental().SetInterceptorCreators(std::move(factories));
+  grpc_ = builder.BuildAndStart();
+  if (!grpc_ || port_ == 0) return Status::Unavailable("cannot listen on " + addr);
+  spdlog::info("immudb {} listening on {}:{} (server uuid {})", IMMUDB_VERSION,
+               state_.config.address, port_, state_.uuid);
+  return Status::OK();
+}
+
+void Server::Wait() {
+  if (grpc_) grpc_->Wait();
+}
+
+Status Server::Shutdown() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (shut_down_) return Status::OK();
+  shut_down_ = true;
+  if (grpc_) {
+    grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+  return state_.dbs ? state_.dbs->CloseAll() : Status::OK();
+}
+
+Server::~Server() { (void)Shutdown(); }
+
+}  // namespace immudb::server

@@ -1,0 +1,48 @@
+// Server: one immudb server process's gRPC server and its state. Open sets up
+// the data directory (identifier, systemdb with the sysadmin user, defaultdb),
+// Start listens, Shutdown stops accepting calls, waits for running ones and
+// closes the databases. Thread-safe: Shutdown may be called from any thread.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <mutex>
+
+#include "immudb/result.h"
+#include "server/config.h"
+#include "server/service.h"
+
+namespace immudb::server {
+
+class Server {
+ public:
+  // Prepares the data directory and the databases; does not listen yet.
+  static Result<std::unique_ptr<Server>> Open(const ServerConfig& config);
+  ~Server();
+
+  // Listens on config.address:config.port (port 0 picks a free port).
+  // Unavailable if the address cannot be bound; InvalidArgument for unreadable
+  // TLS files.
+  Status Start();
+  // The port actually bound (after Start).
+  int port() const { return port_; }
+  const std::string& uuid() const { return state_.uuid; }
+  // Blocks until Shutdown.
+  void Wait();
+  // Idempotent.
+  Status Shutdown();
+
+ private:
+  Server() = default;
+  Status Init(const ServerConfig& config);
+
+  ServerState state_;
+  std::unique_ptr<ImmuServiceImpl> service_;
+  std::unique_ptr<grpc::Server> grpc_;
+  int port_ = 0;
+  std::mutex mu_;
+  bool shut_down_ = false;  // GUARDED_BY(mu_)
+};
+
+}  // namespace immudb::server

@@ -1,0 +1,117 @@
+// ImmuServiceImpl: the immudb.schema.ImmuService handlers. Each handler checks
+// the caller (Authorize*), validates the request, calls the engine and turns
+// engine Status values into grpc::Status at the end (server/errors.h).
+// Handlers are split by concern: users_service.cc, db_service.cc,
+// kv_service.cc, unimplemented_service.cc. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "schema.grpc.pb.h"
+#include "server/config.h"
+#include "server/db_manager.h"
+#include "server/tokens.h"
+#include "server/users.h"
+
+namespace immudb::server {
+
+// What a method needs on the selected database (wire-api.md §5.5).
+enum class Access { kRead, kWrite, kAdmin };
+
+// The state shared by all handlers.
+struct ServerState {
+  ServerConfig config;
+  std::string uuid;
+  int64_t started_at = 0;  // Unix seconds.
+  std::unique_ptr<DatabaseManager> dbs;
+  std::unique_ptr<UserStore> users;
+  std::unique_ptr<TokenManager> tokens;
+  std::atomic<bool> multi_db{false};
+};
+
+// The authenticated caller of an RPC.
+struct Caller {
+  UserRecord user;
+  std::string database;  // Selected database, "" when none.
+  std::string token;
+};
+
+class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
+ public:
+  explicit ImmuServiceImpl(ServerState* state) : s_(state) {}
+
+  // ---- users and login (users_service.cc) ----
+  grpc::Status Login(grpc::ServerContext* ctx, const schema::LoginRequest* req,
+                     schema::LoginResponse* resp) override;
+  grpc::Status Logout(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                      google::protobuf::Empty* resp) override;
+  grpc::Status ListUsers(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                         schema::UserList* resp) override;
+  grpc::Status CreateUser(grpc::ServerContext* ctx, const schema::CreateUserRequest* req,
+                          google::protobuf::Empty* resp) override;
+  grpc::Status ChangePassword(grpc::ServerContext* ctx, const schema::ChangePasswordRequest* req,
+                              google::protobuf::Empty* resp) override;
+  grpc::Status ChangePermission(grpc::ServerContext* ctx,
+                                const schema::ChangePermissionRequest* req,
+                                google::protobuf::Empty* resp) override;
+  grpc::Status SetActiveUser(grpc::ServerContext* ctx, const schema::SetActiveUserRequest* req,
+                             google::protobuf::Empty* resp) override;
+  grpc::Status UpdateAuthConfig(grpc::ServerContext* ctx, const schema::AuthConfig* req,
+                                google::protobuf::Empty* resp) override;
+  grpc::Status UpdateMTLSConfig(grpc::ServerContext* ctx, const schema::MTLSConfig* req,
+                                google::protobuf::Empty* resp) override;
+
+  // ---- databases, health, state (db_service.cc) ----
+  grpc::Status CreateDatabase(grpc::ServerContext* ctx, const schema::Database* req,
+                              google::protobuf::Empty* resp) override;
+  grpc::Status CreateDatabaseV2(grpc::ServerContext* ctx,
+                                const schema::CreateDatabaseRequest* req,
+                                schema::CreateDatabaseResponse* resp) override;
+  grpc::Status DatabaseList(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                            schema::DatabaseListResponse* resp) override;
+  grpc::Status DatabaseListV2(grpc::ServerContext* ctx, const schema::DatabaseListRequestV2* req,
+                              schema::DatabaseListResponseV2* resp) override;
+  grpc::Status UseDatabase(grpc::ServerContext* ctx, const schema::Database* req,
+                           schema::UseDatabaseReply* resp) override;
+  grpc::Status Health(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                      schema::HealthResponse* resp) override;
+  grpc::Status ServerInfo(grpc::ServerContext* ctx, const schema::ServerInfoRequest* req,
+                          schema::ServerInfoResponse* resp) override;
+  grpc::Status CurrentState(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                            schema::ImmutableState* resp) override;
+  grpc::Status FlushIndex(grpc::ServerContext* ctx, const schema::FlushIndexRequest* req,
+                          schema::FlushIndexResponse* resp) override;
+  grpc::Status CompactIndex(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                            google::protobuf::Empty* resp) override;
+
+  // ---- not implemented, with a clear message (unimplemented_service.cc) ----
+  grpc::Status SQLExec(grpc::ServerContext* ctx, const schema::SQLExecRequest* req,
+                       schema::SQLExecResult* resp) override;
+  grpc::Status UnarySQLQuery(grpc::ServerContext* ctx, const schema::SQLQueryRequest* req,
+                             schema::SQLQueryResult* resp) override;
+  grpc::Status SQLQuery(grpc::ServerContext* ctx, const schema::SQLQueryRequest* req,
+                        grpc::ServerWriter<schema::SQLQueryResult>* writer) override;
+  grpc::Status ListTables(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                          schema::SQLQueryResult* resp) override;
+  grpc::Status DescribeTable(grpc::ServerContext* ctx, const schema::Table* req,
+                             schema::SQLQueryResult* resp) override;
+  grpc::Status VerifiableSQLGet(grpc::ServerContext* ctx,
+                                const schema::VerifiableSQLGetRequest* req,
+                                schema::VerifiableSQLEntry* resp) override;
+
+ private:
+  // Login required (any user); resolves the token and the user's record.
+  Result<Caller> Authenticate(grpc::ServerContext* ctx) const;
+  // The selected database, checked for `access` (getDBFromCtx, §5.5).
+  // `caller` (optional) receives the caller; empty user when auth is off.
+  Result<DbHandle*> AuthorizeDb(grpc::ServerContext* ctx, Access access,
+                                Caller* caller = nullptr) const;
+  // Auth-off callers must be local unless --devmode.
+  Status CheckLocalWhenAuthOff(grpc::ServerContext* ctx) const;
+
+  ServerState* s_;
+};
+
+}  // namespace immudb::server
