@@ -123,14 +123,15 @@ Result<Hash> StoreImpl::TxAlh(uint64_t id) const {
 }
 
 Result<std::string> StoreImpl::ReadValue(const TxEntry& entry) const {
-  std::string v(entry.vlen, '\0');
-  if (entry.vlen > 0) {
-    if (entry.voff + entry.vlen > vlog_->Size()) {
-      return Status::Corruption("value at value log offset " + std::to_string(entry.voff) +
-                                " lies past the end of the value log");
-    }
-    IMMUDB_RETURN_IF_ERROR(vlog_->ReadAt(entry.voff, entry.vlen, v.data()));
+  // Bound the value before allocating, without overflow: the entry may come
+  // from the caller.
+  const uint64_t size = vlog_->Size();
+  if (entry.vlen > 0 && (entry.voff > size || entry.vlen > size - entry.voff)) {
+    return Status::Corruption("value at value log offset " + std::to_string(entry.voff) +
+                              " lies past the end of the value log");
   }
+  std::string v(entry.vlen, '\0');
+  if (entry.vlen > 0) IMMUDB_RETURN_IF_ERROR(vlog_->ReadAt(entry.voff, entry.vlen, v.data()));
   if (Sha256Of(v) != entry.hval) {
     return Status::Corruption("value at value log offset " + std::to_string(entry.voff) +
                               " does not match its hash");

@@ -317,5 +317,19 @@ TEST(StoreTest, ChangedValueIsDetectedOnRead) {
   EXPECT_TRUE(s->ReadValue(tx->entries[0]).status().IsCorruption());
 }
 
+TEST(StoreTest, ValuePastTheEndIsCorruptionEvenWhenTheOffsetWraps) {
+  TempDir d;
+  auto s = MustOpen(d.path());
+  ASSERT_TRUE(s->Commit({Kv("a", "hello")}).ok());
+  auto tx = s->ReadTx(1);
+  ASSERT_TRUE(tx.ok());
+  TxEntry e = tx->entries[0];
+  e.voff = ~uint64_t{0} - 1;  // voff + vlen wraps around to a small number.
+  EXPECT_TRUE(s->ReadValue(e).status().IsCorruption());
+  e.voff = 0;
+  e.vlen = 0xffffffffu;  // Checked before anything is allocated.
+  EXPECT_TRUE(s->ReadValue(e).status().IsCorruption());
+}
+
 }  // namespace
 }  // namespace immudb
