@@ -3,6 +3,9 @@ BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 JOBS ?= 2
 CMAKE_FLAGS ?=
+# Let ccache share results between clones of the repository (CI builds a fresh clone).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: deps build build-asan test test-release test-asan run bench format format-check clean
 
