@@ -64,7 +64,7 @@ class SegmentReader {
   std::vector<Segment> segments_;  // Sorted by index.
   uint64_t segment_size_ = 0;      // Size of segment 0 when there are several.
   uint64_t size_ = 0;
-  std::vector<char> window_;       // Bytes [window_off_, window_off_ + window_.size()).
+  std::vector<char> window_;  // Bytes [window_off_, window_off_ + window_.size()).
   uint64_t window_off_ = 0;
 };
 

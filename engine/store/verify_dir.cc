@@ -149,10 +149,10 @@ class DirVerifier {
   uint64_t vlog_end_ = 0;
   Hash prev_alh_ = EmptyHash();
   uint64_t durable_upto_ = 0;
-  int64_t last_ts_ = 0;
+  int64_t last_ts_ = INT64_MIN;
 
-  std::string record_;                 // The current tx record.
-  std::vector<uint64_t> entry_offs_;   // Tx log offset of each of its entries.
+  std::string record_;                // The tx or AHT record being checked.
+  std::vector<uint64_t> entry_offs_;  // Tx log offset of each of its entries.
   std::vector<Hash> entry_digests_;
   std::vector<Hash> aht_digests_;
 };
@@ -317,9 +317,9 @@ Status DirVerifier::CheckHeaderAndEntries(const CommitRecord& rec, const Tx& tx)
                 "BlRoot is not the root of the AHT recomputed over Alh(1.." + Num(id - 1) + ")");
   }
   if (h.prev_alh != prev_alh_) {
-    return Fail(id, kTxLog, *txlog_, base + kHdrPrevAlh,
-                id == 1 ? "PrevAlh of tx 1 is not H(\"\")" : "PrevAlh is not the Alh of tx " +
-                                                                 Num(id - 1));
+    return Fail(
+        id, kTxLog, *txlog_, base + kHdrPrevAlh,
+        id == 1 ? "PrevAlh of tx 1 is not H(\"\")" : "PrevAlh is not the Alh of tx " + Num(id - 1));
   }
   entry_offs_.clear();
   entry_digests_.clear();
@@ -416,9 +416,9 @@ Status DirVerifier::CheckTails(uint64_t n) {
   in_tails_ = true;
   const uint64_t clog_end = n * kCommitRecordSize;
   if (clog_->size() != clog_end) {
-    return Fail(0, kCommitLog, *clog_, clog_end,
-                Num(clog_->size() - clog_end) + " bytes of a partial commit record after tx " +
-                    Num(n));
+    return Fail(
+        0, kCommitLog, *clog_, clog_end,
+        Num(clog_->size() - clog_end) + " bytes of a partial commit record after tx " + Num(n));
   }
   if (txlog_->size() != tx_end_) {
     return Fail(0, kTxLog, *txlog_, tx_end_,

@@ -27,9 +27,9 @@ struct VerifyDirOptions {
 
 // The first check that failed.
 struct VerifyMismatch {
-  uint64_t tx_id = 0;  // 0 when the damage is not tied to one transaction.
-  std::string kind;    // "commit log", "tx log", "value log", "AHT" or "store".
-  std::string file;    // Path relative to the store directory, e.g. "val/00000000.val".
+  uint64_t tx_id = 0;   // 0 when the damage is not tied to one transaction.
+  std::string kind;     // "commit log", "tx log", "value log", "AHT" or "store".
+  std::string file;     // Path relative to the store directory, e.g. "val/00000000.val".
   uint64_t offset = 0;  // Offset inside `file`.
   std::string what;     // What failed, e.g. "value does not match its hash".
   // The damage lies after the newest commit record's durable_upto, where a
@@ -41,9 +41,9 @@ struct VerifyMismatch {
 };
 
 struct VerifyReport {
-  uint64_t tx_count = 0;       // Transactions that passed every check.
-  uint64_t bytes_checked = 0;  // Bytes of the four logs read and checked.
-  Hash last_alh{};             // Alh of tx tx_count (H("") when 0).
+  uint64_t tx_count = 0;                   // Transactions that passed every check.
+  uint64_t bytes_checked = 0;              // Bytes of the four logs read and checked.
+  Hash last_alh{};                         // Alh of tx tx_count (H("") when 0).
   std::optional<VerifyMismatch> mismatch;  // Set when verification failed.
 
   bool ok() const { return !mismatch.has_value(); }

@@ -317,9 +317,10 @@ TEST(VerifyDirBasicTest, StoresRecoveredFromCrashesVerify) {
     for (int t = 0; t < 3; t++) {
       writers.emplace_back([&, t] {
         for (uint64_t i = 0; i < 6; i++) {
-          EntrySpec e{"w" + std::to_string(t) + "-" + std::to_string(round) + "-" +
-                          std::to_string(i),
-                      std::string(20 + 13 * i, 'x'), {}};
+          EntrySpec e{
+              "w" + std::to_string(t) + "-" + std::to_string(round) + "-" + std::to_string(i),
+              std::string(20 + 13 * i, 'x'),
+              {}};
           if (i % 2 == 1) e.md.non_indexable = true;
           // Fails once the power is cut.
           (void)(*s)->Commit({e, EntrySpec{"same-" + std::to_string(t), "", {}}});

@@ -48,7 +48,7 @@ struct Original {
 struct Target {
   std::string file;  // Relative to the store directory.
   uint64_t offset;
-  uint64_t tx_id;    // The tx whose data holds the byte; 0 for the marker.
+  uint64_t tx_id;  // The tx whose data holds the byte; 0 for the marker.
 };
 
 bool SameEntries(const std::vector<TxEntry>& a, const std::vector<TxEntry>& b) {
@@ -162,8 +162,7 @@ class TamperSweepTest : public ::testing::Test {
 
   // Runs every check on one damaged copy.
   void CheckOne(const Target& t, uint8_t mask) {
-    SCOPED_TRACE(t.file + " offset " + std::to_string(t.offset) + " mask " +
-                 std::to_string(mask));
+    SCOPED_TRACE(t.file + " offset " + std::to_string(t.offset) + " mask " + std::to_string(mask));
     auto fs = TamperedCopy(t, mask);
     CheckVerifierFlags(fs.get(), t);
     auto opened = Store::Open(kDir, Options(fs.get()));
@@ -280,9 +279,7 @@ TEST_F(TamperSweepTest, EveryCommitLogByte) {
 
 TEST_F(TamperSweepTest, EveryTxLogByte) { Sweep(Targets("tx", 1)); }
 
-TEST_F(TamperSweepTest, EveryValueLogByte) {
-  Sweep(Targets("val", 1));
-}
+TEST_F(TamperSweepTest, EveryValueLogByte) { Sweep(Targets("val", 1)); }
 
 TEST_F(TamperSweepTest, AhtBytes) {
   Sweep(Targets("aht", 3));
