@@ -19,11 +19,11 @@ Status ValidateDbName(const std::string& name) {
 }
 
 Result<std::unique_ptr<DatabaseManager>> DatabaseManager::Open(const std::string& dir,
-                                                               const StoreOptions& opts) {
-  FileSystem* fs = opts.fs ? opts.fs : FileSystem::Default();
+                                                               const DatabaseOptions& opts) {
+  FileSystem* fs = opts.store.fs ? opts.store.fs : FileSystem::Default();
   IMMUDB_RETURN_IF_ERROR(fs->CreateDir(dir));
   std::unique_ptr<DatabaseManager> m(new DatabaseManager(dir, opts));
-  auto sys = Store::Open(dir + "/" + kSystemDb, opts);
+  auto sys = Store::Open(dir + "/" + kSystemDb, opts.store);
   if (!sys.ok()) return sys.status().WithPrefix(kSystemDb);
   m->systemdb_ = std::move(sys).value();
 
@@ -43,11 +43,11 @@ Result<std::unique_ptr<DatabaseManager>> DatabaseManager::Open(const std::string
 DatabaseManager::~DatabaseManager() { (void)CloseAll(); }
 
 Result<std::unique_ptr<DbHandle>> DatabaseManager::OpenDb(const std::string& name) {
-  auto store = Store::Open(dir_ + "/" + name, opts_);
-  if (!store.ok()) return store.status().WithPrefix("database " + name);
+  auto db = Database::Open(dir_ + "/" + name, opts_);
+  if (!db.ok()) return db.status().WithPrefix("database " + name);
   auto h = std::make_unique<DbHandle>();
   h->name = name;
-  h->store = std::move(store).value();
+  h->db = std::move(db).value();
   return h;
 }
 
@@ -87,10 +87,10 @@ Status DatabaseManager::CloseAll() {
   std::lock_guard<std::mutex> l(mu_);
   Status first;
   for (auto& db : dbs_) {
-    if (db->store) {
-      Status s = db->store->Close();
+    if (db->db) {
+      Status s = db->db->Close();
       if (first.ok() && !s.ok()) first = s;
-      db->store.reset();
+      db->db.reset();
     }
   }
   if (systemdb_) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "immudb/database.h"
 #include "immudb/options.h"
 #include "immudb/result.h"
 #include "immudb/store.h"
@@ -22,7 +23,7 @@ inline constexpr char kDefaultDb[] = "defaultdb";
 // One open database.
 struct DbHandle {
   std::string name;
-  std::unique_ptr<Store> store;
+  std::unique_ptr<Database> db;
 };
 
 // Checks a new database name (already lower-cased): 1-128 characters of
@@ -31,10 +32,10 @@ Status ValidateDbName(const std::string& name);
 
 class DatabaseManager {
  public:
-  // Opens systemdb, defaultdb and every other database under `dir` (created
+  // Opens systemdb (a bare Store), defaultdb and every other database under `dir` (created
   // if missing).
   static Result<std::unique_ptr<DatabaseManager>> Open(const std::string& dir,
-                                                       const StoreOptions& opts);
+                                                       const DatabaseOptions& opts);
   ~DatabaseManager();
 
   Store* systemdb() const { return systemdb_.get(); }
@@ -53,11 +54,12 @@ class DatabaseManager {
   Status CloseAll();
 
  private:
-  DatabaseManager(std::string dir, const StoreOptions& opts) : dir_(std::move(dir)), opts_(opts) {}
+  DatabaseManager(std::string dir, const DatabaseOptions& opts)
+      : dir_(std::move(dir)), opts_(opts) {}
   Result<std::unique_ptr<DbHandle>> OpenDb(const std::string& name);
 
   const std::string dir_;
-  const StoreOptions opts_;
+  const DatabaseOptions opts_;
   std::unique_ptr<Store> systemdb_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<DbHandle>> dbs_;  // GUARDED_BY(mu_); list order.

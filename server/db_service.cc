@@ -83,7 +83,7 @@ grpc::Status ImmuServiceImpl::DatabaseListV2(grpc::ServerContext* ctx,
     auto* info = resp->add_databases();
     info->set_name(name);
     info->set_loaded(true);
-    info->set_numtransactions((*db)->store->CurrentState().tx_id);
+    info->set_numtransactions((*db)->db->CurrentState().tx_id);
     info->set_disksize(DirSize(s_->config.dir + "/" + name));
   }
   return grpc::Status::OK;
@@ -127,7 +127,7 @@ grpc::Status ImmuServiceImpl::ServerInfo(grpc::ServerContext*, const schema::Ser
   for (const std::string& name : names) {
     auto db = s_->dbs->Get(name);
     if (!db.ok()) continue;
-    txs += static_cast<int64_t>((*db)->store->CurrentState().tx_id);
+    txs += static_cast<int64_t>((*db)->db->CurrentState().tx_id);
     size += static_cast<int64_t>(DirSize(s_->config.dir + "/" + name));
   }
   resp->set_numtransactions(txs);
@@ -140,7 +140,7 @@ grpc::Status ImmuServiceImpl::CurrentState(grpc::ServerContext* ctx, const Empty
                                            schema::ImmutableState* resp) {
   auto db = AuthorizeDb(ctx, Access::kRead);
   if (!db.ok()) return ToGrpcStatus(db.status());
-  const StoreState st = (*db)->store->CurrentState();
+  const StoreState st = (*db)->db->CurrentState();
   resp->set_db((*db)->name);
   resp->set_txid(st.tx_id);
   resp->set_txhash(st.alh.data(), st.alh.size());

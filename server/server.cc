@@ -75,8 +75,8 @@ Status Server::Init(const ServerConfig& config) {
   state_.started_at = static_cast<int64_t>(std::time(nullptr));
   IMMUDB_RETURN_IF_ERROR(FileSystem::Default()->CreateDir(config.dir));
   IMMUDB_ASSIGN_OR_RETURN(state_.uuid, LoadOrCreateServerId(config.dir));
-  StoreOptions opts;
-  opts.synced = config.synced;
+  DatabaseOptions opts;
+  opts.store.synced = config.synced;
   IMMUDB_ASSIGN_OR_RETURN(state_.dbs, DatabaseManager::Open(config.dir, opts));
   IMMUDB_ASSIGN_OR_RETURN(state_.users, UserStore::Open(state_.dbs->systemdb()));
 

@@ -86,6 +86,49 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
   grpc::Status CompactIndex(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
                             google::protobuf::Empty* resp) override;
 
+  // ---- key-value, sorted sets, transactions (kv_service.cc, tx_service.cc) ----
+  grpc::Status Set(grpc::ServerContext* ctx, const schema::SetRequest* req,
+                   schema::TxHeader* resp) override;
+  grpc::Status VerifiableSet(grpc::ServerContext* ctx, const schema::VerifiableSetRequest* req,
+                             schema::VerifiableTx* resp) override;
+  grpc::Status Get(grpc::ServerContext* ctx, const schema::KeyRequest* req,
+                   schema::Entry* resp) override;
+  grpc::Status VerifiableGet(grpc::ServerContext* ctx, const schema::VerifiableGetRequest* req,
+                             schema::VerifiableEntry* resp) override;
+  grpc::Status GetAll(grpc::ServerContext* ctx, const schema::KeyListRequest* req,
+                      schema::Entries* resp) override;
+  grpc::Status Delete(grpc::ServerContext* ctx, const schema::DeleteKeysRequest* req,
+                      schema::TxHeader* resp) override;
+  grpc::Status ExecAll(grpc::ServerContext* ctx, const schema::ExecAllRequest* req,
+                       schema::TxHeader* resp) override;
+  grpc::Status Scan(grpc::ServerContext* ctx, const schema::ScanRequest* req,
+                    schema::Entries* resp) override;
+  grpc::Status Count(grpc::ServerContext* ctx, const schema::KeyPrefix* req,
+                     schema::EntryCount* resp) override;
+  grpc::Status CountAll(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                        schema::EntryCount* resp) override;
+  grpc::Status History(grpc::ServerContext* ctx, const schema::HistoryRequest* req,
+                       schema::Entries* resp) override;
+  grpc::Status SetReference(grpc::ServerContext* ctx, const schema::ReferenceRequest* req,
+                            schema::TxHeader* resp) override;
+  grpc::Status VerifiableSetReference(grpc::ServerContext* ctx,
+                                      const schema::VerifiableReferenceRequest* req,
+                                      schema::VerifiableTx* resp) override;
+  grpc::Status ZAdd(grpc::ServerContext* ctx, const schema::ZAddRequest* req,
+                    schema::TxHeader* resp) override;
+  grpc::Status VerifiableZAdd(grpc::ServerContext* ctx, const schema::VerifiableZAddRequest* req,
+                              schema::VerifiableTx* resp) override;
+  grpc::Status ZScan(grpc::ServerContext* ctx, const schema::ZScanRequest* req,
+                     schema::ZEntries* resp) override;
+  grpc::Status TxById(grpc::ServerContext* ctx, const schema::TxRequest* req,
+                      schema::Tx* resp) override;
+  grpc::Status VerifiableTxById(grpc::ServerContext* ctx, const schema::VerifiableTxRequest* req,
+                                schema::VerifiableTx* resp) override;
+  grpc::Status TxScan(grpc::ServerContext* ctx, const schema::TxScanRequest* req,
+                      schema::TxList* resp) override;
+  grpc::Status DatabaseHealth(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                              schema::DatabaseHealthResponse* resp) override;
+
   // ---- not implemented, with a clear message (unimplemented_service.cc) ----
   grpc::Status SQLExec(grpc::ServerContext* ctx, const schema::SQLExecRequest* req,
                        schema::SQLExecResult* resp) override;

@@ -1,0 +1,272 @@
+// Key-value, reference and sorted-set handlers over immudb::Database.
+#include <set>
+
+#include "server/convert.h"
+#include "server/errors.h"
+#include "server/service.h"
+
+namespace immudb::server {
+namespace {
+
+using google::protobuf::Empty;
+
+constexpr char kErrDuplicateKeys[] = "duplicated keys are not supported in single batch transaction";
+
+// Checks a SetRequest before anything is written.
+grpc::Status ValidateSet(const schema::SetRequest& req, std::vector<KeyValue>* kvs) {
+  if (req.kvs_size() == 0) return InvalidArgument(kErrIllegalArguments);
+  if (req.preconditions_size() > 0) return InvalidArgument("preconditions are not supported");
+  std::set<std::string> seen;
+  for (const auto& kv : req.kvs()) {
+    if (kv.key().empty()) return InvalidArgument(kErrIllegalArguments);
+    if (!seen.insert(kv.key()).second) return InvalidArgument(kErrDuplicateKeys);
+    kvs->push_back(FromProto(kv));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ValidateRef(const schema::ReferenceRequest& r) {
+  if (r.key().empty() || r.referencedkey().empty() || r.boundref() != (r.attx() > 0)) {
+    return InvalidArgument(kErrIllegalArguments);
+  }
+  if (r.preconditions_size() > 0) return InvalidArgument("preconditions are not supported");
+  return grpc::Status::OK;
+}
+
+grpc::Status ValidateZAdd(const schema::ZAddRequest& r) {
+  if (r.set().empty() || r.key().empty() || r.boundref() != (r.attx() > 0)) {
+    return InvalidArgument(kErrIllegalArguments);
+  }
+  return grpc::Status::OK;
+}
+
+void EntriesToProto(const std::vector<Entry>& entries, schema::Entries* out) {
+  for (const Entry& e : entries) ToProto(e, out->add_entries());
+}
+
+}  // namespace
+
+#define IMMUDB_DB_OR_RETURN(var, access)                   \
+  auto var##_r = AuthorizeDb(ctx, access);                 \
+  if (!var##_r.ok()) return ToGrpcStatus(var##_r.status()); \
+  Database* var = (*var##_r)->db.get()
+
+#define IMMUDB_GRPC_RETURN_IF_ERROR(expr) \
+  do {                                    \
+    grpc::Status _g = (expr);             \
+    if (!_g.ok()) return _g;              \
+  } while (0)
+
+grpc::Status ImmuServiceImpl::Set(grpc::ServerContext* ctx, const schema::SetRequest* req,
+                                  schema::TxHeader* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kWrite);
+  std::vector<KeyValue> kvs;
+  IMMUDB_GRPC_RETURN_IF_ERROR(ValidateSet(*req, &kvs));
+  auto h = db->Set(kvs, req->nowait());
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  ToProto(*h, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::VerifiableSet(grpc::ServerContext* ctx,
+                                            const schema::VerifiableSetRequest* req,
+                                            schema::VerifiableTx* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kWrite);
+  std::vector<KeyValue> kvs;
+  IMMUDB_GRPC_RETURN_IF_ERROR(ValidateSet(req->setrequest(), &kvs));
+  auto v = db->VerifiableSet(kvs, req->setrequest().nowait(), req->provesincetx());
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  ToProto(*v, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::Get(grpc::ServerContext* ctx, const schema::KeyRequest* req,
+                                  schema::Entry* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kRead);
+  auto e = db->Get(FromProto(*req));
+  if (!e.ok()) return ToGrpcStatus(e.status());
+  ToProto(*e, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::VerifiableGet(grpc::ServerContext* ctx,
+                                            const schema::VerifiableGetRequest* req,
+                                            schema::VerifiableEntry* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kRead);
+  auto v = db->VerifiableGet(FromProto(req->keyrequest()), req->provesincetx());
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  ToProto(*v, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::GetAll(grpc::ServerContext* ctx, const schema::KeyListRequest* req,
+                                     schema::Entries* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kWrite);  // GetAll needs read-write in immudb's table.
+  std::vector<std::string> keys(req->keys().begin(), req->keys().end());
+  auto entries = db->GetAll(keys, req->sincetx());
+  if (!entries.ok()) return ToGrpcStatus(entries.status());
+  EntriesToProto(*entries, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::Delete(grpc::ServerContext* ctx,
+                                     const schema::DeleteKeysRequest* req,
+                                     schema::TxHeader* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kWrite);
+  if (req->keys_size() == 0) return InvalidArgument(kErrIllegalArguments);
+  std::vector<std::string> keys(req->keys().begin(), req->keys().end());
+  auto h = db->Delete(keys, req->sincetx(), req->nowait());
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  ToProto(*h, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::ExecAll(grpc::ServerContext* ctx, const schema::ExecAllRequest* req,
+                                      schema::TxHeader* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kWrite);
+  if (req->operations_size() == 0) return InvalidArgument("empty set");
+  if (req->preconditions_size() > 0) return InvalidArgument("preconditions are not supported");
+  std::vector<Op> ops;
+  for (const schema::Op& op : req->operations()) {
+    switch (op.operation_case()) {
+      case schema::Op::kKv:
+        if (op.kv().key().empty()) return InvalidArgument(kErrIllegalArguments);
+        ops.emplace_back(FromProto(op.kv()));
+        break;
+      case schema::Op::kZAdd:
+        IMMUDB_GRPC_RETURN_IF_ERROR(ValidateZAdd(op.zadd()));
+        ops.emplace_back(FromProto(op.zadd()));
+        break;
+      case schema::Op::kRef:
+        IMMUDB_GRPC_RETURN_IF_ERROR(ValidateRef(op.ref()));
+        ops.emplace_back(FromProto(op.ref()));
+        break;
+      default:
+        return InvalidArgument("Op is not set");
+    }
+  }
+  auto h = db->ExecAll(ops, req->nowait());
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  ToProto(*h, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::Scan(grpc::ServerContext* ctx, const schema::ScanRequest* req,
+                                   schema::Entries* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kRead);
+  ScanRequest r;
+  r.seek_key = req->seekkey();
+  r.end_key = req->endkey();
+  r.prefix = req->prefix();
+  r.desc = req->desc();
+  r.limit = req->limit();
+  r.since_tx = req->sincetx();
+  r.inclusive_seek = req->inclusiveseek();
+  r.inclusive_end = req->inclusiveend();
+  r.offset = req->offset();
+  auto entries = db->Scan(r);
+  if (!entries.ok()) return ToGrpcStatus(entries.status());
+  EntriesToProto(*entries, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::Count(grpc::ServerContext* ctx, const schema::KeyPrefix* req,
+                                    schema::EntryCount* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kRead);
+  auto n = db->Count(req->prefix());
+  if (!n.ok()) return ToGrpcStatus(n.status());
+  resp->set_count(*n);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::CountAll(grpc::ServerContext* ctx, const Empty*,
+                                       schema::EntryCount* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kRead);
+  auto n = db->CountAll();
+  if (!n.ok()) return ToGrpcStatus(n.status());
+  resp->set_count(*n);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::History(grpc::ServerContext* ctx, const schema::HistoryRequest* req,
+                                      schema::Entries* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kRead);
+  if (req->key().empty() || req->limit() < 0) return InvalidArgument(kErrIllegalArguments);
+  HistoryRequest r;
+  r.key = req->key();
+  r.offset = req->offset();
+  r.limit = static_cast<uint64_t>(req->limit());
+  r.desc = req->desc();
+  r.since_tx = req->sincetx();
+  auto entries = db->History(r);
+  if (!entries.ok()) return ToGrpcStatus(entries.status());
+  EntriesToProto(*entries, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::SetReference(grpc::ServerContext* ctx,
+                                           const schema::ReferenceRequest* req,
+                                           schema::TxHeader* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kWrite);
+  IMMUDB_GRPC_RETURN_IF_ERROR(ValidateRef(*req));
+  auto h = db->SetReference(FromProto(*req));
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  ToProto(*h, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::VerifiableSetReference(grpc::ServerContext* ctx,
+                                                     const schema::VerifiableReferenceRequest* req,
+                                                     schema::VerifiableTx* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kWrite);
+  IMMUDB_GRPC_RETURN_IF_ERROR(ValidateRef(req->referencerequest()));
+  auto v = db->VerifiableSetReference(FromProto(req->referencerequest()), req->provesincetx());
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  ToProto(*v, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::ZAdd(grpc::ServerContext* ctx, const schema::ZAddRequest* req,
+                                   schema::TxHeader* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kWrite);
+  IMMUDB_GRPC_RETURN_IF_ERROR(ValidateZAdd(*req));
+  auto h = db->ZAdd(FromProto(*req));
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  ToProto(*h, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::VerifiableZAdd(grpc::ServerContext* ctx,
+                                             const schema::VerifiableZAddRequest* req,
+                                             schema::VerifiableTx* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kWrite);
+  IMMUDB_GRPC_RETURN_IF_ERROR(ValidateZAdd(req->zaddrequest()));
+  auto v = db->VerifiableZAdd(FromProto(req->zaddrequest()), req->provesincetx());
+  if (!v.ok()) return ToGrpcStatus(v.status());
+  ToProto(*v, resp);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::ZScan(grpc::ServerContext* ctx, const schema::ZScanRequest* req,
+                                    schema::ZEntries* resp) {
+  IMMUDB_DB_OR_RETURN(db, Access::kRead);
+  if (req->set().empty()) return InvalidArgument(kErrIllegalArguments);
+  ZScanRequest r;
+  r.set = req->set();
+  r.seek_key = req->seekkey();
+  r.seek_score = req->seekscore();
+  r.seek_at_tx = req->seekattx();
+  r.inclusive_seek = req->inclusiveseek();
+  r.limit = req->limit();
+  r.desc = req->desc();
+  if (req->has_minscore()) r.min_score = req->minscore().score();
+  if (req->has_maxscore()) r.max_score = req->maxscore().score();
+  r.since_tx = req->sincetx();
+  r.offset = req->offset();
+  auto entries = db->ZScan(r);
+  if (!entries.ok()) return ToGrpcStatus(entries.status());
+  for (const ZEntry& e : *entries) ToProto(e, resp->add_entries());
+  return grpc::Status::OK;
+}
+
+}  // namespace immudb::server

@@ -1,0 +1,317 @@
+// End-to-end tests: a Server on a free loopback port, driven by a gRPC client.
+#include "server/server.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "immudb/database.h"
+#include "immudb/hash.h"
+#include "immudb/verify.h"
+#include "schema.grpc.pb.h"
+#include "server/convert.h"
+
+namespace immudb::server {
+namespace {
+
+using google::protobuf::Empty;
+
+class ServerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::TempDir() + "/immudb_server_test_" + std::to_string(getpid()) + "_" +
+           testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    StartServer();
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void StartServer() {
+    ServerConfig c;
+    c.dir = dir_;
+    c.address = "127.0.0.1";
+    c.port = 0;
+    auto s = Server::Open(c);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+    ASSERT_TRUE(server_->Start().ok());
+    auto ch = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                  grpc::InsecureChannelCredentials());
+    stub_ = schema::ImmuService::NewStub(ch);
+  }
+
+  std::string Login(const std::string& user = "immudb", const std::string& pw = "immudb") {
+    grpc::ClientContext ctx;
+    schema::LoginRequest req;
+    req.set_user(user);
+    req.set_password(pw);
+    schema::LoginResponse resp;
+    grpc::Status st = stub_->Login(&ctx, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.token();
+  }
+
+  // A client context carrying `token` as immudb-node sends it.
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    return ctx;
+  }
+
+  schema::VerifiableEntry VerifiedGet(const std::string& token, const std::string& key,
+                                      uint64_t prove_since) {
+    schema::VerifiableGetRequest req;
+    req.mutable_keyrequest()->set_key(key);
+    req.set_provesincetx(prove_since);
+    schema::VerifiableEntry ve;
+    grpc::Status st = stub_->VerifiableGet(Ctx(token).get(), req, &ve);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return ve;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<schema::ImmuService::Stub> stub_;
+};
+
+TEST_F(ServerTest, HealthNeedsNoLoginAndCarriesUuidHeader) {
+  grpc::ClientContext ctx;
+  schema::HealthResponse resp;
+  ASSERT_TRUE(stub_->Health(&ctx, Empty(), &resp).ok());
+  EXPECT_TRUE(resp.status());
+  auto md = ctx.GetServerInitialMetadata();
+  auto it = md.find("immudb-uuid");
+  ASSERT_NE(it, md.end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), server_->uuid());
+  EXPECT_EQ(server_->uuid().size(), 20u);
+}
+
+TEST_F(ServerTest, UuidHeaderAlsoOnErrors) {
+  grpc::ClientContext ctx;
+  schema::ImmutableState st;
+  EXPECT_FALSE(stub_->CurrentState(&ctx, Empty(), &st).ok());
+  EXPECT_EQ(ctx.GetServerInitialMetadata().count("immudb-uuid"), 1u);
+}
+
+TEST_F(ServerTest, WrongPasswordAndNoToken) {
+  grpc::ClientContext ctx;
+  schema::LoginRequest req;
+  req.set_user("immudb");
+  req.set_password("wrong");
+  schema::LoginResponse resp;
+  grpc::Status st = stub_->Login(&ctx, req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_EQ(st.error_message(), "invalid user name or password");
+
+  schema::ImmutableState state;
+  st = stub_->CurrentState(Ctx("").get(), Empty(), &state);
+  EXPECT_EQ(st.error_message(), "not logged in");
+  st = stub_->CurrentState(Ctx("garbage").get(), Empty(), &state);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(st.error_message(), "invalid token");
+}
+
+TEST_F(ServerTest, LoginStateLogout) {
+  grpc::ClientContext ctx;
+  schema::LoginRequest req;
+  req.set_user("immudb");
+  req.set_password("immudb");
+  schema::LoginResponse resp;
+  ASSERT_TRUE(stub_->Login(&ctx, req, &resp).ok());
+  EXPECT_FALSE(resp.warning().empty());  // Default password.
+  const std::string token = resp.token();
+
+  schema::ImmutableState state;
+  ASSERT_TRUE(stub_->CurrentState(Ctx(token).get(), Empty(), &state).ok());
+  EXPECT_EQ(state.db(), "defaultdb");
+  EXPECT_EQ(state.txid(), 0u);
+  const Hash& empty = EmptyHash();
+  EXPECT_EQ(state.txhash(), std::string(reinterpret_cast<const char*>(empty.data()), 32));
+
+  Empty out;
+  ASSERT_TRUE(stub_->Logout(Ctx(token).get(), Empty(), &out).ok());
+  grpc::Status st = stub_->CurrentState(Ctx(token).get(), Empty(), &state);
+  EXPECT_EQ(st.error_message(), "not logged in");
+}
+
+TEST_F(ServerTest, SetGetRoundTrip) {
+  const std::string token = Login();
+  schema::SetRequest set;
+  auto* kv = set.add_kvs();
+  kv->set_key("hello");
+  kv->set_value("world");
+  schema::TxHeader hdr;
+  ASSERT_TRUE(stub_->Set(Ctx(token).get(), set, &hdr).ok());
+  EXPECT_EQ(hdr.id(), 1u);
+  EXPECT_EQ(hdr.version(), 0);  // immudb-node 1.1.1 verifies only version-0 headers.
+
+  schema::KeyRequest get;
+  get.set_key("hello");
+  schema::Entry e;
+  ASSERT_TRUE(stub_->Get(Ctx(token).get(), get, &e).ok());
+  EXPECT_EQ(e.value(), "world");
+  EXPECT_EQ(e.tx(), 1u);
+  EXPECT_FALSE(e.has_metadata());
+
+  get.set_key("absent");
+  grpc::Status st = stub_->Get(Ctx(token).get(), get, &e);
+  EXPECT_EQ(st.error_message(), "key not found");
+}
+
+TEST_F(ServerTest, VerifiableSetAndGetVerify) {
+  const std::string token = Login();
+  schema::VerifiableSetRequest vs;
+  auto* kv = vs.mutable_setrequest()->add_kvs();
+  kv->set_key("k1");
+  kv->set_value("v1");
+  schema::VerifiableTx vtx;
+  ASSERT_TRUE(stub_->VerifiableSet(Ctx(token).get(), vs, &vtx).ok());
+  ASSERT_EQ(vtx.tx().entries_size(), 1);
+  auto target = FromProto(vtx.dualproof().targettxheader());
+  ASSERT_TRUE(target.ok());
+  EXPECT_EQ(target->id, 1u);
+
+  // A second write, then a verified read of k1 proven against tx 1.
+  vs.mutable_setrequest()->mutable_kvs(0)->set_key("k2");
+  ASSERT_TRUE(stub_->VerifiableSet(Ctx(token).get(), vs, &vtx).ok());
+  auto alh1 = target->Alh();
+  ASSERT_TRUE(alh1.ok());
+
+  schema::VerifiableEntry ve = VerifiedGet(token, "k1", 2);
+  EXPECT_EQ(ve.entry().value(), "v1");
+  auto dp = FromProto(ve.verifiabletx().dualproof());
+  ASSERT_TRUE(dp.ok());
+  auto ip = FromProto(ve.inclusionproof());
+  ASSERT_TRUE(ip.ok());
+  // Entry tx 1 is the source, the client's state (tx 2) the target.
+  auto digest = EntryDigest(dp->source_tx_header.version, EncodeKey("k1"), "",
+                            Sha256Of(EncodeValue("v1")));
+  ASSERT_TRUE(digest.ok());
+  EXPECT_TRUE(verify::VerifyHtreeInclusion(*ip, *digest, dp->source_tx_header.eh));
+  auto src_alh = dp->source_tx_header.Alh();
+  auto tgt_alh = dp->target_tx_header.Alh();
+  ASSERT_TRUE(src_alh.ok() && tgt_alh.ok());
+  EXPECT_EQ(*src_alh, *alh1);
+  EXPECT_TRUE(verify::VerifyDualProof(*dp, 1, 2, *src_alh, *tgt_alh));
+  // A changed value must not verify.
+  auto bad = EntryDigest(0, EncodeKey("k1"), "", Sha256Of(EncodeValue("v2")));
+  EXPECT_FALSE(verify::VerifyHtreeInclusion(*ip, *bad, dp->source_tx_header.eh));
+}
+
+TEST_F(ServerTest, CreateDatabaseAndUseIt) {
+  std::string token = Login();
+  schema::Database db;
+  db.set_databasename("db1");
+  Empty out;
+  ASSERT_TRUE(stub_->CreateDatabase(Ctx(token).get(), db, &out).ok());
+  grpc::Status st = stub_->CreateDatabase(Ctx(token).get(), db, &out);
+  EXPECT_EQ(st.error_message(), "database already exists");
+  db.set_databasename("systemdb");
+  EXPECT_EQ(stub_->CreateDatabase(Ctx(token).get(), db, &out).error_message(),
+            "database is reserved");
+
+  // Multi-db mode: a fresh login has no database selected.
+  token = Login();
+  schema::ImmutableState state;
+  st = stub_->CurrentState(Ctx(token).get(), Empty(), &state);
+  EXPECT_EQ(st.error_message(), "please select a database first");
+
+  db.set_databasename("nope");
+  schema::UseDatabaseReply use;
+  st = stub_->UseDatabase(Ctx(token).get(), db, &use);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  db.set_databasename("db1");
+  ASSERT_TRUE(stub_->UseDatabase(Ctx(token).get(), db, &use).ok());
+  ASSERT_TRUE(stub_->CurrentState(Ctx(use.token()).get(), Empty(), &state).ok());
+  EXPECT_EQ(state.db(), "db1");
+
+  schema::DatabaseListResponse list;
+  ASSERT_TRUE(stub_->DatabaseList(Ctx(token).get(), Empty(), &list).ok());
+  ASSERT_EQ(list.databases_size(), 2);
+  EXPECT_EQ(list.databases(0).databasename(), "defaultdb");
+  EXPECT_EQ(list.databases(1).databasename(), "db1");
+}
+
+TEST_F(ServerTest, ReadOnlyUserCannotWrite) {
+  const std::string admin = Login();
+  schema::CreateUserRequest cu;
+  cu.set_user("reader");
+  cu.set_password("Secret1!");
+  cu.set_permission(1);
+  cu.set_database("defaultdb");
+  Empty out;
+  ASSERT_TRUE(stub_->CreateUser(Ctx(admin).get(), cu, &out).ok());
+  EXPECT_EQ(stub_->CreateUser(Ctx(admin).get(), cu, &out).error_message(), "user already exists");
+
+  // The user exists now, but the server is not in multi-db mode until
+  // restart; its token is bound to defaultdb.
+  const std::string reader = Login("reader", "Secret1!");
+  schema::SetRequest set;
+  set.add_kvs()->set_key("x");
+  schema::TxHeader hdr;
+  grpc::Status st = stub_->Set(Ctx(reader).get(), set, &hdr);
+  EXPECT_EQ(st.error_message(), "permission denied");
+  schema::ImmutableState state;
+  EXPECT_TRUE(stub_->CurrentState(Ctx(reader).get(), Empty(), &state).ok());
+
+  schema::UserList users;
+  ASSERT_TRUE(stub_->ListUsers(Ctx(reader).get(), Empty(), &users).ok());
+  ASSERT_EQ(users.users_size(), 1);
+  EXPECT_EQ(users.users(0).user(), "reader");
+  ASSERT_TRUE(stub_->ListUsers(Ctx(admin).get(), Empty(), &users).ok());
+}
+
+TEST_F(ServerTest, UsersAndDataSurviveRestart) {
+  std::string token = Login();
+  schema::CreateUserRequest cu;
+  cu.set_user("writer");
+  cu.set_password("Secret1!");
+  cu.set_permission(2);
+  cu.set_database("defaultdb");
+  Empty out;
+  ASSERT_TRUE(stub_->CreateUser(Ctx(token).get(), cu, &out).ok());
+  schema::SetRequest set;
+  auto* kv = set.add_kvs();
+  kv->set_key("durable");
+  kv->set_value("yes");
+  schema::TxHeader hdr;
+  ASSERT_TRUE(stub_->Set(Ctx(token).get(), set, &hdr).ok());
+  const std::string uuid = server_->uuid();
+
+  server_.reset();
+  StartServer();
+  EXPECT_EQ(server_->uuid(), uuid);
+  // Old tokens are gone; the user is still there (and multi-db mode is on).
+  schema::ImmutableState state;
+  EXPECT_EQ(stub_->CurrentState(Ctx(token).get(), Empty(), &state).error_message(),
+            "not logged in");
+  token = Login("writer", "Secret1!");
+  schema::Database db;
+  db.set_databasename("defaultdb");
+  schema::UseDatabaseReply use;
+  ASSERT_TRUE(stub_->UseDatabase(Ctx(token).get(), db, &use).ok());
+  schema::KeyRequest get;
+  get.set_key("durable");
+  schema::Entry e;
+  ASSERT_TRUE(stub_->Get(Ctx(use.token()).get(), get, &e).ok());
+  EXPECT_EQ(e.value(), "yes");
+}
+
+TEST_F(ServerTest, SqlIsUnimplementedWithAMessage) {
+  const std::string token = Login();
+  schema::SQLExecRequest req;
+  req.set_sql("CREATE TABLE t (id INTEGER, PRIMARY KEY id)");
+  schema::SQLExecResult res;
+  grpc::Status st = stub_->SQLExec(Ctx(token).get(), req, &res);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_FALSE(st.error_message().empty());
+}
+
+}  // namespace
+}  // namespace immudb::server
