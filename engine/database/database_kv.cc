@@ -49,8 +49,8 @@ Result<Entry> DatabaseImpl::Resolve(std::string_view user_key, const RawVersion&
   if (Expired(raw.entry.md)) return Status::NotFound("key not found: expired entry");
   if (raw.value.empty()) return KeyNotFound();
   if (raw.value[0] == 0x00) {
-    return Entry{raw.tx, std::string(user_key), raw.value.substr(1), std::nullopt,
-                 raw.entry.md, false, raw.revision};
+    return Entry{raw.tx, std::string(user_key), raw.value.substr(1), std::nullopt, raw.entry.md,
+                 false,  raw.revision};
   }
   uint64_t at_tx = 0;
   std::string target;

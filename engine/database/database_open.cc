@@ -74,10 +74,9 @@ bool DatabaseImpl::Expired(const KVMetadata& md) const {
 
 Result<size_t> DatabaseImpl::MaxResults(uint64_t limit) const {
   if (limit > opts_.max_result_size) {
-    return Status::InvalidArgument("result size limit exceeded: the specified limit (" +
-                                   std::to_string(limit) +
-                                   ") is larger than the maximum allowed one (" +
-                                   std::to_string(opts_.max_result_size) + ")");
+    return Status::InvalidArgument(
+        "result size limit exceeded: the specified limit (" + std::to_string(limit) +
+        ") is larger than the maximum allowed one (" + std::to_string(opts_.max_result_size) + ")");
   }
   return limit == 0 ? opts_.max_result_size : static_cast<size_t>(limit);
 }
@@ -123,8 +122,7 @@ Result<std::vector<Tx>> DatabaseImpl::TxScan(uint64_t initial_tx, uint64_t limit
   const uint64_t last = store_->CurrentState().tx_id;
   if (initial_tx == 0 || initial_tx > last) return Status::NotFound("tx not found");
   std::vector<Tx> out;
-  for (uint64_t id = initial_tx; out.size() < n && id >= 1 && id <= last;
-       desc ? id-- : id++) {
+  for (uint64_t id = initial_tx; out.size() < n && id >= 1 && id <= last; desc ? id-- : id++) {
     IMMUDB_ASSIGN_OR_RETURN(Tx tx, store_->ReadTx(id));
     out.push_back(std::move(tx));
   }

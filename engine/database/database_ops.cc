@@ -41,23 +41,21 @@ Result<std::vector<EntrySpec>> DatabaseImpl::PrepareOps(const std::vector<Op>& o
       if (kv->key.empty()) return IllegalArguments();
       entries.push_back(EntrySpec{EncodeKey(kv->key), EncodeValue(kv->value), kv->md});
     } else if (const auto* ref = std::get_if<ReferenceRequest>(&op)) {
-      if (ref->key.empty() || ref->referenced_key.empty() ||
-          ref->bound_ref != (ref->at_tx > 0)) {
+      if (ref->key.empty() || ref->referenced_key.empty() || ref->bound_ref != (ref->at_tx > 0)) {
         return IllegalArguments();
       }
       // Only a missing, deleted or reference key may become a reference.
       auto existing = LatestRaw(EncodeKey(ref->key));
       if (existing.ok()) {
-        if (!existing->entry.md.deleted && !existing->value.empty() &&
-            existing->value[0] == 0x00) {
+        if (!existing->entry.md.deleted && !existing->value.empty() && existing->value[0] == 0x00) {
           return Status::InvalidArgument("final key cannot be converted into a reference");
         }
       } else if (!existing.status().IsNotFound()) {
         return existing.status();
       }
       IMMUDB_RETURN_IF_ERROR(CheckReferencedKey(ref->referenced_key, ref->at_tx, plain_keys));
-      entries.push_back(EntrySpec{EncodeKey(ref->key),
-                                  EncodeReferenceValue(ref->referenced_key, ref->at_tx), {}});
+      entries.push_back(EntrySpec{
+          EncodeKey(ref->key), EncodeReferenceValue(ref->referenced_key, ref->at_tx), {}});
     } else {
       const auto& z = std::get<ZAddRequest>(op);
       if (z.set.empty() || z.key.empty() || z.bound_ref != (z.at_tx > 0)) {

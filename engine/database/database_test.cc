@@ -178,8 +178,8 @@ TEST_F(DatabaseTest, ZScanOrdersByStoredKey) {
   EXPECT_EQ((*zs)[3].entry.value, "vz");
   auto bounded = db_->ZScan(ZScanRequest{.set = "s", .min_score = 0.5, .max_score = 1.5});
   EXPECT_EQ(bounded->size(), 2u);
-  auto after = db_->ZScan(ZScanRequest{.set = "s", .seek_key = "x", .seek_score = 1,
-                                       .seek_at_tx = 1, .desc = false});
+  auto after = db_->ZScan(
+      ZScanRequest{.set = "s", .seek_key = "x", .seek_score = 1, .seek_at_tx = 1, .desc = false});
   ASSERT_EQ(after->size(), 2u);
   EXPECT_EQ((*after)[0].key, "y");
   auto desc = db_->ZScan(ZScanRequest{.set = "s", .limit = 1, .desc = true, .offset = 1});
@@ -194,8 +194,8 @@ TEST_F(DatabaseTest, ExecAllWritesOneTxAndSeesItsOwnKeys) {
   EXPECT_EQ(h->nentries, 3u);
   EXPECT_EQ(MustGet("r").value, "v");
   EXPECT_EQ(db_->ZScan(ZScanRequest{.set = "s"})->size(), 1u);
-  EXPECT_TRUE(db_->ExecAll({KeyValue{"k", "1"}, KeyValue{"k", "2"}}, false).status()
-                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      db_->ExecAll({KeyValue{"k", "1"}, KeyValue{"k", "2"}}, false).status().IsInvalidArgument());
 }
 
 TEST_F(DatabaseTest, TxReadsAndScan) {

@@ -48,8 +48,7 @@ Result<VerifiableTx> DatabaseImpl::VerifiableSetReference(const ReferenceRequest
   return ProveTx(h.id, prove_since_tx);
 }
 
-Result<VerifiableTx> DatabaseImpl::VerifiableZAdd(const ZAddRequest& req,
-                                                  uint64_t prove_since_tx) {
+Result<VerifiableTx> DatabaseImpl::VerifiableZAdd(const ZAddRequest& req, uint64_t prove_since_tx) {
   IMMUDB_RETURN_IF_ERROR(CheckProveSinceTx(prove_since_tx));
   IMMUDB_ASSIGN_OR_RETURN(TxHeader h, ZAdd(req));
   return ProveTx(h.id, prove_since_tx);
@@ -60,9 +59,9 @@ Result<VerifiableTx> DatabaseImpl::VerifiableTxById(uint64_t id, uint64_t prove_
   IMMUDB_RETURN_IF_ERROR(CheckOpen());
   const uint64_t last = store_->CurrentState().tx_id;
   if (prove_since_tx > last) {
-    return Status::InvalidArgument("illegal state: latest txID=" + std::to_string(last) +
-                                   " is lower than specified as initial tx=" +
-                                   std::to_string(prove_since_tx));
+    return Status::InvalidArgument(
+        "illegal state: latest txID=" + std::to_string(last) +
+        " is lower than specified as initial tx=" + std::to_string(prove_since_tx));
   }
   return ProveTx(id, prove_since_tx);
 }

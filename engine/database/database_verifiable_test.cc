@@ -219,8 +219,8 @@ TEST_F(DatabaseVerifiableTest, ProveSinceTxPastLastIsRejectedAndWritesNothing) {
   EXPECT_TRUE(r.status().IsInvalidArgument());
   EXPECT_EQ(r.status().message(), "illegal state");
   EXPECT_TRUE(db_->VerifiableZAdd(ZAddRequest{"s", 1, "a"}, 5).status().IsInvalidArgument());
-  EXPECT_TRUE(db_->VerifiableSetReference(ReferenceRequest{"r", "a"}, 5).status()
-                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      db_->VerifiableSetReference(ReferenceRequest{"r", "a"}, 5).status().IsInvalidArgument());
   EXPECT_TRUE(db_->VerifiableGet(KeyRequest{"a"}, 5).status().IsInvalidArgument());
   EXPECT_TRUE(db_->VerifiableTxById(1, 5).status().IsInvalidArgument());
   EXPECT_EQ(db_->CurrentState().tx_id, 1u);

@@ -47,7 +47,8 @@ bool IsEmpty(rocksdb::DB* db) {
 // rebuilt: unknown format, bad marker, ahead of the store, failed checksums.
 Result<uint64_t> CheckDb(rocksdb::DB* db, uint64_t store_last, const IndexOptions& opts) {
   std::string v;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), &v);
+  rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), &v);
   if (s.IsNotFound()) {
     if (!IsEmpty(db)) return Status::Corruption("index has data but no format marker");
     rocksdb::WriteBatch b;

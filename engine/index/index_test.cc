@@ -179,8 +179,7 @@ int DamageFiles(const std::string& dir, const std::function<bool(const std::stri
   return n;
 }
 
-class IndexDamageTest : public IndexTest,
-                        public ::testing::WithParamInterface<std::string> {};
+class IndexDamageTest : public IndexTest, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(IndexDamageTest, DamagedIndexIsRebuiltOnOpen) {
   uint64_t t = 0;

@@ -191,13 +191,11 @@ class Database {
   // committed tx is InvalidArgument "illegal state" and writes nothing.
   virtual Result<VerifiableTx> VerifiableSet(const std::vector<KeyValue>& kvs, bool no_wait,
                                              uint64_t prove_since_tx) = 0;
-  virtual Result<VerifiableEntry> VerifiableGet(const KeyRequest& req,
-                                                uint64_t prove_since_tx) = 0;
+  virtual Result<VerifiableEntry> VerifiableGet(const KeyRequest& req, uint64_t prove_since_tx) = 0;
   virtual Result<VerifiableTx> VerifiableTxById(uint64_t id, uint64_t prove_since_tx) = 0;
   virtual Result<VerifiableTx> VerifiableSetReference(const ReferenceRequest& req,
                                                       uint64_t prove_since_tx) = 0;
-  virtual Result<VerifiableTx> VerifiableZAdd(const ZAddRequest& req,
-                                              uint64_t prove_since_tx) = 0;
+  virtual Result<VerifiableTx> VerifiableZAdd(const ZAddRequest& req, uint64_t prove_since_tx) = 0;
 
   // Index progress (for tests and metrics).
   virtual uint64_t IndexedUpTo() = 0;
