@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -312,14 +313,20 @@ class Benchmark {
       : f_(flags), dir_(std::move(dir)), values_(flags.value_size, flags.seed) {}
 
   Status Run() {
+    std::vector<std::string> names;
     std::string_view list = f_.benchmarks;
     while (!list.empty()) {
       const size_t comma = list.find(',');
-      const std::string name(list.substr(0, comma));
+      std::string name(list.substr(0, comma));
       list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
       if (name.empty()) continue;
-      IMMUDB_RETURN_IF_ERROR(RunOne(name));
+      static const std::set<std::string> kKnown = {"fillsync",   "fillnosync", "fillseq",
+                                                   "fillrandom", "fillbatch",  "readtx",
+                                                   "dualproof",  "open"};
+      if (!kKnown.contains(name)) return Status::InvalidArgument("unknown benchmark: " + name);
+      names.push_back(std::move(name));
     }
+    for (const std::string& name : names) IMMUDB_RETURN_IF_ERROR(RunOne(name));
     return store_ ? store_->Close() : Status::OK();
   }
 
