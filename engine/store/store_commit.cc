@@ -2,7 +2,6 @@
 // a whole batch of transactions durable with one round of fsyncs.
 #include <ctime>
 #include <string_view>
-#include <thread>
 #include <unordered_set>
 
 #include "htree/htree.h"
@@ -63,14 +62,14 @@ Result<TxHeader> StoreImpl::Commit(std::vector<EntrySpec> entries) {
   const bool leader = writers_.size() == 1;
   l.unlock();
   if (!leader) {
-    // Wait to be committed by a leader, or to become the leader.
-    uint32_t st;
-    while ((st = w.state.load(std::memory_order_acquire)) == Writer::kWaiting) {
-      w.state.wait(Writer::kWaiting, std::memory_order_acquire);
+    // Wait to be committed by a leader, or to become the leader. Leaders wake
+    // everyone at once through done_seq_; each waiter checks its own state.
+    for (;;) {
+      const uint32_t seq = done_seq_.load(std::memory_order_acquire);
+      if (w.state.load(std::memory_order_acquire) != Writer::kWaiting) break;
+      done_seq_.wait(seq, std::memory_order_acquire);
     }
-    if (st != Writer::kLead) {
-      // The leader still touches `w` until it stores kDone; only then may it die.
-      while (w.state.load(std::memory_order_acquire) != Writer::kDone) std::this_thread::yield();
+    if (w.state.load(std::memory_order_acquire) != Writer::kLead) {
       if (!w.status.ok()) return w.status;
       return w.header;
     }
@@ -93,19 +92,17 @@ Result<TxHeader> StoreImpl::Commit(std::vector<EntrySpec> entries) {
   for (size_t i = 0; i < batch.size(); i++) writers_.pop_front();
   Writer* next = writers_.empty() ? nullptr : writers_.front();
   l.unlock();
-  // Hand over leadership first, so the next batch starts while this one's
-  // committers are being woken.
-  if (next != nullptr) {
-    next->state.store(Writer::kLead, std::memory_order_release);
-    next->state.notify_one();
-  }
+  // Publish every result, hand over leadership, then wake all waiters with
+  // one call. A writer may return as soon as it sees kDone, so the leader does
+  // not touch it after that store.
   for (Writer* x : batch) {
     if (x == &w) continue;
     x->status = s;
-    x->state.store(Writer::kWoken, std::memory_order_release);
-    x->state.notify_one();
     x->state.store(Writer::kDone, std::memory_order_release);
   }
+  if (next != nullptr) next->state.store(Writer::kLead, std::memory_order_release);
+  done_seq_.fetch_add(1, std::memory_order_release);
+  done_seq_.notify_all();
   if (!s.ok()) return s;
   return w.header;
 }

@@ -52,9 +52,9 @@ class StoreImpl : public Store {
     Hash eh{};
     Status status;
     TxHeader header;
-    // kWaiting until a leader commits this writer (kWoken while it wakes it,
-    // kDone once it no longer touches it) or makes it the next leader (kLead).
-    static constexpr uint32_t kWaiting = 0, kWoken = 1, kDone = 2, kLead = 3;
+    // kWaiting until a leader commits this writer (kDone) or makes it the
+    // next leader (kLead).
+    static constexpr uint32_t kWaiting = 0, kDone = 1, kLead = 2;
     std::atomic<uint32_t> state{kWaiting};
   };
 
@@ -92,9 +92,10 @@ class StoreImpl : public Store {
   std::unique_ptr<AHTree> aht_;
 
   // Commit queue; the writer at the front is the leader. Writers wait on
-  // their own `state`, not on mu_, so waking a batch does not contend.
+  // done_seq_, not on mu_, so waking a batch takes one call and no lock.
   std::mutex mu_;
   std::deque<Writer*> writers_;
+  std::atomic<uint32_t> done_seq_{0};  // Bumped (and waited on) after every batch.
   Status bg_error_;  // Sticky after a failed write or sync. Guarded by mu_.
   bool closed_ = false;  // Guarded by mu_.
 
