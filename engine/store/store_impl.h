@@ -40,6 +40,7 @@ class StoreImpl : public Store {
   Result<LinearProof> BuildLinearProof(uint64_t s, uint64_t t) const override;
   Result<DualProof> BuildDualProof(const TxHeader& source, const TxHeader& target) const override;
   Status Close() override;
+  std::vector<std::string> RecoveryNotes() const override { return notes_; }
 
  private:
   // A transaction waiting in the commit queue. Everything that does not
@@ -80,11 +81,13 @@ class StoreImpl : public Store {
   // Checks tx `rec` completely: record, chain to `prev_alh`, values.
   Status CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_alh, Tx* tx) const;
   Status RebuildAhtTail(uint64_t durable, const std::vector<Hash>& alhs);
+  Status RemoveDirFiles(const std::string& dir);
 
   const std::string dir_;
   StoreOptions opts_;
   FileSystem* fs_;
 
+  std::vector<std::string> notes_;  // What recovery repaired; written only by Open.
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<Appendable> vlog_;
   std::unique_ptr<Appendable> txlog_;

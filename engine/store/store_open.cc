@@ -63,9 +63,25 @@ Status StoreImpl::OpenAndRecover() {
   IMMUDB_ASSIGN_OR_RETURN(clog_, Appendable::Open(fs_, dir_ + "/commit", co));
   AHTreeOptions ao;
   ao.segment_size = opts_.aht_segment_size;
-  IMMUDB_ASSIGN_OR_RETURN(aht_, AHTree::Open(fs_, dir_ + "/aht", ao));
+  auto aht = AHTree::Open(fs_, dir_ + "/aht", ao);
+  if (!aht.ok() && aht.status().IsCorruption()) {
+    // The AHT is derived from the Alh values in the commit log, which every
+    // read checks against the tx records: rebuild it rather than refuse to
+    // open (recovery re-appends every leaf), and say so.
+    notes_.push_back("AHT unreadable (" + aht.status().message() +
+                     "); rebuilt from the commit log");
+    IMMUDB_RETURN_IF_ERROR(RemoveDirFiles(dir_ + "/aht"));
+    aht = AHTree::Open(fs_, dir_ + "/aht", ao);
+  }
+  IMMUDB_ASSIGN_OR_RETURN(aht_, std::move(aht));
 
   return RecoverTail();
+}
+
+Status StoreImpl::RemoveDirFiles(const std::string& dir) {
+  IMMUDB_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->GetChildren(dir));
+  for (const std::string& name : names) IMMUDB_RETURN_IF_ERROR(fs_->RemoveFile(dir + "/" + name));
+  return fs_->SyncDir(dir);
 }
 
 Result<CommitRecord> StoreImpl::RecoveryRecord(uint64_t id) const {
@@ -147,6 +163,11 @@ Status StoreImpl::RecoverTail() {
     tail_alhs.push_back(rec->alh);
   }
 
+  if (good < n) {
+    notes_.push_back("cut a torn tail of " + std::to_string(n - good) +
+                     " commit record(s) after tx " + std::to_string(good));
+  }
+
   // 3. Cut every log back to tx `good`; each cut is synced.
   if (clog_size != good * kCommitRecordSize) {
     IMMUDB_RETURN_IF_ERROR(clog_->Truncate(good * kCommitRecordSize));
@@ -176,6 +197,10 @@ Status StoreImpl::RecoverTail() {
 // leaves it lacks and the checked tail, then check its last leaf.
 Status StoreImpl::RebuildAhtTail(uint64_t durable, const std::vector<Hash>& alhs) {
   if (aht_->Size() > durable) IMMUDB_RETURN_IF_ERROR(aht_->Truncate(durable));
+  if (aht_->Size() < durable) {
+    notes_.push_back("AHT lacked leaves " + std::to_string(aht_->Size() + 1) + ".." +
+                     std::to_string(durable) + "; rebuilt them from the commit log");
+  }
   while (aht_->Size() < durable) {
     IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, RecoveryRecord(aht_->Size() + 1));
     IMMUDB_RETURN_IF_ERROR(aht_->Append(rec.alh).status());

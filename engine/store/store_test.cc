@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <bit>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -274,6 +275,74 @@ TEST(StoreTest, TornTailsAreCutOnOpen) {
   EXPECT_EQ(FileSize(d.path() + "/commit/00000000.clog"), clog - 30 + store::kCommitRecordSize);
 }
 
+TEST(StoreTest, UnreadableAhtIsRebuiltFromTheCommitLog) {
+  TempDir d;
+  Hash alh;
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 20; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+    alh = s->CurrentState().alh;
+    EXPECT_TRUE(s->RecoveryNotes().empty());
+  }
+  // Garbage over the whole AHT file: more than any torn write could leave.
+  const std::string aht = d.path() + "/aht/00000000.aht";
+  const uint64_t size = FileSize(aht);
+  for (uint64_t off = 0; off < size; off += 7) FlipByte(aht, off);
+  auto s = MustOpen(d.path());
+  ASSERT_EQ(s->RecoveryNotes().size(), 1u);
+  EXPECT_NE(s->RecoveryNotes()[0].find("rebuilt"), std::string::npos);
+  EXPECT_EQ(s->CurrentState().alh, alh);
+  auto h5 = s->ReadTxHeader(5);
+  auto h20 = s->ReadTxHeader(20);
+  auto p = s->BuildDualProof(*h5, *h20);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(verify::VerifyDualProof(*p, 5, 20, *h5->Alh(), alh));
+  ASSERT_TRUE(s->Commit(ChainTx(21)).ok());
+}
+
+// Leaf 16384 closes the largest perfect block of a 24576-leaf AHT: its record
+// is read on open (the frontier) and lies megabytes before the end, so damage
+// there cannot be a torn write. The store rebuilds the AHT instead of failing.
+TEST(StoreTest, AhtDamagedBeyondATornWriteIsRebuilt) {
+  TempDir d;
+  Hash alh;
+  const int n = 24576;
+  {
+    StoreOptions o;
+    o.synced = false;
+    auto s = MustOpen(d.path(), o);
+    for (int i = 1; i <= n; i++) ASSERT_TRUE(s->Commit({Kv("k" + std::to_string(i), "v")}).ok());
+    alh = s->CurrentState().alh;
+  }
+  uint64_t off = 0;  // Offset of leaf 16384's record: the sum of the earlier records' sizes.
+  for (uint64_t m = 1; m < 16384; m++) off += (std::popcount(m - 1) + 1) * 32 + 4;
+  FlipByte(d.path() + "/aht/00000000.aht", off + 40);
+  auto s = MustOpen(d.path());
+  ASSERT_FALSE(s->RecoveryNotes().empty());
+  EXPECT_NE(s->RecoveryNotes()[0].find("AHT unreadable"), std::string::npos)
+      << s->RecoveryNotes()[0];
+  auto h1 = s->ReadTxHeader(1);
+  auto hn = s->ReadTxHeader(n);
+  auto p = s->BuildDualProof(*h1, *hn);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(verify::VerifyDualProof(*p, 1, n, *h1->Alh(), alh));
+}
+
+// Damage to an AHT record that open does not read is found when a proof needs
+// it: Corruption, never a proof built from it.
+TEST(StoreTest, DamagedAhtRecordFailsTheProofsThatNeedIt) {
+  TempDir d;
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 40; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+  }
+  FlipByte(d.path() + "/aht/00000000.aht", 40);  // Leaf 2's record.
+  auto s = MustOpen(d.path());
+  auto h1 = s->ReadTxHeader(1);
+  auto h40 = s->ReadTxHeader(40);
+  EXPECT_TRUE(s->BuildDualProof(*h1, *h40).status().IsCorruption());
+}
+
 TEST(StoreTest, DamagedLastCommitRecordIsCut) {
   TempDir d;
   {
@@ -283,6 +352,8 @@ TEST(StoreTest, DamagedLastCommitRecordIsCut) {
   FlipByte(d.path() + "/commit/00000000.clog", 4 * store::kCommitRecordSize + 40);
   auto s = MustOpen(d.path());
   EXPECT_EQ(s->CurrentState().tx_id, 4u);
+  ASSERT_EQ(s->RecoveryNotes().size(), 1u);
+  EXPECT_NE(s->RecoveryNotes()[0].find("torn tail of 1"), std::string::npos);
   EXPECT_TRUE(s->ReadTx(4).ok());
 }
 

@@ -80,6 +80,10 @@ class Store {
 
   // Waits for in-flight commits, syncs and closes the files. Further calls fail.
   virtual Status Close() = 0;
+
+  // What the last open repaired (a torn tail cut, a rebuilt AHT), one line
+  // each; empty after a clean open. For the operator's log.
+  virtual std::vector<std::string> RecoveryNotes() const = 0;
 };
 
 }  // namespace immudb
