@@ -34,8 +34,9 @@ test-asan: build-asan
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest -j$(JOBS) --output-on-failure --timeout 900
 
+# The server in the foreground, data in ./data, default admin immudb/immudb.
 run: build
-	$(BUILD_DIR)/bin/immudb-demo ./data
+	$(BUILD_DIR)/bin/immudb --dir ./data
 
 bench: build
 	$(BUILD_DIR)/bin/immudb-bench
