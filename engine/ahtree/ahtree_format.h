@@ -29,9 +29,7 @@ inline constexpr uint64_t DigestCount(uint64_t n) {
 }
 
 // Size in bytes of the record of leaf n. REQUIRES: n >= 1.
-inline constexpr uint64_t RecordSize(uint64_t n) {
-  return DigestCount(n) * kDigestSize + kCrcSize;
-}
+inline constexpr uint64_t RecordSize(uint64_t n) { return DigestCount(n) * kDigestSize + kCrcSize; }
 
 // Sum of popcount(x) for x in [0, k). Bit b is set in exactly 2^b of every
 // 2^(b+1) consecutive integers, so each bit contributes its full cycles plus
@@ -83,8 +81,8 @@ struct DigestRef {
 inline constexpr bool StoredDigestFor(uint64_t a, uint64_t b, DigestRef* ref) {
   if (a == 0 || a > b) return false;
   const uint64_t x = a - 1, y = b - 1;
-  if ((x & ~y) != 0) return false;              // x must be a subset of y...
-  if (x != 0 && (x ^ y) >= (x & (~x + 1))) {    // ...missing only bits below x's.
+  if ((x & ~y) != 0) return false;            // x must be a subset of y...
+  if (x != 0 && (x ^ y) >= (x & (~x + 1))) {  // ...missing only bits below x's.
     return false;
   }
   ref->leaf = b;

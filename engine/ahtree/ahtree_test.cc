@@ -256,8 +256,8 @@ std::vector<Range> SpecCons(uint64_t i, uint64_t j, int height) {
     if (((j - 1) >> h & 1) == 0) continue;
     const uint64_t k = ((j - 1) >> h) << h;
     if (i <= k) {
-      std::vector<Range> out = i < k ? SpecCons(i, k, h)
-                                     : std::vector<Range>{{k - (uint64_t{1} << h) + 1, k}};
+      std::vector<Range> out =
+          i < k ? SpecCons(i, k, h) : std::vector<Range>{{k - (uint64_t{1} << h) + 1, k}};
       out.push_back({k + 1, j});
       out.insert(out.end(), suffix.begin(), suffix.end());
       return out;
@@ -791,7 +791,8 @@ TEST_P(AHTreeTest, CrashKeepsSyncedLeavesAndRepairsTornTail) {
 // After a failed write the tree refuses appends (its file and frontier may
 // disagree); a reopen recovers a consistent prefix.
 TEST_P(AHTreeTest, FailedWriteIsStickyUntilReopen) {
-  for (testutil::FaultKind kind : {testutil::FaultKind::kIOError, testutil::FaultKind::kShortWrite}) {
+  for (testutil::FaultKind kind :
+       {testutil::FaultKind::kIOError, testutil::FaultKind::kShortWrite}) {
     testutil::FaultInjectionFileSystem ffs(fs_);
     opts_.write_buffer_size = 200;  // Every few appends write to the file.
     RefTree ref;

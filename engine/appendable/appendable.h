@@ -24,9 +24,9 @@
 namespace immudb {
 
 struct AppendableOptions {
-  std::string ext = "dat";                // File name extension, without the dot.
-  uint64_t segment_size = 512ull << 20;   // Bytes per segment file.
-  size_t write_buffer_size = 1 << 20;     // In-memory buffer before a write(2).
+  std::string ext = "dat";               // File name extension, without the dot.
+  uint64_t segment_size = 512ull << 20;  // Bytes per segment file.
+  size_t write_buffer_size = 1 << 20;    // In-memory buffer before a write(2).
 };
 
 class Appendable {

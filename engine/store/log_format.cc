@@ -121,7 +121,8 @@ Result<CommitRecord> DecodeCommitRecord(const uint8_t in[kCommitRecordSize]) {
   r.tx_len = GetU32BE(in + 24);
   r.vlog_end = GetU64BE(in + 28);
   r.alh = ReadHash(in + 36);
-  if (r.durable_upto >= r.tx_id) return Status::Corruption("commit record durable_upto out of range");
+  if (r.durable_upto >= r.tx_id)
+    return Status::Corruption("commit record durable_upto out of range");
   return r;
 }
 

@@ -110,8 +110,8 @@ Result<TxHeader> StoreImpl::Commit(std::vector<EntrySpec> entries) {
 Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
   std::string crecs;
   crecs.reserve(batch.size() * kCommitRecordSize);
-  const int64_t now = opts_.now_unix_seconds ? opts_.now_unix_seconds()
-                                             : static_cast<int64_t>(std::time(nullptr));
+  const int64_t now =
+      opts_.now_unix_seconds ? opts_.now_unix_seconds() : static_cast<int64_t>(std::time(nullptr));
   for (Writer* w : batch) {
     TxHeader& h = w->header;
     h.id = last_id_ + 1;

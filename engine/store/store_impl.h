@@ -99,8 +99,8 @@ class StoreImpl : public Store {
   std::mutex mu_;
   std::deque<Writer*> writers_;
   std::atomic<uint32_t> done_seq_{0};  // Bumped (and waited on) after every batch.
-  Status bg_error_;  // Sticky after a failed write or sync. Guarded by mu_.
-  bool closed_ = false;  // Guarded by mu_.
+  Status bg_error_;                    // Sticky after a failed write or sync. Guarded by mu_.
+  bool closed_ = false;                // Guarded by mu_.
 
   // Owned by the leader (only one at a time).
   uint64_t last_id_ = 0;
@@ -114,8 +114,8 @@ class StoreImpl : public Store {
   // What readers see: the last committed tx.
   std::atomic<uint64_t> committed_id_{0};
   mutable std::mutex state_mu_;
-  Hash committed_alh_{};  // Guarded by state_mu_.
-  bool state_closed_ = false;  // Guarded by state_mu_.
+  Hash committed_alh_{};                      // Guarded by state_mu_.
+  bool state_closed_ = false;                 // Guarded by state_mu_.
   mutable std::condition_variable state_cv_;  // Signalled on every commit and on close.
 };
 

@@ -57,7 +57,8 @@ Status StoreImpl::OpenAndRecover() {
   IMMUDB_ASSIGN_OR_RETURN(txlog_, Appendable::Open(fs_, dir_ + "/tx", to));
   AppendableOptions co;
   co.ext = "clog";
-  co.segment_size = opts_.commit_log_segment_size - opts_.commit_log_segment_size % kCommitRecordSize;
+  co.segment_size =
+      opts_.commit_log_segment_size - opts_.commit_log_segment_size % kCommitRecordSize;
   co.write_buffer_size = 256 << 10;
   if (co.segment_size == 0) return Status::InvalidArgument("commit log segment size too small");
   IMMUDB_ASSIGN_OR_RETURN(clog_, Appendable::Open(fs_, dir_ + "/commit", co));
@@ -96,8 +97,7 @@ Result<CommitRecord> StoreImpl::RecoveryRecord(uint64_t id) const {
   return rec;
 }
 
-Status StoreImpl::CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_alh,
-                                     Tx* tx) const {
+Status StoreImpl::CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_alh, Tx* tx) const {
   const std::string where = "tx " + std::to_string(rec.tx_id);
   if (rec.tx_off + rec.tx_len > txlog_->Size() || rec.vlog_end > vlog_->Size()) {
     return Status::Corruption(where + ": data lies past the end of the logs");

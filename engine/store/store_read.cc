@@ -57,14 +57,16 @@ Result<CommitRecord> StoreImpl::ReadCommitRecord(uint64_t id) const {
 }
 
 Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, bool check_prev) const {
-  const std::string where = TxWhere(rec.tx_id) + " (tx log offset " + std::to_string(rec.tx_off) + ")";
+  const std::string where =
+      TxWhere(rec.tx_id) + " (tx log offset " + std::to_string(rec.tx_off) + ")";
   if (rec.tx_len < kTxRecordPrefixSize + kTxHeaderSize || rec.tx_len > kMaxTxRecordLen) {
     return Status::Corruption(where + ": bad record length");
   }
   std::string buf(rec.tx_len, '\0');
   IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(rec.tx_off, rec.tx_len, buf.data()));
   const auto* p = reinterpret_cast<const uint8_t*>(buf.data());
-  const std::string_view payload(buf.data() + kTxRecordPrefixSize, rec.tx_len - kTxRecordPrefixSize);
+  const std::string_view payload(buf.data() + kTxRecordPrefixSize,
+                                 rec.tx_len - kTxRecordPrefixSize);
   if (GetU32BE(p) != payload.size() ||
       crc32c::Unmask(GetU32BE(p + 4)) != crc32c::Value(payload.data(), payload.size())) {
     return Status::Corruption(where + ": checksum mismatch");
@@ -89,7 +91,8 @@ Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, bool check_prev) const {
 }
 
 Result<TxHeader> StoreImpl::ReadHeaderAt(const CommitRecord& rec) const {
-  const std::string where = TxWhere(rec.tx_id) + " (tx log offset " + std::to_string(rec.tx_off) + ")";
+  const std::string where =
+      TxWhere(rec.tx_id) + " (tx log offset " + std::to_string(rec.tx_off) + ")";
   if (rec.tx_len < kTxRecordPrefixSize + kTxHeaderSize) {
     return Status::Corruption(where + ": bad record length");
   }

@@ -114,15 +114,14 @@ std::vector<EntrySpec> ChainTx(int i) {
 }
 
 TEST(StoreTest, ReproducesSpecChainC0) {
-  const char* kAlh[8] = {
-      "f80d9e736d8adc608b7471939e2a2e3ed4b64981faf7c9cfa3c6f6a3c086147f",
-      "77548a9fb5ec56560ab0bd12375c5c01f6b4b99c5eab14a2c65b02d5aefd857a",
-      "7df8a0caba7f0d555531c80facfd1cff2b8b85574b38c7e19b558953c61dab2a",
-      "ca5b12fe2f8ef350ac056a82c73996489efe129b75f83f41007e2eca199edc9e",
-      "d5f97c7ba24f3d486f2d54d91279122f24c44e7307528c1ea371e008c130ff62",
-      "4f739a23137249f4f503f245270b9c9a7a7192cad2efb86293a068b035ce1bd1",
-      "401560bde037a4aadbe5cd5c6cf61ca77d60ebb2e3a6e81f575122b55fbdbd70",
-      "596b85e7ad484ccddd010112321f27168c5a467bc0524103aeb5e7797e5ea48d"};
+  const char* kAlh[8] = {"f80d9e736d8adc608b7471939e2a2e3ed4b64981faf7c9cfa3c6f6a3c086147f",
+                         "77548a9fb5ec56560ab0bd12375c5c01f6b4b99c5eab14a2c65b02d5aefd857a",
+                         "7df8a0caba7f0d555531c80facfd1cff2b8b85574b38c7e19b558953c61dab2a",
+                         "ca5b12fe2f8ef350ac056a82c73996489efe129b75f83f41007e2eca199edc9e",
+                         "d5f97c7ba24f3d486f2d54d91279122f24c44e7307528c1ea371e008c130ff62",
+                         "4f739a23137249f4f503f245270b9c9a7a7192cad2efb86293a068b035ce1bd1",
+                         "401560bde037a4aadbe5cd5c6cf61ca77d60ebb2e3a6e81f575122b55fbdbd70",
+                         "596b85e7ad484ccddd010112321f27168c5a467bc0524103aeb5e7797e5ea48d"};
   TempDir d;
   auto s = MustOpen(d.path(), FixedClock(1700000000));
   for (int i = 1; i <= 8; i++) {

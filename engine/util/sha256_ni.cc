@@ -85,8 +85,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) void Compress(uint32_t state[8], con
     const __m128i save0 = state0, save1 = state1;
     __m128i msg[4];
     for (int j = 0; j < 4; j++) {
-      msg[j] = _mm_shuffle_epi8(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks + 16 * j)), bswap);
+      msg[j] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks + 16 * j)),
+                                bswap);
     }
     for (int i = 0; i < 16; i++) {
       if (i >= 4) {
@@ -95,8 +95,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) void Compress(uint32_t state[8], con
         w = _mm_add_epi32(w, _mm_alignr_epi8(msg[(i + 3) & 3], msg[(i + 2) & 3], 4));
         msg[i & 3] = _mm_sha256msg2_epu32(w, msg[(i + 3) & 3]);
       }
-      __m128i m = _mm_add_epi32(msg[i & 3],
-                                _mm_load_si128(reinterpret_cast<const __m128i*>(c.k + 4 * i)));
+      __m128i m =
+          _mm_add_epi32(msg[i & 3], _mm_load_si128(reinterpret_cast<const __m128i*>(c.k + 4 * i)));
       state1 = _mm_sha256rnds2_epu32(state1, state0, m);
       m = _mm_shuffle_epi32(m, 0x0E);
       state0 = _mm_sha256rnds2_epu32(state0, state1, m);

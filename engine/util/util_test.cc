@@ -11,17 +11,15 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/sha.h>
 
-#include <random>
-
 #include <atomic>
+#include <random>
 #include <thread>
 
 namespace immudb {
 namespace {
 
 TEST(Sha256Test, KnownDigests) {
-  EXPECT_EQ(ToHex(EmptyHash()),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(ToHex(EmptyHash()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   uint8_t zero = 0;
   EXPECT_EQ(ToHex(Sha256Of(&zero, 1)),
             "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");

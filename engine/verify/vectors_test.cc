@@ -1,5 +1,6 @@
-// Replays the JSON proof vectors in testdata/proofs (written by test/helpers/proofgen.cc, build/bin/immudb-proofgen):
-// every "valid" case must verify and every "invalid" broken twin must not.
+// Replays the JSON proof vectors in testdata/proofs (written by test/helpers/proofgen.cc,
+// build/bin/immudb-proofgen): every "valid" case must verify and every "invalid" broken twin must
+// not.
 
 #include <gtest/gtest.h>
 

@@ -43,19 +43,29 @@ class [[nodiscard]] Status {
   Status& operator=(Status&&) noexcept = default;
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string_view m) { return Status(StatusCode::kInvalidArgument, m); }
+  static Status InvalidArgument(std::string_view m) {
+    return Status(StatusCode::kInvalidArgument, m);
+  }
   static Status NotFound(std::string_view m) { return Status(StatusCode::kNotFound, m); }
   static Status AlreadyExists(std::string_view m) { return Status(StatusCode::kAlreadyExists, m); }
   static Status Corruption(std::string_view m) { return Status(StatusCode::kDataLoss, m); }
   static Status IOError(std::string_view m) { return Status(StatusCode::kIOError, m); }
-  static Status FailedPrecondition(std::string_view m) { return Status(StatusCode::kFailedPrecondition, m); }
+  static Status FailedPrecondition(std::string_view m) {
+    return Status(StatusCode::kFailedPrecondition, m);
+  }
   static Status OutOfRange(std::string_view m) { return Status(StatusCode::kOutOfRange, m); }
   static Status Unimplemented(std::string_view m) { return Status(StatusCode::kUnimplemented, m); }
   static Status Internal(std::string_view m) { return Status(StatusCode::kInternal, m); }
-  static Status ResourceExhausted(std::string_view m) { return Status(StatusCode::kResourceExhausted, m); }
-  static Status DeadlineExceeded(std::string_view m) { return Status(StatusCode::kDeadlineExceeded, m); }
+  static Status ResourceExhausted(std::string_view m) {
+    return Status(StatusCode::kResourceExhausted, m);
+  }
+  static Status DeadlineExceeded(std::string_view m) {
+    return Status(StatusCode::kDeadlineExceeded, m);
+  }
   static Status Aborted(std::string_view m) { return Status(StatusCode::kAborted, m); }
-  static Status PermissionDenied(std::string_view m) { return Status(StatusCode::kPermissionDenied, m); }
+  static Status PermissionDenied(std::string_view m) {
+    return Status(StatusCode::kPermissionDenied, m);
+  }
   static Status Unavailable(std::string_view m) { return Status(StatusCode::kUnavailable, m); }
 
   bool ok() const { return rep_ == nullptr; }
@@ -87,8 +97,8 @@ class [[nodiscard]] Status {
 #define IMMUDB_CONCAT_(a, b) IMMUDB_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define IMMUDB_RETURN_IF_ERROR(expr)                   \
-  do {                                                 \
-    ::immudb::Status _immudb_st = (expr);              \
-    if (!_immudb_st.ok()) return _immudb_st;           \
+#define IMMUDB_RETURN_IF_ERROR(expr)         \
+  do {                                       \
+    ::immudb::Status _immudb_st = (expr);    \
+    if (!_immudb_st.ok()) return _immudb_st; \
   } while (0)

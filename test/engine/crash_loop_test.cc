@@ -5,12 +5,11 @@
 // crash is a prefix of the history after it (dual proof).
 //
 // IMMUDB_CRASH_CYCLES sets the number of cycles (default 50).
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
@@ -64,8 +63,8 @@ void CheckAcked(Store* s, const std::vector<Acked>& acked) {
     const int n = 1 + static_cast<int>(a.seq % 3);
     ASSERT_EQ(tx->entries.size(), static_cast<size_t>(n));
     for (int e = 0; e < n; e++) {
-      std::string k = "w" + std::to_string(a.thread) + "-" + std::to_string(a.seq) + "-" +
-                      std::to_string(e);
+      std::string k =
+          "w" + std::to_string(a.thread) + "-" + std::to_string(a.seq) + "-" + std::to_string(e);
       ASSERT_EQ(tx->entries[e].key, k);
       auto v = s->ReadValue(tx->entries[e]);
       ASSERT_TRUE(v.ok()) << v.status().ToString();

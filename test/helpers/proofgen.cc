@@ -17,9 +17,8 @@
 
 #include "htree/htree.h"
 #include "immudb/verify.h"
-#include "util/coding.h"
-
 #include "testutil/reference_aht.h"
+#include "util/coding.h"
 
 namespace immudb::proofgen {
 namespace {
