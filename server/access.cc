@@ -3,14 +3,14 @@
 #include "server/service.h"
 
 namespace immudb::server {
-namespace {
-
-std::string Metadata(grpc::ServerContext* ctx, const char* key) {
+std::string CallMetadata(const grpc::ServerContext* ctx, const char* key) {
   const auto& md = ctx->client_metadata();
   auto it = md.find(key);
   if (it == md.end()) return "";
   return std::string(it->second.data(), it->second.size());
 }
+
+namespace {
 
 bool IsLocalPeer(const std::string& peer) {
   return peer.rfind("ipv4:127.", 0) == 0 || peer.rfind("ipv6:[::1]", 0) == 0 ||
@@ -26,7 +26,17 @@ Status ImmuServiceImpl::CheckLocalWhenAuthOff(grpc::ServerContext* ctx) const {
 
 Result<Caller> ImmuServiceImpl::Authenticate(grpc::ServerContext* ctx) const {
   Caller c;
-  c.token = Metadata(ctx, "authorization");
+  // A session id takes precedence over a token (wire-api.md §1.2).
+  c.session_id = CallMetadata(ctx, "sessionid");
+  if (!c.session_id.empty()) {
+    IMMUDB_ASSIGN_OR_RETURN(SessionInfo session, s_->sessions->Touch(c.session_id));
+    auto user = s_->users->Get(session.username);
+    if (!user.ok() || !user->active) return Status::PermissionDenied(kErrSessionNotFound);
+    c.user = std::move(user).value();
+    c.database = session.database;
+    return c;
+  }
+  c.token = CallMetadata(ctx, "authorization");
   IMMUDB_ASSIGN_OR_RETURN(TokenInfo info, s_->tokens->Resolve(c.token));
   auto user = s_->users->Get(info.username);
   if (!user.ok()) return Status(StatusCode::kUnknown, kErrNotLoggedIn);
@@ -66,6 +76,30 @@ Result<DbHandle*> ImmuServiceImpl::AuthorizeDb(grpc::ServerContext* ctx, Access 
   }
   if (caller) *caller = std::move(c);
   return db;
+}
+
+void ImmuServiceImpl::LogOutEverywhere(const std::string& username) {
+  s_->tokens->DropUser(username);
+  s_->sessions->CloseUser(username);
+}
+
+grpc::Status ImmuServiceImpl::SignState(const std::string& db, uint64_t tx_id, const Hash& alh,
+                                        schema::Signature* out) const {
+  if (!s_->signer) return grpc::Status::OK;
+  auto sig = s_->signer->Sign(db, tx_id, alh);
+  if (!sig.ok()) return ToGrpcStatus(sig.status());
+  out->set_publickey(s_->signer->public_key());
+  out->set_signature(*sig);
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::SignVerifiableTx(const std::string& db, const VerifiableTx& v,
+                                               schema::VerifiableTx* out) const {
+  if (!s_->signer) return grpc::Status::OK;
+  const TxHeader& target = v.dual_proof.target_tx_header;
+  auto alh = target.Alh();
+  if (!alh.ok()) return ToGrpcStatus(alh.status());
+  return SignState(db, target.id, *alh, out->mutable_signature());
 }
 
 }  // namespace immudb::server

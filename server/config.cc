@@ -1,8 +1,8 @@
 #include "server/config.h"
 
-#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -15,7 +15,7 @@
 namespace immudb::server {
 namespace {
 
-enum class Kind { kString, kBool, kInt };
+enum class Kind { kString, kBool, kInt, kDuration };
 
 // One setting: its flag name (also the TOML key; env var IMMUDB_<NAME>),
 // optional short flag, type, and where the parsed value goes (nullptr for
@@ -47,34 +47,44 @@ std::vector<Spec> Specs() {
       {"certificate", "", Kind::kString, "server certificate (PEM)", &C::certificate},
       {"pkey", "", Kind::kString, "server private key (PEM)", &C::pkey},
       {"clientcas", "", Kind::kString, "client CA certificates (PEM)", &C::clientcas},
-      {"max-recv-msg-size", "", Kind::kInt, "max received message bytes", nullptr, nullptr,
-       nullptr, &C::max_recv_msg_size},
-      {"devmode", "", Kind::kBool, "accept remote clients when auth is off", nullptr,
-       &C::devmode},
+      {"max-recv-msg-size", "", Kind::kInt, "max received message bytes", nullptr, nullptr, nullptr,
+       &C::max_recv_msg_size},
+      {"devmode", "", Kind::kBool, "accept remote clients when auth is off", nullptr, &C::devmode},
       {"admin-password", "", Kind::kString, "initial sysadmin password (plain or enc:<base64>)",
        &C::admin_password, nullptr, nullptr, nullptr, "", true},
-      {"force-admin-password", "", Kind::kBool, "reset the sysadmin password at startup",
-       nullptr, &C::force_admin_password},
+      {"force-admin-password", "", Kind::kBool, "reset the sysadmin password at startup", nullptr,
+       &C::force_admin_password},
       {"maintenance", "", Kind::kBool, "maintenance mode (requires auth off)", nullptr,
        &C::maintenance},
       {"signingKey", "", Kind::kString, "PEM EC P-256 private key for state signatures",
        &C::signing_key},
       {"synced", "", Kind::kBool, "fsync on commit", nullptr, &C::synced},
-      {"token-expiry-time", "", Kind::kInt, "token lifetime in minutes", nullptr, nullptr,
-       nullptr, &C::token_expiry_minutes},
+      {"token-expiry-time", "", Kind::kInt, "token lifetime in minutes", nullptr, nullptr, nullptr,
+       &C::token_expiry_minutes},
+      {"metrics-server", "", Kind::kBool, "serve /metrics, /readyz, /livez", nullptr,
+       &C::metrics_server},
+      {"metrics-server-port", "", Kind::kInt, "metrics server port", nullptr, nullptr,
+       &C::metrics_server_port},
+      {"max-sessions", "", Kind::kInt, "most open sessions", nullptr, nullptr, &C::max_sessions},
+      {"session-timeout", "", Kind::kDuration, "idle time after which a session is closed", nullptr,
+       nullptr, nullptr, &C::session_timeout_ms},
+      {"max-session-inactivity-time", "", Kind::kDuration,
+       "idle time after which a session counts as inactive", nullptr, nullptr, nullptr,
+       &C::max_session_inactivity_ms},
+      {"max-session-age-time", "", Kind::kDuration, "session lifetime (0 = no limit)", nullptr,
+       nullptr, nullptr, &C::max_session_age_ms},
+      {"sessions-guard-check-interval", "", Kind::kDuration,
+       "how often expired sessions are closed", nullptr, nullptr, nullptr,
+       &C::sessions_guard_check_interval_ms},
       // Accepted for compatibility with immudb's flags and immudb.toml; unused.
       {"logdir", "", Kind::kString, "(unused)", nullptr, nullptr, nullptr, nullptr, "immulog"},
       {"detached", "d", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
       {"no-histograms", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
       {"auto-cert", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
-      {"metrics-server", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
-      {"metrics-server-port", "", Kind::kInt, "(unused)", nullptr, nullptr, nullptr, nullptr,
-       "9497"},
       {"web-server", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
       {"web-server-port", "", Kind::kInt, "(unused)", nullptr, nullptr, nullptr, nullptr, "8080"},
       {"pgsql-server", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
-      {"pgsql-server-port", "", Kind::kInt, "(unused)", nullptr, nullptr, nullptr, nullptr,
-       "5432"},
+      {"pgsql-server-port", "", Kind::kInt, "(unused)", nullptr, nullptr, nullptr, nullptr, "5432"},
       {"grpc-reflection", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
       {"swaggerui", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
       {"pprof", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
@@ -87,6 +97,7 @@ std::string DefaultString(const Spec& s) {
   if (s.str) return d.*s.str;
   if (s.boolean) return d.*s.boolean ? "true" : "false";
   if (s.i32) return std::to_string(d.*s.i32);
+  if (s.i64 && s.kind == Kind::kDuration) return std::to_string(d.*s.i64) + "ms";
   if (s.i64) return std::to_string(d.*s.i64);
   return s.unused_default;
 }
@@ -116,6 +127,32 @@ std::optional<int64_t> ParseInt(const std::string& v) {
   return out;
 }
 
+// Go duration text ("1h2m3s", "90s", "500ms", "0") in milliseconds.
+std::optional<int64_t> ParseDurationMs(const std::string& v) {
+  if (v == "0") return 0;
+  int64_t total = 0;
+  size_t i = 0;
+  if (v.empty()) return std::nullopt;
+  while (i < v.size()) {
+    size_t j = i;
+    while (j < v.size() && std::isdigit(static_cast<unsigned char>(v[j]))) ++j;
+    if (j == i || j - i > 12) return std::nullopt;
+    const int64_t n = std::stoll(v.substr(i, j - i));
+    size_t k = j;
+    while (k < v.size() && std::isalpha(static_cast<unsigned char>(v[k]))) ++k;
+    const std::string unit = v.substr(j, k - j);
+    int64_t scale = 0;
+    if (unit == "ms") scale = 1;
+    if (unit == "s") scale = 1000;
+    if (unit == "m") scale = 60 * 1000;
+    if (unit == "h") scale = 60 * 60 * 1000;
+    if (scale == 0) return std::nullopt;
+    total += n * scale;
+    i = k;
+  }
+  return total;
+}
+
 // Checks `raw` against the setting's type and range and stores it.
 Status Apply(const Spec& s, const std::string& raw, const std::string& source, ServerConfig* c) {
   auto bad = [&](const char* want) {
@@ -133,7 +170,10 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, S
       auto n = ParseInt(raw);
       if (!n) return bad("want an integer");
       if (s.i32) {
-        if (std::string(s.name) == "port" && (*n < 0 || *n > 65535)) return bad("want 0..65535");
+        const std::string name = s.name;
+        const bool is_port = name.size() >= 4 && name.compare(name.size() - 4, 4, "port") == 0;
+        if (is_port && (*n < 0 || *n > 65535)) return bad("want 0..65535");
+        if (!is_port && (*n < 1 || *n > INT32_MAX)) return bad("want a positive integer");
         c->*s.i32 = static_cast<int>(*n);
       }
       if (s.i64) {
@@ -142,6 +182,12 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, S
         }
         c->*s.i64 = *n;
       }
+      return Status::OK();
+    }
+    case Kind::kDuration: {
+      auto ms = ParseDurationMs(raw);
+      if (!ms) return bad("want a duration such as 90s, 2m or 1h");
+      if (s.i64) c->*s.i64 = *ms;
       return Status::OK();
     }
     case Kind::kString:
@@ -216,9 +262,8 @@ Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char*
     std::string names = std::string("--") + s.name;
     if (*s.short_flag) names = std::string("-") + s.short_flag + "," + names;
     std::string help = std::string(s.help) + " (default " + DefaultString(s) + ")";
-    flag_options[s.name] = s.kind == Kind::kBool
-                               ? app.add_flag(names, flag_values[s.name], help)
-                               : app.add_option(names, flag_values[s.name], help);
+    flag_options[s.name] = s.kind == Kind::kBool ? app.add_flag(names, flag_values[s.name], help)
+                                                 : app.add_option(names, flag_values[s.name], help);
   }
   std::string config_flag;
   CLI::Option* config_opt = app.add_option("--config", config_flag, "config file (immudb.toml)");

@@ -32,6 +32,21 @@ struct ServerConfig {
   std::string signing_key;
   bool synced = true;
   int64_t token_expiry_minutes = 1440;
+  // Token lifetime in milliseconds when > 0, overriding token_expiry_minutes
+  // (no flag: for tests that need tokens to expire quickly).
+  int64_t token_expiry_ms_override = 0;
+
+  // Prometheus text exposition and health endpoints (wire-api.md §9).
+  bool metrics_server = true;
+  int metrics_server_port = 9497;  // 0 picks a free port.
+
+  // Sessions (wire-api.md §5.4). Durations in milliseconds; flags take Go
+  // duration text ("2m", "90s", "500ms"). max_session_age_ms 0 = no limit.
+  int max_sessions = 100;
+  int64_t session_timeout_ms = 2 * 60 * 1000;
+  int64_t max_session_inactivity_ms = 3 * 60 * 1000;
+  int64_t max_session_age_ms = 0;
+  int64_t sessions_guard_check_interval_ms = 60 * 1000;
 
   // "name=value" for every setting that differs from its default, for the
   // startup log; passwords are masked.

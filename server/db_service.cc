@@ -106,6 +106,7 @@ grpc::Status ImmuServiceImpl::UseDatabase(grpc::ServerContext* ctx, const schema
   if (caller->user.PermissionOn(name) == kPermNone) {
     return PermissionDenied("Logged in user does not have permission on this database");
   }
+  if (!caller->session_id.empty()) s_->sessions->SetDatabase(caller->session_id, name);
   resp->set_token(s_->tokens->Reissue(caller->user.username, name));
   return grpc::Status::OK;
 }
@@ -146,7 +147,8 @@ grpc::Status ImmuServiceImpl::CurrentState(grpc::ServerContext* ctx, const Empty
   resp->set_txhash(st.alh.data(), st.alh.size());
   resp->set_precommittedtxid(st.tx_id);
   resp->set_precommittedtxhash(st.alh.data(), st.alh.size());
-  return grpc::Status::OK;
+  if (!s_->signer) return grpc::Status::OK;  // No signature field without a key.
+  return SignState((*db)->name, st.tx_id, st.alh, resp->mutable_signature());
 }
 
 grpc::Status ImmuServiceImpl::FlushIndex(grpc::ServerContext* ctx, const schema::FlushIndexRequest*,

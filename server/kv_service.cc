@@ -10,7 +10,8 @@ namespace {
 
 using google::protobuf::Empty;
 
-constexpr char kErrDuplicateKeys[] = "duplicated keys are not supported in single batch transaction";
+constexpr char kErrDuplicateKeys[] =
+    "duplicated keys are not supported in single batch transaction";
 
 // Checks a SetRequest before anything is written.
 grpc::Status ValidateSet(const schema::SetRequest& req, std::vector<KeyValue>* kvs) {
@@ -46,8 +47,8 @@ void EntriesToProto(const std::vector<Entry>& entries, schema::Entries* out) {
 
 }  // namespace
 
-#define IMMUDB_DB_OR_RETURN(var, access)                   \
-  auto var##_r = AuthorizeDb(ctx, access);                 \
+#define IMMUDB_DB_OR_RETURN(var, access)                    \
+  auto var##_r = AuthorizeDb(ctx, access);                  \
   if (!var##_r.ok()) return ToGrpcStatus(var##_r.status()); \
   Database* var = (*var##_r)->db.get()
 
@@ -77,7 +78,7 @@ grpc::Status ImmuServiceImpl::VerifiableSet(grpc::ServerContext* ctx,
   auto v = db->VerifiableSet(kvs, req->setrequest().nowait(), req->provesincetx());
   if (!v.ok()) return ToGrpcStatus(v.status());
   ToProto(*v, resp);
-  return grpc::Status::OK;
+  return SignVerifiableTx((*db_r)->name, *v, resp);
 }
 
 grpc::Status ImmuServiceImpl::Get(grpc::ServerContext* ctx, const schema::KeyRequest* req,
@@ -96,7 +97,7 @@ grpc::Status ImmuServiceImpl::VerifiableGet(grpc::ServerContext* ctx,
   auto v = db->VerifiableGet(FromProto(req->keyrequest()), req->provesincetx());
   if (!v.ok()) return ToGrpcStatus(v.status());
   ToProto(*v, resp);
-  return grpc::Status::OK;
+  return SignVerifiableTx((*db_r)->name, v->verifiable_tx, resp->mutable_verifiabletx());
 }
 
 grpc::Status ImmuServiceImpl::GetAll(grpc::ServerContext* ctx, const schema::KeyListRequest* req,
@@ -109,8 +110,7 @@ grpc::Status ImmuServiceImpl::GetAll(grpc::ServerContext* ctx, const schema::Key
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::Delete(grpc::ServerContext* ctx,
-                                     const schema::DeleteKeysRequest* req,
+grpc::Status ImmuServiceImpl::Delete(grpc::ServerContext* ctx, const schema::DeleteKeysRequest* req,
                                      schema::TxHeader* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   if (req->keys_size() == 0) return InvalidArgument(kErrIllegalArguments);
@@ -223,7 +223,7 @@ grpc::Status ImmuServiceImpl::VerifiableSetReference(grpc::ServerContext* ctx,
   auto v = db->VerifiableSetReference(FromProto(req->referencerequest()), req->provesincetx());
   if (!v.ok()) return ToGrpcStatus(v.status());
   ToProto(*v, resp);
-  return grpc::Status::OK;
+  return SignVerifiableTx((*db_r)->name, *v, resp);
 }
 
 grpc::Status ImmuServiceImpl::ZAdd(grpc::ServerContext* ctx, const schema::ZAddRequest* req,
@@ -244,7 +244,7 @@ grpc::Status ImmuServiceImpl::VerifiableZAdd(grpc::ServerContext* ctx,
   auto v = db->VerifiableZAdd(FromProto(req->zaddrequest()), req->provesincetx());
   if (!v.ok()) return ToGrpcStatus(v.status());
   ToProto(*v, resp);
-  return grpc::Status::OK;
+  return SignVerifiableTx((*db_r)->name, *v, resp);
 }
 
 grpc::Status ImmuServiceImpl::ZScan(grpc::ServerContext* ctx, const schema::ZScanRequest* req,

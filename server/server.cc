@@ -30,8 +30,7 @@ class UuidInterceptor final : public grpc::experimental::Interceptor {
   const std::string* uuid_;
 };
 
-class UuidInterceptorFactory final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class UuidInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit UuidInterceptorFactory(const std::string* uuid) : uuid_(uuid) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
@@ -101,8 +100,23 @@ Status Server::Init(const ServerConfig& config) {
   if (!config.auth && state_.dbs->HasUserDatabases()) {
     return Status::InvalidArgument("authentication must be on when user databases exist");
   }
-  state_.tokens = std::make_unique<TokenManager>(std::chrono::minutes(config.token_expiry_minutes));
+  if (!config.signing_key.empty()) {
+    IMMUDB_ASSIGN_OR_RETURN(state_.signer, StateSigner::FromFile(config.signing_key));
+    spdlog::info("state signing enabled with key {}", config.signing_key);
+  }
+  const auto token_lifetime =
+      config.token_expiry_ms_override > 0
+          ? std::chrono::milliseconds(config.token_expiry_ms_override)
+          : std::chrono::milliseconds(std::chrono::minutes(config.token_expiry_minutes));
+  state_.tokens = std::make_unique<TokenManager>(token_lifetime);
+  SessionOptions so;
+  so.max_sessions = static_cast<size_t>(config.max_sessions);
+  so.timeout = std::chrono::milliseconds(config.session_timeout_ms);
+  so.max_age = std::chrono::milliseconds(config.max_session_age_ms);
+  so.guard_interval = std::chrono::milliseconds(config.sessions_guard_check_interval_ms);
+  state_.sessions = std::make_unique<SessionManager>(so);
   service_ = std::make_unique<ImmuServiceImpl>(&state_);
+  auth_service_ = std::make_unique<AuthorizationServiceImpl>(service_.get());
   return Status::OK();
 }
 
@@ -113,6 +127,7 @@ Status Server::Start() {
   builder.AddListeningPort(addr, creds, &port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(state_.config.max_recv_msg_size));
   builder.RegisterService(service_.get());
+  builder.RegisterService(auth_service_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(std::make_unique<UuidInterceptorFactory>(&state_.uuid));
   builder.experimental().SetInterceptorCreators(std::move(factories));

@@ -39,6 +39,7 @@ class Server {
 
   ServerState state_;
   std::unique_ptr<ImmuServiceImpl> service_;
+  std::unique_ptr<AuthorizationServiceImpl> auth_service_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   std::mutex mu_;

@@ -1,69 +1,20 @@
 // End-to-end tests: a Server on a free loopback port, driven by a gRPC client.
 #include "server/server.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
-
 #include "immudb/database.h"
 #include "immudb/hash.h"
 #include "immudb/verify.h"
 #include "schema.grpc.pb.h"
 #include "server/convert.h"
+#include "server/test_fixture.h"
 
 namespace immudb::server {
 namespace {
 
 using google::protobuf::Empty;
 
-class ServerTest : public testing::Test {
+class ServerTest : public ServerFixture {
  protected:
-  void SetUp() override {
-    dir_ = testing::TempDir() + "/immudb_server_test_" + std::to_string(getpid()) + "_" +
-           testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    StartServer();
-  }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void StartServer() {
-    ServerConfig c;
-    c.dir = dir_;
-    c.address = "127.0.0.1";
-    c.port = 0;
-    auto s = Server::Open(c);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value();
-    ASSERT_TRUE(server_->Start().ok());
-    auto ch = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                  grpc::InsecureChannelCredentials());
-    stub_ = schema::ImmuService::NewStub(ch);
-  }
-
-  std::string Login(const std::string& user = "immudb", const std::string& pw = "immudb") {
-    grpc::ClientContext ctx;
-    schema::LoginRequest req;
-    req.set_user(user);
-    req.set_password(pw);
-    schema::LoginResponse resp;
-    grpc::Status st = stub_->Login(&ctx, req, &resp);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return resp.token();
-  }
-
-  // A client context carrying `token` as immudb-node sends it.
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-    return ctx;
-  }
-
   schema::VerifiableEntry VerifiedGet(const std::string& token, const std::string& key,
                                       uint64_t prove_since) {
     schema::VerifiableGetRequest req;
@@ -74,10 +25,6 @@ class ServerTest : public testing::Test {
     EXPECT_TRUE(st.ok()) << st.error_message();
     return ve;
   }
-
-  std::string dir_;
-  std::unique_ptr<Server> server_;
-  std::unique_ptr<schema::ImmuService::Stub> stub_;
 };
 
 TEST_F(ServerTest, HealthNeedsNoLoginAndCarriesUuidHeader) {
@@ -190,8 +137,8 @@ TEST_F(ServerTest, VerifiableSetAndGetVerify) {
   auto ip = FromProto(ve.inclusionproof());
   ASSERT_TRUE(ip.ok());
   // Entry tx 1 is the source, the client's state (tx 2) the target.
-  auto digest = EntryDigest(dp->source_tx_header.version, EncodeKey("k1"), "",
-                            Sha256Of(EncodeValue("v1")));
+  auto digest =
+      EntryDigest(dp->source_tx_header.version, EncodeKey("k1"), "", Sha256Of(EncodeValue("v1")));
   ASSERT_TRUE(digest.ok());
   EXPECT_TRUE(verify::VerifyHtreeInclusion(*ip, *digest, dp->source_tx_header.eh));
   auto src_alh = dp->source_tx_header.Alh();

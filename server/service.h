@@ -9,9 +9,12 @@
 #include <memory>
 #include <string>
 
+#include "authorization.grpc.pb.h"
 #include "schema.grpc.pb.h"
 #include "server/config.h"
 #include "server/db_manager.h"
+#include "server/sessions.h"
+#include "server/state_signer.h"
 #include "server/tokens.h"
 #include "server/users.h"
 
@@ -28,6 +31,8 @@ struct ServerState {
   std::unique_ptr<DatabaseManager> dbs;
   std::unique_ptr<UserStore> users;
   std::unique_ptr<TokenManager> tokens;
+  std::unique_ptr<StateSigner> signer;  // nullptr without --signingKey.
+  std::unique_ptr<SessionManager> sessions;
   std::atomic<bool> multi_db{false};
 };
 
@@ -36,6 +41,17 @@ struct Caller {
   UserRecord user;
   std::string database;  // Selected database, "" when none.
   std::string token;
+  std::string session_id;  // Set when the call carried `sessionid`.
+};
+
+// The value of a client metadata key ("" when absent).
+std::string CallMetadata(const grpc::ServerContext* ctx, const char* key);
+
+// What OpenSession returns (both services).
+struct OpenedSession {
+  std::string id;
+  int64_t expires_at = 0;   // Unix seconds; 0 = no age limit.
+  int64_t inactive_at = 0;  // Unix seconds, if idle from now on.
 };
 
 class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
@@ -63,11 +79,26 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
   grpc::Status UpdateMTLSConfig(grpc::ServerContext* ctx, const schema::MTLSConfig* req,
                                 google::protobuf::Empty* resp) override;
 
+  // ---- sessions (session_service.cc) ----
+  grpc::Status OpenSession(grpc::ServerContext* ctx, const schema::OpenSessionRequest* req,
+                           schema::OpenSessionResponse* resp) override;
+  grpc::Status KeepAlive(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                         google::protobuf::Empty* resp) override;
+  grpc::Status CloseSession(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
+                            google::protobuf::Empty* resp) override;
+  // Shared with AuthorizationServiceImpl: checks the credentials, the active
+  // flag and the permission on `database` ("" = defaultdb), then opens a session.
+  grpc::Status DoOpenSession(const std::string& username, const std::string& password,
+                             const std::string& database, OpenedSession* out);
+  // The `sessionid` of the call must name an open session.
+  grpc::Status DoKeepAlive(grpc::ServerContext* ctx);
+  grpc::Status DoCloseSession(grpc::ServerContext* ctx);
+  const std::string& server_uuid() const { return s_->uuid; }
+
   // ---- databases, health, state (db_service.cc) ----
   grpc::Status CreateDatabase(grpc::ServerContext* ctx, const schema::Database* req,
                               google::protobuf::Empty* resp) override;
-  grpc::Status CreateDatabaseV2(grpc::ServerContext* ctx,
-                                const schema::CreateDatabaseRequest* req,
+  grpc::Status CreateDatabaseV2(grpc::ServerContext* ctx, const schema::CreateDatabaseRequest* req,
                                 schema::CreateDatabaseResponse* resp) override;
   grpc::Status DatabaseList(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
                             schema::DatabaseListResponse* resp) override;
@@ -153,8 +184,34 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
                                 Caller* caller = nullptr) const;
   // Auth-off callers must be local unless --devmode.
   Status CheckLocalWhenAuthOff(grpc::ServerContext* ctx) const;
+  // Fills `out` with the signature of (db, tx_id, alh) when a signing key is
+  // configured; leaves it untouched otherwise (proofs.md §6.3).
+  grpc::Status SignState(const std::string& db, uint64_t tx_id, const Hash& alh,
+                         schema::Signature* out) const;
+  // Signs the target state of a Verifiable* reply: (db, target id, target Alh).
+  grpc::Status SignVerifiableTx(const std::string& db, const VerifiableTx& v,
+                                schema::VerifiableTx* out) const;
+
+  // Drops the tokens and closes the sessions of `username` (password,
+  // permission or active-flag change).
+  void LogOutEverywhere(const std::string& username);
 
   ServerState* s_;
+};
+
+// immudb.model.AuthorizationService: the session calls, on the same port.
+class AuthorizationServiceImpl final : public immudb::model::AuthorizationService::Service {
+ public:
+  explicit AuthorizationServiceImpl(ImmuServiceImpl* immu) : immu_(immu) {}
+  grpc::Status OpenSession(grpc::ServerContext* ctx, const model::OpenSessionRequest* req,
+                           model::OpenSessionResponse* resp) override;
+  grpc::Status KeepAlive(grpc::ServerContext* ctx, const model::KeepAliveRequest* req,
+                         model::KeepAliveResponse* resp) override;
+  grpc::Status CloseSession(grpc::ServerContext* ctx, const model::CloseSessionRequest* req,
+                            model::CloseSessionResponse* resp) override;
+
+ private:
+  ImmuServiceImpl* immu_;
 };
 
 }  // namespace immudb::server

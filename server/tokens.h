@@ -24,7 +24,7 @@ struct TokenInfo {
 
 class TokenManager {
  public:
-  explicit TokenManager(std::chrono::minutes lifetime) : lifetime_(lifetime) {}
+  explicit TokenManager(std::chrono::milliseconds lifetime) : lifetime_(lifetime) {}
 
   // Records a login of `username` (one more in the logged-in table) and
   // returns a new token bound to `database`.
@@ -44,9 +44,9 @@ class TokenManager {
  private:
   std::string NewToken();
 
-  const std::chrono::minutes lifetime_;
+  const std::chrono::milliseconds lifetime_;
   mutable std::mutex mu_;
-  std::map<std::string, TokenInfo> tokens_;      // GUARDED_BY(mu_)
+  std::map<std::string, TokenInfo> tokens_;     // GUARDED_BY(mu_)
   std::map<std::string, int> logged_in_count_;  // GUARDED_BY(mu_)
 };
 

@@ -66,8 +66,10 @@ grpc::Status ImmuServiceImpl::VerifiableTxById(grpc::ServerContext* ctx,
   auto v = db->VerifiableTxById(req->tx(), req->provesincetx());
   if (!v.ok()) return ToGrpcStatus(v.status());
   ToProto(v->dual_proof, resp->mutable_dualproof());
-  return RenderTx(db, v->tx, req->has_entriesspec() ? &req->entriesspec() : nullptr,
-                  resp->mutable_tx());
+  grpc::Status st = RenderTx(db, v->tx, req->has_entriesspec() ? &req->entriesspec() : nullptr,
+                             resp->mutable_tx());
+  if (!st.ok()) return st;
+  return SignVerifiableTx((*h)->name, *v, resp);
 }
 
 grpc::Status ImmuServiceImpl::TxScan(grpc::ServerContext* ctx, const schema::TxScanRequest* req,

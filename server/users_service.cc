@@ -53,7 +53,8 @@ grpc::Status ImmuServiceImpl::ListUsers(grpc::ServerContext* ctx, const Empty*,
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   const UserRecord& me = caller->user;
-  const bool db_admin = !caller->database.empty() && me.PermissionOn(caller->database) == kPermAdmin;
+  const bool db_admin =
+      !caller->database.empty() && me.PermissionOn(caller->database) == kPermAdmin;
   for (const UserRecord& u : s_->users->List()) {
     const bool visible = me.IsSysAdmin() || u.username == me.username ||
                          (db_admin && u.permissions.count(caller->database) > 0);
@@ -112,8 +113,7 @@ grpc::Status ImmuServiceImpl::ChangePassword(grpc::ServerContext* ctx,
     return Unknown("user " + req->user() + " was not found or it was not created by you");
   }
   if (!target.ok()) return Unknown("user " + req->user() + " not found");
-  if (target->username == kSysAdminUser &&
-      !CheckPassword(req->oldpassword(), me.hashed_password)) {
+  if (target->username == kSysAdminUser && !CheckPassword(req->oldpassword(), me.hashed_password)) {
     return PermissionDenied("old password is incorrect");
   }
   if (req->newpassword().empty()) return Unknown("password can not be empty");
@@ -124,13 +124,12 @@ grpc::Status ImmuServiceImpl::ChangePassword(grpc::ServerContext* ctx,
   u.created_by = me.username;
   u.created_at = NowTimeString();
   Status st = s_->users->Put(u);
-  if (st.ok()) s_->tokens->DropUser(u.username);
+  if (st.ok()) LogOutEverywhere(u.username);
   return ToGrpcStatus(st);
 }
 
 grpc::Status ImmuServiceImpl::ChangePermission(grpc::ServerContext* ctx,
-                                               const schema::ChangePermissionRequest* req,
-                                               Empty*) {
+                                               const schema::ChangePermissionRequest* req, Empty*) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (req->username().empty()) return InvalidArgument("username can not be empty");
@@ -172,7 +171,7 @@ grpc::Status ImmuServiceImpl::ChangePermission(grpc::ServerContext* ctx,
   }
   u.created_by = me.username;
   Status st = s_->users->Put(u);
-  if (st.ok()) s_->tokens->DropUser(u.username);
+  if (st.ok()) LogOutEverywhere(u.username);
   return ToGrpcStatus(st);
 }
 
@@ -194,7 +193,7 @@ grpc::Status ImmuServiceImpl::SetActiveUser(grpc::ServerContext* ctx,
   UserRecord u = std::move(target).value();
   u.active = req->active();
   Status st = s_->users->Put(u);
-  if (st.ok()) s_->tokens->DropUser(u.username);
+  if (st.ok()) LogOutEverywhere(u.username);
   return ToGrpcStatus(st);
 }
 
