@@ -1,0 +1,191 @@
+#include "client/client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include "client/convert.h"
+#include "client/tampering.h"
+#include "client/verifier.h"
+
+namespace immudb::client {
+namespace {
+
+using google::protobuf::Empty;
+
+std::string StateFileName(const Options& o) {
+  std::string name = ".immudb-state-" + o.address + "-" + std::to_string(o.port);
+  for (char& c : name) {
+    if (c == '/' || c == ':') c = '_';
+  }
+  return o.state_dir + "/" + name;
+}
+
+std::vector<Entry> FromProto(const schema::Entries& entries) {
+  std::vector<Entry> out;
+  out.reserve(entries.entries_size());
+  for (const schema::Entry& e : entries.entries()) out.push_back(client::FromProto(e));
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Client>> Client::Open(const Options& options) {
+  std::unique_ptr<SignatureVerifier> verifier;
+  if (!options.server_signing_pub_key.empty()) {
+    IMMUDB_ASSIGN_OR_RETURN(verifier, SignatureVerifier::FromFile(options.server_signing_pub_key));
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_recv_msg_size);
+  auto channel = grpc::CreateCustomChannel(options.address + ":" + std::to_string(options.port),
+                                           grpc::InsecureChannelCredentials(), args);
+  return std::unique_ptr<Client>(new Client(options, std::move(channel), std::move(verifier)));
+}
+
+Client::Client(const Options& options, std::shared_ptr<grpc::Channel> channel,
+               std::unique_ptr<SignatureVerifier> verifier)
+    : options_(options),
+      channel_(std::move(channel)),
+      stub_(schema::ImmuService::NewStub(channel_)),
+      verifier_(std::move(verifier)),
+      store_(StateFileName(options)) {}
+
+Client::~Client() = default;
+
+std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  if (!token_.empty()) ctx->AddMetadata("authorization", "Bearer " + token_);
+  return ctx;
+}
+
+Status Client::Finish(const grpc::ClientContext& ctx, const grpc::Status& st) {
+  const auto& md = ctx.GetServerInitialMetadata();
+  auto it = md.find("immudb-uuid");
+  if (it != md.end()) server_uuid_.assign(it->second.data(), it->second.size());
+  if (st.ok()) return Status::OK();
+  StatusCode code = static_cast<StatusCode>(st.error_code());
+  if (code == StatusCode::kDataLoss) code = StatusCode::kInternal;
+  return Status(code, st.error_message());
+}
+
+// ---- session ----
+
+Status Client::Login(const std::string& user, const std::string& password,
+                     std::string* warning) {
+  schema::LoginRequest req;
+  req.set_user(user);
+  req.set_password(password);
+  schema::LoginResponse resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Login(ctx.get(), req, &resp)));
+  token_ = resp.token();
+  db_ = "defaultdb";
+  if (warning != nullptr) *warning = resp.warning();
+  return Status::OK();
+}
+
+Status Client::Logout() {
+  Empty resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Logout(ctx.get(), Empty(), &resp)));
+  token_.clear();
+  return Status::OK();
+}
+
+Status Client::UseDatabase(const std::string& db) {
+  schema::Database req;
+  req.set_databasename(db);
+  schema::UseDatabaseReply resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->UseDatabase(ctx.get(), req, &resp)));
+  token_ = resp.token();
+  db_ = db;
+  return Status::OK();
+}
+
+void Client::SetSession(std::string token, std::string db) {
+  token_ = std::move(token);
+  db_ = std::move(db);
+}
+
+// ---- plain calls ----
+
+Result<TxHeader> Client::Set(const std::string& key, const std::string& value) {
+  schema::SetRequest req;
+  schema::KeyValue* kv = req.add_kvs();
+  kv->set_key(key);
+  kv->set_value(value);
+  schema::TxHeader resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Set(ctx.get(), req, &resp)));
+  return client::FromProto(resp);
+}
+
+Result<Entry> Client::Get(const std::string& key, const ReadOptions& opts) {
+  schema::KeyRequest req;
+  req.set_key(key);
+  ToProto(opts, &req);
+  schema::Entry resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Get(ctx.get(), req, &resp)));
+  return client::FromProto(resp);
+}
+
+Result<std::vector<Entry>> Client::History(const std::string& key, uint64_t offset,
+                                           int32_t limit, bool desc) {
+  schema::HistoryRequest req;
+  req.set_key(key);
+  req.set_offset(offset);
+  req.set_limit(limit);
+  req.set_desc(desc);
+  schema::Entries resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->History(ctx.get(), req, &resp)));
+  return FromProto(resp);
+}
+
+Result<std::vector<Entry>> Client::Scan(const std::string& prefix, uint64_t limit, bool desc) {
+  schema::ScanRequest req;
+  req.set_prefix(prefix);
+  req.set_limit(limit);
+  req.set_desc(desc);
+  req.set_nowait(true);
+  schema::Entries resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Scan(ctx.get(), req, &resp)));
+  return FromProto(resp);
+}
+
+Result<uint64_t> Client::Count(const std::string& prefix) {
+  schema::KeyPrefix req;
+  req.set_prefix(prefix);
+  schema::EntryCount resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Count(ctx.get(), req, &resp)));
+  return resp.count();
+}
+
+Result<Tx> Client::TxById(uint64_t tx_id) {
+  schema::TxRequest req;
+  req.set_tx(tx_id);
+  schema::Tx resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->TxById(ctx.get(), req, &resp)));
+  return client::FromProto(resp);
+}
+
+Status Client::Health() {
+  schema::HealthResponse resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Health(ctx.get(), Empty(), &resp)));
+  if (!resp.status()) return Status::Unavailable("server reports it is not healthy");
+  return Status::OK();
+}
+
+Result<std::optional<State>> Client::TrustedState() {
+  IMMUDB_ASSIGN_OR_RETURN(std::string uuid, Identity());
+  return store_.Get(uuid, db_);
+}
+
+}  // namespace immudb::client
