@@ -1,26 +1,15 @@
 // Database administration, health, server info and state (wire-api.md §5.3).
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 
 #include "server/errors.h"
+#include "server/metrics.h"
 #include "server/service.h"
 
 namespace immudb::server {
 namespace {
 
 using google::protobuf::Empty;
-
-uint64_t DirSize(const std::string& dir) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code fec;
-    if (it->is_regular_file(fec)) total += it->file_size(fec);
-  }
-  return total;
-}
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 
 #include "immudb/env.h"
 #include "server/identity.h"
+#include "server/metrics.h"
 #include "server/password.h"
 
 namespace immudb::server {
@@ -28,6 +29,42 @@ class UuidInterceptor final : public grpc::experimental::Interceptor {
 
  private:
   const std::string* uuid_;
+};
+
+// Times every call and records it in RpcMetrics when its status is sent.
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(RpcMetrics* metrics, const char* method)
+      : metrics_(metrics),
+        method_(method ? method : ""),
+        start_(std::chrono::steady_clock::now()) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const std::chrono::duration<double> d = std::chrono::steady_clock::now() - start_;
+      metrics_->Observe(method_, d.count(),
+                        static_cast<int>(methods->GetSendStatus().error_code()));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  RpcMetrics* metrics_;
+  std::string method_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(RpcMetrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(metrics_, info->method());
+  }
+
+ private:
+  RpcMetrics* metrics_;
 };
 
 class UuidInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -130,11 +167,25 @@ Status Server::Start() {
   builder.RegisterService(auth_service_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(std::make_unique<UuidInterceptorFactory>(&state_.uuid));
+  factories.push_back(std::make_unique<MetricsInterceptorFactory>(&rpc_metrics_));
   builder.experimental().SetInterceptorCreators(std::move(factories));
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || port_ == 0) return Status::Unavailable("cannot listen on " + addr);
   spdlog::info("immudb {} listening on {}:{} (server uuid {})", IMMUDB_VERSION,
                state_.config.address, port_, state_.uuid);
+  if (state_.config.metrics_server) {
+    metrics_ = std::make_unique<MetricsServer>(&state_, &rpc_metrics_);
+    // As immudb does, a metrics port that cannot be bound is logged and the
+    // gRPC server keeps running.
+    Status st = metrics_->Start(state_.config.address, state_.config.metrics_server_port);
+    if (st.ok()) {
+      spdlog::info("metrics server listening on {}:{} (/metrics, /readyz, /livez)",
+                   state_.config.address, metrics_->port());
+    } else {
+      spdlog::error("{}", st.message());
+      metrics_.reset();
+    }
+  }
   return Status::OK();
 }
 
@@ -146,6 +197,7 @@ Status Server::Shutdown() {
   std::lock_guard<std::mutex> l(mu_);
   if (shut_down_) return Status::OK();
   shut_down_ = true;
+  if (metrics_) metrics_->Stop();
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }

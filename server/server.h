@@ -11,6 +11,7 @@
 
 #include "immudb/result.h"
 #include "server/config.h"
+#include "server/metrics.h"
 #include "server/service.h"
 
 namespace immudb::server {
@@ -28,6 +29,8 @@ class Server {
   // The port actually bound (after Start).
   int port() const { return port_; }
   const std::string& uuid() const { return state_.uuid; }
+  // The metrics port actually bound (after Start; 0 when disabled).
+  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
   // Blocks until Shutdown.
   void Wait();
   // Idempotent.
@@ -41,6 +44,8 @@ class Server {
   std::unique_ptr<ImmuServiceImpl> service_;
   std::unique_ptr<AuthorizationServiceImpl> auth_service_;
   std::unique_ptr<grpc::Server> grpc_;
+  RpcMetrics rpc_metrics_;
+  std::unique_ptr<MetricsServer> metrics_;
   int port_ = 0;
   std::mutex mu_;
   bool shut_down_ = false;  // GUARDED_BY(mu_)
