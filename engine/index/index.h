@@ -31,8 +31,22 @@ struct IndexOptions {
   // Run RocksDB's full checksum check on open, so a damaged file leads to a
   // rebuild instead of failing reads later.
   bool verify_checksums_on_open = true;
-  // Most transactions written in one RocksDB batch.
-  size_t max_batch_txs = 256;
+  // Most transactions, and (past the first tx) most entries, written in one
+  // RocksDB batch.
+  size_t max_batch_txs = 4096;
+  size_t max_batch_entries = 16384;
+  // Keys whose latest revision the indexer keeps in memory, so an update of a
+  // recently written key needs no RocksDB read (0: no cache).
+  size_t revision_cache_entries = 1 << 17;
+  // RocksDB memory: the LRU block cache (data blocks) and each memtable (at
+  // most two). Filters and block indexes are held apart, about 3 bytes per
+  // record. See docs/format/index.md for the memory bound.
+  size_t block_cache_bytes = 64 << 20;
+  size_t write_buffer_bytes = 32 << 20;
+  // Write index batches without RocksDB's WAL. The index is derived data: a
+  // crash loses at most the unflushed memtable, and "indexed up to" always
+  // matches what was flushed (docs/format/index.md, write protocol).
+  bool disable_wal = true;
 };
 
 // One indexed version of a stored key.

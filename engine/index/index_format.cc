@@ -5,11 +5,16 @@
 
 namespace immudb::index {
 
+void LatestKeyTo(std::string_view key, std::string* out) {
+  out->clear();
+  out->push_back(kLatestTag);
+  out->append(key);
+}
+
 std::string LatestKey(std::string_view key) {
   std::string k;
   k.reserve(1 + key.size());
-  k.push_back(kLatestTag);
-  k.append(key);
+  LatestKeyTo(key, &k);
   return k;
 }
 
@@ -22,25 +27,47 @@ std::string HistoryPrefix(std::string_view key) {
   return k;
 }
 
+void HistoryKeyTo(std::string_view key, uint64_t revision, std::string* out) {
+  out->clear();
+  out->push_back(kHistoryTag);
+  AppendU32BE(out, static_cast<uint32_t>(key.size()));
+  out->append(key);
+  AppendU64BE(out, revision);
+}
+
 std::string HistoryKey(std::string_view key, uint64_t revision) {
-  std::string k = HistoryPrefix(key);
-  AppendU64BE(&k, revision);
+  std::string k;
+  k.reserve(1 + 4 + key.size() + 8);
+  HistoryKeyTo(key, revision, &k);
   return k;
 }
 
-std::string EncodeRecord(const IndexedEntry& e) {
+void EncodeRecordTo(const IndexedEntry& e, std::string* r) {
   const std::string md = e.entry.md.Encode();
+  r->clear();
+  AppendU64BE(r, e.tx);
+  AppendU32BE(r, e.index);
+  AppendU64BE(r, e.revision);
+  AppendU8(r, static_cast<uint8_t>(md.size()));
+  r->append(md);
+  r->append(reinterpret_cast<const char*>(e.entry.hval.data()), e.entry.hval.size());
+  AppendU32BE(r, e.entry.vlen);
+  AppendU64BE(r, e.entry.voff);
+}
+
+std::string EncodeRecord(const IndexedEntry& e) {
   std::string r;
-  r.reserve(kRecordFixedSize + md.size());
-  AppendU64BE(&r, e.tx);
-  AppendU32BE(&r, e.index);
-  AppendU64BE(&r, e.revision);
-  AppendU8(&r, static_cast<uint8_t>(md.size()));
-  r.append(md);
-  r.append(reinterpret_cast<const char*>(e.entry.hval.data()), e.entry.hval.size());
-  AppendU32BE(&r, e.entry.vlen);
-  AppendU64BE(&r, e.entry.voff);
+  r.reserve(kRecordFixedSize + 16);
+  EncodeRecordTo(e, &r);
   return r;
+}
+
+Result<uint64_t> DecodeRevision(std::string_view bytes) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  if (bytes.size() < kRecordFixedSize || bytes.size() != kRecordFixedSize + p[20]) {
+    return Status::Corruption("index record has a bad length");
+  }
+  return GetU64BE(p + 12);
 }
 
 Status DecodeRecord(std::string_view key, std::string_view bytes, IndexedEntry* e) {

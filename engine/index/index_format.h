@@ -31,8 +31,15 @@ std::string LatestKey(std::string_view key);
 std::string HistoryPrefix(std::string_view key);
 // HistoryPrefix(key) || u64BE(revision).
 std::string HistoryKey(std::string_view key, uint64_t revision);
+// LatestKey and HistoryKey into *out, reusing its buffer.
+void LatestKeyTo(std::string_view key, std::string* out);
+void HistoryKeyTo(std::string_view key, uint64_t revision, std::string* out);
 
 std::string EncodeRecord(const IndexedEntry& e);
+// EncodeRecord into *out (replacing its contents), reusing its buffer.
+void EncodeRecordTo(const IndexedEntry& e, std::string* out);
+// The revision field of an encoded record. Corruption on a malformed record.
+Result<uint64_t> DecodeRevision(std::string_view bytes);
 // Parses EncodeRecord's output; `key` becomes e->entry.key. Corruption on a
 // malformed record.
 Status DecodeRecord(std::string_view key, std::string_view bytes, IndexedEntry* e);

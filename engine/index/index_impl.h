@@ -9,9 +9,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "index/index.h"
+#include "index/revision_cache.h"
 
 namespace immudb::index {
 
@@ -32,10 +36,20 @@ struct Index::Rep {
   bool closed = false;                 // GUARDED_BY(mu)
   std::thread indexer;
 
+  // Latest revision of recently indexed keys; only the indexer thread uses it.
+  RevisionCache revisions{0};
+
   // The indexer thread: indexes committed txs until stopped.
   void Run();
-  // Indexes txs from..to (inclusive) in one batch.
-  Status IndexBatch(uint64_t from, uint64_t to);
+  // Indexes txs from `from` up to at most `last` (max_batch_txs,
+  // max_batch_entries) in one RocksDB batch with the new marker.
+  Status IndexBatch(uint64_t from, uint64_t last);
+  // Reads the txs of the next batch.
+  Status ReadTxs(uint64_t from, uint64_t last, std::vector<Tx>* txs);
+  // Fills `revs` with the latest indexed revision (0: none) of every
+  // indexable key in `txs`, from the revision cache or else RocksDB.
+  Status LatestRevisions(const std::vector<Tx>& txs,
+                         std::unordered_map<std::string_view, uint64_t>* revs);
   void SetError(const Status& s);
 };
 

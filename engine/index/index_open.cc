@@ -1,7 +1,10 @@
 // Opening, rebuilding and closing the index.
 #include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "index/index_format.h"
@@ -21,18 +24,34 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 namespace {
 
-rocksdb::Options DbOptions() {
+// RocksDB settings; docs/format/index.md (memory) explains the bound.
+rocksdb::Options DbOptions(const IndexOptions& opts) {
   rocksdb::Options o;
   o.create_if_missing = true;
   o.paranoid_checks = true;
   o.keep_log_file_num = 2;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  o.write_buffer_size = std::max<size_t>(opts.write_buffer_bytes, 64 << 10);
+  o.max_write_buffer_number = 2;
+  // Records hold hashes and offsets: compression would cost CPU for little.
+  o.compression = rocksdb::kNoCompression;
+  // A memtable bloom filter answers the indexer's lookups of new keys
+  // without searching the skiplist.
+  o.memtable_prefix_bloom_size_ratio = 0.02;
+  o.memtable_whole_key_filtering = true;
+  rocksdb::BlockBasedTableOptions t;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.whole_key_filtering = true;
+  t.block_cache = rocksdb::NewLRUCache(std::max<size_t>(opts.block_cache_bytes, 1 << 20));
+  t.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+  t.format_version = 5;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
 }
 
-Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir) {
+Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir, const IndexOptions& opts) {
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(DbOptions(), dir, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(DbOptions(opts), dir, &raw);
   if (!s.ok()) return FromRocks(s, "open index " + dir);
   return std::unique_ptr<rocksdb::DB>(raw);
 }
@@ -79,10 +98,10 @@ Result<uint64_t> CheckDb(rocksdb::DB* db, uint64_t store_last, const IndexOption
   return upto;
 }
 
-Status DestroyDir(const std::string& dir) {
+Status DestroyDir(const std::string& dir, const IndexOptions& opts) {
   // DestroyDB removes RocksDB's own files; remove_all takes whatever else a
   // damaged directory holds.
-  rocksdb::Status ignored = rocksdb::DestroyDB(dir, DbOptions());
+  rocksdb::Status ignored = rocksdb::DestroyDB(dir, DbOptions(opts));
   (void)ignored;
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -106,11 +125,12 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& dir, const Store* 
   rep->store = store;
   rep->opts = opts;
   if (rep->opts.max_batch_txs == 0) rep->opts.max_batch_txs = 1;
+  rep->revisions = RevisionCache(rep->opts.revision_cache_entries);
   const uint64_t store_last = store->CurrentState().tx_id;
 
   bool rebuilt = false;
   uint64_t upto = 0;
-  auto db = OpenDb(dir);
+  auto db = OpenDb(dir, rep->opts);
   Status bad = db.status();
   if (db.ok()) {
     auto checked = CheckDb(db->get(), store_last, opts);
@@ -124,8 +144,8 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& dir, const Store* 
       (void)ignored;
       db.value().reset();
     }
-    IMMUDB_RETURN_IF_ERROR(DestroyDir(dir));
-    db = OpenDb(dir);
+    IMMUDB_RETURN_IF_ERROR(DestroyDir(dir, rep->opts));
+    db = OpenDb(dir, rep->opts);
     if (!db.ok()) return db.status();
     IMMUDB_ASSIGN_OR_RETURN(upto, CheckDb(db->get(), store_last, opts));
     rebuilt = true;
@@ -164,6 +184,8 @@ uint64_t Index::IndexedUpTo() const { return rep_->indexed_upto.load(); }
 
 Status Index::WaitFor(uint64_t tx, uint64_t timeout_ms) const {
   Rep* r = rep_.get();
+  // Readers of an index that has caught up take no lock.
+  if (r->indexed_upto.load() >= tx) return Status::OK();
   std::unique_lock<std::mutex> l(r->mu);
   const bool done = r->cv.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] {
     return r->indexed_upto.load() >= tx || !r->error.ok() || r->closed;
