@@ -160,6 +160,26 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
   grpc::Status DatabaseHealth(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
                               schema::DatabaseHealthResponse* resp) override;
 
+  // ---- streams (stream_service.cc; framing in stream_framing.h) ----
+  grpc::Status streamGet(grpc::ServerContext* ctx, const schema::KeyRequest* req,
+                         grpc::ServerWriter<schema::Chunk>* writer) override;
+  grpc::Status streamSet(grpc::ServerContext* ctx, grpc::ServerReader<schema::Chunk>* reader,
+                         schema::TxHeader* resp) override;
+  grpc::Status streamVerifiableGet(grpc::ServerContext* ctx,
+                                   const schema::VerifiableGetRequest* req,
+                                   grpc::ServerWriter<schema::Chunk>* writer) override;
+  grpc::Status streamVerifiableSet(grpc::ServerContext* ctx,
+                                   grpc::ServerReader<schema::Chunk>* reader,
+                                   schema::VerifiableTx* resp) override;
+  grpc::Status streamScan(grpc::ServerContext* ctx, const schema::ScanRequest* req,
+                          grpc::ServerWriter<schema::Chunk>* writer) override;
+  grpc::Status streamZScan(grpc::ServerContext* ctx, const schema::ZScanRequest* req,
+                           grpc::ServerWriter<schema::Chunk>* writer) override;
+  grpc::Status streamHistory(grpc::ServerContext* ctx, const schema::HistoryRequest* req,
+                             grpc::ServerWriter<schema::Chunk>* writer) override;
+  grpc::Status streamExecAll(grpc::ServerContext* ctx, grpc::ServerReader<schema::Chunk>* reader,
+                             schema::TxHeader* resp) override;
+
   // ---- not implemented, with a clear message (unimplemented_service.cc) ----
   grpc::Status SQLExec(grpc::ServerContext* ctx, const schema::SQLExecRequest* req,
                        schema::SQLExecResult* resp) override;
