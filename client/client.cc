@@ -71,8 +71,7 @@ Status Client::Finish(const grpc::ClientContext& ctx, const grpc::Status& st) {
 
 // ---- session ----
 
-Status Client::Login(const std::string& user, const std::string& password,
-                     std::string* warning) {
+Status Client::Login(const std::string& user, const std::string& password, std::string* warning) {
   schema::LoginRequest req;
   req.set_user(user);
   req.set_password(password);
@@ -132,8 +131,21 @@ Result<Entry> Client::Get(const std::string& key, const ReadOptions& opts) {
   return client::FromProto(resp);
 }
 
-Result<std::vector<Entry>> Client::History(const std::string& key, uint64_t offset,
-                                           int32_t limit, bool desc) {
+Result<TxHeader> Client::SetReference(const std::string& key, const std::string& referenced_key,
+                                      uint64_t at_tx) {
+  schema::ReferenceRequest req;
+  req.set_key(key);
+  req.set_referencedkey(referenced_key);
+  req.set_attx(at_tx);
+  req.set_boundref(at_tx > 0);
+  schema::TxHeader resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->SetReference(ctx.get(), req, &resp)));
+  return client::FromProto(resp);
+}
+
+Result<std::vector<Entry>> Client::History(const std::string& key, uint64_t offset, int32_t limit,
+                                           bool desc) {
   schema::HistoryRequest req;
   req.set_key(key);
   req.set_offset(offset);

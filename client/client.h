@@ -29,7 +29,6 @@
 #include "immudb/tx.h"
 #include "schema.grpc.pb.h"
 
-
 namespace immudb::client {
 
 struct Options {
@@ -69,10 +68,12 @@ class Client {
   // ---- plain calls (nothing verified) ----
   Result<TxHeader> Set(const std::string& key, const std::string& value);
   Result<Entry> Get(const std::string& key, const ReadOptions& opts = {});
-  Result<std::vector<Entry>> History(const std::string& key, uint64_t offset = 0,
-                                     int32_t limit = 0, bool desc = false);
-  Result<std::vector<Entry>> Scan(const std::string& prefix, uint64_t limit = 0,
-                                  bool desc = false);
+  // Makes `key` refer to `referenced_key` (at tx `at_tx` when non-zero).
+  Result<TxHeader> SetReference(const std::string& key, const std::string& referenced_key,
+                                uint64_t at_tx = 0);
+  Result<std::vector<Entry>> History(const std::string& key, uint64_t offset = 0, int32_t limit = 0,
+                                     bool desc = false);
+  Result<std::vector<Entry>> Scan(const std::string& prefix, uint64_t limit = 0, bool desc = false);
   Result<uint64_t> Count(const std::string& prefix);
   Result<Tx> TxById(uint64_t tx_id);
   // Server health: OK when the server answers and says it is healthy.

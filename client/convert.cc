@@ -96,16 +96,15 @@ Result<DualProof> FromProto(const schema::DualProof& p) {
   IMMUDB_ASSIGN_OR_RETURN(out.source_tx_header, FromProto(p.sourcetxheader()));
   IMMUDB_ASSIGN_OR_RETURN(out.target_tx_header, FromProto(p.targettxheader()));
   IMMUDB_RETURN_IF_ERROR(AppendHashes(p.inclusionproof(), &out.inclusion_proof, "dual proof"));
-  IMMUDB_RETURN_IF_ERROR(
-      AppendHashes(p.consistencyproof(), &out.consistency_proof, "dual proof"));
+  IMMUDB_RETURN_IF_ERROR(AppendHashes(p.consistencyproof(), &out.consistency_proof, "dual proof"));
   IMMUDB_ASSIGN_OR_RETURN(out.target_bl_tx_alh, HashFromBytes(p.targetbltxalh()));
   IMMUDB_RETURN_IF_ERROR(
       AppendHashes(p.lastinclusionproof(), &out.last_inclusion_proof, "dual proof"));
   if (!p.has_linearproof()) return Status::InvalidArgument("dual proof without linear proof");
   out.linear_proof.source_tx_id = p.linearproof().sourcetxid();
   out.linear_proof.target_tx_id = p.linearproof().targettxid();
-  IMMUDB_RETURN_IF_ERROR(AppendHashes(p.linearproof().terms(), &out.linear_proof.terms,
-                                      "linear proof"));
+  IMMUDB_RETURN_IF_ERROR(
+      AppendHashes(p.linearproof().terms(), &out.linear_proof.terms, "linear proof"));
   if (p.has_linearadvanceproof()) {
     LinearAdvanceProof adv;
     const schema::LinearAdvanceProof& in = p.linearadvanceproof();

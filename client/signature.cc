@@ -37,8 +37,8 @@ Result<std::unique_ptr<SignatureVerifier>> SignatureVerifier::FromPem(std::strin
   char group[64] = {0};
   size_t len = 0;
   if (!EVP_PKEY_is_a(key, "EC") ||
-      EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                     &len) != 1 ||
+      EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len) !=
+          1 ||
       std::string_view(group, len) != "prime256v1") {
     EVP_PKEY_free(key);
     return Status::InvalidArgument("public key: not an EC P-256 key");
@@ -67,8 +67,7 @@ Status SignatureVerifier::Verify(const State& state) const {
       EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key_) == 1 &&
       EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(state.signature.data()),
                        state.signature.size(),
-                       reinterpret_cast<const unsigned char*>(payload.data()),
-                       payload.size()) == 1;
+                       reinterpret_cast<const unsigned char*>(payload.data()), payload.size()) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok) return Tampering("wrong signature on state of tx " + std::to_string(state.tx_id));
   return Status::OK();

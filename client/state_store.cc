@@ -85,7 +85,8 @@ Status StateStore::Write(const Contents& c) {
     return Status::IOError("cannot write state file " + tmp + ": " + std::strerror(errno));
   }
   Status st = WriteAll(fd, text);
-  if (st.ok() && ::fsync(fd) != 0) st = Status::IOError(std::string("fsync: ") + std::strerror(errno));
+  if (st.ok() && ::fsync(fd) != 0)
+    st = Status::IOError(std::string("fsync: ") + std::strerror(errno));
   ::close(fd);
   if (st.ok() && ::rename(tmp.c_str(), path_.c_str()) != 0) {
     st = Status::IOError("cannot rename " + tmp + ": " + std::strerror(errno));

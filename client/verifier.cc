@@ -92,10 +92,9 @@ Result<State> VerifySetReply(const schema::VerifiableTx& reply, std::string_view
   if (index == tx.entries.size()) return Tampering("set reply tx lacks the key that was set");
   const KVMetadata& md = tx.entries[index].md;
   if (md.deleted) return Tampering("set reply entry is marked deleted");
-  IMMUDB_ASSIGN_OR_RETURN(
-      Hash digest,
-      Checked(EntryDigest(version, stored_key, md.Encode(), Sha256Of(EncodeValue(value))),
-              "tx entry"));
+  IMMUDB_ASSIGN_OR_RETURN(Hash digest, Checked(EntryDigest(version, stored_key, md.Encode(),
+                                                           Sha256Of(EncodeValue(value))),
+                                               "tx entry"));
   IMMUDB_ASSIGN_OR_RETURN(InclusionProof proof, Checked(tree.Proof(index), "tx entry"));
   if (!verify::VerifyHtreeInclusion(proof, digest, eh)) {
     return Tampering("set reply entry is not the key and value that were set");
