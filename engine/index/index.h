@@ -41,7 +41,7 @@ struct IndexOptions {
   // RocksDB memory: the LRU block cache (data blocks) and each memtable (at
   // most two). Filters and block indexes are held apart, about 3 bytes per
   // record. See docs/format/index.md for the memory bound.
-  size_t block_cache_bytes = 64 << 20;
+  size_t block_cache_bytes = 128 << 20;
   size_t write_buffer_bytes = 32 << 20;
   // Write index batches without RocksDB's WAL. The index is derived data: a
   // crash loses at most the unflushed memtable, and "indexed up to" always

@@ -26,12 +26,13 @@ class Snapshot {
 
 Result<IndexedEntry> ReadRecord(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
                                 std::string_view key, const std::string& db_key) {
-  std::string v;
-  rocksdb::Status s = db->Get(ro, db_key, &v);
+  // A pinned value points into the block cache or memtable: no copy.
+  rocksdb::PinnableSlice v;
+  rocksdb::Status s = db->Get(ro, db->DefaultColumnFamily(), db_key, &v);
   if (s.IsNotFound()) return Status::NotFound("key not found");
   IMMUDB_RETURN_IF_ERROR(FromRocks(s, "index read"));
   IndexedEntry e;
-  IMMUDB_RETURN_IF_ERROR(DecodeRecord(key, v, &e));
+  IMMUDB_RETURN_IF_ERROR(DecodeRecord(key, std::string_view(v.data(), v.size()), &e));
   return e;
 }
 

@@ -1,0 +1,190 @@
+// Revisions: the revision cache, and revisions that stay right across
+// batches, reopen, rebuild, and an indexer killed mid-batch.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "index/index.h"
+#include "index/revision_cache.h"
+#include "testutil/test_util.h"
+
+namespace immudb::index {
+namespace {
+
+using testutil::TempDir;
+
+TEST(RevisionCacheTest, HitsAreExactAndEvictionIsBounded) {
+  RevisionCache c(4);
+  EXPECT_EQ(c.capacity(), 4u);
+  EXPECT_FALSE(c.Lookup("a"));
+  c.Insert("a", 1);
+  c.Insert("a", 2);
+  EXPECT_EQ(c.Lookup("a"), 2u);
+  for (int i = 0; i < 100; i++) c.Insert("k" + std::to_string(i), i + 1);
+  int hits = 0;
+  for (int i = 0; i < 100; i++) {
+    auto r = c.Lookup("k" + std::to_string(i));
+    if (r) {
+      EXPECT_EQ(*r, static_cast<uint64_t>(i + 1));  // Never another key's revision.
+      hits++;
+    }
+  }
+  EXPECT_LE(hits, 4);
+  c.Clear();
+  for (int i = 0; i < 100; i++) EXPECT_FALSE(c.Lookup("k" + std::to_string(i)));
+
+  RevisionCache none(0);
+  none.Insert("a", 1);
+  EXPECT_FALSE(none.Lookup("a"));
+}
+
+// Expected index contents, built from the tx log alone.
+using Model = std::map<std::string, std::vector<uint64_t>>;  // Key -> tx of each revision.
+
+Model ModelOf(const Store& store, uint64_t upto) {
+  Model m;
+  for (uint64_t id = 1; id <= upto; id++) {
+    auto tx = store.ReadTx(id);
+    EXPECT_TRUE(tx.ok()) << tx.status().ToString();
+    if (!tx.ok()) break;
+    for (const TxEntry& e : tx->entries) {
+      if (!e.md.non_indexable) m[e.key].push_back(id);
+    }
+  }
+  return m;
+}
+
+void ExpectMatches(const Index& ix, const Model& m) {
+  for (const auto& [key, txs] : m) {
+    auto latest = ix.Get(key);
+    ASSERT_TRUE(latest.ok()) << key << ": " << latest.status().ToString();
+    EXPECT_EQ(latest->revision, txs.size()) << key;
+    EXPECT_EQ(latest->tx, txs.back()) << key;
+    auto h = ix.History(key, 0, txs.size() + 1, false);
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    ASSERT_EQ(h->size(), txs.size()) << key;
+    for (size_t r = 0; r < txs.size(); r++) {
+      EXPECT_EQ((*h)[r].tx, txs[r]) << key << " revision " << r + 1;
+      EXPECT_EQ((*h)[r].revision, r + 1) << key;
+    }
+    EXPECT_TRUE(ix.GetRevision(key, txs.size() + 1).status().IsNotFound()) << key;
+  }
+  auto n = ix.Count("");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, m.size());
+}
+
+// Commits `txs` txs of up to 5 distinct keys drawn from `keys` keys.
+uint64_t CommitRandom(Store* store, int txs, int keys, uint64_t seed) {
+  uint64_t last = 0, x = seed;
+  for (int t = 0; t < txs; t++) {
+    std::map<std::string, std::string> kvs;
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const int n = 1 + static_cast<int>((x >> 33) % 5);
+    for (int i = 0; i < n; i++) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      kvs["k" + std::to_string((x >> 33) % keys)] = std::to_string(t);
+    }
+    std::vector<EntrySpec> es;
+    for (auto& [k, v] : kvs) es.push_back(EntrySpec{k, v, {}});
+    auto h = store->Commit(std::move(es));
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    if (h.ok()) last = h->id;
+  }
+  return last;
+}
+
+TEST(IndexRevisionTest, TinyCacheAndSmallBatchesAcrossReopenAndRebuild) {
+  TempDir dir;
+  auto store = Store::Open(dir.Sub("store"), StoreOptions{.synced = false});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  IndexOptions o;
+  o.revision_cache_entries = 2;  // Mostly misses and evictions.
+  o.max_batch_entries = 3;
+  const std::string ix_dir = dir.Sub("store/index");
+  uint64_t last = 0;
+  {
+    auto ix = Index::Open(ix_dir, store->get(), o);
+    ASSERT_TRUE(ix.ok());
+    last = CommitRandom(store->get(), 150, 13, 1);
+    ASSERT_TRUE((*ix)->WaitFor(last, 10000).ok());
+    ExpectMatches(**ix, ModelOf(**store, last));
+  }
+  {
+    // Reopened: the cache starts empty, revisions continue from RocksDB.
+    auto ix = Index::Open(ix_dir, store->get(), o);
+    ASSERT_TRUE(ix.ok());
+    EXPECT_FALSE((*ix)->rebuilt_on_open());
+    last = CommitRandom(store->get(), 150, 17, 2);
+    ASSERT_TRUE((*ix)->WaitFor(last, 10000).ok());
+    ExpectMatches(**ix, ModelOf(**store, last));
+  }
+  std::filesystem::remove_all(ix_dir);
+  IndexOptions big;  // Default cache and batches: one batch of everything.
+  auto ix = Index::Open(ix_dir, store->get(), big);
+  ASSERT_TRUE(ix.ok());
+  ASSERT_TRUE((*ix)->WaitFor(last, 10000).ok());
+  ExpectMatches(**ix, ModelOf(**store, last));
+}
+
+// The child side of KilledIndexerLeavesAConsistentPrefix: runs only in the
+// process that test starts (IMMUDB_INDEX_CRASH_DIR set). It commits and
+// indexes until killed, with memtables small enough to flush often.
+TEST(IndexCrashChild, CommitAndIndexUntilKilled) {
+  const char* dir = std::getenv("IMMUDB_INDEX_CRASH_DIR");
+  if (dir == nullptr) GTEST_SKIP() << "runs as the child of a crash test";
+  auto store = Store::Open(std::string(dir) + "/store", StoreOptions{.synced = false});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  IndexOptions o;
+  o.write_buffer_bytes = 64 << 10;
+  o.max_batch_entries = 50;
+  o.revision_cache_entries = 64;
+  auto ix = Index::Open(std::string(dir) + "/store/index", store->get(), o);
+  ASSERT_TRUE(ix.ok());
+  for (uint64_t round = 1;; round++) CommitRandom(store->get(), 100, 500, round);
+}
+
+TEST(IndexCrashTest, KilledIndexerLeavesAConsistentPrefix) {
+  TempDir dir;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      setenv("IMMUDB_INDEX_CRASH_DIR", dir.path().c_str(), 1);
+      execl("/proc/self/exe", "engine_tests", "--gtest_filter=IndexCrashChild.*",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(700 + 400 * attempt));
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << status;
+
+    auto store = Store::Open(dir.Sub("store"), StoreOptions{.synced = false});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    const uint64_t last = (*store)->CurrentState().tx_id;
+    ASSERT_GT(last, 0u);
+    auto ix = Index::Open(dir.Sub("store/index"), store->get(), IndexOptions{});
+    ASSERT_TRUE(ix.ok());
+    // Whatever RocksDB kept, the marker says exactly which prefix it is:
+    // indexing the rest must give the same records as indexing from scratch.
+    const uint64_t kept = (*ix)->IndexedUpTo();
+    std::printf("attempt %d: %llu txs committed, index kept %llu%s\n", attempt,
+                static_cast<unsigned long long>(last), static_cast<unsigned long long>(kept),
+                (*ix)->rebuilt_on_open() ? " (rebuilt)" : "");
+    EXPECT_LE(kept, last);
+    ASSERT_TRUE((*ix)->WaitFor(last, 30000).ok());
+    ExpectMatches(**ix, ModelOf(**store, last));
+  }
+}
+
+}  // namespace
+}  // namespace immudb::index
