@@ -147,6 +147,8 @@ std::optional<int64_t> ParseDurationMs(const std::string& v) {
     if (unit == "m") scale = 60 * 1000;
     if (unit == "h") scale = 60 * 60 * 1000;
     if (scale == 0) return std::nullopt;
+    constexpr int64_t kMaxMs = int64_t{100} * 365 * 24 * 3600 * 1000;  // 100 years.
+    if (n > kMaxMs / scale || total > kMaxMs - n * scale) return std::nullopt;
     total += n * scale;
     i = k;
   }
@@ -335,6 +337,10 @@ Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char*
   }
   if (c.mtls && (c.certificate.empty() || c.clientcas.empty())) {
     return Status::InvalidArgument("mtls requires certificate, pkey and clientcas");
+  }
+  if (c.session_timeout_ms <= 0 || c.sessions_guard_check_interval_ms <= 0) {
+    return Status::InvalidArgument(
+        "session-timeout and sessions-guard-check-interval must be positive durations");
   }
   if (c.maintenance && c.auth) {
     return Status::InvalidArgument("maintenance mode requires authentication to be disabled");

@@ -62,10 +62,41 @@ TEST(ConfigTest, InvalidValuesAreStartupErrors) {
   EXPECT_FALSE(Parse({"--token-expiry-time=0"}).ok());
   EXPECT_FALSE(Parse({"--no-such-flag"}).ok());
   EXPECT_FALSE(Parse({"--config", "/nonexistent/immudb.toml"}).ok());
-  EXPECT_FALSE(Parse({"--maintenance"}).ok());  // Requires auth off.
+  EXPECT_FALSE(Parse({"--maintenance"}).ok());         // Requires auth off.
   EXPECT_FALSE(Parse({"--certificate=/x.pem"}).ok());  // pkey missing.
   auto p = Parse({"--port=abc"});
   EXPECT_NE(p.status().message().find("port"), std::string::npos);
+}
+
+TEST(ConfigTest, SessionAndMetricsSettings) {
+  auto d = Parse({});
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->config.metrics_server);
+  EXPECT_EQ(d->config.metrics_server_port, 9497);
+  EXPECT_EQ(d->config.max_sessions, 100);
+  EXPECT_EQ(d->config.session_timeout_ms, 120000);
+  EXPECT_EQ(d->config.max_session_age_ms, 0);
+
+  auto p = Parse({"--metrics-server-port=9000", "--max-sessions=5", "--session-timeout=90s",
+                  "--max-session-age-time=1h30m", "--sessions-guard-check-interval=500ms"},
+                 {"IMMUDB_METRICS_SERVER=false", "IMMUDB_MAX_SESSION_INACTIVITY_TIME=4m"});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(p->config.metrics_server);
+  EXPECT_EQ(p->config.metrics_server_port, 9000);
+  EXPECT_EQ(p->config.max_sessions, 5);
+  EXPECT_EQ(p->config.session_timeout_ms, 90000);
+  EXPECT_EQ(p->config.max_session_age_ms, 90 * 60 * 1000);
+  EXPECT_EQ(p->config.sessions_guard_check_interval_ms, 500);
+  EXPECT_EQ(p->config.max_session_inactivity_ms, 4 * 60 * 1000);
+
+  EXPECT_FALSE(Parse({"--session-timeout=2"}).ok());
+  EXPECT_FALSE(Parse({"--session-timeout=2d"}).ok());
+  EXPECT_FALSE(Parse({"--session-timeout=m"}).ok());
+  EXPECT_FALSE(Parse({"--session-timeout=0"}).ok());
+  EXPECT_FALSE(Parse({"--sessions-guard-check-interval=0s"}).ok());
+  EXPECT_FALSE(Parse({"--max-session-age-time=999999999999h999999999999h"}).ok());
+  EXPECT_FALSE(Parse({"--max-sessions=0"}).ok());
+  EXPECT_FALSE(Parse({"--metrics-server-port=70000"}).ok());
 }
 
 }  // namespace
