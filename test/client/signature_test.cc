@@ -1,0 +1,111 @@
+// State signatures: the payload matches proofs.md §8 S1, and a client with a
+// configured public key accepts only states the server signed with that key.
+#include "client/signature.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "client/client.h"
+#include "client/tampering.h"
+#include "lying_proxy.h"
+#include "server_process.h"
+
+namespace immudb::client {
+namespace {
+
+TEST(StateSigningPayloadTest, MatchesSpecVectorS1) {
+  State s;
+  s.db = "defaultdb";
+  s.tx_id = 8;
+  ASSERT_TRUE(
+      HashFromHex("7bf8ebe099b5ba8bf93e4089ec803ac79a02f68ce6a778552051d343eab9f666", &s.tx_hash));
+  EXPECT_EQ(ToHex(StateSigningPayload(s)),
+            "0000000964656661756c74646200000000000000087bf8ebe099b5ba8bf93e4089ec803ac79a02f68ce6"
+            "a778552051d343eab9f666");
+}
+
+TEST(SignatureVerifierTest, RejectsNonP256Keys) {
+  EXPECT_TRUE(SignatureVerifier::FromPem("not a key").status().IsInvalidArgument());
+  EXPECT_TRUE(SignatureVerifier::FromFile("/nonexistent/key.pem").status().IsIOError());
+}
+
+// Writes a fresh P-256 key pair: private (PKCS#8 PEM) and public (PKIX PEM).
+void WriteKeyPair(const std::string& priv_path, const std::string& pub_path) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  ASSERT_NE(key, nullptr);
+  FILE* f = fopen(priv_path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+  fclose(f);
+  f = fopen(pub_path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  PEM_write_PUBKEY(f, key);
+  fclose(f);
+  EVP_PKEY_free(key);
+}
+
+class SignedServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/client_sig_test_" + std::to_string(getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    WriteKeyPair(dir_ + "/server.pem", dir_ + "/server.pub");
+    WriteKeyPair(dir_ + "/other.pem", dir_ + "/other.pub");
+    server_ = std::make_unique<testing::ServerProcess>(
+        dir_ + "/server", std::vector<std::string>{"--signingKey", dir_ + "/server.pem"});
+    std::string error;
+    ASSERT_TRUE(server_->Start(&error)) << error;
+    proxy_ = std::make_unique<testing::LyingProxy>(server_->target(), "signeduuid0000000000");
+  }
+  void TearDown() override {
+    proxy_.reset();
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<Client> Connect(const std::string& pub_key, const std::string& state_dir) {
+    std::filesystem::create_directories(dir_ + "/" + state_dir);
+    Options o;
+    o.port = proxy_->port();
+    o.state_dir = dir_ + "/" + state_dir;
+    o.server_signing_pub_key = dir_ + "/" + pub_key;
+    auto c = Client::Open(o);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_TRUE((*c)->Login("immudb", "immudb").ok());
+    return std::move(c).value();
+  }
+
+  std::string dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::unique_ptr<testing::LyingProxy> proxy_;
+};
+
+TEST_F(SignedServerTest, RightKeyVerifiesWrongKeyOrMissingSignatureIsTampering) {
+  auto good = Connect("server.pub", "good");
+  ASSERT_TRUE(good->VerifiedSet("k1", "v1").ok());
+  ASSERT_TRUE(good->VerifiedGet("k1").ok());
+  ASSERT_TRUE(good->CurrentState().ok());
+
+  auto wrong = Connect("other.pub", "wrong");
+  EXPECT_TRUE(IsTampering(wrong->CurrentState().status()));
+  EXPECT_TRUE(IsTampering(wrong->VerifiedGet("k1").status()));
+
+  proxy_->SetTamper([](const std::string& rpc, google::protobuf::Message* m) {
+    if (rpc == "VerifiableSet") static_cast<schema::VerifiableTx*>(m)->clear_signature();
+  });
+  Status st = good->VerifiedSet("k2", "v2").status();
+  EXPECT_TRUE(IsTampering(st)) << st.ToString();
+  auto trusted = good->TrustedState();
+  ASSERT_TRUE(trusted.ok() && trusted->has_value());
+  EXPECT_EQ((*trusted)->tx_id, 1u);
+}
+
+}  // namespace
+}  // namespace immudb::client
