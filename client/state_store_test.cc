@@ -12,7 +12,7 @@
 namespace immudb::client {
 namespace {
 
-class StateStoreTest : public testing::Test {
+class ClientStateStoreTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::TempDir() + "/client_state_" + std::to_string(getpid()) + "_" +
@@ -33,7 +33,7 @@ class StateStoreTest : public testing::Test {
   std::string dir_;
 };
 
-TEST_F(StateStoreTest, EmptyUntilPutThenRoundTripsWithMode0600) {
+TEST_F(ClientStateStoreTest, EmptyUntilPutThenRoundTripsWithMode0600) {
   StateStore store(dir_ + "/state");
   auto none = store.Get("uuid1", "defaultdb");
   ASSERT_TRUE(none.ok());
@@ -56,7 +56,7 @@ TEST_F(StateStoreTest, EmptyUntilPutThenRoundTripsWithMode0600) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST_F(StateStoreTest, NeverMovesBackwardsOrForks) {
+TEST_F(ClientStateStoreTest, NeverMovesBackwardsOrForks) {
   StateStore store(dir_ + "/state");
   ASSERT_TRUE(store.Put("u", At(5, 0x05)).ok());
   Status back = store.Put("u", At(4, 0x04));
@@ -68,7 +68,7 @@ TEST_F(StateStoreTest, NeverMovesBackwardsOrForks) {
   EXPECT_EQ((*store.Get("u", "defaultdb"))->tx_id, 9u);
 }
 
-TEST_F(StateStoreTest, OtherServerIdentityIsTampering) {
+TEST_F(ClientStateStoreTest, OtherServerIdentityIsTampering) {
   StateStore store(dir_ + "/state");
   ASSERT_TRUE(store.Put("u1", At(1, 0x01)).ok());
   auto got = store.Get("u2", "defaultdb");
@@ -79,7 +79,7 @@ TEST_F(StateStoreTest, OtherServerIdentityIsTampering) {
   EXPECT_TRUE(IsTampering(store.Get("u2", "otherdb").status()));
 }
 
-TEST_F(StateStoreTest, MalformedFileIsCorruption) {
+TEST_F(ClientStateStoreTest, MalformedFileIsCorruption) {
   {
     std::ofstream f(dir_ + "/state");
     f << "immudb-client-state 1\nserver u\nstate defaultdb 3 nothex -\n";
@@ -89,7 +89,7 @@ TEST_F(StateStoreTest, MalformedFileIsCorruption) {
   EXPECT_FALSE(IsTampering(store.Get("u", "defaultdb").status()));
 }
 
-TEST_F(StateStoreTest, RejectsNamesWithWhitespace) {
+TEST_F(ClientStateStoreTest, RejectsNamesWithWhitespace) {
   StateStore store(dir_ + "/state");
   EXPECT_TRUE(store.Put("u", At(1, 1, "bad db")).IsInvalidArgument());
   EXPECT_TRUE(store.Put("u u", At(1, 1)).IsInvalidArgument());

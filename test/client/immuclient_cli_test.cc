@@ -16,7 +16,7 @@ namespace {
 using testing::BinDir;
 using testing::ServerProcess;
 
-class ImmuclientTest : public ::testing::Test {
+class ClientImmuclientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = ::testing::TempDir() + "/immuclient_test_" + std::to_string(getpid()) + "_" +
@@ -57,7 +57,7 @@ class ImmuclientTest : public ::testing::Test {
   std::unique_ptr<ServerProcess> server_;
 };
 
-TEST_F(ImmuclientTest, SessionAndKeyValueCommands) {
+TEST_F(ClientImmuclientTest, SessionAndKeyValueCommands) {
   EXPECT_EQ(Run("status"), "Health check OK\n");
   EXPECT_EQ(Run("version"), "immuclient " IMMUDB_VERSION_STRING "\n");
   int code = 0;
@@ -114,7 +114,7 @@ TEST_F(ImmuclientTest, SessionAndKeyValueCommands) {
   EXPECT_EQ(Run("logout"), "User not logged in\n");
 }
 
-TEST_F(ImmuclientTest, FlagsFromEnvironmentAndAutoLogin) {
+TEST_F(ClientImmuclientTest, FlagsFromEnvironmentAndAutoLogin) {
   const std::string env = "IMMUCLIENT_USERNAME=immudb IMMUCLIENT_PASSWORD=immudb ";
   // Without a token file or credentials the command fails.
   int code = 0;

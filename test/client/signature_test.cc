@@ -18,7 +18,7 @@
 namespace immudb::client {
 namespace {
 
-TEST(StateSigningPayloadTest, MatchesSpecVectorS1) {
+TEST(ClientSigningPayloadTest, MatchesSpecVectorS1) {
   State s;
   s.db = "defaultdb";
   s.tx_id = 8;
@@ -29,7 +29,7 @@ TEST(StateSigningPayloadTest, MatchesSpecVectorS1) {
             "a778552051d343eab9f666");
 }
 
-TEST(SignatureVerifierTest, RejectsNonP256Keys) {
+TEST(ClientSignatureVerifierTest, RejectsNonP256Keys) {
   EXPECT_TRUE(SignatureVerifier::FromPem("not a key").status().IsInvalidArgument());
   EXPECT_TRUE(SignatureVerifier::FromFile("/nonexistent/key.pem").status().IsIOError());
 }
@@ -49,7 +49,7 @@ void WriteKeyPair(const std::string& priv_path, const std::string& pub_path) {
   EVP_PKEY_free(key);
 }
 
-class SignedServerTest : public ::testing::Test {
+class ClientSignedServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = ::testing::TempDir() + "/client_sig_test_" + std::to_string(getpid()) + "_" +
@@ -87,7 +87,7 @@ class SignedServerTest : public ::testing::Test {
   std::unique_ptr<testing::LyingProxy> proxy_;
 };
 
-TEST_F(SignedServerTest, RightKeyVerifiesWrongKeyOrMissingSignatureIsTampering) {
+TEST_F(ClientSignedServerTest, RightKeyVerifiesWrongKeyOrMissingSignatureIsTampering) {
   auto good = Connect("server.pub", "good");
   ASSERT_TRUE(good->VerifiedSet("k1", "v1").ok());
   ASSERT_TRUE(good->VerifiedGet("k1").ok());
