@@ -108,6 +108,11 @@ Result<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
 
 Status Server::Init(const ServerConfig& config) {
   state_.config = config;
+  // The key is checked before the data directory is touched.
+  if (!config.signing_key.empty()) {
+    IMMUDB_ASSIGN_OR_RETURN(state_.signer, StateSigner::FromFile(config.signing_key));
+    spdlog::info("state signing enabled with key {}", config.signing_key);
+  }
   state_.started_at = static_cast<int64_t>(std::time(nullptr));
   IMMUDB_RETURN_IF_ERROR(FileSystem::Default()->CreateDir(config.dir));
   IMMUDB_ASSIGN_OR_RETURN(state_.uuid, LoadOrCreateServerId(config.dir));
@@ -136,10 +141,6 @@ Status Server::Init(const ServerConfig& config) {
   state_.multi_db = state_.dbs->HasUserDatabases() || other_users;
   if (!config.auth && state_.dbs->HasUserDatabases()) {
     return Status::InvalidArgument("authentication must be on when user databases exist");
-  }
-  if (!config.signing_key.empty()) {
-    IMMUDB_ASSIGN_OR_RETURN(state_.signer, StateSigner::FromFile(config.signing_key));
-    spdlog::info("state signing enabled with key {}", config.signing_key);
   }
   const auto token_lifetime =
       config.token_expiry_ms_override > 0

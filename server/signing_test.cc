@@ -96,6 +96,20 @@ TEST(StateSignerTest, PayloadLayout) {
   EXPECT_EQ(StatePayload("defaultdb", 1, h).size(), 4u + 9 + 8 + 32);
 }
 
+TEST(StateSignerTest, BadKeyFailsStartupBeforeTouchingTheDataDir) {
+  const std::string dir = testing::TempDir() + "/immudb_badkey_" + std::to_string(getpid());
+  const std::string key = dir + ".pem";
+  std::ofstream(key) << NewKey("P-384", true).pem;
+  ServerConfig c;
+  c.dir = dir;
+  c.signing_key = key;
+  auto s = Server::Open(c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("P-256"), std::string::npos) << s.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  std::filesystem::remove(key);
+}
+
 class SignedServerTest : public ServerFixture {
  protected:
   void SetUp() override {
