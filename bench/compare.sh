@@ -23,7 +23,8 @@
 #   so db_bench runs with --compression_type=none.
 # - readrandom reads random keys from the NUM keys fillseq wrote; readtx reads
 #   random transactions (header, entries, values) from the NUM 1-entry
-#   transactions fillnosync committed.
+#   transactions fillnosync committed; get reads random keys of the NUM keys
+#   dbfill wrote through the database layer (key index on), in the same run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -72,7 +73,7 @@ run() {
   echo "\$ $*"
   local rc=0
   "$@" > "$out" 2>&1 || rc=$?
-  grep -E "ops/s;|micros/op|peak RSS|rror" "$out" || true
+  grep -E "ops/s;|micros/op|peak RSS|rror|lag at end" "$out" || true
   if [ "$rc" != 0 ]; then
     echo "compare.sh: command failed ($rc); output in $out:" >&2
     tail -20 "$out" >&2
@@ -85,6 +86,9 @@ run "$TMP/ours_sync.txt" "$BIN" --benchmarks=fillsync --num="$SYNC_NUM" --thread
 run "$TMP/ours.txt" "$BIN" --benchmarks=fillnosync,readtx --num="$NUM" --threads=1 \
   --read_threads="$READ_THREADS" --db="$TMP/immudb" "${COMMON_OURS[@]}"
 rm -rf "$TMP/immudb-sync" "$TMP/immudb"
+# The database (key index on) for the Get rows: NUM 1-entry txs, NUM keys.
+run "$TMP/ours_dbfill.txt" "$BIN" --benchmarks=dbfill --num="$NUM" --threads="$THREADS" \
+  --db="$TMP/immudb-db" "${COMMON_OURS[@]}"
 
 per_thread_sync=$(((SYNC_NUM + THREADS - 1) / THREADS))
 per_thread_read=$(((NUM + READ_THREADS - 1) / READ_THREADS))
@@ -94,9 +98,17 @@ run "$TMP/dbb_sync.txt" "$DB_BENCH" --benchmarks=fillsync --sync=1 --threads="$T
 rm -rf "$TMP/rocksdb-sync"
 run "$TMP/dbb_seq.txt" "$DB_BENCH" --benchmarks=fillseq --sync=0 --threads=1 --num="$NUM" \
   --db="$TMP/rocksdb" "${COMMON_DBB[@]}"
+# Random point reads over the same number of keys, ours and RocksDB's back to
+# back, with READ_THREADS threads and then with 1.
+run "$TMP/ours_get.txt" "$BIN" --benchmarks=get --num="$NUM" --read_threads="$READ_THREADS" \
+  --db="$TMP/immudb-db" "${COMMON_OURS[@]}"
 run "$TMP/dbb_read.txt" "$DB_BENCH" --benchmarks=readrandom --use_existing_db=1 \
   --threads="$READ_THREADS" --num="$NUM" --reads="$per_thread_read" --db="$TMP/rocksdb" \
   "${COMMON_DBB[@]}"
+run "$TMP/ours_get1.txt" "$BIN" --benchmarks=get --num="$NUM" --read_threads=1 \
+  --db="$TMP/immudb-db" "${COMMON_OURS[@]}"
+run "$TMP/dbb_read1.txt" "$DB_BENCH" --benchmarks=readrandom --use_existing_db=1 \
+  --threads=1 --num="$NUM" --reads="$NUM" --db="$TMP/rocksdb" "${COMMON_DBB[@]}"
 
 row() {  # label, ours, rocksdb
   local ratio="n/a"
@@ -115,4 +127,9 @@ row "unsynced 1-entry writes, 1 thread (fillnosync/fillseq)" \
   "$(ours_rate fillnosync/1 < "$TMP/ours.txt")" "$(dbb_rate fillseq < "$TMP/dbb_seq.txt")"
 row "random reads, $READ_THREADS threads (readtx/readrandom)" \
   "$(ours_rate readtx < "$TMP/ours.txt")" "$(dbb_rate readrandom < "$TMP/dbb_read.txt")"
+row "random Get, $READ_THREADS threads (get/readrandom, $NUM keys)" \
+  "$(ours_rate get < "$TMP/ours_get.txt")" "$(dbb_rate readrandom < "$TMP/dbb_read.txt")"
+row "random Get, 1 thread (get/readrandom, $NUM keys)" \
+  "$(ours_rate get < "$TMP/ours_get1.txt")" "$(dbb_rate readrandom < "$TMP/dbb_read1.txt")"
 echo "ratio = immudb / RocksDB (above 1: immudb is faster)"
+echo "get = Database::Get through the key index (value read from the value log and checked)"

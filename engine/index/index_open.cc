@@ -43,7 +43,10 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   t.whole_key_filtering = true;
   t.block_cache = rocksdb::NewLRUCache(std::max<size_t>(opts.block_cache_bytes, 1 << 20));
+  // Point lookups: a hash index in each data block finds the restart point,
+  // and short restart intervals keep the scan from it short.
   t.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+  t.block_restart_interval = 4;
   t.format_version = 5;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
