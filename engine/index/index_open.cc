@@ -1,4 +1,5 @@
 // Opening, rebuilding and closing the index.
+#include <pthread.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -157,6 +158,8 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& dir, const Store* 
   rep->indexed_upto.store(upto);
   Rep* r = rep.get();
   rep->indexer = std::thread([r] { r->Run(); });
+  // Named for profilers and top; failure only loses the name.
+  pthread_setname_np(rep->indexer.native_handle(), "immudb-index");
   std::unique_ptr<Index> index(new Index(std::move(rep)));
   index->rebuilt_ = rebuilt;
   return index;

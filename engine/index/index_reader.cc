@@ -98,10 +98,26 @@ Result<std::vector<IndexedEntry>> Index::History(std::string_view key, uint64_t 
   if (offset >= n) return out;
   const uint64_t count = std::min(limit, n - offset);
   out.reserve(count);
+  // The key's history records are contiguous and ordered by revision: one
+  // seek, then one step per version.
+  const uint64_t first = desc ? n - offset : offset + 1;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(snap.ro()));
+  it->Seek(HistoryKey(key, first));
   for (uint64_t i = 0; i < count; i++) {
-    const uint64_t rev = desc ? n - offset - i : offset + 1 + i;
-    IMMUDB_ASSIGN_OR_RETURN(IndexedEntry e, ReadRecord(db, snap.ro(), key, HistoryKey(key, rev)));
+    const uint64_t rev = desc ? first - i : first + i;
+    if (!it->Valid() || it->key() != rocksdb::Slice(HistoryKey(key, rev))) {
+      IMMUDB_RETURN_IF_ERROR(FromRocks(it->status(), "index history"));
+      return Status::Corruption("index history of a key misses revision " + std::to_string(rev));
+    }
+    IndexedEntry e;
+    IMMUDB_RETURN_IF_ERROR(
+        DecodeRecord(key, std::string_view(it->value().data(), it->value().size()), &e));
     out.push_back(std::move(e));
+    if (desc) {
+      it->Prev();
+    } else {
+      it->Next();
+    }
   }
   return out;
 }
