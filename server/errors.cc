@@ -6,6 +6,13 @@ grpc::Status GrpcError(grpc::StatusCode code, std::string_view msg) {
   return grpc::Status(code, std::string(msg));
 }
 
+grpc::Status ForStream(grpc::Status st) {
+  if (st.error_message() == kErrSessionNotFound) {
+    return GrpcError(grpc::StatusCode::INVALID_ARGUMENT, kErrStreamSessionNotFound);
+  }
+  return st;
+}
+
 grpc::Status ToGrpcStatus(const Status& s) {
   if (s.ok()) return grpc::Status::OK;
   const std::string& msg = s.message();

@@ -32,6 +32,9 @@ inline constexpr char kErrDbExists[] = "database already exists";
 inline constexpr char kErrDbReserved[] = "database is reserved";
 inline constexpr char kErrNoDbPermission[] =
     "loggedin user does not have permissions for this operation";
+inline constexpr char kErrSessionNotFound[] = "session not found";
+inline constexpr char kErrStreamSessionNotFound[] = "no session found";
+inline constexpr char kErrMaxSessions[] = "can not create new session: max sessions number reached";
 
 // Maps an engine or server Status to the gRPC status immudb sends:
 //   kInvalidArgument "illegal arguments"/"illegal state" (exact) -> INVALID_ARGUMENT,
@@ -41,6 +44,10 @@ inline constexpr char kErrNoDbPermission[] =
 //   kDataLoss -> DATA_LOSS, kInternal / kIOError -> INTERNAL, others -> same number.
 // The message is the Status message, unchanged.
 grpc::Status ToGrpcStatus(const Status& s);
+
+// A unary-call status as immudb reports it on a stream: an unknown session
+// is INVALID_ARGUMENT "no session found" there; everything else unchanged.
+grpc::Status ForStream(grpc::Status st);
 
 // Shorthands for the server's own failures (already in gRPC terms).
 grpc::Status GrpcError(grpc::StatusCode code, std::string_view msg);

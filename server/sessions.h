@@ -14,12 +14,9 @@
 #include <thread>
 
 #include "immudb/result.h"
+#include "server/errors.h"
 
 namespace immudb::server {
-
-inline constexpr char kErrSessionNotFound[] = "session not found";
-inline constexpr char kErrStreamSessionNotFound[] = "no session found";
-inline constexpr char kErrMaxSessions[] = "can not create new session: max sessions number reached";
 
 struct SessionOptions {
   size_t max_sessions = 100;

@@ -16,13 +16,6 @@ constexpr uint8_t kOpKeyValue = 0x01;
 constexpr uint8_t kOpZAdd = 0x02;
 constexpr uint8_t kOpReference = 0x04;
 
-grpc::Status ForStream(grpc::Status st) {
-  if (st.error_message() == kErrSessionNotFound) {
-    return InvalidArgument(kErrStreamSessionNotFound);
-  }
-  return st;
-}
-
 StreamWriter WriterFor(grpc::ServerWriter<schema::Chunk>* w) {
   return StreamWriter([w](const schema::Chunk& c) { return w->Write(c); });
 }
