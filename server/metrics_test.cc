@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <thread>
+
 #include "server/test_fixture.h"
 
 namespace immudb::server {
@@ -113,6 +115,38 @@ TEST_F(MetricsTest, GarbageOnBothPortsLeavesTheServerServing) {
   schema::HealthResponse h;
   EXPECT_TRUE(stub_->Health(&ctx, Empty(), &h).ok());
   EXPECT_TRUE(SetKey(Login(), "still", "here").ok());
+}
+
+TEST_F(MetricsTest, ScrapesDuringConcurrentWritesAndSessions) {
+  const std::string token = Login();
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        EXPECT_TRUE(SetKey(token, "k" + std::to_string(t) + "_" + std::to_string(i), "v").ok());
+        grpc::ClientContext ctx;
+        schema::OpenSessionRequest os;
+        os.set_username("immudb");
+        os.set_password("immudb");
+        schema::OpenSessionResponse osr;
+        if (i % 5 == 0 && stub_->OpenSession(&ctx, os, &osr).ok()) {
+          Empty out;
+          EXPECT_TRUE(stub_->CloseSession(SessionCtx(osr.sessionid()).get(), Empty(), &out).ok());
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) {
+    auto res = Http().Get("/metrics");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+  }
+  for (auto& w : writers) w.join();
+  auto res = Http().Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("immudb_last_committed_trx_id{db=\"defaultdb\"} 40\n"),
+            std::string::npos);
+  EXPECT_NE(res->body.find("immudb_active_sessions 0\n"), std::string::npos);
 }
 
 TEST(RpcMetricsTest, BucketsAreCumulative) {
