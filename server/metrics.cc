@@ -163,7 +163,19 @@ Status MetricsServer::Start(const std::string& address, int port) {
     return Status::Unavailable("metrics server: cannot listen on " + address + ":" +
                                std::to_string(port));
   }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    http_->listen_after_bind();
+    listen_returned_ = true;
+  });
+  // stop() is a no-op until the listen loop runs, so Stop right after Start
+  // would hang in join: wait (bounded) until it runs.
+  for (int i = 0; i < 5000 && !http_->is_running() && !listen_returned_; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!http_->is_running()) {
+    Stop();
+    return Status::Unavailable("metrics server: listen loop did not start");
+  }
   return Status::OK();
 }
 

@@ -149,6 +149,15 @@ TEST_F(MetricsTest, ScrapesDuringConcurrentWritesAndSessions) {
   EXPECT_NE(res->body.find("immudb_active_sessions 0\n"), std::string::npos);
 }
 
+TEST_F(MetricsTest, StopRightAfterStartDoesNotHang) {
+  RpcMetrics rpcs;
+  for (int i = 0; i < 20; ++i) {
+    MetricsServer m(nullptr, &rpcs);  // No request reaches the state.
+    ASSERT_TRUE(m.Start("127.0.0.1", 0).ok());
+    m.Stop();
+  }
+}
+
 TEST(RpcMetricsTest, BucketsAreCumulative) {
   RpcMetrics m;
   m.Observe("/m", 0.0001, 0);
