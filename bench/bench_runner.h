@@ -208,10 +208,11 @@ inline void Report(const std::string& name, const RunStats& r, ReportKind kind, 
   if (kind.mb) std::printf(" %8.1f MB/s;", static_cast<double>(r.bytes) / secs / 1048576.0);
   if (kind.tx_entries && r.txs > 0) std::printf(" %10.0f tx/s;", static_cast<double>(r.txs) / secs);
   if (kind.tx_entries) std::printf(" %11.0f entries/s;", static_cast<double>(r.entries) / secs);
-  std::printf(" latency us p50 %.1f p99 %.1f max %.1f; %" PRIu64 " ops in %.3f s, %d threads%s\n",
+  std::printf(" latency us p50 %.1f p99 %.1f max %.1f; %" PRIu64
+              " ops in %.3f s, %d threads%s; RSS %.1f MB\n",
               r.hist.Percentile(50) / 1e3, r.hist.Percentile(99) / 1e3,
               static_cast<double>(r.hist.max()) / 1e3, r.ops, r.seconds, r.threads,
-              r.capped ? " (stopped by --duration)" : "");
+              r.capped ? " (stopped by --duration)" : "", CurrentRssKb() / 1024.0);
   if (histogram) r.hist.Print(stdout);
   std::fflush(stdout);
 }
