@@ -30,9 +30,6 @@
 #include <vector>
 
 namespace immudb {
-namespace {
-
-constexpr uint64_t kNoneDirty = std::numeric_limits<uint64_t>::max();
 
 // Parses "<digits>.<ext>" into the segment number; false for any other name.
 bool ParseSegmentName(const std::string& name, const std::string& ext, uint64_t* index) {
@@ -47,6 +44,11 @@ bool ParseSegmentName(const std::string& name, const std::string& ext, uint64_t*
   *index = v;
   return true;
 }
+
+namespace {
+
+constexpr uint64_t kNoneDirty = std::numeric_limits<uint64_t>::max();
+
 
 class AppendableImpl final : public Appendable {
  public:

@@ -29,6 +29,10 @@ struct AppendableOptions {
   size_t write_buffer_size = 1 << 20;    // In-memory buffer before a write(2).
 };
 
+// Parses a segment file name "<8+ digits>.<ext>" into the segment number;
+// false for any other name (docs/format/appendable.md).
+bool ParseSegmentName(const std::string& name, const std::string& ext, uint64_t* index);
+
 class Appendable {
  public:
   virtual ~Appendable() = default;

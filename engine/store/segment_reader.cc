@@ -3,24 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "appendable/appendable.h"
+
 namespace immudb::store {
 
 namespace {
-
-// "<digits>.<ext>" (docs/format/appendable.md) into the segment number. As
-// the appendable does, names of fewer than 8 digits are not segments.
-bool ParseSegment(const std::string& name, const std::string& ext, uint64_t* index) {
-  const size_t dot = name.find('.');
-  if (dot == std::string::npos || dot < 8 || dot > 19) return false;
-  if (name.compare(dot + 1, std::string::npos, ext) != 0) return false;
-  uint64_t v = 0;
-  for (size_t i = 0; i < dot; i++) {
-    if (name[i] < '0' || name[i] > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
-  }
-  *index = v;
-  return true;
-}
 
 std::string SegmentName(uint64_t index, const std::string& ext) {
   std::string digits = std::to_string(index);
@@ -39,7 +26,7 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(FileSystem* fs, const
   IMMUDB_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->GetChildren(dir));
   for (const std::string& name : names) {
     Segment s;
-    if (!ParseSegment(name, ext, &s.index)) continue;
+    if (!ParseSegmentName(name, ext, &s.index)) continue;
     s.name = name;
     r->segments_.push_back(std::move(s));
   }
