@@ -49,7 +49,6 @@ namespace {
 
 constexpr uint64_t kNoneDirty = std::numeric_limits<uint64_t>::max();
 
-
 class AppendableImpl final : public Appendable {
  public:
   AppendableImpl(FileSystem* fs, std::string dir, const AppendableOptions& opts)
