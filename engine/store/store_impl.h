@@ -65,7 +65,8 @@ class StoreImpl : public Store {
   // Syncs (or, when !sync, flushes) all four logs, concurrently.
   Status SyncOrFlushAll(bool sync);
 
-  // Reads and checks commit record id (1-based).
+  // Reads and checks commit record id (1-based); NotFound past the last
+  // committed tx.
   Result<CommitRecord> ReadCommitRecord(uint64_t id) const;
   // Reads the tx record a commit record points to, checks its checksum and
   // that it hashes to the commit record's Alh (and chains to prev_alh).
@@ -76,8 +77,10 @@ class StoreImpl : public Store {
 
   // Recovery helpers (store_open.cc).
   Status RecoverTail();
-  // Reads commit record `id` during recovery (before committed_id_ is set).
-  Result<CommitRecord> RecoveryRecord(uint64_t id) const;
+  // Reads and checks commit record `id` whether or not it is committed yet:
+  // recovery reads records before committed_id_ is set. Corruption when its
+  // checksum or position is wrong.
+  Result<CommitRecord> LoadCommitRecord(uint64_t id) const;
   // Checks tx `rec` completely: record, chain to `prev_alh`, values.
   Status CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_alh, Tx* tx) const;
   Status RebuildAhtTail(uint64_t durable, const std::vector<Hash>& alhs);

@@ -85,18 +85,6 @@ Status StoreImpl::RemoveDirFiles(const std::string& dir) {
   return fs_->SyncDir(dir);
 }
 
-Result<CommitRecord> StoreImpl::RecoveryRecord(uint64_t id) const {
-  const uint64_t off = (id - 1) * kCommitRecordSize;
-  uint8_t buf[kCommitRecordSize];
-  IMMUDB_RETURN_IF_ERROR(clog_->ReadAt(off, sizeof(buf), reinterpret_cast<char*>(buf)));
-  auto rec = DecodeCommitRecord(buf);
-  if (!rec.ok() || rec->tx_id != id) {
-    return Status::Corruption("commit log record at offset " + std::to_string(off) +
-                              " is damaged (tx " + std::to_string(id) + ")");
-  }
-  return rec;
-}
-
 Status StoreImpl::CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_alh, Tx* tx) const {
   const std::string where = "tx " + std::to_string(rec.tx_id);
   if (rec.tx_off + rec.tx_len > txlog_->Size() || rec.vlog_end > vlog_->Size()) {
@@ -122,7 +110,7 @@ Status StoreImpl::RecoverTail() {
   uint64_t r = n;
   CommitRecord newest;
   while (r > 0) {
-    auto rec = RecoveryRecord(r);
+    auto rec = LoadCommitRecord(r);
     if (rec.ok()) {
       newest = *rec;
       break;
@@ -141,14 +129,14 @@ Status StoreImpl::RecoverTail() {
   Hash prev = EmptyHash();
   if (durable > 0) {
     // Damage here is not a torn tail: it was durable.
-    IMMUDB_ASSIGN_OR_RETURN(good_rec, RecoveryRecord(durable));
+    IMMUDB_ASSIGN_OR_RETURN(good_rec, LoadCommitRecord(durable));
     IMMUDB_ASSIGN_OR_RETURN(TxHeader h, ReadHeaderAt(good_rec));
     good = durable;
     good_ts = h.ts;
     prev = good_rec.alh;
   }
   for (uint64_t k = durable + 1; k <= r; k++) {
-    auto rec = RecoveryRecord(k);
+    auto rec = LoadCommitRecord(k);
     if (!rec.ok()) break;
     Tx tx;
     Status st = CheckTxForRecovery(*rec, prev, &tx);
@@ -202,13 +190,13 @@ Status StoreImpl::RebuildAhtTail(uint64_t durable, const std::vector<Hash>& alhs
                      std::to_string(durable) + "; rebuilt them from the commit log");
   }
   while (aht_->Size() < durable) {
-    IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, RecoveryRecord(aht_->Size() + 1));
+    IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, LoadCommitRecord(aht_->Size() + 1));
     IMMUDB_RETURN_IF_ERROR(aht_->Append(rec.alh).status());
   }
   for (const Hash& alh : alhs) IMMUDB_RETURN_IF_ERROR(aht_->Append(alh).status());
   const uint64_t n = aht_->Size();
   if (n == 0) return Status::OK();
-  IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, RecoveryRecord(n));
+  IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, LoadCommitRecord(n));
   IMMUDB_ASSIGN_OR_RETURN(std::vector<Hash> proof, aht_->InclusionProof(n, n));
   IMMUDB_ASSIGN_OR_RETURN(Hash root, aht_->RootAt(n));
   if (!verify::VerifyLastInclusion(proof, n, LeafHash(rec.alh), root)) {

@@ -18,7 +18,11 @@ namespace {
 constexpr uint64_t kMaxTxRecordLen =
     kTxRecordPrefixSize + kTxHeaderSize + 65536ull * (kTxEntryFixedSize + 0xffff + 11);
 
-std::string TxWhere(uint64_t id) { return "tx " + std::to_string(id); }
+// Where a tx record lies, for error messages; built only when one is returned,
+// since every read passes through these checks.
+std::string TxRecordWhere(const CommitRecord& rec) {
+  return "tx " + std::to_string(rec.tx_id) + " (tx log offset " + std::to_string(rec.tx_off) + ")";
+}
 
 }  // namespace
 
@@ -41,26 +45,28 @@ Status StoreImpl::WaitForTx(uint64_t id, uint64_t timeout_ms) const {
   return Status::DeadlineExceeded("tx " + std::to_string(id) + " not committed in time");
 }
 
-Result<CommitRecord> StoreImpl::ReadCommitRecord(uint64_t id) const {
-  if (id == 0 || id > committed_id()) {
-    return Status::NotFound("tx " + std::to_string(id) + " not found");
-  }
-  uint8_t buf[kCommitRecordSize];
+Result<CommitRecord> StoreImpl::LoadCommitRecord(uint64_t id) const {
   const uint64_t off = (id - 1) * kCommitRecordSize;
+  uint8_t buf[kCommitRecordSize];
   IMMUDB_RETURN_IF_ERROR(clog_->ReadAt(off, sizeof(buf), reinterpret_cast<char*>(buf)));
   auto rec = DecodeCommitRecord(buf);
   if (!rec.ok() || rec->tx_id != id) {
-    return Status::Corruption("commit log record of " + TxWhere(id) + " at offset " +
-                              std::to_string(off) + " is damaged");
+    return Status::Corruption("commit log record at offset " + std::to_string(off) +
+                              " is damaged (tx " + std::to_string(id) + ")");
   }
   return rec;
 }
 
+Result<CommitRecord> StoreImpl::ReadCommitRecord(uint64_t id) const {
+  if (id == 0 || id > committed_id()) {
+    return Status::NotFound("tx " + std::to_string(id) + " not found");
+  }
+  return LoadCommitRecord(id);
+}
+
 Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, bool check_prev) const {
-  const std::string where =
-      TxWhere(rec.tx_id) + " (tx log offset " + std::to_string(rec.tx_off) + ")";
   if (rec.tx_len < kTxRecordPrefixSize + kTxHeaderSize || rec.tx_len > kMaxTxRecordLen) {
-    return Status::Corruption(where + ": bad record length");
+    return Status::Corruption(TxRecordWhere(rec) + ": bad record length");
   }
   std::string buf(rec.tx_len, '\0');
   IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(rec.tx_off, rec.tx_len, buf.data()));
@@ -69,42 +75,42 @@ Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, bool check_prev) const {
                                  rec.tx_len - kTxRecordPrefixSize);
   if (GetU32BE(p) != payload.size() ||
       crc32c::Unmask(GetU32BE(p + 4)) != crc32c::Value(payload.data(), payload.size())) {
-    return Status::Corruption(where + ": checksum mismatch");
+    return Status::Corruption(TxRecordWhere(rec) + ": checksum mismatch");
   }
   auto tx = DecodeTxPayload(payload);
-  if (!tx.ok()) return tx.status().WithPrefix(where);
+  if (!tx.ok()) return tx.status().WithPrefix(TxRecordWhere(rec));
   const TxHeader& h = tx->header;
   if (h.id != rec.tx_id || h.nentries != tx->entries.size()) {
-    return Status::Corruption(where + ": header does not match its commit record");
+    return Status::Corruption(TxRecordWhere(rec) + ": header does not match its commit record");
   }
   auto eh = ComputeEh(h.version, tx->entries);
-  if (!eh.ok() || *eh != h.eh) return Status::Corruption(where + ": entries do not hash to Eh");
+  if (!eh.ok() || *eh != h.eh)
+    return Status::Corruption(TxRecordWhere(rec) + ": entries do not hash to Eh");
   auto alh = h.Alh();
   if (!alh.ok() || *alh != rec.alh) {
-    return Status::Corruption(where + ": header does not hash to the committed Alh");
+    return Status::Corruption(TxRecordWhere(rec) + ": header does not hash to the committed Alh");
   }
   if (check_prev) {
     IMMUDB_ASSIGN_OR_RETURN(Hash prev, TxAlh(h.id - 1));
-    if (prev != h.prev_alh) return Status::Corruption(where + ": PrevAlh breaks the chain");
+    if (prev != h.prev_alh)
+      return Status::Corruption(TxRecordWhere(rec) + ": PrevAlh breaks the chain");
   }
   return tx;
 }
 
 Result<TxHeader> StoreImpl::ReadHeaderAt(const CommitRecord& rec) const {
-  const std::string where =
-      TxWhere(rec.tx_id) + " (tx log offset " + std::to_string(rec.tx_off) + ")";
   if (rec.tx_len < kTxRecordPrefixSize + kTxHeaderSize) {
-    return Status::Corruption(where + ": bad record length");
+    return Status::Corruption(TxRecordWhere(rec) + ": bad record length");
   }
   char buf[kTxRecordPrefixSize + kTxHeaderSize];
   IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(rec.tx_off, sizeof(buf), buf));
   auto h = DecodeTxHeader(std::string_view(buf + kTxRecordPrefixSize, kTxHeaderSize));
-  if (!h.ok()) return h.status().WithPrefix(where);
+  if (!h.ok()) return h.status().WithPrefix(TxRecordWhere(rec));
   // The Alh covers every header field, so a header that hashes to the
   // committed Alh is the committed header without reading the entries.
   auto alh = h->Alh();
   if (h->id != rec.tx_id || !alh.ok() || *alh != rec.alh) {
-    return Status::Corruption(where + ": header does not hash to the committed Alh");
+    return Status::Corruption(TxRecordWhere(rec) + ": header does not hash to the committed Alh");
   }
   return h;
 }
