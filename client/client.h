@@ -96,12 +96,16 @@ class Client {
   // The locally trusted state of the selected database (nullopt when none).
   Result<std::optional<State>> TrustedState();
 
- private:
-  Client(const Options& options, std::shared_ptr<grpc::Channel> channel,
-         std::unique_ptr<SignatureVerifier> verifier);
+  // ---- raw access, for calls written outside this class (admin, audit) ----
+  schema::ImmuService::Stub& stub() { return *stub_; }
+  // A context carrying the session's authorization header.
   std::unique_ptr<grpc::ClientContext> NewContext() const;
   // Converts the call's status and records the reply's immudb-uuid.
   Status Finish(const grpc::ClientContext& ctx, const grpc::Status& st);
+
+ private:
+  Client(const Options& options, std::shared_ptr<grpc::Channel> channel,
+         std::unique_ptr<SignatureVerifier> verifier);
   // The server identity, asking the server (Health) when not known yet.
   Result<std::string> Identity();
   // The trusted state, or the server's current one on first use.
