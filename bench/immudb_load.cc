@@ -1,0 +1,344 @@
+// immudb-load: a gRPC load generator against a running immudb (or the echo
+// server, bench/echo_server.cc) on the loopback interface. It logs in, then
+// runs one workload (bench/load_worker.h) from --clients concurrent clients,
+// one thread each, bounded by --duration seconds and/or --num calls, and
+// prints calls/s, p50/p99/p99.9 latency, errors by gRPC code and, with
+// --server-pid, the server's resident memory (VmRSS, VmHWM).
+//
+// Exit status: 0 when every call succeeded, 1 when some failed or none ran,
+// 2 on bad arguments or when the server cannot be reached.
+#include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <latch>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/histogram.h"
+#include "bench/load_worker.h"
+#include "schema.grpc.pb.h"
+
+namespace immudb::bench {
+namespace {
+
+struct Options {
+  std::string address = "127.0.0.1";
+  int port = 3322;
+  std::string user = "immudb";
+  std::string password = "immudb";
+  std::string database;
+  std::string workload = "set";
+  int clients = 1;
+  std::string channels = "per-client";
+  double duration = 0;
+  uint64_t num = 0;
+  uint64_t keys = 10000;
+  int key_size = 16;
+  int value_size = 100;
+  bool verify = false;
+  double timeout = 10;
+  int server_pid = 0;
+  std::string format = "text";
+};
+
+const std::map<std::string, Workload> kWorkloads = {{"set", Workload::kSet},
+                                                    {"get", Workload::kGet},
+                                                    {"verifiableget", Workload::kVerifiableGet},
+                                                    {"verifiableset", Workload::kVerifiableSet}};
+
+// What one run measured.
+struct Report {
+  uint64_t ok = 0;
+  uint64_t errors = 0;
+  double seconds = 0;
+  LatencyHistogram hist;
+  std::map<int, LoadWorker::ErrorCount> by_code;
+  long rss_kib = -1;
+  long hwm_kib = -1;
+  double client_cpu_s = 0;
+};
+
+[[noreturn]] void Fail(const std::string& msg) {
+  std::fprintf(stderr, "immudb-load: %s\n", msg.c_str());
+  std::exit(2);
+}
+
+// A field of /proc/<pid>/status in KiB ("VmRSS", "VmHWM"); -1 when unreadable.
+long ProcStatusKib(int pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0)
+      return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
+  }
+  return -1;
+}
+
+void Validate(const Options& o) {
+  if (o.address != "127.0.0.1" && o.address != "localhost") {
+    Fail(
+        "--address must be 127.0.0.1 or localhost (the tool only talks to the loopback interface)");
+  }
+  if (o.port < 1 || o.port > 65535) Fail("--port must be in [1, 65535]");
+  if (!kWorkloads.contains(o.workload)) {
+    Fail("unknown --workload '" + o.workload + "' (set, get, verifiableget, verifiableset)");
+  }
+  if (o.clients < 1 || o.clients > 4096) Fail("--clients must be in [1, 4096]");
+  if (o.channels != "per-client" && o.channels != "shared") {
+    Fail("--channels must be per-client or shared");
+  }
+  if (o.duration < 0 || o.duration > 86400) Fail("--duration must be in [0, 86400] seconds");
+  if (o.keys < 1) Fail("--keys must be at least 1");
+  if (o.key_size < 1 || o.key_size > 1024) Fail("--key-size must be in [1, 1024]");
+  if (o.value_size < 0 || o.value_size > (1 << 20)) Fail("--value-size must be in [0, 1048576]");
+  if (o.timeout <= 0 || o.timeout > 3600) Fail("--timeout must be in (0, 3600] seconds");
+  if (o.format != "text" && o.format != "kv") Fail("--format must be text or kv");
+  if (o.server_pid < 0) Fail("--server-pid must be positive");
+  if (o.server_pid > 0 && ProcStatusKib(o.server_pid, "VmRSS") < 0) {
+    Fail("cannot read VmRSS from /proc/" + std::to_string(o.server_pid) + "/status");
+  }
+}
+
+std::shared_ptr<grpc::Channel> NewChannel(const Options& o, int index) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(32 << 20);
+  // Each per-client channel gets its own connection instead of sharing the
+  // process-wide subchannel of an identical target.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt("immudb_load.channel", index);
+  return grpc::CreateCustomChannel(o.address + ":" + std::to_string(o.port),
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+// Logs in (and selects --database); returns the token to send.
+std::string Login(const Options& o, const LoadConfig& cfg,
+                  const std::shared_ptr<grpc::Channel>& channel) {
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    Fail("cannot connect to " + o.address + ":" + std::to_string(o.port));
+  }
+  auto stub = schema::ImmuService::NewStub(channel);
+  schema::LoginRequest req;
+  req.set_user(o.user);
+  req.set_password(o.password);
+  schema::LoginResponse reply;
+  auto ctx = LoadContext(cfg);
+  grpc::Status st = stub->Login(ctx.get(), req, &reply);
+  if (!st.ok()) Fail("login as '" + o.user + "': " + st.error_message());
+  if (o.database.empty()) return reply.token();
+  LoadConfig with_token = cfg;
+  with_token.token = reply.token();
+  schema::Database db;
+  db.set_databasename(o.database);
+  schema::UseDatabaseReply used;
+  auto use_ctx = LoadContext(with_token);
+  st = stub->UseDatabase(use_ctx.get(), db, &used);
+  if (!st.ok()) Fail("use database '" + o.database + "': " + st.error_message());
+  return used.token();
+}
+
+// Makes sure keys [0, keys) exist for the read workloads: when the last one
+// is missing, writes them all, 500 per transaction.
+void Prefill(const LoadConfig& cfg, const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = schema::ImmuService::NewStub(channel);
+  schema::KeyRequest probe;
+  probe.set_key(LoadKey(cfg.keys - 1, cfg.key_size));
+  schema::Entry entry;
+  auto ctx = LoadContext(cfg);
+  grpc::Status st = stub->Get(ctx.get(), probe, &entry);
+  if (st.ok()) return;
+  const auto start = std::chrono::steady_clock::now();
+  const std::string value(static_cast<size_t>(cfg.value_size), 'v');
+  for (uint64_t first = 0; first < cfg.keys; first += 500) {
+    schema::SetRequest req;
+    for (uint64_t k = first; k < std::min(cfg.keys, first + 500); k++) {
+      schema::KeyValue* kv = req.add_kvs();
+      kv->set_key(LoadKey(k, cfg.key_size));
+      kv->set_value(value);
+    }
+    schema::TxHeader hdr;
+    auto set_ctx = LoadContext(cfg);
+    st = stub->Set(set_ctx.get(), req, &hdr);
+    if (!st.ok()) Fail("prefill: Set: " + st.error_message());
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  std::fprintf(stderr, "immudb-load: prefill wrote %llu keys in %.2f s\n",
+               static_cast<unsigned long long>(cfg.keys), took.count());
+}
+
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+Report RunLoad(const Options& o, const LoadConfig& cfg) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  channels.push_back(NewChannel(o, 0));
+  for (int i = 1; o.channels == "per-client" && i < o.clients; i++) {
+    channels.push_back(NewChannel(o, i));
+  }
+  LoadControl ctl;
+  ctl.max_ops = o.num;
+  std::vector<std::unique_ptr<LoadWorker>> workers;
+  for (int i = 0; i < o.clients; i++) {
+    workers.push_back(std::make_unique<LoadWorker>(cfg, &ctl, channels[i % channels.size()],
+                                                   0x9e3779b97f4a7c15ULL * (i + 1)));
+    std::string failure = workers.back()->Prepare();
+    if (!failure.empty()) Fail(failure);
+  }
+  // Every channel connects before the clock starts.
+  for (auto& ch : channels) {
+    if (!ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+      Fail("a client channel cannot connect");
+    }
+  }
+  const double cpu_before = CpuSeconds();
+  std::latch ready(o.clients + 1);
+  std::vector<std::thread> threads;
+  for (auto& w : workers) {
+    threads.emplace_back([&ready, worker = w.get()] {
+      ready.arrive_and_wait();
+      worker->Run();
+    });
+  }
+  const auto start = std::chrono::steady_clock::now();
+  if (o.duration > 0) {
+    ctl.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                               std::chrono::duration<double>(o.duration));
+  }
+  ready.arrive_and_wait();
+  for (auto& t : threads) t.join();
+
+  Report r;
+  auto end = start;
+  for (const auto& w : workers) {
+    r.hist.Merge(w->histogram());
+    end = std::max(end, w->finished_at());
+    for (const auto& [code, e] : w->errors()) {
+      auto& into = r.by_code[code];
+      if (into.count == 0) into.first_message = e.first_message;
+      into.count += e.count;
+      r.errors += e.count;
+    }
+  }
+  r.ok = r.hist.count();
+  r.seconds = std::chrono::duration<double>(end - start).count();
+  r.client_cpu_s = CpuSeconds() - cpu_before;
+  if (o.server_pid > 0) {
+    r.rss_kib = ProcStatusKib(o.server_pid, "VmRSS");
+    r.hwm_kib = ProcStatusKib(o.server_pid, "VmHWM");
+  }
+  return r;
+}
+
+std::string CodeName(int code) {
+  return code == LoadWorker::kVerifyFailed ? "verification" : "grpc code " + std::to_string(code);
+}
+
+void Print(const Options& o, const Report& r) {
+  const double ops_s = r.seconds > 0 ? static_cast<double>(r.ok) / r.seconds : 0;
+  const double p50 = r.hist.Percentile(50) / 1e3;
+  const double p99 = r.hist.Percentile(99) / 1e3;
+  const double p999 = r.hist.Percentile(99.9) / 1e3;
+  const double max = static_cast<double>(r.hist.max()) / 1e3;
+  if (o.format == "kv") {
+    std::printf(
+        "workload=%s clients=%d channels=%s ops=%llu errors=%llu seconds=%.3f ops_per_s=%.1f "
+        "p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f rss_kib=%ld hwm_kib=%ld "
+        "client_cpu_s=%.2f\n",
+        o.workload.c_str(), o.clients, o.channels.c_str(), static_cast<unsigned long long>(r.ok),
+        static_cast<unsigned long long>(r.errors), r.seconds, ops_s, p50, p99, p999, max, r.rss_kib,
+        r.hwm_kib, r.client_cpu_s);
+  } else {
+    std::printf("%s, %d clients (%s channels), %.2f s\n", o.workload.c_str(), o.clients,
+                o.channels.c_str(), r.seconds);
+    std::printf("  calls       %llu ok, %llu failed\n", static_cast<unsigned long long>(r.ok),
+                static_cast<unsigned long long>(r.errors));
+    std::printf("  calls/s     %.1f\n", ops_s);
+    std::printf("  latency us  p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n", p50, p99,
+                p999, max, r.hist.mean() / 1e3);
+    std::printf("  client cpu  %.2f s\n", r.client_cpu_s);
+    if (o.server_pid > 0) {
+      std::printf("  server      VmRSS %.1f MiB, VmHWM %.1f MiB (pid %d)\n", r.rss_kib / 1024.0,
+                  r.hwm_kib / 1024.0, o.server_pid);
+    }
+  }
+  for (const auto& [code, e] : r.by_code) {
+    std::fprintf(stderr, "immudb-load: %llu calls failed with %s, first: %s\n",
+                 static_cast<unsigned long long>(e.count), CodeName(code).c_str(),
+                 e.first_message.c_str());
+  }
+}
+
+}  // namespace
+}  // namespace immudb::bench
+
+int main(int argc, char** argv) {
+  using immudb::bench::Options;
+  Options o;
+  CLI::App app{"immudb-load: gRPC load generator against an immudb server on 127.0.0.1",
+               "immudb-load"};
+  app.add_option("--address", o.address, "server address: 127.0.0.1 or localhost")
+      ->capture_default_str();
+  app.add_option("--port", o.port, "server gRPC port")->capture_default_str();
+  app.add_option("--user", o.user, "user to log in as")->capture_default_str();
+  app.add_option("--password", o.password, "password")->capture_default_str();
+  app.add_option("--database", o.database, "database to select (default: the login's)");
+  app.add_option("--workload", o.workload, "set | get | verifiableget | verifiableset")
+      ->capture_default_str();
+  app.add_option("--clients", o.clients, "concurrent clients, one thread each")
+      ->capture_default_str();
+  app.add_option("--channels", o.channels,
+                 "per-client (one connection per client) or shared (one for all)")
+      ->capture_default_str();
+  app.add_option("--duration", o.duration, "seconds to run (10 when neither --duration nor --num)");
+  app.add_option("--num", o.num, "total calls to make (0: no bound)");
+  app.add_option("--keys", o.keys, "key space of get/verifiableget, written first when missing")
+      ->capture_default_str();
+  app.add_option("--key-size", o.key_size, "key length (zero-padded digits)")
+      ->capture_default_str();
+  app.add_option("--value-size", o.value_size, "value length in bytes")->capture_default_str();
+  app.add_flag("--verify", o.verify, "check the proofs of verifiable replies as a client does");
+  app.add_option("--timeout", o.timeout, "per-call deadline in seconds")->capture_default_str();
+  app.add_option("--server-pid", o.server_pid, "report this process's VmRSS and VmHWM");
+  app.add_option("--format", o.format, "text, or kv (one line of key=value pairs)")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::printf("%s", app.help().c_str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "immudb-load: %s\n", e.what());
+    return 2;
+  }
+  if (o.duration == 0 && o.num == 0) o.duration = 10;
+  immudb::bench::Validate(o);
+
+  immudb::bench::LoadConfig cfg;
+  cfg.workload = immudb::bench::kWorkloads.at(o.workload);
+  cfg.key_size = o.key_size;
+  cfg.value_size = o.value_size;
+  cfg.keys = o.keys;
+  cfg.verify = o.verify;
+  cfg.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
+  auto login_channel = immudb::bench::NewChannel(o, -1);
+  cfg.token = immudb::bench::Login(o, cfg, login_channel);
+  if (cfg.workload == immudb::bench::Workload::kGet ||
+      cfg.workload == immudb::bench::Workload::kVerifiableGet) {
+    immudb::bench::Prefill(cfg, login_channel);
+  }
+  const immudb::bench::Report r = immudb::bench::RunLoad(o, cfg);
+  immudb::bench::Print(o, r);
+  return r.errors == 0 && r.ok > 0 ? 0 : 1;
+}

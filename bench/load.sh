@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Server load: runs immudb-load against build/bin/immudb (synced, fresh temp
+# data directory, free loopback port) and against immudb-echo-server (bare
+# gRPC, fixed replies), then prints one table with the ratios immudb/echo,
+# set/echo-set and verifiableget/get, and the server's memory.
+#
+#   bench/load.sh [--duration SEC] [--keys N] [--clients N] [--bin DIR]
+#
+#   --duration  seconds per workload (default 10)
+#   --keys      key space of get and verifiableget (default 10000)
+#   --clients   the concurrent clients of the multi-client runs (default 32)
+#   --bin       directory of immudb, immudb-load, immudb-echo-server
+#               (default: build/bin next to this script)
+#
+# Both servers are stopped by PID when the script ends. Exit status 0 when
+# every run made calls and none failed.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+bin="$here/../build/bin"
+duration=10
+keys=10000
+clients=32
+
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+die() { echo "load.sh: $*" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration="${2:-}"; shift 2 ;;
+    --keys) keys="${2:-}"; shift 2 ;;
+    --clients) clients="${2:-}"; shift 2 ;;
+    --bin) bin="${2:-}"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument '$1'" ;;
+  esac
+done
+[[ "$duration" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--duration must be a number of seconds"
+[[ "$keys" =~ ^[1-9][0-9]*$ ]] || die "--keys must be a positive integer"
+[[ "$clients" =~ ^[1-9][0-9]*$ ]] || die "--clients must be a positive integer"
+for b in immudb immudb-load immudb-echo-server; do
+  [ -x "$bin/$b" ] || die "$bin/$b not found (build it first)"
+done
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/immudb-load.XXXXXX")"
+immudb_pid=""
+echo_pid=""
+
+stop_pid() {
+  local pid="$1"
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  stop_pid "$immudb_pid"
+  stop_pid "$echo_pid"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_port LOG PID: prints the port the server logged, or fails.
+wait_port() {
+  local log="$1" pid="$2" port=""
+  for _ in $(seq 1 300); do
+    port="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)"
+    [ -n "$port" ] && { echo "$port"; return 0; }
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "server exited before listening"; }
+    sleep 0.1
+  done
+  cat "$log" >&2
+  die "server did not listen within 30 s"
+}
+
+"$bin/immudb" --dir "$work/data" --address 127.0.0.1 --port 0 --synced=true \
+  --metrics-server=false >"$work/immudb.log" 2>&1 &
+immudb_pid=$!
+immudb_port="$(wait_port "$work/immudb.log" "$immudb_pid")"
+
+"$bin/immudb-echo-server" --address 127.0.0.1 --port 0 >"$work/echo.log" 2>&1 &
+echo_pid=$!
+echo_port="$(wait_port "$work/echo.log" "$echo_pid")"
+
+failed=0
+# run NAME PORT PID WORKLOAD CLIENTS: one immudb-load run; its kv line goes
+# to $work/NAME.kv.
+run() {
+  local name="$1" port="$2" pid="$3" workload="$4" n="$5"
+  if ! "$bin/immudb-load" --port "$port" --workload "$workload" --clients "$n" \
+      --duration "$duration" --keys "$keys" --server-pid "$pid" --format kv \
+      >"$work/$name.kv" 2>"$work/$name.err"; then
+    failed=1
+    echo "load.sh: run $name failed:" >&2
+    cat "$work/$name.err" >&2
+  fi
+}
+
+runs=("set-$clients set $clients" "set-1 set 1" "get-$clients get $clients"
+      "verifiableget-$clients verifiableget $clients")
+for r in "${runs[@]}"; do
+  read -r name workload n <<<"$r"
+  run "immudb-$name" "$immudb_port" "$immudb_pid" "$workload" "$n"
+  run "echo-$name" "$echo_port" "$echo_pid" "$workload" "$n"
+done
+
+# field FILE KEY: the value of KEY in a kv line (empty when missing).
+field() { tr ' ' '\n' <"$1" 2>/dev/null | sed -n "s/^$2=//p" | head -n 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.3f", a / b }'; }
+
+echo
+echo "immudb load ($duration s per run, synced, 16-byte keys, 100-byte values, loopback)"
+printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s\n' workload clients "immudb op/s" \
+  "p50 us" "p99 us" "p99.9 us" errors "echo op/s" "echo p50" "immudb/echo"
+for r in "${runs[@]}"; do
+  read -r name workload n <<<"$r"
+  f="$work/immudb-$name.kv"
+  e="$work/echo-$name.kv"
+  printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s\n' "$workload" "$n" \
+    "$(field "$f" ops_per_s)" "$(field "$f" p50_us)" "$(field "$f" p99_us)" \
+    "$(field "$f" p999_us)" "$(field "$f" errors)" "$(field "$e" ops_per_s)" \
+    "$(field "$e" p50_us)" "$(ratio "$(field "$f" ops_per_s)" "$(field "$e" ops_per_s)")"
+  ops="$(field "$f" ops)"
+  if [ -z "$ops" ] || [ "$ops" = 0 ] || [ -z "$(field "$e" ops)" ] || [ "$(field "$e" ops)" = 0 ]; then
+    failed=1
+  fi
+done
+echo
+echo "set/echo-set ($clients clients):        $(ratio "$(field "$work/immudb-set-$clients.kv" ops_per_s)" \
+  "$(field "$work/echo-set-$clients.kv" ops_per_s)")"
+echo "verifiableget/get ($clients clients):   $(ratio \
+  "$(field "$work/immudb-verifiableget-$clients.kv" ops_per_s)" \
+  "$(field "$work/immudb-get-$clients.kv" ops_per_s)")"
+last="$work/immudb-verifiableget-$clients.kv"
+awk -v rss="$(field "$last" rss_kib)" -v hwm="$(field "$last" hwm_kib)" \
+  'BEGIN { if (rss == "" || rss < 0) print "immudb RSS: unknown";
+           else printf "immudb RSS at the end: VmRSS %.1f MiB, VmHWM (peak) %.1f MiB\n", rss / 1024, hwm / 1024 }'
+exit "$failed"

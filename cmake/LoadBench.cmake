@@ -1,0 +1,25 @@
+# gRPC load tool (build/bin/immudb-load), its bare-gRPC baseline
+# (build/bin/immudb-echo-server) and the immudb_load_smoke test that runs
+# bench/load.sh briefly. Included from CMakeLists.txt after the client targets.
+
+if(NOT TARGET immudb_client)
+  message(STATUS "LoadBench: immudb_client not defined, skipping immudb-load")
+  return()
+endif()
+
+add_executable(immudb-load ${CMAKE_SOURCE_DIR}/bench/immudb_load.cc)
+target_include_directories(immudb-load PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(immudb-load PRIVATE immudb_client CLI11::CLI11 Threads::Threads)
+immudb_warnings(immudb-load)
+
+add_executable(immudb-echo-server ${CMAKE_SOURCE_DIR}/bench/echo_server.cc)
+target_link_libraries(immudb-echo-server PRIVATE immudb_proto CLI11::CLI11 Threads::Threads)
+immudb_warnings(immudb-echo-server)
+
+if(IMMUDB_BUILD_TESTS)
+  # About 1 s per workload against immudb and against the echo server.
+  add_test(NAME immudb_load_smoke
+    COMMAND ${CMAKE_SOURCE_DIR}/bench/load.sh --duration 1 --keys 1000
+      --bin ${CMAKE_BINARY_DIR}/bin)
+  set_tests_properties(immudb_load_smoke PROPERTIES LABELS fast TIMEOUT 60)
+endif()
