@@ -98,7 +98,7 @@ void Validate(const Options& o) {
   }
   if (o.duration < 0 || o.duration > 86400) Fail("--duration must be in [0, 86400] seconds");
   if (o.keys < 1) Fail("--keys must be at least 1");
-  if (o.key_size < 1 || o.key_size > 1024) Fail("--key-size must be in [1, 1024]");
+  if (o.key_size < 1 || o.key_size > 1023) Fail("--key-size must be in [1, 1023]");
   if (o.value_size < 0 || o.value_size > (1 << 20)) Fail("--value-size must be in [0, 1048576]");
   if (o.timeout <= 0 || o.timeout > 3600) Fail("--timeout must be in (0, 3600] seconds");
   if (o.format != "text" && o.format != "kv") Fail("--format must be text or kv");
