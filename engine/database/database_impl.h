@@ -1,15 +1,18 @@
 // Internal declaration of the Database implementation, split by concern:
 // database_open.cc (lifecycle, txs, waiting), database_kv.cc (plain keys,
 // reads, scans), database_ops.cc (references, sorted sets, ExecAll),
+// database_write.cc (the write path: gate, preconditions, commit),
 // database_verifiable.cc (proof replies), encoding.cc (stored forms).
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "database/write_gate.h"
 #include "immudb/database.h"
 #include "index/index.h"
 
@@ -42,7 +45,12 @@ class DatabaseImpl : public Database {
   ~DatabaseImpl() override;
   Status OpenIndex(const std::string& dir);
 
-  Result<TxHeader> Set(const std::vector<KeyValue>& kvs, bool no_wait) override;
+  using Database::ExecAll;
+  using Database::Set;
+  using Database::VerifiableSet;
+
+  Result<TxHeader> Set(const std::vector<KeyValue>& kvs, bool no_wait,
+                       const std::vector<Precondition>& preconditions) override;
   Result<Entry> Get(const KeyRequest& req) override;
   Result<std::vector<Entry>> GetAll(const std::vector<std::string>& keys,
                                     uint64_t since_tx) override;
@@ -51,7 +59,8 @@ class DatabaseImpl : public Database {
   Result<TxHeader> SetReference(const ReferenceRequest& req) override;
   Result<TxHeader> ZAdd(const ZAddRequest& req) override;
   Result<std::vector<ZEntry>> ZScan(const ZScanRequest& req) override;
-  Result<TxHeader> ExecAll(const std::vector<Op>& ops, bool no_wait) override;
+  Result<TxHeader> ExecAll(const std::vector<Op>& ops, bool no_wait,
+                           const std::vector<Precondition>& preconditions) override;
   Result<std::vector<Entry>> History(const HistoryRequest& req) override;
   Result<std::vector<Entry>> Scan(const ScanRequest& req) override;
   Result<uint64_t> Count(const std::string& prefix) override;
@@ -61,7 +70,8 @@ class DatabaseImpl : public Database {
   Result<std::string> ReadValue(const TxEntry& entry) override;
   StoreState CurrentState() override;
   Result<VerifiableTx> VerifiableSet(const std::vector<KeyValue>& kvs, bool no_wait,
-                                     uint64_t prove_since_tx) override;
+                                     uint64_t prove_since_tx,
+                                     const std::vector<Precondition>& preconditions) override;
   Result<VerifiableEntry> VerifiableGet(const KeyRequest& req, uint64_t prove_since_tx) override;
   Result<VerifiableTx> VerifiableTxById(uint64_t id, uint64_t prove_since_tx) override;
   Result<VerifiableTx> VerifiableSetReference(const ReferenceRequest& req,
@@ -73,12 +83,12 @@ class DatabaseImpl : public Database {
  private:
   // --- database_open.cc ---
   Status CheckOpen() const;
-  // InvalidArgument when since_tx is past the last committed tx.
+  // InvalidArgument when since_tx is past the last committed tx: Get's long
+  // message, or the bare "illegal arguments" of the scans (wire-api.md §6.2).
   Status CheckSinceTx(uint64_t since_tx) const;
+  Status CheckScanSinceTx(uint64_t since_tx) const;
   // Waits until the index covers `tx` (0: the last committed tx now).
   Status WaitIndex(uint64_t tx) const;
-  // Checks the store limits, commits, and waits for the index unless no_wait.
-  Result<TxHeader> CommitEntries(std::vector<EntrySpec> entries, bool no_wait);
   bool Expired(const KVMetadata& md) const;
   Result<size_t> MaxResults(uint64_t limit) const;
 
@@ -91,12 +101,43 @@ class DatabaseImpl : public Database {
   Result<Entry> Resolve(std::string_view user_key, const RawVersion& raw, bool follow) const;
   Result<Entry> GetUnlocked(const KeyRequest& req) const;
 
+  // --- database_write.cc ---
+  // One write. `build` makes the entries; it runs inside the write gate and
+  // gets the id the tx will have (0 unless `exclusive`).
+  struct WritePlan {
+    // Enter the gate exclusive: no other commit between build and commit.
+    bool exclusive = false;
+    // Before building, wait until the index covers every committed tx
+    // (REQUIRES exclusive; implied by preconditions).
+    bool wait_index = false;
+    bool no_wait = false;  // Return without waiting for the index afterwards.
+    const std::vector<Precondition>* preconditions = nullptr;
+    std::function<Result<std::vector<EntrySpec>>(uint64_t next_tx)> build;
+  };
+  Result<TxHeader> Write(const WritePlan& plan);
+  // The store limits and distinct keys, before anything is written.
+  Status CheckEntries(const std::vector<EntrySpec>& entries) const;
+  // "invalid precondition: ..." for a malformed list.
+  Status ValidatePreconditions(const std::vector<Precondition>& pre) const;
+  // "precondition failed: <kind>" for the first that does not hold.
+  // REQUIRES: the gate held exclusive and the index at the last tx.
+  Status CheckPreconditions(const std::vector<Precondition>& pre) const;
+
   // --- database_ops.cc ---
+  struct OpsMode {
+    bool exec_all = false;  // ExecAll's rules (bound refs to the new tx).
+    bool no_wait = false;   // ExecAll without the index: ops self-contained.
+    uint64_t next_tx = 0;   // Id of the tx being built (ExecAll).
+  };
   // Validates and encodes ops into store entries. REQUIRES: the index covers
   // the txs the checks must see (references and sorted-set targets).
-  Result<std::vector<EntrySpec>> PrepareOps(const std::vector<Op>& ops) const;
-  Status CheckReferencedKey(std::string_view user_key, uint64_t at_tx,
-                            const std::vector<std::string>& batch_plain_keys) const;
+  Result<std::vector<EntrySpec>> PrepareOps(const std::vector<Op>& ops, const OpsMode& mode) const;
+  Result<EntrySpec> PrepareRef(const ReferenceRequest& ref, const OpsMode& mode,
+                               bool set_earlier) const;
+  Result<EntrySpec> PrepareZAdd(const ZAddRequest& z, const OpsMode& mode, bool set_earlier) const;
+  // The referenced key (of a reference or a sorted-set member) must resolve
+  // at at_tx (latest when 0) to a plain entry.
+  Status CheckReferencedKey(std::string_view user_key, uint64_t at_tx) const;
 
   // --- database_verifiable.cc ---
   Status CheckProveSinceTx(uint64_t prove_since_tx) const;
@@ -106,6 +147,7 @@ class DatabaseImpl : public Database {
   std::unique_ptr<Store> store_;
   std::unique_ptr<index::Index> index_;
   std::atomic<bool> closed_{false};
+  mutable WriteGate gate_;
 };
 
 }  // namespace immudb::database

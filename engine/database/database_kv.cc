@@ -1,5 +1,7 @@
 // Plain keys: Set, Get, GetAll, Delete, History, Scan, Count, and the
 // resolution of stored versions into entries (deleted, expired, references).
+#include <set>
+
 #include "database/database_impl.h"
 #include "util/coding.h"
 
@@ -102,10 +104,11 @@ Result<Entry> DatabaseImpl::Get(const KeyRequest& req) { return GetUnlocked(req)
 
 Result<std::vector<Entry>> DatabaseImpl::GetAll(const std::vector<std::string>& keys,
                                                 uint64_t since_tx) {
-  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(since_tx));
+  IMMUDB_RETURN_IF_ERROR(CheckScanSinceTx(since_tx));
   IMMUDB_RETURN_IF_ERROR(WaitIndex(since_tx));
   std::vector<Entry> out;
   for (const std::string& k : keys) {
+    if (k.empty()) continue;  // No key has an empty name: not found.
     KeyRequest req;
     req.key = k;
     req.no_wait = true;  // Waited once above.
@@ -119,52 +122,62 @@ Result<std::vector<Entry>> DatabaseImpl::GetAll(const std::vector<std::string>& 
   return out;
 }
 
-Result<TxHeader> DatabaseImpl::Set(const std::vector<KeyValue>& kvs, bool no_wait) {
+Result<TxHeader> DatabaseImpl::Set(const std::vector<KeyValue>& kvs, bool no_wait,
+                                   const std::vector<Precondition>& preconditions) {
+  if (kvs.empty()) return Status::InvalidArgument("illegal arguments");
   std::vector<Op> ops(kvs.begin(), kvs.end());
-  if (ops.empty()) return Status::InvalidArgument("illegal arguments");
-  IMMUDB_ASSIGN_OR_RETURN(std::vector<EntrySpec> entries, PrepareOps(ops));
-  return CommitEntries(std::move(entries), no_wait);
+  WritePlan plan;
+  plan.no_wait = no_wait;
+  plan.preconditions = &preconditions;
+  plan.build = [&](uint64_t) { return PrepareOps(ops, OpsMode{}); };
+  return Write(plan);
 }
 
 Result<TxHeader> DatabaseImpl::Delete(const std::vector<std::string>& keys, uint64_t since_tx,
                                       bool no_wait) {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
   if (keys.empty()) return Status::InvalidArgument("illegal arguments");
-  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(since_tx));
+  if (since_tx > store_->CurrentState().tx_id) return Status::NotFound("tx not found");
+  WritePlan plan;
   // Existence is checked against every committed tx, not only since_tx.
-  IMMUDB_RETURN_IF_ERROR(WaitIndex(0));
-  std::vector<EntrySpec> entries;
-  for (const std::string& k : keys) {
-    if (k.empty()) return Status::InvalidArgument("illegal arguments");
-    const std::string key = EncodeKey(k);
-    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, LatestRaw(key));
-    if (raw.entry.md.deleted || Expired(raw.entry.md)) return KeyNotFound();
-    KVMetadata md;
-    md.deleted = true;
-    entries.push_back(EntrySpec{key, "", md});
-  }
-  return CommitEntries(std::move(entries), no_wait);
+  plan.exclusive = plan.wait_index = true;
+  plan.no_wait = no_wait;
+  plan.build = [&](uint64_t) -> Result<std::vector<EntrySpec>> {
+    std::vector<EntrySpec> entries;
+    std::set<std::string_view> seen;
+    for (const std::string& k : keys) {
+      if (k.empty()) return Status::InvalidArgument("illegal arguments");
+      if (!seen.insert(k).second) continue;  // Deleting twice in one tx is one delete.
+      const std::string key = EncodeKey(k);
+      IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, LatestRaw(key));
+      if (raw.entry.md.deleted) return KeyNotFound();
+      if (Expired(raw.entry.md)) return Status::NotFound("key not found: expired entry");
+      KVMetadata md;
+      md.deleted = true;
+      entries.push_back(EntrySpec{key, "", md});
+    }
+    return entries;
+  };
+  return Write(plan);
 }
 
 Result<std::vector<Entry>> DatabaseImpl::History(const HistoryRequest& req) {
   if (req.key.empty()) return Status::InvalidArgument("illegal arguments: empty key");
-  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(req.since_tx));
   IMMUDB_ASSIGN_OR_RETURN(size_t n, MaxResults(req.limit));
+  IMMUDB_RETURN_IF_ERROR(CheckScanSinceTx(req.since_tx));
   IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
   auto versions = index_->History(EncodeKey(req.key), req.offset, n, req.desc);
   if (!versions.ok()) return versions.status().IsNotFound() ? KeyNotFound() : versions.status();
   std::vector<Entry> out;
   for (const index::IndexedEntry& ie : *versions) {
-    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, Materialize(ie));
-    Entry e{raw.tx, req.key, {}, std::nullopt, raw.entry.md, false, raw.revision};
-    if (Expired(raw.entry.md)) {
+    // Versions as stored: a reference is not followed (immudb returns its
+    // stored value without the type byte).
+    Entry e{ie.tx, req.key, {}, std::nullopt, ie.entry.md, false, ie.revision};
+    if (Expired(ie.entry.md)) {
       e.expired = true;  // The value is withheld, the version is not.
-    } else if (!raw.entry.md.deleted && !raw.value.empty()) {
-      auto resolved = Resolve(req.key, raw, true);
-      if (resolved.ok()) {
-        e = std::move(resolved).value();
-      } else if (raw.value[0] == 0x00) {
-        e.value = raw.value.substr(1);
-      }
+    } else {
+      IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, Materialize(ie));
+      if (!raw.value.empty()) e.value = raw.value.substr(1);
     }
     out.push_back(std::move(e));
   }
@@ -172,7 +185,7 @@ Result<std::vector<Entry>> DatabaseImpl::History(const HistoryRequest& req) {
 }
 
 Result<std::vector<Entry>> DatabaseImpl::Scan(const ScanRequest& req) {
-  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(req.since_tx));
+  IMMUDB_RETURN_IF_ERROR(CheckScanSinceTx(req.since_tx));
   IMMUDB_ASSIGN_OR_RETURN(size_t n, MaxResults(req.limit));
   IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
   index::ScanSpec spec;
@@ -184,9 +197,15 @@ Result<std::vector<Entry>> DatabaseImpl::Scan(const ScanRequest& req) {
   spec.desc = req.desc;
   std::vector<Entry> out;
   uint64_t skip = req.offset;
+  size_t read = 0;
   Status err;
   IMMUDB_RETURN_IF_ERROR(index_->Scan(spec, [&](const index::IndexedEntry& ie) {
     if (ie.entry.md.deleted || Expired(ie.entry.md)) return true;
+    if (skip > 0) {
+      skip--;
+      return true;
+    }
+    read++;  // The limit counts keys read, also references to gone keys.
     auto raw = Materialize(ie);
     if (!raw.ok()) {
       err = raw.status();
@@ -194,16 +213,12 @@ Result<std::vector<Entry>> DatabaseImpl::Scan(const ScanRequest& req) {
     }
     auto e = Resolve(std::string_view(ie.entry.key).substr(1), *raw, true);
     if (!e.ok()) {
-      if (e.status().IsNotFound()) return true;  // A reference to a gone key.
+      if (e.status().IsNotFound()) return read < n;  // A reference to a gone key.
       err = e.status();
       return false;
     }
-    if (skip > 0) {
-      skip--;
-      return true;
-    }
     out.push_back(std::move(e).value());
-    return out.size() < n;
+    return read < n;
   }));
   IMMUDB_RETURN_IF_ERROR(err);
   return out;

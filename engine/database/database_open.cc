@@ -1,6 +1,5 @@
 // Database lifecycle, limits, waiting for the index, and tx reads.
 #include <chrono>
-#include <set>
 
 #include "database/database_impl.h"
 
@@ -63,6 +62,12 @@ Status DatabaseImpl::CheckSinceTx(uint64_t since_tx) const {
   return Status::OK();
 }
 
+Status DatabaseImpl::CheckScanSinceTx(uint64_t since_tx) const {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  if (since_tx > store_->CurrentState().tx_id) return Status::InvalidArgument("illegal arguments");
+  return Status::OK();
+}
+
 Status DatabaseImpl::WaitIndex(uint64_t tx) const {
   if (tx == 0) tx = store_->CurrentState().tx_id;
   return index_->WaitFor(tx, opts_.index_wait_timeout_ms);
@@ -79,29 +84,6 @@ Result<size_t> DatabaseImpl::MaxResults(uint64_t limit) const {
         ") is larger than the maximum allowed one (" + std::to_string(opts_.max_result_size) + ")");
   }
   return limit == 0 ? opts_.max_result_size : static_cast<size_t>(limit);
-}
-
-Result<TxHeader> DatabaseImpl::CommitEntries(std::vector<EntrySpec> entries, bool no_wait) {
-  IMMUDB_RETURN_IF_ERROR(CheckOpen());
-  const StoreOptions& so = opts_.store;
-  if (entries.empty()) return Status::InvalidArgument("illegal arguments");
-  if (entries.size() > so.max_tx_entries) {
-    return Status::InvalidArgument("max number of entries per tx exceeded");
-  }
-  std::set<std::string_view> seen;
-  for (const EntrySpec& e : entries) {
-    if (e.key.size() > so.max_key_len) return Status::InvalidArgument("max key length exceeded");
-    if (e.value.size() > so.max_value_len) {
-      return Status::InvalidArgument("max value length exceeded");
-    }
-    if (!seen.insert(e.key).second) {
-      return Status::InvalidArgument(
-          "duplicated keys are not supported in single batch transaction");
-    }
-  }
-  IMMUDB_ASSIGN_OR_RETURN(TxHeader h, store_->Commit(std::move(entries)));
-  if (!no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(h.id));
-  return h;
 }
 
 StoreState DatabaseImpl::CurrentState() { return store_->CurrentState(); }

@@ -1,8 +1,12 @@
 // Writes that read existing keys first: references, sorted-set members and
 // ExecAll; and ZScan.
-#include <algorithm>
+#include <bit>
+#include <limits>
+#include <set>
+#include <tuple>
 
 #include "database/database_impl.h"
+#include "util/coding.h"
 
 namespace immudb::database {
 
@@ -10,102 +14,180 @@ namespace {
 
 Status IllegalArguments() { return Status::InvalidArgument("illegal arguments"); }
 
+constexpr char kOnlyBoundRefs[] =
+    "can only set references to keys added within same transaction, please use bound "
+    "references with AtTx set to 0";
+
+// ExecAll with no_wait cannot read the index: its ops must refer to keys of
+// the same batch.
+Status NotSelfContained(std::string_view why) {
+  return Status::InvalidArgument("no wait operation must be self-contained: illegal arguments: " +
+                                 std::string(why));
+}
+
 }  // namespace
 
-Status DatabaseImpl::CheckReferencedKey(std::string_view user_key, uint64_t at_tx,
-                                        const std::vector<std::string>& batch_plain_keys) const {
-  // A plain key written by the same batch exists once the batch commits.
-  if (at_tx == 0 && std::find(batch_plain_keys.begin(), batch_plain_keys.end(), user_key) !=
-                        batch_plain_keys.end()) {
-    return Status::OK();
-  }
+Status DatabaseImpl::CheckReferencedKey(std::string_view user_key, uint64_t at_tx) const {
   const std::string key = EncodeKey(user_key);
   IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, at_tx > 0 ? AtTxRaw(key, at_tx) : LatestRaw(key));
-  if (raw.entry.md.deleted || raw.value.empty()) return Status::NotFound("key not found");
-  if (Expired(raw.entry.md)) return Status::NotFound("key not found: expired entry");
-  if (raw.value[0] != 0x00) {
-    return Status::InvalidArgument("referenced key cannot be a reference");
-  }
+  IMMUDB_ASSIGN_OR_RETURN(Entry e, Resolve(user_key, raw, true));
+  if (e.referenced_by) return Status::InvalidArgument("referenced key cannot be a reference");
   return Status::OK();
 }
 
-Result<std::vector<EntrySpec>> DatabaseImpl::PrepareOps(const std::vector<Op>& ops) const {
-  std::vector<std::string> plain_keys;
-  for (const Op& op : ops) {
-    if (const auto* kv = std::get_if<KeyValue>(&op)) plain_keys.push_back(kv->key);
+Result<EntrySpec> DatabaseImpl::PrepareRef(const ReferenceRequest& ref, const OpsMode& mode,
+                                           bool set_earlier) const {
+  if (ref.key.empty() || ref.referenced_key.empty()) return IllegalArguments();
+  // ExecAll also takes a bound reference without at_tx: bound to its own tx.
+  if (mode.exec_all ? (ref.at_tx > 0 && !ref.bound_ref) : ref.bound_ref != (ref.at_tx > 0)) {
+    return IllegalArguments();
   }
+  if (mode.no_wait) {
+    if (ref.at_tx != 0 || !ref.bound_ref) return NotSelfContained(kOnlyBoundRefs);
+    if (!set_earlier) {
+      return NotSelfContained(
+          "can not create a reference to a key that was not set in the same transaction");
+    }
+  } else {
+    // Only a missing, deleted or reference key may become a reference. A
+    // single SetReference looks at the key as of its at_tx, as immudb does.
+    const std::string key = EncodeKey(ref.key);
+    const uint64_t key_tx = mode.exec_all ? 0 : ref.at_tx;
+    auto raw = key_tx > 0 ? AtTxRaw(key, key_tx) : LatestRaw(key);
+    Result<Entry> existing = raw.ok() ? Resolve(ref.key, *raw, true) : Result<Entry>(raw.status());
+    if (existing.ok() && !existing->referenced_by) {
+      return Status::InvalidArgument("final key cannot be converted into a reference");
+    }
+    if (!existing.ok() && existing.status().message() != "key not found") {
+      return existing.status();
+    }
+    if (!set_earlier || ref.at_tx > 0) {
+      IMMUDB_RETURN_IF_ERROR(CheckReferencedKey(ref.referenced_key, ref.at_tx));
+    }
+  }
+  const uint64_t at_tx = ref.bound_ref && ref.at_tx == 0 ? mode.next_tx : ref.at_tx;
+  return EntrySpec{EncodeKey(ref.key), EncodeReferenceValue(ref.referenced_key, at_tx), {}};
+}
+
+Result<EntrySpec> DatabaseImpl::PrepareZAdd(const ZAddRequest& z, const OpsMode& mode,
+                                            bool set_earlier) const {
+  if (z.set.empty() || z.key.empty()) return IllegalArguments();
+  if (mode.exec_all ? (z.at_tx > 0 && !z.bound_ref) : z.bound_ref != (z.at_tx > 0)) {
+    return IllegalArguments();
+  }
+  if (mode.no_wait) {
+    if (z.at_tx != 0 || !z.bound_ref) return NotSelfContained(kOnlyBoundRefs);
+    if (!set_earlier) {
+      return NotSelfContained(
+          "can not create a reference into a set for a key that was not set in the same "
+          "transaction");
+    }
+  } else if (!set_earlier || z.at_tx > 0) {
+    IMMUDB_RETURN_IF_ERROR(CheckReferencedKey(z.key, z.at_tx));
+  }
+  const uint64_t at_tx = z.bound_ref && z.at_tx == 0 ? mode.next_tx : z.at_tx;
+  return EntrySpec{EncodeZAddKey(z.set, z.score, z.key, at_tx), "", {}};
+}
+
+Result<std::vector<EntrySpec>> DatabaseImpl::PrepareOps(const std::vector<Op>& ops,
+                                                        const OpsMode& mode) const {
+  // Plain keys set by earlier ops of the batch (they exist once it commits),
+  // and the sorted-set members already added.
+  std::set<std::string_view> plain_keys;
+  std::set<std::tuple<std::string_view, std::string_view, uint64_t>> members;
   std::vector<EntrySpec> entries;
   entries.reserve(ops.size());
   for (const Op& op : ops) {
     if (const auto* kv = std::get_if<KeyValue>(&op)) {
       if (kv->key.empty()) return IllegalArguments();
+      plain_keys.insert(kv->key);
       entries.push_back(EntrySpec{EncodeKey(kv->key), EncodeValue(kv->value), kv->md});
     } else if (const auto* ref = std::get_if<ReferenceRequest>(&op)) {
-      if (ref->key.empty() || ref->referenced_key.empty() || ref->bound_ref != (ref->at_tx > 0)) {
-        return IllegalArguments();
-      }
-      // Only a missing, deleted or reference key may become a reference.
-      auto existing = LatestRaw(EncodeKey(ref->key));
-      if (existing.ok()) {
-        if (!existing->entry.md.deleted && !existing->value.empty() && existing->value[0] == 0x00) {
-          return Status::InvalidArgument("final key cannot be converted into a reference");
-        }
-      } else if (!existing.status().IsNotFound()) {
-        return existing.status();
-      }
-      IMMUDB_RETURN_IF_ERROR(CheckReferencedKey(ref->referenced_key, ref->at_tx, plain_keys));
-      entries.push_back(EntrySpec{
-          EncodeKey(ref->key), EncodeReferenceValue(ref->referenced_key, ref->at_tx), {}});
+      IMMUDB_ASSIGN_OR_RETURN(EntrySpec e,
+                              PrepareRef(*ref, mode, plain_keys.count(ref->referenced_key) > 0));
+      entries.push_back(std::move(e));
     } else {
       const auto& z = std::get<ZAddRequest>(op);
-      if (z.set.empty() || z.key.empty() || z.bound_ref != (z.at_tx > 0)) {
-        return IllegalArguments();
+      if (mode.exec_all && !members.emplace(z.set, z.key, z.at_tx).second) {
+        return Status::InvalidArgument(
+            "duplicated index inside zAdd insertions are not supported in single batch "
+            "transaction");
       }
-      IMMUDB_RETURN_IF_ERROR(CheckReferencedKey(z.key, z.at_tx, plain_keys));
-      entries.push_back(EntrySpec{EncodeZAddKey(z.set, z.score, z.key, z.at_tx), "", {}});
+      IMMUDB_ASSIGN_OR_RETURN(EntrySpec e, PrepareZAdd(z, mode, plain_keys.count(z.key) > 0));
+      entries.push_back(std::move(e));
     }
   }
   return entries;
 }
 
 Result<TxHeader> DatabaseImpl::SetReference(const ReferenceRequest& req) {
-  IMMUDB_RETURN_IF_ERROR(CheckOpen());
-  IMMUDB_RETURN_IF_ERROR(WaitIndex(0));
-  IMMUDB_ASSIGN_OR_RETURN(std::vector<EntrySpec> entries, PrepareOps({Op(req)}));
-  return CommitEntries(std::move(entries), req.no_wait);
+  WritePlan plan;
+  plan.exclusive = plan.wait_index = true;
+  plan.no_wait = req.no_wait;
+  plan.preconditions = &req.preconditions;
+  plan.build = [&](uint64_t) { return PrepareOps({Op(req)}, OpsMode{}); };
+  return Write(plan);
 }
 
 Result<TxHeader> DatabaseImpl::ZAdd(const ZAddRequest& req) {
-  IMMUDB_RETURN_IF_ERROR(CheckOpen());
-  IMMUDB_RETURN_IF_ERROR(WaitIndex(0));
-  IMMUDB_ASSIGN_OR_RETURN(std::vector<EntrySpec> entries, PrepareOps({Op(req)}));
-  return CommitEntries(std::move(entries), req.no_wait);
+  WritePlan plan;
+  plan.exclusive = plan.wait_index = true;
+  plan.no_wait = req.no_wait;
+  plan.build = [&](uint64_t) { return PrepareOps({Op(req)}, OpsMode{}); };
+  return Write(plan);
 }
 
-Result<TxHeader> DatabaseImpl::ExecAll(const std::vector<Op>& ops, bool no_wait) {
+Result<TxHeader> DatabaseImpl::ExecAll(const std::vector<Op>& ops, bool no_wait,
+                                       const std::vector<Precondition>& preconditions) {
   IMMUDB_RETURN_IF_ERROR(CheckOpen());
   if (ops.empty()) return Status::InvalidArgument("empty set");
-  if (!no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(0));
-  IMMUDB_ASSIGN_OR_RETURN(std::vector<EntrySpec> entries, PrepareOps(ops));
-  return CommitEntries(std::move(entries), no_wait);
+  WritePlan plan;
+  plan.exclusive = true;  // The tx id must be known for bound references.
+  plan.wait_index = !no_wait;
+  plan.no_wait = no_wait;
+  plan.preconditions = &preconditions;
+  plan.build = [&](uint64_t next_tx) { return PrepareOps(ops, OpsMode{true, no_wait, next_tx}); };
+  return Write(plan);
 }
 
 Result<std::vector<ZEntry>> DatabaseImpl::ZScan(const ZScanRequest& req) {
   if (req.set.empty()) return IllegalArguments();
-  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(req.since_tx));
   IMMUDB_ASSIGN_OR_RETURN(size_t n, MaxResults(req.limit));
+  IMMUDB_RETURN_IF_ERROR(CheckScanSinceTx(req.since_tx));
   IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
   index::ScanSpec spec;
   spec.prefix = ZSetPrefix(req.set);
   if (!req.seek_key.empty()) {
     spec.seek_key = EncodeZAddKey(req.set, req.seek_score, req.seek_key, req.seek_at_tx);
+  } else {
+    // Start at a score: the min score ascending, the max score descending.
+    // Raw IEEE-754 bits order, so this is a byte position, not a numeric one.
+    double start = 0;
+    if (req.desc) {
+      start = req.max_score.value_or(std::numeric_limits<double>::max());
+    } else if (req.min_score) {
+      start = *req.min_score;
+    }
+    spec.seek_key = spec.prefix;
+    if (req.desc || req.min_score) {
+      AppendU64BE(&spec.seek_key, std::bit_cast<uint64_t>(start));
+    } else {
+      spec.seek_key.append(8, '\0');
+    }
   }
   spec.inclusive_seek = req.inclusive_seek;
   spec.desc = req.desc;
   std::vector<ZEntry> out;
   uint64_t skip = req.offset;
+  size_t read = 0;
   Status err;
   IMMUDB_RETURN_IF_ERROR(index_->Scan(spec, [&](const index::IndexedEntry& ie) {
+    if (ie.entry.md.deleted || Expired(ie.entry.md)) return true;
+    if (skip > 0) {
+      skip--;
+      return true;
+    }
+    read++;  // The limit counts members read, filtered or not.
     auto z = DecodeZAddKey(ie.entry.key);
     if (!z.ok()) {
       err = z.status();
@@ -113,22 +195,18 @@ Result<std::vector<ZEntry>> DatabaseImpl::ZScan(const ZScanRequest& req) {
     }
     if ((req.min_score && z->score < *req.min_score) ||
         (req.max_score && z->score > *req.max_score)) {
-      return true;
+      return read < n;
     }
     const std::string member = EncodeKey(z->key);
     auto raw = z->at_tx > 0 ? AtTxRaw(member, z->at_tx) : LatestRaw(member);
     auto e = raw.ok() ? Resolve(z->key, *raw, true) : Result<Entry>(raw.status());
     if (!e.ok()) {
-      if (e.status().IsNotFound()) return true;  // Member key deleted or expired.
+      if (e.status().IsNotFound()) return read < n;  // Member deleted or expired.
       err = e.status();
       return false;
     }
-    if (skip > 0) {
-      skip--;
-      return true;
-    }
     out.push_back(ZEntry{z->set, z->key, std::move(e).value(), z->score, z->at_tx});
-    return out.size() < n;
+    return read < n;
   }));
   IMMUDB_RETURN_IF_ERROR(err);
   return out;

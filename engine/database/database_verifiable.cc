@@ -35,9 +35,10 @@ Result<VerifiableTx> DatabaseImpl::ProveTx(uint64_t tx_id, uint64_t prove_since_
 }
 
 Result<VerifiableTx> DatabaseImpl::VerifiableSet(const std::vector<KeyValue>& kvs, bool no_wait,
-                                                 uint64_t prove_since_tx) {
+                                                 uint64_t prove_since_tx,
+                                                 const std::vector<Precondition>& preconditions) {
   IMMUDB_RETURN_IF_ERROR(CheckProveSinceTx(prove_since_tx));
-  IMMUDB_ASSIGN_OR_RETURN(TxHeader h, Set(kvs, no_wait));
+  IMMUDB_ASSIGN_OR_RETURN(TxHeader h, Set(kvs, no_wait, preconditions));
   return ProveTx(h.id, prove_since_tx);
 }
 

@@ -83,6 +83,9 @@ struct KeyRequest {
   int64_t at_revision = 0;
 };
 
+// A scan of live plain keys (references resolved). Deleted and expired keys
+// are skipped first; `offset` then skips keys; `limit` bounds the keys read,
+// including references whose target is gone (those are left out).
 struct ScanRequest {
   std::string seek_key;
   std::string end_key;
@@ -103,12 +106,29 @@ struct HistoryRequest {
   uint64_t since_tx = 0;
 };
 
+// A condition a write must meet, checked against the latest committed state
+// atomically with the write (wire-api.md §3.3): when one fails, nothing is
+// written and the call returns FailedPrecondition "precondition failed: <kind>".
+struct Precondition {
+  enum class Kind {
+    kKeyMustExist,           // The key is live: present, not deleted, not expired.
+    kKeyMustNotExist,        // The key is absent, deleted or expired.
+    kKeyNotModifiedAfterTx,  // No version of the key (of any kind) after tx_id.
+  };
+  Kind kind = Kind::kKeyMustExist;
+  std::string key;     // User key (unprefixed), non-empty.
+  uint64_t tx_id = 0;  // kKeyNotModifiedAfterTx only; must be > 0.
+};
+
 struct ReferenceRequest {
   std::string key;
   std::string referenced_key;
   uint64_t at_tx = 0;
+  // Set without at_tx only inside ExecAll: the reference is then bound to
+  // the tx being written.
   bool bound_ref = false;
   bool no_wait = false;
+  std::vector<Precondition> preconditions;  // Ignored inside ExecAll.
 };
 
 struct ZAddRequest {
@@ -116,10 +136,16 @@ struct ZAddRequest {
   double score = 0;
   std::string key;
   uint64_t at_tx = 0;
-  bool bound_ref = false;
+  bool bound_ref = false;  // As ReferenceRequest::bound_ref.
   bool no_wait = false;
 };
 
+// A sorted-set scan, in stored-key order (raw IEEE-754 score bits, then
+// member key length, key and at_tx). As immudb does: without seek_key the scan
+// starts at the min_score bits (ascending) or at the max_score bits (DBL_MAX
+// when unset) descending; min/max are inclusive filters; `offset` skips
+// members before the filters; and `limit` bounds the members read, including
+// those filtered out or whose key is deleted or expired.
 struct ZScanRequest {
   std::string set;
   std::string seek_key;
@@ -158,25 +184,50 @@ class Database {
                                                 const DatabaseOptions& opts);
 
   // Commits the KVs as one tx; waits for the index unless `no_wait`.
-  // InvalidArgument: no KVs, empty or duplicate keys, over the limits.
-  virtual Result<TxHeader> Set(const std::vector<KeyValue>& kvs, bool no_wait) = 0;
+  // InvalidArgument: no KVs, empty or duplicate keys, over the limits, a
+  // malformed precondition ("invalid precondition: ..."). FailedPrecondition
+  // "precondition failed: <kind>" when a precondition does not hold. On any
+  // error nothing is written.
+  virtual Result<TxHeader> Set(const std::vector<KeyValue>& kvs, bool no_wait,
+                               const std::vector<Precondition>& preconditions) = 0;
+  Result<TxHeader> Set(const std::vector<KeyValue>& kvs, bool no_wait) {
+    return Set(kvs, no_wait, {});
+  }
   // NotFound "key not found" (absent or deleted), "key not found: expired
   // entry"; InvalidArgument for a malformed request.
   virtual Result<Entry> Get(const KeyRequest& req) = 0;
-  // Latest entries of the keys that exist, in request order.
+  // Latest entries of the keys that are live, in request order, references
+  // resolved; absent, deleted, expired and empty keys are left out.
+  // InvalidArgument "illegal arguments" when since_tx is past the last tx.
   virtual Result<std::vector<Entry>> GetAll(const std::vector<std::string>& keys,
                                             uint64_t since_tx) = 0;
-  // Logical delete of existing keys ("key not found" otherwise).
+  // Logical delete of live keys ("key not found" otherwise); NotFound "tx not
+  // found" when since_tx is past the last tx.
   virtual Result<TxHeader> Delete(const std::vector<std::string>& keys, uint64_t since_tx,
                                   bool no_wait) = 0;
   virtual Result<TxHeader> SetReference(const ReferenceRequest& req) = 0;
   virtual Result<TxHeader> ZAdd(const ZAddRequest& req) = 0;
   virtual Result<std::vector<ZEntry>> ZScan(const ZScanRequest& req) = 0;
-  // All ops in one tx. InvalidArgument "empty set" for none.
-  virtual Result<TxHeader> ExecAll(const std::vector<Op>& ops, bool no_wait) = 0;
+  // All ops in one tx, with the preconditions checked atomically.
+  // InvalidArgument "empty set" for none. With `no_wait` the index is not
+  // consulted, so references and sorted-set members must be bound (at_tx 0)
+  // to keys set earlier in the same ops.
+  virtual Result<TxHeader> ExecAll(const std::vector<Op>& ops, bool no_wait,
+                                   const std::vector<Precondition>& preconditions) = 0;
+  Result<TxHeader> ExecAll(const std::vector<Op>& ops, bool no_wait) {
+    return ExecAll(ops, no_wait, {});
+  }
+  // Versions of one key as stored: references are not followed (a reference
+  // version's value is u64(at_tx) || 0x00 || referenced key), deleted
+  // versions have an empty value, expired ones an empty value and `expired`.
   virtual Result<std::vector<Entry>> History(const HistoryRequest& req) = 0;
+  // History, Scan and ZScan wait until the index covers since_tx (0: the last
+  // tx at call time): DeadlineExceeded after index_wait_timeout_ms.
+  // InvalidArgument "illegal arguments" when since_tx is past the last tx, and
+  // "result size limit exceeded: ..." when limit > max_result_size.
   virtual Result<std::vector<Entry>> Scan(const ScanRequest& req) = 0;
-  // Keys under a user-key prefix (deleted and expired ones included).
+  // Keys under a user-key prefix (deleted and expired ones included, as
+  // immudb counts them); waits for the index to cover the last tx.
   virtual Result<uint64_t> Count(const std::string& prefix) = 0;
   virtual Result<uint64_t> CountAll() = 0;
 
@@ -190,7 +241,12 @@ class Database {
   // Verifiable variants (proofs.md §7). `prove_since_tx` past the last
   // committed tx is InvalidArgument "illegal state" and writes nothing.
   virtual Result<VerifiableTx> VerifiableSet(const std::vector<KeyValue>& kvs, bool no_wait,
-                                             uint64_t prove_since_tx) = 0;
+                                             uint64_t prove_since_tx,
+                                             const std::vector<Precondition>& preconditions) = 0;
+  Result<VerifiableTx> VerifiableSet(const std::vector<KeyValue>& kvs, bool no_wait,
+                                     uint64_t prove_since_tx) {
+    return VerifiableSet(kvs, no_wait, prove_since_tx, {});
+  }
   virtual Result<VerifiableEntry> VerifiableGet(const KeyRequest& req, uint64_t prove_since_tx) = 0;
   virtual Result<VerifiableTx> VerifiableTxById(uint64_t id, uint64_t prove_since_tx) = 0;
   virtual Result<VerifiableTx> VerifiableSetReference(const ReferenceRequest& req,
