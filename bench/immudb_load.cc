@@ -145,35 +145,6 @@ std::string Login(const Options& o, const LoadConfig& cfg,
   return used.token();
 }
 
-// Makes sure keys [0, keys) exist for the read workloads: when the last one
-// is missing, writes them all, 500 per transaction.
-void Prefill(const LoadConfig& cfg, const std::shared_ptr<grpc::Channel>& channel) {
-  auto stub = schema::ImmuService::NewStub(channel);
-  schema::KeyRequest probe;
-  probe.set_key(LoadKey(cfg.keys - 1, cfg.key_size));
-  schema::Entry entry;
-  auto ctx = LoadContext(cfg);
-  grpc::Status st = stub->Get(ctx.get(), probe, &entry);
-  if (st.ok()) return;
-  const auto start = std::chrono::steady_clock::now();
-  const std::string value(static_cast<size_t>(cfg.value_size), 'v');
-  for (uint64_t first = 0; first < cfg.keys; first += 500) {
-    schema::SetRequest req;
-    for (uint64_t k = first; k < std::min(cfg.keys, first + 500); k++) {
-      schema::KeyValue* kv = req.add_kvs();
-      kv->set_key(LoadKey(k, cfg.key_size));
-      kv->set_value(value);
-    }
-    schema::TxHeader hdr;
-    auto set_ctx = LoadContext(cfg);
-    st = stub->Set(set_ctx.get(), req, &hdr);
-    if (!st.ok()) Fail("prefill: Set: " + st.error_message());
-  }
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  std::fprintf(stderr, "immudb-load: prefill wrote %llu keys in %.2f s\n",
-               static_cast<unsigned long long>(cfg.keys), took.count());
-}
-
 double CpuSeconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -181,26 +152,33 @@ double CpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-Report RunLoad(const Options& o, const LoadConfig& cfg) {
+// The clients' channels: one per client, or one shared; each connected.
+std::vector<std::shared_ptr<grpc::Channel>> ClientChannels(const Options& o) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  channels.push_back(NewChannel(o, 0));
-  for (int i = 1; o.channels == "per-client" && i < o.clients; i++) {
+  const int n = o.channels == "per-client" ? o.clients : 1;
+  for (int i = 0; i < n; i++) {
     channels.push_back(NewChannel(o, i));
+    if (!channels.back()->WaitForConnected(std::chrono::system_clock::now() +
+                                           std::chrono::seconds(10))) {
+      Fail("a client channel cannot connect");
+    }
   }
+  return channels;
+}
+
+// Runs --clients workers of `cfg` over `channels` until `max_ops` calls
+// (0: no bound) or `duration` seconds (0: no bound) and merges their results.
+Report RunWorkers(const Options& o, const LoadConfig& cfg,
+                  const std::vector<std::shared_ptr<grpc::Channel>>& channels, uint64_t max_ops,
+                  double duration) {
   LoadControl ctl;
-  ctl.max_ops = o.num;
+  ctl.max_ops = max_ops;
   std::vector<std::unique_ptr<LoadWorker>> workers;
   for (int i = 0; i < o.clients; i++) {
     workers.push_back(std::make_unique<LoadWorker>(cfg, &ctl, channels[i % channels.size()],
                                                    0x9e3779b97f4a7c15ULL * (i + 1)));
     std::string failure = workers.back()->Prepare();
     if (!failure.empty()) Fail(failure);
-  }
-  // Every channel connects before the clock starts.
-  for (auto& ch : channels) {
-    if (!ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-      Fail("a client channel cannot connect");
-    }
   }
   const double cpu_before = CpuSeconds();
   std::latch ready(o.clients + 1);
@@ -212,9 +190,9 @@ Report RunLoad(const Options& o, const LoadConfig& cfg) {
     });
   }
   const auto start = std::chrono::steady_clock::now();
-  if (o.duration > 0) {
+  if (duration > 0) {
     ctl.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                               std::chrono::duration<double>(o.duration));
+                               std::chrono::duration<double>(duration));
   }
   ready.arrive_and_wait();
   for (auto& t : threads) t.join();
@@ -241,6 +219,31 @@ Report RunLoad(const Options& o, const LoadConfig& cfg) {
   return r;
 }
 
+// Makes sure keys [0, keys) exist for the read workloads. When the last one
+// is missing, the clients write them all as a `set` run does, one key per
+// transaction, so that reads meet transactions of the same size as the set
+// workload's (a VerifiableGet rebuilds the Merkle tree of the key's
+// transaction: its cost grows with the entries of that transaction).
+void Prefill(const Options& o, const LoadConfig& cfg,
+             const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+  auto stub = schema::ImmuService::NewStub(channels[0]);
+  schema::KeyRequest probe;
+  probe.set_key(LoadKey(cfg.keys - 1, cfg.key_size));
+  schema::Entry entry;
+  auto ctx = LoadContext(cfg);
+  if (stub->Get(ctx.get(), probe, &entry).ok()) return;
+  LoadConfig set = cfg;
+  set.workload = Workload::kSet;
+  const Report r = RunWorkers(o, set, channels, cfg.keys, 0);
+  if (r.errors > 0) {
+    const auto& [code, e] = *r.by_code.begin();
+    Fail("prefill: " + std::to_string(r.errors) + " Set calls failed, first (code " +
+         std::to_string(code) + "): " + e.first_message);
+  }
+  std::fprintf(stderr, "immudb-load: prefill wrote %llu keys in %.2f s\n",
+               static_cast<unsigned long long>(cfg.keys), r.seconds);
+}
+
 std::string CodeName(int code) {
   return code == LoadWorker::kVerifyFailed ? "verification" : "grpc code " + std::to_string(code);
 }
@@ -260,8 +263,8 @@ void Print(const Options& o, const Report& r) {
         static_cast<unsigned long long>(r.errors), r.seconds, ops_s, p50, p99, p999, max, r.rss_kib,
         r.hwm_kib, r.client_cpu_s);
   } else {
-    std::printf("%s, %d clients (%s channels), %.2f s\n", o.workload.c_str(), o.clients,
-                o.channels.c_str(), r.seconds);
+    std::printf("%s: %d client%s (%s channels), %.2f s\n", o.workload.c_str(), o.clients,
+                o.clients == 1 ? "" : "s", o.channels.c_str(), r.seconds);
     std::printf("  calls       %llu ok, %llu failed\n", static_cast<unsigned long long>(r.ok),
                 static_cast<unsigned long long>(r.errors));
     std::printf("  calls/s     %.1f\n", ops_s);
@@ -334,11 +337,12 @@ int main(int argc, char** argv) {
   cfg.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000));
   auto login_channel = immudb::bench::NewChannel(o, -1);
   cfg.token = immudb::bench::Login(o, cfg, login_channel);
+  const auto channels = immudb::bench::ClientChannels(o);
   if (cfg.workload == immudb::bench::Workload::kGet ||
       cfg.workload == immudb::bench::Workload::kVerifiableGet) {
-    immudb::bench::Prefill(cfg, login_channel);
+    immudb::bench::Prefill(o, cfg, channels);
   }
-  const immudb::bench::Report r = immudb::bench::RunLoad(o, cfg);
+  const immudb::bench::Report r = immudb::bench::RunWorkers(o, cfg, channels, o.num, o.duration);
   immudb::bench::Print(o, r);
   return r.errors == 0 && r.ok > 0 ? 0 : 1;
 }

@@ -78,7 +78,7 @@ wait_port() {
 }
 
 "$bin/immudb" --dir "$work/data" --address 127.0.0.1 --port 0 --synced=true \
-  --metrics-server=false >"$work/immudb.log" 2>&1 &
+  --metrics-server=false --web-server=false >"$work/immudb.log" 2>&1 &
 immudb_pid=$!
 immudb_port="$(wait_port "$work/immudb.log" "$immudb_pid")"
 
