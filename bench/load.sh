@@ -4,13 +4,15 @@
 # gRPC, fixed replies), then prints one table with the ratios immudb/echo,
 # set/echo-set and verifiableget/get, and the server's memory.
 #
-#   bench/load.sh [--duration SEC] [--keys N] [--clients N] [--bin DIR]
+#   bench/load.sh [--duration SEC] [--keys N] [--clients N] [--bin DIR] [--check]
 #
 #   --duration  seconds per workload (default 10)
 #   --keys      key space of get and verifiableget (default 10000)
 #   --clients   the concurrent clients of the multi-client runs (default 32)
 #   --bin       directory of immudb, immudb-load, immudb-echo-server
 #               (default: build/bin next to this script)
+#   --check     then also make 200 verifiableset and 200 verifiableget calls
+#               with --verify against immudb (every proof checked)
 #
 # Both servers are stopped by PID when the script ends. Exit status 0 when
 # every run made calls and none failed.
@@ -21,8 +23,9 @@ bin="$here/../build/bin"
 duration=10
 keys=10000
 clients=32
+check=0
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "load.sh: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
     --keys) keys="${2:-}"; shift 2 ;;
     --clients) clients="${2:-}"; shift 2 ;;
     --bin) bin="${2:-}"; shift 2 ;;
+    --check) check=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -139,4 +143,16 @@ last="$work/immudb-verifiableget-$clients.kv"
 awk -v rss="$(field "$last" rss_kib)" -v hwm="$(field "$last" hwm_kib)" \
   'BEGIN { if (rss == "" || rss < 0) print "immudb RSS: unknown";
            else printf "immudb RSS at the end: VmRSS %.1f MiB, VmHWM (peak) %.1f MiB\n", rss / 1024, hwm / 1024 }'
+if [ "$check" = 1 ]; then
+  for workload in verifiableset verifiableget; do
+    if "$bin/immudb-load" --port "$immudb_port" --workload "$workload" --clients 4 --num 200 \
+        --keys "$keys" --verify --format kv >"$work/check-$workload.kv" 2>"$work/check.err"; then
+      echo "check: 200 verified $workload calls: ok"
+    else
+      failed=1
+      echo "load.sh: check of $workload with --verify failed:" >&2
+      cat "$work/check.err" >&2
+    fi
+  done
+fi
 exit "$failed"

@@ -17,9 +17,10 @@ target_link_libraries(immudb-echo-server PRIVATE immudb_proto CLI11::CLI11 Threa
 immudb_warnings(immudb-echo-server)
 
 if(IMMUDB_BUILD_TESTS)
-  # About 1 s per workload against immudb and against the echo server.
+  # About 1 s per workload against immudb and against the echo server, then
+  # verified calls whose proofs immudb-load checks.
   add_test(NAME immudb_load_smoke
     COMMAND ${CMAKE_SOURCE_DIR}/bench/load.sh --duration 1 --keys 1000
-      --bin ${CMAKE_BINARY_DIR}/bin)
+      --bin ${CMAKE_BINARY_DIR}/bin --check)
   set_tests_properties(immudb_load_smoke PROPERTIES LABELS fast TIMEOUT 60)
 endif()
