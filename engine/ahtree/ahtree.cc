@@ -333,22 +333,32 @@ Status AHTreeImpl::LoadFrontier(uint64_t n) {
 
 Status AHTreeImpl::Recover(uint64_t torn_window) {
   const uint64_t bytes = app_->Size();
-  // Only the bytes of the last, unsynced write(2) can be torn: a crash may
-  // keep a prefix of it and garbage (or zeros) after, so several trailing
-  // records may be short or fail their checksum. Those are cut. A bad record
-  // that starts before that window, or before a good record, is not a torn
-  // write: Corruption.
+  // Only bytes that were never synced can be torn: the last `torn_window`
+  // bytes of the file. Pages of an unsynced region reach the disk in any
+  // order, so a hole may be followed by records that look whole: inside the
+  // window the first bad (short or failing) record and everything after it
+  // is cut. Records before the window were synced; the last of them (the one
+  // the window starts in, if any) must check out, else Corruption.
   const uint64_t window_start = bytes > torn_window ? bytes - torn_window : 0;
-  uint64_t n = ahtree::CompleteRecords(bytes);
+  const uint64_t complete = ahtree::CompleteRecords(bytes);
+  // The first record starting inside the window.
+  const uint64_t before = ahtree::CompleteRecords(window_start);
+  const uint64_t first = ahtree::RecordOffset(before + 1) == window_start ? before + 1 : before + 2;
   uint8_t buf[kMaxRecordSize];
-  while (n > 0) {
-    Status s = ReadRecord(n, buf);
-    if (s.ok()) break;
-    if (!s.IsCorruption() || RecordOffset(n) < window_start) return s;
-    n--;
+  if (first > 1 && first - 1 <= complete) {
+    IMMUDB_RETURN_IF_ERROR(ReadRecord(first - 1, buf));
   }
-  if (RecordOffset(n + 1) != bytes) {
-    IMMUDB_RETURN_IF_ERROR(app_->Truncate(RecordOffset(n + 1)));
+  uint64_t n = first - 1 < complete ? first - 1 : complete;
+  while (n < complete) {
+    Status s = ReadRecord(n + 1, buf);
+    if (!s.ok()) {
+      if (!s.IsCorruption()) return s;
+      break;
+    }
+    n++;
+  }
+  if (ahtree::RecordOffset(n + 1) != bytes) {
+    IMMUDB_RETURN_IF_ERROR(app_->Truncate(ahtree::RecordOffset(n + 1)));
   }
   size_.store(n, std::memory_order_release);
   // Leaf n itself holds the lowest frontier block: its record, just checked,
@@ -392,9 +402,11 @@ Result<std::unique_ptr<AHTree>> AHTree::Open(FileSystem* fs, const std::string& 
   aopts.write_buffer_size = opts.write_buffer_size;
   IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<Appendable> app, Appendable::Open(fs, dir, aopts));
   auto tree = std::make_unique<AHTreeImpl>(dir, opts.segment_size, std::move(app));
-  // One write(2) of the Appendable carries at most a full buffer; the first
-  // record it tears may have started in the previous write.
-  IMMUDB_RETURN_IF_ERROR(tree->Recover(opts.write_buffer_size + ahtree::kMaxRecordSize));
+  // By default only the last write(2) is unsynced: it carries at most a full
+  // buffer, and the first record it tears may have started in the previous one.
+  const uint64_t window =
+      opts.torn_window != 0 ? opts.torn_window : opts.write_buffer_size + ahtree::kMaxRecordSize;
+  IMMUDB_RETURN_IF_ERROR(tree->Recover(window));
   return std::unique_ptr<AHTree>(std::move(tree));
 }
 

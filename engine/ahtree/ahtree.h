@@ -22,16 +22,21 @@ namespace immudb {
 struct AHTreeOptions {
   uint64_t segment_size = 512ull << 20;
   size_t write_buffer_size = 1 << 20;
+  // Bytes at the end of the files that may not have been synced and so may
+  // be torn on open; 0 means one write: write_buffer_size + the largest
+  // record. A writer that syncs less often than every write sets it to
+  // cover everything it may leave unsynced.
+  uint64_t torn_window = 0;
 };
 
 class AHTree {
  public:
   virtual ~AHTree() = default;
 
-  // Opens or creates the tree in `dir`, reading O(log n) records. A torn
-  // tail (a short last record, and trailing records with bad checksums that
-  // lie within the last write_buffer_size + 2084 bytes) is cut back and the
-  // cut synced; any other bad checksum found is Corruption naming file and
+  // Opens or creates the tree in `dir`, reading the records of the torn
+  // window and O(log n) others. A torn tail (inside the window, the first
+  // short or bad record and everything after it) is cut back and the cut
+  // synced; a bad record before the window is Corruption naming file and
   // offset (docs/format/ahtree.md).
   static Result<std::unique_ptr<AHTree>> Open(FileSystem* fs, const std::string& dir,
                                               const AHTreeOptions& opts);

@@ -595,18 +595,21 @@ TEST_P(AHTreeTest, BadChecksumInLastRecordIsCutOnOpen) {
   }
 }
 
+// Damage before the torn window (here: one write of 64 bytes + the largest
+// record) is not a torn write.
 TEST_P(AHTreeTest, FlippedByteInEarlierRecordIsCorruptionWhenRead) {
+  opts_.write_buffer_size = 64;
   auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 20);
+  Grow(t.get(), &ref, 100);
   ASSERT_TRUE(t->Close().ok());
-  // Leaf 3 is not on the frontier of 20 (leaves 16 and 20), so open succeeds.
+  // Leaf 3 is not on the frontier of 100 (leaves 64, 96, 100), so open succeeds.
   const uint64_t off = ahtree::RecordOffset(3) + 10;
-  RewriteSegment(ahtree::RecordOffset(21), off);
+  RewriteSegment(ahtree::RecordOffset(101), off);
   t = OpenTree();
   ASSERT_NE(t, nullptr);
-  EXPECT_EQ(t->Size(), 20u);
+  EXPECT_EQ(t->Size(), 100u);
   Result<Hash> r = t->RootAt(3);
   ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
   EXPECT_NE(r.status().message().find(SegmentPath()), std::string::npos) << r.status().ToString();
@@ -617,19 +620,54 @@ TEST_P(AHTreeTest, FlippedByteInEarlierRecordIsCorruptionWhenRead) {
   EXPECT_TRUE(t->InclusionProof(4, 20).status().IsCorruption());
   // Proofs not touching leaf 3 still work.
   CheckPair(*t, ref, 18, 20);
+  CheckPair(*t, ref, 70, 100);
   EXPECT_TRUE(t->RootAt(16).ok());
 }
 
 TEST_P(AHTreeTest, FlippedByteInFrontierRecordIsCorruptionOnOpen) {
+  opts_.write_buffer_size = 64;
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 100);
+  ASSERT_TRUE(t->Close().ok());
+  RewriteSegment(ahtree::RecordOffset(101), ahtree::RecordOffset(64) + 5);
+  Result<std::unique_ptr<AHTree>> r = AHTree::Open(fs_, dir_, opts_);
+  ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(SegmentPath()), std::string::npos);
+}
+
+// Inside the torn window, pages may have reached the disk in any order: the
+// first bad record and every record after it are cut, even good-looking ones.
+TEST_P(AHTreeTest, HoleInsideTornWindowCutsFromTheHole) {
   auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   RefTree ref;
   Grow(t.get(), &ref, 20);
   ASSERT_TRUE(t->Close().ok());
-  RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(16) + 5);
-  Result<std::unique_ptr<AHTree>> r = AHTree::Open(fs_, dir_, opts_);
-  ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
-  EXPECT_NE(r.status().message().find(SegmentPath()), std::string::npos);
+  RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(7) + 3);
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Size(), 6u);
+  EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(7));
+  for (uint64_t x = 7; x <= 20; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+  CheckAll(*t, ref);
+}
+
+// A writer that syncs rarely widens the window: damage far from the end is
+// then a torn tail too.
+TEST_P(AHTreeTest, WideTornWindowCutsOlderDamage) {
+  opts_.write_buffer_size = 64;
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 100);
+  ASSERT_TRUE(t->Close().ok());
+  RewriteSegment(ahtree::RecordOffset(101), ahtree::RecordOffset(3) + 10);
+  opts_.torn_window = ahtree::RecordOffset(101);
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Size(), 2u);
 }
 
 // A torn write may leave garbage over several records at the end: all are

@@ -14,6 +14,16 @@
 
 namespace immudb::store {
 
+// ---- AHT sync policy (store.md) ----
+// The AHT is derived from the commit log and synced lazily: a batch syncs it
+// only once this many of its bytes are unsynced.
+inline constexpr uint64_t kAhtLazyBytes = 1 << 20;
+// Bytes at the end of the AHT that a crash may leave torn: the lazy bytes,
+// one batch of records more (at most 2084 bytes each), and one write buffer.
+inline constexpr uint64_t AhtTornWindow(uint64_t max_group_commit_txs, uint64_t write_buffer) {
+  return kAhtLazyBytes + (max_group_commit_txs + 1) * 2084 + write_buffer;
+}
+
 // ---- tx log ----
 // record  := payload_len u32 | masked_crc32c(payload) u32 | payload
 // payload := header entry*

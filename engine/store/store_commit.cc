@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "ahtree/ahtree_format.h"
 #include "htree/htree.h"
 #include "store/store_impl.h"
 #include "util/coding.h"
@@ -191,17 +192,31 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
   return Status::OK();
 }
 
-Status StoreImpl::SyncOrFlushAll(bool sync) {
+Status StoreImpl::SyncOrFlushAll(bool sync, bool force_aht) {
+  // The AHT is derived from the Alh values of the commit log, and recovery
+  // re-appends the leaves it lost (store.md): a batch neither writes nor
+  // syncs it. It is written when its buffer fills and synced along with a
+  // batch once kAhtLazyBytes of it are unsynced, which bounds its torn window.
+  const uint64_t aht_size = aht_->Size();
+  const bool aht_due =
+      force_aht ||
+      ahtree::RecordOffset(aht_size + 1) - ahtree::RecordOffset(aht_synced_ + 1) >= kAhtLazyBytes;
   if (!sync) {
     IMMUDB_RETURN_IF_ERROR(vlog_->Flush());
     IMMUDB_RETURN_IF_ERROR(txlog_->Flush());
-    IMMUDB_RETURN_IF_ERROR(aht_->Flush());
     return clog_->Flush();
   }
-  // The four files are independent: sync them concurrently so a group commit
+  // The logs are independent files: sync them concurrently so a group commit
   // costs about one fsync latency.
+  if (aht_due) {
+    IMMUDB_RETURN_IF_ERROR(
+        syncer_.Run({[this] { return clog_->Sync(); }, [this] { return vlog_->Sync(); },
+                     [this] { return txlog_->Sync(); }, [this] { return aht_->Sync(); }}));
+    aht_synced_ = aht_size;
+    return Status::OK();
+  }
   return syncer_.Run({[this] { return clog_->Sync(); }, [this] { return vlog_->Sync(); },
-                      [this] { return txlog_->Sync(); }, [this] { return aht_->Sync(); }});
+                      [this] { return txlog_->Sync(); }});
 }
 
 }  // namespace immudb::store

@@ -62,8 +62,9 @@ class StoreImpl : public Store {
   Status ValidateEntries(const std::vector<EntrySpec>& entries) const;
   // Writes one batch as leader; fills each writer's header.
   Status WriteBatch(const std::vector<Writer*>& batch);
-  // Syncs (or, when !sync, flushes) all four logs, concurrently.
-  Status SyncOrFlushAll(bool sync);
+  // Syncs (or, when !sync, flushes) the value, tx and commit logs,
+  // concurrently, and the AHT when enough of it is unsynced or `force_aht`.
+  Status SyncOrFlushAll(bool sync, bool force_aht = false);
 
   // Reads and checks commit record id (1-based); NotFound past the last
   // committed tx.
@@ -110,7 +111,8 @@ class StoreImpl : public Store {
   Hash last_alh_{};
   int64_t last_ts_ = 0;
   std::string scratch_;
-  uint64_t durable_id_ = 0;  // Every tx <= durable_id_ is durable in all logs.
+  uint64_t durable_id_ = 0;  // Every tx <= durable_id_ is durable in all logs but the AHT.
+  uint64_t aht_synced_ = 0;  // AHT leaves durable as of the last AHT sync.
   std::chrono::steady_clock::time_point last_sync_;
   ParallelRunner syncer_{3};
 

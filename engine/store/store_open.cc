@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "ahtree/ahtree_format.h"
 #include "immudb/verify.h"
 #include "store/store_impl.h"
 
@@ -64,6 +65,10 @@ Status StoreImpl::OpenAndRecover() {
   IMMUDB_ASSIGN_OR_RETURN(clog_, Appendable::Open(fs_, dir_ + "/commit", co));
   AHTreeOptions ao;
   ao.segment_size = opts_.aht_segment_size;
+  // What a batch may leave unsynced in the AHT (store_commit.cc): up to
+  // kAhtLazyBytes, one batch more, and a write buffer's worth.
+  ao.torn_window = AhtTornWindow(opts_.max_group_commit_txs, ao.write_buffer_size);
+  static_assert(ahtree::kMaxRecordSize <= 2084);
   auto aht = AHTree::Open(fs_, dir_ + "/aht", ao);
   if (!aht.ok() && aht.status().IsCorruption()) {
     // The AHT is derived from the Alh values in the commit log, which every
@@ -167,7 +172,7 @@ Status StoreImpl::RecoverTail() {
   IMMUDB_RETURN_IF_ERROR(RebuildAhtTail(durable, tail_alhs));
   // What survived a process crash may sit only in the page cache: make it
   // durable before new commits name it in durable_upto.
-  IMMUDB_RETURN_IF_ERROR(SyncOrFlushAll(/*sync=*/true));
+  IMMUDB_RETURN_IF_ERROR(SyncOrFlushAll(/*sync=*/true, /*force_aht=*/true));
 
   last_id_ = good;
   durable_id_ = good;

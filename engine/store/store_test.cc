@@ -299,24 +299,36 @@ TEST(StoreTest, UnreadableAhtIsRebuiltFromTheCommitLog) {
   ASSERT_TRUE(s->Commit(ChainTx(21)).ok());
 }
 
+// A 24576-tx store written with small batches, so the AHT's torn window
+// (kAhtLazyBytes, one batch and a write buffer: about 2 MiB) ends megabytes
+// after the start of the AHT.
+StoreOptions SmallBatchOptions() {
+  StoreOptions o;
+  o.max_group_commit_txs = 16;
+  return o;
+}
+
+Hash FillUnsynced(const std::string& dir, int n) {
+  StoreOptions o = SmallBatchOptions();
+  o.synced = false;
+  auto s = MustOpen(dir, o);
+  for (int i = 1; i <= n; i++) {
+    EXPECT_TRUE(s->Commit({Kv("k" + std::to_string(i), "v")}).ok());
+  }
+  return s->CurrentState().alh;
+}
+
 // Leaf 16384 closes the largest perfect block of a 24576-leaf AHT: its record
-// is read on open (the frontier) and lies megabytes before the end, so damage
+// is read on open (the frontier) and lies before the torn window, so damage
 // there cannot be a torn write. The store rebuilds the AHT instead of failing.
 TEST(StoreTest, AhtDamagedBeyondATornWriteIsRebuilt) {
   TempDir d;
-  Hash alh;
   const int n = 24576;
-  {
-    StoreOptions o;
-    o.synced = false;
-    auto s = MustOpen(d.path(), o);
-    for (int i = 1; i <= n; i++) ASSERT_TRUE(s->Commit({Kv("k" + std::to_string(i), "v")}).ok());
-    alh = s->CurrentState().alh;
-  }
+  const Hash alh = FillUnsynced(d.path(), n);
   uint64_t off = 0;  // Offset of leaf 16384's record: the sum of the earlier records' sizes.
   for (uint64_t m = 1; m < 16384; m++) off += (std::popcount(m - 1) + 1) * 32 + 4;
   FlipByte(d.path() + "/aht/00000000.aht", off + 40);
-  auto s = MustOpen(d.path());
+  auto s = MustOpen(d.path(), SmallBatchOptions());
   ASSERT_FALSE(s->RecoveryNotes().empty());
   EXPECT_NE(s->RecoveryNotes()[0].find("AHT unreadable"), std::string::npos)
       << s->RecoveryNotes()[0];
@@ -327,19 +339,39 @@ TEST(StoreTest, AhtDamagedBeyondATornWriteIsRebuilt) {
   EXPECT_TRUE(verify::VerifyDualProof(*p, 1, n, *h1->Alh(), alh));
 }
 
-// Damage to an AHT record that open does not read is found when a proof needs
-// it: Corruption, never a proof built from it.
+// Damage to an AHT record before the torn window that open does not read is
+// found when a proof needs it: Corruption, never a proof built from it.
 TEST(StoreTest, DamagedAhtRecordFailsTheProofsThatNeedIt) {
   TempDir d;
+  const int n = 24576;
+  FillUnsynced(d.path(), n);
+  FlipByte(d.path() + "/aht/00000000.aht", 40);  // Leaf 2's record.
+  auto s = MustOpen(d.path(), SmallBatchOptions());
+  EXPECT_TRUE(s->RecoveryNotes().empty());
+  auto h1 = s->ReadTxHeader(1);
+  auto hn = s->ReadTxHeader(n);
+  EXPECT_TRUE(s->BuildDualProof(*h1, *hn).status().IsCorruption());
+}
+
+// The AHT is synced lazily: damage inside its torn window is cut on open and
+// the lost leaves are appended again from the commit log.
+TEST(StoreTest, DamagedAhtTailIsRebuiltOnOpen) {
+  TempDir d;
+  Hash alh;
   {
     auto s = MustOpen(d.path());
     for (int i = 1; i <= 40; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+    alh = s->CurrentState().alh;
   }
   FlipByte(d.path() + "/aht/00000000.aht", 40);  // Leaf 2's record.
   auto s = MustOpen(d.path());
+  ASSERT_EQ(s->RecoveryNotes().size(), 1u);
+  EXPECT_NE(s->RecoveryNotes()[0].find("rebuilt"), std::string::npos) << s->RecoveryNotes()[0];
   auto h1 = s->ReadTxHeader(1);
   auto h40 = s->ReadTxHeader(40);
-  EXPECT_TRUE(s->BuildDualProof(*h1, *h40).status().IsCorruption());
+  auto p = s->BuildDualProof(*h1, *h40);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(verify::VerifyDualProof(*p, 1, 40, *h1->Alh(), alh));
 }
 
 TEST(StoreTest, DamagedLastCommitRecordIsCut) {

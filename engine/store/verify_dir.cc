@@ -12,6 +12,7 @@
 
 #include "ahtree/ahtree_format.h"
 #include "htree/htree.h"
+#include "immudb/options.h"
 #include "immudb/tx.h"
 #include "store/log_format.h"
 #include "store/segment_reader.h"
@@ -127,7 +128,7 @@ class DirVerifier {
     m.file = std::move(file);
     m.offset = off;
     m.what = std::move(what);
-    m.maybe_torn_tail = in_tails_ || (tx_id != 0 && tx_id > torn_after_);
+    m.maybe_torn_tail = in_tails_ || aht_tail_ || (tx_id != 0 && tx_id > torn_after_);
     Status s = Status::Corruption(m.ToString());
     report_.mismatch = std::move(m);
     return s;
@@ -142,6 +143,9 @@ class DirVerifier {
   // as may bytes past the last tx (checked once in_tails_).
   uint64_t torn_after_ = UINT64_MAX;
   bool in_tails_ = false;
+  // The AHT is synced lazily (store.md): damage in its last AhtTornWindow
+  // bytes, or missing leaves, may be a torn tail too.
+  bool aht_tail_ = false;
 
   // Carried from each tx to the next: where its records end, and its Alh,
   // durable_upto and timestamp.
@@ -390,6 +394,7 @@ Status DirVerifier::CheckAhtRecord(uint64_t id, const Hash& alh) {
   const std::vector<Hash>& want = aht_digests_;
   const uint64_t off = ahtree::RecordOffset(id);
   const uint64_t size = ahtree::RecordSize(id);
+  aht_tail_ = off + AhtTornWindow(StoreOptions().max_group_commit_txs, 1 << 20) >= aht_->size();
   if (off > aht_->size() || size > aht_->size() - off) {
     return Fail(id, kAht, *aht_, aht_->size(),
                 "no record for leaf " + Num(id) + " (the file ends first)");
@@ -409,6 +414,7 @@ Status DirVerifier::CheckAhtRecord(uint64_t id, const Hash& alh) {
     return Fail(id, kAht, *aht_, off + body, "record checksum mismatch");
   }
   report_.bytes_checked += size;
+  aht_tail_ = false;
   return Status::OK();
 }
 

@@ -296,9 +296,14 @@ TEST_F(TamperSweepTest, EveryTxLogByte) { Sweep(Targets("tx", Stride(1))); }
 
 TEST_F(TamperSweepTest, EveryValueLogByte) { Sweep(Targets("val", Stride(1))); }
 
+// The AHT is synced lazily, so all of this small one lies in its torn
+// window: every damaged copy is repaired on open (leaves appended again from
+// the commit log) and every tx reads back and proves.
 TEST_F(TamperSweepTest, AhtBytes) {
-  Sweep(Targets("aht", Stride(3)));
-  EXPECT_GT(opens_failed_, 0u);
+  const std::vector<Target> targets = Targets("aht", Stride(3));
+  Sweep(targets);
+  EXPECT_EQ(opens_failed_, 0u);
+  EXPECT_EQ(proofs_ok_, targets.size() * kTxs);
 }
 
 TEST_F(TamperSweepTest, MarkerBytes) {
