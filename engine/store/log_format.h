@@ -14,6 +14,13 @@
 
 namespace immudb::store {
 
+// ---- format marker (store.md) ----
+inline constexpr char kFormatFile[] = "IMMUDB_STORE";
+// Format 1: values in their own log (val/). Format 2 (what new stores use):
+// each transaction's values lie in the tx log just before its tx record.
+inline constexpr std::string_view kFormat1Line = "immudb-cpp store format 1\n";
+inline constexpr std::string_view kFormat2Line = "immudb-cpp store format 2\n";
+
 // ---- AHT sync policy (store.md) ----
 // The AHT is derived from the commit log and synced lazily: a batch syncs it
 // only once this many of its bytes are unsynced.

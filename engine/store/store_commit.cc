@@ -1,6 +1,7 @@
 // Commit path: validation, per-writer hashing, and the group commit that makes
 // a whole batch of transactions durable with one round of fsyncs.
 #include <ctime>
+#include <functional>
 #include <string_view>
 #include <unordered_set>
 
@@ -141,6 +142,8 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
       e.hval = w->hvals[i];
       EncodeTxEntry(e, &scratch_);
     }
+    // Format 2 appends the record to the same log, right after the values.
+    const uint64_t vlog_end = vlog_->Size();
     auto* prefix = reinterpret_cast<uint8_t*>(scratch_.data());
     const size_t payload_len = scratch_.size() - kTxRecordPrefixSize;
     PutU32BE(prefix, static_cast<uint32_t>(payload_len));
@@ -157,7 +160,7 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
     rec.durable_upto = durable_id_;
     rec.tx_off = tx_off;
     rec.tx_len = static_cast<uint32_t>(scratch_.size());
-    rec.vlog_end = vlog_->Size();
+    rec.vlog_end = vlog_end;
     rec.alh = alh;
     uint8_t buf[kCommitRecordSize];
     EncodeCommitRecord(rec, buf);
@@ -202,21 +205,19 @@ Status StoreImpl::SyncOrFlushAll(bool sync, bool force_aht) {
       force_aht ||
       ahtree::RecordOffset(aht_size + 1) - ahtree::RecordOffset(aht_synced_ + 1) >= kAhtLazyBytes;
   if (!sync) {
-    IMMUDB_RETURN_IF_ERROR(vlog_->Flush());
+    if (vlog_file_) IMMUDB_RETURN_IF_ERROR(vlog_file_->Flush());
     IMMUDB_RETURN_IF_ERROR(txlog_->Flush());
     return clog_->Flush();
   }
   // The logs are independent files: sync them concurrently so a group commit
   // costs about one fsync latency.
-  if (aht_due) {
-    IMMUDB_RETURN_IF_ERROR(
-        syncer_.Run({[this] { return clog_->Sync(); }, [this] { return vlog_->Sync(); },
-                     [this] { return txlog_->Sync(); }, [this] { return aht_->Sync(); }}));
-    aht_synced_ = aht_size;
-    return Status::OK();
-  }
-  return syncer_.Run({[this] { return clog_->Sync(); }, [this] { return vlog_->Sync(); },
-                      [this] { return txlog_->Sync(); }});
+  std::vector<std::function<Status()>> syncs = {[this] { return clog_->Sync(); },
+                                                [this] { return txlog_->Sync(); }};
+  if (vlog_file_) syncs.push_back([this] { return vlog_file_->Sync(); });
+  if (aht_due) syncs.push_back([this] { return aht_->Sync(); });
+  IMMUDB_RETURN_IF_ERROR(syncer_.Run(syncs));
+  if (aht_due) aht_synced_ = aht_size;
+  return Status::OK();
 }
 
 }  // namespace immudb::store

@@ -93,8 +93,12 @@ class StoreImpl : public Store {
 
   std::vector<std::string> notes_;  // What recovery repaired; written only by Open.
   std::unique_ptr<FileLock> lock_;
-  std::unique_ptr<Appendable> vlog_;
   std::unique_ptr<Appendable> txlog_;
+  std::unique_ptr<Appendable> vlog_file_;  // Format 1 only: the separate value log.
+  // Where values go: vlog_file_ (format 1) or the tx log itself (format 2,
+  // each tx's values just before its tx record).
+  Appendable* vlog_ = nullptr;
+  bool shared_vlog() const { return vlog_ == txlog_.get(); }
   std::unique_ptr<Appendable> clog_;
   std::unique_ptr<AHTree> aht_;
 

@@ -11,13 +11,6 @@
 
 namespace immudb::store {
 
-namespace {
-
-constexpr char kFormatFile[] = "IMMUDB_STORE";
-constexpr char kFormatLine[] = "immudb-cpp store format 1\n";
-
-}  // namespace
-
 StoreImpl::StoreImpl(const std::string& dir, const StoreOptions& opts)
     : dir_(dir), opts_(opts), fs_(opts.fs ? opts.fs : FileSystem::Default()) {}
 
@@ -31,11 +24,13 @@ Status StoreImpl::OpenAndRecover() {
   IMMUDB_ASSIGN_OR_RETURN(lock_, fs_->LockFile(dir_ + "/LOCK"));
 
   const std::string marker = dir_ + "/" + kFormatFile;
+  bool format1 = false;
   if (fs_->FileExists(marker)) {
     IMMUDB_ASSIGN_OR_RETURN(std::string content, ReadFileToString(fs_, marker));
-    if (content != kFormatLine) {
+    if (content != kFormat1Line && content != kFormat2Line) {
       return Status::FailedPrecondition("unsupported store format in " + marker);
     }
+    format1 = content == kFormat1Line;
   } else {
     // A new store: refuse a directory that already holds logs without the
     // marker rather than guess their format.
@@ -44,18 +39,23 @@ Status StoreImpl::OpenAndRecover() {
         return Status::Corruption("store format marker " + marker + " is missing");
       }
     }
-    IMMUDB_RETURN_IF_ERROR(WriteFileAtomic(fs_, marker, kFormatLine));
+    IMMUDB_RETURN_IF_ERROR(WriteFileAtomic(fs_, marker, std::string(kFormat2Line)));
   }
 
-  AppendableOptions vo;
-  vo.ext = "val";
-  vo.segment_size = opts_.value_log_segment_size;
-  vo.write_buffer_size = 4 << 20;
-  IMMUDB_ASSIGN_OR_RETURN(vlog_, Appendable::Open(fs_, dir_ + "/val", vo));
   AppendableOptions to;
   to.ext = "tx";
   to.segment_size = opts_.tx_log_segment_size;
+  if (format1) {
+    AppendableOptions vo;
+    vo.ext = "val";
+    vo.segment_size = opts_.value_log_segment_size;
+    vo.write_buffer_size = 4 << 20;
+    IMMUDB_ASSIGN_OR_RETURN(vlog_file_, Appendable::Open(fs_, dir_ + "/val", vo));
+  } else {
+    to.write_buffer_size = 4 << 20;
+  }
   IMMUDB_ASSIGN_OR_RETURN(txlog_, Appendable::Open(fs_, dir_ + "/tx", to));
+  vlog_ = format1 ? vlog_file_.get() : txlog_.get();
   AppendableOptions co;
   co.ext = "clog";
   co.segment_size =
@@ -168,7 +168,7 @@ Status StoreImpl::RecoverTail() {
   const uint64_t tx_end = good ? good_rec.tx_off + good_rec.tx_len : 0;
   if (txlog_->Size() > tx_end) IMMUDB_RETURN_IF_ERROR(txlog_->Truncate(tx_end));
   const uint64_t v_end = good ? good_rec.vlog_end : 0;
-  if (vlog_->Size() > v_end) IMMUDB_RETURN_IF_ERROR(vlog_->Truncate(v_end));
+  if (!shared_vlog() && vlog_->Size() > v_end) IMMUDB_RETURN_IF_ERROR(vlog_->Truncate(v_end));
   IMMUDB_RETURN_IF_ERROR(RebuildAhtTail(durable, tail_alhs));
   // What survived a process crash may sit only in the page cache: make it
   // durable before new commits name it in durable_upto.
@@ -231,9 +231,9 @@ Status StoreImpl::Close() {
     state_closed_ = true;
   }
   state_cv_.notify_all();
-  if (vlog_) {
-    if (healthy) keep_first(vlog_->Sync());
-    keep_first(vlog_->Close());
+  if (vlog_file_) {
+    if (healthy) keep_first(vlog_file_->Sync());
+    keep_first(vlog_file_->Close());
   }
   if (txlog_) {
     if (healthy) keep_first(txlog_->Sync());

@@ -412,7 +412,7 @@ TEST(StoreTest, ChangedValueIsDetectedOnRead) {
     ASSERT_TRUE(s->Commit({Kv("a", "hello")}).ok());
     ASSERT_TRUE(s->Commit({Kv("b", "world")}).ok());
   }
-  FlipByte(d.path() + "/val/00000000.val", 1);
+  FlipByte(d.path() + "/tx/00000000.tx", 1);  // "hello", just before tx 1's record.
   auto s = MustOpen(d.path());
   auto tx = s->ReadTx(1);
   ASSERT_TRUE(tx.ok());

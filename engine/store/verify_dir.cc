@@ -24,8 +24,7 @@ namespace immudb::store {
 namespace {
 
 // The format marker (docs/format/store.md).
-constexpr char kMarkerFile[] = "IMMUDB_STORE";
-constexpr std::string_view kMarkerLine = "immudb-cpp store format 1\n";
+constexpr const char* kMarkerFile = kFormatFile;
 
 constexpr char kCommitLog[] = "commit log";
 constexpr char kTxLog[] = "tx log";
@@ -114,6 +113,9 @@ class DirVerifier {
   Status CheckValues(const CommitRecord& rec, const Tx& tx);
   Status CheckAhtRecord(uint64_t id, const Hash& alh);
   Status CheckTails(uint64_t n);
+  // Where the next tx's values start: the end of the previous tx's values
+  // (format 1) or of its record (format 2).
+  uint64_t ValuesStart() const { return shared_ ? tx_end_ : vlog_end_; }
 
   // Records the first mismatch and returns a Status that unwinds to Run.
   Status Fail(uint64_t tx_id, const char* kind, const SegmentReader& log, uint64_t off,
@@ -137,7 +139,10 @@ class DirVerifier {
   FileSystem* const fs_;
   const std::string dir_;
   VerifyReport report_;
-  std::unique_ptr<SegmentReader> clog_, txlog_, vlog_, aht_;
+  std::unique_ptr<SegmentReader> clog_, txlog_, vlog_file_, aht_;
+  // The log holding the values: vlog_file_ (format 1) or the tx log (format 2).
+  SegmentReader* vlog_ = nullptr;
+  bool shared_ = false;  // Format 2: values and tx records in one log.
   AhtFrontier frontier_;
   // Txs after this may be a torn tail (see VerifyMismatch::maybe_torn_tail),
   // as may bytes past the last tx (checked once in_tails_).
@@ -166,7 +171,15 @@ Status DirVerifier::VerifyAll() {
   IMMUDB_RETURN_IF_ERROR(CheckMarker());
   IMMUDB_RETURN_IF_ERROR(OpenLog(kCommitLog, "commit", "clog", &clog_));
   IMMUDB_RETURN_IF_ERROR(OpenLog(kTxLog, "tx", "tx", &txlog_));
-  IMMUDB_RETURN_IF_ERROR(OpenLog(kValueLog, "val", "val", &vlog_));
+  if (shared_) {
+    if (fs_->FileExists(dir_ + "/val")) {
+      return FailAt(0, "store", "val", 0, "a format 2 store has no value log directory");
+    }
+    vlog_ = txlog_.get();
+  } else {
+    IMMUDB_RETURN_IF_ERROR(OpenLog(kValueLog, "val", "val", &vlog_file_));
+    vlog_ = vlog_file_.get();
+  }
   IMMUDB_RETURN_IF_ERROR(OpenLog(kAht, "aht", ahtree::kFileExt, &aht_));
   const uint64_t n = clog_->size() / kCommitRecordSize;
   FindTornTailStart(n);
@@ -184,18 +197,19 @@ Status DirVerifier::CheckMarker() {
     return FailAt(0, "store", kMarkerFile, 0, "format marker is missing (not a store directory?)");
   }
   IMMUDB_ASSIGN_OR_RETURN(uint64_t size, fs_->GetFileSize(path));
-  if (size != kMarkerLine.size()) {
+  if (size != kFormat2Line.size()) {
     return FailAt(0, "store", kMarkerFile, 0, "format marker has the wrong size");
   }
   IMMUDB_ASSIGN_OR_RETURN(std::string content, ReadFileToString(fs_, path));
-  if (content != kMarkerLine) {
-    const size_t at = static_cast<size_t>(
-        std::mismatch(content.begin(), content.end(), kMarkerLine.begin(), kMarkerLine.end())
-            .first -
-        content.begin());
-    return FailAt(0, "store", kMarkerFile, at, "unknown or damaged format marker");
+  if (content == kFormat1Line || content == kFormat2Line) {
+    shared_ = content == kFormat2Line;
+    return Status::OK();
   }
-  return Status::OK();
+  const size_t at = static_cast<size_t>(
+      std::mismatch(content.begin(), content.end(), kFormat2Line.begin(), kFormat2Line.end())
+          .first -
+      content.begin());
+  return FailAt(0, "store", kMarkerFile, at, "unknown or damaged format marker");
 }
 
 Status DirVerifier::OpenLog(const char* kind, const char* sub, const char* ext,
@@ -254,10 +268,14 @@ Status DirVerifier::CheckCommitRecord(uint64_t id, CommitRecord* rec) {
   if (rec->durable_upto < durable_upto_) {
     return Fail(id, kCommitLog, *clog_, off + 8, "durable_upto goes backwards");
   }
-  if (rec->tx_off != tx_end_) {
+  // Format 2: the tx's values lie between the previous record and its own.
+  const uint64_t want_tx_off = shared_ ? rec->vlog_end : tx_end_;
+  if (rec->tx_off != want_tx_off) {
     return Fail(id, kCommitLog, *clog_, off + kRecTxOff,
-                "tx record offset " + Num(rec->tx_off) + " is not where the previous one ended (" +
-                    Num(tx_end_) + ")");
+                "tx record offset " + Num(rec->tx_off) +
+                    (shared_ ? " is not where the tx's values end ("
+                             : " is not where the previous one ended (") +
+                    Num(want_tx_off) + ")");
   }
   if (rec->tx_len < kTxRecordPrefixSize + kTxHeaderSize ||
       rec->tx_len > txlog_->size() - rec->tx_off) {
@@ -265,10 +283,10 @@ Status DirVerifier::CheckCommitRecord(uint64_t id, CommitRecord* rec) {
                 "tx record length " + Num(rec->tx_len) + " does not fit the tx log (" +
                     Num(txlog_->size()) + " bytes)");
   }
-  if (rec->vlog_end < vlog_end_ || rec->vlog_end > vlog_->size()) {
+  if (rec->vlog_end < ValuesStart() || rec->vlog_end > vlog_->size()) {
     return Fail(id, kCommitLog, *clog_, off + kRecVlogEnd,
-                "value log end " + Num(rec->vlog_end) + " is outside [" + Num(vlog_end_) + ", " +
-                    Num(vlog_->size()) + "]");
+                "value log end " + Num(rec->vlog_end) + " is outside [" + Num(ValuesStart()) +
+                    ", " + Num(vlog_->size()) + "]");
   }
   report_.bytes_checked += kCommitRecordSize;
   return Status::OK();
@@ -353,7 +371,7 @@ Status DirVerifier::CheckHeaderAndEntries(const CommitRecord& rec, const Tx& tx)
 
 Status DirVerifier::CheckValues(const CommitRecord& rec, const Tx& tx) {
   const uint64_t id = rec.tx_id;
-  uint64_t pos = vlog_end_;
+  uint64_t pos = ValuesStart();
   std::string chunk;
   for (size_t k = 0; k < tx.entries.size(); k++) {
     const TxEntry& e = tx.entries[k];
@@ -430,7 +448,7 @@ Status DirVerifier::CheckTails(uint64_t n) {
     return Fail(0, kTxLog, *txlog_, tx_end_,
                 Num(txlog_->size() - tx_end_) + " bytes after the record of tx " + Num(n));
   }
-  if (vlog_->size() != vlog_end_) {
+  if (!shared_ && vlog_->size() != vlog_end_) {
     return Fail(0, kValueLog, *vlog_, vlog_end_,
                 Num(vlog_->size() - vlog_end_) + " bytes after the values of tx " + Num(n));
   }

@@ -87,7 +87,7 @@ VerifyReport MustVerify(const std::string& dir) {
 
 uint64_t TreeBytes(const std::string& dir) {
   uint64_t n = 0;
-  for (const char* sub : {"val", "tx", "commit", "aht"}) {
+  for (const char* sub : {"tx", "commit", "aht"}) {
     for (const auto& f : std::filesystem::directory_iterator(dir + "/" + sub)) n += f.file_size();
   }
   return n;
@@ -126,8 +126,8 @@ TEST_F(VerifyDirTest, VerifyingChangesNoFile) {
   const std::string tx = Path("tx/00000000.tx");
   WriteAll(tx, ReadAll(tx) + "torn");
   std::vector<std::string> before;
-  for (const char* f : {"tx/00000000.tx", "val/00000000.val", "commit/00000000.clog",
-                        "aht/00000000.aht", "IMMUDB_STORE"}) {
+  for (const char* f :
+       {"tx/00000000.tx", "commit/00000000.clog", "aht/00000000.aht", "IMMUDB_STORE"}) {
     before.push_back(ReadAll(Path(f)));
   }
   VerifyReport r = MustVerify(d_.path());
@@ -137,22 +137,25 @@ TEST_F(VerifyDirTest, VerifyingChangesNoFile) {
   EXPECT_EQ(r.mismatch->file, "tx/00000000.tx");
   EXPECT_TRUE(r.mismatch->maybe_torn_tail);
   size_t i = 0;
-  for (const char* f : {"tx/00000000.tx", "val/00000000.val", "commit/00000000.clog",
-                        "aht/00000000.aht", "IMMUDB_STORE"}) {
+  for (const char* f :
+       {"tx/00000000.tx", "commit/00000000.clog", "aht/00000000.aht", "IMMUDB_STORE"}) {
     EXPECT_EQ(ReadAll(Path(f)), before[i++]) << f;
   }
 }
 
+// Format 2: a tx's values lie in the tx log between the previous tx record
+// and its own.
 TEST_F(VerifyDirTest, FlippedValueByteNamesTxAndValue) {
   CommitRecord rec = RecordOf(d_.path(), 10);
   CommitRecord prev = RecordOf(d_.path(), 9);
-  FlipByte(Path("val/00000000.val"), prev.vlog_end + 77777);
-  ExpectMismatch(10, "val/00000000.val", prev.vlog_end);
-  EXPECT_GT(rec.vlog_end, prev.vlog_end + 77777);
+  const uint64_t start = prev.tx_off + prev.tx_len;
+  FlipByte(Path("tx/00000000.tx"), start + 77777);
+  ExpectMismatch(10, "tx/00000000.tx", start);
+  EXPECT_GT(rec.vlog_end, start + 77777);
+  EXPECT_EQ(rec.tx_off, rec.vlog_end);
   VerifyReport r = MustVerify(d_.path());
-  EXPECT_EQ(r.mismatch->ToString(), "tx 10: value log val/00000000.val offset " +
-                                        std::to_string(prev.vlog_end) +
-                                        ": value does not match its hash");
+  EXPECT_EQ(r.mismatch->ToString(), "tx 10: value log tx/00000000.tx offset " +
+                                        std::to_string(start) + ": value does not match its hash");
 }
 
 TEST_F(VerifyDirTest, FlippedTxLogByteNamesTx) {
@@ -227,10 +230,10 @@ TEST_F(VerifyDirTest, RechecksummedAhtRecordIsRecomputed) {
 }
 
 TEST_F(VerifyDirTest, MissingMarkerOrSegmentIsAMismatch) {
-  std::filesystem::rename(Path("val/00000000.val"), Path("val/00000001.val"));
+  std::filesystem::rename(Path("tx/00000000.tx"), Path("tx/00000001.tx"));
   VerifyReport r = MustVerify(d_.path());
   ASSERT_TRUE(r.mismatch.has_value());
-  EXPECT_EQ(r.mismatch->file, "val/00000000.val");
+  EXPECT_EQ(r.mismatch->file, "tx/00000000.tx");
   std::filesystem::remove(Path("IMMUDB_STORE"));
   r = MustVerify(d_.path());
   ASSERT_TRUE(r.mismatch.has_value());
@@ -254,8 +257,7 @@ TEST(VerifyDirBasicTest, EmptyStoreVerifiesAndMissingDirIsNotFound) {
 TEST(VerifyDirBasicTest, SmallSegmentsVerifyAndDamageNamesTheSegment) {
   TempDir d;
   StoreOptions o = TestOptions();
-  o.value_log_segment_size = 4096;
-  o.tx_log_segment_size = 1000;
+  o.tx_log_segment_size = 4096;
   o.commit_log_segment_size = 5 * kCommitRecordSize;
   o.aht_segment_size = 300;
   BuildStore(d.path(), o);
@@ -296,8 +298,7 @@ TEST(VerifyDirBasicTest, StoresRecoveredFromCrashesVerify) {
   StoreOptions o = TestOptions();
   o.fs = &fs;
   o.unsynced_sync_interval_ms = 1;
-  o.value_log_segment_size = 1500;
-  o.tx_log_segment_size = 2000;
+  o.tx_log_segment_size = 1500;
   o.commit_log_segment_size = 7 * kCommitRecordSize;
   o.aht_segment_size = 700;
   VerifyDirOptions vo;

@@ -31,7 +31,7 @@ struct StoreOptions {
 
   // Segment sizes of the logs.
   uint64_t tx_log_segment_size = 512ull << 20;
-  uint64_t value_log_segment_size = 512ull << 20;
+  uint64_t value_log_segment_size = 512ull << 20;  // Format-1 stores only (values in val/).
   uint64_t commit_log_segment_size = 512ull << 20;
   uint64_t aht_segment_size = 512ull << 20;
 

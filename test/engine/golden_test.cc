@@ -1,7 +1,8 @@
-// Golden store files: a store written by format 1 (docs/format/store.md) is
-// kept in testdata/golden/store-v1 and must open, read and verify with every
-// later version. IMMUDB_WRITE_GOLDEN=<dir> writes a fresh copy instead (only
-// when the format changes, together with its documents).
+// Golden store files: a store written by each format (docs/format/store.md)
+// is kept in testdata/golden/store-v<N> and must open, read and verify with
+// every later version. IMMUDB_WRITE_GOLDEN=<dir> writes a fresh copy in the
+// current format instead (only when the format changes, together with its
+// documents).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -49,12 +50,15 @@ void WriteGolden(const std::string& dir) {
   std::filesystem::remove(dir + "/LOCK");
 }
 
-TEST(GoldenTest, FormatOneStoreStillOpensReadsAndVerifies) {
+class GoldenTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(GoldenTest, StoreStillOpensReadsAndVerifies) {
   if (const char* out = std::getenv("IMMUDB_WRITE_GOLDEN")) {
     WriteGolden(out);
     GTEST_SKIP() << "wrote a golden store to " << out;
   }
-  const std::string golden = std::string(IMMUDB_SOURCE_DIR) + "/testdata/golden/store-v1";
+  const std::string golden =
+      std::string(IMMUDB_SOURCE_DIR) + "/testdata/golden/store-v" + std::to_string(GetParam());
   ASSERT_TRUE(std::filesystem::exists(golden)) << golden;
   testutil::TempDir d;
   const std::string dir = d.Sub("store");
@@ -92,6 +96,9 @@ TEST(GoldenTest, FormatOneStoreStillOpensReadsAndVerifies) {
   ASSERT_TRUE(h11.ok());
   EXPECT_EQ(h11->prev_alh, *h10->Alh());
 }
+
+INSTANTIATE_TEST_SUITE_P(Formats, GoldenTest, ::testing::Values(1, 2),
+                         [](const auto& info) { return "Format" + std::to_string(info.param); });
 
 }  // namespace
 }  // namespace immudb

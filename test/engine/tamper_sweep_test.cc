@@ -36,7 +36,7 @@ namespace {
 
 constexpr uint64_t kTxs = 20;
 constexpr char kDir[] = "/db";
-const char* const kLogDirs[] = {"val", "tx", "commit", "aht"};
+const char* const kLogDirs[] = {"tx", "commit", "aht"};
 
 // Optimized builds flip every byte of the commit, tx and value logs (a few
 // seconds); unoptimized and sanitizer builds, ten times slower per copy, flip
@@ -293,8 +293,6 @@ TEST_F(TamperSweepTest, EveryCommitLogByte) {
 }
 
 TEST_F(TamperSweepTest, EveryTxLogByte) { Sweep(Targets("tx", Stride(1))); }
-
-TEST_F(TamperSweepTest, EveryValueLogByte) { Sweep(Targets("val", Stride(1))); }
 
 // The AHT is synced lazily, so all of this small one lies in its torn
 // window: every damaged copy is repaired on open (leaves appended again from

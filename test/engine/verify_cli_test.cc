@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,9 @@ RunResult RunVerify(const std::string& args) {
   return r;
 }
 
+// Ten distinct bytes per tx.
+std::string Value(int i) { return "value-000" + std::to_string(i); }
+
 class VerifyCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -54,7 +58,7 @@ class VerifyCliTest : public ::testing::Test {
     auto s = Store::Open(d_.path(), o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     for (int i = 1; i <= 5; i++) {
-      auto h = (*s)->Commit({EntrySpec{"key" + std::to_string(i), std::string(10, 'v'), {}}});
+      auto h = (*s)->Commit({EntrySpec{"key" + std::to_string(i), Value(i), {}}});
       ASSERT_TRUE(h.ok());
     }
     ASSERT_TRUE((*s)->Close().ok());
@@ -73,16 +77,24 @@ TEST_F(VerifyCliTest, GoodStoreExitsZero) {
 }
 
 TEST_F(VerifyCliTest, DamagedValueExitsOneAndNamesIt) {
-  // Values are 10 bytes each, back to back: byte 25 is in tx 3's value.
-  const std::string path = d_.Sub("val/00000000.val");
+  // Each tx's 10-byte value lies in the tx log just before its record: find
+  // tx 3's value and damage its sixth byte.
+  const std::string path = d_.Sub("tx/00000000.tx");
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t at = data.find(Value(3));
+  ASSERT_NE(at, std::string::npos);
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp(25);
+  f.seekp(static_cast<std::streamoff>(at + 5));
   f.put('X');
   f.close();
   RunResult r = RunVerify(Quoted());
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("tx 3: value log val/00000000.val offset 20: "
-                          "value does not match its hash"),
+  EXPECT_NE(r.output.find("tx 3: value log tx/00000000.tx offset " + std::to_string(at) +
+                          ": value does not match its hash"),
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("FAILED after 2 verified transactions"), std::string::npos) << r.output;
