@@ -77,16 +77,16 @@ long ProcStatusKib(int pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0)
+    if (line.rfind(field + ":", 0) == 0) {
       return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
+    }
   }
   return -1;
 }
 
 void Validate(const Options& o) {
   if (o.address != "127.0.0.1" && o.address != "localhost") {
-    Fail(
-        "--address must be 127.0.0.1 or localhost (the tool only talks to the loopback interface)");
+    Fail("--address must be 127.0.0.1 or localhost (loopback only)");
   }
   if (o.port < 1 || o.port > 65535) Fail("--port must be in [1, 65535]");
   if (!kWorkloads.contains(o.workload)) {
