@@ -1,9 +1,6 @@
 #include "client/client.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/channel_arguments.h>
-
+#include "client/channel.h"
 #include "client/convert.h"
 #include "client/tampering.h"
 #include "client/verifier.h"
@@ -35,10 +32,7 @@ Result<std::unique_ptr<Client>> Client::Open(const Options& options) {
   if (!options.server_signing_pub_key.empty()) {
     IMMUDB_ASSIGN_OR_RETURN(verifier, SignatureVerifier::FromFile(options.server_signing_pub_key));
   }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(options.max_recv_msg_size);
-  auto channel = grpc::CreateCustomChannel(options.address + ":" + std::to_string(options.port),
-                                           grpc::InsecureChannelCredentials(), args);
+  IMMUDB_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MakeChannel(options));
   return std::unique_ptr<Client>(new Client(options, std::move(channel), std::move(verifier)));
 }
 
@@ -144,6 +138,55 @@ Result<TxHeader> Client::SetReference(const std::string& key, const std::string&
   return client::FromProto(resp);
 }
 
+Result<TxHeader> Client::Delete(const std::string& key) {
+  schema::DeleteKeysRequest req;
+  req.add_keys(key);
+  schema::TxHeader resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Delete(ctx.get(), req, &resp)));
+  return client::FromProto(resp);
+}
+
+Result<TxHeader> Client::ZAdd(const std::string& set, double score, const std::string& key,
+                              uint64_t at_tx) {
+  schema::ZAddRequest req;
+  req.set_set(set);
+  req.set_score(score);
+  req.set_key(key);
+  req.set_attx(at_tx);
+  req.set_boundref(at_tx > 0);
+  schema::TxHeader resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->ZAdd(ctx.get(), req, &resp)));
+  return client::FromProto(resp);
+}
+
+Result<std::vector<ZEntry>> Client::ZScan(const std::string& set, const ZScanOptions& opts) {
+  schema::ZScanRequest req;
+  req.set_set(set);
+  req.set_limit(opts.limit);
+  req.set_desc(opts.desc);
+  if (opts.min_score) req.mutable_minscore()->set_score(*opts.min_score);
+  if (opts.max_score) req.mutable_maxscore()->set_score(*opts.max_score);
+  req.set_sincetx(opts.since_tx);
+  req.set_nowait(opts.no_wait);
+  schema::ZEntries resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->ZScan(ctx.get(), req, &resp)));
+  std::vector<ZEntry> out;
+  out.reserve(resp.entries_size());
+  for (const schema::ZEntry& z : resp.entries()) {
+    ZEntry e;
+    e.set = z.set();
+    e.key = z.key();
+    e.score = z.score();
+    e.at_tx = z.attx();
+    e.entry = client::FromProto(z.entry());
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 Result<std::vector<Entry>> Client::History(const std::string& key, uint64_t offset, int32_t limit,
                                            bool desc) {
   schema::HistoryRequest req;
@@ -193,6 +236,21 @@ Status Client::Health() {
   IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Health(ctx.get(), Empty(), &resp)));
   if (!resp.status()) return Status::Unavailable("server reports it is not healthy");
   return Status::OK();
+}
+
+Result<std::string> Client::ServerVersion() {
+  schema::ServerInfoResponse resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(
+      Finish(*ctx, stub_->ServerInfo(ctx.get(), schema::ServerInfoRequest(), &resp)));
+  return resp.version();
+}
+
+Result<schema::DatabaseHealthResponse> Client::DatabaseHealth() {
+  schema::DatabaseHealthResponse resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->DatabaseHealth(ctx.get(), Empty(), &resp)));
+  return resp;
 }
 
 Result<std::optional<State>> Client::TrustedState() {

@@ -2,10 +2,12 @@
 //
 // Logs in with a token (sent as "authorization: Bearer <token>"), reads the
 // server identity from the `immudb-uuid` header of every reply, and offers
-// plain calls (Set, Get, History, Scan, Count, TxById, CurrentState) and
-// verified ones (VerifiedSet, VerifiedGet, VerifiedTxById) that check the
-// server's proofs against a trusted state before returning, as proofs.md §7
-// describes. Trusted states live in a StateStore file (state_store.h) named
+// plain calls (Set, Get, Delete, SetReference, ZAdd, ZScan, History, Scan,
+// Count, TxById, CurrentState) and verified ones (VerifiedSet, VerifiedGet,
+// VerifiedSetReference, VerifiedZAdd, VerifiedTxById) that check the server's
+// proofs against a trusted state before returning, as proofs.md §7 describes.
+// The channel is plain TCP or, with Options::tls, TLS (mTLS when a client
+// certificate is given). Trusted states live in a StateStore file (state_store.h) named
 // after the server address, under Options::state_dir.
 //
 // Errors: gRPC failures become a Status with the same code and the server's
@@ -31,9 +33,23 @@
 
 namespace immudb::client {
 
+// TLS settings. Paths name PEM files that Client::Open reads.
+struct TlsOptions {
+  bool enabled = false;
+  // CA certificates that sign the server's certificate ("" = system roots).
+  std::string ca_cert;
+  // Client certificate and its private key, for servers that require client
+  // certificates (mTLS). Both or neither.
+  std::string client_cert;
+  std::string client_key;
+  // The name the server's certificate must carry ("" = the address).
+  std::string server_name;
+};
+
 struct Options {
   std::string address = "127.0.0.1";
   int port = 3322;
+  TlsOptions tls;
   // Directory of the trusted-state file ".immudb-state-<address>-<port>".
   std::string state_dir = ".";
   // PEM public key of the server's state signing key. When set, every state
@@ -45,8 +61,9 @@ struct Options {
 
 class Client {
  public:
-  // Creates the channel (connections are made lazily) and loads the public
-  // key if one is configured (InvalidArgument / IOError when it is unusable).
+  // Creates the channel (connections are made lazily), reading the TLS files
+  // and the public key when configured: InvalidArgument for an incomplete TLS
+  // setting or an unusable key, IOError for a file that cannot be read.
   static Result<std::unique_ptr<Client>> Open(const Options& options);
   ~Client();
 
@@ -71,6 +88,14 @@ class Client {
   // Makes `key` refer to `referenced_key` (at tx `at_tx` when non-zero).
   Result<TxHeader> SetReference(const std::string& key, const std::string& referenced_key,
                                 uint64_t at_tx = 0);
+  // Marks `key` deleted (a new tx whose entry has the deleted attribute).
+  // NotFound when the key has no live value.
+  Result<TxHeader> Delete(const std::string& key);
+  // Adds `key` to sorted set `set` with `score` (bound to the key's value at
+  // tx `at_tx` when non-zero).
+  Result<TxHeader> ZAdd(const std::string& set, double score, const std::string& key,
+                        uint64_t at_tx = 0);
+  Result<std::vector<ZEntry>> ZScan(const std::string& set, const ZScanOptions& opts = {});
   Result<std::vector<Entry>> History(const std::string& key, uint64_t offset = 0, int32_t limit = 0,
                                      bool desc = false);
   Result<std::vector<Entry>> Scan(const std::string& prefix, uint64_t limit = 0, bool desc = false);
@@ -78,6 +103,10 @@ class Client {
   Result<Tx> TxById(uint64_t tx_id);
   // Server health: OK when the server answers and says it is healthy.
   Status Health();
+  // The server's version string (ServerInfo).
+  Result<std::string> ServerVersion();
+  // DatabaseHealth of the selected database.
+  Result<schema::DatabaseHealthResponse> DatabaseHealth();
 
   // The server's current state of the selected database. Its signature is
   // checked when a public key is configured, and it must not be behind (or
@@ -92,6 +121,16 @@ class Client {
   Result<TxHeader> VerifiedSet(const std::string& key, const std::string& value);
   Result<Entry> VerifiedGet(const std::string& key, const ReadOptions& opts = {});
   Result<Tx> VerifiedTxById(uint64_t tx_id);
+  // SetReference / ZAdd whose one-entry tx is checked to hold exactly the
+  // reference (proofs.md §7.4) or sorted-set member (§7.5) that was asked for.
+  Result<TxHeader> VerifiedSetReference(const std::string& key, const std::string& referenced_key,
+                                        uint64_t at_tx = 0);
+  Result<TxHeader> VerifiedZAdd(const std::string& set, double score, const std::string& key,
+                                uint64_t at_tx = 0);
+  // Checks that tx `tx_id` with Alh `alh` is on the chain of the server's
+  // current state (a dual proof between the two); returns that current state.
+  // Tampering when it is not; the trusted state is neither used nor changed.
+  Result<State> CheckConsistency(uint64_t tx_id, const Hash& alh);
 
   // The locally trusted state of the selected database (nullopt when none).
   Result<std::optional<State>> TrustedState();
@@ -112,6 +151,10 @@ class Client {
   Result<State> StartingState(const std::string& uuid);
   // Checks the reply came from `uuid`, checks the signature, stores `next`.
   Status Commit(const std::string& uuid, const State& next);
+  // Runs a verified one-entry write: `call` sends the request with the given
+  // proveSinceTx; `verify` checks the reply against the trusted state.
+  template <class Call, class Verify>
+  Result<TxHeader> VerifiedWrite(Call call, Verify verify);
   // After a failed verified call: tampering if the server's state went
   // behind `trusted`, else `failure` unchanged.
   Status ExplainFailure(const State& trusted, Status failure);

@@ -3,6 +3,8 @@
 #include "client/convert.h"
 #include "client/tampering.h"
 #include "client/verifier.h"
+#include "client/write_verifier.h"
+#include "immudb/verify.h"
 
 namespace immudb::client {
 namespace {
@@ -83,6 +85,8 @@ Status SameServer(const std::string& trusted_uuid, const std::string& reply_uuid
 
 Result<TxHeader> Client::VerifiedSet(const std::string& key, const std::string& value) {
   IMMUDB_ASSIGN_OR_RETURN(std::string uuid, Identity());
+  // Other processes on the state file wait until the new state is stored.
+  IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<StateStore::Lock> lock, store_.Acquire());
   IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(uuid));
   schema::VerifiableSetRequest req;
   schema::KeyValue* kv = req.mutable_setrequest()->add_kvs();
@@ -102,6 +106,8 @@ Result<TxHeader> Client::VerifiedSet(const std::string& key, const std::string& 
 
 Result<Entry> Client::VerifiedGet(const std::string& key, const ReadOptions& opts) {
   IMMUDB_ASSIGN_OR_RETURN(std::string uuid, Identity());
+  // Other processes on the state file wait until the new state is stored.
+  IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<StateStore::Lock> lock, store_.Acquire());
   IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(uuid));
   schema::VerifiableGetRequest req;
   req.mutable_keyrequest()->set_key(key);
@@ -119,6 +125,8 @@ Result<Entry> Client::VerifiedGet(const std::string& key, const ReadOptions& opt
 
 Result<Tx> Client::VerifiedTxById(uint64_t tx_id) {
   IMMUDB_ASSIGN_OR_RETURN(std::string uuid, Identity());
+  // Other processes on the state file wait until the new state is stored.
+  IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<StateStore::Lock> lock, store_.Acquire());
   IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(uuid));
   schema::VerifiableTxRequest req;
   req.set_tx(tx_id);
@@ -131,6 +139,84 @@ Result<Tx> Client::VerifiedTxById(uint64_t tx_id) {
   IMMUDB_ASSIGN_OR_RETURN(State next, VerifyTxReply(resp, tx_id, trusted));
   IMMUDB_RETURN_IF_ERROR(Commit(uuid, next));
   return FromProto(resp.tx());
+}
+
+template <class Call, class Verify>
+Result<TxHeader> Client::VerifiedWrite(Call call, Verify verify) {
+  IMMUDB_ASSIGN_OR_RETURN(std::string uuid, Identity());
+  // Other processes on the state file wait until the new state is stored.
+  IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<StateStore::Lock> lock, store_.Acquire());
+  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(uuid));
+  schema::VerifiableTx resp;
+  auto ctx = NewContext();
+  Status st = Finish(*ctx, call(ctx.get(), trusted.tx_id, &resp));
+  if (!st.ok()) return ExplainFailure(trusted, std::move(st));
+  IMMUDB_RETURN_IF_ERROR(SameServer(uuid, server_uuid_));
+  IMMUDB_ASSIGN_OR_RETURN(State next, verify(resp, trusted));
+  IMMUDB_RETURN_IF_ERROR(Commit(uuid, next));
+  TxHeader header = FromProto(resp.tx().header()).value();  // Checked by verify.
+  return header;
+}
+
+Result<TxHeader> Client::VerifiedSetReference(const std::string& key,
+                                              const std::string& referenced_key, uint64_t at_tx) {
+  auto call = [&](grpc::ClientContext* ctx, uint64_t since, schema::VerifiableTx* resp) {
+    schema::VerifiableReferenceRequest req;
+    schema::ReferenceRequest* ref = req.mutable_referencerequest();
+    ref->set_key(key);
+    ref->set_referencedkey(referenced_key);
+    ref->set_attx(at_tx);
+    ref->set_boundref(at_tx > 0);
+    req.set_provesincetx(since);
+    return stub_->VerifiableSetReference(ctx, req, resp);
+  };
+  auto verify = [&](const schema::VerifiableTx& resp, const State& trusted) {
+    return VerifyReferenceReply(resp, key, referenced_key, at_tx, trusted);
+  };
+  return VerifiedWrite(call, verify);
+}
+
+Result<TxHeader> Client::VerifiedZAdd(const std::string& set, double score, const std::string& key,
+                                      uint64_t at_tx) {
+  auto call = [&](grpc::ClientContext* ctx, uint64_t since, schema::VerifiableTx* resp) {
+    schema::VerifiableZAddRequest req;
+    schema::ZAddRequest* z = req.mutable_zaddrequest();
+    z->set_set(set);
+    z->set_score(score);
+    z->set_key(key);
+    z->set_attx(at_tx);
+    z->set_boundref(at_tx > 0);
+    req.set_provesincetx(since);
+    return stub_->VerifiableZAdd(ctx, req, resp);
+  };
+  auto verify = [&](const schema::VerifiableTx& resp, const State& trusted) {
+    return VerifyZAddReply(resp, set, score, key, at_tx, trusted);
+  };
+  return VerifiedWrite(call, verify);
+}
+
+Result<State> Client::CheckConsistency(uint64_t tx_id, const Hash& alh) {
+  if (tx_id == 0) return Status::InvalidArgument("tx id must be positive");
+  IMMUDB_ASSIGN_OR_RETURN(State current, CurrentState());
+  if (tx_id > current.tx_id) {
+    return Status::OutOfRange("tx " + std::to_string(tx_id) + " is beyond the server's tx " +
+                              std::to_string(current.tx_id));
+  }
+  schema::VerifiableTxRequest req;
+  req.set_tx(current.tx_id);
+  req.set_provesincetx(tx_id);
+  req.mutable_entriesspec()->mutable_kventriesspec()->set_action(schema::EXCLUDE);
+  schema::VerifiableTx resp;
+  auto ctx = NewContext();
+  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->VerifiableTxById(ctx.get(), req, &resp)));
+  Result<DualProof> dp = FromProto(resp.dualproof());
+  if (!dp.ok()) return Tampering("malformed dual proof: " + dp.status().message());
+  if (!verify::VerifyDualProof(*dp, tx_id, current.tx_id, alh, current.tx_hash)) {
+    return Tampering("tx " + std::to_string(tx_id) +
+                     " with the given hash is not on the chain of " + "the server's tx " +
+                     std::to_string(current.tx_id));
+  }
+  return current;
 }
 
 }  // namespace immudb::client

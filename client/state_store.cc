@@ -1,13 +1,16 @@
 #include "client/state_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "client/tampering.h"
 
@@ -43,6 +46,45 @@ Status WriteAll(int fd, const std::string& data) {
 }
 
 }  // namespace
+
+StateStore::~StateStore() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<std::unique_ptr<StateStore::Lock>> StateStore::Acquire(int wait_ms) {
+  if (lock_depth_ > 0) {
+    ++lock_depth_;
+    return std::unique_ptr<Lock>(new Lock(this));
+  }
+  const std::string lock_path = path_ + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::IOError("cannot open lock file " + lock_path + ": " + std::strerror(errno));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    if ((err != EWOULDBLOCK && err != EINTR) || std::chrono::steady_clock::now() >= deadline) {
+      ::close(fd);
+      return Status::IOError("cannot lock " + lock_path + ": " +
+                             (err == EWOULDBLOCK ? std::string("held by another process")
+                                                 : std::string(std::strerror(err))));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  lock_fd_ = fd;
+  lock_depth_ = 1;
+  return std::unique_ptr<Lock>(new Lock(this));
+}
+
+StateStore::Lock::~Lock() { store_->Release(); }
+
+void StateStore::Release() {
+  if (--lock_depth_ > 0) return;
+  ::flock(lock_fd_, LOCK_UN);
+  ::close(lock_fd_);
+  lock_fd_ = -1;
+}
 
 Result<StateStore::Contents> StateStore::Read() {
   Contents c;
@@ -96,6 +138,7 @@ Status StateStore::Write(const Contents& c) {
 }
 
 Result<std::optional<State>> StateStore::Get(std::string_view uuid, std::string_view db) {
+  IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<Lock> lock, Acquire());
   IMMUDB_ASSIGN_OR_RETURN(Contents c, Read());
   IMMUDB_RETURN_IF_ERROR(PinCheck(c.uuid, uuid));
   auto it = c.states.find(std::string(db));
@@ -107,6 +150,7 @@ Status StateStore::Put(std::string_view uuid, const State& state) {
   if (uuid.empty() || HasSpace(uuid) || state.db.empty() || HasSpace(state.db)) {
     return Status::InvalidArgument("server uuid and database name must be non-empty words");
   }
+  IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<Lock> lock, Acquire());
   IMMUDB_ASSIGN_OR_RETURN(Contents c, Read());
   IMMUDB_RETURN_IF_ERROR(PinCheck(c.uuid, uuid));
   c.uuid = std::string(uuid);

@@ -14,11 +14,18 @@
 // A state never moves backwards: Put refuses a state behind the stored one, or
 // a different hash at the same tx, as tampering. A different uuid than the
 // pinned one is tampering too; the only way to trust another server at the
-// same address is to delete the file. Not thread-safe; one process at a time
-// (no file locking).
+// same address is to delete the file.
+//
+// Processes (and StateStore objects) sharing the file take turns through an
+// exclusive flock(2) on "<path>.lock" (mode 0600, never removed): Get and Put
+// each hold it, and a caller that reads a state, checks a proof against it
+// and stores the result holds a Lock() across all three, so a state stored
+// meanwhile by another process is never mistaken for tampering and the file is
+// never written by two at once. One StateStore object is not thread-safe.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +39,28 @@ class StateStore {
  public:
   explicit StateStore(std::string path) : path_(std::move(path)) {}
 
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
   const std::string& path() const { return path_; }
+
+  // Holds the file lock until destroyed. Re-entrant within this object: nested
+  // Locks (and Get/Put under a Lock) do not block on each other.
+  class Lock {
+   public:
+    ~Lock();
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    friend class StateStore;
+    explicit Lock(StateStore* store) : store_(store) {}
+    StateStore* store_;
+  };
+  // Waits (at most `wait_ms`) for the lock. IOError when the lock file cannot
+  // be opened, or when another process holds the lock all that time.
+  Result<std::unique_ptr<Lock>> Acquire(int wait_ms = 60000);
 
   // The trusted state of `db` on server `uuid`, or nullopt when there is none
   // (no file, or no line for `db`). Tampering when the file pins another uuid;
@@ -53,7 +81,11 @@ class StateStore {
   Result<Contents> Read();
   Status Write(const Contents& c);
 
+  void Release();
+
   std::string path_;
+  int lock_fd_ = -1;  // Open while lock_depth_ > 0.
+  int lock_depth_ = 0;
 };
 
 }  // namespace immudb::client

@@ -43,12 +43,33 @@ struct Entry {
   std::optional<Reference> referenced_by;
 };
 
+// A member of a sorted set (ZEntry): `entry` is the entry `key` resolved to
+// (at tx `at_tx` when the member is bound to one, else the latest).
+struct ZEntry {
+  std::string set;
+  std::string key;
+  double score = 0;
+  uint64_t at_tx = 0;
+  Entry entry;
+};
+
 // Options of a read (KeyRequest): at most one of at_tx / at_revision.
 struct ReadOptions {
   uint64_t at_tx = 0;
   uint64_t since_tx = 0;
   int64_t at_revision = 0;
   bool no_wait = false;
+};
+
+// Options of ZScan (ZScanRequest): members of `set` ordered by score, then key,
+// then tx; scores outside [min_score, max_score] are skipped when given.
+struct ZScanOptions {
+  uint64_t limit = 0;  // 0: the server's default limit.
+  bool desc = false;
+  std::optional<double> min_score;
+  std::optional<double> max_score;
+  uint64_t since_tx = 0;
+  bool no_wait = true;
 };
 
 }  // namespace immudb::client

@@ -105,6 +105,16 @@ grpc::Status LyingProxy::VerifiableTxById(grpc::ServerContext* c,
                                           schema::VerifiableTx* r) {
   return Forward("VerifiableTxById", c, *q, r, &Stub::VerifiableTxById);
 }
+grpc::Status LyingProxy::VerifiableSetReference(grpc::ServerContext* c,
+                                                const schema::VerifiableReferenceRequest* q,
+                                                schema::VerifiableTx* r) {
+  return Forward("VerifiableSetReference", c, *q, r, &Stub::VerifiableSetReference);
+}
+grpc::Status LyingProxy::VerifiableZAdd(grpc::ServerContext* c,
+                                        const schema::VerifiableZAddRequest* q,
+                                        schema::VerifiableTx* r) {
+  return Forward("VerifiableZAdd", c, *q, r, &Stub::VerifiableZAdd);
+}
 grpc::Status LyingProxy::TxById(grpc::ServerContext* c, const schema::TxRequest* q, schema::Tx* r) {
   return Forward("TxById", c, *q, r, &Stub::TxById);
 }

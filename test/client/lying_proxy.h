@@ -50,6 +50,11 @@ class LyingProxy final : public schema::ImmuService::Service {
                              schema::VerifiableEntry* r) override;
   grpc::Status VerifiableTxById(grpc::ServerContext* c, const schema::VerifiableTxRequest* q,
                                 schema::VerifiableTx* r) override;
+  grpc::Status VerifiableSetReference(grpc::ServerContext* c,
+                                      const schema::VerifiableReferenceRequest* q,
+                                      schema::VerifiableTx* r) override;
+  grpc::Status VerifiableZAdd(grpc::ServerContext* c, const schema::VerifiableZAddRequest* q,
+                              schema::VerifiableTx* r) override;
   grpc::Status TxById(grpc::ServerContext* c, const schema::TxRequest* q, schema::Tx* r) override;
   grpc::Status CurrentState(grpc::ServerContext* c, const google::protobuf::Empty* q,
                             schema::ImmutableState* r) override;
