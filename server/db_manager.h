@@ -2,9 +2,20 @@
 // the users; `defaultdb` is created at first start; user databases are the
 // other sub-directories of the data dir. The list order (used by
 // DatabaseList) is defaultdb, then the databases found at startup in
-// directory order, then the ones created since. Thread-safe.
+// directory order, then the ones created since.
+//
+// A user database may be unloaded (closed, still listed) and loaded again.
+// Its settings live beside it in <dir>/<name>.settings (one `key=value` per
+// line, written to a temporary file, synced and renamed over the old one);
+// changed settings take effect when the database is next loaded. A database
+// whose settings say autoload=false stays unloaded at startup.
+//
+// Thread-safe. A DbHandle stays valid for the manager's lifetime even after
+// its database is unloaded: the Database is closed and further calls on it
+// fail, which is how requests still running on it end.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,10 +31,33 @@ namespace immudb::server {
 inline constexpr char kSystemDb[] = "systemdb";
 inline constexpr char kDefaultDb[] = "defaultdb";
 
-// One open database.
+// Per-database settings this server supports (wire-api.md §3.6, the subset of
+// DatabaseNullableSettings the engine has). Defaults follow immudb's.
+struct DbSettings {
+  uint32_t max_key_len = 1024;
+  uint32_t max_value_len = 32 << 20;
+  uint32_t max_tx_entries = 1024;
+  uint32_t file_size = 512u << 20;  // Segment size of every log of the store.
+  bool exclude_commit_time = false;
+  bool autoload = true;
+  std::string created_by;
+  uint64_t created_at = 0;  // Unix seconds.
+
+  // InvalidArgument when a value is outside what the engine accepts.
+  Status Validate() const;
+  // The `key=value` text stored in the settings file, and its parser
+  // (Corruption on unknown keys or bad numbers).
+  std::string Encode() const;
+  static Result<DbSettings> Decode(const std::string& text);
+};
+
+// One database: open (`db` set) or unloaded (`db` null).
 struct DbHandle {
   std::string name;
   std::unique_ptr<Database> db;
+  DbSettings settings;  // As of the last load (or creation).
+
+  bool loaded() const { return db != nullptr; }
 };
 
 // Checks a new database name (already lower-cased): 1-128 characters of
@@ -32,37 +66,59 @@ Status ValidateDbName(const std::string& name);
 
 class DatabaseManager {
  public:
-  // Opens systemdb (a bare Store), defaultdb and every other database under `dir` (created
-  // if missing).
+  // Opens systemdb (a bare Store), defaultdb and every other database under
+  // `dir` (created if missing) whose settings allow autoload.
   static Result<std::unique_ptr<DatabaseManager>> Open(const std::string& dir,
                                                        const DatabaseOptions& opts);
   ~DatabaseManager();
 
   Store* systemdb() const { return systemdb_.get(); }
-  // The database called `name` (systemdb excluded); NotFound otherwise.
-  // The handle lives as long as the manager.
+  // The loaded database called `name` (systemdb excluded). NotFound when
+  // there is none, FailedPrecondition "database <name> is not loaded" when it
+  // is unloaded.
   Result<DbHandle*> Get(const std::string& name) const;
+  // True when `name` is a database (loaded or not).
   bool Exists(const std::string& name) const;
-  // Names in list order, systemdb excluded.
+  bool IsLoaded(const std::string& name) const;
+  // Names in list order, systemdb excluded, unloaded ones included.
   std::vector<std::string> Names() const;
   // True when there is a database besides defaultdb.
   bool HasUserDatabases() const;
-  // Creates and opens a database. AlreadyExists if it exists.
-  // REQUIRES: ValidateDbName(name).ok()
-  Result<DbHandle*> Create(const std::string& name);
+  // Creates and opens a database with `settings` (persisted first).
+  // AlreadyExists if it exists.
+  // REQUIRES: ValidateDbName(name).ok() and settings.Validate().ok()
+  Result<DbHandle*> Create(const std::string& name, const DbSettings& settings = {});
+  // Opens an unloaded database with its stored settings. NotFound for an
+  // unknown name, FailedPrecondition "database already loaded".
+  Status Load(const std::string& name);
+  // Closes a loaded database. NotFound for an unknown name,
+  // FailedPrecondition "already closed" when it is not loaded.
+  Status Unload(const std::string& name);
+  // The stored settings of a database (loaded or not); NotFound otherwise.
+  Result<DbSettings> Settings(const std::string& name) const;
+  // Replaces the stored settings; they apply from the next load.
+  // REQUIRES: settings.Validate().ok()
+  Status UpdateSettings(const std::string& name, const DbSettings& settings);
   // Closes every store; the manager must not be used afterwards.
   Status CloseAll();
 
  private:
   DatabaseManager(std::string dir, const DatabaseOptions& opts)
       : dir_(std::move(dir)), opts_(opts) {}
-  Result<std::unique_ptr<DbHandle>> OpenDb(const std::string& name);
+  Result<std::unique_ptr<Database>> OpenDb(const std::string& name, const DbSettings& settings);
+  std::string SettingsPath(const std::string& name) const;
+  Result<DbSettings> ReadSettings(const std::string& name) const;
+  Status WriteSettings(const std::string& name, const DbSettings& settings) const;
+  // REQUIRES: mu_ held.
+  DbHandle* Find(const std::string& name) const;
 
   const std::string dir_;
   const DatabaseOptions opts_;
   std::unique_ptr<Store> systemdb_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<DbHandle>> dbs_;  // GUARDED_BY(mu_); list order.
+  // Handles replaced by Load/Unload, kept alive for requests still using them.
+  std::vector<std::unique_ptr<DbHandle>> retired_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace immudb::server

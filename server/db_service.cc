@@ -1,6 +1,10 @@
 // Database administration, health, server info and state (wire-api.md §5.3).
+#include <google/protobuf/descriptor.h>
+
 #include <algorithm>
 #include <cctype>
+#include <ctime>
+#include <set>
 
 #include "server/errors.h"
 #include "server/metrics.h"
@@ -11,7 +15,129 @@ namespace {
 
 using google::protobuf::Empty;
 
+// Applies the fields present in `in` to `out`. Settings this server does not
+// have are InvalidArgument, naming the setting; so is changing the file size
+// of an existing database (`existing`).
+grpc::Status ApplySettings(const schema::DatabaseNullableSettings& in, bool existing,
+                           DbSettings* out) {
+  static const std::set<std::string> kSupported = {
+      "fileSize",          "maxKeyLen", "maxValueLen",         "maxTxEntries",
+      "excludeCommitTime", "autoload",  "writeTxHeaderVersion"};
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  in.GetReflection()->ListFields(in, &fields);
+  for (const auto* f : fields) {
+    if (kSupported.count(f->json_name()) == 0 && kSupported.count(f->name()) == 0) {
+      return InvalidArgument("setting " + f->name() + " is not supported by this server");
+    }
+  }
+  if (in.has_writetxheaderversion() && in.writetxheaderversion().value() != 1) {
+    return InvalidArgument("only tx header version 1 is supported by this server");
+  }
+  if (in.has_filesize()) {
+    if (existing && in.filesize().value() != out->file_size) {
+      return InvalidArgument("the file size of an existing database can not be changed");
+    }
+    out->file_size = in.filesize().value();
+  }
+  if (in.has_maxkeylen()) out->max_key_len = in.maxkeylen().value();
+  if (in.has_maxvaluelen()) out->max_value_len = in.maxvaluelen().value();
+  if (in.has_maxtxentries()) out->max_tx_entries = in.maxtxentries().value();
+  if (in.has_excludecommittime()) out->exclude_commit_time = in.excludecommittime().value();
+  if (in.has_autoload()) out->autoload = in.autoload().value();
+  Status valid = out->Validate();
+  if (!valid.ok()) return InvalidArgument(valid.message());
+  return grpc::Status::OK;
+}
+
+void SettingsToProto(const DbSettings& s, schema::DatabaseNullableSettings* out) {
+  out->mutable_filesize()->set_value(s.file_size);
+  out->mutable_maxkeylen()->set_value(s.max_key_len);
+  out->mutable_maxvaluelen()->set_value(s.max_value_len);
+  out->mutable_maxtxentries()->set_value(s.max_tx_entries);
+  out->mutable_excludecommittime()->set_value(s.exclude_commit_time);
+  out->mutable_autoload()->set_value(s.autoload);
+  out->mutable_writetxheaderversion()->set_value(1);
+}
+
+std::string Lower(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
+}
+
 }  // namespace
+
+grpc::Status ImmuServiceImpl::AuthorizeDbAdmin(grpc::ServerContext* ctx,
+                                               const std::string& db) const {
+  if (!s_->config.auth) return Unknown("this command is available only with authentication on");
+  if (db == kSystemDb || db == kDefaultDb) return Internal(kErrDbReserved);
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (!caller->user.IsSysAdmin() && caller->user.PermissionOn(db) != kPermAdmin) {
+    return Unknown("the database '" + db +
+                   "' does not exist or you do not have admin permission on this database");
+  }
+  if (!s_->dbs->Exists(db)) return NotFound("'" + db + "' does not exist");
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::LoadDatabase(grpc::ServerContext* ctx,
+                                           const schema::LoadDatabaseRequest* req,
+                                           schema::LoadDatabaseResponse* resp) {
+  grpc::Status st = AuthorizeDbAdmin(ctx, req->database());
+  if (!st.ok()) return st;
+  {
+    Status done = s_->dbs->Load(req->database());
+    if (!done.ok()) return ToGrpcStatus(done);
+  }
+  resp->set_database(req->database());
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::UnloadDatabase(grpc::ServerContext* ctx,
+                                             const schema::UnloadDatabaseRequest* req,
+                                             schema::UnloadDatabaseResponse* resp) {
+  grpc::Status st = AuthorizeDbAdmin(ctx, req->database());
+  if (!st.ok()) return st;
+  {
+    Status done = s_->dbs->Unload(req->database());
+    if (!done.ok()) return ToGrpcStatus(done);
+  }
+  resp->set_database(req->database());
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::UpdateDatabaseV2(grpc::ServerContext* ctx,
+                                               const schema::UpdateDatabaseRequest* req,
+                                               schema::UpdateDatabaseResponse* resp) {
+  if (s_->config.maintenance) return InvalidArgument(kErrMaintenance);
+  grpc::Status st = AuthorizeDbAdmin(ctx, req->database());
+  if (!st.ok()) return st;
+  auto current = s_->dbs->Settings(req->database());
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  DbSettings next = *current;
+  st = ApplySettings(req->settings(), true, &next);
+  if (!st.ok()) return st;
+  {
+    Status done = s_->dbs->UpdateSettings(req->database(), next);
+    if (!done.ok()) return ToGrpcStatus(done);
+  }
+  resp->set_database(req->database());
+  SettingsToProto(next, resp->mutable_settings());
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::GetDatabaseSettingsV2(grpc::ServerContext* ctx,
+                                                    const schema::DatabaseSettingsRequest*,
+                                                    schema::DatabaseSettingsResponse* resp) {
+  auto db = AuthorizeDb(ctx, Access::kRead);
+  if (!db.ok()) return ToGrpcStatus(db.status());
+  auto settings = s_->dbs->Settings((*db)->name);
+  if (!settings.ok()) return ToGrpcStatus(settings.status());
+  resp->set_database((*db)->name);
+  SettingsToProto(*settings, resp->mutable_settings());
+  return grpc::Status::OK;
+}
 
 grpc::Status ImmuServiceImpl::CreateDatabase(grpc::ServerContext* ctx, const schema::Database* req,
                                              Empty*) {
@@ -28,9 +154,7 @@ grpc::Status ImmuServiceImpl::CreateDatabaseV2(grpc::ServerContext* ctx,
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (!caller->user.IsSysAdmin()) return Unknown(kErrNoDbPermission);
-  std::string name = req->name();
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string name = Lower(req->name());
   if (name == kSystemDb || name == kDefaultDb) return Internal(kErrDbReserved);
   Status valid = ValidateDbName(name);
   if (!valid.ok()) return Unknown(valid.message());
@@ -40,12 +164,18 @@ grpc::Status ImmuServiceImpl::CreateDatabaseV2(grpc::ServerContext* ctx,
     resp->set_alreadyexisted(true);
     return grpc::Status::OK;
   }
-  auto db = s_->dbs->Create(name);
+  DbSettings settings;
+  grpc::Status applied = ApplySettings(req->settings(), false, &settings);
+  if (!applied.ok()) return applied;
+  settings.created_by = caller->user.username;
+  settings.created_at = static_cast<uint64_t>(std::time(nullptr));
+  auto db = s_->dbs->Create(name, settings);
   if (!db.ok()) {
     return db.status().code() == StatusCode::kAlreadyExists ? Unknown(kErrDbExists)
                                                             : ToGrpcStatus(db.status());
   }
   s_->multi_db = true;
+  SettingsToProto(settings, resp->mutable_settings());
   return grpc::Status::OK;
 }
 
@@ -67,13 +197,18 @@ grpc::Status ImmuServiceImpl::DatabaseListV2(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   for (const std::string& name : s_->dbs->Names()) {
     if (caller->user.PermissionOn(name) == kPermNone) continue;
-    auto db = s_->dbs->Get(name);
-    if (!db.ok()) continue;
     auto* info = resp->add_databases();
     info->set_name(name);
-    info->set_loaded(true);
-    info->set_numtransactions((*db)->db->CurrentState().tx_id);
+    auto db = s_->dbs->Get(name);
+    info->set_loaded(db.ok());
+    if (db.ok()) info->set_numtransactions((*db)->db->CurrentState().tx_id);
     info->set_disksize(DirSize(s_->config.dir + "/" + name));
+    auto settings = s_->dbs->Settings(name);
+    if (settings.ok()) {
+      SettingsToProto(*settings, info->mutable_settings());
+      info->set_created_by(settings->created_by);
+      info->set_created_at(settings->created_at);
+    }
   }
   return grpc::Status::OK;
 }
@@ -92,6 +227,7 @@ grpc::Status ImmuServiceImpl::UseDatabase(grpc::ServerContext* ctx, const schema
   }
   const std::string& name = req->databasename();
   if (!s_->dbs->Exists(name)) return NotFound("'" + name + "' does not exist");
+  if (!s_->dbs->IsLoaded(name)) return Unknown("already closed");
   if (caller->user.PermissionOn(name) == kPermNone) {
     return PermissionDenied("Logged in user does not have permission on this database");
   }

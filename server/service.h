@@ -116,6 +116,15 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
                           schema::FlushIndexResponse* resp) override;
   grpc::Status CompactIndex(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
                             google::protobuf::Empty* resp) override;
+  grpc::Status LoadDatabase(grpc::ServerContext* ctx, const schema::LoadDatabaseRequest* req,
+                            schema::LoadDatabaseResponse* resp) override;
+  grpc::Status UnloadDatabase(grpc::ServerContext* ctx, const schema::UnloadDatabaseRequest* req,
+                              schema::UnloadDatabaseResponse* resp) override;
+  grpc::Status UpdateDatabaseV2(grpc::ServerContext* ctx, const schema::UpdateDatabaseRequest* req,
+                                schema::UpdateDatabaseResponse* resp) override;
+  grpc::Status GetDatabaseSettingsV2(grpc::ServerContext* ctx,
+                                     const schema::DatabaseSettingsRequest* req,
+                                     schema::DatabaseSettingsResponse* resp) override;
 
   // ---- key-value, sorted sets, transactions (kv_service.cc, tx_service.cc) ----
   grpc::Status Set(grpc::ServerContext* ctx, const schema::SetRequest* req,
@@ -211,6 +220,10 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
   // Signs the target state of a Verifiable* reply: (db, target id, target Alh).
   grpc::Status SignVerifiableTx(const std::string& db, const VerifiableTx& v,
                                 schema::VerifiableTx* out) const;
+
+  // Load/Unload/UpdateDatabaseV2: the caller must be sysadmin or admin of
+  // `db`, which must be a user database (not reserved).
+  grpc::Status AuthorizeDbAdmin(grpc::ServerContext* ctx, const std::string& db) const;
 
   // Drops the tokens and closes the sessions of `username` (password,
   // permission or active-flag change).

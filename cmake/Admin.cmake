@@ -1,0 +1,36 @@
+# build/bin/immuadmin (cmd/immuadmin) and admin_tests (test/admin).
+# Included from CMakeLists.txt after cmake/Client.cmake (needs immudb_client).
+
+if(NOT TARGET immudb_client)
+  return()
+endif()
+
+file(GLOB ADMIN_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/cmd/immuadmin/*.cc)
+list(FILTER ADMIN_SOURCES EXCLUDE REGEX "/main\\.cc$")
+add_library(immuadmin_lib STATIC ${ADMIN_SOURCES})
+# engine/ for the offline verifier (store/verify_dir.h) and util/ (crc32c, coding).
+target_include_directories(immuadmin_lib PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/engine)
+target_link_libraries(immuadmin_lib PUBLIC immudb_client immudb_engine)
+immudb_warnings(immuadmin_lib)
+
+add_executable(immuadmin ${CMAKE_SOURCE_DIR}/cmd/immuadmin/main.cc)
+target_link_libraries(immuadmin PRIVATE immuadmin_lib CLI11::CLI11)
+target_compile_definitions(immuadmin PRIVATE IMMUDB_VERSION="${PROJECT_VERSION}")
+immudb_warnings(immuadmin)
+
+if(IMMUDB_BUILD_TESTS)
+  file(GLOB ADMIN_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/test/admin/*.cc)
+  if(ADMIN_TEST_SOURCES)
+    # The client tests' server launcher (free port, stop by PID) is reused.
+    add_executable(admin_tests ${ADMIN_TEST_SOURCES}
+      ${CMAKE_SOURCE_DIR}/test/client/server_process.cc)
+    target_include_directories(admin_tests PRIVATE ${CMAKE_SOURCE_DIR}/test
+      ${CMAKE_SOURCE_DIR}/test/client)
+    target_link_libraries(admin_tests PRIVATE immuadmin_lib GTest::gtest_main)
+    target_compile_definitions(admin_tests PRIVATE IMMUDB_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
+    add_dependencies(admin_tests immudb immuadmin)
+    immudb_warnings(admin_tests)
+    gtest_discover_tests(admin_tests DISCOVERY_MODE PRE_TEST
+      PROPERTIES ENVIRONMENT "IMMUDB_BIN_DIR=${CMAKE_BINARY_DIR}/bin" LABELS admin)
+  endif()
+endif()

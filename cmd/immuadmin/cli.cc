@@ -1,0 +1,132 @@
+#include "cmd/immuadmin/cli.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace immudb::admin {
+
+std::string HomeDir() {
+  const char* home = std::getenv("HOME");
+  return home != nullptr && *home != '\0' ? home : ".";
+}
+
+std::string Settings::TokenPath() const {
+  return tokenfile.find('/') == std::string::npos ? HomeDir() + "/" + tokenfile : tokenfile;
+}
+
+void SaveToken(const Settings& s, const std::string& db, const std::string& token) {
+  std::string data;
+  for (int i = 7; i >= 0; --i) data.push_back(static_cast<char>((db.size() >> (8 * i)) & 0xff));
+  data += db + token;
+  const std::string path = s.TokenPath();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0 ||
+      ::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
+    if (fd >= 0) ::close(fd);
+    throw Failure("cannot write token file " + path);
+  }
+  ::close(fd);
+}
+
+bool LoadToken(const Settings& s, std::string* db, std::string* token) {
+  std::ifstream in(s.TokenPath(), std::ios::binary);
+  if (!in) return false;
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string data = buf.str();
+  if (data.size() < 8) throw Failure("malformed token file " + s.TokenPath());
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n = (n << 8) | static_cast<uint8_t>(data[i]);
+  if (n > data.size() - 8) throw Failure("malformed token file " + s.TokenPath());
+  *db = data.substr(8, n);
+  *token = data.substr(8 + n);
+  return true;
+}
+
+std::unique_ptr<client::Client> OpenClient(const Settings& s, bool large_messages) {
+  client::Options o;
+  o.address = s.address;
+  o.port = s.port;
+  o.state_dir = HomeDir();
+  if (large_messages) {
+    o.max_recv_msg_size = 1 << 30;
+    o.timeout = std::chrono::milliseconds(600000);
+  }
+  return Must(client::Client::Open(o));
+}
+
+std::unique_ptr<client::Client> SessionClient(const Settings& s, bool large_messages) {
+  std::string db, token;
+  if (!LoadToken(s, &db, &token)) throw Failure("please login first");
+  auto c = OpenClient(s, large_messages);
+  c->SetSession(token, db);
+  return c;
+}
+
+std::string ReadLine(const char* what) {
+  std::string line;
+  if (!std::getline(std::cin, line)) throw Failure(std::string("no ") + what + " given on stdin");
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+void CheckStrongPassword(const std::string& p) {
+  bool upper = false, digit = false, symbol = false;
+  for (unsigned char ch : p) {
+    upper |= std::isupper(ch) != 0;
+    digit |= std::isdigit(ch) != 0;
+    symbol |= std::ispunct(ch) != 0;
+  }
+  if (p.size() < 8 || p.size() > 32 || !upper || !digit || !symbol) {
+    throw Failure(
+        "password does not meet the requirements. It must contain upper and lower case letters, "
+        "digits, punctuation mark or symbol, and be 8 to 32 characters long");
+  }
+}
+
+std::string HumanBytes(uint64_t n) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", v, kUnits[u]);
+  return buf;
+}
+
+std::string HumanDuration(int64_t seconds) {
+  if (seconds < 0) seconds = 0;
+  std::string out;
+  const int64_t d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60;
+  if (d > 0) out += std::to_string(d) + "d";
+  if (d > 0 || h > 0) out += std::to_string(h) + "h";
+  if (d > 0 || h > 0 || m > 0) out += std::to_string(m) + "m";
+  return out + std::to_string(seconds % 60) + "s";
+}
+
+std::string Printable(const std::string& bytes) {
+  std::string out;
+  for (unsigned char ch : bytes) {
+    if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", ch);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace immudb::admin

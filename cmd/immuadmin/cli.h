@@ -1,0 +1,74 @@
+// Shared pieces of the immuadmin commands: settings from flags and
+// IMMUADMIN_* variables, the token file, connecting, and output helpers.
+//
+// Token file: $HOME/<tokenfile> (a plain name) or the path given, mode 0600,
+// in immuclient's format (u64 big-endian length of the database name, the
+// name, then the token). Commands throw Failure for errors; main prints
+// "immuadmin: <message>" and exits 1.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "client/client.h"
+#include "immudb/result.h"
+
+namespace immudb::admin {
+
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <class T>
+T Must(Result<T> r) {
+  if (!r.ok()) throw Failure(r.status().message());
+  return std::move(r).value();
+}
+inline void Must(const Status& st) {
+  if (!st.ok()) throw Failure(st.message());
+}
+
+struct Settings {
+  std::string address = "127.0.0.1";
+  int port = 3322;
+  std::string tokenfile = "token_admin";
+  std::string password;  // Login password; stdin when empty.
+  std::string database;  // Database for dump/backup (--db).
+  int metrics_port = 9497;
+
+  std::string TokenPath() const;
+};
+
+std::string HomeDir();
+void SaveToken(const Settings& s, const std::string& db, const std::string& token);
+// False when there is no token file.
+bool LoadToken(const Settings& s, std::string* db, std::string* token);
+
+// A client for the server (not logged in).
+std::unique_ptr<client::Client> OpenClient(const Settings& s, bool large_messages = false);
+// A client with the saved session; Failure "please login first" without one.
+std::unique_ptr<client::Client> SessionClient(const Settings& s, bool large_messages = false);
+
+// One line from stdin without the newline; Failure at end of input.
+std::string ReadLine(const char* what);
+// immudb's CLI password rule: 8-32 characters with an upper-case letter, a
+// digit and a symbol. Failure with the rule otherwise.
+void CheckStrongPassword(const std::string& password);
+
+// "1.5 MiB"-style sizes and "2h3m4s"-style durations.
+std::string HumanBytes(uint64_t n);
+std::string HumanDuration(int64_t seconds);
+// Bytes as text, with non-printable bytes as \xNN.
+std::string Printable(const std::string& bytes);
+
+// ---- commands in their own files ----
+// stats.cc: prints the server's metrics (raw, or a text summary).
+void Stats(const Settings& s, bool raw);
+// transfer.cc
+void Dump(const Settings& s);
+void Backup(const Settings& s, const std::string& file);
+void Restore(const Settings& s, const std::string& file);
+
+}  // namespace immudb::admin

@@ -1,0 +1,353 @@
+// immuadmin: the immudb administration CLI (wire-api.md §11.2).
+//
+// login/logout, status, stats, user ..., database ..., dump, backup, restore,
+// verify <dir> (offline store check) and service ... (systemd unit). Flags may
+// also come from IMMUADMIN_* environment variables. Passwords are read from
+// stdin, one per line, unless given with --password. See docs/immuadmin.md.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "client/admin.h"
+#include "cmd/immuadmin/cli.h"
+#include "cmd/immuadmin/service.h"
+#include "immudb/hash.h"
+#include "store/verify_dir.h"
+
+namespace {
+
+using namespace immudb::admin;  // NOLINT(google-build-using-namespace)
+namespace client = immudb::client;
+
+constexpr char kDefaultPasswordWarning[] =
+    "SECURITY WARNING: immudb user has the default password: please change it to ensure proper "
+    "security (immuadmin user changepassword immudb)";
+
+// Settings flags of `database create/update`; only the ones given are sent.
+struct DbFlags {
+  std::optional<uint32_t> max_key_len, max_value_len, max_tx_entries, file_size;
+  std::optional<bool> exclude_commit_time, autoload;
+
+  void Add(CLI::App* cmd) {
+    cmd->add_option("--max-key-len", max_key_len, "largest key in bytes");
+    cmd->add_option("--max-value-len", max_value_len, "largest value in bytes");
+    cmd->add_option("--max-tx-entries", max_tx_entries, "most entries per transaction");
+    cmd->add_option("--file-size", file_size, "segment size of the data files (create only)");
+    cmd->add_option("--exclude-commit-time", exclude_commit_time,
+                    "write 0 as the commit time of transactions (true/false)");
+    cmd->add_option("--autoload", autoload, "load the database at startup (true/false)");
+  }
+  immudb::schema::DatabaseNullableSettings Proto() const {
+    immudb::schema::DatabaseNullableSettings s;
+    if (max_key_len) s.mutable_maxkeylen()->set_value(*max_key_len);
+    if (max_value_len) s.mutable_maxvaluelen()->set_value(*max_value_len);
+    if (max_tx_entries) s.mutable_maxtxentries()->set_value(*max_tx_entries);
+    if (file_size) s.mutable_filesize()->set_value(*file_size);
+    if (exclude_commit_time) s.mutable_excludecommittime()->set_value(*exclude_commit_time);
+    if (autoload) s.mutable_autoload()->set_value(*autoload);
+    return s;
+  }
+};
+
+std::string SettingsText(const immudb::schema::DatabaseNullableSettings& s) {
+  auto b = [](bool v) { return v ? "true" : "false"; };
+  return "{maxKeyLen: " + std::to_string(s.maxkeylen().value()) +
+         ", maxValueLen: " + std::to_string(s.maxvaluelen().value()) +
+         ", maxTxEntries: " + std::to_string(s.maxtxentries().value()) +
+         ", fileSize: " + std::to_string(s.filesize().value()) +
+         ", excludeCommitTime: " + b(s.excludecommittime().value()) +
+         ", autoload: " + b(s.autoload().value()) + "}";
+}
+
+std::string Pad(const std::string& s, size_t w) {
+  return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
+}
+
+void PrintUsers(const std::vector<client::UserInfo>& users) {
+  std::cout << Pad("USER", 16) << Pad("ACTIVE", 8) << Pad("CREATED BY", 12) << Pad("CREATED AT", 32)
+            << "PERMISSIONS\n";
+  for (const auto& u : users) {
+    std::string perms;
+    for (const auto& [db, level] : u.permissions) {
+      if (!perms.empty()) perms += ", ";
+      const std::string name = client::PermissionName(level);
+      perms += db + ":" + (name.empty() ? std::to_string(level) : name);
+    }
+    std::cout << Pad(u.name, 16) << Pad(u.active ? "true" : "false", 8) << Pad(u.created_by, 12)
+              << Pad(u.created_at.substr(0, 31), 32) << perms << "\n";
+  }
+}
+
+void PrintDatabases(const std::vector<client::DatabaseInfo>& dbs, const std::string& current) {
+  std::cout << Pad("DATABASE NAME", 20) << Pad("CREATED AT", 22) << Pad("CREATED BY", 12)
+            << Pad("STATUS", 10) << Pad("IS REPLICA", 11) << Pad("DISK SIZE", 12)
+            << "TRANSACTIONS\n";
+  for (const auto& d : dbs) {
+    std::string created = "-";
+    if (d.created_at > 0) {
+      char buf[32];
+      const time_t t = static_cast<time_t>(d.created_at);
+      struct tm tm_buf;
+      std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm_buf));
+      created = buf;
+    }
+    const std::string name = (d.name == current ? "*" : "") + d.name;
+    std::cout << Pad(name, 20) << Pad(created, 22)
+              << Pad(d.created_by.empty() ? "-" : d.created_by, 12)
+              << Pad(d.loaded ? "LOADED" : "UNLOADED", 10) << Pad("false", 11)
+              << Pad(HumanBytes(d.disk_size), 12) << d.num_transactions << "\n";
+  }
+}
+
+uint32_t Permission(const std::string& name, bool allow_sysadmin) {
+  const uint32_t level = client::PermissionFromName(name);
+  if (level == 0 || (!allow_sysadmin && level == client::kPermSysAdmin)) {
+    throw Failure("unknown permission '" + name + "': use read, readwrite or admin");
+  }
+  return level;
+}
+
+// The `immudb` binary next to this program.
+std::string DefaultImmudbBin() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "" : (self.parent_path() / "immudb").string();
+}
+
+int Verify(const std::string& dir) {
+  auto report = immudb::store::VerifyStoreDir(dir, immudb::store::VerifyDirOptions{});
+  if (!report.ok()) {
+    std::fprintf(stderr, "immuadmin: %s: %s\n", dir.c_str(), report.status().ToString().c_str());
+    return 1;
+  }
+  if (report->mismatch) {
+    const immudb::store::VerifyMismatch& m = *report->mismatch;
+    std::printf("%s\n", m.ToString().c_str());
+    std::printf("verification FAILED after %llu verified transactions\n",
+                static_cast<unsigned long long>(report->tx_count));
+    if (m.maybe_torn_tail) {
+      std::printf(
+          "note: this part of the store was not yet known to be durable; a crash can leave\n"
+          "such a torn tail, which opening the store cuts back\n");
+    }
+    return 1;
+  }
+  std::printf("verified %llu transactions, %llu bytes: OK\n",
+              static_cast<unsigned long long>(report->tx_count),
+              static_cast<unsigned long long>(report->bytes_checked));
+  std::printf("last tx %llu, alh %s\n", static_cast<unsigned long long>(report->tx_count),
+              immudb::ToHex(report->last_alh).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"immuadmin: the immudb administration CLI"};
+  app.require_subcommand(1);
+  Settings s;
+  auto env = [](CLI::Option* o, const char* name) { o->envname(name); };
+  env(app.add_option("-a,--immudb-address", s.address, "server address"),
+      "IMMUADMIN_IMMUDB_ADDRESS");
+  env(app.add_option("-p,--immudb-port", s.port, "server port"), "IMMUADMIN_IMMUDB_PORT");
+  env(app.add_option("--tokenfile", s.tokenfile, "token file (a plain name is under $HOME)"),
+      "IMMUADMIN_TOKENFILE");
+  env(app.add_option("--password", s.password, "password for login (default: read from stdin)"),
+      "IMMUADMIN_PASSWORD");
+
+  std::string arg1, arg2, arg3, arg4, file, root = "/", immudb_bin = DefaultImmudbBin();
+  bool raw = false, text = false, if_not_exists = false;
+  auto* login = app.add_subcommand("login", "log in as the sysadmin (immudb)");
+  login->add_option("username", arg1)->required();
+  auto* logout = app.add_subcommand("logout", "log out");
+  auto* status = app.add_subcommand("status", "server status")->alias("p");
+  auto* stats = app.add_subcommand("stats", "server metrics")->alias("s");
+  stats->add_flag("-t,--text", text, "text summary (the default)");
+  stats->add_flag("-r,--raw", raw, "the metrics as the server sends them");
+  env(stats->add_option("--metrics-port", s.metrics_port, "metrics server port"),
+      "IMMUADMIN_METRICS_PORT");
+
+  auto* user = app.add_subcommand("user", "user management");
+  user->require_subcommand(1);
+  auto* user_list = user->add_subcommand("list", "list users");
+  auto* user_create = user->add_subcommand("create", "create a user: <user> <permission> [db]");
+  user_create->add_option("username", arg1)->required();
+  user_create->add_option("permission", arg2, "read, readwrite or admin")->required();
+  user_create->add_option("database", arg3);
+  auto* user_pw = user->add_subcommand("changepassword", "change a user's password");
+  user_pw->add_option("username", arg1)->required();
+  auto* user_on = user->add_subcommand("activate", "activate a user");
+  auto* user_off = user->add_subcommand("deactivate", "deactivate a user");
+  for (auto* c : {user_on, user_off}) c->add_option("username", arg1)->required();
+  auto* user_perm = user->add_subcommand("permission", "grant|revoke <user> <permission> <db>");
+  user_perm->add_option("action", arg1, "grant or revoke")->required();
+  user_perm->add_option("username", arg2)->required();
+  user_perm->add_option("permission", arg3)->required();
+  user_perm->add_option("database", arg4)->required();
+
+  auto* database = app.add_subcommand("database", "database management")->alias("d");
+  database->require_subcommand(1);
+  auto* db_list = database->add_subcommand("list", "list databases");
+  DbFlags create_flags, update_flags;
+  auto* db_create = database->add_subcommand("create", "create a database");
+  db_create->add_option("database", arg1)->required();
+  db_create->add_flag("--if-not-exists", if_not_exists, "no error when it exists");
+  create_flags.Add(db_create);
+  auto* db_update = database->add_subcommand("update", "change a database's settings");
+  db_update->add_option("database", arg1)->required();
+  update_flags.Add(db_update);
+  auto* db_use = database->add_subcommand("use", "select a database");
+  auto* db_load = database->add_subcommand("load", "load (open) a database");
+  auto* db_unload = database->add_subcommand("unload", "unload (close) a database");
+  for (auto* c : {db_use, db_load, db_unload}) c->add_option("database", arg1)->required();
+
+  auto* dump = app.add_subcommand("dump", "print every transaction of a database");
+  dump->add_option("--db", s.database, "database (default: the selected one)");
+  auto* backup = app.add_subcommand("backup", "write every transaction of a database to a file");
+  backup->add_option("--db", s.database, "database")->required();
+  backup->add_option("--file", file, "backup file (must not exist)")->required();
+  auto* restore = app.add_subcommand("restore", "verify a backup file and restore it");
+  restore->add_option("--file", file, "backup file")->required();
+  restore->add_option("--db", s.database, "new (or empty) database")->required();
+  auto* verify = app.add_subcommand("verify", "offline integrity check of a store directory");
+  verify->add_option("dir", arg1, "store directory, e.g. <data dir>/defaultdb")->required();
+
+  auto* service = app.add_subcommand("service", "immudb as a systemd service");
+  service->add_option("action", arg1, "install, uninstall, start, stop or status")
+      ->required()
+      ->check(CLI::IsMember({"install", "uninstall", "start", "stop", "status"}));
+  service->add_option("--root", root, "root directory of the installation");
+  service->add_option("--immudb-bin", immudb_bin, "immudb binary for the unit");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (verify->parsed()) return Verify(arg1);
+    if (service->parsed()) {
+      std::string report;
+      if (arg1 == "install") {
+        Must(InstallService(root, immudb_bin, &report));
+        std::cout << report << "immudb service installed\n";
+      } else if (arg1 == "uninstall") {
+        Must(UninstallService(root, &report));
+        std::cout << report << "immudb service uninstalled\n";
+      } else {
+        return Must(Systemctl(arg1));
+      }
+      return 0;
+    }
+    if (stats->parsed()) {
+      Stats(s, raw);
+      return 0;
+    }
+    if (status->parsed()) {
+      auto c = OpenClient(s);
+      const client::ServerInfo info = Must(client::GetServerInfo(*c));
+      std::cout << "Status:\t\tOK - server is reachable and responding to queries\n"
+                << "Version:\t" << info.version << "\n"
+                << "Up time:\t"
+                << HumanDuration(static_cast<int64_t>(std::time(nullptr)) - info.started_at) << "\n"
+                << "Databases:\t" << info.num_databases << " ("
+                << HumanBytes(static_cast<uint64_t>(info.disk_size)) << ")\n"
+                << "Transactions:\t" << info.num_transactions << "\n";
+      return 0;
+    }
+    if (login->parsed()) {
+      if (arg1 != "immudb") {
+        throw Failure("Permission denied: user " + arg1 + " has no admin rights");
+      }
+      const std::string password = s.password.empty() ? ReadLine("password") : s.password;
+      auto c = OpenClient(s);
+      std::string warning;
+      Must(c->Login(arg1, password, &warning));
+      SaveToken(s, c->database(), c->token());
+      std::cout << "logged in\n";
+      if (!warning.empty()) std::cout << kDefaultPasswordWarning << "\n";
+      return 0;
+    }
+    if (logout->parsed()) {
+      std::string db, token;
+      if (!LoadToken(s, &db, &token)) {
+        std::cout << "not logged in\n";
+        return 0;
+      }
+      auto c = OpenClient(s);
+      c->SetSession(token, db);
+      immudb::Status st = c->Logout();
+      ::unlink(s.TokenPath().c_str());
+      Must(st);
+      std::cout << "logged out\n";
+      return 0;
+    }
+    if (dump->parsed()) {
+      Dump(s);
+      return 0;
+    }
+    if (backup->parsed()) {
+      Backup(s, file);
+      return 0;
+    }
+    if (restore->parsed()) {
+      Restore(s, file);
+      return 0;
+    }
+
+    auto c = SessionClient(s);
+    if (user_list->parsed()) {
+      PrintUsers(Must(client::ListUsers(*c)));
+    } else if (user_create->parsed()) {
+      const uint32_t level = Permission(arg2, false);
+      const std::string password = ReadLine("password");
+      CheckStrongPassword(password);
+      Must(client::CreateUser(*c, arg1, password, level, arg3.empty() ? c->database() : arg3));
+      std::cout << "Created user " << arg1 << "\n";
+    } else if (user_pw->parsed()) {
+      const std::string old_password = arg1 == "immudb" ? ReadLine("old password") : "";
+      const std::string password = ReadLine("new password");
+      CheckStrongPassword(password);
+      Must(client::ChangePassword(*c, arg1, old_password, password));
+      std::cout << arg1 << "'s password has been changed\n";
+    } else if (user_on->parsed() || user_off->parsed()) {
+      Must(client::SetActiveUser(*c, arg1, user_on->parsed()));
+      std::cout << "User " << arg1 << (user_on->parsed() ? " activated" : " deactivated") << "\n";
+    } else if (user_perm->parsed()) {
+      if (arg1 != "grant" && arg1 != "revoke") throw Failure("action must be grant or revoke");
+      Must(client::ChangePermission(*c, arg1 == "grant", arg2, arg4, Permission(arg3, false)));
+      std::cout << "Permission changed successfully\n";
+    } else if (db_list->parsed()) {
+      PrintDatabases(Must(client::ListDatabases(*c)), c->database());
+    } else if (db_create->parsed()) {
+      bool existed = false;
+      auto settings =
+          Must(client::CreateDatabase(*c, arg1, create_flags.Proto(), if_not_exists, &existed));
+      if (existed) {
+        std::cout << "database '" << arg1 << "' already exists\n";
+      } else {
+        std::cout << "database '" << arg1 << "' " << SettingsText(settings)
+                  << " successfully created\n";
+      }
+    } else if (db_update->parsed()) {
+      auto settings = Must(client::UpdateDatabase(*c, arg1, update_flags.Proto()));
+      std::cout << "database '" << arg1 << "' " << SettingsText(settings)
+                << " successfully updated\n";
+    } else if (db_use->parsed()) {
+      Must(c->UseDatabase(arg1));
+      SaveToken(s, arg1, c->token());
+      std::cout << "now using database '" << arg1 << "'\n";
+    } else if (db_load->parsed()) {
+      Must(client::LoadDatabase(*c, arg1));
+      std::cout << "database '" << arg1 << "' successfully loaded\n";
+    } else if (db_unload->parsed()) {
+      Must(client::UnloadDatabase(*c, arg1));
+      std::cout << "database '" << arg1 << "' successfully unloaded\n";
+    }
+  } catch (const Failure& f) {
+    std::cerr << "immuadmin: " << f.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,202 @@
+// `immuadmin dump`, `backup` and `restore`: every transaction of a database,
+// read with TxScan (RAW_VALUE) and written back with ExecAll.
+#include <unistd.h>
+
+#include <bit>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "client/admin.h"
+#include "cmd/immuadmin/backup_file.h"
+#include "cmd/immuadmin/cli.h"
+
+namespace immudb::admin {
+namespace {
+
+constexpr uint32_t kBatch = 32;  // Transactions per TxScan call.
+
+// A progress bar on stderr, drawn only when stderr is a terminal.
+class Progress {
+ public:
+  Progress(const char* what, uint64_t total)
+      : what_(what), total_(total), tty_(::isatty(STDERR_FILENO) == 1) {}
+  void Update(uint64_t done) {
+    if (!tty_ || total_ == 0) return;
+    constexpr int kWidth = 40;
+    const int filled = static_cast<int>(done * kWidth / total_);
+    std::fprintf(stderr, "\r%s [%s%s] %llu/%llu tx", what_, std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, ' ').c_str(), static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total_));
+    if (done == total_) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  const char* what_;
+  uint64_t total_;
+  bool tty_;
+};
+
+// Selects --db (when given) and returns the session's database state.
+client::State SelectAndState(const Settings& s, client::Client& c) {
+  if (!s.database.empty()) Must(c.UseDatabase(s.database));
+  return Must(c.CurrentState());
+}
+
+// Reads transactions 1..last from the server, checks each (VerifyRawTx) and
+// hands it to `fn`; the last Alh must equal the server's state.
+template <class Fn>
+void ForEachTx(client::Client& c, const client::State& state, Fn fn) {
+  Hash alh = EmptyHash();
+  uint64_t next = 1;
+  while (next <= state.tx_id) {
+    const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(kBatch, state.tx_id - next + 1));
+    auto txs = Must(client::ScanRawTxs(c, next, n));
+    if (txs.empty())
+      throw Failure("server returned no transaction from tx " + std::to_string(next));
+    for (client::RawTx& tx : txs) {
+      if (next > state.tx_id) break;
+      auto verified = VerifyRawTx(tx, next, alh);
+      if (!verified.ok())
+        throw Failure("server data does not verify: " + verified.status().message());
+      alh = *verified;
+      fn(tx);
+      ++next;
+    }
+  }
+  if (alh != state.tx_hash) {
+    throw Failure("the transactions read do not lead to the server's state at tx " +
+                  std::to_string(state.tx_id));
+  }
+}
+
+std::string Time(int64_t ts) {
+  char buf[64];
+  const time_t t = static_cast<time_t>(ts);
+  struct tm tm_buf;
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm_buf));
+  return buf;
+}
+
+std::string Md(const KVMetadata& md) {
+  std::string out;
+  if (md.deleted) out += " [deleted]";
+  if (md.expires_at) out += " [expires " + Time(*md.expires_at) + "]";
+  if (md.non_indexable) out += " [non-indexable]";
+  return out;
+}
+
+void PrintEntry(const client::RawEntry& e) {
+  auto op = client::OpFromStored(e);
+  if (!op.ok()) {
+    std::cout << "  raw   " << ToHex(e.entry.key) << " = " << ToHex(e.value) << "\n";
+    return;
+  }
+  if (op->has_kv()) {
+    const schema::KeyValue& kv = op->kv();
+    if (e.entry.md.deleted) {
+      std::cout << "  del   " << Printable(kv.key()) << Md(e.entry.md) << "\n";
+    } else {
+      std::cout << "  set   " << Printable(kv.key()) << " = " << Printable(kv.value())
+                << Md(e.entry.md) << "\n";
+    }
+  } else if (op->has_ref()) {
+    std::cout << "  ref   " << Printable(op->ref().key()) << " -> "
+              << Printable(op->ref().referencedkey());
+    if (op->ref().attx() > 0) std::cout << " @tx " << op->ref().attx();
+    std::cout << "\n";
+  } else {
+    const schema::ZAddRequest& z = op->zadd();
+    std::cout << "  zadd  " << Printable(z.set()) << " " << z.score() << " " << Printable(z.key());
+    if (z.attx() > 0) std::cout << " @tx " << z.attx();
+    std::cout << "\n";
+  }
+}
+
+}  // namespace
+
+void Dump(const Settings& s) {
+  auto c = SessionClient(s, true);
+  const client::State state = SelectAndState(s, *c);
+  if (state.tx_id == 0) {
+    std::cout << "database '" << c->database() << "' is empty\n";
+    return;
+  }
+  std::cout << "database: " << c->database() << "\n";
+  ForEachTx(*c, state, [](const client::RawTx& tx) {
+    std::cout << "tx " << tx.header.id << "  " << Time(tx.header.ts) << "  " << tx.entries.size()
+              << (tx.entries.size() == 1 ? " entry" : " entries") << "\n";
+    for (const client::RawEntry& e : tx.entries) PrintEntry(e);
+  });
+  std::cout << "transactions: " << state.tx_id << "\nhash:         " << ToHex(state.tx_hash)
+            << "\n";
+}
+
+void Backup(const Settings& s, const std::string& file) {
+  if (s.database.empty()) throw Failure("--db is required");
+  auto c = SessionClient(s, true);
+  const client::State state = SelectAndState(s, *c);
+  auto writer = Must(BackupWriter::Create(file, s.database));
+  Progress progress("backup", state.tx_id);
+  uint64_t done = 0;
+  ForEachTx(*c, state, [&](const client::RawTx& tx) {
+    Must(writer->Append(tx));
+    progress.Update(++done);
+  });
+  Must(writer->Finish(state.tx_id, state.tx_hash));
+  std::cout << "backup of '" << s.database << "': " << state.tx_id << " transactions, "
+            << writer->bytes_written() << " bytes written to " << file << "\n"
+            << "last tx " << state.tx_id << ", alh " << ToHex(state.tx_hash) << "\n";
+}
+
+void Restore(const Settings& s, const std::string& file) {
+  if (s.database.empty()) throw Failure("--db is required");
+  // Pass 1: the whole file must verify before anything is written.
+  uint64_t total = 0;
+  std::string source_db;
+  {
+    auto reader = Must(BackupReader::Open(file));
+    source_db = reader->database();
+    client::RawTx tx;
+    Progress progress("verify ", 0);
+    while (Must(reader->Next(&tx))) {
+      for (const client::RawEntry& e : tx.entries) {
+        auto op = client::OpFromStored(e);
+        if (!op.ok()) {
+          throw Failure("tx " + std::to_string(tx.header.id) +
+                        " can not be restored: " + op.status().message());
+        }
+      }
+    }
+    total = reader->tx_count();
+  }
+  std::cout << "verified " << total << " transactions of '" << source_db << "' in " << file << "\n";
+
+  auto c = SessionClient(s, true);
+  bool existed = false;
+  Must(client::CreateDatabase(*c, s.database, {}, true, &existed));
+  Must(c->UseDatabase(s.database));
+  if (existed && Must(c->CurrentState()).tx_id != 0) {
+    throw Failure("database '" + s.database +
+                  "' is not empty: restore needs a new or empty database");
+  }
+  // Pass 2: write each transaction as one ExecAll.
+  auto reader = Must(BackupReader::Open(file));
+  Progress progress("restore", total);
+  client::RawTx tx;
+  uint64_t done = 0;
+  while (Must(reader->Next(&tx))) {
+    const TxHeader h = Must(client::WriteRawTx(*c, tx.entries));
+    if (h.nentries != tx.header.nentries) {
+      throw Failure("tx " + std::to_string(tx.header.id) + " was restored with " +
+                    std::to_string(h.nentries) + " entries instead of " +
+                    std::to_string(tx.header.nentries));
+    }
+    progress.Update(++done);
+  }
+  if (reader->tx_count() != total) throw Failure(file + " changed while restoring");
+  std::cout << "restored " << total << " transactions into '" << s.database << "'\n";
+}
+
+}  // namespace immudb::admin

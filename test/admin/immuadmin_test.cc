@@ -1,0 +1,349 @@
+// build/bin/immuadmin against a real build/bin/immudb: login/logout, status,
+// users, permissions, databases, dump, verify and service install
+// (wire-api.md §11.2).
+#include <fstream>
+#include <sstream>
+
+#include "admin_test_util.h"
+#include "client/admin.h"
+
+namespace immudb::admin::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+using AdminCliTest = AdminTest;
+
+TEST_F(AdminCliTest, LoginStatusLogout) {
+  int code = 0;
+  std::string out = Run("user list", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: please login first\n");
+
+  out = Run("login alice", &code, "whatever\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: Permission denied: user alice has no admin rights\n");
+  out = Run("login immudb", &code, "wrong\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "invalid user name or password")) << out;
+  EXPECT_EQ(Mode(dir_ + "/home/token_admin"), -1);
+
+  out = Run("login immudb", &code, "immudb\n");
+  EXPECT_EQ(code, 0);
+  EXPECT_TRUE(out.starts_with("logged in\nSECURITY WARNING: immudb user has the default password"))
+      << out;
+  EXPECT_EQ(Mode(dir_ + "/home/token_admin"), 0600);
+
+  out = Run("status", &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_TRUE(
+      out.starts_with("Status:\t\tOK - server is reachable and responding to queries\n"
+                      "Version:\t"))
+      << out;
+  EXPECT_TRUE(Contains(out, "\nDatabases:\t1 (")) << out;
+  EXPECT_TRUE(Contains(out, "\nTransactions:\t0\n")) << out;
+
+  EXPECT_EQ(Run("logout", &code), "logged out\n");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(Mode(dir_ + "/home/token_admin"), -1);
+  EXPECT_EQ(Run("logout"), "not logged in\n");
+}
+
+TEST_F(AdminCliTest, UserCommands) {
+  Login();
+  int code = 0;
+  std::string out = Run("user create alice read defaultdb", &code, std::string(kStrongPassword));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "Created user alice\n");
+  out = Run("user create bob read defaultdb", &code, "weak");
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "password does not meet the requirements")) << out;
+  out = Run("user create bob superuser defaultdb", &code, std::string(kStrongPassword));
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "unknown permission 'superuser'")) << out;
+  out = Run("user create alice read defaultdb", &code, std::string(kStrongPassword));
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "user already exists")) << out;
+
+  out = Run("user list");
+  EXPECT_TRUE(out.starts_with("USER            ACTIVE  CREATED BY  CREATED AT")) << out;
+  EXPECT_TRUE(Contains(out, "\nalice           true    immudb      ")) << out;
+  EXPECT_TRUE(Contains(out, "defaultdb:read\n")) << out;
+  EXPECT_TRUE(Contains(out, "*:sysadmin\n")) << out;
+  EXPECT_FALSE(Contains(out, "bob")) << out;
+
+  EXPECT_EQ(Run("user permission grant alice readwrite defaultdb"),
+            "Permission changed successfully\n");
+  EXPECT_TRUE(Contains(Run("user list"), "defaultdb:readwrite\n"));
+  out = Run("user permission grant immudb read defaultdb", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "changing your own permissions is not allowed")) << out;
+
+  EXPECT_EQ(Run("user deactivate alice"), "User alice deactivated\n");
+  EXPECT_TRUE(Contains(Run("user list"), "\nalice           false   "));
+  {
+    client::Options o;
+    o.port = server_->port();
+    o.state_dir = dir_ + "/home";
+    auto c = client::Client::Open(o);
+    ASSERT_TRUE(c.ok());
+    Status st = (*c)->Login("alice", kStrongPassword);
+    EXPECT_TRUE(Contains(st.message(), "user is not active")) << st.ToString();
+  }
+  EXPECT_EQ(Run("user activate alice"), "User alice activated\n");
+
+  EXPECT_EQ(Run("user changepassword alice", nullptr, "New_Secret2\n"),
+            "alice's password has been changed\n");
+  auto alice = Connect("alice", "New_Secret2");
+  ASSERT_NE(alice, nullptr);
+  // The sysadmin's own password needs the old one first.
+  out = Run("user changepassword immudb", &code, "wrong\nNew_Admin3!\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "old password is incorrect")) << out;
+}
+
+TEST_F(AdminCliTest, ReadOnlyUserCannotAdminister) {
+  Login();
+  ASSERT_EQ(Run("user create reader read defaultdb", nullptr, std::string(kStrongPassword)),
+            "Created user reader\n");
+  ASSERT_EQ(Run("database create db1"),
+            "database 'db1' {maxKeyLen: 1024, maxValueLen: 33554432, maxTxEntries: 1024, "
+            "fileSize: 536870912, excludeCommitTime: false, autoload: true} successfully "
+            "created\n");
+  auto reader = Connect("reader", kStrongPassword);
+  ASSERT_NE(reader, nullptr);
+  ASSERT_TRUE(reader->UseDatabase("defaultdb").ok());
+
+  Status st =
+      client::CreateUser(*reader, "mallory", kStrongPassword, client::kPermRead, "defaultdb");
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(Contains(st.message(), "you do not have permission on this database"))
+      << st.ToString();
+  st = client::ChangePermission(*reader, true, "immudb", "defaultdb", client::kPermAdmin);
+  EXPECT_FALSE(st.ok());
+  st = client::UnloadDatabase(*reader, "db1");
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(Contains(st.message(), "do not have admin permission")) << st.ToString();
+  auto created = client::CreateDatabase(*reader, "db2", {});
+  EXPECT_FALSE(created.ok());
+
+  // Nothing changed.
+  const std::string users = Run("user list");
+  EXPECT_FALSE(Contains(users, "mallory")) << users;
+  const std::string dbs = Run("database list");
+  EXPECT_TRUE(Contains(dbs, "\ndb1 ")) << dbs;
+  EXPECT_TRUE(Contains(dbs, "LOADED ")) << dbs;
+  EXPECT_FALSE(Contains(dbs, "UNLOADED")) << dbs;
+  EXPECT_FALSE(Contains(dbs, "db2")) << dbs;
+}
+
+TEST_F(AdminCliTest, DatabaseCommands) {
+  Login();
+  int code = 0;
+  std::string out = Run("database create db1 --max-key-len 16 --exclude-commit-time true", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out,
+            "database 'db1' {maxKeyLen: 16, maxValueLen: 33554432, maxTxEntries: 1024, "
+            "fileSize: 536870912, excludeCommitTime: true, autoload: true} successfully "
+            "created\n");
+  out = Run("database create db1", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: database already exists\n");
+  EXPECT_EQ(Run("database create db1 --if-not-exists"), "database 'db1' already exists\n");
+  out = Run("database create Bad-Name", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "punctuation marks and symbols are not allowed")) << out;
+  out = Run("database create db9 --max-key-len 0", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "max key length")) << out;
+
+  out = Run("database list");
+  EXPECT_TRUE(out.starts_with("DATABASE NAME       CREATED AT            CREATED BY  STATUS"))
+      << out;
+  EXPECT_TRUE(Contains(out, "\n*defaultdb ")) << out;
+  EXPECT_TRUE(Contains(out, "\ndb1 ")) << out;
+  EXPECT_FALSE(Contains(out, "db9")) << out;
+  EXPECT_FALSE(Contains(out, "bad")) << out;
+
+  EXPECT_EQ(Run("database use db1"), "now using database 'db1'\n");
+  EXPECT_TRUE(Contains(Run("database list"), "\n*db1 "));
+
+  // The key limit of the settings applies; excludeCommitTime gives ts 0.
+  auto c = Connect();
+  ASSERT_TRUE(c->UseDatabase("db1").ok());
+  EXPECT_FALSE(c->Set(std::string(20, 'k'), "v").ok());
+  auto h = c->Set("short", "v");
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(h->ts, 0);
+
+  EXPECT_EQ(Run("database unload db1"), "database 'db1' successfully unloaded\n");
+  EXPECT_TRUE(Contains(Run("database list"), "UNLOADED"));
+  out = Run("database unload db1", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: already closed\n");
+  EXPECT_FALSE(c->Set("short", "v2").ok());
+  out = Run("database use db1", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: already closed\n");
+
+  EXPECT_EQ(Run("database update db1 --max-key-len 32"),
+            "database 'db1' {maxKeyLen: 32, maxValueLen: 33554432, maxTxEntries: 1024, "
+            "fileSize: 536870912, excludeCommitTime: true, autoload: true} successfully "
+            "updated\n");
+  out = Run("database update db1 --file-size 8192", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "file size of an existing database can not be changed")) << out;
+
+  EXPECT_EQ(Run("database load db1"), "database 'db1' successfully loaded\n");
+  out = Run("database load db1", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: database already loaded\n");
+  out = Run("database load defaultdb", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: database is reserved\n");
+  out = Run("database load nosuchdb", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "'nosuchdb' does not exist")) << out;
+
+  // After the reload the new limit holds and the data is still there.
+  ASSERT_TRUE(c->UseDatabase("db1").ok());
+  EXPECT_TRUE(c->Set(std::string(20, 'k'), "v").ok());
+  auto e = c->Get("short");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->value, "v");
+}
+
+TEST_F(AdminCliTest, DatabaseSettingsSurviveRestart) {
+  Login();
+  ASSERT_EQ(Run("database create db1 --max-key-len 16 --autoload false").substr(0, 14),
+            "database 'db1'");
+  server_->Stop();
+  StartServer();
+  Login();
+  const std::string out = Run("database list");
+  EXPECT_TRUE(Contains(out, "UNLOADED")) << out;
+  EXPECT_EQ(Run("database load db1"), "database 'db1' successfully loaded\n");
+  auto c = Connect();
+  ASSERT_TRUE(c->UseDatabase("db1").ok());
+  EXPECT_FALSE(c->Set(std::string(20, 'k'), "v").ok());
+}
+
+TEST_F(AdminCliTest, DumpPrintsEveryEntry) {
+  Login();
+  EXPECT_EQ(Run("dump"), "database 'defaultdb' is empty\n");
+  auto c = Connect();
+  ASSERT_TRUE(c->Set("k1", "v1").ok());
+  ASSERT_TRUE(c->Set("k2", std::string("a\x01z", 3)).ok());
+  ASSERT_TRUE(c->SetReference("r1", "k1").ok());
+  const std::string out = Run("dump --db defaultdb");
+  EXPECT_TRUE(out.starts_with("database: defaultdb\ntx 1  ")) << out;
+  EXPECT_TRUE(Contains(out, "  1 entry\n  set   k1 = v1\n")) << out;
+  EXPECT_TRUE(Contains(out, "  set   k2 = a\\x01z\n")) << out;
+  EXPECT_TRUE(Contains(out, "  ref   r1 -> k1\n")) << out;
+  EXPECT_TRUE(Contains(out, "transactions: 3\nhash:         ")) << out;
+}
+
+TEST_F(AdminCliTest, StatsText) {
+  server_->Stop();
+  const int metrics_port = FreePort();
+  server_ = std::make_unique<ServerProcess>(
+      dir_ + "/server", std::vector<std::string>{"--metrics-server=true", "--metrics-server-port",
+                                                 std::to_string(metrics_port)});
+  std::string error;
+  ASSERT_TRUE(server_->Start(&error)) << error;
+  auto c = Connect();
+  ASSERT_TRUE(c->Set("k", "v").ok());
+  const std::string port = " --metrics-port " + std::to_string(metrics_port);
+  int code = 0;
+  std::string out = Run("stats -t" + port, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(out.starts_with("immudb metrics from 127.0.0.1:" + std::to_string(metrics_port)))
+      << out;
+  EXPECT_TRUE(Contains(out, "loaded databases:  1\n")) << out;
+  EXPECT_TRUE(Contains(out, "\ndefaultdb ")) << out;
+  out = Run("stats --raw" + port);
+  EXPECT_TRUE(Contains(out, "immudb_last_committed_trx_id{db=\"defaultdb\"} 1")) << out;
+  out = Run("stats -t --metrics-port " + std::to_string(FreePort()), &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "cannot reach the metrics server")) << out;
+}
+
+TEST_F(AdminCliTest, VerifyStoreDirectory) {
+  auto c = Connect();
+  ASSERT_TRUE(c->Set("k1", "v1").ok());
+  ASSERT_TRUE(c->Set("k2", "v2").ok());
+  server_->Stop();
+  const std::string db = dir_ + "/server/data/defaultdb";
+  int code = -1;
+  const std::string cmd = BinDir() + "/immuadmin verify " + db + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(out.starts_with("verified 2 transactions, ")) << out;
+  EXPECT_TRUE(Contains(out, "\nlast tx 2, alh ")) << out;
+
+  p = popen((BinDir() + "/immuadmin verify " + dir_ + "/nothing-here 2>&1").c_str(), "r");
+  out.clear();
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  status = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  EXPECT_TRUE(out.starts_with("immuadmin: " + dir_ + "/nothing-here: ")) << out;
+}
+
+TEST_F(AdminCliTest, ServiceInstallWritesFilesUnderRoot) {
+  const std::string root = dir_ + "/root";
+  const std::string bin = BinDir() + "/immudb";
+  int code = 0;
+  std::string out = Run("service install --root " + root + " --immudb-bin " + bin, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(Contains(out, "immudb service installed\n")) << out;
+
+  const std::string unit = ReadFile(root + "/etc/systemd/system/immudb.service");
+  EXPECT_TRUE(Contains(unit, "[Unit]\n")) << unit;
+  EXPECT_TRUE(
+      Contains(unit, "\nExecStart=" + bin + " --config " + root + "/etc/immudb/immudb.toml\n"))
+      << unit;
+  EXPECT_TRUE(Contains(unit, "\nWantedBy=multi-user.target\n")) << unit;
+  EXPECT_EQ(Mode(root + "/etc/systemd/system/immudb.service"), 0644);
+  const std::string config = ReadFile(root + "/etc/immudb/immudb.toml");
+  EXPECT_TRUE(Contains(config, "\ndir = \"" + root + "/var/lib/immudb\"\n")) << config;
+  EXPECT_TRUE(Contains(config, "\nlogfile = \"" + root + "/var/log/immudb/immudb.log\"\n"))
+      << config;
+  EXPECT_TRUE(Contains(config, "\nport = 3322\n")) << config;
+  EXPECT_EQ(Mode(root + "/var/lib/immudb"), 0700);
+  EXPECT_EQ(Mode(root + "/var/log/immudb"), 0755);
+
+  out = Run("service install --root " + root + " --immudb-bin " + bin, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "already installed")) << out;
+  out = Run("service install --root " + dir_ + "/root2 --immudb-bin " + dir_ + "/no-such", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "is not an executable file")) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/root2"));
+
+  // A config that is already there is kept.
+  out = Run("service uninstall --root " + root, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_FALSE(std::filesystem::exists(root + "/etc/systemd/system/immudb.service"));
+  EXPECT_TRUE(std::filesystem::exists(root + "/etc/immudb/immudb.toml"));
+  out = Run("service uninstall --root " + root, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "not installed")) << out;
+
+  out = Run("service status", &code, "", "PATH=" + dir_ + "/empty-path");
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "systemctl not found")) << out;
+}
+
+}  // namespace
+}  // namespace immudb::admin::testing
