@@ -1,5 +1,10 @@
 // Commit path: validation, per-writer hashing, and the group commit that makes
 // a whole batch of transactions durable with one round of fsyncs.
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
 #include <ctime>
 #include <functional>
 #include <string_view>
@@ -57,56 +62,106 @@ Result<TxHeader> StoreImpl::Commit(std::vector<EntrySpec> entries) {
   w.eh = HTreeRoot(digests);
   w.specs = std::move(entries);
 
-  std::unique_lock<std::mutex> l(mu_);
-  if (closed_) return Status::FailedPrecondition("store is closed");
-  if (!bg_error_.ok()) return bg_error_;
-  writers_.push_back(&w);
-  const bool leader = writers_.size() == 1;
-  l.unlock();
-  if (!leader) {
-    // Wait to be committed by a leader, or to become the leader. Leaders wake
-    // everyone at once through done_seq_; each waiter checks its own state.
-    for (;;) {
-      const uint32_t seq = done_seq_.load(std::memory_order_acquire);
-      if (w.state.load(std::memory_order_acquire) != Writer::kWaiting) break;
-      done_seq_.wait(seq, std::memory_order_acquire);
-    }
-    if (w.state.load(std::memory_order_acquire) != Writer::kLead) {
-      if (!w.status.ok()) return w.status;
-      return w.header;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_) return Status::FailedPrecondition("store is closed");
+    if (!bg_error_.ok()) return bg_error_;
+    writers_.push_back(&w);
+    if (!leading_) {
+      leading_ = true;
+      w.lead = true;
     }
   }
+  if (!w.lead && WaitCommittedOrLead(&w)) {
+    if (!w.status.ok()) return w.status;
+    return w.header;
+  }
+  return Lead(&w);
+}
 
-  // This writer leads: it commits every queued writer (up to the batch limit).
+namespace {
+
+void FutexWait(std::atomic<uint32_t>* word, uint32_t expected) {
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+          nullptr, 0);
+}
+
+void FutexWake(std::atomic<uint32_t>* word, int count) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr,
+          0);
+}
+
+}  // namespace
+
+bool StoreImpl::WaitCommittedOrLead(Writer* self) {
+  for (;;) {
+    // Not yet taken, this writer will be in batch batches_taken_ or later
+    // (later only past the batch limit: that batch's wake-up sends it back
+    // here to wait for the next one). batches_taken_ is read first: a leader
+    // sets batch_no before it publishes the new count.
+    const uint64_t taken = batches_taken_.load(std::memory_order_acquire);
+    const uint64_t mine = self->batch_no.load(std::memory_order_acquire);
+    std::atomic<uint32_t>& word = done_words_[(mine != Writer::kNoBatch ? mine : taken) & 1];
+    const uint32_t seq = word.load(std::memory_order_acquire);
+    if (self->state.load(std::memory_order_acquire) == Writer::kDone) return true;
+    if (lead_wanted_.load(std::memory_order_acquire) != 0 &&
+        lead_wanted_.exchange(0, std::memory_order_acq_rel) != 0) {
+      return false;
+    }
+    // Returns at once if the word moved since it was read, so no wake-up
+    // published after the checks above is lost.
+    FutexWait(&word, seq);
+  }
+}
+
+Result<TxHeader> StoreImpl::Lead(Writer* self) {
   std::vector<Writer*> batch;
-  l.lock();
-  for (Writer* x : writers_) {
-    batch.push_back(x);
-    if (batch.size() >= opts_.max_group_commit_txs) break;
-  }
-  Status s = bg_error_;
-  if (s.ok()) {
+  for (;;) {
+    batch.clear();
+    std::unique_lock<std::mutex> l(mu_);
+    const uint64_t b = batches_taken_.load(std::memory_order_relaxed);
+    for (Writer* x : writers_) {
+      batch.push_back(x);
+      x->batch_no.store(b, std::memory_order_relaxed);
+      if (batch.size() >= opts_.max_group_commit_txs) break;
+    }
+    batches_taken_.store(b + 1, std::memory_order_release);
+    Status s = bg_error_;
+    if (s.ok()) {
+      l.unlock();
+      s = WriteBatch(batch);
+      l.lock();
+      if (!s.ok()) bg_error_ = s;
+    }
+    for (size_t i = 0; i < batch.size(); i++) writers_.pop_front();
+    bool mine = false;
+    for (Writer* x : batch) mine |= x == self;
+    const bool handoff = mine && !writers_.empty();
+    if (mine && !handoff) leading_ = false;
     l.unlock();
-    s = WriteBatch(batch);
-    l.lock();
-    if (!s.ok()) bg_error_ = s;
+    // Publish every result, then wake the batch with one call. A writer may
+    // return as soon as it sees kDone, so the leader does not touch it after
+    // that store.
+    for (Writer* x : batch) {
+      if (x == self) continue;
+      x->status = s;
+      x->state.store(Writer::kDone, std::memory_order_release);
+    }
+    std::atomic<uint32_t>& done = done_words_[b & 1];
+    done.fetch_add(1, std::memory_order_release);
+    FutexWake(&done, INT_MAX);
+    if (!mine) continue;  // Past the batch limit: lead the next batch too.
+    if (handoff) {
+      // The queued writers wait on the next batch's word: wake one to lead.
+      lead_wanted_.store(1, std::memory_order_release);
+      std::atomic<uint32_t>& next = done_words_[(b + 1) & 1];
+      next.fetch_add(1, std::memory_order_release);
+      FutexWake(&next, 1);
+    }
+    if (!s.ok()) return s;
+    return self->header;
   }
-  for (size_t i = 0; i < batch.size(); i++) writers_.pop_front();
-  Writer* next = writers_.empty() ? nullptr : writers_.front();
-  l.unlock();
-  // Publish every result, hand over leadership, then wake all waiters with
-  // one call. A writer may return as soon as it sees kDone, so the leader does
-  // not touch it after that store.
-  for (Writer* x : batch) {
-    if (x == &w) continue;
-    x->status = s;
-    x->state.store(Writer::kDone, std::memory_order_release);
-  }
-  if (next != nullptr) next->state.store(Writer::kLead, std::memory_order_release);
-  done_seq_.fetch_add(1, std::memory_order_release);
-  done_seq_.notify_all();
-  if (!s.ok()) return s;
-  return w.header;
 }
 
 Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {

@@ -53,11 +53,22 @@ class StoreImpl : public Store {
     Hash eh{};
     Status status;
     TxHeader header;
-    // kWaiting until a leader commits this writer (kDone) or makes it the
-    // next leader (kLead).
-    static constexpr uint32_t kWaiting = 0, kDone = 1, kLead = 2;
+    // kWaiting until a leader commits this writer (kDone).
+    static constexpr uint32_t kWaiting = 0, kDone = 1;
     std::atomic<uint32_t> state{kWaiting};
+    // The batch a leader took this writer into (set under mu_), else kNoBatch.
+    static constexpr uint64_t kNoBatch = ~uint64_t{0};
+    std::atomic<uint64_t> batch_no{kNoBatch};
+    bool lead = false;  // Became the leader on arrival.
   };
+
+  // Leads batches until `self` is committed: takes the queued writers (up
+  // to the batch limit), writes and syncs them, publishes their results and,
+  // when writers remain queued, hands leadership to one of them.
+  Result<TxHeader> Lead(Writer* self);
+  // Waits until `self` is committed (true) or this writer has claimed
+  // leadership (false).
+  bool WaitCommittedOrLead(Writer* self);
 
   Status ValidateEntries(const std::vector<EntrySpec>& entries) const;
   // Writes one batch as leader; fills each writer's header.
@@ -102,13 +113,19 @@ class StoreImpl : public Store {
   std::unique_ptr<Appendable> clog_;
   std::unique_ptr<AHTree> aht_;
 
-  // Commit queue; the writer at the front is the leader. Writers wait on
-  // done_seq_, not on mu_, so waking a batch takes one call and no lock.
+  // Commit queue. One writer at a time leads (leading_). Waiters sleep on a
+  // futex word chosen by the parity of the batch they expect to be in, so
+  // publishing a batch wakes its writers and not the next batch's. A leader
+  // that leaves writers queued sets lead_wanted_ and wakes one of them,
+  // which claims it.
   std::mutex mu_;
   std::deque<Writer*> writers_;
-  std::atomic<uint32_t> done_seq_{0};  // Bumped (and waited on) after every batch.
-  Status bg_error_;                    // Sticky after a failed write or sync. Guarded by mu_.
-  bool closed_ = false;                // Guarded by mu_.
+  bool leading_ = false;                          // Guarded by mu_.
+  std::atomic<uint64_t> batches_taken_{0};        // Written under mu_.
+  std::atomic<uint32_t> done_words_[2] = {0, 0};  // Bumped when a batch of that parity is done.
+  std::atomic<uint32_t> lead_wanted_{0};
+  Status bg_error_;      // Sticky after a failed write or sync. Guarded by mu_.
+  bool closed_ = false;  // Guarded by mu_.
 
   // Owned by the leader (only one at a time).
   uint64_t last_id_ = 0;

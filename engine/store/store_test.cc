@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "immudb/verify.h"
 #include "store/log_format.h"
@@ -206,10 +207,17 @@ TEST(StoreTest, SecondOpenOfSameDirectoryIsRefused) {
   EXPECT_FALSE(Store::Open(d.path(), {}).ok());
 }
 
-TEST(StoreTest, ConcurrentWritersGetDistinctChainedTransactions) {
+// Batch limits 1 and 3 make leaders commit batches they are not in and hand
+// leadership over constantly; 4096 lets one batch take every writer.
+class ConcurrentCommitTest : public ::testing::TestWithParam<std::tuple<size_t, bool>> {};
+
+TEST_P(ConcurrentCommitTest, WritersGetDistinctChainedTransactions) {
   TempDir d;
-  auto s = MustOpen(d.path());
-  const int kThreads = 16, kPer = 50;
+  StoreOptions o;
+  o.max_group_commit_txs = std::get<0>(GetParam());
+  o.synced = std::get<1>(GetParam());
+  auto s = MustOpen(d.path(), o);
+  const int kThreads = 48, kPer = 40;
   std::vector<std::thread> ts;
   std::mutex mu;
   std::map<uint64_t, std::string> by_id;
@@ -237,6 +245,9 @@ TEST(StoreTest, ConcurrentWritersGetDistinctChainedTransactions) {
     prev = *tx->header.Alh();
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(BatchLimits, ConcurrentCommitTest,
+                         ::testing::Combine(::testing::Values(1, 3, 4096), ::testing::Bool()));
 
 uint64_t FileSize(const std::string& p) { return std::filesystem::file_size(p); }
 
