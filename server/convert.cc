@@ -169,6 +169,39 @@ ZAddRequest FromProto(const schema::ZAddRequest& r) {
   return out;
 }
 
+Result<Precondition> FromProto(const schema::Precondition& p) {
+  Precondition out;
+  switch (p.precondition_case()) {
+    case schema::Precondition::kKeyMustExist:
+      out.kind = Precondition::Kind::kKeyMustExist;
+      out.key = p.keymustexist().key();
+      break;
+    case schema::Precondition::kKeyMustNotExist:
+      out.kind = Precondition::Kind::kKeyMustNotExist;
+      out.key = p.keymustnotexist().key();
+      break;
+    case schema::Precondition::kKeyNotModifiedAfterTX:
+      out.kind = Precondition::Kind::kKeyNotModifiedAfterTx;
+      out.key = p.keynotmodifiedaftertx().key();
+      out.tx_id = p.keynotmodifiedaftertx().txid();
+      break;
+    default:
+      return Status::InvalidArgument("invalid precondition: null");
+  }
+  return out;
+}
+
+Result<std::vector<Precondition>> FromProto(
+    const google::protobuf::RepeatedPtrField<schema::Precondition>& ps) {
+  std::vector<Precondition> out;
+  out.reserve(ps.size());
+  for (const schema::Precondition& p : ps) {
+    IMMUDB_ASSIGN_OR_RETURN(Precondition c, FromProto(p));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 Result<TxHeader> FromProto(const schema::TxHeader& h) {
   TxHeader out;
   if (h.nentries() < 0 || h.version() < 0 || h.version() > 0xffff) {

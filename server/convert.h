@@ -35,6 +35,11 @@ KeyValue FromProto(const schema::KeyValue& kv);
 KeyRequest FromProto(const schema::KeyRequest& r);
 ReferenceRequest FromProto(const schema::ReferenceRequest& r);
 ZAddRequest FromProto(const schema::ZAddRequest& r);
+// InvalidArgument "invalid precondition: null" for a precondition with no kind
+// set; the rest (empty key, tx 0, key length) is checked by the database.
+Result<Precondition> FromProto(const schema::Precondition& p);
+Result<std::vector<Precondition>> FromProto(
+    const google::protobuf::RepeatedPtrField<schema::Precondition>& ps);
 // InvalidArgument when a hash field is not 32 bytes or a count is negative.
 Result<TxHeader> FromProto(const schema::TxHeader& h);
 Result<InclusionProof> FromProto(const schema::InclusionProof& p);

@@ -16,7 +16,6 @@ constexpr char kErrDuplicateKeys[] =
 // Checks a SetRequest before anything is written.
 grpc::Status ValidateSet(const schema::SetRequest& req, std::vector<KeyValue>* kvs) {
   if (req.kvs_size() == 0) return InvalidArgument(kErrIllegalArguments);
-  if (req.preconditions_size() > 0) return InvalidArgument("preconditions are not supported");
   std::set<std::string> seen;
   for (const auto& kv : req.kvs()) {
     if (kv.key().empty()) return InvalidArgument(kErrIllegalArguments);
@@ -30,7 +29,6 @@ grpc::Status ValidateRef(const schema::ReferenceRequest& r) {
   if (r.key().empty() || r.referencedkey().empty() || r.boundref() != (r.attx() > 0)) {
     return InvalidArgument(kErrIllegalArguments);
   }
-  if (r.preconditions_size() > 0) return InvalidArgument("preconditions are not supported");
   return grpc::Status::OK;
 }
 
@@ -38,6 +36,15 @@ grpc::Status ValidateZAdd(const schema::ZAddRequest& r) {
   if (r.set().empty() || r.key().empty() || r.boundref() != (r.attx() > 0)) {
     return InvalidArgument(kErrIllegalArguments);
   }
+  return grpc::Status::OK;
+}
+
+// The request's preconditions, or the error for a malformed one.
+grpc::Status Preconditions(const google::protobuf::RepeatedPtrField<schema::Precondition>& in,
+                           std::vector<Precondition>* out) {
+  auto p = FromProto(in);
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  *out = std::move(p).value();
   return grpc::Status::OK;
 }
 
@@ -63,7 +70,9 @@ grpc::Status ImmuServiceImpl::Set(grpc::ServerContext* ctx, const schema::SetReq
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   std::vector<KeyValue> kvs;
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateSet(*req, &kvs));
-  auto h = db->Set(kvs, req->nowait());
+  std::vector<Precondition> pre;
+  IMMUDB_GRPC_RETURN_IF_ERROR(Preconditions(req->preconditions(), &pre));
+  auto h = db->Set(kvs, req->nowait(), pre);
   if (!h.ok()) return ToGrpcStatus(h.status());
   ToProto(*h, resp);
   return grpc::Status::OK;
@@ -75,7 +84,9 @@ grpc::Status ImmuServiceImpl::VerifiableSet(grpc::ServerContext* ctx,
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   std::vector<KeyValue> kvs;
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateSet(req->setrequest(), &kvs));
-  auto v = db->VerifiableSet(kvs, req->setrequest().nowait(), req->provesincetx());
+  std::vector<Precondition> pre;
+  IMMUDB_GRPC_RETURN_IF_ERROR(Preconditions(req->setrequest().preconditions(), &pre));
+  auto v = db->VerifiableSet(kvs, req->setrequest().nowait(), req->provesincetx(), pre);
   if (!v.ok()) return ToGrpcStatus(v.status());
   ToProto(*v, resp);
   return SignVerifiableTx((*db_r)->name, *v, resp);
@@ -125,27 +136,27 @@ grpc::Status ImmuServiceImpl::ExecAll(grpc::ServerContext* ctx, const schema::Ex
                                       schema::TxHeader* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   if (req->operations_size() == 0) return InvalidArgument("empty set");
-  if (req->preconditions_size() > 0) return InvalidArgument("preconditions are not supported");
+  // The database checks the ops themselves: inside ExecAll a bound reference
+  // or member may leave atTx 0 (bound to the tx being written).
   std::vector<Op> ops;
   for (const schema::Op& op : req->operations()) {
     switch (op.operation_case()) {
       case schema::Op::kKv:
-        if (op.kv().key().empty()) return InvalidArgument(kErrIllegalArguments);
         ops.emplace_back(FromProto(op.kv()));
         break;
       case schema::Op::kZAdd:
-        IMMUDB_GRPC_RETURN_IF_ERROR(ValidateZAdd(op.zadd()));
         ops.emplace_back(FromProto(op.zadd()));
         break;
       case schema::Op::kRef:
-        IMMUDB_GRPC_RETURN_IF_ERROR(ValidateRef(op.ref()));
         ops.emplace_back(FromProto(op.ref()));
         break;
       default:
         return InvalidArgument("Op is not set");
     }
   }
-  auto h = db->ExecAll(ops, req->nowait());
+  std::vector<Precondition> pre;
+  IMMUDB_GRPC_RETURN_IF_ERROR(Preconditions(req->preconditions(), &pre));
+  auto h = db->ExecAll(ops, req->nowait(), pre);
   if (!h.ok()) return ToGrpcStatus(h.status());
   ToProto(*h, resp);
   return grpc::Status::OK;
@@ -209,7 +220,9 @@ grpc::Status ImmuServiceImpl::SetReference(grpc::ServerContext* ctx,
                                            schema::TxHeader* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateRef(*req));
-  auto h = db->SetReference(FromProto(*req));
+  ReferenceRequest r = FromProto(*req);
+  IMMUDB_GRPC_RETURN_IF_ERROR(Preconditions(req->preconditions(), &r.preconditions));
+  auto h = db->SetReference(r);
   if (!h.ok()) return ToGrpcStatus(h.status());
   ToProto(*h, resp);
   return grpc::Status::OK;
@@ -220,7 +233,10 @@ grpc::Status ImmuServiceImpl::VerifiableSetReference(grpc::ServerContext* ctx,
                                                      schema::VerifiableTx* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateRef(req->referencerequest()));
-  auto v = db->VerifiableSetReference(FromProto(req->referencerequest()), req->provesincetx());
+  ReferenceRequest r = FromProto(req->referencerequest());
+  IMMUDB_GRPC_RETURN_IF_ERROR(
+      Preconditions(req->referencerequest().preconditions(), &r.preconditions));
+  auto v = db->VerifiableSetReference(r, req->provesincetx());
   if (!v.ok()) return ToGrpcStatus(v.status());
   ToProto(*v, resp);
   return SignVerifiableTx((*db_r)->name, *v, resp);

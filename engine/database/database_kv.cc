@@ -59,7 +59,10 @@ Result<Entry> DatabaseImpl::Resolve(std::string_view user_key, const RawVersion&
   if (!ParseReference(raw.value, &at_tx, &target)) {
     return Status::Corruption("unknown stored value type in tx " + std::to_string(raw.tx));
   }
-  if (!follow) return Status::InvalidArgument("key resolution limit reached");
+  if (!follow) {
+    return Status::InvalidArgument(
+        "key resolution limit reached. It may be due to cyclic references");
+  }
   const std::string stored_target = EncodeKey(target);
   auto target_raw = at_tx > 0 ? AtTxRaw(stored_target, at_tx) : LatestRaw(stored_target);
   if (!target_raw.ok()) return target_raw.status();

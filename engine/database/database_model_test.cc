@@ -1,6 +1,9 @@
-// Model test: random writes against the database and a std::map history
-// model, with reopens (and index loss) in between; every read at every tx and
-// revision must agree with the model.
+// Model test: random writes (sets with preconditions, deletes, references,
+// sorted-set members, ExecAll batches with bound references) against the
+// database and a std::map history model, with reopens (and index loss) in
+// between; every read at every tx and revision, History, Scan, ZScan and
+// Count must agree with the model, and a write the model rejects must fail
+// and write nothing.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,12 +18,33 @@ namespace {
 struct Version {
   uint64_t tx = 0;
   enum Kind { kPlain, kDeleted, kRef } kind = kPlain;
-  std::string value;  // Plain value, or the referenced key.
+  std::string value;   // Plain value, or the referenced key.
+  uint64_t at_tx = 0;  // Of a bound reference.
 };
 
 class DatabaseModelTest : public testing_db::DbFixture {
  protected:
   std::map<std::string, std::vector<Version>> model_;
+  // Sorted set "z": (score, member key) -> tx of its latest ZAdd. Scores are
+  // small non-negative integers, so numeric order is the stored order.
+  std::map<std::pair<int, std::string>, uint64_t> zset_;
+
+  bool IsLive(const std::string& k) const {
+    const Version* v = Latest(k);
+    return v && v->kind != Version::kDeleted;
+  }
+  bool NotModifiedAfter(const std::string& k, uint64_t tx) const {
+    const Version* v = Latest(k);
+    return !v || v->tx <= tx;
+  }
+  const Version* AtTx(const std::string& k, uint64_t tx) const {
+    auto it = model_.find(k);
+    if (it == model_.end()) return nullptr;
+    for (const Version& v : it->second) {
+      if (v.tx == tx) return &v;
+    }
+    return nullptr;
+  }
 
   const Version* Latest(const std::string& k) const {
     auto it = model_.find(k);
@@ -34,7 +58,7 @@ class DatabaseModelTest : public testing_db::DbFixture {
   std::optional<std::string> Expect(const Version& v) const {
     if (v.kind == Version::kDeleted) return std::nullopt;
     if (v.kind == Version::kPlain) return v.value;
-    const Version* t = Latest(v.value);
+    const Version* t = v.at_tx > 0 ? AtTx(v.value, v.at_tx) : Latest(v.value);
     if (!t || t->kind != Version::kPlain) return std::nullopt;
     return t->value;
   }
@@ -82,14 +106,42 @@ class DatabaseModelTest : public testing_db::DbFixture {
     ASSERT_TRUE(h.ok()) << h.status().ToString();
     ASSERT_EQ(h->size(), versions.size());
     for (size_t i = 0; i < versions.size(); i++) {
+      // History shows each version as stored: references are not followed.
       const Entry& he = (*h)[i];
-      EXPECT_EQ(he.referenced_by ? he.referenced_by->revision : he.revision, i + 1);
-      EXPECT_EQ((*h)[i].md.deleted, versions[i].kind == Version::kDeleted);
-      const uint64_t tx = (*h)[i].referenced_by ? (*h)[i].referenced_by->tx : (*h)[i].tx;
-      if (versions[i].kind != Version::kRef || Expect(versions[i])) {
-        EXPECT_EQ(tx, versions[i].tx);
+      const Version& v = versions[i];
+      EXPECT_EQ(he.revision, i + 1);
+      EXPECT_EQ(he.tx, v.tx);
+      EXPECT_FALSE(he.referenced_by);
+      EXPECT_EQ(he.md.deleted, v.kind == Version::kDeleted);
+      const std::string want = v.kind == Version::kPlain ? v.value
+                               : v.kind == Version::kRef
+                                   ? EncodeReferenceValue(v.value, v.at_tx).substr(1)
+                                   : "";
+      EXPECT_EQ(he.value, want) << k << " rev " << i + 1;
+    }
+  }
+
+  void CheckZSet() {
+    auto zs = db_->ZScan(ZScanRequest{.set = "z"});
+    std::vector<std::pair<std::string, std::string>> want, got;
+    for (const auto& [sk, tx] : zset_) {
+      const Version* v = Latest(sk.second);
+      // A member whose key is now a reference is an error; members of
+      // deleted keys are left out.
+      if (v && v->kind == Version::kRef) {
+        ASSERT_EQ(zs.status().message(),
+                  "key resolution limit reached. It may be due to cyclic references");
+        return;
+      }
+      if (v && v->kind == Version::kPlain) {
+        want.emplace_back(std::to_string(sk.first) + sk.second, v->value);
       }
     }
+    ASSERT_TRUE(zs.ok()) << zs.status().ToString();
+    for (const ZEntry& z : *zs) {
+      got.emplace_back(std::to_string(static_cast<int>(z.score)) + z.key, z.entry.value);
+    }
+    EXPECT_EQ(got, want);
   }
 
   void CheckAll() {
@@ -111,6 +163,26 @@ class DatabaseModelTest : public testing_db::DbFixture {
     size_t ever = 0;
     for (const auto& [k, v] : model_) ever += v.empty() ? 0 : 1;
     EXPECT_EQ(*db_->CountAll(), ever);
+    CheckZSet();
+  }
+
+  // A random precondition on a random key, and whether the model says it holds.
+  std::pair<Precondition, bool> RandomPrecondition(std::mt19937_64& rng,
+                                                   const std::vector<std::string>& keys) {
+    Precondition p;
+    p.key = keys[rng() % keys.size()];
+    switch (rng() % 3) {
+      case 0:
+        p.kind = Precondition::Kind::kKeyMustExist;
+        return {p, IsLive(p.key)};
+      case 1:
+        p.kind = Precondition::Kind::kKeyMustNotExist;
+        return {p, !IsLive(p.key)};
+      default:
+        p.kind = Precondition::Kind::kKeyNotModifiedAfterTx;
+        p.tx_id = 1 + rng() % (db_->CurrentState().tx_id + 1);
+        return {p, NotModifiedAfter(p.key, p.tx_id)};
+    }
   }
 };
 
@@ -120,11 +192,13 @@ TEST_F(DatabaseModelTest, RandomOpsAgreeWithModelAcrossReopens) {
   std::vector<std::string> keys;
   for (int i = 0; i < 8; i++) keys.push_back("key" + std::to_string(i));
   for (const auto& k : keys) model_[k];
+  int rejected = 0, accepted_with_preconditions = 0;
   for (int op = 0; op < kOps; op++) {
     const int kind = static_cast<int>(rng() % 10);
     const std::string k = keys[rng() % keys.size()];
     if (kind < 6) {
-      // A batch of 1-3 distinct keys, sometimes without waiting for the index.
+      // A batch of 1-3 distinct keys, sometimes without waiting for the
+      // index, sometimes with preconditions.
       std::vector<KeyValue> kvs;
       std::vector<std::string> used;
       const size_t n = 1 + rng() % 3;
@@ -134,9 +208,43 @@ TEST_F(DatabaseModelTest, RandomOpsAgreeWithModelAcrossReopens) {
         used.push_back(key);
         kvs.push_back(KeyValue{key, "v" + std::to_string(op) + "_" + std::to_string(i), {}});
       }
-      auto h = db_->Set(kvs, rng() % 3 == 0);
+      std::vector<Precondition> pre;
+      bool holds = true;
+      for (size_t i = 0, np = rng() % 3; i < np; i++) {
+        auto [p, ok] = RandomPrecondition(rng, keys);
+        pre.push_back(p);
+        holds = holds && ok;
+      }
+      const uint64_t before = db_->CurrentState().tx_id;
+      auto h = db_->Set(kvs, rng() % 3 == 0, pre);
+      if (!holds) {
+        ASSERT_EQ(h.status().code(), StatusCode::kFailedPrecondition) << h.status().ToString();
+        ASSERT_EQ(db_->CurrentState().tx_id, before);
+        rejected++;
+        continue;
+      }
+      if (!pre.empty()) accepted_with_preconditions++;
       ASSERT_TRUE(h.ok()) << h.status().ToString();
       for (const auto& kv : kvs) model_[kv.key].push_back({h->id, Version::kPlain, kv.value});
+    } else if (kind == 6 && rng() % 2 == 0) {
+      // A sorted-set member: its key must be a live plain key.
+      const int score = static_cast<int>(rng() % 5);
+      auto h = db_->ZAdd(ZAddRequest{"z", static_cast<double>(score), k});
+      ASSERT_EQ(h.ok(), IsLivePlain(k)) << k << " " << h.status().ToString();
+      if (h.ok()) zset_[{score, k}] = h->id;
+    } else if (kind == 6) {
+      // ExecAll: a key and a reference bound to the same tx.
+      const std::string target = keys[rng() % keys.size()];
+      const bool no_wait = rng() % 2 == 0;
+      auto h = db_->ExecAll(
+          {KeyValue{target, "x" + std::to_string(op), {}}, ReferenceRequest{k, target, 0, true}},
+          no_wait);
+      // With the index, a live plain key cannot become a reference.
+      const bool ok = target != k && (no_wait || !IsLivePlain(k));
+      ASSERT_EQ(h.ok(), ok) << k << "->" << target << " " << h.status().ToString();
+      if (!ok) continue;
+      model_[target].push_back({h->id, Version::kPlain, "x" + std::to_string(op)});
+      model_[k].push_back({h->id, Version::kRef, target, h->id});
     } else if (kind < 8) {
       const Version* v = Latest(k);
       auto h = db_->Delete({k}, 0, false);
@@ -150,6 +258,7 @@ TEST_F(DatabaseModelTest, RandomOpsAgreeWithModelAcrossReopens) {
       const std::string target = keys[rng() % keys.size()];
       auto h = db_->SetReference(ReferenceRequest{k, target});
       const bool ok = target != k && !IsLivePlain(k) && IsLivePlain(target);
+      // A reference to a key that is itself a live reference is refused too.
       ASSERT_EQ(h.ok(), ok) << k << "->" << target << " " << h.status().ToString();
       if (ok) model_[k].push_back({h->id, Version::kRef, target});
     } else {
@@ -165,6 +274,11 @@ TEST_F(DatabaseModelTest, RandomOpsAgreeWithModelAcrossReopens) {
     }
   }
   CheckAll();
+  if (kOps >= 160) {
+    // The run exercised both outcomes of preconditions.
+    EXPECT_GT(rejected, 0);
+    EXPECT_GT(accepted_with_preconditions, 0);
+  }
 }
 
 }  // namespace

@@ -199,7 +199,9 @@ Result<std::vector<ZEntry>> DatabaseImpl::ZScan(const ZScanRequest& req) {
     }
     const std::string member = EncodeKey(z->key);
     auto raw = z->at_tx > 0 ? AtTxRaw(member, z->at_tx) : LatestRaw(member);
-    auto e = raw.ok() ? Resolve(z->key, *raw, true) : Result<Entry>(raw.status());
+    // A member key that has become a reference is not followed: that is an
+    // error, as in immudb.
+    auto e = raw.ok() ? Resolve(z->key, *raw, false) : Result<Entry>(raw.status());
     if (!e.ok()) {
       if (e.status().IsNotFound()) return read < n;  // Member deleted or expired.
       err = e.status();
