@@ -10,8 +10,16 @@ target_link_libraries(immudb_client PUBLIC immudb_engine immudb_proto OpenSSL::C
 immudb_warnings(immudb_client)
 
 if(EXISTS ${CMAKE_SOURCE_DIR}/cmd/immuclient/main.cc)
-  add_executable(immuclient ${CMAKE_SOURCE_DIR}/cmd/immuclient/main.cc)
-  target_link_libraries(immuclient PRIVATE immudb_client CLI11::CLI11)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
+  add_executable(immuclient
+    ${CMAKE_SOURCE_DIR}/cmd/immuclient/main.cc
+    ${CMAKE_SOURCE_DIR}/cmd/immuclient/commands.cc
+    ${CMAKE_SOURCE_DIR}/cmd/immuclient/context.cc
+    ${CMAKE_SOURCE_DIR}/cmd/immuclient/interactive.cc
+    ${CMAKE_SOURCE_DIR}/cmd/immuclient/print.cc)
+  target_include_directories(immuclient PRIVATE ${CMAKE_SOURCE_DIR}/cmd/immuclient)
+  target_link_libraries(immuclient PRIVATE immudb_client CLI11::CLI11 PkgConfig::LIBEDIT)
   target_compile_definitions(immuclient PRIVATE IMMUDB_VERSION="${PROJECT_VERSION}")
   immudb_warnings(immuclient)
 endif()

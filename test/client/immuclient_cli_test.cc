@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "server_process.h"
 
@@ -90,10 +93,11 @@ TEST_F(ClientImmuclientTest, SessionAndKeyValueCommands) {
   EXPECT_EQ(Run("count k"), "2\n");
 
   out = Run("tx 2");
-  EXPECT_TRUE(out.starts_with("tx:       2\ntime:     ")) << out;
-  EXPECT_NE(out.find("\nentries:  1\nhash:     "), std::string::npos) << out;
+  EXPECT_TRUE(out.starts_with("tx:\t\t2\ntime:\t\t")) << out;
+  EXPECT_NE(out.find("\nentries:\t1\nhash:\t\t"), std::string::npos) << out;
   out = Run("safetx 2");
-  EXPECT_TRUE(out.ends_with("verified: true\n")) << out;
+  EXPECT_TRUE(out.ends_with("verified:\ttrue \n")) << out;
+  EXPECT_EQ(Run("tx 99"), "no item exists in id:99\n");
   out = Run("current");
   EXPECT_TRUE(out.starts_with("database:  defaultdb\ntxID:      3\nhash:      ")) << out;
   EXPECT_EQ(out.size(),
@@ -102,7 +106,8 @@ TEST_F(ClientImmuclientTest, SessionAndKeyValueCommands) {
   // The trusted state is in $HOME with mode 0600.
   int states = 0;
   for (const auto& f : std::filesystem::directory_iterator(dir_ + "/home")) {
-    if (f.path().filename().string().starts_with(".immudb-state-")) {
+    const std::string name = f.path().filename().string();
+    if (name.starts_with(".immudb-state-") && !name.ends_with(".lock")) {
       ++states;
       EXPECT_EQ(Mode(f.path().string()), 0600);
     }
@@ -131,6 +136,102 @@ TEST_F(ClientImmuclientTest, FlagsFromEnvironmentAndAutoLogin) {
   while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
   EXPECT_EQ(pclose(p), 0) << out;
   EXPECT_EQ(out, "tx:       1\nrev:      1\nkey:      a\nvalue:    b\nverified: true\n");
+}
+
+TEST_F(ClientImmuclientTest, ReferencesSortedSetsDeleteAndChecks) {
+  const std::string login = "--username immudb --password immudb ";
+  EXPECT_EQ(Run(login + "set a 1"), "tx:       1\nrev:      1\nkey:      a\nvalue:    1\n");
+  EXPECT_EQ(Run(login + "reference ra a"), "tx:       2\nkey:      ra\nvalue:    a\n");
+  EXPECT_EQ(Run(login + "safereference rb a"),
+            "tx:       3\nkey:      rb\nvalue:    a\nverified: true\n");
+  EXPECT_EQ(Run(login + "get rb"), "tx:       1\nrev:      1\nkey:      a\nvalue:    1\n");
+  std::string out = Run(login + "zadd team 1.5 a");
+  EXPECT_TRUE(
+      out.starts_with("tx:\t\t4\nset:\t\tteam\nreferenced key:\t\ta\n"
+                      "score:\t\t1.500000\nhash:\t\t"))
+      << out;
+  EXPECT_TRUE(out.ends_with("\nverified:\tfalse\n")) << out;
+  out = Run(login + "safezadd team 2 a");
+  EXPECT_TRUE(out.starts_with("tx:\t\t5\nset:\t\tteam\n")) << out;
+  EXPECT_TRUE(out.ends_with("\nverified:\ttrue\n")) << out;
+  EXPECT_EQ(Run(login + "--value-only zscan team"), "1\n1\n");
+  EXPECT_EQ(Run(login + "zscan nobody"), "no entries\n");
+  EXPECT_EQ(Run(login + "delete a"), "key successfully deleted\n");
+  EXPECT_EQ(Run(login + "get a"), "key not found: a\n");
+  EXPECT_EQ(Run(login + "restore a@1"), "tx:       7\nrev:      3\nkey:      a\nvalue:    1\n");
+  EXPECT_TRUE(Run(login + "info").starts_with("version:\t")) << Run(login + "info");
+  EXPECT_TRUE(Run(login + "health").starts_with("pendingRequests:\t\t"));
+
+  // check-consistency: the hash of tx 2 from `tx 2` is on the chain.
+  out = Run(login + "tx 2");
+  const size_t at = out.find("hash:\t\t");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string hash = out.substr(at + 7, 64);
+  int code = 0;
+  out = Run(login + "check-consistency 2 " + hash, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(
+      out.starts_with("tx 2 is consistent with the server's state\ndatabase:  defaultdb\n"
+                      "txID:      7\n"))
+      << out;
+  std::string forged = hash;
+  forged[0] = forged[0] == '0' ? '1' : '0';
+  out = Run(login + "check-consistency 2 " + forged, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("tampering detected"), std::string::npos) << out;
+
+  // Bad input: a clear error, nothing written.
+  out = Run(login + "zadd team notanumber a", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuclient: invalid score: notanumber\n");
+  out = Run(login + "check-consistency 2 abc", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("invalid hash"), std::string::npos) << out;
+  out = Run(login + "restore a", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("please specify the key with revision"), std::string::npos) << out;
+  out = Run(login + "current");
+  EXPECT_TRUE(out.starts_with("database:  defaultdb\ntxID:      7\n")) << out;
+}
+
+// Many immuclient processes running verified commands on one state file at
+// once: each waits for the file lock, so none sees a state stored by another
+// as going backwards and the file stays well-formed.
+TEST_F(ClientImmuclientTest, ConcurrentProcessesShareTheStateFile) {
+  EXPECT_EQ(
+      Run("--username immudb --password immudb --dir " + dir_ + " safeset k0 v0").size(),
+      std::string("tx:       1\nrev:      1\nkey:      k0\nvalue:    v0\nverified: true\n").size());
+  constexpr int kProcs = 12;
+  std::string script;
+  for (int i = 1; i <= kProcs; ++i) {
+    const std::string n = std::to_string(i);
+    script += "(HOME=" + dir_ + "/home " + BinDir() + "/immuclient -p " +
+              std::to_string(server_->port()) + " --username immudb --password immudb --dir " +
+              dir_ + " safeset k" + n + " v" + n + " >" + dir_ + "/out." + n +
+              " 2>&1 </dev/null; echo $? >" + dir_ + "/rc." + n + ") & ";
+  }
+  script += "wait";
+  ASSERT_EQ(std::system(script.c_str()), 0);
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  for (int i = 1; i <= kProcs; ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_EQ(read(dir_ + "/rc." + n), "0\n") << read(dir_ + "/out." + n);
+    EXPECT_TRUE(read(dir_ + "/out." + n).ends_with("value:    v" + n + "\nverified: true\n"))
+        << read(dir_ + "/out." + n);
+  }
+  std::string state;
+  for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+    const std::string name = f.path().filename().string();
+    if (name.starts_with(".immudb-state-") && !name.ends_with(".lock")) state = read(f.path());
+  }
+  EXPECT_TRUE(state.starts_with("immudb-client-state 1\nserver ")) << state;
+  EXPECT_NE(state.find("\nstate defaultdb " + std::to_string(kProcs + 1) + " "), std::string::npos)
+      << state;
 }
 
 }  // namespace
