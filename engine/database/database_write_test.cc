@@ -301,6 +301,32 @@ TEST_F(DatabaseWriteTest, GetAllResolvesReferencesAndSkipsWhatIsNotLive) {
   EXPECT_EQ(db_->GetAll({"a"}, 99).status().message(), "illegal arguments");
 }
 
+TEST_F(DatabaseWriteTest, ExpiredAndDeletedKeysAreHiddenFromEveryReadButHistory) {
+  KVMetadata md;
+  md.expires_at = 1100;
+  MustSet("e", "x", md);
+  MustSet("d", "y");
+  MustSet("live", "z");
+  for (const char* k : {"e", "d", "live"}) ASSERT_TRUE(db_->ZAdd(ZAddRequest{"s", 1, k}).ok());
+  ASSERT_TRUE(db_->SetReference(ReferenceRequest{"re", "e"}).ok());
+  ASSERT_TRUE(db_->Delete({"d"}, 0, false).ok());
+  now_->store(1100);
+  EXPECT_EQ(db_->Get(KeyRequest{"re"}).status().message(), "key not found: expired entry");
+  EXPECT_EQ(Keys(*db_->Scan(ScanRequest{})), (std::vector<std::string>{"live"}));
+  auto zs = db_->ZScan(ZScanRequest{.set = "s"});
+  ASSERT_EQ(zs->size(), 1u);
+  EXPECT_EQ((*zs)[0].key, "live");
+  auto he = db_->History(HistoryRequest{"e"});
+  ASSERT_EQ(he->size(), 1u);
+  EXPECT_TRUE((*he)[0].expired);
+  auto hd = db_->History(HistoryRequest{"d"});
+  ASSERT_EQ(hd->size(), 2u);
+  EXPECT_EQ((*hd)[0].value, "y");
+  EXPECT_TRUE((*hd)[1].md.deleted);
+  // A reference's own version stays in its History though its target expired.
+  EXPECT_EQ(db_->History(HistoryRequest{"re"})->size(), 1u);
+}
+
 TEST_F(DatabaseWriteTest, DeleteErrorsAndRepeatedKeys) {
   MustSet("a", "1");
   KVMetadata md;
