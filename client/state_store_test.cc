@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "client/tampering.h"
 
@@ -93,6 +96,60 @@ TEST_F(ClientStateStoreTest, RejectsNamesWithWhitespace) {
   StateStore store(dir_ + "/state");
   EXPECT_TRUE(store.Put("u", At(1, 1, "bad db")).IsInvalidArgument());
   EXPECT_TRUE(store.Put("u u", At(1, 1)).IsInvalidArgument());
+}
+
+TEST_F(ClientStateStoreTest, LockExcludesOtherHoldersAndIsReentrant) {
+  StateStore a(dir_ + "/state");
+  StateStore b(dir_ + "/state");
+  {
+    auto lock = a.Acquire();
+    ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+    struct stat st;
+    ASSERT_EQ(stat((dir_ + "/state.lock").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    // Nested use by the holder does not block.
+    auto again = a.Acquire(0);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_TRUE(a.Put("uuid1", At(1, 1)).ok());
+    EXPECT_TRUE(a.Get("uuid1", "defaultdb").ok());
+    // Another holder waits, and gives up after its bound.
+    auto other = b.Acquire(50);
+    ASSERT_FALSE(other.ok());
+    EXPECT_TRUE(other.status().IsIOError()) << other.status().ToString();
+  }
+  auto now = b.Acquire(0);
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+}
+
+// Threads with their own StateStore on one file, each advancing the state
+// under the lock: every step sees the latest state, none goes backwards.
+TEST_F(ClientStateStoreTest, LockedReadModifyWriteFromManyHolders) {
+  constexpr int kThreads = 4, kSteps = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      StateStore store(dir_ + "/state");
+      for (int i = 0; i < kSteps; ++i) {
+        auto lock = store.Acquire();
+        if (!lock.ok()) {
+          ++failures;
+          continue;
+        }
+        auto cur = store.Get("uuid1", "defaultdb");
+        const uint64_t next = cur.ok() && cur->has_value() ? (*cur)->tx_id + 1 : 1;
+        if (!cur.ok() || !store.Put("uuid1", At(next, static_cast<uint8_t>(next))).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  StateStore store(dir_ + "/state");
+  auto last = store.Get("uuid1", "defaultdb");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->tx_id, static_cast<uint64_t>(kThreads * kSteps));
 }
 
 }  // namespace
