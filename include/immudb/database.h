@@ -9,7 +9,11 @@
 // Error messages are the ones clients look for (wire-api.md §6.2), e.g.
 // "key not found". A rejected request writes nothing.
 //
-// Thread-safety: all methods are thread-safe.
+// Thread-safety: all methods are thread-safe. Plain writes commit
+// concurrently (group commit); a write that depends on what it reads
+// (preconditions, references, sorted-set members, deletes, ExecAll) runs alone
+// from its check to its commit, against an index that covers every committed
+// tx, so what it checked still holds when it commits.
 #pragma once
 
 #include <cstdint>
