@@ -124,22 +124,26 @@ void Hash(const void* data, size_t n, uint8_t out[32]) {
   uint32_t st[8];
   std::memcpy(st, C().h0, sizeof(st));
   const auto* p = static_cast<const uint8_t*>(data);
-  const size_t full = n / 64;
-  if (full > 0) Compress(st, p, full);
-  // Padding: 0x80, zeros, then the bit length as u64 big-endian; one or two blocks.
-  uint8_t tail[128] = {0};
-  const size_t rest = n - full * 64;
+  // Padding: 0x80, zeros, then the bit length as u64 big-endian. Short
+  // messages (the hash-tree nodes, leaves and headers) are padded in one
+  // buffer and compressed in one call.
+  alignas(16) uint8_t tail[128];
+  size_t full = 0, rest = n;
+  if (n + 9 > sizeof(tail)) {
+    full = n / 64;
+    rest = n - full * 64;
+    Compress(st, p, full);
+  }
+  const size_t tail_len = rest + 9 <= 64 ? 64 : 128;
   std::memcpy(tail, p + full * 64, rest);
   tail[rest] = 0x80;
-  const size_t tail_len = rest + 9 <= 64 ? 64 : 128;
+  std::memset(tail + rest + 1, 0, tail_len - rest - 1 - 8);
   const uint64_t bits = static_cast<uint64_t>(n) * 8;
   for (int i = 0; i < 8; i++) tail[tail_len - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
   Compress(st, tail, tail_len / 64);
   for (int i = 0; i < 8; i++) {
-    out[4 * i] = static_cast<uint8_t>(st[i] >> 24);
-    out[4 * i + 1] = static_cast<uint8_t>(st[i] >> 16);
-    out[4 * i + 2] = static_cast<uint8_t>(st[i] >> 8);
-    out[4 * i + 3] = static_cast<uint8_t>(st[i]);
+    const uint32_t be = __builtin_bswap32(st[i]);
+    std::memcpy(out + 4 * i, &be, 4);
   }
 }
 
