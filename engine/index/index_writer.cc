@@ -45,12 +45,18 @@ void Index::Rep::Run() {
 }
 
 Status Index::Rep::ReadTxs(uint64_t from, uint64_t last, std::vector<Tx>* txs) {
+  // Whole chunks from the store (recent ones straight from memory), until
+  // the batch has enough txs or entries.
+  constexpr size_t kChunk = 64;
   size_t entries = 0;
-  for (uint64_t id = from; id <= last && txs->size() < opts.max_batch_txs; id++) {
-    if (!txs->empty() && entries >= opts.max_batch_entries) break;
-    IMMUDB_ASSIGN_OR_RETURN(Tx tx, store->ReadTx(id));
-    entries += tx.entries.size();
-    txs->push_back(std::move(tx));
+  uint64_t id = from;
+  while (id <= last && txs->size() < opts.max_batch_txs && entries < opts.max_batch_entries) {
+    const size_t before = txs->size();
+    const size_t want = std::min<uint64_t>({kChunk, opts.max_batch_txs - before, last - id + 1});
+    IMMUDB_RETURN_IF_ERROR(store->ReadTxsFollowing(id, want, txs));
+    if (txs->size() == before) break;
+    for (size_t i = before; i < txs->size(); i++) entries += (*txs)[i].entries.size();
+    id += txs->size() - before;
   }
   return Status::OK();
 }

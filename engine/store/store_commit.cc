@@ -165,6 +165,7 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
 }
 
 Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
+  batch_txs_.clear();
   std::string crecs;
   crecs.reserve(batch.size() * kCommitRecordSize);
   const int64_t now =
@@ -187,9 +188,11 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
     // Serialize the tx record in place: prefix placeholder, header, entries.
     scratch_.assign(kTxRecordPrefixSize, '\0');
     EncodeTxHeader(h, &scratch_);
+    Tx& tx = batch_txs_.emplace_back();
+    tx.entries.resize(w->specs.size());
     for (size_t i = 0; i < w->specs.size(); i++) {
       EntrySpec& spec = w->specs[i];
-      TxEntry e;
+      TxEntry& e = tx.entries[i];
       IMMUDB_ASSIGN_OR_RETURN(e.voff, vlog_->Append(spec.value));
       e.vlen = static_cast<uint32_t>(spec.value.size());
       e.key = std::move(spec.key);
@@ -224,6 +227,7 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
     last_id_ = h.id;
     last_alh_ = alh;
     last_ts_ = h.ts;
+    tx.header = h;
   }
 
   // One round of fsyncs covers the whole batch: its commit records are
@@ -241,6 +245,16 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
   IMMUDB_RETURN_IF_ERROR(SyncOrFlushAll(sync));
   if (sync) durable_id_ = last_id_;
 
+  {
+    std::lock_guard<std::mutex> g(recent_mu_);
+    if (recent_.empty()) recent_first_ = batch_txs_.front().header.id;
+    for (Tx& tx : batch_txs_) recent_.push_back(std::move(tx));
+    while (recent_.size() > kRecentTxs) {
+      recent_.pop_front();
+      recent_first_++;
+    }
+  }
+  batch_txs_.clear();
   {
     std::lock_guard<std::mutex> g(state_mu_);
     committed_alh_ = last_alh_;

@@ -34,6 +34,7 @@ class StoreImpl : public Store {
   Status WaitForTx(uint64_t id, uint64_t timeout_ms) const override;
   Result<Tx> ReadTx(uint64_t id) const override;
   Result<TxHeader> ReadTxHeader(uint64_t id) const override;
+  Status ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const override;
   Result<Hash> TxAlh(uint64_t id) const override;
   Result<std::string> ReadValue(const TxEntry& entry) const override;
   Result<InclusionProof> EntryInclusionProof(uint64_t id, size_t index) const override;
@@ -136,6 +137,15 @@ class StoreImpl : public Store {
   uint64_t aht_synced_ = 0;  // AHT leaves durable as of the last AHT sync.
   std::chrono::steady_clock::time_point last_sync_;
   ParallelRunner syncer_{3};
+
+  // The most recently written txs (no values), for ReadTxsFollowing: the
+  // leader appends each tx it writes and drops the oldest beyond
+  // kRecentTxs. recent_first_ is the id of recent_.front().
+  static constexpr size_t kRecentTxs = 16384;
+  mutable std::mutex recent_mu_;
+  std::deque<Tx> recent_;      // Guarded by recent_mu_.
+  uint64_t recent_first_ = 0;  // Guarded by recent_mu_.
+  std::vector<Tx> batch_txs_;  // Leader-owned: the batch's txs before they join recent_.
 
   // What readers see: the last committed tx.
   std::atomic<uint64_t> committed_id_{0};

@@ -120,6 +120,29 @@ Result<Tx> StoreImpl::ReadTx(uint64_t id) const {
   return ReadTxAt(rec, /*check_prev=*/true);
 }
 
+Status StoreImpl::ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const {
+  const uint64_t last = committed_id();
+  if (from == 0) return Status::InvalidArgument("tx ids start at 1");
+  uint64_t id = from;
+  {
+    std::lock_guard<std::mutex> g(recent_mu_);
+    // Older than the ring: read them from the logs first (below).
+    if (!recent_.empty() && id >= recent_first_) {
+      for (; id <= last && max_txs > 0; id++, max_txs--) {
+        const uint64_t k = id - recent_first_;
+        if (k >= recent_.size()) break;
+        out->push_back(recent_[k]);
+      }
+      return Status::OK();
+    }
+  }
+  for (; id <= last && max_txs > 0; id++, max_txs--) {
+    IMMUDB_ASSIGN_OR_RETURN(Tx tx, ReadTx(id));
+    out->push_back(std::move(tx));
+  }
+  return Status::OK();
+}
+
 Result<TxHeader> StoreImpl::ReadTxHeader(uint64_t id) const {
   IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, ReadCommitRecord(id));
   return ReadHeaderAt(rec);

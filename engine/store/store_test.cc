@@ -446,3 +446,46 @@ TEST(StoreTest, ValuePastTheEndIsCorruptionEvenWhenTheOffsetWraps) {
 
 }  // namespace
 }  // namespace immudb
+
+namespace immudb {
+namespace {
+
+// The txs a log follower gets are the committed ones, equal to ReadTx's,
+// whether they come from memory (written by this process) or from the logs.
+TEST(StoreTest, ReadTxsFollowingMatchesReadTx) {
+  TempDir d;
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 40; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+  }
+  auto s = MustOpen(d.path());
+  for (int i = 41; i <= 50; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+  auto check = [&](uint64_t from, size_t max, uint64_t want_last) {
+    std::vector<Tx> txs;
+    ASSERT_TRUE(s->ReadTxsFollowing(from, max, &txs).ok());
+    ASSERT_EQ(txs.size(), want_last >= from ? want_last - from + 1 : 0) << from << " " << max;
+    for (size_t k = 0; k < txs.size(); k++) {
+      auto want = s->ReadTx(from + k);
+      ASSERT_TRUE(want.ok());
+      EXPECT_EQ(txs[k].header, want->header);
+      ASSERT_EQ(txs[k].entries.size(), want->entries.size());
+      for (size_t e = 0; e < want->entries.size(); e++) {
+        EXPECT_EQ(txs[k].entries[e].key, want->entries[e].key);
+        EXPECT_EQ(txs[k].entries[e].hval, want->entries[e].hval);
+        EXPECT_EQ(txs[k].entries[e].voff, want->entries[e].voff);
+        EXPECT_EQ(txs[k].entries[e].vlen, want->entries[e].vlen);
+        EXPECT_TRUE(txs[k].entries[e].md == want->entries[e].md);
+      }
+    }
+  };
+  check(1, 100, 50);   // From the logs (older than this process's commits).
+  check(38, 5, 42);    // Across the boundary.
+  check(41, 100, 50);  // From memory.
+  check(45, 3, 47);
+  check(51, 10, 0);  // Nothing past the last committed tx.
+  std::vector<Tx> none;
+  EXPECT_FALSE(s->ReadTxsFollowing(0, 1, &none).ok());
+}
+
+}  // namespace
+}  // namespace immudb

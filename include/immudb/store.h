@@ -63,6 +63,12 @@ class Store {
   // last committed tx; Corruption if its bytes fail their checks.
   virtual Result<Tx> ReadTx(uint64_t id) const = 0;
   virtual Result<TxHeader> ReadTxHeader(uint64_t id) const = 0;
+  // Appends committed txs from, from+1, ... to *out (headers and entries, no
+  // values): at most `max_txs`, and none past the last committed tx. For
+  // readers that follow the log, like the key index: the most recent txs
+  // come from memory, as the commit that hashed them built them; older ones
+  // are read and checked as ReadTx does.
+  virtual Status ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const = 0;
   // Alh of committed tx id (EmptyHash() for id 0).
   virtual Result<Hash> TxAlh(uint64_t id) const = 0;
   // Reads an entry's value from the value log and checks it against hval;
