@@ -65,6 +65,10 @@ std::vector<Spec> Specs() {
        &C::metrics_server},
       {"metrics-server-port", "", Kind::kInt, "metrics server port", nullptr, nullptr,
        &C::metrics_server_port},
+      {"web-server", "", Kind::kBool, "serve the REST API under /api", nullptr, &C::web_server},
+      {"web-server-port", "", Kind::kInt, "REST API port", nullptr, nullptr, &C::web_server_port},
+      {"swaggerui", "", Kind::kBool, "serve the OpenAPI document under /api/docs/", nullptr,
+       &C::swaggerui},
       {"max-sessions", "", Kind::kInt, "most open sessions", nullptr, nullptr, &C::max_sessions},
       {"session-timeout", "", Kind::kDuration, "idle time after which a session is closed", nullptr,
        nullptr, nullptr, &C::session_timeout_ms},
@@ -81,12 +85,9 @@ std::vector<Spec> Specs() {
       {"detached", "d", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
       {"no-histograms", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
       {"auto-cert", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
-      {"web-server", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
-      {"web-server-port", "", Kind::kInt, "(unused)", nullptr, nullptr, nullptr, nullptr, "8080"},
       {"pgsql-server", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
       {"pgsql-server-port", "", Kind::kInt, "(unused)", nullptr, nullptr, nullptr, nullptr, "5432"},
       {"grpc-reflection", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
-      {"swaggerui", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "true"},
       {"pprof", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
       {"log-access", "", Kind::kBool, "(unused)", nullptr, nullptr, nullptr, nullptr, "false"},
   };
@@ -344,6 +345,12 @@ Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char*
   }
   if (c.maintenance && c.auth) {
     return Status::InvalidArgument("maintenance mode requires authentication to be disabled");
+  }
+  if (c.web_server && c.web_server_port != 0 &&
+      (c.web_server_port == c.port ||
+       (c.metrics_server && c.web_server_port == c.metrics_server_port))) {
+    return Status::InvalidArgument("web-server-port " + std::to_string(c.web_server_port) +
+                                   " is already used by the gRPC or the metrics server");
   }
   if (c.logformat != "text" && c.logformat != "json") {
     return Status::InvalidArgument("invalid value \"" + c.logformat +

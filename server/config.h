@@ -40,6 +40,11 @@ struct ServerConfig {
   bool metrics_server = true;
   int metrics_server_port = 9497;  // 0 picks a free port.
 
+  // REST/JSON gateway and its OpenAPI document (wire-api.md §8, §9).
+  bool web_server = true;
+  int web_server_port = 8080;  // 0 picks a free port.
+  bool swaggerui = true;
+
   // Sessions (wire-api.md §5.4). Durations in milliseconds; flags take Go
   // duration text ("2m", "90s", "500ms"). max_session_age_ms 0 = no limit.
   int max_sessions = 100;

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <grpcpp/support/server_interceptor.h>
@@ -187,7 +189,52 @@ Status Server::Start() {
       metrics_.reset();
     }
   }
+  if (state_.config.web_server) StartWebServer();
   return Status::OK();
+}
+
+void Server::StartWebServer() {
+  const ServerConfig& c = state_.config;
+  // REST calls go through the same gRPC services: the same authentication,
+  // checks and errors. In process, except with authentication off and no
+  // TLS: then over loopback TCP, so the handlers see a local caller (the
+  // gateway itself refuses remote HTTP clients unless --devmode).
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  std::shared_ptr<grpc::Channel> channel;
+  if (!c.auth && c.certificate.empty()) {
+    std::string host = c.address;
+    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+    if (host == "::" || host == "[::]") host = "::1";
+    if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+    channel = grpc::CreateCustomChannel(host + ":" + std::to_string(port_),
+                                        grpc::InsecureChannelCredentials(), args);
+  } else {
+    channel = grpc_->InProcessChannel(args);
+  }
+  web_ = std::make_unique<RestGateway>(std::move(channel));
+  RestGatewayOptions o;
+  o.address = c.address;
+  o.port = c.web_server_port;
+  o.certificate = c.certificate;
+  o.pkey = c.pkey;
+  o.mtls = c.mtls;
+  o.clientcas = c.clientcas;
+  o.swagger_ui = c.swaggerui;
+  o.local_clients_only = !c.auth && !c.devmode;
+  // JSON carries bytes as base64: allow for that on top of the gRPC limit.
+  o.max_body_bytes = static_cast<size_t>(c.max_recv_msg_size) * 2;
+  // As immudb does, a web port that cannot be bound is logged and the gRPC
+  // server keeps running.
+  Status st = web_->Start(o);
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    web_.reset();
+    return;
+  }
+  spdlog::info("web server listening on {}:{} (REST API under /api, {}){}", c.address, web_->port(),
+               c.certificate.empty() ? "http" : "https",
+               c.swaggerui ? ", OpenAPI document at /api/docs/swagger.json" : "");
 }
 
 void Server::Wait() {
@@ -198,6 +245,9 @@ Status Server::Shutdown() {
   std::lock_guard<std::mutex> l(mu_);
   if (shut_down_) return Status::OK();
   shut_down_ = true;
+  // The web server first: its requests are gRPC calls that must finish
+  // before the gRPC server goes away.
+  if (web_) web_->Stop();
   if (metrics_) metrics_->Stop();
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -12,6 +12,7 @@
 #include "immudb/result.h"
 #include "server/config.h"
 #include "server/metrics.h"
+#include "server/rest_gateway.h"
 #include "server/service.h"
 
 namespace immudb::server {
@@ -31,6 +32,8 @@ class Server {
   const std::string& uuid() const { return state_.uuid; }
   // The metrics port actually bound (after Start; 0 when disabled).
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+  // The REST port actually bound (after Start; 0 when disabled or unbound).
+  int web_port() const { return web_ ? web_->port() : 0; }
   // Blocks until Shutdown.
   void Wait();
   // Idempotent.
@@ -39,6 +42,7 @@ class Server {
  private:
   Server() = default;
   Status Init(const ServerConfig& config);
+  void StartWebServer();
 
   ServerState state_;
   std::unique_ptr<ImmuServiceImpl> service_;
@@ -46,6 +50,7 @@ class Server {
   std::unique_ptr<grpc::Server> grpc_;
   RpcMetrics rpc_metrics_;
   std::unique_ptr<MetricsServer> metrics_;
+  std::unique_ptr<RestGateway> web_;
   int port_ = 0;
   std::mutex mu_;
   bool shut_down_ = false;  // GUARDED_BY(mu_)
