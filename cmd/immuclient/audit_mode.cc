@@ -1,0 +1,180 @@
+#include "cmd/immuclient/audit_mode.h"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "client/auditor.h"
+
+namespace immudb::immuclient {
+namespace {
+
+using client::Auditor;
+using client::AuditorOptions;
+
+volatile sig_atomic_t g_stop = 0;
+
+void OnSignal(int) { g_stop = 1; }
+
+struct AuditFlags {
+  std::string action = "start";
+  std::string username = "immudb";
+  std::string password;
+  std::string databases;
+  bool verify_values = true;
+  std::string notification_url;
+  std::string notification_username;
+  std::string notification_password;
+  std::string monitoring_host = "0.0.0.0";
+  int monitoring_port = 9477;
+  std::string interval;
+  uint64_t runs = 0;
+  std::string roots_filepath;
+};
+
+// The value of a global flag of `app`, or `fallback` when it was not given.
+template <class T>
+T Global(CLI::App* app, const std::string& name, T fallback) {
+  CLI::Option* o = app->get_option_no_throw(name);
+  if (o == nullptr || o->count() == 0) return fallback;
+  return o->as<T>();
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+void Print(const std::string& line) {
+  char when[32];
+  const time_t now = std::time(nullptr);
+  struct tm tm_buf;
+  std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm_buf));
+  std::cout << when << " " << line << std::endl;
+}
+
+[[noreturn]] void Fail(const std::string& message, int code = 1) {
+  std::cerr << "immuclient audit-mode: " << message << "\n";
+  throw CLI::RuntimeError(code);
+}
+
+void Run(CLI::App* app, const AuditFlags& f) {
+  if (f.action != "start") {
+    Fail("'" + f.action +
+         "' is not supported: audit-mode does not install itself as an OS service; run "
+         "`immuclient audit-mode` under a service manager instead");
+  }
+  AuditorOptions o;
+  o.client.address = Global<std::string>(app, "--immudb-address", "127.0.0.1");
+  o.client.port = Global<int>(app, "--immudb-port", 3322);
+  o.client.server_signing_pub_key = Global<std::string>(app, "--server-signing-pub-key", "");
+  o.username = f.username;
+  auto password = client::DecodePassword(f.password);
+  if (!password.ok()) Fail(password.status().message());
+  o.password = *password;
+  o.databases = SplitList(f.databases);
+  o.verify_values = f.verify_values;
+  o.notification_url = f.notification_url;
+  o.notification_username = f.notification_username;
+  o.notification_password = f.notification_password;
+  o.monitoring_address = f.monitoring_host;
+  o.monitoring_port = f.monitoring_port;
+  // immudb's audit agent reads its interval from this environment variable.
+  std::string interval = f.interval;
+  if (interval.empty()) {
+    const char* env = std::getenv("audit-agent-interval");
+    interval = env != nullptr && *env != '\0' ? env : "1m";
+  }
+  auto ms = client::ParseDuration(interval);
+  if (!ms.ok()) Fail("audit interval: " + ms.status().message());
+  o.interval = *ms;
+  if (!f.roots_filepath.empty()) {
+    o.state_dir = f.roots_filepath;
+  } else {
+    std::string base = Global<std::string>(app, "--dir", "");
+    if (base.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+    }
+    o.state_dir = base + "/auditor";
+  }
+  o.log = Print;
+
+  auto auditor = Auditor::Create(std::move(o));
+  if (!auditor.ok()) Fail(auditor.status().message());
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  Status st = (*auditor)->Start(f.runs);
+  if (!st.ok()) Fail(st.message());
+  if ((*auditor)->monitoring_port() > 0) {
+    Print("audit monitoring server listening on " + f.monitoring_host + ":" +
+          std::to_string((*auditor)->monitoring_port()));
+  }
+  Print("auditor state file: " + (*auditor)->state_path());
+  while (!(*auditor)->WaitFor(std::chrono::milliseconds(200))) {
+    if (g_stop) break;
+  }
+  (*auditor)->Stop();
+  Print("auditor stopped");
+  if (f.runs > 0 && (*auditor)->tampering_count() > 0) throw CLI::RuntimeError(2);
+  if (f.runs > 0 && (*auditor)->error_count() > 0) throw CLI::RuntimeError(1);
+  throw CLI::Success();
+}
+
+}  // namespace
+
+void RegisterAuditMode(CLI::App* app) {
+  auto f = std::make_shared<AuditFlags>();
+  CLI::App* cmd = app->add_subcommand(
+      "audit-mode", "watch the server for tampering (consistency, signatures, values)");
+  auto env = [](CLI::Option* o, const char* name) { o->envname(name); };
+  cmd->add_option("action", f->action, "start (default); service actions are not supported")
+      ->check(CLI::IsMember({"start", "install", "uninstall", "restart", "stop", "status"}));
+  env(cmd->add_option("--audit-username", f->username, "user the auditor logs in as"),
+      "IMMUCLIENT_AUDIT_USERNAME");
+  env(cmd->add_option("--audit-password", f->password, "its password (plain or enc:<base64>)"),
+      "IMMUCLIENT_AUDIT_PASSWORD");
+  env(cmd->add_option("--audit-databases", f->databases,
+                      "comma-separated name prefixes of the databases to audit (default all)"),
+      "IMMUCLIENT_AUDIT_DATABASES");
+  env(cmd->add_option("--audit-verify-values", f->verify_values,
+                      "re-read new transactions and re-hash their values (default true)"),
+      "IMMUCLIENT_AUDIT_VERIFY_VALUES");
+  env(cmd->add_option("--audit-notification-url", f->notification_url,
+                      "URL POSTed a JSON notification when tampering is found"),
+      "IMMUCLIENT_AUDIT_NOTIFICATION_URL");
+  env(cmd->add_option("--audit-notification-username", f->notification_username,
+                      "username sent in the notification"),
+      "IMMUCLIENT_AUDIT_NOTIFICATION_USERNAME");
+  env(cmd->add_option("--audit-notification-password", f->notification_password,
+                      "password sent in the notification"),
+      "IMMUCLIENT_AUDIT_NOTIFICATION_PASSWORD");
+  env(cmd->add_option("--audit-monitoring-host", f->monitoring_host,
+                      "address of the metrics server (default 0.0.0.0)"),
+      "IMMUCLIENT_AUDIT_MONITORING_HOST");
+  env(cmd->add_option("--audit-monitoring-port", f->monitoring_port,
+                      "port of the metrics server (default 9477; 0 = any, -1 = off)"),
+      "IMMUCLIENT_AUDIT_MONITORING_PORT");
+  env(cmd->add_option("--audit-interval", f->interval,
+                      "time between runs, e.g. 30s, 5m (default 1m, or $audit-agent-interval)"),
+      "IMMUCLIENT_AUDIT_INTERVAL");
+  cmd->add_option("--audit-runs", f->runs, "stop after this many runs (default 0 = never)");
+  env(cmd->add_option(
+          "--roots-filepath", f->roots_filepath,
+          "directory of the auditor's trusted states (default <--dir or $TMPDIR>/auditor)"),
+      "IMMUCLIENT_ROOTS_FILEPATH");
+  cmd->callback([app, f] { Run(app, *f); });
+}
+
+}  // namespace immudb::immuclient

@@ -1,0 +1,21 @@
+// `immuclient audit-mode`: runs the auditor (client/auditor.h) in the
+// foreground until SIGINT/SIGTERM or, with --audit-runs N, for N runs
+// (wire-api.md §11.3). Results go to stdout, metrics to
+// http://<--audit-monitoring-host>:<--audit-monitoring-port>/metrics.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace immudb::immuclient {
+
+// Adds the audit-mode subcommand and its --audit-* flags to `app`. The
+// subcommand also reads the app's global flags -a/--immudb-address,
+// -p/--immudb-port, --server-signing-pub-key and --dir by name. It ends the
+// program when it runs, by throwing CLI::Success (exit code 0) or
+// CLI::RuntimeError (1 on errors, 2 when tampering was found), which
+// CLI11_PARSE turns into main's return value.
+void RegisterAuditMode(CLI::App* app);
+
+}  // namespace immudb::immuclient

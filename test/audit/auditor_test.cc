@@ -1,0 +1,433 @@
+// Auditor against real build/bin/immudb children: honest data passes, an
+// edited value on disk and a lying server (LyingProxy) are reported as
+// tampering (result, metrics, webhook), and `immuclient audit-mode` runs.
+#include "client/auditor.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "client/client.h"
+#include "client/tampering.h"
+#include "lying_proxy.h"
+#include "server_process.h"
+
+namespace immudb::client {
+namespace {
+
+using testing::BinDir;
+using testing::LyingProxy;
+using testing::ServerProcess;
+
+constexpr char kProxyUuid[] = "auditproxy0000000000";
+
+// An HTTP listener on a free loopback port that records POSTed bodies.
+class Webhook {
+ public:
+  Webhook() {
+    http_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      bodies_.push_back(req.body);
+      res.status = 204;
+    });
+    port_ = http_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { http_.listen_after_bind(); });
+    for (int i = 0; i < 5000 && !http_.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  ~Webhook() {
+    http_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::vector<std::string> bodies() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  httplib::Server http_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+};
+
+class AuditorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/audit_test_" + std::to_string(getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    server_ = std::make_unique<ServerProcess>(dir_ + "/a");
+    std::string error;
+    ASSERT_TRUE(server_->Start(&error)) << error;
+  }
+  void TearDown() override {
+    auditor_.reset();
+    proxy_.reset();
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<Client> Connect(int port) {
+    Options o;
+    o.port = port;
+    o.state_dir = dir_;
+    auto c = Client::Open(o);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    Status st = (*c)->Login("immudb", "immudb");
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return std::move(c).value();
+  }
+
+  void Write(int port, const std::string& key, const std::string& value) {
+    auto c = Connect(port);
+    auto h = c->Set(key, value);
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+  }
+
+  // An auditor of `port` with its state in dir_/state; no monitoring server.
+  Auditor* MakeAuditor(int port, const std::string& webhook = "") {
+    AuditorOptions o;
+    o.client.port = port;
+    o.state_dir = dir_ + "/state";
+    o.notification_url = webhook;
+    o.notification_username = "hookuser";
+    o.monitoring_port = -1;
+    o.interval = std::chrono::milliseconds(50);
+    o.log = [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(log_mu_);
+      log_ += line + "\n";
+    };
+    auto a = Auditor::Create(std::move(o));
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    auditor_ = std::move(a).value();
+    return auditor_.get();
+  }
+
+  static const DbAudit* Find(const AuditReport& r, const std::string& db) {
+    for (const DbAudit& a : r.dbs) {
+      if (a.db == db) return &a;
+    }
+    return nullptr;
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<LyingProxy> proxy_;
+  std::unique_ptr<Auditor> auditor_;
+  std::mutex log_mu_;
+  std::string log_;
+};
+
+TEST_F(AuditorTest, HonestDataPassesAndStateAdvances) {
+  const int port = server_->port();
+  for (int i = 0; i < 3; ++i) Write(port, "k" + std::to_string(i), "v" + std::to_string(i));
+  Auditor* a = MakeAuditor(port);
+
+  AuditReport r1 = a->RunOnce();
+  ASSERT_TRUE(r1.error.empty()) << r1.error;
+  const DbAudit* d1 = Find(r1, "defaultdb");
+  ASSERT_NE(d1, nullptr);
+  EXPECT_EQ(d1->result, AuditResult::kOk) << d1->message;
+  EXPECT_FALSE(d1->previous.has_value());
+  ASSERT_TRUE(d1->current.has_value());
+  EXPECT_EQ(d1->current->tx_id, 3u);
+  EXPECT_EQ(d1->txs_checked, 3u);
+  EXPECT_FALSE(r1.server_id.empty());
+
+  struct stat st;
+  ASSERT_EQ(::stat(a->state_path().c_str(), &st), 0) << a->state_path();
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  Write(port, "k3", "v3");
+  Write(port, "k4", "v4");
+  AuditReport r2 = a->RunOnce();
+  const DbAudit* d2 = Find(r2, "defaultdb");
+  ASSERT_NE(d2, nullptr);
+  EXPECT_EQ(d2->result, AuditResult::kOk) << d2->message;
+  ASSERT_TRUE(d2->previous.has_value());
+  EXPECT_EQ(d2->previous->tx_id, 3u);
+  EXPECT_EQ(d2->current->tx_id, 5u);
+  EXPECT_EQ(d2->txs_checked, 2u);
+
+  // Nothing new: still consistent, nothing re-read.
+  AuditReport r3 = a->RunOnce();
+  EXPECT_EQ(Find(r3, "defaultdb")->result, AuditResult::kOk);
+  EXPECT_EQ(Find(r3, "defaultdb")->txs_checked, 0u);
+  EXPECT_EQ(r3.run, 3u);
+
+  const std::string m = a->Metrics();
+  const std::string labels = "{server_id=\"" + r1.server_id +
+                             "\",server_address=\"127.0.0.1:" + std::to_string(port) +
+                             "\",db=\"defaultdb\"}";
+  EXPECT_NE(m.find("immuclient_audit_result_per_server" + labels + " 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("immuclient_audit_curr_root_per_server" + labels + " 5\n"), std::string::npos);
+  EXPECT_NE(m.find("immuclient_audit_prev_root_per_server" + labels + " 5\n"), std::string::npos);
+  EXPECT_NE(m.find("immuclient_audit_txs_checked_total" + labels + " 5\n"), std::string::npos);
+  EXPECT_NE(m.find("immuclient_audit_runs_total 3\n"), std::string::npos);
+  EXPECT_NE(m.find("immuclient_audit_tampering_total 0\n"), std::string::npos);
+  EXPECT_EQ(a->tampering_count(), 0u);
+  EXPECT_NE(log_.find("consistent: true"), std::string::npos) << log_;
+}
+
+TEST_F(AuditorTest, EmptyDatabaseIsNotChecked) {
+  Auditor* a = MakeAuditor(server_->port());
+  AuditReport r = a->RunOnce();
+  const DbAudit* d = Find(r, "defaultdb");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->result, AuditResult::kNotChecked) << d->message;
+  EXPECT_FALSE(r.failed());
+}
+
+TEST_F(AuditorTest, WrongPasswordIsAnErrorNotTampering) {
+  AuditorOptions o;
+  o.client.port = server_->port();
+  o.password = "wrong";
+  o.state_dir = dir_ + "/state";
+  o.monitoring_port = -1;
+  auto a = Auditor::Create(std::move(o));
+  ASSERT_TRUE(a.ok());
+  AuditReport r = (*a)->RunOnce();
+  EXPECT_TRUE(r.failed());
+  EXPECT_FALSE(r.tampered());
+  EXPECT_NE(r.error.find("login"), std::string::npos) << r.error;
+  EXPECT_EQ((*a)->error_count(), 1u);
+}
+
+TEST_F(AuditorTest, BadOptionsAreRejected) {
+  AuditorOptions o;
+  o.notification_url = "ftp://example/hook";
+  EXPECT_TRUE(Auditor::Create(o).status().IsInvalidArgument());
+  o.notification_url.clear();
+  o.interval = std::chrono::milliseconds(0);
+  EXPECT_TRUE(Auditor::Create(o).status().IsInvalidArgument());
+  o.interval = std::chrono::milliseconds(10);
+  o.client.server_signing_pub_key = dir_ + "/missing.pub";
+  EXPECT_FALSE(Auditor::Create(o).ok());
+}
+
+// Offset of the only occurrence of `needle` in the files holding values
+// under `data` (store format 2 keeps them in the tx log, format 1 in the value
+// log; docs/format/store.md), and that file; false unless found exactly once.
+bool FindValue(const std::string& data, const std::string& needle, std::string* file,
+               size_t* offset) {
+  int found = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data)) {
+    const auto ext = e.path().extension();
+    if (!e.is_regular_file() || (ext != ".tx" && ext != ".val")) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    const std::string text = buf.str();
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+      *file = e.path().string();
+      *offset = at;
+      ++found;
+    }
+  }
+  return found == 1;
+}
+
+TEST_F(AuditorTest, EditedValueFileIsTampering) {
+  // The auditor reaches the server through an honest proxy, so its address
+  // stays the same when the server restarts on another port.
+  proxy_ = std::make_unique<LyingProxy>(server_->target(), kProxyUuid);
+  Webhook hook;
+  const int port = server_->port();
+  for (int i = 0; i < 3; ++i) Write(port, "k" + std::to_string(i), "v" + std::to_string(i));
+  Auditor* a = MakeAuditor(proxy_->port(), hook.url());
+  AuditReport r1 = a->RunOnce();
+  ASSERT_EQ(Find(r1, "defaultdb")->result, AuditResult::kOk) << Find(r1, "defaultdb")->message;
+
+  // Three more transactions; the first of them gets edited on disk.
+  Write(port, "k3", "value-to-be-edited");
+  Write(port, "k4", "v4");
+  Write(port, "k5", "v5");
+  server_->Stop();
+  std::string file;
+  size_t offset = 0;
+  ASSERT_TRUE(FindValue(dir_ + "/a/data", "value-to-be-edited", &file, &offset));
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put('V');
+  }
+  std::string error;
+  ASSERT_TRUE(server_->Start(&error)) << error;
+  proxy_->SetUpstream(server_->target());
+
+  AuditReport r2 = a->RunOnce();
+  const DbAudit* d = Find(r2, "defaultdb");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->result, AuditResult::kTampered) << d->message;
+  EXPECT_NE(d->message.find("tx 4"), std::string::npos) << d->message;
+  EXPECT_TRUE(r2.tampered());
+
+  // The trusted state stays at tx 3; the metric and the webhook report it.
+  const std::string m = a->Metrics();
+  EXPECT_NE(m.find("immuclient_audit_result_per_server{server_id=\"" + std::string(kProxyUuid)),
+            std::string::npos);
+  EXPECT_NE(m.find("db=\"defaultdb\"} 0\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("immuclient_audit_tampering_total 1\n"), std::string::npos) << m;
+  auto bodies = hook.bodies();
+  ASSERT_EQ(bodies.size(), 1u);
+  EXPECT_NE(bodies[0].find("\"tampered\":true"), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[0].find("\"db\":\"defaultdb\""), std::string::npos);
+  EXPECT_NE(bodies[0].find("\"username\":\"hookuser\""), std::string::npos);
+  EXPECT_NE(bodies[0].find("\"previous_state\":{\"tx\":3,"), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[0].find("\"current_state\":{\"tx\":6,"), std::string::npos) << bodies[0];
+
+  // It keeps failing on later runs: the state did not move past the edit.
+  AuditReport r3 = a->RunOnce();
+  EXPECT_EQ(Find(r3, "defaultdb")->result, AuditResult::kTampered);
+  ASSERT_TRUE(Find(r3, "defaultdb")->previous.has_value());
+  EXPECT_EQ(Find(r3, "defaultdb")->previous->tx_id, 3u);
+}
+
+TEST_F(AuditorTest, LyingServerIsTampering) {
+  proxy_ = std::make_unique<LyingProxy>(server_->target(), kProxyUuid);
+  Webhook hook;
+  const int port = server_->port();
+  Write(port, "k0", "v0");
+  Write(port, "k1", "v1");
+  Auditor* a = MakeAuditor(proxy_->port(), hook.url());
+  ASSERT_EQ(Find(a->RunOnce(), "defaultdb")->result, AuditResult::kOk);
+  Write(port, "k2", "v2");
+
+  // A value that does not match its entry hash.
+  proxy_->SetTamper([](const std::string& rpc, google::protobuf::Message* reply) {
+    if (rpc != "TxById") return;
+    auto* tx = static_cast<schema::Tx*>(reply);
+    for (auto& e : *tx->mutable_entries()) e.set_value(e.value() + "x");
+  });
+  const DbAudit* d = nullptr;
+  AuditReport r = a->RunOnce();
+  d = Find(r, "defaultdb");
+  EXPECT_EQ(d->result, AuditResult::kTampered) << d->message;
+  EXPECT_NE(d->message.find("value does not match its hash"), std::string::npos) << d->message;
+
+  // A dual proof that does not lead from the trusted state.
+  proxy_->SetTamper([](const std::string& rpc, google::protobuf::Message* reply) {
+    if (rpc != "VerifiableTxById") return;
+    auto* v = static_cast<schema::VerifiableTx*>(reply);
+    std::string* t = v->mutable_dualproof()->mutable_targetbltxalh();
+    if (!t->empty()) (*t)[0] ^= 1;
+    auto* lp = v->mutable_dualproof()->mutable_linearproof();
+    if (lp->terms_size() > 0) (*lp->mutable_terms(0))[0] ^= 1;
+  });
+  r = a->RunOnce();
+  d = Find(r, "defaultdb");
+  EXPECT_EQ(d->result, AuditResult::kTampered) << d->message;
+
+  // A state that goes backwards.
+  proxy_->SetTamper([](const std::string& rpc, google::protobuf::Message* reply) {
+    if (rpc != "CurrentState") return;
+    auto* s = static_cast<schema::ImmutableState*>(reply);
+    s->set_txid(1);
+  });
+  r = a->RunOnce();
+  d = Find(r, "defaultdb");
+  EXPECT_EQ(d->result, AuditResult::kTampered) << d->message;
+  EXPECT_NE(d->message.find("backwards"), std::string::npos) << d->message;
+  EXPECT_EQ(hook.bodies().size(), 3u);
+  EXPECT_EQ(a->tampering_count(), 3u);
+
+  // The trusted state never moved: honest replies verify again from tx 2.
+  proxy_->SetTamper(nullptr);
+  r = a->RunOnce();
+  d = Find(r, "defaultdb");
+  EXPECT_EQ(d->result, AuditResult::kOk) << d->message;
+  EXPECT_EQ(d->previous->tx_id, 2u);
+  EXPECT_EQ(d->current->tx_id, 3u);
+}
+
+TEST_F(AuditorTest, MonitoringServerServesMetrics) {
+  Write(server_->port(), "k", "v");
+  AuditorOptions o;
+  o.client.port = server_->port();
+  o.state_dir = dir_ + "/state";
+  o.monitoring_address = "127.0.0.1";
+  o.monitoring_port = 0;
+  o.interval = std::chrono::milliseconds(20);
+  auto created = Auditor::Create(std::move(o));
+  ASSERT_TRUE(created.ok());
+  Auditor* a = created->get();
+  ASSERT_TRUE(a->Start(2).ok());
+  ASSERT_GT(a->monitoring_port(), 0);
+  EXPECT_TRUE(a->WaitFor(std::chrono::seconds(20)));
+  httplib::Client http("127.0.0.1", a->monitoring_port());
+  auto res = http.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("immuclient_audit_runs_total 2\n"), std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("db=\"defaultdb\"} 1\n"), std::string::npos) << res->body;
+  auto ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  a->Stop();
+  a->Stop();
+}
+
+// Runs `command`, returning its exit status and stdout+stderr in *out.
+int RunCommand(const std::string& command, std::string* out) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out->append(buf, n);
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(AuditorTest, ImmuclientAuditModeRuns) {
+  Write(server_->port(), "k", "v");
+  const std::string base = BinDir() + "/immuclient -a 127.0.0.1 -p " +
+                           std::to_string(server_->port()) + " --dir " + dir_ +
+                           " audit-mode --audit-password immudb --audit-monitoring-port -1 "
+                           "--audit-runs 2";
+  std::string out;
+  EXPECT_EQ(RunCommand(base + " --audit-interval 50ms", &out), 0) << out;
+  EXPECT_NE(out.find("audit #2 result: db: defaultdb, consistent: true"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/auditor"));
+
+  out.clear();
+  EXPECT_EQ(RunCommand(base + " --audit-interval 5x", &out), 1) << out;
+  EXPECT_NE(out.find("invalid duration"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunCommand(base + " install", &out), 1) << out;
+  EXPECT_NE(out.find("not supported"), std::string::npos) << out;
+}
+
+TEST(AuditHelpersTest, DurationsPasswordsAndBase64) {
+  EXPECT_EQ(*ParseDuration("90s"), std::chrono::milliseconds(90000));
+  EXPECT_EQ(*ParseDuration("1h30m"), std::chrono::milliseconds(5400000));
+  EXPECT_EQ(*ParseDuration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(*ParseDuration("1.5s"), std::chrono::milliseconds(1500));
+  EXPECT_EQ(*ParseDuration("0"), std::chrono::milliseconds(0));
+  for (const char* bad : {"", "5", "5x", "-1s", "s", "1..2s"}) {
+    EXPECT_TRUE(ParseDuration(bad).status().IsInvalidArgument()) << bad;
+  }
+  EXPECT_EQ(*DecodePassword("plain"), "plain");
+  EXPECT_EQ(*DecodePassword("enc:aW1tdWRi"), "immudb");
+  EXPECT_FALSE(DecodePassword("enc:!!!").ok());
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+    EXPECT_EQ(*Base64Decode(Base64Encode(s)), s);
+  }
+  EXPECT_EQ(Base64Encode("immudb"), "aW1tdWRi");
+  EXPECT_FALSE(Base64Decode("a=bc").ok());
+  EXPECT_FALSE(Base64Decode("abc").ok());
+}
+
+}  // namespace
+}  // namespace immudb::client
