@@ -44,22 +44,45 @@ Status StoreImpl::ValidateEntries(const std::vector<EntrySpec>& entries) const {
 
 Result<TxHeader> StoreImpl::Commit(std::vector<EntrySpec> entries) {
   IMMUDB_RETURN_IF_ERROR(ValidateEntries(entries));
-
   Writer w;
   bool has_md = false;
   for (const EntrySpec& e : entries) has_md |= !e.md.empty();
   // Version 0 keeps old SDKs verifying (proofs.md §9 rule 2); it cannot carry
   // metadata or more than 65535 entries.
   w.version = (has_md || entries.size() > 0xffff) ? 1 : 0;
+  return Enqueue(&w, std::move(entries));
+}
+
+Result<TxHeader> StoreImpl::CommitExported(const TxHeader& header, std::vector<EntrySpec> entries) {
+  IMMUDB_RETURN_IF_ERROR(ValidateEntries(entries));
+  if (header.version > 1) return Status::InvalidArgument("unsupported tx header version");
+  if (header.nentries != entries.size()) {
+    return Status::InvalidArgument("tx header counts " + std::to_string(header.nentries) +
+                                   " entries, the tx has " + std::to_string(entries.size()));
+  }
+  Writer w;
+  w.version = header.version;
+  w.exported = &header;
+  return Enqueue(&w, std::move(entries));
+}
+
+Result<TxHeader> StoreImpl::Enqueue(Writer* wp, std::vector<EntrySpec> entries) {
+  Writer& w = *wp;
   w.hvals.reserve(entries.size());
   std::vector<Hash> digests;
   digests.reserve(entries.size());
   for (const EntrySpec& e : entries) {
+    if (w.version == 0 && !e.md.empty()) {
+      return Status::InvalidArgument("a version 0 tx cannot carry KV metadata");
+    }
     w.hvals.push_back(Sha256Of(e.value));
     IMMUDB_ASSIGN_OR_RETURN(Hash d, EntryDigest(w.version, e.key, e.md.Encode(), w.hvals.back()));
     digests.push_back(d);
   }
   w.eh = HTreeRoot(digests);
+  if (w.exported != nullptr && w.eh != w.exported->eh) {
+    return Status::InvalidArgument("the entries do not hash to the tx header's Eh");
+  }
   w.specs = std::move(entries);
 
   {
@@ -145,7 +168,7 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
     // that store.
     for (Writer* x : batch) {
       if (x == self) continue;
-      x->status = s;
+      if (!s.ok()) x->status = s;
       x->state.store(Writer::kDone, std::memory_order_release);
     }
     std::atomic<uint32_t>& done = done_words_[b & 1];
@@ -160,6 +183,7 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
       FutexWake(&next, 1);
     }
     if (!s.ok()) return s;
+    if (!self->status.ok()) return self->status;
     return self->header;
   }
 }
@@ -184,6 +208,23 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
       h.bl_root = ZeroHash();
     }
     h.prev_alh = last_alh_;
+    if (w->exported != nullptr) {
+      // Stored as exported, if it chains here; else only this writer fails.
+      const TxHeader& x = *w->exported;
+      if (x.id != h.id || x.bl_tx_id != h.bl_tx_id || x.bl_root != h.bl_root ||
+          x.prev_alh != h.prev_alh) {
+        w->status = Status::FailedPrecondition("exported tx " + std::to_string(x.id) +
+                                               " does not chain onto this store (next tx " +
+                                               std::to_string(h.id) + ")");
+        continue;
+      }
+      if (x.ts < last_ts_) {
+        w->status = Status::FailedPrecondition("exported tx " + std::to_string(x.id) +
+                                               " has a timestamp before the last tx's");
+        continue;
+      }
+      h.ts = x.ts;
+    }
 
     // Serialize the tx record in place: prefix placeholder, header, entries.
     scratch_.assign(kTxRecordPrefixSize, '\0');
@@ -233,6 +274,7 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
   // One round of fsyncs covers the whole batch: its commit records are
   // written with its data, and recovery checks every tx after durable_upto
   // (docs/format/store.md).
+  if (crecs.empty()) return Status::OK();  // Only exported txs that did not chain.
   IMMUDB_RETURN_IF_ERROR(clog_->Append(crecs).status());
   bool sync = opts_.synced;
   if (!sync && opts_.unsynced_sync_interval_ms > 0) {

@@ -30,6 +30,7 @@ class StoreImpl : public Store {
   Status OpenAndRecover();
 
   Result<TxHeader> Commit(std::vector<EntrySpec> entries) override;
+  Result<TxHeader> CommitExported(const TxHeader& header, std::vector<EntrySpec> entries) override;
   StoreState CurrentState() const override;
   Status WaitForTx(uint64_t id, uint64_t timeout_ms) const override;
   Result<Tx> ReadTx(uint64_t id) const override;
@@ -61,7 +62,14 @@ class StoreImpl : public Store {
     static constexpr uint64_t kNoBatch = ~uint64_t{0};
     std::atomic<uint64_t> batch_no{kNoBatch};
     bool lead = false;  // Became the leader on arrival.
+    // CommitExported: the header the tx must be stored with (the leader
+    // checks it chains; a mismatch fails only this writer).
+    const TxHeader* exported = nullptr;
   };
+
+  // Hashes the writer's values, digests and Eh; queues it and waits for its
+  // commit (or leads).
+  Result<TxHeader> Enqueue(Writer* w, std::vector<EntrySpec> entries);
 
   // Leads batches until `self` is committed: takes the queued writers (up
   // to the batch limit), writes and syncs them, publishes their results and,

@@ -53,6 +53,17 @@ class Store {
   // write or fsync the store refuses every later commit until reopened.
   virtual Result<TxHeader> Commit(std::vector<EntrySpec> entries) = 0;
 
+  // Commits a transaction exported from another store (replication, restore
+  // of a backup) with its original header, so it gets the same Alh. The
+  // header must be the one this store chains next: id = last + 1,
+  // BlTxID = id - 1, BlRoot = this store's AHT root, PrevAlh = the last Alh,
+  // Ts not before the last tx's, NEntries and Eh matching `entries` (hashed
+  // with the header's version; version 0 carries no metadata).
+  // FailedPrecondition when it does not chain, InvalidArgument when it is
+  // malformed; nothing is written then, and the store stays usable.
+  virtual Result<TxHeader> CommitExported(const TxHeader& header,
+                                          std::vector<EntrySpec> entries) = 0;
+
   virtual StoreState CurrentState() const = 0;
 
   // Blocks until tx `id` is committed (OK), `timeout_ms` passes
