@@ -66,6 +66,7 @@ class AppendableImpl final : public Appendable {
   Result<uint64_t> Append(std::string_view data) override;
   Status Flush() override;
   Status Sync() override;
+  Result<std::function<Status()>> FlushForSync() override;
   Status ReadAt(uint64_t offset, size_t n, char* dst) const override;
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
   Status Truncate(uint64_t size) override;
@@ -241,6 +242,30 @@ Status AppendableImpl::Sync() {
     dir_dirty_ = false;
   }
   return Status::OK();
+}
+
+Result<std::function<Status()>> AppendableImpl::FlushForSync() {
+  IMMUDB_RETURN_IF_ERROR(CheckWritable());
+  IMMUDB_RETURN_IF_ERROR(FlushBuffer());
+  std::vector<std::pair<File*, std::string>> files;
+  if (dirty_from_ != kNoneDirty) {
+    for (uint64_t i = dirty_from_; i < segments_.size(); i++) {
+      files.emplace_back(segments_[i].get(), SegmentPath(i));
+    }
+  }
+  // Later writes mark their segment dirty again, for the next sync.
+  dirty_from_ = kNoneDirty;
+  const bool dir = dir_dirty_;
+  dir_dirty_ = false;
+  FileSystem* fs = fs_;
+  std::string dir_path = dir ? dir_ : std::string();
+  return std::function<Status()>([files = std::move(files), fs, dir_path]() -> Status {
+    for (const auto& [f, path] : files) {
+      IMMUDB_RETURN_IF_ERROR(f->Sync().WithPrefix("appendable sync of " + path));
+    }
+    if (!dir_path.empty()) IMMUDB_RETURN_IF_ERROR(fs->SyncDir(dir_path));
+    return Status::OK();
+  });
 }
 
 Status AppendableImpl::ReadAt(uint64_t offset, size_t n, char* dst) const {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,13 @@ class Appendable {
   // directory when a segment was created. A failure leaves the appendable in
   // an error state: every later write or sync fails until it is reopened.
   virtual Status Sync() = 0;
+  // Flushes, then returns the fsyncs that make everything flushed so far
+  // durable (every segment written since the last Sync or FlushForSync, and
+  // the directory when a segment was created), without running them: the
+  // writer may go on appending while another thread runs them. The returned
+  // function stays valid until Truncate or Close; its failure is not
+  // recorded here (the caller must stop writing, as after a failed Sync).
+  virtual Result<std::function<Status()>> FlushForSync() = 0;
   // Reads exactly n bytes at offset; OutOfRange if offset+n > Size().
   virtual Status ReadAt(uint64_t offset, size_t n, char* dst) const = 0;
   // Logical size: everything appended, flushed or not.

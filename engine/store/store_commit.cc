@@ -125,10 +125,10 @@ bool StoreImpl::WaitCommittedOrLead(Writer* self) {
     // sets batch_no before it publishes the new count.
     const uint64_t taken = batches_taken_.load(std::memory_order_acquire);
     const uint64_t mine = self->batch_no.load(std::memory_order_acquire);
-    std::atomic<uint32_t>& word = done_words_[(mine != Writer::kNoBatch ? mine : taken) & 1];
+    std::atomic<uint32_t>& word = done_words_[(mine != Writer::kNoBatch ? mine : taken) % 3];
     const uint32_t seq = word.load(std::memory_order_acquire);
     if (self->state.load(std::memory_order_acquire) == Writer::kDone) return true;
-    if (lead_wanted_.load(std::memory_order_acquire) != 0 &&
+    if (mine == Writer::kNoBatch && lead_wanted_.load(std::memory_order_acquire) != 0 &&
         lead_wanted_.exchange(0, std::memory_order_acq_rel) != 0) {
       return false;
     }
@@ -139,62 +139,121 @@ bool StoreImpl::WaitCommittedOrLead(Writer* self) {
 }
 
 Result<TxHeader> StoreImpl::Lead(Writer* self) {
-  std::vector<Writer*> batch;
   for (;;) {
-    batch.clear();
+    Batch batch;
+    {
+      // At most two batches in flight: wait for the one before the last.
+      std::unique_lock<std::mutex> p(pub_mu_);
+      const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
+      pub_cv_.wait(p, [&] { return published_ + 1 >= next; });
+    }
     std::unique_lock<std::mutex> l(mu_);
-    const uint64_t b = batches_taken_.load(std::memory_order_relaxed);
+    batch.no = batches_taken_.load(std::memory_order_relaxed);
     for (Writer* x : writers_) {
-      batch.push_back(x);
-      x->batch_no.store(b, std::memory_order_relaxed);
-      if (batch.size() >= opts_.max_group_commit_txs) break;
+      batch.writers.push_back(x);
+      x->batch_no.store(batch.no, std::memory_order_relaxed);
+      if (batch.writers.size() >= opts_.max_group_commit_txs) break;
     }
-    batches_taken_.store(b + 1, std::memory_order_release);
-    Status s = bg_error_;
-    if (s.ok()) {
+    batches_taken_.store(batch.no + 1, std::memory_order_release);
+    inflight_++;
+    batch.status = bg_error_;
+    if (batch.status.ok()) {
       l.unlock();
-      s = WriteBatch(batch);
+      batch.status = WriteBatch(&batch);
       l.lock();
-      if (!s.ok()) bg_error_ = s;
+      if (!batch.status.ok() && bg_error_.ok()) bg_error_ = batch.status;
     }
-    for (size_t i = 0; i < batch.size(); i++) writers_.pop_front();
+    for (size_t i = 0; i < batch.writers.size(); i++) writers_.pop_front();
     bool mine = false;
-    for (Writer* x : batch) mine |= x == self;
+    for (Writer* x : batch.writers) mine |= x == self;
+    // In the batch: hand leadership over now, so the next batch is written
+    // while this one syncs. Not in it (past the batch limit): lead on.
     const bool handoff = mine && !writers_.empty();
     if (mine && !handoff) leading_ = false;
     l.unlock();
-    // Publish every result, then wake the batch with one call. A writer may
-    // return as soon as it sees kDone, so the leader does not touch it after
-    // that store.
-    for (Writer* x : batch) {
-      if (x == self) continue;
-      if (!s.ok()) x->status = s;
-      x->state.store(Writer::kDone, std::memory_order_release);
-    }
-    std::atomic<uint32_t>& done = done_words_[b & 1];
-    done.fetch_add(1, std::memory_order_release);
-    FutexWake(&done, INT_MAX);
-    if (!mine) continue;  // Past the batch limit: lead the next batch too.
     if (handoff) {
-      // The queued writers wait on the next batch's word: wake one to lead.
       lead_wanted_.store(1, std::memory_order_release);
-      std::atomic<uint32_t>& next = done_words_[(b + 1) & 1];
+      std::atomic<uint32_t>& next = done_words_[(batch.no + 1) % 3];
       next.fetch_add(1, std::memory_order_release);
       FutexWake(&next, 1);
     }
-    if (!s.ok()) return s;
+    SyncAndPublish(&batch);
+    if (!mine) continue;
     if (!self->status.ok()) return self->status;
     return self->header;
   }
 }
 
-Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
-  batch_txs_.clear();
+void StoreImpl::SyncAndPublish(Batch* batch) {
+  Status s = batch->status;
+  if (s.ok() && !batch->syncs.empty()) {
+    // A later batch may sync first: its fsyncs cover this batch's writes
+    // too, which all reached the files before it was written.
+    std::lock_guard<std::mutex> g(sync_mu_);
+    s = syncer_.Run(batch->syncs);
+    if (s.ok()) {
+      uint64_t d = durable_id_.load(std::memory_order_relaxed);
+      while (d < batch->last_id &&
+             !durable_id_.compare_exchange_weak(d, batch->last_id, std::memory_order_release)) {
+      }
+    }
+  }
+  {
+    std::unique_lock<std::mutex> p(pub_mu_);
+    pub_cv_.wait(p, [&] { return published_ == batch->no; });
+  }
+  {
+    // A failure of an earlier batch fails this one too: its txs chain on
+    // txs that may not be durable.
+    std::lock_guard<std::mutex> l(mu_);
+    if (!s.ok() && bg_error_.ok()) bg_error_ = s;
+    if (s.ok()) s = bg_error_;
+  }
+  if (s.ok() && batch->last_id != 0) {
+    {
+      std::lock_guard<std::mutex> g(recent_mu_);
+      if (recent_.empty()) recent_first_ = batch->txs.front().header.id;
+      for (Tx& tx : batch->txs) recent_.push_back(std::move(tx));
+      while (recent_.size() > kRecentTxs) {
+        recent_.pop_front();
+        recent_first_++;
+      }
+    }
+    {
+      std::lock_guard<std::mutex> g(state_mu_);
+      committed_alh_ = batch->last_alh;
+      committed_id_.store(batch->last_id, std::memory_order_release);
+    }
+    state_cv_.notify_all();
+  }
+  // Publish every result, then wake the batch with one call. A writer may
+  // return as soon as it sees kDone, so nothing touches it after that store
+  // (the leader's own writer is only read by the leader, after this).
+  for (Writer* x : batch->writers) {
+    if (!s.ok()) x->status = s;
+    x->state.store(Writer::kDone, std::memory_order_release);
+  }
+  std::atomic<uint32_t>& done = done_words_[batch->no % 3];
+  done.fetch_add(1, std::memory_order_release);
+  FutexWake(&done, INT_MAX);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    inflight_--;
+  }
+  {
+    std::lock_guard<std::mutex> p(pub_mu_);
+    published_++;
+  }
+  pub_cv_.notify_all();
+}
+
+Status StoreImpl::WriteBatch(Batch* batch) {
   std::string crecs;
-  crecs.reserve(batch.size() * kCommitRecordSize);
+  crecs.reserve(batch->writers.size() * kCommitRecordSize);
   const int64_t now =
       opts_.now_unix_seconds ? opts_.now_unix_seconds() : static_cast<int64_t>(std::time(nullptr));
-  for (Writer* w : batch) {
+  const uint64_t durable = durable_id_.load(std::memory_order_acquire);
+  for (Writer* w : batch->writers) {
     TxHeader& h = w->header;
     h.id = last_id_ + 1;
     h.ts = now > last_ts_ ? now : last_ts_;
@@ -229,7 +288,7 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
     // Serialize the tx record in place: prefix placeholder, header, entries.
     scratch_.assign(kTxRecordPrefixSize, '\0');
     EncodeTxHeader(h, &scratch_);
-    Tx& tx = batch_txs_.emplace_back();
+    Tx& tx = batch->txs.emplace_back();
     tx.entries.resize(w->specs.size());
     for (size_t i = 0; i < w->specs.size(); i++) {
       EntrySpec& spec = w->specs[i];
@@ -256,7 +315,7 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
 
     CommitRecord rec;
     rec.tx_id = h.id;
-    rec.durable_upto = durable_id_;
+    rec.durable_upto = durable;
     rec.tx_off = tx_off;
     rec.tx_len = static_cast<uint32_t>(scratch_.size());
     rec.vlog_end = vlog_end;
@@ -284,50 +343,39 @@ Status StoreImpl::WriteBatch(const std::vector<Writer*>& batch) {
       last_sync_ = t;
     }
   }
-  IMMUDB_RETURN_IF_ERROR(SyncOrFlushAll(sync));
-  if (sync) durable_id_ = last_id_;
-
-  {
-    std::lock_guard<std::mutex> g(recent_mu_);
-    if (recent_.empty()) recent_first_ = batch_txs_.front().header.id;
-    for (Tx& tx : batch_txs_) recent_.push_back(std::move(tx));
-    while (recent_.size() > kRecentTxs) {
-      recent_.pop_front();
-      recent_first_++;
+  // The AHT is derived from the Alh values of the commit log, and recovery
+  // re-appends the leaves it lost (store.md): a batch neither writes nor
+  // syncs it. It is written when its buffer fills and synced here, by the
+  // leader, once kAhtLazyBytes of it are unsynced, which bounds its torn
+  // window.
+  const uint64_t aht_size = aht_->Size();
+  if (ahtree::RecordOffset(aht_size + 1) - ahtree::RecordOffset(aht_synced_ + 1) >= kAhtLazyBytes) {
+    IMMUDB_RETURN_IF_ERROR(aht_->Sync());
+    aht_synced_ = aht_size;
+  }
+  // Everything reaches the files now (write(2)); stage B runs the fsyncs
+  // while the next batch is written.
+  for (Appendable* log : {txlog_.get(), clog_.get(), vlog_file_.get()}) {
+    if (log == nullptr) continue;
+    if (sync) {
+      IMMUDB_ASSIGN_OR_RETURN(std::function<Status()> f, log->FlushForSync());
+      batch->syncs.push_back(std::move(f));
+    } else {
+      IMMUDB_RETURN_IF_ERROR(log->Flush());
     }
   }
-  batch_txs_.clear();
-  {
-    std::lock_guard<std::mutex> g(state_mu_);
-    committed_alh_ = last_alh_;
-    committed_id_.store(last_id_, std::memory_order_release);
-  }
-  state_cv_.notify_all();
+  batch->last_id = last_id_;
+  batch->last_alh = last_alh_;
   return Status::OK();
 }
 
-Status StoreImpl::SyncOrFlushAll(bool sync, bool force_aht) {
-  // The AHT is derived from the Alh values of the commit log, and recovery
-  // re-appends the leaves it lost (store.md): a batch neither writes nor
-  // syncs it. It is written when its buffer fills and synced along with a
-  // batch once kAhtLazyBytes of it are unsynced, which bounds its torn window.
-  const uint64_t aht_size = aht_->Size();
-  const bool aht_due =
-      force_aht ||
-      ahtree::RecordOffset(aht_size + 1) - ahtree::RecordOffset(aht_synced_ + 1) >= kAhtLazyBytes;
-  if (!sync) {
-    if (vlog_file_) IMMUDB_RETURN_IF_ERROR(vlog_file_->Flush());
-    IMMUDB_RETURN_IF_ERROR(txlog_->Flush());
-    return clog_->Flush();
-  }
-  // The logs are independent files: sync them concurrently so a group commit
-  // costs about one fsync latency.
+Status StoreImpl::SyncAll() {
   std::vector<std::function<Status()>> syncs = {[this] { return clog_->Sync(); },
-                                                [this] { return txlog_->Sync(); }};
+                                                [this] { return txlog_->Sync(); },
+                                                [this] { return aht_->Sync(); }};
   if (vlog_file_) syncs.push_back([this] { return vlog_file_->Sync(); });
-  if (aht_due) syncs.push_back([this] { return aht_->Sync(); });
   IMMUDB_RETURN_IF_ERROR(syncer_.Run(syncs));
-  if (aht_due) aht_synced_ = aht_size;
+  aht_synced_ = aht_->Size();
   return Status::OK();
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,20 +72,36 @@ class StoreImpl : public Store {
   // commit (or leads).
   Result<TxHeader> Enqueue(Writer* w, std::vector<EntrySpec> entries);
 
-  // Leads batches until `self` is committed: takes the queued writers (up
-  // to the batch limit), writes and syncs them, publishes their results and,
-  // when writers remain queued, hands leadership to one of them.
+  // A batch between its write (stage A, by the leader) and its publication
+  // (stage B: fsync, then publish in batch order).
+  struct Batch {
+    uint64_t no = 0;
+    std::vector<Writer*> writers;
+    Status status;                               // Of stage A.
+    std::vector<std::function<Status()>> syncs;  // Empty when not synced.
+    uint64_t last_id = 0;                        // 0: no tx of it was written.
+    Hash last_alh{};
+    std::vector<Tx> txs;  // For recent_.
+  };
+
+  // Leads until `self` is committed: takes the queued writers (up to the
+  // batch limit) and writes them (stage A); when `self` is in the batch,
+  // hands leadership to a queued writer at once and syncs and publishes its
+  // batch while the next one is written (stage B).
   Result<TxHeader> Lead(Writer* self);
-  // Waits until `self` is committed (true) or this writer has claimed
-  // leadership (false).
+  // Waits until `self` is committed (true) or this writer, not yet taken
+  // into a batch, has claimed leadership (false).
   bool WaitCommittedOrLead(Writer* self);
+  // Stage B: runs the batch's fsyncs, waits for the batch before it to be
+  // published, publishes the batch (or its failure) and wakes its writers.
+  void SyncAndPublish(Batch* batch);
 
   Status ValidateEntries(const std::vector<EntrySpec>& entries) const;
-  // Writes one batch as leader; fills each writer's header.
-  Status WriteBatch(const std::vector<Writer*>& batch);
-  // Syncs (or, when !sync, flushes) the value, tx and commit logs,
-  // concurrently, and the AHT when enough of it is unsynced or `force_aht`.
-  Status SyncOrFlushAll(bool sync, bool force_aht = false);
+  // Stage A: writes one batch as leader (to the operating system); fills
+  // each writer's header and the batch's syncs and txs.
+  Status WriteBatch(Batch* batch);
+  // Syncs every log and the AHT, concurrently (recovery).
+  Status SyncAll();
 
   // Reads and checks commit record id (1-based); NotFound past the last
   // committed tx.
@@ -123,25 +140,35 @@ class StoreImpl : public Store {
   std::unique_ptr<AHTree> aht_;
 
   // Commit queue. One writer at a time leads (leading_). Waiters sleep on a
-  // futex word chosen by the parity of the batch they expect to be in, so
-  // publishing a batch wakes its writers and not the next batch's. A leader
-  // that leaves writers queued sets lead_wanted_ and wakes one of them,
-  // which claims it.
+  // futex word chosen by the number (mod 3) of the batch they are or expect
+  // to be in, so publishing a batch wakes its writers only. A leader that
+  // leaves writers queued sets lead_wanted_ and wakes one of them, which
+  // claims it. At most two batches are in flight (one being synced, one
+  // being written), so queued writers never share a word with them.
   std::mutex mu_;
   std::deque<Writer*> writers_;
-  bool leading_ = false;                          // Guarded by mu_.
-  std::atomic<uint64_t> batches_taken_{0};        // Written under mu_.
-  std::atomic<uint32_t> done_words_[2] = {0, 0};  // Bumped when a batch of that parity is done.
+  bool leading_ = false;                    // Guarded by mu_.
+  uint64_t inflight_ = 0;                   // Batches taken, not yet published. Guarded by mu_.
+  std::atomic<uint64_t> batches_taken_{0};  // Written under mu_.
+  std::atomic<uint32_t> done_words_[3] = {0, 0, 0};
   std::atomic<uint32_t> lead_wanted_{0};
   Status bg_error_;      // Sticky after a failed write or sync. Guarded by mu_.
   bool closed_ = false;  // Guarded by mu_.
+
+  // Batches publish in the order they were taken.
+  std::mutex pub_mu_;
+  std::condition_variable pub_cv_;
+  uint64_t published_ = 0;  // Batches published. Guarded by pub_mu_.
+  std::mutex sync_mu_;      // One round of fsyncs at a time (syncer_).
 
   // Owned by the leader (only one at a time).
   uint64_t last_id_ = 0;
   Hash last_alh_{};
   int64_t last_ts_ = 0;
   std::string scratch_;
-  uint64_t durable_id_ = 0;  // Every tx <= durable_id_ is durable in all logs but the AHT.
+  // Every tx <= durable_id_ is durable in all logs but the AHT. Written by
+  // stage B, read by the leader.
+  std::atomic<uint64_t> durable_id_{0};
   uint64_t aht_synced_ = 0;  // AHT leaves durable as of the last AHT sync.
   std::chrono::steady_clock::time_point last_sync_;
   ParallelRunner syncer_{3};
@@ -153,7 +180,6 @@ class StoreImpl : public Store {
   mutable std::mutex recent_mu_;
   std::deque<Tx> recent_;      // Guarded by recent_mu_.
   uint64_t recent_first_ = 0;  // Guarded by recent_mu_.
-  std::vector<Tx> batch_txs_;  // Leader-owned: the batch's txs before they join recent_.
 
   // What readers see: the last committed tx.
   std::atomic<uint64_t> committed_id_{0};

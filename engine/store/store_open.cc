@@ -172,7 +172,7 @@ Status StoreImpl::RecoverTail() {
   IMMUDB_RETURN_IF_ERROR(RebuildAhtTail(durable, tail_alhs));
   // What survived a process crash may sit only in the page cache: make it
   // durable before new commits name it in durable_upto.
-  IMMUDB_RETURN_IF_ERROR(SyncOrFlushAll(/*sync=*/true, /*force_aht=*/true));
+  IMMUDB_RETURN_IF_ERROR(SyncAll());
 
   last_id_ = good;
   durable_id_ = good;
@@ -215,7 +215,7 @@ Status StoreImpl::Close() {
   if (closed_) return Status::OK();
   closed_ = true;
   // Let queued commits finish; new ones are refused from here on.
-  while (!writers_.empty()) {
+  while (!writers_.empty() || inflight_ > 0) {
     l.unlock();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     l.lock();

@@ -80,10 +80,15 @@ class FaultFile final : public File {
   Status Sync() override {
     FaultKind kind;
     IMMUDB_RETURN_IF_ERROR(fs_->CheckOp(FaultOp::kSync, "sync of " + path_, &kind));
+    // Appends may run while the sync does: only what was written before it
+    // started becomes durable.
+    const uint64_t size = target_->Size();
     IMMUDB_RETURN_IF_ERROR(target_->Sync());
     std::lock_guard<std::mutex> l(fs_->mu());
-    state_->synced_size = target_->Size();
-    state_->last_write_start.reset();
+    state_->synced_size = std::max(state_->synced_size, size);
+    if (state_->last_write_start && *state_->last_write_start < size) {
+      state_->last_write_start.reset();
+    }
     return Status::OK();
   }
 
