@@ -118,6 +118,14 @@ void FutexWake(std::atomic<uint32_t>* word, int count) {
 }  // namespace
 
 bool StoreImpl::WaitCommittedOrLead(Writer* self) {
+  // Counted as a possible sleeper for the whole wait, so publishers may skip
+  // the wake-up call when nobody waits (sequentially consistent with their
+  // bump of the word: either they see this count or this reads their bump).
+  sleepers_.fetch_add(1);
+  struct Uncount {
+    std::atomic<uint32_t>* n;
+    ~Uncount() { n->fetch_sub(1); }
+  } uncount{&sleepers_};
   for (;;) {
     // Not yet taken, this writer will be in batch batches_taken_ or later
     // (later only past the batch limit: that batch's wake-up sends it back
@@ -126,7 +134,7 @@ bool StoreImpl::WaitCommittedOrLead(Writer* self) {
     const uint64_t taken = batches_taken_.load(std::memory_order_acquire);
     const uint64_t mine = self->batch_no.load(std::memory_order_acquire);
     std::atomic<uint32_t>& word = done_words_[(mine != Writer::kNoBatch ? mine : taken) % 3];
-    const uint32_t seq = word.load(std::memory_order_acquire);
+    const uint32_t seq = word.load();
     if (self->state.load(std::memory_order_acquire) == Writer::kDone) return true;
     if (mine == Writer::kNoBatch && lead_wanted_.load(std::memory_order_acquire) != 0 &&
         lead_wanted_.exchange(0, std::memory_order_acq_rel) != 0) {
@@ -234,8 +242,8 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
     x->state.store(Writer::kDone, std::memory_order_release);
   }
   std::atomic<uint32_t>& done = done_words_[batch->no % 3];
-  done.fetch_add(1, std::memory_order_release);
-  FutexWake(&done, INT_MAX);
+  done.fetch_add(1);
+  if (sleepers_.load() > 0) FutexWake(&done, INT_MAX);
   {
     std::lock_guard<std::mutex> l(mu_);
     inflight_--;

@@ -151,6 +151,7 @@ class StoreImpl : public Store {
   uint64_t inflight_ = 0;                   // Batches taken, not yet published. Guarded by mu_.
   std::atomic<uint64_t> batches_taken_{0};  // Written under mu_.
   std::atomic<uint32_t> done_words_[3] = {0, 0, 0};
+  std::atomic<uint32_t> sleepers_{0};  // Writers in WaitCommittedOrLead.
   std::atomic<uint32_t> lead_wanted_{0};
   Status bg_error_;      // Sticky after a failed write or sync. Guarded by mu_.
   bool closed_ = false;  // Guarded by mu_.
