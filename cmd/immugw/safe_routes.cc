@@ -1,0 +1,241 @@
+// Gateway: the safe routes, which verify the server's proofs for the caller
+// (proofs.md §7) before answering.
+#include <httplib.h>
+
+#include "client/convert.h"
+#include "client/tampering.h"
+#include "client/verifier.h"
+#include "cmd/immugw/gateway.h"
+#include "cmd/immugw/rest_json.h"
+#include "immudb/database.h"
+
+namespace immudb::gateway {
+namespace {
+
+using client::State;
+using client::Tampering;
+using google::protobuf::Empty;
+
+void Reply(httplib::Response& res, const Status& st) {
+  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
+  if (client::IsTampering(st)) {
+    code = grpc::StatusCode::ABORTED;
+  } else if (static_cast<int>(st.code()) <= static_cast<int>(grpc::StatusCode::UNAUTHENTICATED)) {
+    code = static_cast<grpc::StatusCode>(static_cast<int>(st.code()));
+  }
+  res.status = HttpStatus(code);
+  res.set_content(ErrorBody(code, st.message()), "application/json");
+}
+
+Status FromGrpc(const grpc::Status& gs) {
+  if (gs.ok()) return Status::OK();
+  return Status(static_cast<StatusCode>(static_cast<int>(gs.error_code())), gs.error_message());
+}
+
+std::string UuidOf(const grpc::ClientContext& ctx) {
+  const auto& md = ctx.GetServerInitialMetadata();
+  auto it = md.find("immudb-uuid");
+  return it == md.end() ? std::string() : std::string(it->second.data(), it->second.size());
+}
+
+std::string Id(uint64_t tx) { return std::to_string(tx); }
+
+// The reply of a verified one-entry write other than Set: tx `id` newer than
+// the trusted state, proven from it, whose only entry is `key` = `value`
+// (stored forms).
+Result<State> VerifyOneEntryWrite(const schema::VerifiableTx& reply, const std::string& key,
+                                  const std::string& value, const State& trusted) {
+  const uint64_t id = reply.tx().header().id();
+  if (id <= trusted.tx_id) {
+    return Tampering("write reply is tx " + Id(id) + ", not newer than trusted tx " +
+                     Id(trusted.tx_id));
+  }
+  if (reply.tx().header().nentries() != 1 || reply.tx().entries_size() != 1) {
+    return Tampering("write reply tx " + Id(id) + " does not hold exactly one entry");
+  }
+  IMMUDB_ASSIGN_OR_RETURN(State next, client::VerifyTxReply(reply, id, trusted));
+  const schema::TxEntry& e = reply.tx().entries(0);
+  if (e.key() != key) return Tampering("write reply tx " + Id(id) + " holds another key");
+  if (e.hvalue() != client::HashBytes(Sha256Of(value))) {
+    return Tampering("write reply tx " + Id(id) + " holds another value");
+  }
+  if (e.has_metadata() && e.metadata().deleted()) {
+    return Tampering("write reply entry is marked deleted");
+  }
+  return next;
+}
+
+}  // namespace
+
+Status Gateway::BindDatabase(const httplib::Request& req, const std::string& db, std::string* token,
+                             std::string* uuid) {
+  // With a session (sessionid) the server binds the session instead and the
+  // reply carries no token: later calls then use the caller's credentials.
+  schema::Database d;
+  d.set_databasename(db);
+  schema::UseDatabaseReply r;
+  auto ctx = Context(req);
+  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->UseDatabase(ctx.get(), d, &r)));
+  *token = r.token();
+  *uuid = UuidOf(*ctx);
+  if (uuid->empty()) return Status::FailedPrecondition("server sent no immudb-uuid header");
+  return Status::OK();
+}
+
+Result<State> Gateway::StartingState(const httplib::Request& req, const std::string& token,
+                                     const std::string& uuid, const std::string& db) {
+  IMMUDB_ASSIGN_OR_RETURN(std::optional<State> trusted, store_.Get(uuid, db));
+  if (trusted) return *trusted;
+  // Trust on first use: the server's current state, signature checked.
+  schema::ImmutableState resp;
+  auto ctx = Context(req, token);
+  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->CurrentState(ctx.get(), Empty(), &resp)));
+  if (UuidOf(*ctx) != uuid) return Tampering("server identity changed during the call");
+  Result<State> parsed = client::FromProto(resp);
+  if (!parsed.ok()) return Tampering("malformed state: " + parsed.status().message());
+  State state = std::move(parsed).value();
+  if (state.db.empty()) state.db = db;
+  if (state.db != db) return Tampering("state is for database '" + state.db + "', not " + db);
+  if (verifier_) IMMUDB_RETURN_IF_ERROR(verifier_->Verify(state));
+  return state;
+}
+
+Status Gateway::Commit(const std::string& uuid, const grpc::ClientContext& ctx, const State& next) {
+  const std::string reply_uuid = UuidOf(ctx);
+  if (reply_uuid != uuid) {
+    return Tampering("server identity changed from " + uuid + " to " +
+                     (reply_uuid.empty() ? std::string("(none)") : reply_uuid));
+  }
+  if (verifier_) IMMUDB_RETURN_IF_ERROR(verifier_->Verify(next));
+  return store_.Put(uuid, next);
+}
+
+Result<std::string> Gateway::SafeSet(const httplib::Request& req) {
+  const std::string db = req.matches[1].str();
+  schema::VerifiableSetRequest q;
+  IMMUDB_RETURN_IF_ERROR(DecodeRequest(req.body, {}, &q));
+  if (q.setrequest().kvs_size() != 1) {
+    return Status::InvalidArgument("verified set takes exactly one key-value pair");
+  }
+  const schema::KeyValue& kv = q.setrequest().kvs(0);
+  if (kv.key().empty()) return Status::InvalidArgument("illegal arguments: empty key");
+  std::string token, uuid;
+  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
+  std::lock_guard<std::mutex> lock(safe_mu_);
+  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
+  q.set_provesincetx(trusted.tx_id);
+  schema::VerifiableTx resp;
+  auto ctx = Context(req, token);
+  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableSet(ctx.get(), q, &resp)));
+  IMMUDB_ASSIGN_OR_RETURN(State next, client::VerifySetReply(resp, kv.key(), kv.value(), trusted));
+  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
+  return EncodeReply(resp.tx().header(), /*verified=*/true);
+}
+
+Result<std::string> Gateway::SafeGet(const httplib::Request& req) {
+  const std::string db = req.matches[1].str();
+  schema::VerifiableGetRequest q;
+  IMMUDB_RETURN_IF_ERROR(DecodeRequest(req.body, {}, &q));
+  if (q.keyrequest().key().empty()) return Status::InvalidArgument("illegal arguments: empty key");
+  std::string token, uuid;
+  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
+  std::lock_guard<std::mutex> lock(safe_mu_);
+  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
+  q.set_provesincetx(trusted.tx_id);
+  schema::VerifiableEntry resp;
+  auto ctx = Context(req, token);
+  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableGet(ctx.get(), q, &resp)));
+  IMMUDB_ASSIGN_OR_RETURN(State next, client::VerifyGetReply(resp, q.keyrequest(), trusted));
+  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
+  return EncodeReply(resp.entry(), /*verified=*/true);
+}
+
+Result<std::string> Gateway::SafeReference(const httplib::Request& req) {
+  const std::string db = req.matches[1].str();
+  schema::VerifiableReferenceRequest q;
+  IMMUDB_RETURN_IF_ERROR(DecodeRequest(req.body, {}, &q));
+  const schema::ReferenceRequest& r = q.referencerequest();
+  if (r.key().empty() || r.referencedkey().empty()) {
+    return Status::InvalidArgument("illegal arguments: empty key");
+  }
+  std::string token, uuid;
+  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
+  std::lock_guard<std::mutex> lock(safe_mu_);
+  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
+  q.set_provesincetx(trusted.tx_id);
+  schema::VerifiableTx resp;
+  auto ctx = Context(req, token);
+  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableSetReference(ctx.get(), q, &resp)));
+  IMMUDB_ASSIGN_OR_RETURN(
+      State next, VerifyOneEntryWrite(resp, EncodeKey(r.key()),
+                                      EncodeReferenceValue(r.referencedkey(), r.attx()), trusted));
+  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
+  return EncodeReply(resp.tx().header(), /*verified=*/true);
+}
+
+Result<std::string> Gateway::SafeZAdd(const httplib::Request& req) {
+  const std::string db = req.matches[1].str();
+  schema::VerifiableZAddRequest q;
+  IMMUDB_RETURN_IF_ERROR(DecodeRequest(req.body, {}, &q));
+  const schema::ZAddRequest& z = q.zaddrequest();
+  if (z.set().empty() || z.key().empty()) {
+    return Status::InvalidArgument("illegal arguments: empty set or key");
+  }
+  std::string token, uuid;
+  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
+  std::lock_guard<std::mutex> lock(safe_mu_);
+  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
+  q.set_provesincetx(trusted.tx_id);
+  schema::VerifiableTx resp;
+  auto ctx = Context(req, token);
+  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableZAdd(ctx.get(), q, &resp)));
+  IMMUDB_ASSIGN_OR_RETURN(
+      State next,
+      VerifyOneEntryWrite(resp, EncodeZAddKey(z.set(), z.score(), z.key(), z.attx()), "", trusted));
+  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
+  return EncodeReply(resp.tx().header(), /*verified=*/true);
+}
+
+Result<std::string> Gateway::SafeTx(const httplib::Request& req) {
+  const std::string db = req.matches[1].str();
+  schema::VerifiableTxRequest q;
+  IMMUDB_RETURN_IF_ERROR(DecodeRequest("", {{"tx", req.matches[2].str()}}, &q));
+  if (q.tx() == 0) return Status::InvalidArgument("illegal arguments: tx id 0");
+  std::string token, uuid;
+  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
+  std::lock_guard<std::mutex> lock(safe_mu_);
+  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
+  q.set_provesincetx(trusted.tx_id);
+  schema::VerifiableTx resp;
+  auto ctx = Context(req, token);
+  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableTxById(ctx.get(), q, &resp)));
+  IMMUDB_ASSIGN_OR_RETURN(State next, client::VerifyTxReply(resp, q.tx(), trusted));
+  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
+  return EncodeReply(resp.tx(), /*verified=*/true);
+}
+
+void Gateway::AddSafeRoutes() {
+  using Handler = Result<std::string> (Gateway::*)(const httplib::Request&);
+  auto add = [this](bool post, const std::string& op, Handler fn) {
+    auto handler = [this, fn](const httplib::Request& req, httplib::Response& res) {
+      Result<std::string> body = (this->*fn)(req);
+      if (!body.ok()) return Reply(res, body.status());
+      res.set_content(*body, "application/json");
+    };
+    for (const std::string& prefix : {std::string(), std::string("/api")}) {
+      const std::string path = prefix + "/db/([^/]+)/verified/" + op;
+      if (post) {
+        http_->Post(path, handler);
+      } else {
+        http_->Get(path, handler);
+      }
+    }
+  };
+  add(true, "set", &Gateway::SafeSet);
+  add(true, "get", &Gateway::SafeGet);
+  add(true, "setreference", &Gateway::SafeReference);
+  add(true, "zadd", &Gateway::SafeZAdd);
+  add(false, "tx/([0-9]+)", &Gateway::SafeTx);
+}
+
+}  // namespace immudb::gateway
