@@ -155,5 +155,23 @@ TEST_F(ClientTlsTest, ImmuclientMtlsFlags) {
   EXPECT_NE(out.find("key"), std::string::npos) << out;
 }
 
+// A TLS server that does not require client certificates (no --mtls) takes
+// a client that only checks the server's certificate.
+TEST_F(ClientTlsTest, ServerOnlyTlsNeedsNoClientCertificate) {
+  ServerProcess tls_only(dir_ + "/tls-only",
+                         {"--certificate", certs_.server_cert, "--pkey", certs_.server_key});
+  std::string error;
+  ASSERT_TRUE(tls_only.Start(&error)) << error;
+  Options o = Base();
+  o.port = tls_only.port();
+  o.tls.client_cert.clear();
+  o.tls.client_key.clear();
+  Status st = LoginWith(o);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  Options plain = o;
+  plain.tls = TlsOptions();
+  EXPECT_FALSE(LoginWith(plain).ok());
+}
+
 }  // namespace
 }  // namespace immudb::client
