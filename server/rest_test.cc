@@ -449,6 +449,68 @@ TEST_F(RestAuthOffTest, LocalCallsNeedNoToken) {
   EXPECT_NE(login->body.find("authentication disabled"), std::string::npos) << login->body;
 }
 
+class RestLimitTest : public RestTest {
+ protected:
+  void Configure(ServerConfig* c) override {
+    RestTest::Configure(c);
+    c->max_recv_msg_size = 4096;
+  }
+};
+
+TEST_F(RestLimitTest, OversizedBodiesAreRefused) {
+  const std::string token = RestLogin();
+  auto res =
+      Post("/api/db/set",
+           R"({"KVs":[{"key":"aw==","value":")" + B64(std::string(9000, 'x')) + R"("}]})", token);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(CurrentTx(token), 0u);
+}
+
+// HTTPS with the server's certificate: a self-signed one made for the test.
+class RestTlsTest : public RestTest {
+ protected:
+  void Configure(ServerConfig* c) override {
+    RestTest::Configure(c);
+    std::filesystem::create_directories(dir_ + "_tls");
+    cert_ = dir_ + "_tls/cert.pem";
+    const std::string key = dir_ + "_tls/key.pem";
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+        "-subj /CN=localhost -keyout " +
+        key + " -out " + cert_ + " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    c->certificate = cert_;
+    c->pkey = key;
+  }
+  void TearDown() override {
+    RestTest::TearDown();
+    std::filesystem::remove_all(dir_ + "_tls");
+  }
+  std::string cert_;
+};
+
+TEST_F(RestTlsTest, ServesHttpsWithTheServerCertificate) {
+  ASSERT_GT(server_->web_port(), 0);
+  httplib::SSLClient tls("127.0.0.1", server_->web_port());
+  tls.set_ca_cert_path(cert_.c_str());
+  tls.enable_server_certificate_verification(false);
+  tls.set_connection_timeout(2);
+  tls.set_read_timeout(5);
+  auto login =
+      tls.Post("/api/login", R"({"user":"aW1tdWRi","password":"aW1tdWRi"})", "application/json");
+  ASSERT_TRUE(login) << httplib::to_string(login.error());
+  ASSERT_EQ(login->status, 200) << login->body;
+  const std::string token = FromJson<schema::LoginResponse>(login->body).token();
+  auto set = tls.Post("/api/db/set", Auth(token), R"({"KVs":[{"key":"aw==","value":"dg=="}]})",
+                      "application/json");
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->status, 200) << set->body;
+  // Plain HTTP on the HTTPS port gets no REST reply.
+  auto plain = Http().Get("/api/health");
+  EXPECT_TRUE(!plain || plain->status != 200);
+}
+
 TEST(RestConfigTest, WebServerFlags) {
   auto parse = [](std::vector<const char*> args) {
     args.insert(args.begin(), "immudb");
