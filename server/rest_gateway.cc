@@ -428,10 +428,13 @@ Status RestGateway::Start(const RestGatewayOptions& options) {
   }
   http_->set_payload_max_length(options.max_body_bytes);
   http_->set_keep_alive_timeout(2);
-  // Requests without a body (GET, HEAD) are answered here, before httplib's
-  // regex routing; body routes are literal paths registered below.
+  // Requests without a body (GET, and POST with neither Content-Length nor
+  // Transfer-Encoding, which httplib would refuse) are answered here, before
+  // httplib's regex routing; body routes are literal paths registered below.
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.method != "GET") return httplib::Server::HandlerResponse::Unhandled;
+    const bool bodyless_post = req.method == "POST" && !req.has_header("Content-Length") &&
+                               !req.has_header("Transfer-Encoding");
+    if (req.method != "GET" && !bodyless_post) return httplib::Server::HandlerResponse::Unhandled;
     Handle(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
@@ -496,7 +499,7 @@ void RestGateway::Stop() {
 void RestGateway::Handle(const httplib::Request& req, httplib::Response& res) {
   const std::string_view target = req.target;
   const std::string_view path_only = target.substr(0, target.find('?'));
-  if (options_.swagger_ui) {
+  if (options_.swagger_ui && req.method == "GET") {
     if (path_only == "/api/docs" || path_only == "/api/docs/") {
       res.set_content(kDocsPage, "text/html; charset=utf-8");
       return;
@@ -515,7 +518,7 @@ void RestGateway::Handle(const httplib::Request& req, httplib::Response& res) {
     if (!PercentDecode(s, &decoded)) return WritePlain(res, 400, "Bad Request");
     segments.push_back(std::move(decoded));
   }
-  if (const RestRoute* r = MatchRoute("GET", segments)) return Forward(*r, segments, req, res);
+  if (const RestRoute* r = MatchRoute(req.method, segments)) return Forward(*r, segments, req, res);
   if (MatchRoute("", segments)) return WritePlain(res, 405, "Method Not Allowed");
   WritePlain(res, 404, "Not Found");
 }

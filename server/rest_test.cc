@@ -48,9 +48,9 @@ T FromJson(const std::string& json) {
   return out;
 }
 
-// Connects to 127.0.0.1:port, writes `bytes`, reads what comes back (at most
-// 2 s), and closes. Returns the reply bytes.
-std::string SendRaw(int port, const std::string& bytes) {
+// Connects to 127.0.0.1:port, writes `bytes` (then half-closes unless told
+// not to), reads what comes back (at most 2 s), and closes. Returns the reply.
+std::string SendRaw(int port, const std::string& bytes, bool half_close = true) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   EXPECT_GE(fd, 0);
   sockaddr_in addr{};
@@ -59,7 +59,7 @@ std::string SendRaw(int port, const std::string& bytes) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   (void)send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  shutdown(fd, SHUT_WR);
+  if (half_close) shutdown(fd, SHUT_WR);
   std::string reply;
   char buf[4096];
   pollfd p{fd, POLLIN, 0};
@@ -328,6 +328,14 @@ TEST_F(RestTest, UnknownRoutesAre404AndWrongVerbs405) {
   auto wrong_verb = cli.Post("/api/db/state", "{}", "application/json");
   ASSERT_TRUE(wrong_verb);
   EXPECT_EQ(wrong_verb->status, 405);
+  // A POST without any body (no Content-Length) is an empty request.
+  const std::string token = Login();
+  std::string raw = SendRaw(server_->web_port(),
+                            "POST /api/db/list HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                token + "\r\nConnection: close\r\n\r\n",
+                            false);
+  EXPECT_EQ(raw.rfind("HTTP/1.1 200", 0), 0u) << raw;
+  EXPECT_NE(raw.find(R"({"databases":[{"databaseName":"defaultdb"}]})"), std::string::npos) << raw;
   auto get_post_route = cli.Get("/api/db/set");
   ASSERT_TRUE(get_post_route);
   EXPECT_EQ(get_post_route->status, 405);
@@ -336,7 +344,7 @@ TEST_F(RestTest, UnknownRoutesAre404AndWrongVerbs405) {
   EXPECT_EQ(health->status, 200);
   EXPECT_TRUE(FromJson<schema::HealthResponse>(health->body).status());
   // Routes of RPCs this server does not offer answer like gRPC: 501.
-  auto sql = Post("/api/db/sqlexec", R"({"sql":"SELECT 1"})", Login());
+  auto sql = Post("/api/db/sqlexec", R"({"sql":"SELECT 1"})", token);
   ASSERT_TRUE(sql);
   EXPECT_EQ(sql->status, 501);
 }
