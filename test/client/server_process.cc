@@ -38,9 +38,15 @@ bool ServerProcess::Start(std::string* error) {
   std::filesystem::create_directories(dir_);
   const std::string log = dir_ + "/immudb.log";
   std::filesystem::remove(log);
-  std::vector<std::string> args = {
-      BinDir() + "/immudb",    "--dir", dir_ + "/data", "--address", "127.0.0.1", "--port", "0",
-      "--metrics-server=false", "--web-server=false"};
+  std::vector<std::string> args = {BinDir() + "/immudb",
+                                   "--dir",
+                                   dir_ + "/data",
+                                   "--address",
+                                   "127.0.0.1",
+                                   "--port",
+                                   "0",
+                                   "--metrics-server=false",
+                                   "--web-server=false"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_ = fork();
   if (pid_ == 0) {
