@@ -40,6 +40,7 @@ class ServerFixture : public testing::Test {
     c.address = "127.0.0.1";
     c.port = 0;
     c.metrics_server = false;
+    c.web_server = false;  // Tests run in parallel: no fixed ports.
     Configure(&c);
     auto s = Server::Open(c);
     ASSERT_TRUE(s.ok()) << s.status().ToString();

@@ -31,7 +31,7 @@ function freePort() {
 function startServer() {
   return new Promise((resolve, reject) => {
     const child = spawn(BIN, ['--dir', dataDir, '--address', '127.0.0.1', '--port', String(port),
-      '--pidfile', path.join(work, 'immudb.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--web-server=false', '--metrics-server=false', '--pidfile', path.join(work, 'immudb.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (d) => {
       out += d.toString();
