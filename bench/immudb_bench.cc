@@ -211,9 +211,24 @@ class Benchmark {
       st.txs++;
       return Status::OK();
     };
+    const Store::CommitStats before = store_->Stats();
     IMMUDB_ASSIGN_OR_RETURN(RunStats r, RunOps(threads, f_.num, f_.duration, f_.seed, op));
     Report(name, r, {.mb = true, .tx_entries = true}, f_.histogram);
+    ReportCommitStats(name, before, store_->Stats());
     return Status::OK();
+  }
+
+  // Group-commit shape of a fill: txs per batch and the fsync rounds' cost.
+  static void ReportCommitStats(const std::string& name, const Store::CommitStats& a,
+                                const Store::CommitStats& b) {
+    const uint64_t batches = b.batches - a.batches, txs = b.txs - a.txs;
+    const uint64_t rounds = b.sync_rounds - a.sync_rounds, ns = b.sync_ns - a.sync_ns;
+    if (batches == 0) return;
+    std::printf("%-16s: %llu batches, %.1f txs/batch; %llu fsync rounds, %.0f us/round\n",
+                (name + " commit").c_str(), static_cast<unsigned long long>(batches),
+                static_cast<double>(txs) / static_cast<double>(batches),
+                static_cast<unsigned long long>(rounds),
+                rounds ? static_cast<double>(ns) / 1e3 / static_cast<double>(rounds) : 0.0);
   }
 
   // --num entries in transactions of --batch entries with sequential keys.

@@ -198,7 +198,14 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
     // A later batch may sync first: its fsyncs cover this batch's writes
     // too, which all reached the files before it was written.
     std::lock_guard<std::mutex> g(sync_mu_);
+    const auto t0 = std::chrono::steady_clock::now();
     s = syncer_.Run(batch->syncs);
+    stat_sync_rounds_.fetch_add(1, std::memory_order_relaxed);
+    stat_sync_ns_.fetch_add(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now() - t0)
+                                  .count()),
+        std::memory_order_relaxed);
     if (s.ok()) {
       uint64_t d = durable_id_.load(std::memory_order_relaxed);
       while (d < batch->last_id &&
@@ -218,6 +225,8 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
     if (s.ok()) s = bg_error_;
   }
   if (s.ok() && batch->last_id != 0) {
+    stat_batches_.fetch_add(1, std::memory_order_relaxed);
+    stat_txs_.fetch_add(batch->txs.size(), std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> g(recent_mu_);
       if (recent_.empty()) recent_first_ = batch->txs.front().header.id;
@@ -375,6 +384,15 @@ Status StoreImpl::WriteBatch(Batch* batch) {
   batch->last_id = last_id_;
   batch->last_alh = last_alh_;
   return Status::OK();
+}
+
+Store::CommitStats StoreImpl::Stats() const {
+  CommitStats c;
+  c.batches = stat_batches_.load(std::memory_order_relaxed);
+  c.txs = stat_txs_.load(std::memory_order_relaxed);
+  c.sync_rounds = stat_sync_rounds_.load(std::memory_order_relaxed);
+  c.sync_ns = stat_sync_ns_.load(std::memory_order_relaxed);
+  return c;
 }
 
 Status StoreImpl::SyncAll() {

@@ -44,6 +44,7 @@ class StoreImpl : public Store {
   Result<DualProof> BuildDualProof(const TxHeader& source, const TxHeader& target) const override;
   Status Close() override;
   std::vector<std::string> RecoveryNotes() const override { return notes_; }
+  CommitStats Stats() const override;
 
  private:
   // A transaction waiting in the commit queue. Everything that does not
@@ -152,6 +153,7 @@ class StoreImpl : public Store {
   std::atomic<uint64_t> batches_taken_{0};  // Written under mu_.
   std::atomic<uint32_t> done_words_[3] = {0, 0, 0};
   std::atomic<uint32_t> sleepers_{0};  // Writers in WaitCommittedOrLead.
+  std::atomic<uint64_t> stat_batches_{0}, stat_txs_{0}, stat_sync_rounds_{0}, stat_sync_ns_{0};
   std::atomic<uint32_t> lead_wanted_{0};
   Status bg_error_;      // Sticky after a failed write or sync. Guarded by mu_.
   bool closed_ = false;  // Guarded by mu_.

@@ -101,6 +101,15 @@ class Store {
   // What the last open repaired (a torn tail cut, a rebuilt AHT), one line
   // each; empty after a clean open. For the operator's log.
   virtual std::vector<std::string> RecoveryNotes() const = 0;
+
+  // Commit pipeline counters since open (for benchmarks and metrics).
+  struct CommitStats {
+    uint64_t batches = 0;      // Batches published.
+    uint64_t txs = 0;          // Txs committed in them.
+    uint64_t sync_rounds = 0;  // Rounds of concurrent fsyncs.
+    uint64_t sync_ns = 0;      // Time spent in those rounds.
+  };
+  virtual CommitStats Stats() const = 0;
 };
 
 }  // namespace immudb
