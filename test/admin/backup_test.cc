@@ -177,7 +177,7 @@ TEST_F(AdminBackupTest, FlippedByteIsRefusedAndNothingIsWritten) {
   // Every byte of the third transaction's record, flipped alone, is refused.
   int refused = 0;
   const RecordPos& tx3 = records[2];
-  for (size_t at = tx3.start; at < tx3.start + 5 + tx3.len + 4; at += 7) {
+  for (size_t at = tx3.start; at < tx3.start + 5 + tx3.len + 4; at += 13) {
     std::string bad = good;
     bad[at] ^= 0x20;
     WriteBytes(file, bad);
