@@ -31,29 +31,5 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  const std::string dir = argv[1];
-  auto report = immudb::store::VerifyStoreDir(dir, immudb::store::VerifyDirOptions{});
-  if (!report.ok()) {
-    std::fprintf(stderr, "immudb-verify: %s: %s\n", dir.c_str(),
-                 report.status().ToString().c_str());
-    return 1;
-  }
-  if (report->mismatch) {
-    const immudb::store::VerifyMismatch& m = *report->mismatch;
-    std::printf("%s\n", m.ToString().c_str());
-    std::printf("verification FAILED after %llu verified transactions\n",
-                static_cast<unsigned long long>(report->tx_count));
-    if (m.maybe_torn_tail) {
-      std::printf(
-          "note: this part of the store was not yet known to be durable; a crash can leave\n"
-          "such a torn tail, which opening the store cuts back\n");
-    }
-    return 1;
-  }
-  std::printf("verified %llu transactions, %llu bytes: OK\n",
-              static_cast<unsigned long long>(report->tx_count),
-              static_cast<unsigned long long>(report->bytes_checked));
-  std::printf("last tx %llu, alh %s\n", static_cast<unsigned long long>(report->tx_count),
-              immudb::ToHex(report->last_alh).c_str());
-  return 0;
+  return immudb::store::RunVerifyCommand(argv[1], "immudb-verify");
 }

@@ -118,31 +118,7 @@ std::string DefaultImmudbBin() {
   return ec ? "" : (self.parent_path() / "immudb").string();
 }
 
-int Verify(const std::string& dir) {
-  auto report = immudb::store::VerifyStoreDir(dir, immudb::store::VerifyDirOptions{});
-  if (!report.ok()) {
-    std::fprintf(stderr, "immuadmin: %s: %s\n", dir.c_str(), report.status().ToString().c_str());
-    return 1;
-  }
-  if (report->mismatch) {
-    const immudb::store::VerifyMismatch& m = *report->mismatch;
-    std::printf("%s\n", m.ToString().c_str());
-    std::printf("verification FAILED after %llu verified transactions\n",
-                static_cast<unsigned long long>(report->tx_count));
-    if (m.maybe_torn_tail) {
-      std::printf(
-          "note: this part of the store was not yet known to be durable; a crash can leave\n"
-          "such a torn tail, which opening the store cuts back\n");
-    }
-    return 1;
-  }
-  std::printf("verified %llu transactions, %llu bytes: OK\n",
-              static_cast<unsigned long long>(report->tx_count),
-              static_cast<unsigned long long>(report->bytes_checked));
-  std::printf("last tx %llu, alh %s\n", static_cast<unsigned long long>(report->tx_count),
-              immudb::ToHex(report->last_alh).c_str());
-  return 0;
-}
+int Verify(const std::string& dir) { return immudb::store::RunVerifyCommand(dir, "immuadmin"); }
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <cstdio>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -471,6 +472,32 @@ std::string VerifyMismatch::ToString() const {
 Result<VerifyReport> VerifyStoreDir(const std::string& dir, const VerifyDirOptions& opts) {
   DirVerifier v(opts.fs ? opts.fs : FileSystem::Default(), dir);
   return v.Run();
+}
+
+int RunVerifyCommand(const std::string& dir, const char* prog) {
+  auto report = VerifyStoreDir(dir, VerifyDirOptions{});
+  if (!report.ok()) {
+    std::fprintf(stderr, "%s: %s: %s\n", prog, dir.c_str(), report.status().ToString().c_str());
+    return 1;
+  }
+  if (report->mismatch) {
+    const VerifyMismatch& m = *report->mismatch;
+    std::printf("%s\n", m.ToString().c_str());
+    std::printf("verification FAILED after %llu verified transactions\n",
+                static_cast<unsigned long long>(report->tx_count));
+    if (m.maybe_torn_tail) {
+      std::printf(
+          "note: this part of the store was not yet known to be durable; a crash can leave\n"
+          "such a torn tail, which opening the store cuts back\n");
+    }
+    return 1;
+  }
+  std::printf("verified %llu transactions, %llu bytes: OK\n",
+              static_cast<unsigned long long>(report->tx_count),
+              static_cast<unsigned long long>(report->bytes_checked));
+  std::printf("last tx %llu, alh %s\n", static_cast<unsigned long long>(report->tx_count),
+              ToHex(report->last_alh).c_str());
+  return 0;
 }
 
 }  // namespace immudb::store

@@ -62,4 +62,11 @@ struct VerifyReport {
 // `dir` does not exist (NotFound).
 Result<VerifyReport> VerifyStoreDir(const std::string& dir, const VerifyDirOptions& opts);
 
+// The `verify` command of immudb-verify and immuadmin: runs VerifyStoreDir on
+// `dir` and prints the outcome (the first mismatch, or "verified N
+// transactions, X bytes: OK" and the last Alh) to stdout, an error that
+// stopped the check to stderr prefixed with `prog`. Returns the exit code:
+// 0 when everything verified, 1 otherwise.
+int RunVerifyCommand(const std::string& dir, const char* prog);
+
 }  // namespace immudb::store
