@@ -111,6 +111,7 @@ class AppendableImpl final : public Appendable {
   std::vector<std::unique_ptr<File>> retired_;
   uint64_t dirty_from_ = kNoneDirty;  // Lowest segment written since last Sync.
   bool dir_dirty_ = false;            // A segment was created or removed since last Sync.
+  uint64_t zeroed_to_ = 0;            // Last segment: offset within it its zeros reach.
   Status error_;
   bool closed_ = false;
 };
@@ -190,6 +191,7 @@ Status AppendableImpl::WriteToFiles(const char* p, size_t n) {
         IMMUDB_RETURN_IF_ERROR(f->Truncate(0));
       }
       dir_dirty_ = true;
+      zeroed_to_ = 0;
       std::unique_lock<std::shared_mutex> l(mu_);
       segments_.push_back(std::move(f));
     }
@@ -253,19 +255,38 @@ Result<std::function<Status()>> AppendableImpl::FlushForSync() {
       files.emplace_back(segments_[i].get(), SegmentPath(i));
     }
   }
+  // Zero-fill ahead of the data in the same sync, when it runs low.
+  File* zero_file = nullptr;
+  uint64_t zero_to = 0;
+  if (opts_.prezero_ahead > 0 && !segments_.empty() &&
+      flushed_ < segments_.size() * opts_.segment_size) {
+    const uint64_t within = flushed_ - (segments_.size() - 1) * opts_.segment_size;
+    if (zeroed_to_ < within + opts_.prezero_ahead / 2) {
+      zero_to = std::min(opts_.segment_size, within + opts_.prezero_ahead);
+      if (zero_to > zeroed_to_) {
+        zero_file = segments_.back().get();
+        zeroed_to_ = zero_to;
+        if (files.empty() || files.back().first != zero_file) {
+          files.emplace_back(zero_file, SegmentPath(segments_.size() - 1));
+        }
+      }
+    }
+  }
   // Later writes mark their segment dirty again, for the next sync.
   dirty_from_ = kNoneDirty;
   const bool dir = dir_dirty_;
   dir_dirty_ = false;
   FileSystem* fs = fs_;
   std::string dir_path = dir ? dir_ : std::string();
-  return std::function<Status()>([files = std::move(files), fs, dir_path]() -> Status {
-    for (const auto& [f, path] : files) {
-      IMMUDB_RETURN_IF_ERROR(f->Sync().WithPrefix("appendable sync of " + path));
-    }
-    if (!dir_path.empty()) IMMUDB_RETURN_IF_ERROR(fs->SyncDir(dir_path));
-    return Status::OK();
-  });
+  return std::function<Status()>(
+      [files = std::move(files), fs, dir_path, zero_file, zero_to]() -> Status {
+        if (zero_file != nullptr) IMMUDB_RETURN_IF_ERROR(zero_file->Prezero(zero_to));
+        for (const auto& [f, path] : files) {
+          IMMUDB_RETURN_IF_ERROR(f->Sync().WithPrefix("appendable sync of " + path));
+        }
+        if (!dir_path.empty()) IMMUDB_RETURN_IF_ERROR(fs->SyncDir(dir_path));
+        return Status::OK();
+      });
 }
 
 Status AppendableImpl::ReadAt(uint64_t offset, size_t n, char* dst) const {
@@ -329,6 +350,7 @@ Status AppendableImpl::Truncate(uint64_t size) {
     segments_.pop_back();
     dir_dirty_ = true;
   }
+  zeroed_to_ = 0;
   if (keep > 0) {
     const uint64_t last = keep - 1;
     const uint64_t last_size = size - last * opts_.segment_size;

@@ -28,6 +28,12 @@ struct AppendableOptions {
   std::string ext = "dat";               // File name extension, without the dot.
   uint64_t segment_size = 512ull << 20;  // Bytes per segment file.
   size_t write_buffer_size = 1 << 20;    // In-memory buffer before a write(2).
+  // When positive, FlushForSync keeps the last segment's file zero-filled
+  // (File::Prezero) this many bytes past the data, up to the segment's end,
+  // refilling once less than half is left, so its syncs seldom grow the file.
+  // The zeros are not part of the stream; a store that uses this finds its
+  // logical end from its records on open and cuts the rest (Truncate).
+  uint64_t prezero_ahead = 0;
 };
 
 // Parses a segment file name "<8+ digits>.<ext>" into the segment number;

@@ -482,3 +482,63 @@ TEST(AppendablePosixTest, AppendSyncReopenOnDisk) {
 
 }  // namespace
 }  // namespace immudb
+
+namespace immudb {
+namespace {
+
+// Zeros written ahead (prezero_ahead) on the real file system: appends
+// overwrite them in place, a crash leaves them after the data (the store
+// cuts them), and Close cuts them.
+TEST(AppendablePrezeroTest, ZerosAheadAreOverwrittenAndCutOnClose) {
+  testutil::TempDir d;
+  FileSystem* fs = FileSystem::Default();
+  AppendableOptions o;
+  o.ext = "dat";
+  o.segment_size = 1 << 20;
+  o.write_buffer_size = 4096;
+  o.prezero_ahead = 64 << 10;
+  const std::string dir = d.Sub("log");
+  const std::string seg = dir + "/00000000.dat";
+  auto a = Appendable::Open(fs, dir, o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  uint64_t off = 0;
+  for (int round = 0; round < 40; round++) {
+    const std::string data = Bytes(off, 3000 + round);
+    ASSERT_TRUE((*a)->Append(data).ok());
+    off += data.size();
+    auto sync = (*a)->FlushForSync();
+    ASSERT_TRUE(sync.ok());
+    ASSERT_TRUE((*sync)().ok());
+    // The file reaches past the data by at least half of prezero_ahead.
+    auto size = fs->GetFileSize(seg);
+    ASSERT_TRUE(size.ok());
+    EXPECT_GE(*size, off + o.prezero_ahead / 2) << round;
+    EXPECT_LE(*size, off + o.prezero_ahead) << round;
+    EXPECT_EQ((*a)->Size(), off);
+  }
+  std::string got(off, '\0');
+  ASSERT_TRUE((*a)->ReadAt(0, off, got.data()).ok());
+  EXPECT_EQ(got, Bytes(0, off));
+  // What a crash leaves: data, then zeros.
+  std::string image;
+  {
+    auto f = fs->OpenFile(seg, false);
+    ASSERT_TRUE(f.ok());
+    image.resize((*f)->Size());
+    size_t n = 0;
+    ASSERT_TRUE((*f)->ReadAt(0, image.size(), image.data(), &n).ok());
+    image.resize(n);
+  }
+  ASSERT_GT(image.size(), off);
+  EXPECT_EQ(image.substr(0, off), Bytes(0, off));
+  EXPECT_EQ(image.find_first_not_of('\0', off), std::string::npos);
+  ASSERT_TRUE((*a)->Close().ok());
+  EXPECT_EQ(*fs->GetFileSize(seg), off);
+  // Reopened, the stream ends at the data.
+  auto b = Appendable::Open(fs, dir, o);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ((*b)->Size(), off);
+}
+
+}  // namespace
+}  // namespace immudb

@@ -1,15 +1,16 @@
 // PosixFileSystem: the default FileSystem, on open(2)/pwrite-free appends,
 // pread(2), fdatasync(2) and fcntl(2) locks.
 //
-// Thread-safety: a PosixFile's ReadAt uses pread and so never touches the
-// shared file offset; Append relies on O_APPEND, so the single writer never
-// needs a seek either. The file size is cached in an atomic so Size() costs
-// no system call.
+// Thread-safety: a PosixFile's ReadAt uses pread and Append pwrite, so
+// neither touches the shared file offset. Append and Prezero serialize on a
+// mutex (Prezero's zeros lie after the data, where the next Append writes).
+// The data size is cached in an atomic so Size() costs no system call.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -33,26 +34,45 @@ Status PosixError(const std::string& context, const std::string& path, int err) 
 class PosixFile final : public File {
  public:
   PosixFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+      : path_(std::move(path)), fd_(fd), size_(size), end_(size) {}
   ~PosixFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
 
   Status Append(std::string_view data) override {
     if (fd_ < 0) return Status::IOError("append to closed file " + path_);
+    std::lock_guard<std::mutex> l(wmu_);
     const char* p = data.data();
     size_t left = data.size();
     while (left > 0) {
-      ssize_t w = ::write(fd_, p, left);
+      const uint64_t at = size_.load(std::memory_order_relaxed);
+      ssize_t w = ::pwrite(fd_, p, left, static_cast<off_t>(at));
       if (w < 0) {
         if (errno == EINTR) continue;
-        return PosixError("write at offset " + std::to_string(size_.load()) + " of", path_, errno);
+        return PosixError("write at offset " + std::to_string(at) + " of", path_, errno);
       }
       p += w;
       left -= static_cast<size_t>(w);
       // Published per chunk so that Size() matches the bytes really in the file
       // even when a later chunk fails.
-      size_.fetch_add(static_cast<uint64_t>(w), std::memory_order_release);
+      size_.store(at + static_cast<uint64_t>(w), std::memory_order_release);
+      end_ = std::max(end_, at + static_cast<uint64_t>(w));
+    }
+    return Status::OK();
+  }
+
+  Status Prezero(uint64_t end) override {
+    if (fd_ < 0) return Status::IOError("prezero of closed file " + path_);
+    static const std::string zeros(256 << 10, '\0');
+    std::lock_guard<std::mutex> l(wmu_);
+    while (end_ < end) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), end - end_));
+      ssize_t w = ::pwrite(fd_, zeros.data(), n, static_cast<off_t>(end_));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("zero-fill at offset " + std::to_string(end_) + " of", path_, errno);
+      }
+      end_ += static_cast<uint64_t>(w);
     }
     return Status::OK();
   }
@@ -81,10 +101,12 @@ class PosixFile final : public File {
 
   Status Truncate(uint64_t size) override {
     if (fd_ < 0) return Status::IOError("truncate of closed file " + path_);
+    std::lock_guard<std::mutex> l(wmu_);
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
       return PosixError("ftruncate to " + std::to_string(size) + " of", path_, errno);
     }
     size_.store(size, std::memory_order_release);
+    end_ = size;
     return Status::OK();
   }
 
@@ -93,15 +115,27 @@ class PosixFile final : public File {
   Status Close() override {
     if (fd_ < 0) return Status::OK();
     int fd = fd_;
+    Status s;
+    {
+      // Zeros written by Prezero and never overwritten are cut.
+      std::lock_guard<std::mutex> l(wmu_);
+      const uint64_t size = size_.load(std::memory_order_relaxed);
+      if (end_ > size && ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+        s = PosixError("ftruncate to " + std::to_string(size) + " of", path_, errno);
+      }
+      end_ = size;
+    }
     fd_ = -1;
-    if (::close(fd) != 0) return PosixError("close", path_, errno);
-    return Status::OK();
+    if (::close(fd) != 0 && s.ok()) s = PosixError("close", path_, errno);
+    return s;
   }
 
  private:
   const std::string path_;
   int fd_;
   std::atomic<uint64_t> size_;
+  std::mutex wmu_;
+  uint64_t end_;  // End of data and zeros in the file. Guarded by wmu_.
 };
 
 // fcntl locks are per process, so a second LockFile of the same path from the
@@ -133,7 +167,7 @@ class PosixFileLock final : public FileLock {
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, bool create) override {
-    int flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0);
+    int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
     int fd;
     do {
       fd = ::open(path.c_str(), flags, 0644);

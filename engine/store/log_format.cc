@@ -1,5 +1,6 @@
 #include "store/log_format.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "util/coding.h"
@@ -124,6 +125,25 @@ Result<CommitRecord> DecodeCommitRecord(const uint8_t in[kCommitRecordSize]) {
   if (r.durable_upto >= r.tx_id)
     return Status::Corruption("commit record durable_upto out of range");
   return r;
+}
+
+std::string EncodeDurableMark(uint64_t tx_id, const Hash& alh) {
+  uint8_t buf[kDurableMarkSize];
+  PutU64BE(buf, tx_id);
+  std::copy(alh.begin(), alh.end(), buf + 8);
+  PutU32BE(buf + 40, crc32c::Mask(crc32c::Value(reinterpret_cast<const char*>(buf), 40)));
+  return std::string(reinterpret_cast<const char*>(buf), sizeof(buf));
+}
+
+Result<std::pair<uint64_t, Hash>> DecodeDurableMark(std::string_view in) {
+  if (in.size() != kDurableMarkSize) return Status::Corruption("durable mark has the wrong size");
+  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+  if (crc32c::Unmask(GetU32BE(p + 40)) != crc32c::Value(in.data(), 40)) {
+    return Status::Corruption("durable mark checksum mismatch");
+  }
+  Hash alh;
+  std::copy(p + 8, p + 40, alh.begin());
+  return std::make_pair(GetU64BE(p), alh);
 }
 
 }  // namespace immudb::store

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "immudb/hash.h"
 #include "immudb/result.h"
@@ -16,10 +17,16 @@ namespace immudb::store {
 
 // ---- format marker (store.md) ----
 inline constexpr char kFormatFile[] = "IMMUDB_STORE";
-// Format 1: values in their own log (val/). Format 2 (what new stores use):
-// each transaction's values lie in the tx log just before its tx record.
+// Format 1: values in their own log (val/). Format 2: each transaction's
+// values lie in the tx log just before its tx record. Format 3 (what new
+// stores use): as format 2, with the values preceded by their total length,
+// so the tx log can be read forward without the commit log, which is then
+// derived data synced lazily (store.md). Format 3's marker has a second
+// line, so no single flipped byte turns one known marker into another.
 inline constexpr std::string_view kFormat1Line = "immudb-cpp store format 1\n";
 inline constexpr std::string_view kFormat2Line = "immudb-cpp store format 2\n";
+inline constexpr std::string_view kFormat3Line =
+    "immudb-cpp store format 3\nframed values, lazy commit log\n";
 
 // ---- AHT sync policy (store.md) ----
 // The AHT is derived from the commit log and synced lazily: a batch syncs it
@@ -31,7 +38,29 @@ inline constexpr uint64_t AhtTornWindow(uint64_t max_group_commit_txs, uint64_t 
   return kAhtLazyBytes + (max_group_commit_txs + 1) * 2084 + write_buffer;
 }
 
+// ---- commit log sync policy (format 3, store.md) ----
+// A batch also fsyncs the commit log once this many txs, or this many tx log
+// bytes, were written since the last batch that did; recovery re-derives the
+// commit records of the txs after that point from the tx log.
+inline constexpr uint64_t kClogLazyTxs = 4096;
+inline constexpr uint64_t kClogLazyTxLogBytes = 8 << 20;
+// Format 3: zeros kept written ahead of the tx log's data (appendable.md).
+inline constexpr uint64_t kTxLogPrezeroAhead = 4 << 20;
+
+// ---- durable mark (store.md) ----
+// DURABLE := tx_id u64 | alh[32] | masked_crc32c(previous 40 bytes) u32,
+// written on a clean close: every tx <= tx_id is durable, tx tx_id has that
+// Alh. A hint for recovery; a damaged or missing file is ignored.
+inline constexpr char kDurableFile[] = "DURABLE";
+inline constexpr size_t kDurableMarkSize = 44;
+std::string EncodeDurableMark(uint64_t tx_id, const Hash& alh);
+// Corruption when the size or checksum is wrong.
+Result<std::pair<uint64_t, Hash>> DecodeDurableMark(std::string_view in);
+
 // ---- tx log ----
+// Format 3: each tx is  values_len u64 | values | record  (values_len is the
+// total length of the tx's values, the record as below).
+inline constexpr size_t kTxValuesFrameSize = 8;
 // record  := payload_len u32 | masked_crc32c(payload) u32 | payload
 // payload := header entry*
 inline constexpr size_t kTxRecordPrefixSize = 8;

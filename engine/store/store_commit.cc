@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <ctime>
 #include <functional>
@@ -207,10 +208,14 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
                                   .count()),
         std::memory_order_relaxed);
     if (s.ok()) {
-      uint64_t d = durable_id_.load(std::memory_order_relaxed);
-      while (d < batch->last_id &&
-             !durable_id_.compare_exchange_weak(d, batch->last_id, std::memory_order_release)) {
-      }
+      auto advance = [&](std::atomic<uint64_t>& mark) {
+        uint64_t d = mark.load(std::memory_order_relaxed);
+        while (d < batch->last_id &&
+               !mark.compare_exchange_weak(d, batch->last_id, std::memory_order_release)) {
+        }
+      };
+      advance(durable_id_);
+      if (batch->syncs_clog) advance(clog_durable_id_);
     }
   }
   {
@@ -269,7 +274,10 @@ Status StoreImpl::WriteBatch(Batch* batch) {
   crecs.reserve(batch->writers.size() * kCommitRecordSize);
   const int64_t now =
       opts_.now_unix_seconds ? opts_.now_unix_seconds() : static_cast<int64_t>(std::time(nullptr));
-  const uint64_t durable = durable_id_.load(std::memory_order_acquire);
+  // Format 3: the commit records up to durable_upto must be durable too
+  // (recovery trusts them), and the commit log is synced lazily.
+  uint64_t durable = durable_id_.load(std::memory_order_acquire);
+  if (framed()) durable = std::min(durable, clog_durable_id_.load(std::memory_order_acquire));
   for (Writer* w : batch->writers) {
     TxHeader& h = w->header;
     h.id = last_id_ + 1;
@@ -302,6 +310,15 @@ Status StoreImpl::WriteBatch(Batch* batch) {
       h.ts = x.ts;
     }
 
+    if (framed()) {
+      uint64_t values_len = 0;
+      for (const EntrySpec& spec : w->specs) values_len += spec.value.size();
+      uint8_t frame[kTxValuesFrameSize];
+      PutU64BE(frame, values_len);
+      IMMUDB_RETURN_IF_ERROR(
+          txlog_->Append(std::string_view(reinterpret_cast<const char*>(frame), sizeof(frame)))
+              .status());
+    }
     // Serialize the tx record in place: prefix placeholder, header, entries.
     scratch_.assign(kTxRecordPrefixSize, '\0');
     EncodeTxHeader(h, &scratch_);
@@ -370,11 +387,25 @@ Status StoreImpl::WriteBatch(Batch* batch) {
     IMMUDB_RETURN_IF_ERROR(aht_->Sync());
     aht_synced_ = aht_size;
   }
+  // Format 3: the tx log alone makes the batch durable (recovery re-derives
+  // lost commit records from it); the commit log joins a round once
+  // kClogLazyTxs txs or kClogLazyTxLogBytes were written since it last did,
+  // which bounds what recovery reads.
+  bool sync_clog = sync;
+  if (sync && framed()) {
+    sync_clog = last_id_ - clog_mark_id_ >= kClogLazyTxs ||
+                txlog_->Size() - clog_mark_bytes_ >= kClogLazyTxLogBytes;
+    if (sync_clog) {
+      clog_mark_id_ = last_id_;
+      clog_mark_bytes_ = txlog_->Size();
+    }
+  }
+  batch->syncs_clog = sync_clog;
   // Everything reaches the files now (write(2)); stage B runs the fsyncs
   // while the next batch is written.
   for (Appendable* log : {txlog_.get(), clog_.get(), vlog_file_.get()}) {
     if (log == nullptr) continue;
-    if (sync) {
+    if (sync && (log != clog_.get() || sync_clog)) {
       IMMUDB_ASSIGN_OR_RETURN(std::function<Status()> f, log->FlushForSync());
       batch->syncs.push_back(std::move(f));
     } else {

@@ -82,7 +82,8 @@ class StoreImpl : public Store {
     std::vector<std::function<Status()>> syncs;  // Empty when not synced.
     uint64_t last_id = 0;                        // 0: no tx of it was written.
     Hash last_alh{};
-    std::vector<Tx> txs;  // For recent_.
+    std::vector<Tx> txs;      // For recent_.
+    bool syncs_clog = false;  // The commit log is among `syncs`.
   };
 
   // Leads until `self` is committed: takes the queued writers (up to the
@@ -123,6 +124,12 @@ class StoreImpl : public Store {
   // Checks tx `rec` completely: record, chain to `prev_alh`, values.
   Status CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_alh, Tx* tx) const;
   Status RebuildAhtTail(uint64_t durable, const std::vector<Hash>& alhs);
+  // Format 3: reads the tx log forward from `*tx_end` (the end of tx `*good`)
+  // for txs whose commit records were lost, checks each one completely
+  // (frame, record, chain, AHT root, values) and re-appends its AHT leaf and
+  // commit record; stops at the first that does not check out.
+  Status RecoverFromTxLog(uint64_t durable, uint64_t* good, Hash* prev, int64_t* ts,
+                          uint64_t* tx_end);
   Status RemoveDirFiles(const std::string& dir);
 
   const std::string dir_;
@@ -137,6 +144,10 @@ class StoreImpl : public Store {
   // each tx's values just before its tx record).
   Appendable* vlog_ = nullptr;
   bool shared_vlog() const { return vlog_ == txlog_.get(); }
+  int format_ = 3;  // Of the marker (store.md).
+  // Format 3: each tx's values carry a length frame and the commit log is
+  // synced lazily (kClogLazyTxs).
+  bool framed() const { return format_ >= 3; }
   std::unique_ptr<Appendable> clog_;
   std::unique_ptr<AHTree> aht_;
 
@@ -173,6 +184,11 @@ class StoreImpl : public Store {
   // stage B, read by the leader.
   std::atomic<uint64_t> durable_id_{0};
   uint64_t aht_synced_ = 0;  // AHT leaves durable as of the last AHT sync.
+  // Format 3: every commit record <= clog_durable_id_ is durable (written by
+  // stage B); the leader's marks of the last batch that synced the commit log.
+  std::atomic<uint64_t> clog_durable_id_{0};
+  uint64_t clog_mark_id_ = 0;
+  uint64_t clog_mark_bytes_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
   ParallelRunner syncer_{3};
 

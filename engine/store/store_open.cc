@@ -6,8 +6,11 @@
 #include <thread>
 
 #include "ahtree/ahtree_format.h"
+#include "htree/htree.h"
 #include "immudb/verify.h"
 #include "store/store_impl.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
 
 namespace immudb::store {
 
@@ -24,13 +27,17 @@ Status StoreImpl::OpenAndRecover() {
   IMMUDB_ASSIGN_OR_RETURN(lock_, fs_->LockFile(dir_ + "/LOCK"));
 
   const std::string marker = dir_ + "/" + kFormatFile;
-  bool format1 = false;
   if (fs_->FileExists(marker)) {
     IMMUDB_ASSIGN_OR_RETURN(std::string content, ReadFileToString(fs_, marker));
-    if (content != kFormat1Line && content != kFormat2Line) {
+    if (content == kFormat1Line) {
+      format_ = 1;
+    } else if (content == kFormat2Line) {
+      format_ = 2;
+    } else if (content == kFormat3Line) {
+      format_ = 3;
+    } else {
       return Status::FailedPrecondition("unsupported store format in " + marker);
     }
-    format1 = content == kFormat1Line;
   } else {
     // A new store: refuse a directory that already holds logs without the
     // marker rather than guess their format.
@@ -39,8 +46,10 @@ Status StoreImpl::OpenAndRecover() {
         return Status::Corruption("store format marker " + marker + " is missing");
       }
     }
-    IMMUDB_RETURN_IF_ERROR(WriteFileAtomic(fs_, marker, std::string(kFormat2Line)));
+    IMMUDB_RETURN_IF_ERROR(WriteFileAtomic(fs_, marker, std::string(kFormat3Line)));
+    format_ = 3;
   }
+  const bool format1 = format_ == 1;
 
   AppendableOptions to;
   to.ext = "tx";
@@ -54,6 +63,10 @@ Status StoreImpl::OpenAndRecover() {
   } else {
     to.write_buffer_size = 4 << 20;
   }
+  // Format 3: the tx log is the one file a batch must fsync; keeping zeros
+  // written ahead of it spares most of those fsyncs a metadata journal commit
+  // (recovery finds the end from the records and cuts the zeros).
+  if (format_ >= 3) to.prezero_ahead = kTxLogPrezeroAhead;
   IMMUDB_ASSIGN_OR_RETURN(txlog_, Appendable::Open(fs_, dir_ + "/tx", to));
   vlog_ = format1 ? vlog_file_.get() : txlog_.get();
   AppendableOptions co;
@@ -126,7 +139,25 @@ Status StoreImpl::RecoverTail() {
   // 2. Every tx up to newest.durable_upto was durable before the newest record
   //    was written. The txs after it were not: check each one completely, in
   //    order, and keep the longest prefix that checks out.
-  const uint64_t durable = r > 0 ? newest.durable_upto : 0;
+  uint64_t durable = r > 0 ? newest.durable_upto : 0;
+  // The durable mark of the last clean close moves `durable` up to the last
+  // tx then: damage before it is never a torn tail. The mark is only a hint
+  // (a missing or damaged one is ignored), but the tx it names must be there.
+  uint64_t mark_id = 0;
+  Hash mark_alh{};
+  const std::string mark_path = dir_ + "/" + kDurableFile;
+  if (fs_->FileExists(mark_path)) {
+    auto content = ReadFileToString(fs_, mark_path);
+    if (!content.ok()) return content.status();
+    auto mark = DecodeDurableMark(*content);
+    if (mark.ok()) {
+      mark_id = mark->first;
+      mark_alh = mark->second;
+    } else {
+      notes_.push_back("ignored the durable mark: " + mark.status().message());
+    }
+  }
+  if (mark_id > durable && mark_id <= r) durable = mark_id;
   uint64_t good = 0;
   CommitRecord good_rec;
   int64_t good_ts = 0;
@@ -135,6 +166,10 @@ Status StoreImpl::RecoverTail() {
   if (durable > 0) {
     // Damage here is not a torn tail: it was durable.
     IMMUDB_ASSIGN_OR_RETURN(good_rec, LoadCommitRecord(durable));
+    if (durable == mark_id && good_rec.alh != mark_alh) {
+      return Status::Corruption("commit record of tx " + std::to_string(durable) +
+                                " does not hold the Alh of the durable mark");
+    }
     IMMUDB_ASSIGN_OR_RETURN(TxHeader h, ReadHeaderAt(good_rec));
     good = durable;
     good_ts = h.ts;
@@ -161,27 +196,129 @@ Status StoreImpl::RecoverTail() {
                      " commit record(s) after tx " + std::to_string(good));
   }
 
-  // 3. Cut every log back to tx `good`; each cut is synced.
+  // 3. Cut the commit log back to tx `good` (the cut is synced) and bring the
+  //    AHT to the same tx.
   if (clog_size != good * kCommitRecordSize) {
     IMMUDB_RETURN_IF_ERROR(clog_->Truncate(good * kCommitRecordSize));
   }
-  const uint64_t tx_end = good ? good_rec.tx_off + good_rec.tx_len : 0;
+  IMMUDB_RETURN_IF_ERROR(RebuildAhtTail(durable, tail_alhs));
+  uint64_t tx_end = good ? good_rec.tx_off + good_rec.tx_len : 0;
+  // 4. Format 3: the commit log is synced lazily, so txs durable in the tx
+  //    log may lack their commit records: read them from the tx log.
+  if (framed()) {
+    const uint64_t before = good;
+    IMMUDB_RETURN_IF_ERROR(RecoverFromTxLog(durable, &good, &prev, &good_ts, &tx_end));
+    if (good > before) {
+      notes_.push_back("recovered " + std::to_string(good - before) + " tx(s) " +
+                       std::to_string(before + 1) + ".." + std::to_string(good) +
+                       " from the tx log past the commit log");
+    }
+  }
+  if (good < mark_id) {
+    return Status::Corruption("tx " + std::to_string(mark_id) +
+                              " was durable at the last clean close, but the logs hold only " +
+                              std::to_string(good) + " intact txs");
+  }
+  if (mark_id > 0) {
+    IMMUDB_ASSIGN_OR_RETURN(CommitRecord m, LoadCommitRecord(mark_id));
+    if (m.alh != mark_alh) {
+      return Status::Corruption("tx " + std::to_string(mark_id) +
+                                " does not have the Alh the durable mark holds");
+    }
+  }
+  // 5. Cut the tx log (and format 1's value log) back to tx `good`.
   if (txlog_->Size() > tx_end) IMMUDB_RETURN_IF_ERROR(txlog_->Truncate(tx_end));
   const uint64_t v_end = good ? good_rec.vlog_end : 0;
   if (!shared_vlog() && vlog_->Size() > v_end) IMMUDB_RETURN_IF_ERROR(vlog_->Truncate(v_end));
-  IMMUDB_RETURN_IF_ERROR(RebuildAhtTail(durable, tail_alhs));
   // What survived a process crash may sit only in the page cache: make it
   // durable before new commits name it in durable_upto.
   IMMUDB_RETURN_IF_ERROR(SyncAll());
 
   last_id_ = good;
   durable_id_ = good;
-  last_alh_ = good ? good_rec.alh : EmptyHash();
+  clog_durable_id_ = good;
+  clog_mark_id_ = good;
+  clog_mark_bytes_ = txlog_->Size();
+  last_alh_ = prev;
   last_ts_ = good_ts;
   last_sync_ = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> g(state_mu_);
   committed_alh_ = last_alh_;
   committed_id_.store(good, std::memory_order_release);
+  return Status::OK();
+}
+
+Status StoreImpl::RecoverFromTxLog(uint64_t durable, uint64_t* good, Hash* prev, int64_t* ts,
+                                   uint64_t* tx_end) {
+  const uint64_t size = txlog_->Size();
+  std::string payload;
+  for (;;) {
+    const uint64_t id = *good + 1;
+    const uint64_t at = *tx_end;
+    // Frame, then the record prefix: anything that does not fit is the tail.
+    uint8_t frame[kTxValuesFrameSize];
+    if (size - at < kTxValuesFrameSize + kTxRecordPrefixSize) break;
+    IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(at, sizeof(frame), reinterpret_cast<char*>(frame)));
+    const uint64_t values_len = GetU64BE(frame);
+    const uint64_t values_at = at + kTxValuesFrameSize;
+    if (values_len > size - values_at - kTxRecordPrefixSize) break;
+    const uint64_t rec_at = values_at + values_len;
+    uint8_t prefix[kTxRecordPrefixSize];
+    IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(rec_at, sizeof(prefix), reinterpret_cast<char*>(prefix)));
+    const uint32_t payload_len = GetU32BE(prefix);
+    if (payload_len < kTxHeaderSize || payload_len > size - rec_at - kTxRecordPrefixSize) break;
+    payload.resize(payload_len);
+    IMMUDB_RETURN_IF_ERROR(
+        txlog_->ReadAt(rec_at + kTxRecordPrefixSize, payload_len, payload.data()));
+    if (crc32c::Unmask(GetU32BE(prefix + 4)) != crc32c::Value(payload.data(), payload.size()))
+      break;
+    auto tx = DecodeTxPayload(payload);
+    if (!tx.ok()) break;
+    const TxHeader& h = tx->header;
+    if (h.id != id || h.prev_alh != *prev || h.bl_tx_id != id - 1 || h.ts < *ts) break;
+    Hash bl_root = ZeroHash();
+    if (id > 1) {
+      IMMUDB_ASSIGN_OR_RETURN(bl_root, aht_->RootAt(id - 1));
+    }
+    if (h.bl_root != bl_root) break;
+    // The values fill the frame exactly, in entry order, and hash right.
+    uint64_t pos = values_at;
+    std::vector<Hash> digests;
+    bool entries_ok = true;
+    for (const TxEntry& e : tx->entries) {
+      auto d = e.Digest(h.version);
+      if (e.voff != pos || !d.ok()) {
+        entries_ok = false;
+        break;
+      }
+      digests.push_back(*d);
+      pos += e.vlen;
+    }
+    if (!entries_ok || pos != rec_at || HTreeRoot(digests) != h.eh) break;
+    Status vs = CheckValues(*tx);
+    if (!vs.ok()) {
+      if (vs.IsCorruption()) break;
+      return vs;
+    }
+    IMMUDB_ASSIGN_OR_RETURN(Hash inner, h.Inner());
+    const Hash alh = AlhFrom(h.id, h.prev_alh, inner);
+    IMMUDB_RETURN_IF_ERROR(aht_->Append(alh).status());
+    CommitRecord rec;
+    rec.tx_id = id;
+    rec.durable_upto = durable;
+    rec.tx_off = rec_at;
+    rec.tx_len = static_cast<uint32_t>(kTxRecordPrefixSize + payload_len);
+    rec.vlog_end = rec_at;
+    rec.alh = alh;
+    uint8_t buf[kCommitRecordSize];
+    EncodeCommitRecord(rec, buf);
+    IMMUDB_RETURN_IF_ERROR(
+        clog_->Append(std::string_view(reinterpret_cast<const char*>(buf), sizeof(buf))).status());
+    *good = id;
+    *prev = alh;
+    *ts = h.ts;
+    *tx_end = rec_at + rec.tx_len;
+  }
   return Status::OK();
 }
 
@@ -246,6 +383,11 @@ Status StoreImpl::Close() {
   if (clog_) {
     if (healthy) keep_first(clog_->Sync());
     keep_first(clog_->Close());
+  }
+  // Everything is durable now: record it for the next open (store.md).
+  if (healthy && result.ok() && last_id_ > 0) {
+    keep_first(
+        WriteFileAtomic(fs_, dir_ + "/" + kDurableFile, EncodeDurableMark(last_id_, last_alh_)));
   }
   lock_.reset();
   return result;

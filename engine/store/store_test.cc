@@ -13,6 +13,7 @@
 
 #include "immudb/verify.h"
 #include "store/log_format.h"
+#include "store/verify_dir.h"
 #include "testutil/test_util.h"
 
 namespace immudb {
@@ -265,6 +266,16 @@ void FlipByte(const std::string& p, uint64_t off) {
   f.put(static_cast<char>(c ^ 0x40));
 }
 
+std::string ReadAll(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+void WriteAll(const std::string& p, const std::string& data) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
 TEST(StoreTest, TornTailsAreCutOnOpen) {
   TempDir d;
   {
@@ -385,18 +396,135 @@ TEST(StoreTest, DamagedAhtTailIsRebuiltOnOpen) {
   EXPECT_TRUE(verify::VerifyDualProof(*p, 1, 40, *h1->Alh(), alh));
 }
 
-TEST(StoreTest, DamagedLastCommitRecordIsCut) {
+// Format 3: the commit log is derived from the tx log, so a damaged last
+// commit record is cut and written again from the tx log.
+TEST(StoreTest, DamagedLastCommitRecordIsRederivedFromTheTxLog) {
+  TempDir d;
+  Hash alh;
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 5; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+    alh = s->CurrentState().alh;
+  }
+  const std::string clog = d.path() + "/commit/00000000.clog";
+  const std::string before = ReadAll(clog);
+  FlipByte(clog, 4 * store::kCommitRecordSize + 40);
+  {
+    auto s = MustOpen(d.path());
+    EXPECT_EQ(s->CurrentState().tx_id, 5u);
+    EXPECT_EQ(s->CurrentState().alh, alh);
+    ASSERT_EQ(s->RecoveryNotes().size(), 2u);
+    EXPECT_NE(s->RecoveryNotes()[0].find("torn tail of 1"), std::string::npos);
+    EXPECT_NE(s->RecoveryNotes()[1].find("recovered 1 tx(s) 5..5"), std::string::npos);
+    EXPECT_TRUE(s->ReadTx(5).ok());
+  }
+  EXPECT_EQ(ReadAll(clog), before);
+}
+
+// A crash can lose commit records the tx log made durable (format 3 syncs
+// the commit log lazily): every acknowledged tx comes back from the tx log.
+TEST(StoreTest, LostCommitRecordsAreRederivedFromTheTxLog) {
+  TempDir d;
+  Hash alh;
+  std::string clog_full;
+  const std::string clog = d.path() + "/commit/00000000.clog";
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 30; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+    alh = s->CurrentState().alh;
+  }
+  clog_full = ReadAll(clog);
+  std::filesystem::remove(d.path() + "/" + store::kDurableFile);
+  // The commit log as a crash may leave it: 10 records and half of one.
+  WriteAll(clog, clog_full.substr(0, 10 * store::kCommitRecordSize + 30));
+  auto s = MustOpen(d.path());
+  EXPECT_EQ(s->CurrentState().tx_id, 30u);
+  EXPECT_EQ(s->CurrentState().alh, alh);
+  EXPECT_EQ(ReadAll(clog), clog_full);
+  for (uint64_t id = 1; id <= 30; id++) EXPECT_TRUE(s->ReadTx(id).ok()) << id;
+  ASSERT_TRUE(s->Commit(ChainTx(31)).ok());
+}
+
+// A crash image of a format 3 store on the real file system: the tx log
+// ends in zeros written ahead of its data and the commit log lags. Opening
+// recovers every tx and cuts the zeros.
+TEST(StoreTest, CrashImageWithZerosAheadRecoversEveryTx) {
+  TempDir d;
+  const std::string live = d.Sub("live");
+  const std::string image = d.Sub("image");
+  auto s = MustOpen(live);
+  for (int i = 1; i <= 200; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+  const Hash alh = s->CurrentState().alh;
+  // Everything acknowledged is in the files (synced); copy them as a crash
+  // would leave them, without closing.
+  std::filesystem::copy(live, image, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(image + "/LOCK");
+  const uint64_t tx_size = FileSize(image + "/tx/00000000.tx");
+  {
+    store::VerifyDirOptions vo;
+    auto r = store::VerifyStoreDir(image, vo);
+    ASSERT_TRUE(r.ok());
+    // The AHT is written lazily, so the image may lack its last leaves (a
+    // possible torn tail); the zeros after the tx log's data are not damage.
+    if (!r->ok()) {
+      EXPECT_TRUE(r->mismatch->maybe_torn_tail) << r->mismatch->ToString();
+      EXPECT_NE(r->mismatch->file, "tx/00000000.tx") << r->mismatch->ToString();
+    }
+  }
+  auto t = MustOpen(image);
+  EXPECT_EQ(t->CurrentState().tx_id, 200u);
+  EXPECT_EQ(t->CurrentState().alh, alh);
+  EXPECT_LT(FileSize(image + "/tx/00000000.tx"), tx_size);
+  for (uint64_t id = 1; id <= 200; id++) ASSERT_TRUE(t->ReadTx(id).ok()) << id;
+  ASSERT_TRUE(t->Commit(ChainTx(201)).ok());
+  ASSERT_TRUE(t->Close().ok());
+  auto r = store::VerifyStoreDir(image, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok()) << r->mismatch->ToString();
+  EXPECT_EQ(r->tx_count, 201u);
+}
+
+// A clean close leaves a durable mark: damage to the last tx afterwards is
+// Corruption, never cut as if it were a torn tail.
+TEST(StoreTest, DamageAfterACleanCloseIsNeverCut) {
   TempDir d;
   {
     auto s = MustOpen(d.path());
     for (int i = 1; i <= 5; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
   }
-  FlipByte(d.path() + "/commit/00000000.clog", 4 * store::kCommitRecordSize + 40);
+  const std::string tx = d.path() + "/tx/00000000.tx";
+  const uint64_t size = FileSize(tx);
+  FlipByte(tx, size - 3);  // Inside the last tx record.
+  {
+    auto s = MustOpen(d.path());
+    EXPECT_EQ(s->CurrentState().tx_id, 5u);
+    EXPECT_TRUE(s->ReadTx(5).status().IsCorruption());
+    EXPECT_TRUE(s->ReadTx(4).ok());
+  }
+  EXPECT_EQ(FileSize(tx), size);
+  // Without the mark the same damage is a torn tail of the tx log.
+  std::filesystem::remove(d.path() + "/" + store::kDurableFile);
   auto s = MustOpen(d.path());
   EXPECT_EQ(s->CurrentState().tx_id, 4u);
-  ASSERT_EQ(s->RecoveryNotes().size(), 1u);
-  EXPECT_NE(s->RecoveryNotes()[0].find("torn tail of 1"), std::string::npos);
-  EXPECT_TRUE(s->ReadTx(4).ok());
+  EXPECT_LT(FileSize(tx), size);
+}
+
+// A durable mark that names a tx the logs no longer hold is Corruption: an
+// acknowledged tx is never dropped silently.
+TEST(StoreTest, DurableTxMissingAfterACleanCloseIsCorruption) {
+  TempDir d;
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= 5; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+  }
+  const std::string tx = d.path() + "/tx/00000000.tx";
+  const std::string clog = d.path() + "/commit/00000000.clog";
+  const std::string all = ReadAll(clog);
+  WriteAll(clog, all.substr(0, 4 * store::kCommitRecordSize));
+  FlipByte(tx, FileSize(tx) - 3);  // Tx 5 cannot be read back from the tx log either.
+  auto s = Store::Open(d.path(), {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.status().IsCorruption()) << s.status().ToString();
 }
 
 TEST(StoreTest, DamageBeforeTheTailIsCorruptionNeverValidData) {
@@ -423,7 +551,8 @@ TEST(StoreTest, ChangedValueIsDetectedOnRead) {
     ASSERT_TRUE(s->Commit({Kv("a", "hello")}).ok());
     ASSERT_TRUE(s->Commit({Kv("b", "world")}).ok());
   }
-  FlipByte(d.path() + "/tx/00000000.tx", 1);  // "hello", just before tx 1's record.
+  // "hello", between its length frame and tx 1's record.
+  FlipByte(d.path() + "/tx/00000000.tx", store::kTxValuesFrameSize + 1);
   auto s = MustOpen(d.path());
   auto tx = s->ReadTx(1);
   ASSERT_TRUE(tx.ok());

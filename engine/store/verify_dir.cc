@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -116,7 +117,9 @@ class DirVerifier {
   Status CheckTails(uint64_t n);
   // Where the next tx's values start: the end of the previous tx's values
   // (format 1) or of its record (format 2).
-  uint64_t ValuesStart() const { return shared_ ? tx_end_ : vlog_end_; }
+  uint64_t ValuesStart() const {
+    return shared_ ? tx_end_ + (framed_ ? kTxValuesFrameSize : 0) : vlog_end_;
+  }
 
   // Records the first mismatch and returns a Status that unwinds to Run.
   Status Fail(uint64_t tx_id, const char* kind, const SegmentReader& log, uint64_t off,
@@ -143,7 +146,8 @@ class DirVerifier {
   std::unique_ptr<SegmentReader> clog_, txlog_, vlog_file_, aht_;
   // The log holding the values: vlog_file_ (format 1) or the tx log (format 2).
   SegmentReader* vlog_ = nullptr;
-  bool shared_ = false;  // Format 2: values and tx records in one log.
+  bool shared_ = false;  // Formats 2 and 3: values and tx records in one log.
+  bool framed_ = false;  // Format 3: each tx's values behind a length frame.
   AhtFrontier frontier_;
   // Txs after this may be a torn tail (see VerifyMismatch::maybe_torn_tail),
   // as may bytes past the last tx (checked once in_tails_).
@@ -174,7 +178,9 @@ Status DirVerifier::VerifyAll() {
   IMMUDB_RETURN_IF_ERROR(OpenLog(kTxLog, "tx", "tx", &txlog_));
   if (shared_) {
     if (fs_->FileExists(dir_ + "/val")) {
-      return FailAt(0, "store", "val", 0, "a format 2 store has no value log directory");
+      return FailAt(
+          0, "store", "val", 0,
+          "a format " + std::string(framed_ ? "3" : "2") + " store has no value log directory");
     }
     vlog_ = txlog_.get();
   } else {
@@ -184,10 +190,29 @@ Status DirVerifier::VerifyAll() {
   IMMUDB_RETURN_IF_ERROR(OpenLog(kAht, "aht", ahtree::kFileExt, &aht_));
   const uint64_t n = clog_->size() / kCommitRecordSize;
   FindTornTailStart(n);
+  // The durable mark of the last clean close (store.md), if any: it must
+  // decode and name a tx of the chain with its Alh.
+  const std::string mark_path = dir_ + "/" + kDurableFile;
+  std::optional<std::pair<uint64_t, Hash>> mark;
+  if (fs_->FileExists(mark_path)) {
+    IMMUDB_ASSIGN_OR_RETURN(std::string content, ReadFileToString(fs_, mark_path));
+    auto m = DecodeDurableMark(content);
+    if (!m.ok()) return FailAt(0, "store", kDurableFile, 0, m.status().message());
+    mark = *m;
+    report_.bytes_checked += content.size();
+  }
   for (uint64_t id = 1; id <= n; id++) {
     IMMUDB_RETURN_IF_ERROR(VerifyTx(id));
     report_.tx_count = id;
     report_.last_alh = prev_alh_;
+    if (mark && mark->first == id && mark->second != prev_alh_) {
+      return FailAt(id, "store", kDurableFile, 8, "durable mark holds another Alh for this tx");
+    }
+  }
+  if (mark && mark->first > n) {
+    return FailAt(
+        0, "store", kDurableFile, 0,
+        "durable mark names tx " + Num(mark->first) + ", the commit log ends at tx " + Num(n));
   }
   return CheckTails(n);
 }
@@ -198,17 +223,18 @@ Status DirVerifier::CheckMarker() {
     return FailAt(0, "store", kMarkerFile, 0, "format marker is missing (not a store directory?)");
   }
   IMMUDB_ASSIGN_OR_RETURN(uint64_t size, fs_->GetFileSize(path));
-  if (size != kFormat2Line.size()) {
+  if (size != kFormat2Line.size() && size != kFormat3Line.size()) {
     return FailAt(0, "store", kMarkerFile, 0, "format marker has the wrong size");
   }
   IMMUDB_ASSIGN_OR_RETURN(std::string content, ReadFileToString(fs_, path));
-  if (content == kFormat1Line || content == kFormat2Line) {
-    shared_ = content == kFormat2Line;
+  if (content == kFormat1Line || content == kFormat2Line || content == kFormat3Line) {
+    shared_ = content != kFormat1Line;
+    framed_ = content == kFormat3Line;
     return Status::OK();
   }
+  const std::string_view want = size == kFormat3Line.size() ? kFormat3Line : kFormat2Line;
   const size_t at = static_cast<size_t>(
-      std::mismatch(content.begin(), content.end(), kFormat2Line.begin(), kFormat2Line.end())
-          .first -
+      std::mismatch(content.begin(), content.end(), want.begin(), want.end()).first -
       content.begin());
   return FailAt(0, "store", kMarkerFile, at, "unknown or damaged format marker");
 }
@@ -290,6 +316,18 @@ Status DirVerifier::CheckCommitRecord(uint64_t id, CommitRecord* rec) {
                     ", " + Num(vlog_->size()) + "]");
   }
   report_.bytes_checked += kCommitRecordSize;
+  if (framed_) {
+    // Format 3: the frame before the values holds their total length.
+    uint8_t frame[kTxValuesFrameSize];
+    IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(tx_end_, sizeof(frame), reinterpret_cast<char*>(frame)));
+    const uint64_t want = rec->vlog_end - ValuesStart();
+    if (GetU64BE(frame) != want) {
+      return Fail(id, kTxLog, *txlog_, tx_end_,
+                  "values frame holds " + Num(GetU64BE(frame)) + " bytes, the tx's values take " +
+                      Num(want));
+    }
+    report_.bytes_checked += sizeof(frame);
+  }
   return Status::OK();
 }
 
@@ -437,6 +475,19 @@ Status DirVerifier::CheckAhtRecord(uint64_t id, const Hash& alh) {
   return Status::OK();
 }
 
+// Whether every byte of `log` from `from` to its end is zero.
+Result<bool> AllZero(SegmentReader& log, uint64_t from) {
+  std::string chunk;
+  for (uint64_t pos = from; pos < log.size();) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(1 << 20, log.size() - pos));
+    chunk.resize(n);
+    IMMUDB_RETURN_IF_ERROR(log.ReadAt(pos, n, chunk.data()));
+    if (chunk.find_first_not_of('\0') != std::string::npos) return false;
+    pos += n;
+  }
+  return true;
+}
+
 Status DirVerifier::CheckTails(uint64_t n) {
   in_tails_ = true;
   const uint64_t clog_end = n * kCommitRecordSize;
@@ -445,9 +496,21 @@ Status DirVerifier::CheckTails(uint64_t n) {
         0, kCommitLog, *clog_, clog_end,
         Num(clog_->size() - clog_end) + " bytes of a partial commit record after tx " + Num(n));
   }
+  if (framed_ && txlog_->size() > tx_end_) {
+    // Format 3 keeps zeros written ahead of the tx log's data; a crash leaves
+    // them in the file (opening the store cuts them).
+    IMMUDB_ASSIGN_OR_RETURN(bool zeros, AllZero(*txlog_, tx_end_));
+    if (zeros) {
+      report_.bytes_checked += txlog_->size() - tx_end_;
+      tx_end_ = txlog_->size();
+    }
+  }
   if (txlog_->size() != tx_end_) {
     return Fail(0, kTxLog, *txlog_, tx_end_,
-                Num(txlog_->size() - tx_end_) + " bytes after the record of tx " + Num(n));
+                Num(txlog_->size() - tx_end_) + " bytes after the record of tx " + Num(n) +
+                    (framed_ ? " (format 3: txs not yet in the lazily synced commit log "
+                               "after a crash; opening the store recovers them)"
+                             : ""));
   }
   if (!shared_ && vlog_->size() != vlog_end_) {
     return Fail(0, kValueLog, *vlog_, vlog_end_,

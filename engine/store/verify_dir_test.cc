@@ -90,6 +90,7 @@ uint64_t TreeBytes(const std::string& dir) {
   for (const char* sub : {"tx", "commit", "aht"}) {
     for (const auto& f : std::filesystem::directory_iterator(dir + "/" + sub)) n += f.file_size();
   }
+  if (std::filesystem::exists(dir + "/DURABLE")) n += std::filesystem::file_size(dir + "/DURABLE");
   return n;
 }
 
@@ -143,12 +144,12 @@ TEST_F(VerifyDirTest, VerifyingChangesNoFile) {
   }
 }
 
-// Format 2: a tx's values lie in the tx log between the previous tx record
-// and its own.
+// Format 3: a tx's values lie in the tx log between the previous tx record
+// (and their length frame) and its own record.
 TEST_F(VerifyDirTest, FlippedValueByteNamesTxAndValue) {
   CommitRecord rec = RecordOf(d_.path(), 10);
   CommitRecord prev = RecordOf(d_.path(), 9);
-  const uint64_t start = prev.tx_off + prev.tx_len;
+  const uint64_t start = prev.tx_off + prev.tx_len + store::kTxValuesFrameSize;
   FlipByte(Path("tx/00000000.tx"), start + 77777);
   ExpectMismatch(10, "tx/00000000.tx", start);
   EXPECT_GT(rec.vlog_end, start + 77777);
@@ -353,6 +354,30 @@ TEST(VerifyDirBasicTest, StoresRecoveredFromCrashesVerify) {
   }
   std::fprintf(stderr, "  crashed stores with a torn tail: %llu\n",
                static_cast<unsigned long long>(torn));
+}
+
+}  // namespace
+}  // namespace immudb::store
+
+namespace immudb::store {
+namespace {
+
+// Format 3 keeps zeros written ahead of the tx log's data, which a crash
+// leaves in the file: they are not damage. A non-zero byte among them is.
+TEST(VerifyDirZerosTest, ZerosAfterTheTxLogAreNotDamage) {
+  TempDir d;
+  BuildStore(d.path(), TestOptions());
+  const std::string tx = d.path() + "/tx/00000000.tx";
+  const std::string data = ReadAll(tx);
+  WriteAll(tx, data + std::string(100000, '\0'));
+  VerifyReport r = MustVerify(d.path());
+  EXPECT_TRUE(r.ok()) << r.mismatch->ToString();
+  WriteAll(tx, data + std::string(50000, '\0') + "x" + std::string(100, '\0'));
+  r = MustVerify(d.path());
+  ASSERT_TRUE(r.mismatch.has_value());
+  EXPECT_EQ(r.mismatch->file, "tx/00000000.tx");
+  EXPECT_EQ(r.mismatch->offset, data.size());
+  EXPECT_TRUE(r.mismatch->maybe_torn_tail);
 }
 
 }  // namespace

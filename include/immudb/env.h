@@ -42,6 +42,17 @@ class File {
   // Current size, including data appended but not yet synced.
   virtual uint64_t Size() const = 0;
 
+  // Writes zero bytes after the file's data (and after zeros written by an
+  // earlier call) up to `end`, without moving the append position: later
+  // Appends overwrite them in place. On file systems where overwriting
+  // written blocks needs no metadata update, this makes each later Sync
+  // cheaper. Not durable until Sync; may run concurrently with Append.
+  // Truncate and Close cut the zeros. The default does nothing.
+  virtual Status Prezero(uint64_t end) {
+    (void)end;
+    return Status::OK();
+  }
+
   virtual Status Close() = 0;
 };
 

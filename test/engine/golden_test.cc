@@ -97,7 +97,7 @@ TEST_P(GoldenTest, StoreStillOpensReadsAndVerifies) {
   EXPECT_EQ(h11->prev_alh, *h10->Alh());
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, GoldenTest, ::testing::Values(1, 2),
+INSTANTIATE_TEST_SUITE_P(Formats, GoldenTest, ::testing::Values(1, 2, 3),
                          [](const auto& info) { return "Format" + std::to_string(info.param); });
 
 }  // namespace
