@@ -66,7 +66,8 @@ class AppendableImpl final : public Appendable {
   Result<uint64_t> Append(std::string_view data) override;
   Status Flush() override;
   Status Sync() override;
-  Result<std::function<Status()>> FlushForSync() override;
+  Result<uint64_t> FlushForSync() override;
+  Result<uint64_t> SyncFlushed() override;
   Status ReadAt(uint64_t offset, size_t n, char* dst) const override;
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
   Status Truncate(uint64_t size) override;
@@ -112,6 +113,15 @@ class AppendableImpl final : public Appendable {
   uint64_t dirty_from_ = kNoneDirty;  // Lowest segment written since last Sync.
   bool dir_dirty_ = false;            // A segment was created or removed since last Sync.
   uint64_t zeroed_to_ = 0;            // Last segment: offset within it its zeros reach.
+
+  // Registered by FlushForSync, run by SyncFlushed (which may run on another
+  // thread than the writer): guarded by pend_mu_.
+  std::mutex pend_mu_;
+  std::vector<std::pair<File*, std::string>> pend_files_;
+  bool pend_dir_ = false;
+  File* pend_zero_file_ = nullptr;
+  uint64_t pend_zero_to_ = 0;
+  uint64_t pend_ticket_ = 0;
   Status error_;
   bool closed_ = false;
 };
@@ -236,7 +246,10 @@ Status AppendableImpl::Flush() {
 Status AppendableImpl::Sync() {
   IMMUDB_RETURN_IF_ERROR(CheckWritable());
   IMMUDB_RETURN_IF_ERROR(FlushBuffer());
-  Status s = SyncSegmentsBelow(segments_.size());
+  // What FlushForSync registered and no SyncFlushed ran yet.
+  Status s = SyncFlushed().status();
+  if (!s.ok()) return SetError(std::move(s));
+  s = SyncSegmentsBelow(segments_.size());
   if (!s.ok()) return SetError(std::move(s));
   if (dir_dirty_) {
     s = fs_->SyncDir(dir_);
@@ -246,15 +259,9 @@ Status AppendableImpl::Sync() {
   return Status::OK();
 }
 
-Result<std::function<Status()>> AppendableImpl::FlushForSync() {
+Result<uint64_t> AppendableImpl::FlushForSync() {
   IMMUDB_RETURN_IF_ERROR(CheckWritable());
   IMMUDB_RETURN_IF_ERROR(FlushBuffer());
-  std::vector<std::pair<File*, std::string>> files;
-  if (dirty_from_ != kNoneDirty) {
-    for (uint64_t i = dirty_from_; i < segments_.size(); i++) {
-      files.emplace_back(segments_[i].get(), SegmentPath(i));
-    }
-  }
   // Zero-fill ahead of the data in the same sync, when it runs low.
   File* zero_file = nullptr;
   uint64_t zero_to = 0;
@@ -266,27 +273,52 @@ Result<std::function<Status()>> AppendableImpl::FlushForSync() {
       if (zero_to > zeroed_to_) {
         zero_file = segments_.back().get();
         zeroed_to_ = zero_to;
-        if (files.empty() || files.back().first != zero_file) {
-          files.emplace_back(zero_file, SegmentPath(segments_.size() - 1));
-        }
       }
     }
   }
+  std::lock_guard<std::mutex> l(pend_mu_);
+  auto add = [this](File* f, uint64_t index) {
+    for (const auto& p : pend_files_) {
+      if (p.first == f) return;
+    }
+    pend_files_.emplace_back(f, SegmentPath(index));
+  };
+  if (dirty_from_ != kNoneDirty) {
+    for (uint64_t i = dirty_from_; i < segments_.size(); i++) add(segments_[i].get(), i);
+  }
+  if (zero_file != nullptr) {
+    add(zero_file, segments_.size() - 1);
+    pend_zero_file_ = zero_file;
+    pend_zero_to_ = zero_to;
+  }
   // Later writes mark their segment dirty again, for the next sync.
   dirty_from_ = kNoneDirty;
-  const bool dir = dir_dirty_;
+  pend_dir_ |= dir_dirty_;
   dir_dirty_ = false;
-  FileSystem* fs = fs_;
-  std::string dir_path = dir ? dir_ : std::string();
-  return std::function<Status()>(
-      [files = std::move(files), fs, dir_path, zero_file, zero_to]() -> Status {
-        if (zero_file != nullptr) IMMUDB_RETURN_IF_ERROR(zero_file->Prezero(zero_to));
-        for (const auto& [f, path] : files) {
-          IMMUDB_RETURN_IF_ERROR(f->Sync().WithPrefix("appendable sync of " + path));
-        }
-        if (!dir_path.empty()) IMMUDB_RETURN_IF_ERROR(fs->SyncDir(dir_path));
-        return Status::OK();
-      });
+  return ++pend_ticket_;
+}
+
+Result<uint64_t> AppendableImpl::SyncFlushed() {
+  std::vector<std::pair<File*, std::string>> files;
+  bool dir;
+  File* zero_file;
+  uint64_t zero_to, ticket;
+  {
+    std::lock_guard<std::mutex> l(pend_mu_);
+    files.swap(pend_files_);
+    dir = pend_dir_;
+    pend_dir_ = false;
+    zero_file = pend_zero_file_;
+    zero_to = pend_zero_to_;
+    pend_zero_file_ = nullptr;
+    ticket = pend_ticket_;
+  }
+  if (zero_file != nullptr) IMMUDB_RETURN_IF_ERROR(zero_file->Prezero(zero_to));
+  for (const auto& [f, path] : files) {
+    IMMUDB_RETURN_IF_ERROR(f->Sync().WithPrefix("appendable sync of " + path));
+  }
+  if (dir) IMMUDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  return ticket;
 }
 
 Status AppendableImpl::ReadAt(uint64_t offset, size_t n, char* dst) const {
@@ -331,6 +363,11 @@ Status AppendableImpl::Truncate(uint64_t size) {
                                    " beyond size " + std::to_string(Size()));
   }
   IMMUDB_RETURN_IF_ERROR(FlushBuffer());
+  {
+    // Registered syncs may name segments about to go: run them now.
+    Status s = SyncFlushed().status();
+    if (!s.ok()) return SetError(std::move(s));
+  }
   // Segments [0, keep) remain; a cut exactly at a boundary keeps the last full.
   const uint64_t keep = (size + opts_.segment_size - 1) / opts_.segment_size;
   {

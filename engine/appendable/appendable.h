@@ -59,13 +59,18 @@ class Appendable {
   // directory when a segment was created. A failure leaves the appendable in
   // an error state: every later write or sync fails until it is reopened.
   virtual Status Sync() = 0;
-  // Flushes, then returns the fsyncs that make everything flushed so far
+  // Flushes, then registers the fsyncs that make everything flushed so far
   // durable (every segment written since the last Sync or FlushForSync, and
-  // the directory when a segment was created), without running them: the
-  // writer may go on appending while another thread runs them. The returned
-  // function stays valid until Truncate or Close; its failure is not
-  // recorded here (the caller must stop writing, as after a failed Sync).
-  virtual Result<std::function<Status()>> FlushForSync() = 0;
+  // the directory when a segment was created) for the next SyncFlushed,
+  // without running them: the writer may go on appending while another
+  // thread syncs. Returns a ticket: once SyncFlushed has returned a number
+  // >= it, those bytes are durable.
+  virtual Result<uint64_t> FlushForSync() = 0;
+  // Runs every fsync registered by FlushForSync so far and returns the
+  // highest ticket they cover. May run concurrently with the writer (one
+  // caller at a time). Its failure is not recorded here: the caller must stop
+  // writing, as after a failed Sync. Valid until Truncate or Close.
+  virtual Result<uint64_t> SyncFlushed() = 0;
   // Reads exactly n bytes at offset; OutOfRange if offset+n > Size().
   virtual Status ReadAt(uint64_t offset, size_t n, char* dst) const = 0;
   // Logical size: everything appended, flushed or not.

@@ -506,9 +506,11 @@ TEST(AppendablePrezeroTest, ZerosAheadAreOverwrittenAndCutOnClose) {
     const std::string data = Bytes(off, 3000 + round);
     ASSERT_TRUE((*a)->Append(data).ok());
     off += data.size();
-    auto sync = (*a)->FlushForSync();
-    ASSERT_TRUE(sync.ok());
-    ASSERT_TRUE((*sync)().ok());
+    auto ticket = (*a)->FlushForSync();
+    ASSERT_TRUE(ticket.ok());
+    auto synced = (*a)->SyncFlushed();
+    ASSERT_TRUE(synced.ok());
+    EXPECT_EQ(*synced, *ticket);
     // The file reaches past the data by at least half of prezero_ahead.
     auto size = fs->GetFileSize(seg);
     ASSERT_TRUE(size.ok());

@@ -134,7 +134,7 @@ bool StoreImpl::WaitCommittedOrLead(Writer* self) {
     // sets batch_no before it publishes the new count.
     const uint64_t taken = batches_taken_.load(std::memory_order_acquire);
     const uint64_t mine = self->batch_no.load(std::memory_order_acquire);
-    std::atomic<uint32_t>& word = done_words_[(mine != Writer::kNoBatch ? mine : taken) % 3];
+    std::atomic<uint32_t>& word = done_words_[(mine != Writer::kNoBatch ? mine : taken) % kWords];
     const uint32_t seq = word.load();
     if (self->state.load(std::memory_order_acquire) == Writer::kDone) return true;
     if (mine == Writer::kNoBatch && lead_wanted_.load(std::memory_order_acquire) != 0 &&
@@ -151,10 +151,10 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
   for (;;) {
     Batch batch;
     {
-      // At most two batches in flight: wait for the one before the last.
+      // At most kMaxInflight batches in flight: wait for the oldest to publish.
       std::unique_lock<std::mutex> p(pub_mu_);
       const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
-      pub_cv_.wait(p, [&] { return published_ + 1 >= next; });
+      pub_cv_.wait(p, [&] { return published_ + kMaxInflight > next; });
     }
     std::unique_lock<std::mutex> l(mu_);
     batch.no = batches_taken_.load(std::memory_order_relaxed);
@@ -182,7 +182,7 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
     l.unlock();
     if (handoff) {
       lead_wanted_.store(1, std::memory_order_release);
-      std::atomic<uint32_t>& next = done_words_[(batch.no + 1) % 3];
+      std::atomic<uint32_t>& next = done_words_[(batch.no + 1) % kWords];
       next.fetch_add(1, std::memory_order_release);
       FutexWake(&next, 1);
     }
@@ -195,18 +195,36 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
 
 void StoreImpl::SyncAndPublish(Batch* batch) {
   Status s = batch->status;
-  if (s.ok() && !batch->syncs.empty()) {
-    // A later batch may sync first: its fsyncs cover this batch's writes
-    // too, which all reached the files before it was written.
+  if (s.ok() && !batch->tickets.empty()) {
+    // A round runs every fsync registered so far, so it covers the batches
+    // written before it began: a batch whose tickets a finished round covered
+    // is durable without a round of its own.
     std::lock_guard<std::mutex> g(sync_mu_);
-    const auto t0 = std::chrono::steady_clock::now();
-    s = syncer_.Run(batch->syncs);
-    stat_sync_rounds_.fetch_add(1, std::memory_order_relaxed);
-    stat_sync_ns_.fetch_add(
-        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  std::chrono::steady_clock::now() - t0)
-                                  .count()),
-        std::memory_order_relaxed);
+    std::vector<Appendable*> need;
+    for (const auto& [log, ticket] : batch->tickets) {
+      if (SyncedTicket(log) < ticket) need.push_back(log);
+    }
+    if (!need.empty()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      std::vector<uint64_t> got(need.size());
+      std::vector<std::function<Status()>> fns;
+      for (size_t i = 0; i < need.size(); i++) {
+        fns.push_back([&need, &got, i]() -> Status {
+          IMMUDB_ASSIGN_OR_RETURN(got[i], need[i]->SyncFlushed());
+          return Status::OK();
+        });
+      }
+      s = syncer_.Run(fns);
+      if (s.ok()) {
+        for (size_t i = 0; i < need.size(); i++) SyncedTicket(need[i]) = got[i];
+      }
+      stat_sync_rounds_.fetch_add(1, std::memory_order_relaxed);
+      stat_sync_ns_.fetch_add(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - t0)
+                                    .count()),
+          std::memory_order_relaxed);
+    }
     if (s.ok()) {
       auto advance = [&](std::atomic<uint64_t>& mark) {
         uint64_t d = mark.load(std::memory_order_relaxed);
@@ -255,7 +273,7 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
     if (!s.ok()) x->status = s;
     x->state.store(Writer::kDone, std::memory_order_release);
   }
-  std::atomic<uint32_t>& done = done_words_[batch->no % 3];
+  std::atomic<uint32_t>& done = done_words_[batch->no % kWords];
   done.fetch_add(1);
   if (sleepers_.load() > 0) FutexWake(&done, INT_MAX);
   {
@@ -406,8 +424,8 @@ Status StoreImpl::WriteBatch(Batch* batch) {
   for (Appendable* log : {txlog_.get(), clog_.get(), vlog_file_.get()}) {
     if (log == nullptr) continue;
     if (sync && (log != clog_.get() || sync_clog)) {
-      IMMUDB_ASSIGN_OR_RETURN(std::function<Status()> f, log->FlushForSync());
-      batch->syncs.push_back(std::move(f));
+      IMMUDB_ASSIGN_OR_RETURN(uint64_t ticket, log->FlushForSync());
+      batch->tickets.emplace_back(log, ticket);
     } else {
       IMMUDB_RETURN_IF_ERROR(log->Flush());
     }
