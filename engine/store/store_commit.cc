@@ -195,7 +195,9 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
 
 void StoreImpl::SyncAndPublish(Batch* batch) {
   Status s = batch->status;
-  if (s.ok() && !batch->tickets.empty()) {
+  if (s.ok() && batch->background_sync) {
+    ScheduleBackgroundSync(*batch);
+  } else if (s.ok() && !batch->tickets.empty()) {
     // A round runs every fsync registered so far, so it covers the batches
     // written before it began: a batch whose tickets a finished round covered
     // is durable without a round of its own.
@@ -426,10 +428,16 @@ Status StoreImpl::WriteBatch(Batch* batch) {
     if (sync && (log != clog_.get() || sync_clog)) {
       IMMUDB_ASSIGN_OR_RETURN(uint64_t ticket, log->FlushForSync());
       batch->tickets.emplace_back(log, ticket);
-    } else {
+    } else if (log != clog_.get() || !framed()) {
       IMMUDB_RETURN_IF_ERROR(log->Flush());
     }
+    // Format 3: the commit log otherwise stays in its buffer until it fills
+    // or a round syncs it: recovery re-derives what a crash loses from the
+    // tx log, and reads are served from the buffer.
   }
+  // Unsynced mode: its periodic sync runs on the background syncer, so no
+  // committer waits for it.
+  batch->background_sync = sync && !opts_.synced;
   batch->last_id = last_id_;
   batch->last_alh = last_alh_;
   return Status::OK();
@@ -452,6 +460,78 @@ Status StoreImpl::SyncAll() {
   IMMUDB_RETURN_IF_ERROR(syncer_.Run(syncs));
   aht_synced_ = aht_->Size();
   return Status::OK();
+}
+
+void StoreImpl::ScheduleBackgroundSync(const Batch& batch) {
+  {
+    std::lock_guard<std::mutex> l(bg_mu_);
+    for (const auto& [log, ticket] : batch.tickets) {
+      uint64_t& t = bg_tickets_[log == txlog_.get() ? 0 : log == clog_.get() ? 1 : 2];
+      t = std::max(t, ticket);
+    }
+    bg_last_id_ = std::max(bg_last_id_, batch.last_id);
+    if (batch.syncs_clog) bg_clog_last_id_ = std::max(bg_clog_last_id_, batch.last_id);
+    if (!bg_thread_.joinable()) bg_thread_ = std::thread([this] { BackgroundSyncLoop(); });
+  }
+  bg_cv_.notify_one();
+}
+
+void StoreImpl::BackgroundSyncLoop() {
+  Appendable* logs[3] = {txlog_.get(), clog_.get(), vlog_file_.get()};
+  std::unique_lock<std::mutex> l(bg_mu_);
+  for (;;) {
+    bg_cv_.wait(l, [&] { return bg_stop_ || bg_last_id_ > 0; });
+    if (bg_last_id_ == 0) return;  // Stopped with nothing left to sync.
+    uint64_t tickets[3];
+    std::copy(std::begin(bg_tickets_), std::end(bg_tickets_), tickets);
+    const uint64_t last_id = bg_last_id_, clog_last_id = bg_clog_last_id_;
+    std::fill(std::begin(bg_tickets_), std::end(bg_tickets_), 0);
+    bg_last_id_ = bg_clog_last_id_ = 0;
+    l.unlock();
+    Status s;
+    {
+      std::lock_guard<std::mutex> g(sync_mu_);
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < 3 && s.ok(); i++) {
+        if (tickets[i] == 0 || logs[i] == nullptr || SyncedTicket(logs[i]) >= tickets[i]) continue;
+        auto got = logs[i]->SyncFlushed();
+        if (got.ok()) {
+          SyncedTicket(logs[i]) = *got;
+        } else {
+          s = got.status();
+        }
+      }
+      stat_sync_rounds_.fetch_add(1, std::memory_order_relaxed);
+      stat_sync_ns_.fetch_add(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - t0)
+                                    .count()),
+          std::memory_order_relaxed);
+    }
+    if (s.ok()) {
+      auto advance = [](std::atomic<uint64_t>& mark, uint64_t to) {
+        uint64_t d = mark.load(std::memory_order_relaxed);
+        while (d < to && !mark.compare_exchange_weak(d, to, std::memory_order_release)) {
+        }
+      };
+      advance(durable_id_, last_id);
+      if (clog_last_id > 0) advance(clog_durable_id_, clog_last_id);
+    } else {
+      // As after any failed fsync: every later commit fails until reopen.
+      std::lock_guard<std::mutex> g(mu_);
+      if (bg_error_.ok()) bg_error_ = s;
+    }
+    l.lock();
+  }
+}
+
+void StoreImpl::StopBackgroundSync() {
+  {
+    std::lock_guard<std::mutex> l(bg_mu_);
+    bg_stop_ = true;
+  }
+  bg_cv_.notify_one();
+  if (bg_thread_.joinable()) bg_thread_.join();
 }
 
 }  // namespace immudb::store

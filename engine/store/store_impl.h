@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ahtree/ahtree.h"
@@ -86,6 +87,9 @@ class StoreImpl : public Store {
     Hash last_alh{};
     std::vector<Tx> txs;      // For recent_.
     bool syncs_clog = false;  // The commit log is among `tickets`.
+    // Unsynced mode's periodic sync: `tickets` go to the background syncer
+    // and the batch publishes without waiting for them.
+    bool background_sync = false;
   };
 
   // Leads until `self` is committed: takes the queued writers (up to the
@@ -99,6 +103,14 @@ class StoreImpl : public Store {
   // Stage B: runs the batch's fsyncs, waits for the batch before it to be
   // published, publishes the batch (or its failure) and wakes its writers.
   void SyncAndPublish(Batch* batch);
+
+  // Unsynced mode: hands the batch's tickets to the background syncer
+  // thread (started on first use), which merges pending requests, runs one
+  // round for them and advances durable_id_ (a failure sets bg_error_).
+  void ScheduleBackgroundSync(const Batch& batch);
+  void BackgroundSyncLoop();
+  // Lets the background syncer finish what is pending and joins it.
+  void StopBackgroundSync();
 
   Status ValidateEntries(const std::vector<EntrySpec>& entries) const;
   // Stage A: writes one batch as leader (to the operating system); fills
@@ -203,6 +215,15 @@ class StoreImpl : public Store {
   uint64_t clog_mark_bytes_ = 0;
   std::chrono::steady_clock::time_point last_sync_;
   ParallelRunner syncer_{3};
+
+  // Background syncer (unsynced mode). The bg_* fields are guarded by bg_mu_.
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  std::thread bg_thread_;
+  bool bg_stop_ = false;
+  uint64_t bg_tickets_[3] = {0, 0, 0};  // Per log as synced_ticket_: highest pending.
+  uint64_t bg_last_id_ = 0;             // Last tx of the newest batch pending; 0: none.
+  uint64_t bg_clog_last_id_ = 0;        // Same, of the newest that registered the commit log.
 
   // The most recently written txs (no values), for ReadTxsFollowing: the
   // leader appends each tx it writes and drops the oldest beyond

@@ -357,6 +357,9 @@ Status StoreImpl::Close() {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     l.lock();
   }
+  l.unlock();
+  StopBackgroundSync();
+  l.lock();
   Status result;
   auto keep_first = [&result](Status s) {
     if (result.ok() && !s.ok()) result = std::move(s);
