@@ -113,6 +113,9 @@ class AppendableImpl final : public Appendable {
   uint64_t dirty_from_ = kNoneDirty;  // Lowest segment written since last Sync.
   bool dir_dirty_ = false;            // A segment was created or removed since last Sync.
   uint64_t zeroed_to_ = 0;            // Last segment: offset within it its zeros reach.
+  // How far ahead the next zero-fill reaches: 64 KiB after open, doubling up
+  // to prezero_ahead, so the first commits after an open stay cheap.
+  uint64_t prezero_step_ = 64 << 10;
 
   // Registered by FlushForSync, run by SyncFlushed (which may run on another
   // thread than the writer): guarded by pend_mu_.
@@ -268,8 +271,10 @@ Result<uint64_t> AppendableImpl::FlushForSync() {
   if (opts_.prezero_ahead > 0 && !segments_.empty() &&
       flushed_ < segments_.size() * opts_.segment_size) {
     const uint64_t within = flushed_ - (segments_.size() - 1) * opts_.segment_size;
-    if (zeroed_to_ < within + opts_.prezero_ahead / 2) {
-      zero_to = std::min(opts_.segment_size, within + opts_.prezero_ahead);
+    const uint64_t step = std::min(prezero_step_, opts_.prezero_ahead);
+    if (zeroed_to_ < within + step / 2) {
+      zero_to = std::min(opts_.segment_size, within + step);
+      prezero_step_ = std::min(prezero_step_ * 2, opts_.prezero_ahead);
       if (zero_to > zeroed_to_) {
         zero_file = segments_.back().get();
         zeroed_to_ = zero_to;

@@ -29,7 +29,8 @@ struct AppendableOptions {
   uint64_t segment_size = 512ull << 20;  // Bytes per segment file.
   size_t write_buffer_size = 1 << 20;    // In-memory buffer before a write(2).
   // When positive, FlushForSync keeps the last segment's file zero-filled
-  // (File::Prezero) this many bytes past the data, up to the segment's end,
+  // (File::Prezero) up to this many bytes past the data (starting at 64 KiB
+  // after an open and doubling with each fill), never past the segment's end,
   // refilling once less than half is left, so its syncs seldom grow the file.
   // The zeros are not part of the stream; a store that uses this finds its
   // logical end from its records on open and cuts the rest (Truncate).
