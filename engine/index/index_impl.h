@@ -36,8 +36,16 @@ struct Index::Rep {
   bool closed = false;                 // GUARDED_BY(mu)
   std::thread indexer;
 
-  // Latest revision of recently indexed keys; only the indexer thread uses it.
+  // Held by whoever runs IndexBatch: the indexer thread, or a thread in
+  // WaitFor that indexes the committed txs itself instead of waiting to be
+  // woken (one thread hand-off less per waiting write).
+  std::mutex batch_mu;
+  // Latest revision of recently indexed keys; used under batch_mu.
   RevisionCache revisions{0};
+
+  // Under batch_mu: indexes one batch of what is committed past
+  // indexed_upto, if anything; false when there was nothing to index.
+  Result<bool> IndexSome();
 
   // The indexer thread: indexes committed txs until stopped.
   void Run();

@@ -174,6 +174,8 @@ Status Index::Close() {
   }
   r->stop.store(true);
   if (r->indexer.joinable()) r->indexer.join();
+  // A waiter may be indexing (WaitFor): it checks stop under batch_mu.
+  std::lock_guard<std::mutex> g(r->batch_mu);
   // Flushing makes the next open read SST files instead of replaying the WAL.
   Status st = FromRocks(r->db->Flush(rocksdb::FlushOptions()), "flush index");
   Status cs = FromRocks(r->db->Close(), "close index");
@@ -192,10 +194,25 @@ Status Index::WaitFor(uint64_t tx, uint64_t timeout_ms) const {
   Rep* r = rep_.get();
   // Readers of an index that has caught up take no lock.
   if (r->indexed_upto.load() >= tx) return Status::OK();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  // A committed tx the indexer has not reached yet: index it here when no
+  // one else is indexing, rather than wait for the indexer to be woken.
+  while (r->indexed_upto.load() < tx && r->store->CurrentState().tx_id >= tx &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::unique_lock<std::mutex> g(r->batch_mu, std::try_to_lock);
+    if (!g.owns_lock()) break;
+    {
+      std::lock_guard<std::mutex> l(r->mu);
+      if (!r->error.ok() || r->closed) break;
+    }
+    if (r->stop.load()) break;
+    auto did = r->IndexSome();
+    if (!did.ok()) return did.status();
+    if (!*did) break;
+  }
   std::unique_lock<std::mutex> l(r->mu);
-  const bool done = r->cv.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] {
-    return r->indexed_upto.load() >= tx || !r->error.ok() || r->closed;
-  });
+  const bool done = r->cv.wait_until(
+      l, deadline, [&] { return r->indexed_upto.load() >= tx || !r->error.ok() || r->closed; });
   if (r->indexed_upto.load() >= tx) return Status::OK();
   if (!r->error.ok()) return r->error;
   if (r->closed) return Status::FailedPrecondition("index is closed");

@@ -23,18 +23,32 @@ void Index::Rep::SetError(const Status& s) {
   cv.notify_all();
 }
 
+Result<bool> Index::Rep::IndexSome() {
+  const uint64_t next = indexed_upto.load() + 1;
+  const uint64_t last = store->CurrentState().tx_id;
+  if (last < next) return false;
+  Status s = IndexBatch(next, last);
+  if (!s.ok()) {
+    s = s.WithPrefix("indexing tx " + std::to_string(next));
+    SetError(s);
+    return s;
+  }
+  return true;
+}
+
 void Index::Rep::Run() {
   while (!stop.load()) {
-    const uint64_t next = indexed_upto.load() + 1;
-    const uint64_t last = store->CurrentState().tx_id;
-    if (last >= next) {
-      Status s = IndexBatch(next, last);
-      if (!s.ok()) {
-        SetError(s.WithPrefix("indexing tx " + std::to_string(next)));
-        return;
+    {
+      std::lock_guard<std::mutex> g(batch_mu);
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (!error.ok()) return;  // A waiter failed to index.
       }
-      continue;
+      auto did = IndexSome();
+      if (!did.ok()) return;
+      if (*did) continue;
     }
+    const uint64_t next = indexed_upto.load() + 1;
     Status w = store->WaitForTx(next, kPollMs);
     if (!w.ok() && w.code() != StatusCode::kDeadlineExceeded) {
       // The store is closed: waiters get the reason instead of a timeout.
