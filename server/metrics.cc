@@ -101,15 +101,12 @@ std::string RenderMetrics(const ServerState& state, const RpcMetrics& rpcs) {
   out += "immudb_uptime_hours " + Num(uptime_h) + "\n";
 
   const std::vector<std::string> names = state.dbs->Names();
-  Header(&out, "immudb_loaded_databases", "gauge", "Databases open.");
-  out += "immudb_loaded_databases " + std::to_string(names.size()) + "\n";
-  Header(&out, "immudb_active_sessions", "gauge", "Open sessions.");
-  out += "immudb_active_sessions " + std::to_string(state.sessions->Count()) + "\n";
-
   std::string committed, indexed, lag, size;
+  size_t loaded = 0;
   for (const std::string& name : names) {
     auto db = state.dbs->Get(name);
-    if (!db.ok()) continue;
+    if (!db.ok()) continue;  // Unloaded: known, not open.
+    loaded++;
     const uint64_t c = (*db)->db->CurrentState().tx_id;
     const uint64_t i = (*db)->db->IndexedUpTo();
     const std::string l = "{db=\"" + Label(name) + "\"} ";
@@ -119,6 +116,10 @@ std::string RenderMetrics(const ServerState& state, const RpcMetrics& rpcs) {
     size +=
         "immudb_db_size_bytes" + l + std::to_string(DirSize(state.config.dir + "/" + name)) + "\n";
   }
+  Header(&out, "immudb_loaded_databases", "gauge", "Databases open.");
+  out += "immudb_loaded_databases " + std::to_string(loaded) + "\n";
+  Header(&out, "immudb_active_sessions", "gauge", "Open sessions.");
+  out += "immudb_active_sessions " + std::to_string(state.sessions->Count()) + "\n";
   Header(&out, "immudb_last_committed_trx_id", "gauge",
          "Id of the last committed transaction (= transactions in the database).");
   out += committed;

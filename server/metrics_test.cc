@@ -103,6 +103,33 @@ TEST_F(MetricsTest, ExposesDatabasesSessionsAndRpcLatencies) {
   has("immudb_data_dir_size_bytes ");
 }
 
+// An unloaded database is known but not open: not counted as loaded.
+TEST_F(MetricsTest, LoadedDatabasesCountsOnlyOpenOnes) {
+  const std::string token = Login();
+  {
+    schema::CreateDatabaseRequest req;
+    req.set_name("metricsdb");
+    schema::CreateDatabaseResponse resp;
+    ASSERT_TRUE(stub_->CreateDatabaseV2(Ctx(token).get(), req, &resp).ok());
+  }
+  auto scrape = [&] {
+    auto res = Http().Get("/metrics");
+    EXPECT_TRUE(res);
+    return res ? res->body : std::string();
+  };
+  EXPECT_NE(scrape().find("immudb_loaded_databases 2\n"), std::string::npos);
+  {
+    schema::UnloadDatabaseRequest req;
+    req.set_database("metricsdb");
+    schema::UnloadDatabaseResponse resp;
+    grpc::Status st = stub_->UnloadDatabase(Ctx(token).get(), req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  const std::string body = scrape();
+  EXPECT_NE(body.find("immudb_loaded_databases 1\n"), std::string::npos) << body;
+  EXPECT_EQ(body.find("db=\"metricsdb\""), std::string::npos) << body;
+}
+
 TEST_F(MetricsTest, GarbageOnBothPortsLeavesTheServerServing) {
   SendRaw(server_->metrics_port(), Garbage());
   SendRaw(server_->metrics_port(), "GET /metrics HTTP/1.1\r\nContent-Length: 99999999\r\n\r\nxx");
