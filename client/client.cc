@@ -57,6 +57,7 @@ Status Client::Finish(const grpc::ClientContext& ctx, const grpc::Status& st) {
   const auto& md = ctx.GetServerInitialMetadata();
   auto it = md.find("immudb-uuid");
   if (it != md.end()) server_uuid_.assign(it->second.data(), it->second.size());
+  last_data_loss_ = st.error_code() == grpc::StatusCode::DATA_LOSS;
   if (st.ok()) return Status::OK();
   StatusCode code = static_cast<StatusCode>(st.error_code());
   if (code == StatusCode::kDataLoss) code = StatusCode::kInternal;

@@ -167,6 +167,7 @@ class Client {
   std::string token_;
   std::string db_ = "defaultdb";
   std::string server_uuid_;
+  bool last_data_loss_ = false;  // The last reply was gRPC DATA_LOSS (see ExplainFailure).
 };
 
 }  // namespace immudb::client

@@ -63,6 +63,13 @@ Status Client::Commit(const std::string& uuid, const State& next) {
 }
 
 Status Client::ExplainFailure(const State& trusted, Status failure) {
+  // The server found that its stored data does not match its own hashes
+  // (gRPC DATA_LOSS): it cannot prove what was asked, so a verified call
+  // reports tampering.
+  if (last_data_loss_) {
+    return Tampering("the server reports stored data that does not match its hashes: " +
+                     failure.message());
+  }
   if (trusted.tx_id == 0) return failure;
   Result<State> current = CurrentState();
   if (!current.ok() && IsTampering(current.status())) return current.status();

@@ -29,6 +29,12 @@ void Reply(httplib::Response& res, const Status& st) {
 
 Status FromGrpc(const grpc::Status& gs) {
   if (gs.ok()) return Status::OK();
+  // The server found that its stored data does not match its own hashes: a
+  // verified call cannot be proven, so it is reported as tampering.
+  if (gs.error_code() == grpc::StatusCode::DATA_LOSS) {
+    return Tampering("the server reports stored data that does not match its hashes: " +
+                     gs.error_message());
+  }
   return Status(static_cast<StatusCode>(static_cast<int>(gs.error_code())), gs.error_message());
 }
 
