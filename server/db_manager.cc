@@ -81,7 +81,8 @@ std::string DbSettings::Encode() const {
   out << "maxKeyLen=" << max_key_len << "\nmaxValueLen=" << max_value_len
       << "\nmaxTxEntries=" << max_tx_entries << "\nfileSize=" << file_size
       << "\nexcludeCommitTime=" << (exclude_commit_time ? "true" : "false")
-      << "\nautoload=" << (autoload ? "true" : "false") << "\ncreatedBy=" << created_by
+      << "\nautoload=" << (autoload ? "true" : "false")
+      << "\nreplica=" << (replica ? "true" : "false") << "\ncreatedBy=" << created_by
       << "\ncreatedAt=" << created_at << "\n";
   return out.str();
 }
@@ -104,6 +105,8 @@ Result<DbSettings> DbSettings::Decode(const std::string& text) {
       ok = ParseBool(value, &s.exclude_commit_time);
     } else if (key == "autoload") {
       ok = ParseBool(value, &s.autoload);
+    } else if (key == "replica") {
+      ok = ParseBool(value, &s.replica);
     } else if (key == "createdAt") {
       ok = ParseU64(value, &s.created_at);
     } else if (ParseU64(value, &n) && n <= UINT32_MAX) {
@@ -180,6 +183,7 @@ Result<std::unique_ptr<Database>> DatabaseManager::OpenDb(const std::string& nam
     }
     o.store.now_unix_seconds = [] { return int64_t{0}; };
   }
+  o.replica = settings.replica;
   auto db = Database::Open(dir_ + "/" + name, o);
   if (!db.ok()) return db.status().WithPrefix("database " + name);
   return std::move(db).value();

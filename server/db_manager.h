@@ -40,6 +40,7 @@ struct DbSettings {
   uint32_t file_size = 512u << 20;  // Segment size of every log of the store.
   bool exclude_commit_time = false;
   bool autoload = true;
+  bool replica = false;  // Written only by replicateTx (replicationSettings.replica).
   std::string created_by;
   uint64_t created_at = 0;  // Unix seconds.
 

@@ -21,13 +21,32 @@ using google::protobuf::Empty;
 grpc::Status ApplySettings(const schema::DatabaseNullableSettings& in, bool existing,
                            DbSettings* out) {
   static const std::set<std::string> kSupported = {
-      "fileSize",          "maxKeyLen", "maxValueLen",         "maxTxEntries",
-      "excludeCommitTime", "autoload",  "writeTxHeaderVersion"};
+      "fileSize",          "maxKeyLen", "maxValueLen",          "maxTxEntries",
+      "excludeCommitTime", "autoload",  "writeTxHeaderVersion", "replicationSettings"};
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   in.GetReflection()->ListFields(in, &fields);
   for (const auto* f : fields) {
     if (kSupported.count(f->json_name()) == 0 && kSupported.count(f->name()) == 0) {
       return InvalidArgument("setting " + f->name() + " is not supported by this server");
+    }
+  }
+  if (in.has_replicationsettings()) {
+    // Only the replica flag: a replica is fed by replicateTx (no replicator
+    // that follows a primary by itself yet).
+    const auto& rs = in.replicationsettings();
+    std::vector<const google::protobuf::FieldDescriptor*> rfields;
+    rs.GetReflection()->ListFields(rs, &rfields);
+    for (const auto* f : rfields) {
+      if (f->name() != "replica") {
+        return InvalidArgument("setting replicationSettings." + f->json_name() +
+                               " is not supported by this server");
+      }
+    }
+    if (rs.has_replica()) {
+      if (existing && rs.replica().value() != out->replica) {
+        return InvalidArgument("the replica setting of an existing database can not be changed");
+      }
+      out->replica = rs.replica().value();
     }
   }
   if (in.has_writetxheaderversion() && in.writetxheaderversion().value() != 1) {
@@ -57,6 +76,7 @@ void SettingsToProto(const DbSettings& s, schema::DatabaseNullableSettings* out)
   out->mutable_excludecommittime()->set_value(s.exclude_commit_time);
   out->mutable_autoload()->set_value(s.autoload);
   out->mutable_writetxheaderversion()->set_value(1);
+  out->mutable_replicationsettings()->mutable_replica()->set_value(s.replica);
 }
 
 std::string Lower(std::string name) {

@@ -189,6 +189,15 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
   grpc::Status streamExecAll(grpc::ServerContext* ctx, grpc::ServerReader<schema::Chunk>* reader,
                              schema::TxHeader* resp) override;
 
+  // ---- replication (replication_service.cc; docs/format/exported-tx.md) ----
+  grpc::Status exportTx(grpc::ServerContext* ctx, const schema::ExportTxRequest* req,
+                        grpc::ServerWriter<schema::Chunk>* writer) override;
+  grpc::Status replicateTx(grpc::ServerContext* ctx, grpc::ServerReader<schema::Chunk>* reader,
+                           schema::TxHeader* resp) override;
+  grpc::Status streamExportTx(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<schema::Chunk, schema::ExportTxRequest>* stream) override;
+
   // ---- not implemented, with a clear message (unimplemented_service.cc) ----
   grpc::Status SQLExec(grpc::ServerContext* ctx, const schema::SQLExecRequest* req,
                        schema::SQLExecResult* resp) override;

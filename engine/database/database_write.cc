@@ -8,6 +8,7 @@
 #include <set>
 
 #include "database/database_impl.h"
+#include "store/export.h"
 
 namespace immudb::database {
 
@@ -97,6 +98,9 @@ Status DatabaseImpl::CheckPreconditions(const std::vector<Precondition>& pre) co
 
 Result<TxHeader> DatabaseImpl::Write(const WritePlan& plan) {
   IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  if (opts_.replica) {
+    return Status(StatusCode::kUnknown, "database is read-only because it's a replica");
+  }
   static const std::vector<Precondition> kNone;
   const std::vector<Precondition>& pre = plan.preconditions ? *plan.preconditions : kNone;
   IMMUDB_RETURN_IF_ERROR(ValidatePreconditions(pre));
@@ -122,6 +126,26 @@ Result<TxHeader> DatabaseImpl::Write(const WritePlan& plan) {
     }
   }
   if (!plan.no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(h.id));
+  return h;
+}
+
+Result<std::string> DatabaseImpl::ExportTx(uint64_t id) {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  if (id == 0 || id > store_->CurrentState().tx_id) return Status::NotFound("tx not found");
+  return store::ExportTx(*store_, id);
+}
+
+Result<TxHeader> DatabaseImpl::ReplicateTx(std::string_view exported, bool no_wait) {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  if (!opts_.replica) return Status::FailedPrecondition("database is not a replica");
+  IMMUDB_ASSIGN_OR_RETURN(store::ExportedTx x, store::DecodeExportedTx(exported));
+  TxHeader h;
+  {
+    WriteGuard guard(&gate_, /*exclusive=*/true);
+    IMMUDB_RETURN_IF_ERROR(CheckOpen());
+    IMMUDB_ASSIGN_OR_RETURN(h, store_->CommitExported(x.header, std::move(x.entries)));
+  }
+  if (!no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(h.id));
   return h;
 }
 

@@ -41,6 +41,9 @@ struct DatabaseOptions {
   uint64_t index_wait_timeout_ms = 60000;
   // See index::IndexOptions.
   bool verify_index_on_open = true;
+  // A replica takes transactions only through ReplicateTx: every other write
+  // fails (kUnknown, "database is read-only because it's a replica").
+  bool replica = false;
   // Clock for expiry checks (Unix seconds); nullptr means store.now_unix_seconds
   // or else the system clock.
   std::function<int64_t()> now_unix_seconds;
@@ -259,6 +262,15 @@ class Database {
 
   // Index progress (for tests and metrics).
   virtual uint64_t IndexedUpTo() = 0;
+
+  // Replication and exact-chain restores. ExportTx: tx `id` in immudb's
+  // exported form (docs/format/exported-tx.md), every value checked.
+  virtual Result<std::string> ExportTx(uint64_t id) = 0;
+  // Commits an exported transaction with its original header if it chains
+  // onto the last one (FailedPrecondition otherwise, InvalidArgument for
+  // malformed bytes; nothing written either way); then waits for the index
+  // unless no_wait.
+  virtual Result<TxHeader> ReplicateTx(std::string_view exported, bool no_wait) = 0;
   // Stops the indexer and closes the store. Further calls fail.
   virtual Status Close() = 0;
 };

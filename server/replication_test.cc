@@ -1,0 +1,229 @@
+// exportTx / streamExportTx / replicateTx over gRPC: a replica database fed
+// with the exported transactions of another holds the same Alh chain; writes
+// to a replica, non-replicas as targets, garbage, transactions that do not
+// chain and non-admin callers are refused, with nothing written.
+#include <gtest/gtest.h>
+
+#include "server/stream_framing.h"
+#include "server/test_fixture.h"
+
+namespace immudb::server {
+namespace {
+
+class ReplicationTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerFixture::SetUp();
+    admin_ = Login();
+    schema::CreateDatabaseRequest req;
+    req.set_name("replicadb");
+    req.mutable_settings()->mutable_replicationsettings()->mutable_replica()->set_value(true);
+    schema::CreateDatabaseResponse resp;
+    grpc::Status st = stub_->CreateDatabaseV2(Ctx(admin_).get(), req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    replica_ = Use(admin_, "replicadb");
+  }
+
+  std::string Use(const std::string& token, const std::string& db) {
+    schema::Database req;
+    req.set_databasename(db);
+    schema::UseDatabaseReply resp;
+    grpc::Status st = stub_->UseDatabase(Ctx(token).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.token();
+  }
+
+  schema::ImmutableState State(const std::string& token) {
+    schema::ImmutableState s;
+    grpc::Status st = stub_->CurrentState(Ctx(token).get(), google::protobuf::Empty(), &s);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return s;
+  }
+
+  // exportTx of `tx`: the one framed message, and the first chunk's metadata.
+  grpc::Status Export(const std::string& token, uint64_t tx, std::string* bytes,
+                      std::string* committed = nullptr) {
+    schema::ExportTxRequest req;
+    req.set_tx(tx);
+    auto ctx = Ctx(token);
+    auto reader = stub_->exportTx(ctx.get(), req);
+    bool first = true;
+    StreamReader in([&](schema::Chunk* c) {
+      if (!reader->Read(c)) return false;
+      if (first && committed != nullptr) {
+        auto it = c->metadata().find("committed-txid-bin");
+        if (it != c->metadata().end()) *committed = it->second;
+      }
+      first = false;
+      return true;
+    });
+    auto msg = in.Next();
+    grpc::Status st = reader->Finish();
+    if (!st.ok()) return st;
+    EXPECT_TRUE(msg.ok() && msg->has_value());
+    if (msg.ok() && msg->has_value()) *bytes = **msg;
+    return st;
+  }
+
+  grpc::Status Replicate(const std::string& token, const std::string& bytes, schema::TxHeader* hdr,
+                         bool wait_for_indexing = true) {
+    auto ctx = Ctx(token);
+    ctx->AddMetadata("wait-for-indexing", wait_for_indexing ? "true" : "false");
+    auto writer = stub_->replicateTx(ctx.get(), hdr);
+    StreamWriter out([&](const schema::Chunk& c) { return writer->Write(c); });
+    out.Send(bytes);
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  std::string admin_, replica_;
+};
+
+TEST_F(ReplicationTest, ReplicaHoldsTheSameChainAndServesTheData) {
+  for (int i = 0; i < 20; i++) {
+    ASSERT_TRUE(SetKey(admin_, "k" + std::to_string(i), "v" + std::to_string(i)).ok());
+  }
+  {
+    // A reference, a sorted-set member and a delete: other entry shapes.
+    grpc::ClientContext c1, c2, c3;
+    schema::ReferenceRequest ref;
+    ref.set_key("ref");
+    ref.set_referencedkey("k1");
+    schema::TxHeader h;
+    ASSERT_TRUE(stub_->SetReference(Ctx(admin_).get(), ref, &h).ok());
+    schema::ZAddRequest z;
+    z.set_set("set");
+    z.set_key("k2");
+    z.set_score(1.5);
+    ASSERT_TRUE(stub_->ZAdd(Ctx(admin_).get(), z, &h).ok());
+    schema::DeleteKeysRequest del;
+    del.add_keys("k3");
+    ASSERT_TRUE(stub_->Delete(Ctx(admin_).get(), del, &h).ok());
+  }
+  const schema::ImmutableState src = State(admin_);
+  for (uint64_t tx = 1; tx <= src.txid(); tx++) {
+    std::string bytes, committed;
+    grpc::Status st = Export(admin_, tx, &bytes, &committed);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(committed, EncodeU64(src.txid()));
+    schema::TxHeader hdr;
+    st = Replicate(replica_, bytes, &hdr);
+    ASSERT_TRUE(st.ok()) << "tx " << tx << ": " << st.error_message();
+    EXPECT_EQ(hdr.id(), tx);
+  }
+  const schema::ImmutableState dst = State(replica_);
+  EXPECT_EQ(dst.txid(), src.txid());
+  EXPECT_EQ(dst.txhash(), src.txhash());
+  // The replica serves what it got, through its own index.
+  schema::KeyRequest get;
+  get.set_key("k7");
+  schema::Entry e;
+  ASSERT_TRUE(stub_->Get(Ctx(replica_).get(), get, &e).ok());
+  EXPECT_EQ(e.value(), "v7");
+  get.set_key("ref");
+  ASSERT_TRUE(stub_->Get(Ctx(replica_).get(), get, &e).ok());
+  EXPECT_EQ(e.value(), "v1");
+  get.set_key("k3");
+  EXPECT_FALSE(stub_->Get(Ctx(replica_).get(), get, &e).ok());
+
+  // After a restart the database is still a replica with the same chain.
+  server_.reset();
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::string again = Use(Login(), "replicadb");
+  EXPECT_EQ(State(again).txhash(), src.txhash());
+  EXPECT_EQ(SetKey(again, "x", "y").error_message(),
+            "database is read-only because it's a replica");
+}
+
+TEST_F(ReplicationTest, StreamExportTxAnswersEachRequest) {
+  for (int i = 0; i < 3; i++) ASSERT_TRUE(SetKey(admin_, "s" + std::to_string(i), "v").ok());
+  auto ctx = Ctx(admin_);
+  auto stream = stub_->streamExportTx(ctx.get());
+  StreamReader in([&](schema::Chunk* c) { return stream->Read(c); });
+  for (uint64_t tx = 1; tx <= 3; tx++) {
+    schema::ExportTxRequest req;
+    req.set_tx(tx);
+    ASSERT_TRUE(stream->Write(req));
+    auto msg = in.Next();
+    ASSERT_TRUE(msg.ok() && msg->has_value());
+    std::string unary;
+    ASSERT_TRUE(Export(admin_, tx, &unary).ok());
+    EXPECT_EQ(**msg, unary);
+    schema::TxHeader hdr;
+    ASSERT_TRUE(Replicate(replica_, **msg, &hdr, false).ok());
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(State(replica_).txhash(), State(admin_).txhash());
+}
+
+TEST_F(ReplicationTest, BadReplicationsAreRefusedAndWriteNothing) {
+  ASSERT_TRUE(SetKey(admin_, "a", "1").ok());
+  ASSERT_TRUE(SetKey(admin_, "b", "2").ok());
+  std::string tx1, tx2;
+  ASSERT_TRUE(Export(admin_, 1, &tx1).ok());
+  ASSERT_TRUE(Export(admin_, 2, &tx2).ok());
+  schema::TxHeader hdr;
+
+  // A tx that does not chain (tx 2 first), garbage, a cut message.
+  grpc::Status st = Replicate(replica_, tx2, &hdr);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.error_message().find("does not chain"), std::string::npos) << st.error_message();
+  st = Replicate(replica_, "garbage bytes", &hdr);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.error_message().find("malformed exported transaction"), std::string::npos)
+      << st.error_message();
+  st = Replicate(replica_, tx1.substr(0, tx1.size() / 2), &hdr);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(State(replica_).txid(), 0u);
+
+  // A changed value no longer hashes to the header's Eh.
+  std::string changed = tx1;
+  changed[changed.size() - 4] ^= 0x01;
+  st = Replicate(replica_, changed, &hdr);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(State(replica_).txid(), 0u);
+
+  // Direct writes to a replica, and replication into a database that is not one.
+  EXPECT_EQ(SetKey(replica_, "x", "y").error_message(),
+            "database is read-only because it's a replica");
+  st = Replicate(admin_, tx1, &hdr);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.error_message().find("not a replica"), std::string::npos) << st.error_message();
+  EXPECT_EQ(State(admin_).txid(), 2u);
+  EXPECT_EQ(State(replica_).txid(), 0u);
+
+  // Exporting a tx that does not exist.
+  std::string none;
+  EXPECT_EQ(Export(admin_, 99, &none).error_message(), "tx not found");
+  EXPECT_FALSE(Export(admin_, 0, &none).ok());
+
+  // Then the right order works.
+  ASSERT_TRUE(Replicate(replica_, tx1, &hdr).ok());
+  ASSERT_TRUE(Replicate(replica_, tx2, &hdr).ok());
+  EXPECT_EQ(State(replica_).txhash(), State(admin_).txhash());
+}
+
+TEST_F(ReplicationTest, OnlyAdminsExportAndReplicate) {
+  ASSERT_TRUE(SetKey(admin_, "a", "1").ok());
+  schema::CreateUserRequest cu;
+  cu.set_user("reader");
+  cu.set_password("Reader1!pass");
+  cu.set_permission(2);  // read-write
+  cu.set_database("defaultdb");
+  google::protobuf::Empty empty;
+  grpc::Status st = stub_->CreateUser(Ctx(admin_).get(), cu, &empty);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  const std::string user = Use(Login("reader", "Reader1!pass"), "defaultdb");
+  ASSERT_FALSE(user.empty());
+  std::string bytes;
+  st = Export(user, 1, &bytes);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.error_message().find("permission denied"), std::string::npos) << st.error_message();
+  schema::TxHeader hdr;
+  st = Replicate(Use(user, "defaultdb"), "x", &hdr);
+  EXPECT_NE(st.error_message().find("permission denied"), std::string::npos) << st.error_message();
+}
+
+}  // namespace
+}  // namespace immudb::server
