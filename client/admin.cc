@@ -184,6 +184,29 @@ Result<schema::DatabaseNullableSettings> UpdateDatabase(
   return resp.settings();
 }
 
+Result<TxHeader> ReplicateTx(Client& c, const std::string& exported) {
+  auto ctx = c.NewContext();
+  ctx->AddMetadata("wait-for-indexing", "true");
+  schema::TxHeader resp;
+  auto writer = c.stub().replicateTx(ctx.get(), &resp);
+  // One stream message: an 8-byte big-endian length, then the bytes, in
+  // chunks of at most 64 KiB.
+  std::string framed(8, '\0');
+  for (int i = 0; i < 8; i++) {
+    framed[static_cast<size_t>(i)] = static_cast<char>(exported.size() >> (56 - 8 * i));
+  }
+  framed += exported;
+  constexpr size_t kChunk = 64 << 10;
+  for (size_t at = 0; at < framed.size(); at += kChunk) {
+    schema::Chunk chunk;
+    chunk.set_content(framed.substr(at, kChunk));
+    if (!writer->Write(chunk)) break;  // Finish reports why.
+  }
+  writer->WritesDone();
+  IMMUDB_RETURN_IF_ERROR(c.Finish(*ctx, writer->Finish()));
+  return FromProto(resp);
+}
+
 Result<ServerInfo> GetServerInfo(Client& c) {
   schema::ServerInfoResponse resp;
   auto ctx = c.NewContext();

@@ -78,6 +78,10 @@ Status UnloadDatabase(Client& c, const std::string& name);
 Result<schema::DatabaseNullableSettings> UpdateDatabase(
     Client& c, const std::string& name, const schema::DatabaseNullableSettings& settings);
 Result<ServerInfo> GetServerInfo(Client& c);
+// replicateTx of one transaction in immudb's exported form
+// (docs/format/exported-tx.md) into the selected database, which must be a
+// replica; waits for the index. Returns the committed header.
+Result<TxHeader> ReplicateTx(Client& c, const std::string& exported);
 
 // ---- raw transactions (backup / restore) ----
 

@@ -42,12 +42,8 @@ grpc::Status ApplySettings(const schema::DatabaseNullableSettings& in, bool exis
                                " is not supported by this server");
       }
     }
-    if (rs.has_replica()) {
-      if (existing && rs.replica().value() != out->replica) {
-        return InvalidArgument("the replica setting of an existing database can not be changed");
-      }
-      out->replica = rs.replica().value();
-    }
+    // On an existing database a change takes effect when it is next loaded.
+    if (rs.has_replica()) out->replica = rs.replica().value();
   }
   if (in.has_writetxheaderversion() && in.writetxheaderversion().value() != 1) {
     return InvalidArgument("only tx header version 1 is supported by this server");

@@ -10,6 +10,7 @@
 #include "client/admin.h"
 #include "cmd/immuadmin/backup_file.h"
 #include "cmd/immuadmin/cli.h"
+#include "store/export.h"
 
 namespace immudb::admin {
 namespace {
@@ -155,48 +156,69 @@ void Restore(const Settings& s, const std::string& file) {
   // Pass 1: the whole file must verify before anything is written.
   uint64_t total = 0;
   std::string source_db;
+  Hash last_alh = EmptyHash();
   {
     auto reader = Must(BackupReader::Open(file));
     source_db = reader->database();
     client::RawTx tx;
     Progress progress("verify ", 0);
     while (Must(reader->Next(&tx))) {
-      for (const client::RawEntry& e : tx.entries) {
-        auto op = client::OpFromStored(e);
-        if (!op.ok()) {
-          throw Failure("tx " + std::to_string(tx.header.id) +
-                        " can not be restored: " + op.status().message());
-        }
-      }
     }
     total = reader->tx_count();
+    last_alh = reader->last_alh();
   }
   std::cout << "verified " << total << " transactions of '" << source_db << "' in " << file << "\n";
 
+  // Pass 2: the transactions go in with their original headers (replicateTx
+  // into the database as a replica), so the restored database has the
+  // source's Alh chain; then it becomes an ordinary database again.
   auto c = SessionClient(s, true);
   bool existed = false;
-  Must(client::CreateDatabase(*c, s.database, {}, true, &existed));
+  schema::DatabaseNullableSettings replica;
+  replica.mutable_replicationsettings()->mutable_replica()->set_value(true);
+  Must(client::CreateDatabase(*c, s.database, replica, true, &existed));
   Must(c->UseDatabase(s.database));
-  if (existed && Must(c->CurrentState()).tx_id != 0) {
-    throw Failure("database '" + s.database +
-                  "' is not empty: restore needs a new or empty database");
+  if (existed) {
+    if (Must(c->CurrentState()).tx_id != 0) {
+      throw Failure("database '" + s.database +
+                    "' is not empty: restore needs a new or empty database");
+    }
+    Must(client::UpdateDatabase(*c, s.database, replica));
+    Must(client::UnloadDatabase(*c, s.database));
+    Must(client::LoadDatabase(*c, s.database));
+    Must(c->UseDatabase(s.database));
   }
-  // Pass 2: write each transaction as one ExecAll.
   auto reader = Must(BackupReader::Open(file));
   Progress progress("restore", total);
   client::RawTx tx;
   uint64_t done = 0;
   while (Must(reader->Next(&tx))) {
-    const TxHeader h = Must(client::WriteRawTx(*c, tx.entries));
-    if (h.nentries != tx.header.nentries) {
-      throw Failure("tx " + std::to_string(tx.header.id) + " was restored with " +
-                    std::to_string(h.nentries) + " entries instead of " +
-                    std::to_string(tx.header.nentries));
+    std::vector<EntrySpec> entries;
+    entries.reserve(tx.entries.size());
+    for (client::RawEntry& e : tx.entries) {
+      entries.push_back(EntrySpec{e.entry.key, std::move(e.value), e.entry.md});
+    }
+    const std::string exported = Must(store::EncodeExportedTx(tx.header, entries));
+    auto h = client::ReplicateTx(*c, exported);
+    if (!h.ok()) {
+      throw Failure("tx " + std::to_string(tx.header.id) +
+                    " could not be restored: " + h.status().message());
     }
     progress.Update(++done);
   }
   if (reader->tx_count() != total) throw Failure(file + " changed while restoring");
-  std::cout << "restored " << total << " transactions into '" << s.database << "'\n";
+  const auto state = Must(c->CurrentState());
+  if (state.tx_id != total || state.tx_hash != last_alh) {
+    throw Failure("the restored database '" + s.database + "' ends at tx " +
+                  std::to_string(state.tx_id) + " with another Alh than the backup");
+  }
+  schema::DatabaseNullableSettings primary;
+  primary.mutable_replicationsettings()->mutable_replica()->set_value(false);
+  Must(client::UpdateDatabase(*c, s.database, primary));
+  Must(client::UnloadDatabase(*c, s.database));
+  Must(client::LoadDatabase(*c, s.database));
+  std::cout << "restored " << total << " transactions into '" << s.database << "' (last tx "
+            << state.tx_id << ", alh " << ToHex(state.tx_hash) << ", as in the backup)\n";
 }
 
 }  // namespace immudb::admin
