@@ -116,6 +116,7 @@ class AppendableImpl final : public Appendable {
   // How far ahead the next zero-fill reaches: 64 KiB after open, doubling up
   // to prezero_ahead, so the first commits after an open stay cheap.
   uint64_t prezero_step_ = 64 << 10;
+  uint64_t last_sync_flushed_ = 0;  // flushed_ at the previous FlushForSync.
 
   // Registered by FlushForSync, run by SyncFlushed (which may run on another
   // thread than the writer): guarded by pend_mu_.
@@ -268,7 +269,12 @@ Result<uint64_t> AppendableImpl::FlushForSync() {
   // Zero-fill ahead of the data in the same sync, when it runs low.
   File* zero_file = nullptr;
   uint64_t zero_to = 0;
-  if (opts_.prezero_ahead > 0 && !segments_.empty() &&
+  // Rounds that write more than half the reserve would outrun the zeros
+  // anyway (their sync grows the file): zero-filling would only double the
+  // writes, so large rounds skip it.
+  const uint64_t round_bytes = flushed_ - std::min(flushed_, last_sync_flushed_);
+  last_sync_flushed_ = flushed_;
+  if (opts_.prezero_ahead > 0 && !segments_.empty() && round_bytes <= opts_.prezero_ahead / 2 &&
       flushed_ < segments_.size() * opts_.segment_size) {
     const uint64_t within = flushed_ - (segments_.size() - 1) * opts_.segment_size;
     const uint64_t step = std::min(prezero_step_, opts_.prezero_ahead);
