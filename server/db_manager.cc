@@ -82,8 +82,10 @@ std::string DbSettings::Encode() const {
       << "\nmaxTxEntries=" << max_tx_entries << "\nfileSize=" << file_size
       << "\nexcludeCommitTime=" << (exclude_commit_time ? "true" : "false")
       << "\nautoload=" << (autoload ? "true" : "false")
-      << "\nreplica=" << (replica ? "true" : "false") << "\ncreatedBy=" << created_by
-      << "\ncreatedAt=" << created_at << "\n";
+      << "\nreplica=" << (replica ? "true" : "false") << "\nprimaryHost=" << primary_host
+      << "\nprimaryPort=" << primary_port << "\nprimaryDatabase=" << primary_database
+      << "\nprimaryUsername=" << primary_username << "\nprimaryPassword=" << primary_password
+      << "\ncreatedBy=" << created_by << "\ncreatedAt=" << created_at << "\n";
   return out.str();
 }
 
@@ -107,6 +109,17 @@ Result<DbSettings> DbSettings::Decode(const std::string& text) {
       ok = ParseBool(value, &s.autoload);
     } else if (key == "replica") {
       ok = ParseBool(value, &s.replica);
+    } else if (key == "primaryHost") {
+      s.primary_host = value;
+    } else if (key == "primaryDatabase") {
+      s.primary_database = value;
+    } else if (key == "primaryUsername") {
+      s.primary_username = value;
+    } else if (key == "primaryPassword") {
+      s.primary_password = value;
+    } else if (key == "primaryPort") {
+      ok = ParseU64(value, &n) && n > 0 && n <= 65535;
+      s.primary_port = static_cast<uint32_t>(n);
     } else if (key == "createdAt") {
       ok = ParseU64(value, &s.created_at);
     } else if (ParseU64(value, &n) && n <= UINT32_MAX) {

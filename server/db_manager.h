@@ -41,6 +41,13 @@ struct DbSettings {
   bool exclude_commit_time = false;
   bool autoload = true;
   bool replica = false;  // Written only by replicateTx (replicationSettings.replica).
+  // A replica with a primary host follows that primary by itself
+  // (server/replicator.h): exportTx there, replicateTx here.
+  std::string primary_host;
+  uint32_t primary_port = 3322;
+  std::string primary_database;
+  std::string primary_username;
+  std::string primary_password;  // The settings file is 0600.
   std::string created_by;
   uint64_t created_at = 0;  // Unix seconds.
 

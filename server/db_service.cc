@@ -36,14 +36,30 @@ grpc::Status ApplySettings(const schema::DatabaseNullableSettings& in, bool exis
     const auto& rs = in.replicationsettings();
     std::vector<const google::protobuf::FieldDescriptor*> rfields;
     rs.GetReflection()->ListFields(rs, &rfields);
+    static const std::set<std::string> kReplication = {"replica",         "primaryHost",
+                                                       "primaryPort",     "primaryDatabase",
+                                                       "primaryUsername", "primaryPassword"};
     for (const auto* f : rfields) {
-      if (f->name() != "replica") {
+      if (kReplication.count(f->json_name()) == 0) {
         return InvalidArgument("setting replicationSettings." + f->json_name() +
                                " is not supported by this server");
       }
     }
     // On an existing database a change takes effect when it is next loaded.
     if (rs.has_replica()) out->replica = rs.replica().value();
+    if (rs.has_primaryhost()) out->primary_host = rs.primaryhost().value();
+    if (rs.has_primaryport()) {
+      if (rs.primaryport().value() == 0 || rs.primaryport().value() > 65535) {
+        return InvalidArgument("invalid replicationSettings.primaryPort");
+      }
+      out->primary_port = rs.primaryport().value();
+    }
+    if (rs.has_primarydatabase()) out->primary_database = rs.primarydatabase().value();
+    if (rs.has_primaryusername()) out->primary_username = rs.primaryusername().value();
+    if (rs.has_primarypassword()) out->primary_password = rs.primarypassword().value();
+    if (!out->primary_host.empty() && !out->replica) {
+      return InvalidArgument("a primary host is set only for a replica");
+    }
   }
   if (in.has_writetxheaderversion() && in.writetxheaderversion().value() != 1) {
     return InvalidArgument("only tx header version 1 is supported by this server");
@@ -72,7 +88,14 @@ void SettingsToProto(const DbSettings& s, schema::DatabaseNullableSettings* out)
   out->mutable_excludecommittime()->set_value(s.exclude_commit_time);
   out->mutable_autoload()->set_value(s.autoload);
   out->mutable_writetxheaderversion()->set_value(1);
-  out->mutable_replicationsettings()->mutable_replica()->set_value(s.replica);
+  auto* rs = out->mutable_replicationsettings();
+  rs->mutable_replica()->set_value(s.replica);
+  if (!s.primary_host.empty()) {
+    rs->mutable_primaryhost()->set_value(s.primary_host);
+    rs->mutable_primaryport()->set_value(s.primary_port);
+    rs->mutable_primarydatabase()->set_value(s.primary_database);
+    rs->mutable_primaryusername()->set_value(s.primary_username);
+  }
 }
 
 std::string Lower(std::string name) {

@@ -4,6 +4,8 @@
 // chain and non-admin callers are refused, with nothing written.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "server/stream_framing.h"
 #include "server/test_fixture.h"
 
@@ -223,6 +225,75 @@ TEST_F(ReplicationTest, OnlyAdminsExportAndReplicate) {
   schema::TxHeader hdr;
   st = Replicate(Use(user, "defaultdb"), "x", &hdr);
   EXPECT_NE(st.error_message().find("permission denied"), std::string::npos) << st.error_message();
+}
+
+// A replica database on a second server follows the primary by itself.
+TEST_F(ReplicationTest, ReplicaFollowsAPrimaryOnAnotherServer) {
+  ServerConfig c;
+  c.dir = dir_ + "/second";
+  c.address = "127.0.0.1";
+  c.port = 0;
+  c.metrics_server = false;
+  c.web_server = false;
+  auto opened = Server::Open(c);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<Server> second = std::move(opened).value();
+  ASSERT_TRUE(second->Start().ok());
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(second->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub2 = schema::ImmuService::NewStub(channel);
+  auto login2 = [&] {
+    grpc::ClientContext ctx;
+    schema::LoginRequest req;
+    req.set_user("immudb");
+    req.set_password("immudb");
+    schema::LoginResponse resp;
+    EXPECT_TRUE(stub2->Login(&ctx, req, &resp).ok());
+    return resp.token();
+  };
+  const std::string admin2 = login2();
+  auto create = [&](const std::string& name, const std::string& password) {
+    schema::CreateDatabaseRequest req;
+    req.set_name(name);
+    auto* rs = req.mutable_settings()->mutable_replicationsettings();
+    rs->mutable_replica()->set_value(true);
+    rs->mutable_primaryhost()->set_value("127.0.0.1");
+    rs->mutable_primaryport()->set_value(static_cast<uint32_t>(server_->port()));
+    rs->mutable_primarydatabase()->set_value("defaultdb");
+    rs->mutable_primaryusername()->set_value("immudb");
+    rs->mutable_primarypassword()->set_value(password);
+    schema::CreateDatabaseResponse resp;
+    grpc::Status st = stub2->CreateDatabaseV2(Ctx(admin2).get(), req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  };
+  ASSERT_NO_FATAL_FAILURE(create("follower", "immudb"));
+  ASSERT_NO_FATAL_FAILURE(create("badfollower", "wrong-password"));
+  auto state2 = [&](const std::string& db) {
+    schema::Database use;
+    use.set_databasename(db);
+    schema::UseDatabaseReply reply;
+    EXPECT_TRUE(stub2->UseDatabase(Ctx(admin2).get(), use, &reply).ok());
+    schema::ImmutableState s;
+    EXPECT_TRUE(stub2->CurrentState(Ctx(reply.token()).get(), google::protobuf::Empty(), &s).ok());
+    return s;
+  };
+  auto caught_up = [&] {
+    const schema::ImmutableState want = State(admin_);
+    for (int i = 0; i < 300; i++) {
+      const schema::ImmutableState got = state2("follower");
+      if (got.txid() == want.txid()) return got.txhash() == want.txhash();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  for (int i = 0; i < 100; i++) ASSERT_TRUE(SetKey(admin_, "p" + std::to_string(i), "v").ok());
+  EXPECT_TRUE(caught_up());
+  for (int i = 0; i < 20; i++) ASSERT_TRUE(SetKey(admin_, "q" + std::to_string(i), "w").ok());
+  EXPECT_TRUE(caught_up());
+  // The one with the wrong password replicated nothing; the server still serves.
+  EXPECT_EQ(state2("badfollower").txid(), 0u);
+  EXPECT_EQ(state2("follower").txid(), 120u);
+  second.reset();  // Stops its replicators before closing its databases.
 }
 
 }  // namespace

@@ -176,6 +176,7 @@ Status Server::Start() {
   if (!grpc_ || port_ == 0) return Status::Unavailable("cannot listen on " + addr);
   spdlog::info("immudb {} listening on {}:{} (server uuid {})", IMMUDB_VERSION,
                state_.config.address, port_, state_.uuid);
+  replication_ = std::make_unique<ReplicationManager>(state_.dbs.get());
   if (state_.config.metrics_server) {
     metrics_ = std::make_unique<MetricsServer>(&state_, &rpc_metrics_);
     // As immudb does, a metrics port that cannot be bound is logged and the
@@ -252,6 +253,7 @@ Status Server::Shutdown() {
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
+  replication_.reset();  // Before the databases close.
   return state_.dbs ? state_.dbs->CloseAll() : Status::OK();
 }
 

@@ -12,6 +12,7 @@
 #include "immudb/result.h"
 #include "server/config.h"
 #include "server/metrics.h"
+#include "server/replicator.h"
 #include "server/rest_gateway.h"
 #include "server/service.h"
 
@@ -50,6 +51,7 @@ class Server {
   std::unique_ptr<grpc::Server> grpc_;
   RpcMetrics rpc_metrics_;
   std::unique_ptr<MetricsServer> metrics_;
+  std::unique_ptr<ReplicationManager> replication_;  // Replicas that follow a primary.
   std::unique_ptr<RestGateway> web_;
   int port_ = 0;
   std::mutex mu_;
