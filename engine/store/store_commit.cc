@@ -198,44 +198,10 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
   if (s.ok() && batch->background_sync) {
     ScheduleBackgroundSync(*batch);
   } else if (s.ok() && !batch->tickets.empty()) {
-    // A round runs every fsync registered so far, so it covers the batches
-    // written before it began: a batch whose tickets a finished round covered
-    // is durable without a round of its own.
-    std::lock_guard<std::mutex> g(sync_mu_);
-    std::vector<Appendable*> need;
-    for (const auto& [log, ticket] : batch->tickets) {
-      if (SyncedTicket(log) < ticket) need.push_back(log);
-    }
-    if (!need.empty()) {
-      const auto t0 = std::chrono::steady_clock::now();
-      std::vector<uint64_t> got(need.size());
-      std::vector<std::function<Status()>> fns;
-      for (size_t i = 0; i < need.size(); i++) {
-        fns.push_back([&need, &got, i]() -> Status {
-          IMMUDB_ASSIGN_OR_RETURN(got[i], need[i]->SyncFlushed());
-          return Status::OK();
-        });
-      }
-      s = syncer_.Run(fns);
-      if (s.ok()) {
-        for (size_t i = 0; i < need.size(); i++) SyncedTicket(need[i]) = got[i];
-      }
-      stat_sync_rounds_.fetch_add(1, std::memory_order_relaxed);
-      stat_sync_ns_.fetch_add(
-          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::steady_clock::now() - t0)
-                                    .count()),
-          std::memory_order_relaxed);
-    }
+    s = SyncTickets(batch->tickets);
     if (s.ok()) {
-      auto advance = [&](std::atomic<uint64_t>& mark) {
-        uint64_t d = mark.load(std::memory_order_relaxed);
-        while (d < batch->last_id &&
-               !mark.compare_exchange_weak(d, batch->last_id, std::memory_order_release)) {
-        }
-      };
-      advance(durable_id_);
-      if (batch->syncs_clog) advance(clog_durable_id_);
+      Advance(&durable_id_, batch->last_id);
+      if (batch->syncs_clog) Advance(&clog_durable_id_, batch->last_id);
     }
   }
   {
@@ -462,6 +428,43 @@ Status StoreImpl::SyncAll() {
   return Status::OK();
 }
 
+Status StoreImpl::SyncTickets(const std::vector<std::pair<Appendable*, uint64_t>>& tickets) {
+  // A round runs every fsync registered so far, so it covers the batches
+  // written before it began: tickets a finished round covered need nothing.
+  std::lock_guard<std::mutex> g(sync_mu_);
+  std::vector<Appendable*> need;
+  for (const auto& [log, ticket] : tickets) {
+    if (SyncedTicket(log) < ticket) need.push_back(log);
+  }
+  if (need.empty()) return Status::OK();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<uint64_t> got(need.size());
+  std::vector<std::function<Status()>> fns;
+  for (size_t i = 0; i < need.size(); i++) {
+    fns.push_back([&need, &got, i]() -> Status {
+      IMMUDB_ASSIGN_OR_RETURN(got[i], need[i]->SyncFlushed());
+      return Status::OK();
+    });
+  }
+  Status s = syncer_.Run(fns);
+  if (s.ok()) {
+    for (size_t i = 0; i < need.size(); i++) SyncedTicket(need[i]) = got[i];
+  }
+  stat_sync_rounds_.fetch_add(1, std::memory_order_relaxed);
+  stat_sync_ns_.fetch_add(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now() - t0)
+                                .count()),
+      std::memory_order_relaxed);
+  return s;
+}
+
+void StoreImpl::Advance(std::atomic<uint64_t>* mark, uint64_t to) {
+  uint64_t d = mark->load(std::memory_order_relaxed);
+  while (d < to && !mark->compare_exchange_weak(d, to, std::memory_order_release)) {
+  }
+}
+
 void StoreImpl::ScheduleBackgroundSync(const Batch& batch) {
   {
     std::lock_guard<std::mutex> l(bg_mu_);
@@ -482,40 +485,18 @@ void StoreImpl::BackgroundSyncLoop() {
   for (;;) {
     bg_cv_.wait(l, [&] { return bg_stop_ || bg_last_id_ > 0; });
     if (bg_last_id_ == 0) return;  // Stopped with nothing left to sync.
-    uint64_t tickets[3];
-    std::copy(std::begin(bg_tickets_), std::end(bg_tickets_), tickets);
+    std::vector<std::pair<Appendable*, uint64_t>> tickets;
+    for (int i = 0; i < 3; i++) {
+      if (bg_tickets_[i] != 0 && logs[i] != nullptr) tickets.emplace_back(logs[i], bg_tickets_[i]);
+    }
     const uint64_t last_id = bg_last_id_, clog_last_id = bg_clog_last_id_;
     std::fill(std::begin(bg_tickets_), std::end(bg_tickets_), 0);
     bg_last_id_ = bg_clog_last_id_ = 0;
     l.unlock();
-    Status s;
-    {
-      std::lock_guard<std::mutex> g(sync_mu_);
-      const auto t0 = std::chrono::steady_clock::now();
-      for (int i = 0; i < 3 && s.ok(); i++) {
-        if (tickets[i] == 0 || logs[i] == nullptr || SyncedTicket(logs[i]) >= tickets[i]) continue;
-        auto got = logs[i]->SyncFlushed();
-        if (got.ok()) {
-          SyncedTicket(logs[i]) = *got;
-        } else {
-          s = got.status();
-        }
-      }
-      stat_sync_rounds_.fetch_add(1, std::memory_order_relaxed);
-      stat_sync_ns_.fetch_add(
-          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::steady_clock::now() - t0)
-                                    .count()),
-          std::memory_order_relaxed);
-    }
+    Status s = SyncTickets(tickets);
     if (s.ok()) {
-      auto advance = [](std::atomic<uint64_t>& mark, uint64_t to) {
-        uint64_t d = mark.load(std::memory_order_relaxed);
-        while (d < to && !mark.compare_exchange_weak(d, to, std::memory_order_release)) {
-        }
-      };
-      advance(durable_id_, last_id);
-      if (clog_last_id > 0) advance(clog_durable_id_, clog_last_id);
+      Advance(&durable_id_, last_id);
+      if (clog_last_id > 0) Advance(&clog_durable_id_, clog_last_id);
     } else {
       // As after any failed fsync: every later commit fails until reopen.
       std::lock_guard<std::mutex> g(mu_);

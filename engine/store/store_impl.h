@@ -108,6 +108,11 @@ class StoreImpl : public Store {
   // thread (started on first use), which merges pending requests, runs one
   // round for them and advances durable_id_ (a failure sets bg_error_).
   void ScheduleBackgroundSync(const Batch& batch);
+  // One round (under sync_mu_) for the tickets no finished round covered
+  // yet: SyncFlushed of each such log, concurrently; records what it covered.
+  Status SyncTickets(const std::vector<std::pair<Appendable*, uint64_t>>& tickets);
+  // Raises `mark` to `to` (never lowers it).
+  static void Advance(std::atomic<uint64_t>* mark, uint64_t to);
   void BackgroundSyncLoop();
   // Lets the background syncer finish what is pending and joins it.
   void StopBackgroundSync();
