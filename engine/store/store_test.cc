@@ -266,15 +266,8 @@ void FlipByte(const std::string& p, uint64_t off) {
   f.put(static_cast<char>(c ^ 0x40));
 }
 
-std::string ReadAll(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-void WriteAll(const std::string& p, const std::string& data) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
+using testutil::ReadAll;
+using testutil::WriteAll;
 
 TEST(StoreTest, TornTailsAreCutOnOpen) {
   TempDir d;

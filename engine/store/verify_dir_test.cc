@@ -27,15 +27,8 @@ using testutil::TempDir;
 
 constexpr uint64_t kTxs = 24;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteAll(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
+using testutil::ReadAll;
+using testutil::WriteAll;
 
 void FlipByte(const std::string& path, uint64_t off) {
   std::string b = ReadAll(path);

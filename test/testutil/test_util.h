@@ -31,4 +31,9 @@ uint64_t TestSeed();
 // Integer from environment variable `name`, or `def` when unset or invalid.
 int64_t EnvInt(const char* name, int64_t def);
 
+// The whole content of a file ("" when it cannot be read), and writing one
+// anew: for tests that change files behind a store's back.
+std::string ReadAll(const std::string& path);
+void WriteAll(const std::string& path, const std::string& data);
+
 }  // namespace immudb::testutil
