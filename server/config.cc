@@ -59,6 +59,16 @@ std::vector<Spec> Specs() {
       {"signingKey", "", Kind::kString, "PEM EC P-256 private key for state signatures",
        &C::signing_key},
       {"synced", "", Kind::kBool, "fsync on commit", nullptr, &C::synced},
+      {"replication-is-replica", "", Kind::kBool, "defaultdb is a replica of a primary", nullptr,
+       &C::replication_is_replica},
+      {"replication-primary-host", "", Kind::kString, "primary server host (replicas)",
+       &C::replication_primary_host},
+      {"replication-primary-port", "", Kind::kInt, "primary server port (replicas)", nullptr,
+       nullptr, &C::replication_primary_port},
+      {"replication-primary-username", "", Kind::kString, "user on the primary (replicas)",
+       &C::replication_primary_username},
+      {"replication-primary-password", "", Kind::kString, "password on the primary (replicas)",
+       &C::replication_primary_password, nullptr, nullptr, nullptr, "", true},
       {"token-expiry-time", "", Kind::kInt, "token lifetime in minutes", nullptr, nullptr, nullptr,
        &C::token_expiry_minutes},
       {"metrics-server", "", Kind::kBool, "serve /metrics, /readyz, /livez", nullptr,
@@ -342,6 +352,20 @@ Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char*
   if (c.session_timeout_ms <= 0 || c.sessions_guard_check_interval_ms <= 0) {
     return Status::InvalidArgument(
         "session-timeout and sessions-guard-check-interval must be positive durations");
+  }
+  if (c.replication_is_replica &&
+      (c.replication_primary_host.empty() || c.replication_primary_username.empty())) {
+    return Status::InvalidArgument(
+        "replication-is-replica needs replication-primary-host and "
+        "replication-primary-username");
+  }
+  if (!c.replication_is_replica && !c.replication_primary_host.empty()) {
+    return Status::InvalidArgument(
+        "replication-primary-host is set only with replication-is-replica");
+  }
+  if (c.replication_primary_port <= 0 || c.replication_primary_port > 65535) {
+    return Status::InvalidArgument("invalid replication-primary-port " +
+                                   std::to_string(c.replication_primary_port));
   }
   if (c.maintenance && c.auth) {
     return Status::InvalidArgument("maintenance mode requires authentication to be disabled");

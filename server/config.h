@@ -30,6 +30,12 @@ struct ServerConfig {
   bool force_admin_password = false;
   bool maintenance = false;
   std::string signing_key;
+  // defaultdb as a replica that follows this primary (server/replicator.h).
+  bool replication_is_replica = false;
+  std::string replication_primary_host;
+  int replication_primary_port = 3322;
+  std::string replication_primary_username;
+  std::string replication_primary_password;
   bool synced = true;
   int64_t token_expiry_minutes = 1440;
   // Token lifetime in milliseconds when > 0, overriding token_expiry_minutes

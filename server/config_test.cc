@@ -64,6 +64,17 @@ TEST(ConfigTest, InvalidValuesAreStartupErrors) {
   EXPECT_FALSE(Parse({"--config", "/nonexistent/immudb.toml"}).ok());
   EXPECT_FALSE(Parse({"--maintenance"}).ok());         // Requires auth off.
   EXPECT_FALSE(Parse({"--certificate=/x.pem"}).ok());  // pkey missing.
+  // Replication: a replica needs its primary; a primary host needs a replica.
+  EXPECT_FALSE(Parse({"--replication-is-replica"}).ok());
+  EXPECT_FALSE(Parse({"--replication-primary-host=h"}).ok());
+  EXPECT_FALSE(Parse({"--replication-is-replica", "--replication-primary-host=h",
+                      "--replication-primary-username=u", "--replication-primary-port=0"})
+                   .ok());
+  auto r = Parse({"--replication-is-replica", "--replication-primary-host=h",
+                  "--replication-primary-username=u", "--replication-primary-password=p"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->config.replication_primary_port, 3322);
+  EXPECT_EQ(r->config.replication_primary_password, "p");
   auto p = Parse({"--port=abc"});
   EXPECT_NE(p.status().message().find("port"), std::string::npos);
 }

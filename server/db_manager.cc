@@ -146,7 +146,8 @@ Result<DbSettings> DbSettings::Decode(const std::string& text) {
 // ---- DatabaseManager ----
 
 Result<std::unique_ptr<DatabaseManager>> DatabaseManager::Open(const std::string& dir,
-                                                               const DatabaseOptions& opts) {
+                                                               const DatabaseOptions& opts,
+                                                               const DbSettings& defaultdb) {
   FileSystem* fs = opts.store.fs ? opts.store.fs : FileSystem::Default();
   IMMUDB_RETURN_IF_ERROR(fs->CreateDir(dir));
   std::unique_ptr<DatabaseManager> m(new DatabaseManager(dir, opts));
@@ -156,6 +157,7 @@ Result<std::unique_ptr<DatabaseManager>> DatabaseManager::Open(const std::string
 
   auto def = std::make_unique<DbHandle>();
   def->name = kDefaultDb;
+  def->settings = defaultdb;
   IMMUDB_ASSIGN_OR_RETURN(def->db, m->OpenDb(kDefaultDb, def->settings));
   m->dbs_.push_back(std::move(def));
   IMMUDB_ASSIGN_OR_RETURN(std::vector<std::string> children, fs->GetChildren(dir));

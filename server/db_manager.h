@@ -76,8 +76,10 @@ class DatabaseManager {
  public:
   // Opens systemdb (a bare Store), defaultdb and every other database under
   // `dir` (created if missing) whose settings allow autoload.
+  // `defaultdb` holds defaultdb's settings (it has no settings file).
   static Result<std::unique_ptr<DatabaseManager>> Open(const std::string& dir,
-                                                       const DatabaseOptions& opts);
+                                                       const DatabaseOptions& opts,
+                                                       const DbSettings& defaultdb = {});
   ~DatabaseManager();
 
   Store* systemdb() const { return systemdb_.get(); }

@@ -296,5 +296,51 @@ TEST_F(ReplicationTest, ReplicaFollowsAPrimaryOnAnotherServer) {
   second.reset();  // Stops its replicators before closing its databases.
 }
 
+// --replication-is-replica and its flags make the second server's defaultdb
+// follow the first server's defaultdb.
+TEST_F(ReplicationTest, DefaultdbFollowsThePrimaryWithTheServerFlags) {
+  for (int i = 0; i < 30; i++) ASSERT_TRUE(SetKey(admin_, "f" + std::to_string(i), "v").ok());
+  ServerConfig c;
+  c.dir = dir_ + "/flags";
+  c.address = "127.0.0.1";
+  c.port = 0;
+  c.metrics_server = false;
+  c.web_server = false;
+  c.replication_is_replica = true;
+  c.replication_primary_host = "127.0.0.1";
+  c.replication_primary_port = server_->port();
+  c.replication_primary_username = "immudb";
+  c.replication_primary_password = "immudb";
+  auto opened = Server::Open(c);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<Server> second = std::move(opened).value();
+  ASSERT_TRUE(second->Start().ok());
+  auto stub2 = schema::ImmuService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(second->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext lctx;
+  schema::LoginRequest req;
+  req.set_user("immudb");
+  req.set_password("immudb");
+  schema::LoginResponse login;
+  ASSERT_TRUE(stub2->Login(&lctx, req, &login).ok());
+  const schema::ImmutableState want = State(admin_);
+  schema::ImmutableState got;
+  for (int i = 0; i < 300 && got.txid() != want.txid(); i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(
+        stub2->CurrentState(Ctx(login.token()).get(), google::protobuf::Empty(), &got).ok());
+  }
+  EXPECT_EQ(got.txid(), want.txid());
+  EXPECT_EQ(got.txhash(), want.txhash());
+  schema::SetRequest set;
+  auto* kv = set.add_kvs();
+  kv->set_key("x");
+  kv->set_value("y");
+  schema::TxHeader hdr;
+  EXPECT_EQ(stub2->Set(Ctx(login.token()).get(), set, &hdr).error_message(),
+            "database is read-only because it's a replica");
+  second.reset();
+}
+
 }  // namespace
 }  // namespace immudb::server

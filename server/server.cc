@@ -120,7 +120,16 @@ Status Server::Init(const ServerConfig& config) {
   IMMUDB_ASSIGN_OR_RETURN(state_.uuid, LoadOrCreateServerId(config.dir));
   DatabaseOptions opts;
   opts.store.synced = config.synced;
-  IMMUDB_ASSIGN_OR_RETURN(state_.dbs, DatabaseManager::Open(config.dir, opts));
+  DbSettings defaultdb;
+  if (config.replication_is_replica) {
+    defaultdb.replica = true;
+    defaultdb.primary_host = config.replication_primary_host;
+    defaultdb.primary_port = static_cast<uint32_t>(config.replication_primary_port);
+    defaultdb.primary_database = kDefaultDb;
+    defaultdb.primary_username = config.replication_primary_username;
+    defaultdb.primary_password = config.replication_primary_password;
+  }
+  IMMUDB_ASSIGN_OR_RETURN(state_.dbs, DatabaseManager::Open(config.dir, opts, defaultdb));
   IMMUDB_ASSIGN_OR_RETURN(state_.users, UserStore::Open(state_.dbs->systemdb()));
 
   IMMUDB_ASSIGN_OR_RETURN(std::string admin_pw, DecodeAdminPassword(config.admin_password));
