@@ -66,6 +66,10 @@ std::string Printable(const std::string& bytes);
 // ---- commands in their own files ----
 // stats.cc: prints the server's metrics (raw, or a text summary).
 void Stats(const Settings& s, bool raw);
+// The live view: refreshes every `interval_ms` until 'q', Ctrl-C or
+// `refreshes` frames (0: no limit): uptime, sessions, RPC rate, and per
+// database committed txs, tx rate, indexed txs, index lag, size.
+void StatsDashboard(const Settings& s, int64_t refreshes, int64_t interval_ms);
 // transfer.cc
 void Dump(const Settings& s);
 void Backup(const Settings& s, const std::string& file);

@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "client/admin.h"
+#include "client/auditor.h"
 #include "cmd/immuadmin/cli.h"
 #include "cmd/immuadmin/service.h"
 #include "immudb/hash.h"
@@ -142,8 +143,15 @@ int main(int argc, char** argv) {
   auto* logout = app.add_subcommand("logout", "log out");
   auto* status = app.add_subcommand("status", "server status")->alias("p");
   auto* stats = app.add_subcommand("stats", "server metrics")->alias("s");
-  stats->add_flag("-t,--text", text, "text summary (the default)");
+  bool dashboard = false;
+  int64_t refreshes = 0;
+  std::string interval = "1s";
+  stats->add_flag("-t,--text", text, "text summary (the default when stdout is not a terminal)");
   stats->add_flag("-r,--raw", raw, "the metrics as the server sends them");
+  stats->add_flag("--dashboard", dashboard,
+                  "live view, refreshed (the default on a terminal; q or Ctrl-C quits)");
+  stats->add_option("--refresh-count", refreshes, "live view: stop after this many refreshes");
+  stats->add_option("--interval", interval, "live view: time between refreshes (e.g. 500ms, 2s)");
   env(stats->add_option("--metrics-port", s.metrics_port, "metrics server port"),
       "IMMUADMIN_METRICS_PORT");
 
@@ -217,7 +225,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (stats->parsed()) {
-      Stats(s, raw);
+      if (raw || text || (!dashboard && ::isatty(STDOUT_FILENO) == 0)) {
+        Stats(s, raw);
+      } else {
+        auto ms = client::ParseDuration(interval);
+        if (!ms.ok() || refreshes < 0) throw Failure("invalid --interval or --refresh-count");
+        StatsDashboard(s, refreshes, ms->count());
+      }
       return 0;
     }
     if (status->parsed()) {

@@ -271,6 +271,25 @@ TEST_F(AdminCliTest, StatsText) {
   out = Run("stats -t --metrics-port " + std::to_string(FreePort()), &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "cannot reach the metrics server")) << out;
+
+  // The live view, bounded to two refreshes: each frame clears the screen;
+  // the second one has rates (a number, not "-").
+  out = Run("stats --dashboard --refresh-count 2 --interval 100ms" + port, &code);
+  EXPECT_EQ(code, 0) << out;
+  size_t frames = 0;
+  for (size_t at = out.find("\x1b[H\x1b[2J"); at != std::string::npos;
+       at = out.find("\x1b[H\x1b[2J", at + 1)) {
+    frames++;
+  }
+  EXPECT_EQ(frames, 2u) << out;
+  EXPECT_TRUE(Contains(out, "refresh #2 (every 100 ms")) << out;
+  EXPECT_TRUE(Contains(out, "COMMITTED TX       TX/S")) << out;
+  const std::string second = out.substr(out.rfind("refresh #2"));
+  EXPECT_FALSE(Contains(second, "RPCs/s -")) << second;
+  EXPECT_TRUE(Contains(second, "\ndefaultdb ")) << second;
+  out = Run("stats --dashboard --interval 5x" + port, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "invalid --interval")) << out;
 }
 
 TEST_F(AdminCliTest, VerifyStoreDirectory) {
