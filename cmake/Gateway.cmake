@@ -18,7 +18,8 @@ if(IMMUDB_BUILD_TESTS)
   if(IMMUGW_TEST_SOURCES)
     add_executable(immugw_tests ${IMMUGW_TEST_SOURCES}
       ${CMAKE_SOURCE_DIR}/test/client/server_process.cc
-      ${CMAKE_SOURCE_DIR}/test/client/lying_proxy.cc)
+      ${CMAKE_SOURCE_DIR}/test/client/lying_proxy.cc
+      ${CMAKE_SOURCE_DIR}/test/client/test_certs.cc)
     target_include_directories(immugw_tests PRIVATE ${CMAKE_SOURCE_DIR}/test
       ${CMAKE_SOURCE_DIR}/test/client)
     target_link_libraries(immugw_tests PRIVATE immugw_lib GTest::gtest_main PkgConfig::CPPHTTPLIB)

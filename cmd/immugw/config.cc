@@ -41,7 +41,12 @@ const std::vector<Spec>& Specs() {
        "comma-separated name prefixes of the databases to audit (default all)"},
       {"audit-verify-values", "", Kind::kBool, "true", "re-read new transactions' values"},
       {"audit-notification-url", "", Kind::kString, "", "URL POSTed JSON on tampering"},
-      {"mtls", "m", Kind::kBool, "false", "mutual TLS to immudb (not supported)"},
+      {"tls", "", Kind::kBool, "false", "TLS to immudb (server certificate checked)"},
+      {"mtls", "m", Kind::kBool, "false", "mutual TLS to immudb (implies --tls)"},
+      {"servername", "", Kind::kString, "", "name the server's certificate must carry"},
+      {"certificate", "", Kind::kString, "", "client certificate (PEM) for mTLS"},
+      {"pkey", "", Kind::kString, "", "client private key (PEM) for mTLS"},
+      {"clientcas", "", Kind::kString, "", "CA certificates (PEM) that sign immudb's certificate"},
       {"detached", "d", Kind::kBool, "false", "run in background (not supported)"},
   };
   return specs;
@@ -110,7 +115,8 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, G
     if (!b) return bad("\"" + raw + "\" is not a boolean");
     if (name == "audit") o.audit = *b;
     if (name == "audit-verify-values") a.verify_values = *b;
-    if ((name == "mtls" || name == "detached") && *b) return bad("not supported");
+    if (name == "tls" || name == "mtls") o.tls.enabled = o.tls.enabled || *b;
+    if (name == "detached" && *b) return bad("not supported");
     return Status::OK();
   }
   if (s.kind == Kind::kInt) {
@@ -144,6 +150,10 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, G
   }
   if (name == "audit-databases") a.databases = SplitList(raw);
   if (name == "audit-notification-url") a.notification_url = raw;
+  if (name == "servername") o.tls.server_name = raw;
+  if (name == "certificate") o.tls.client_cert = raw;
+  if (name == "pkey") o.tls.client_key = raw;
+  if (name == "clientcas") o.tls.ca_cert = raw;
   return Status::OK();
 }
 

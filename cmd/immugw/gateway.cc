@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "client/channel.h"
 #include "cmd/immugw/rest_json.h"
 
 namespace immudb::gateway {
@@ -41,12 +42,22 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayOptions options) {
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
   if (ec) return Status::IOError("cannot create directory " + options.dir + ": " + ec.message());
-  auto gw = std::unique_ptr<Gateway>(new Gateway(std::move(options), std::move(verifier)));
+  // The channel to immudb (TLS when asked): bad TLS settings fail here,
+  // naming the file.
+  client::Options co;
+  co.address = options.immudb_address;
+  co.port = options.immudb_port;
+  co.tls = options.tls;
+  co.max_recv_msg_size = options.max_recv_msg_size;
+  IMMUDB_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, client::MakeChannel(co));
+  auto gw = std::unique_ptr<Gateway>(
+      new Gateway(std::move(options), std::move(verifier), std::move(channel)));
   if (gw->options_.audit) {
     client::AuditorOptions a = gw->options_.audit_options;
     a.client.address = gw->options_.immudb_address;
     a.client.port = gw->options_.immudb_port;
     a.client.server_signing_pub_key = gw->options_.server_signing_pub_key;
+    a.client.tls = gw->options_.tls;
     a.client.timeout = gw->options_.timeout;
     a.state_dir = gw->options_.dir + "/auditor";
     a.monitoring_port = -1;  // Its metrics are on the gateway's /metrics.
@@ -55,15 +66,12 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayOptions options) {
   return gw;
 }
 
-Gateway::Gateway(GatewayOptions options, std::unique_ptr<client::SignatureVerifier> verifier)
+Gateway::Gateway(GatewayOptions options, std::unique_ptr<client::SignatureVerifier> verifier,
+                 std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)),
       verifier_(std::move(verifier)),
+      channel_(std::move(channel)),
       store_(options_.dir + "/" + StateFileName(options_)) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(options_.max_recv_msg_size);
-  channel_ = grpc::CreateCustomChannel(
-      options_.immudb_address + ":" + std::to_string(options_.immudb_port),
-      grpc::InsecureChannelCredentials(), args);
   stub_ = schema::ImmuService::NewStub(channel_);
 }
 

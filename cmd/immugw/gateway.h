@@ -55,6 +55,8 @@ struct GatewayOptions {
   std::string server_signing_pub_key;
   std::chrono::milliseconds timeout{30000};  // Per gRPC call.
   int max_recv_msg_size = 32 << 20;
+  // TLS (and mTLS) to immudb, for the gateway and its auditor alike.
+  client::TlsOptions tls;
 
   bool audit = false;
   // Address, port, key and state_dir are taken from the fields above.
@@ -79,7 +81,8 @@ class Gateway {
   const std::string& state_path() const { return store_.path(); }
 
  private:
-  Gateway(GatewayOptions options, std::unique_ptr<client::SignatureVerifier> verifier);
+  Gateway(GatewayOptions options, std::unique_ptr<client::SignatureVerifier> verifier,
+          std::shared_ptr<grpc::Channel> channel);
 
   void AddPlainRoutes();
   void AddSafeRoutes();
