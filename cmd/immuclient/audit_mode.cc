@@ -79,6 +79,14 @@ void Run(CLI::App* app, const AuditFlags& f) {
   o.client.address = Global<std::string>(app, "--immudb-address", "127.0.0.1");
   o.client.port = Global<int>(app, "--immudb-port", 3322);
   o.client.server_signing_pub_key = Global<std::string>(app, "--server-signing-pub-key", "");
+  // The same TLS settings as every other immuclient command.
+  if (Global<bool>(app, "--mtls", false)) {
+    o.client.tls.enabled = true;
+    o.client.tls.server_name = Global<std::string>(app, "--servername", "localhost");
+    o.client.tls.ca_cert = Global<std::string>(app, "--clientcas", "");
+    o.client.tls.client_cert = Global<std::string>(app, "--certificate", "");
+    o.client.tls.client_key = Global<std::string>(app, "--pkey", "");
+  }
   o.username = f.username;
   auto password = client::DecodePassword(f.password);
   if (!password.ok()) Fail(password.status().message());

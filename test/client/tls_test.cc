@@ -155,6 +155,25 @@ TEST_F(ClientTlsTest, ImmuclientMtlsFlags) {
   EXPECT_NE(out.find("key"), std::string::npos) << out;
 }
 
+// audit-mode connects with the same TLS flags as the other commands.
+TEST_F(ClientTlsTest, AuditModeOverMtls) {
+  const std::string tls = "--mtls --servername localhost --clientcas " + certs_.ca +
+                          " --certificate " + certs_.client_cert + " --pkey " + certs_.client_key +
+                          " ";
+  int code = 0;
+  std::string out = Immuclient(tls + "--username immudb --password immudb safeset a b", &code);
+  ASSERT_EQ(code, 0) << out;
+  const std::string audit =
+      "audit-mode --audit-password immudb --audit-monitoring-port -1 --audit-runs 1 "
+      "--audit-interval 50ms";
+  out = Immuclient(tls + audit, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("audit #1 result: db: defaultdb, consistent: true"), std::string::npos) << out;
+  // Without TLS it cannot reach the server.
+  out = Immuclient(audit, &code);
+  EXPECT_EQ(out.find("consistent: true"), std::string::npos) << out;
+}
+
 // A TLS server that does not require client certificates (no --mtls) takes
 // a client that only checks the server's certificate.
 TEST_F(ClientTlsTest, ServerOnlyTlsNeedsNoClientCertificate) {
