@@ -207,6 +207,21 @@ Result<TxHeader> ReplicateTx(Client& c, const std::string& exported) {
   return FromProto(resp);
 }
 
+Status FlushIndex(Client& c) {
+  schema::FlushIndexRequest req;
+  req.set_cleanuppercentage(0);
+  req.set_synced(true);
+  schema::FlushIndexResponse resp;
+  auto ctx = c.NewContext();
+  return c.Finish(*ctx, c.stub().FlushIndex(ctx.get(), req, &resp));
+}
+
+Status CompactIndex(Client& c) {
+  google::protobuf::Empty req, resp;
+  auto ctx = c.NewContext();
+  return c.Finish(*ctx, c.stub().CompactIndex(ctx.get(), req, &resp));
+}
+
 Result<ServerInfo> GetServerInfo(Client& c) {
   schema::ServerInfoResponse resp;
   auto ctx = c.NewContext();

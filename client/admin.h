@@ -82,6 +82,9 @@ Result<ServerInfo> GetServerInfo(Client& c);
 // (docs/format/exported-tx.md) into the selected database, which must be a
 // replica; waits for the index. Returns the committed header.
 Result<TxHeader> ReplicateTx(Client& c, const std::string& exported);
+// FlushIndex / CompactIndex of the selected database.
+Status FlushIndex(Client& c);
+Status CompactIndex(Client& c);
 
 // ---- raw transactions (backup / restore) ----
 

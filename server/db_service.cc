@@ -319,6 +319,8 @@ grpc::Status ImmuServiceImpl::FlushIndex(grpc::ServerContext* ctx, const schema:
                                          schema::FlushIndexResponse* resp) {
   auto db = AuthorizeDb(ctx, Access::kAdmin);
   if (!db.ok()) return ToGrpcStatus(db.status());
+  Status st = (*db)->db->FlushIndex();
+  if (!st.ok()) return ToGrpcStatus(st);
   resp->set_database((*db)->name);
   return grpc::Status::OK;
 }
@@ -326,6 +328,8 @@ grpc::Status ImmuServiceImpl::FlushIndex(grpc::ServerContext* ctx, const schema:
 grpc::Status ImmuServiceImpl::CompactIndex(grpc::ServerContext* ctx, const Empty*, Empty*) {
   auto db = AuthorizeDb(ctx, Access::kAdmin);
   if (!db.ok()) return ToGrpcStatus(db.status());
+  Status st = (*db)->db->CompactIndex();
+  if (!st.ok()) return ToGrpcStatus(st);
   return grpc::Status::OK;
 }
 

@@ -188,6 +188,8 @@ int main(int argc, char** argv) {
   auto* db_load = database->add_subcommand("load", "load (open) a database");
   auto* db_unload = database->add_subcommand("unload", "unload (close) a database");
   for (auto* c : {db_use, db_load, db_unload}) c->add_option("database", arg1)->required();
+  auto* db_flush = database->add_subcommand("flush", "write the selected database's index to disk");
+  auto* db_compact = database->add_subcommand("compact", "flush and compact its index");
 
   auto* dump = app.add_subcommand("dump", "print every transaction of a database");
   dump->add_option("--db", s.database, "database (default: the selected one)");
@@ -334,6 +336,12 @@ int main(int argc, char** argv) {
     } else if (db_unload->parsed()) {
       Must(client::UnloadDatabase(*c, arg1));
       std::cout << "database '" << arg1 << "' successfully unloaded\n";
+    } else if (db_flush->parsed()) {
+      Must(client::FlushIndex(*c));
+      std::cout << "database index successfully flushed\n";
+    } else if (db_compact->parsed()) {
+      Must(client::CompactIndex(*c));
+      std::cout << "database index successfully compacted\n";
     }
   } catch (const Failure& f) {
     std::cerr << "immuadmin: " << f.what() << "\n";

@@ -69,6 +69,8 @@ class DatabaseImpl : public Database {
   Result<std::vector<Tx>> TxScan(uint64_t initial_tx, uint64_t limit, bool desc) override;
   Result<std::string> ReadValue(const TxEntry& entry) override;
   Result<std::string> ExportTx(uint64_t id) override;
+  Status FlushIndex() override;
+  Status CompactIndex() override;
   Result<TxHeader> ReplicateTx(std::string_view exported, bool no_wait) override;
   StoreState CurrentState() override;
   Result<VerifiableTx> VerifiableSet(const std::vector<KeyValue>& kvs, bool no_wait,

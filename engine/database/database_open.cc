@@ -90,6 +90,16 @@ StoreState DatabaseImpl::CurrentState() { return store_->CurrentState(); }
 
 uint64_t DatabaseImpl::IndexedUpTo() { return index_->IndexedUpTo(); }
 
+Status DatabaseImpl::FlushIndex() {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  return index_->Flush();
+}
+
+Status DatabaseImpl::CompactIndex() {
+  IMMUDB_RETURN_IF_ERROR(CheckOpen());
+  return index_->Compact();
+}
+
 Result<Tx> DatabaseImpl::TxById(uint64_t id) {
   IMMUDB_RETURN_IF_ERROR(CheckOpen());
   if (id == 0) return Status::InvalidArgument("illegal arguments");

@@ -86,6 +86,10 @@ class Index {
 
   // Last tx whose entries are all indexed.
   uint64_t IndexedUpTo() const;
+  // Writes the index's memory tables to its files (and syncs them), so a
+  // reopen reads files instead of replaying; Compact also merges the files.
+  Status Flush();
+  Status Compact();
   // True when Open found the index unusable, deleted it and started over.
   bool rebuilt_on_open() const { return rebuilt_; }
 

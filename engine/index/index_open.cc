@@ -220,4 +220,22 @@ Status Index::WaitFor(uint64_t tx, uint64_t timeout_ms) const {
   return Status::DeadlineExceeded("index has not reached tx " + std::to_string(tx));
 }
 
+Status Index::Flush() {
+  Rep* r = rep_.get();
+  std::lock_guard<std::mutex> g(r->batch_mu);  // Not while closing.
+  if (r->stop.load()) return Status::FailedPrecondition("index is closed");
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return FromRocks(r->db->Flush(fo), "flush index");  // RocksDB syncs the files it writes.
+}
+
+Status Index::Compact() {
+  Rep* r = rep_.get();
+  IMMUDB_RETURN_IF_ERROR(Flush());
+  std::lock_guard<std::mutex> g(r->batch_mu);
+  if (r->stop.load()) return Status::FailedPrecondition("index is closed");
+  rocksdb::CompactRangeOptions co;
+  return FromRocks(r->db->CompactRange(co, nullptr, nullptr), "compact index");
+}
+
 }  // namespace immudb::index

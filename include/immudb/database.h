@@ -262,6 +262,9 @@ class Database {
 
   // Index progress (for tests and metrics).
   virtual uint64_t IndexedUpTo() = 0;
+  // The key index to its files (FlushIndex), and merged (CompactIndex).
+  virtual Status FlushIndex() = 0;
+  virtual Status CompactIndex() = 0;
 
   // Replication and exact-chain restores. ExportTx: tx `id` in immudb's
   // exported form (docs/format/exported-tx.md), every value checked.

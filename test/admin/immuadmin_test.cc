@@ -292,6 +292,29 @@ TEST_F(AdminCliTest, StatsText) {
   EXPECT_TRUE(Contains(out, "invalid --interval")) << out;
 }
 
+// database flush / compact write the selected database's index to files.
+TEST_F(AdminCliTest, DatabaseFlushAndCompact) {
+  auto c = Connect();
+  for (int i = 0; i < 50; i++) ASSERT_TRUE(c->Set("k" + std::to_string(i), "v").ok());
+  Login();
+  const std::string index = dir_ + "/server/data/defaultdb/index";
+  auto ssts = [&] {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(index)) {
+      n += e.path().extension() == ".sst";
+    }
+    return n;
+  };
+  const int before = ssts();
+  EXPECT_EQ(Run("database flush"), "database index successfully flushed\n");
+  EXPECT_GT(ssts(), before);
+  EXPECT_EQ(Run("database compact"), "database index successfully compacted\n");
+  EXPECT_GE(ssts(), 1);
+  auto e = c->Get("k49");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->value, "v");
+}
+
 TEST_F(AdminCliTest, VerifyStoreDirectory) {
   auto c = Connect();
   ASSERT_TRUE(c->Set("k1", "v1").ok());
