@@ -2,6 +2,7 @@
 // entry the client rebuilds, and the DualProof between the client's trusted
 // tx (prove_since_tx) and the tx that holds the entry.
 #include "database/database_impl.h"
+#include "htree/htree.h"
 
 namespace immudb::database {
 
@@ -82,10 +83,20 @@ Result<VerifiableEntry> DatabaseImpl::VerifiableGet(const KeyRequest& req,
   }
   IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx, ProveTx(v_tx, prove_since_tx));
   const std::string stored = EncodeKey(v_key);
-  const auto& entries = ve.verifiable_tx.tx.entries;
-  for (size_t i = 0; i < entries.size(); i++) {
-    if (entries[i].key != stored) continue;
-    IMMUDB_ASSIGN_OR_RETURN(ve.inclusion_proof, store_->EntryInclusionProof(v_tx, i));
+  const Tx& tx = ve.verifiable_tx.tx;
+  for (size_t i = 0; i < tx.entries.size(); i++) {
+    if (tx.entries[i].key != stored) continue;
+    // The tx was read and checked (its entries hash to Eh) above: build the
+    // inclusion proof from it rather than read it again.
+    std::vector<Hash> digests;
+    digests.reserve(tx.entries.size());
+    for (const TxEntry& e : tx.entries) {
+      IMMUDB_ASSIGN_OR_RETURN(Hash d, e.Digest(tx.header.version));
+      digests.push_back(d);
+    }
+    HTree tree;
+    tree.Build(digests);
+    IMMUDB_ASSIGN_OR_RETURN(ve.inclusion_proof, tree.Proof(i));
     return ve;
   }
   return Status::Internal("entry of key not found in tx " + std::to_string(v_tx));
