@@ -88,15 +88,7 @@ Result<VerifiableEntry> DatabaseImpl::VerifiableGet(const KeyRequest& req,
     if (tx.entries[i].key != stored) continue;
     // The tx was read and checked (its entries hash to Eh) above: build the
     // inclusion proof from it rather than read it again.
-    std::vector<Hash> digests;
-    digests.reserve(tx.entries.size());
-    for (const TxEntry& e : tx.entries) {
-      IMMUDB_ASSIGN_OR_RETURN(Hash d, e.Digest(tx.header.version));
-      digests.push_back(d);
-    }
-    HTree tree;
-    tree.Build(digests);
-    IMMUDB_ASSIGN_OR_RETURN(ve.inclusion_proof, tree.Proof(i));
+    IMMUDB_ASSIGN_OR_RETURN(ve.inclusion_proof, TxEntryInclusionProof(tx, i));
     return ve;
   }
   return Status::Internal("entry of key not found in tx " + std::to_string(v_tx));

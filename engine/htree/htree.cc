@@ -72,4 +72,17 @@ Hash HTreeRoot(std::span<const Hash> digests) {
   return level[0];
 }
 
+Result<InclusionProof> TxEntryInclusionProof(const Tx& tx, size_t index) {
+  if (index >= tx.entries.size()) return Status::OutOfRange("entry index out of range");
+  std::vector<Hash> digests;
+  digests.reserve(tx.entries.size());
+  for (const TxEntry& e : tx.entries) {
+    IMMUDB_ASSIGN_OR_RETURN(Hash d, e.Digest(tx.header.version));
+    digests.push_back(d);
+  }
+  HTree tree;
+  tree.Build(digests);
+  return tree.Proof(index);
+}
+
 }  // namespace immudb

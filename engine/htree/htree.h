@@ -9,6 +9,7 @@
 #include "immudb/hash.h"
 #include "immudb/proof.h"
 #include "immudb/result.h"
+#include "immudb/tx.h"
 
 namespace immudb {
 
@@ -25,6 +26,10 @@ class HTree {
   size_t width_ = 0;
   std::vector<std::vector<Hash>> levels_;  // levels_[0] = leaf hashes.
 };
+
+// The inclusion proof of entry `index` of `tx`: the tree over its entry
+// digests (for its header version). OutOfRange for an index past its entries.
+Result<InclusionProof> TxEntryInclusionProof(const Tx& tx, size_t index);
 
 // Root only, without keeping the levels.
 Hash HTreeRoot(std::span<const Hash> digests);

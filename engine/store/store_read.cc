@@ -178,16 +178,7 @@ Status StoreImpl::CheckValues(const Tx& tx) const {
 
 Result<InclusionProof> StoreImpl::EntryInclusionProof(uint64_t id, size_t index) const {
   IMMUDB_ASSIGN_OR_RETURN(Tx tx, ReadTx(id));
-  if (index >= tx.entries.size()) return Status::OutOfRange("entry index out of range");
-  std::vector<Hash> digests;
-  digests.reserve(tx.entries.size());
-  for (const TxEntry& e : tx.entries) {
-    IMMUDB_ASSIGN_OR_RETURN(Hash d, e.Digest(tx.header.version));
-    digests.push_back(d);
-  }
-  HTree tree;
-  tree.Build(digests);
-  return tree.Proof(index);
+  return TxEntryInclusionProof(tx, index);
 }
 
 Result<LinearProof> StoreImpl::BuildLinearProof(uint64_t s, uint64_t t) const {
