@@ -16,6 +16,7 @@
 #include "client/auditor.h"
 #include "cmd/immugw/config.h"
 #include "cmd/immugw/gateway.h"
+#include "gateway_harness.h"
 #include "lying_proxy.h"
 #include "server_process.h"
 
@@ -53,26 +54,14 @@ class ImmugwTest : public ::testing::Test {
   // Starts a gateway in front of `port` and logs in through it.
   void StartGateway(int port) {
     GatewayOptions o;
-    o.address = "127.0.0.1";
-    o.port = 0;
     o.immudb_port = port;
     o.dir = dir_ + "/gw";
     o.timeout = std::chrono::milliseconds(10000);
-    auto gw = Gateway::Create(std::move(o));
-    ASSERT_TRUE(gw.ok()) << gw.status().ToString();
-    gw_ = std::move(gw).value();
-    ASSERT_TRUE(gw_->Start().ok());
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", gw_->port());
-    http_->set_read_timeout(20, 0);
-    auto res = http_->Post("/api/login", R"({"user":"aW1tdWRi","password":"aW1tdWRi"})",
-                           "application/json");
-    ASSERT_TRUE(res);
-    ASSERT_EQ(res->status, 200) << res->body;
-    const std::string marker = "\"token\":\"";
-    const size_t at = res->body.find(marker);
-    ASSERT_NE(at, std::string::npos) << res->body;
-    token_ = res->body.substr(at + marker.size(),
-                              res->body.find('"', at + marker.size()) - at - marker.size());
+    std::string body;
+    auto login = testing::StartGatewayAndLogin(std::move(o), &gw_, &http_, &token_, &body);
+    ASSERT_TRUE(login.ok()) << login.status().ToString();
+    ASSERT_EQ(*login, 200) << body;
+    ASSERT_FALSE(token_.empty()) << body;
   }
 
   httplib::Headers Auth() const { return {{"Authorization", "Bearer " + token_}}; }

@@ -9,6 +9,7 @@
 
 #include "client/auditor.h"
 #include "cmd/immugw/gateway.h"
+#include "gateway_harness.h"
 #include "server_process.h"
 #include "test_certs.h"
 
@@ -43,29 +44,13 @@ class ImmugwTlsTest : public ::testing::Test {
   // Starts a gateway with `tls`; returns the HTTP status of its login.
   int StartAndLogin(const client::TlsOptions& tls) {
     GatewayOptions o;
-    o.address = "127.0.0.1";
-    o.port = 0;
     o.immudb_port = server_->port();
     o.dir = dir_ + "/gw";
     o.timeout = std::chrono::milliseconds(5000);
     o.tls = tls;
-    auto gw = Gateway::Create(std::move(o));
-    EXPECT_TRUE(gw.ok()) << gw.status().ToString();
-    if (!gw.ok()) return -1;
-    gw_ = std::move(gw).value();
-    EXPECT_TRUE(gw_->Start().ok());
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", gw_->port());
-    http_->set_read_timeout(20, 0);
-    auto res = http_->Post("/api/login", R"({"user":"aW1tdWRi","password":"aW1tdWRi"})",
-                           "application/json");
-    if (!res) return -1;
-    const std::string marker = "\"token\":\"";
-    const size_t at = res->body.find(marker);
-    if (at != std::string::npos) {
-      const size_t from = at + marker.size();
-      token_ = res->body.substr(from, res->body.find('"', from) - from);
-    }
-    return res->status;
+    auto login = testing::StartGatewayAndLogin(std::move(o), &gw_, &http_, &token_);
+    EXPECT_TRUE(login.ok()) << login.status().ToString();
+    return login.ok() ? *login : -1;
   }
 
   client::TlsOptions Mtls() const {

@@ -18,6 +18,7 @@
 #include "client/auditor.h"
 #include "client/tampering.h"
 #include "cmd/immugw/gateway.h"
+#include "gateway_harness.h"
 #include "lying_proxy.h"
 #include "server_process.h"
 
@@ -108,26 +109,14 @@ class TamperE2ETest : public ::testing::TestWithParam<Damage> {
 
   void StartGateway() {
     gateway::GatewayOptions o;
-    o.address = "127.0.0.1";
-    o.port = 0;
     o.immudb_port = proxy_->port();
     o.dir = dir_ + "/gw";
     o.timeout = std::chrono::milliseconds(10000);
-    auto gw = gateway::Gateway::Create(std::move(o));
-    ASSERT_TRUE(gw.ok()) << gw.status().ToString();
-    gw_ = std::move(gw).value();
-    ASSERT_TRUE(gw_->Start().ok());
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", gw_->port());
-    http_->set_read_timeout(20, 0);
-    auto res = http_->Post("/api/login", R"({"user":"aW1tdWRi","password":"aW1tdWRi"})",
-                           "application/json");
-    ASSERT_TRUE(res);
-    ASSERT_EQ(res->status, 200) << res->body;
-    const std::string marker = "\"token\":\"";
-    const size_t at = res->body.find(marker);
-    ASSERT_NE(at, std::string::npos) << res->body;
-    const size_t from = at + marker.size();
-    token_ = res->body.substr(from, res->body.find('"', from) - from);
+    std::string body;
+    auto login = gateway::testing::StartGatewayAndLogin(std::move(o), &gw_, &http_, &token_, &body);
+    ASSERT_TRUE(login.ok()) << login.status().ToString();
+    ASSERT_EQ(*login, 200) << body;
+    ASSERT_FALSE(token_.empty()) << body;
   }
 
   httplib::Result VerifiedGet(const std::string& key) {
