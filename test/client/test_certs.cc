@@ -70,4 +70,9 @@ bool MakeTestCerts(const std::string& dir, TestCerts* c, std::string* error) {
   return true;
 }
 
+std::vector<std::string> MtlsServerFlags(const TestCerts& certs) {
+  return {"--mtls",         "--certificate", certs.server_cert, "--pkey",
+          certs.server_key, "--clientcas",   certs.ca};
+}
+
 }  // namespace immudb::client::testing

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace immudb::client::testing {
 
@@ -21,5 +22,9 @@ struct TestCerts {
 // Writes the files into `dir` (which must exist). False with the openssl
 // output in *error when a step fails.
 bool MakeTestCerts(const std::string& dir, TestCerts* certs, std::string* error);
+
+// The immudb flags of a server that requires client certificates signed by
+// `certs.ca` and presents `certs.server_cert`.
+std::vector<std::string> MtlsServerFlags(const TestCerts& certs);
 
 }  // namespace immudb::client::testing

@@ -28,10 +28,7 @@ class ImmugwTlsTest : public ::testing::Test {
     std::filesystem::create_directories(dir_ + "/certs");
     std::string error;
     ASSERT_TRUE(client::testing::MakeTestCerts(dir_ + "/certs", &certs_, &error)) << error;
-    server_ = std::make_unique<ServerProcess>(
-        dir_ + "/server",
-        std::vector<std::string>{"--mtls", "--certificate", certs_.server_cert, "--pkey",
-                                 certs_.server_key, "--clientcas", certs_.ca});
+    server_ = std::make_unique<ServerProcess>(dir_ + "/server", MtlsServerFlags(certs_));
     ASSERT_TRUE(server_->Start(&error)) << error;
   }
   void TearDown() override {
