@@ -1,7 +1,8 @@
 // immudb-load: a gRPC load generator against a running immudb (or the echo
 // server, bench/echo_server.cc) on the loopback interface. It logs in, then
-// runs one workload (bench/load_worker.h) from --clients concurrent clients,
-// one thread each, bounded by --duration seconds and/or --num calls, and
+// runs one workload (bench/load_worker.h) from --clients concurrent clients
+// (each one call in flight at a time; driven by gRPC's callback API, or with
+// --api sync by one blocking thread each), bounded by --duration seconds and/or --num calls, and
 // prints calls/s, p50/p99/p99.9 latency, errors by gRPC code and, with
 // --server-pid, the server's resident memory (VmRSS, VmHWM).
 //
@@ -39,6 +40,7 @@ struct Options {
   std::string workload = "set";
   int clients = 1;
   std::string channels = "per-client";
+  std::string api = "callback";
   double duration = 0;
   uint64_t num = 0;
   uint64_t keys = 10000;
@@ -96,6 +98,7 @@ void Validate(const Options& o) {
   if (o.channels != "per-client" && o.channels != "shared") {
     Fail("--channels must be per-client or shared");
   }
+  if (o.api != "callback" && o.api != "sync") Fail("--api must be callback or sync");
   if (o.duration < 0 || o.duration > 86400) Fail("--duration must be in [0, 86400] seconds");
   if (o.keys < 1) Fail("--keys must be at least 1");
   if (o.key_size < 1 || o.key_size > 1023) Fail("--key-size must be in [1, 1023]");
@@ -181,21 +184,20 @@ Report RunWorkers(const Options& o, const LoadConfig& cfg,
     if (!failure.empty()) Fail(failure);
   }
   const double cpu_before = CpuSeconds();
-  std::latch ready(o.clients + 1);
-  std::vector<std::thread> threads;
-  for (auto& w : workers) {
-    threads.emplace_back([&ready, worker = w.get()] {
-      ready.arrive_and_wait();
-      worker->Run();
-    });
-  }
   const auto start = std::chrono::steady_clock::now();
   if (duration > 0) {
     ctl.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                std::chrono::duration<double>(duration));
   }
-  ready.arrive_and_wait();
-  for (auto& t : threads) t.join();
+  if (o.api == "callback") {
+    std::latch finished(o.clients);
+    for (auto& w : workers) w->RunAsync([&finished] { finished.count_down(); });
+    finished.wait();
+  } else {
+    std::vector<std::thread> threads;
+    for (auto& w : workers) threads.emplace_back([worker = w.get()] { worker->Run(); });
+    for (auto& t : threads) t.join();
+  }
 
   Report r;
   auto end = start;
@@ -256,15 +258,16 @@ void Print(const Options& o, const Report& r) {
   const double max = static_cast<double>(r.hist.max()) / 1e3;
   if (o.format == "kv") {
     std::printf(
-        "workload=%s clients=%d channels=%s ops=%llu errors=%llu seconds=%.3f ops_per_s=%.1f "
+        "workload=%s api=%s clients=%d channels=%s ops=%llu errors=%llu seconds=%.3f "
+        "ops_per_s=%.1f "
         "p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f rss_kib=%ld hwm_kib=%ld "
         "client_cpu_s=%.2f\n",
-        o.workload.c_str(), o.clients, o.channels.c_str(), static_cast<unsigned long long>(r.ok),
-        static_cast<unsigned long long>(r.errors), r.seconds, ops_s, p50, p99, p999, max, r.rss_kib,
-        r.hwm_kib, r.client_cpu_s);
+        o.workload.c_str(), o.api.c_str(), o.clients, o.channels.c_str(),
+        static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.errors), r.seconds,
+        ops_s, p50, p99, p999, max, r.rss_kib, r.hwm_kib, r.client_cpu_s);
   } else {
-    std::printf("%s: %d client%s (%s channels), %.2f s\n", o.workload.c_str(), o.clients,
-                o.clients == 1 ? "" : "s", o.channels.c_str(), r.seconds);
+    std::printf("%s: %d client%s (%s API, %s channels), %.2f s\n", o.workload.c_str(), o.clients,
+                o.clients == 1 ? "" : "s", o.api.c_str(), o.channels.c_str(), r.seconds);
     std::printf("  calls       %llu ok, %llu failed\n", static_cast<unsigned long long>(r.ok),
                 static_cast<unsigned long long>(r.errors));
     std::printf("  calls/s     %.1f\n", ops_s);
@@ -299,7 +302,11 @@ int main(int argc, char** argv) {
   app.add_option("--database", o.database, "database to select (default: the login's)");
   app.add_option("--workload", o.workload, "set | get | verifiableget | verifiableset")
       ->capture_default_str();
-  app.add_option("--clients", o.clients, "concurrent clients, one thread each")
+  app.add_option("--clients", o.clients, "concurrent clients (calls in flight)")
+      ->capture_default_str();
+  app.add_option("--api", o.api,
+                 "callback (gRPC's callback API: a few threads drive every client) or sync "
+                 "(one thread per client, blocking calls)")
       ->capture_default_str();
   app.add_option("--channels", o.channels,
                  "per-client (one connection per client) or shared (one for all)")

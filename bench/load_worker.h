@@ -17,7 +17,8 @@
 // as an error; without it only the gRPC status is checked and the last tx is
 // taken from the reply.
 //
-// Thread-compatible: each worker is used by one thread; LoadControl is shared.
+// Thread-compatible: a worker has one call in flight, run by one thread or
+// by its chain of callbacks; LoadControl is shared.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -25,6 +26,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -112,23 +114,21 @@ class LoadWorker {
     return "";
   }
 
-  // Runs calls until the deadline or until max_ops calls were started.
+  // Runs calls one after another on this thread until the deadline or until
+  // max_ops calls were started.
   void Run() {
-    while (std::chrono::steady_clock::now() < ctl_->deadline) {
-      if (ctl_->max_ops > 0 && ctl_->issued.fetch_add(1) >= ctl_->max_ops) break;
-      const auto start = std::chrono::steady_clock::now();
-      std::string failure;
-      const int code = CallOnce(&failure);
-      const auto end = std::chrono::steady_clock::now();
-      if (code == 0) {
-        hist_.Add(static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count()));
-      } else {
-        ErrorCount& e = errors_[code];
-        if (e.count++ == 0) e.first_message = std::move(failure);
-      }
-      finished_at_ = end;
+    Call call;
+    while (NextCall(&call)) {
+      Finish(&call, IssueSync(&call));
     }
+  }
+
+  // Starts the same sequence of calls with gRPC's callback API: each call
+  // starts the next from its completion, on a gRPC thread, so a few threads
+  // serve many workers. `done` runs once the last call finished.
+  void RunAsync(std::function<void()> done) {
+    done_ = std::move(done);
+    StartNextAsync();
   }
 
   const LatencyHistogram& histogram() const { return hist_; }
@@ -138,18 +138,141 @@ class LoadWorker {
  private:
   static constexpr size_t kValueSlack = 4096;
 
-  // One call; returns 0 on success, else the gRPC code (or kVerifyFailed)
-  // with the reason in *failure.
-  int CallOnce(std::string* failure) {
+  // One call in flight: its context, request, reply and start time.
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    schema::SetRequest set;
+    schema::TxHeader set_reply;
+    schema::KeyRequest get;
+    schema::Entry get_reply;
+    schema::VerifiableGetRequest vget;
+    schema::VerifiableEntry vget_reply;
+    schema::VerifiableSetRequest vset;
+    schema::VerifiableTx vset_reply;
+    std::chrono::steady_clock::time_point start;
+  };
+
+  // Prepares the next call's request; false once the run is over.
+  bool NextCall(Call* c) {
+    if (std::chrono::steady_clock::now() >= ctl_->deadline) return false;
+    if (ctl_->max_ops > 0 && ctl_->issued.fetch_add(1) >= ctl_->max_ops) return false;
+    c->ctx = LoadContext(cfg_);
+    switch (cfg_.workload) {
+      case Workload::kSet: {
+        c->set.Clear();
+        schema::KeyValue* kv = c->set.add_kvs();
+        kv->set_key(LoadKey(ctl_->next_key.fetch_add(1), cfg_.key_size));
+        kv->set_value(NextValue());
+        break;
+      }
+      case Workload::kGet:
+        c->get.set_key(RandomKey());
+        break;
+      case Workload::kVerifiableGet:
+        c->vget.mutable_keyrequest()->set_key(RandomKey());
+        c->vget.set_provesincetx(trusted_.tx_id);
+        break;
+      case Workload::kVerifiableSet: {
+        c->vset.Clear();
+        schema::KeyValue* kv = c->vset.mutable_setrequest()->add_kvs();
+        kv->set_key(LoadKey(ctl_->next_key.fetch_add(1), cfg_.key_size));
+        kv->set_value(NextValue());
+        c->vset.set_provesincetx(trusted_.tx_id);
+        break;
+      }
+    }
+    c->start = std::chrono::steady_clock::now();
+    return true;
+  }
+
+  grpc::Status IssueSync(Call* c) {
     switch (cfg_.workload) {
       case Workload::kSet:
-        return CallSet(failure);
+        return stub_->Set(c->ctx.get(), c->set, &c->set_reply);
       case Workload::kGet:
-        return CallGet(failure);
+        return stub_->Get(c->ctx.get(), c->get, &c->get_reply);
       case Workload::kVerifiableGet:
-        return CallVerifiableGet(failure);
+        return stub_->VerifiableGet(c->ctx.get(), c->vget, &c->vget_reply);
       case Workload::kVerifiableSet:
-        return CallVerifiableSet(failure);
+        return stub_->VerifiableSet(c->ctx.get(), c->vset, &c->vset_reply);
+    }
+    return grpc::Status::OK;
+  }
+
+  void StartNextAsync() {
+    if (!NextCall(&async_call_)) {
+      auto done = std::move(done_);
+      done();
+      return;
+    }
+    Call* c = &async_call_;
+    auto on_done = [this](grpc::Status st) {
+      Finish(&async_call_, st);
+      StartNextAsync();
+    };
+    auto* async = stub_->async();
+    switch (cfg_.workload) {
+      case Workload::kSet:
+        async->Set(c->ctx.get(), &c->set, &c->set_reply, std::move(on_done));
+        break;
+      case Workload::kGet:
+        async->Get(c->ctx.get(), &c->get, &c->get_reply, std::move(on_done));
+        break;
+      case Workload::kVerifiableGet:
+        async->VerifiableGet(c->ctx.get(), &c->vget, &c->vget_reply, std::move(on_done));
+        break;
+      case Workload::kVerifiableSet:
+        async->VerifiableSet(c->ctx.get(), &c->vset, &c->vset_reply, std::move(on_done));
+        break;
+    }
+  }
+
+  // Checks a finished call (and, with `verify`, its proofs) and records its
+  // latency or its failure.
+  void Finish(Call* c, const grpc::Status& st) {
+    std::string failure;
+    const int code = Check(c, st, &failure);
+    const auto end = std::chrono::steady_clock::now();
+    if (code == 0) {
+      hist_.Add(static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(end - c->start).count()));
+    } else {
+      ErrorCount& e = errors_[code];
+      if (e.count++ == 0) e.first_message = std::move(failure);
+    }
+    finished_at_ = end;
+  }
+
+  // 0 when the call succeeded, else the gRPC code (or kVerifyFailed) with the
+  // reason in *failure.
+  int Check(Call* c, const grpc::Status& st, std::string* failure) {
+    if (!st.ok()) {
+      *failure = st.error_message();
+      return static_cast<int>(st.error_code());
+    }
+    switch (cfg_.workload) {
+      case Workload::kSet:
+      case Workload::kGet:
+        return 0;
+      case Workload::kVerifiableGet:
+        if (cfg_.verify) {
+          auto next = client::VerifyGetReply(c->vget_reply, c->vget.keyrequest(), trusted_);
+          if (!next.ok()) return Unverified(next.status(), failure);
+          trusted_ = std::move(next).value();
+        } else {
+          Advance(c->vget_reply.verifiabletx().dualproof().targettxheader().id());
+        }
+        return 0;
+      case Workload::kVerifiableSet:
+        if (cfg_.verify) {
+          const schema::KeyValue& kv = c->vset.setrequest().kvs(0);
+          auto next = client::VerifySetReply(c->vset_reply, kv.key(), kv.value(), trusted_);
+          if (!next.ok()) return Unverified(next.status(), failure);
+          trusted_ = std::move(next).value();
+        } else {
+          Advance(c->vset_reply.dualproof().targettxheader().id());
+        }
+        return 0;
     }
     return 0;
   }
@@ -161,72 +284,9 @@ class LoadWorker {
   std::string RandomKey() {
     return LoadKey(std::uniform_int_distribution<uint64_t>(0, cfg_.keys - 1)(rng_), cfg_.key_size);
   }
-
-  static int Failed(const grpc::Status& st, std::string* failure) {
-    *failure = st.error_message();
-    return static_cast<int>(st.error_code());
-  }
   static int Unverified(const Status& st, std::string* failure) {
     *failure = st.ToString();
     return kVerifyFailed;
-  }
-
-  int CallSet(std::string* failure) {
-    schema::SetRequest req;
-    schema::KeyValue* kv = req.add_kvs();
-    kv->set_key(LoadKey(ctl_->next_key.fetch_add(1), cfg_.key_size));
-    kv->set_value(NextValue());
-    schema::TxHeader reply;
-    auto ctx = LoadContext(cfg_);
-    grpc::Status st = stub_->Set(ctx.get(), req, &reply);
-    return st.ok() ? 0 : Failed(st, failure);
-  }
-
-  int CallGet(std::string* failure) {
-    schema::KeyRequest req;
-    req.set_key(RandomKey());
-    schema::Entry reply;
-    auto ctx = LoadContext(cfg_);
-    grpc::Status st = stub_->Get(ctx.get(), req, &reply);
-    return st.ok() ? 0 : Failed(st, failure);
-  }
-
-  int CallVerifiableGet(std::string* failure) {
-    schema::VerifiableGetRequest req;
-    req.mutable_keyrequest()->set_key(RandomKey());
-    req.set_provesincetx(trusted_.tx_id);
-    schema::VerifiableEntry reply;
-    auto ctx = LoadContext(cfg_);
-    grpc::Status st = stub_->VerifiableGet(ctx.get(), req, &reply);
-    if (!st.ok()) return Failed(st, failure);
-    if (cfg_.verify) {
-      auto next = client::VerifyGetReply(reply, req.keyrequest(), trusted_);
-      if (!next.ok()) return Unverified(next.status(), failure);
-      trusted_ = std::move(next).value();
-    } else {
-      Advance(reply.verifiabletx().dualproof().targettxheader().id());
-    }
-    return 0;
-  }
-
-  int CallVerifiableSet(std::string* failure) {
-    schema::VerifiableSetRequest req;
-    schema::KeyValue* kv = req.mutable_setrequest()->add_kvs();
-    kv->set_key(LoadKey(ctl_->next_key.fetch_add(1), cfg_.key_size));
-    kv->set_value(NextValue());
-    req.set_provesincetx(trusted_.tx_id);
-    schema::VerifiableTx reply;
-    auto ctx = LoadContext(cfg_);
-    grpc::Status st = stub_->VerifiableSet(ctx.get(), req, &reply);
-    if (!st.ok()) return Failed(st, failure);
-    if (cfg_.verify) {
-      auto next = client::VerifySetReply(reply, kv->key(), kv->value(), trusted_);
-      if (!next.ok()) return Unverified(next.status(), failure);
-      trusted_ = std::move(next).value();
-    } else {
-      Advance(reply.dualproof().targettxheader().id());
-    }
-    return 0;
   }
 
   // Without verification, the next proveSinceTx is the reply's target.
@@ -243,6 +303,8 @@ class LoadWorker {
   LatencyHistogram hist_;
   std::map<int, ErrorCount> errors_;
   std::chrono::steady_clock::time_point finished_at_ = std::chrono::steady_clock::now();
+  Call async_call_;
+  std::function<void()> done_;
 };
 
 }  // namespace immudb::bench
