@@ -25,14 +25,17 @@ class ParallelRunner {
 
   // Runs every task, tasks[0] on the calling thread and the rest on workers
   // (REQUIRES: tasks.size() <= workers + 1), waits for all, and returns the
-  // first error in task order.
+  // first error in task order. Wakes only the workers it gives a task: a
+  // single task runs on the caller alone (the usual synced batch of store
+  // format 3, which fsyncs the tx log only).
   Status Run(const std::vector<std::function<Status()>>& tasks);
 
  private:
   void WorkerLoop(size_t index);
 
   std::mutex mu_;
-  std::condition_variable work_cv_;
+  // One per worker, so that giving a task wakes that worker only.
+  std::vector<std::condition_variable> work_cv_;
   std::condition_variable done_cv_;
   std::vector<std::thread> threads_;
   std::vector<const std::function<Status()>*> pending_;  // Per worker; null when idle.

@@ -150,5 +150,33 @@ TEST(ParallelRunnerTest, RunsTasksConcurrentlyAndReportsTheFirstError) {
                    .ok());
 }
 
+TEST(ParallelRunnerTest, FewerTasksThanWorkersUseTheCallerAndThatManyWorkers) {
+  ParallelRunner r(3);
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id ran_on;
+  EXPECT_TRUE(r.Run({[&] {
+                 ran_on = std::this_thread::get_id();
+                 return Status::OK();
+               }}).ok());
+  EXPECT_EQ(ran_on, caller);
+  EXPECT_EQ(r.Run({[] { return Status::Corruption("only"); }}).message(), "only");
+  // Two tasks: the caller and one worker, on different threads; repeated so
+  // that a worker left with a stale task would show.
+  for (int round = 0; round < 20; round++) {
+    std::thread::id first, second;
+    EXPECT_TRUE(r.Run({[&] {
+                         first = std::this_thread::get_id();
+                         return Status::OK();
+                       },
+                       [&] {
+                         second = std::this_thread::get_id();
+                         return Status::OK();
+                       }})
+                    .ok());
+    EXPECT_EQ(first, caller);
+    EXPECT_NE(second, caller);
+  }
+}
+
 }  // namespace
 }  // namespace immudb
