@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "grpc_runtime.h"
 #include "schema.grpc.pb.h"
 
 namespace immudb::bench {
@@ -126,6 +127,7 @@ class EchoService final : public schema::ImmuService::Service {
 }  // namespace immudb::bench
 
 int main(int argc, char** argv) {
+  immudb::rpc::TuneGrpcRuntime();
   std::string address = "127.0.0.1";
   int port = 0;
   int value_size = 100;

@@ -26,6 +26,7 @@
 
 #include "bench/histogram.h"
 #include "bench/load_worker.h"
+#include "grpc_runtime.h"
 #include "schema.grpc.pb.h"
 
 namespace immudb::bench {
@@ -290,6 +291,7 @@ void Print(const Options& o, const Report& r) {
 }  // namespace immudb::bench
 
 int main(int argc, char** argv) {
+  immudb::rpc::TuneGrpcRuntime();
   using immudb::bench::Options;
   Options o;
   CLI::App app{"immudb-load: gRPC load generator against an immudb server on 127.0.0.1",

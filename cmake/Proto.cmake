@@ -3,6 +3,8 @@
 find_package(Protobuf REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
+# Abseil comes with gRPC; proto/grpc_runtime.cc sets one of its switches.
+pkg_check_modules(ABSL_SYNC REQUIRED IMPORTED_TARGET absl_synchronization)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 
 # immudb_proto_library(<target> <proto files...>): a static library of the
@@ -29,7 +31,9 @@ function(immudb_proto_library target)
       VERBATIM)
     list(APPEND srcs ${out_dir}/${name}.pb.cc ${out_dir}/${name}.grpc.pb.cc)
   endforeach()
-  add_library(${target} STATIC ${srcs})
+  add_library(${target} STATIC ${srcs} ${CMAKE_SOURCE_DIR}/proto/grpc_runtime.cc)
   target_include_directories(${target} SYSTEM PUBLIC ${out_dir} ${Protobuf_INCLUDE_DIRS})
-  target_link_libraries(${target} PUBLIC protobuf::libprotobuf PkgConfig::GRPCPP)
+  target_include_directories(${target} PUBLIC ${CMAKE_SOURCE_DIR}/proto)
+  target_link_libraries(${target} PUBLIC protobuf::libprotobuf PkgConfig::GRPCPP
+    PRIVATE PkgConfig::ABSL_SYNC)
 endfunction()

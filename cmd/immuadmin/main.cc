@@ -16,6 +16,7 @@
 #include "client/auditor.h"
 #include "cmd/immuadmin/cli.h"
 #include "cmd/immuadmin/service.h"
+#include "grpc_runtime.h"
 #include "immudb/hash.h"
 #include "store/verify_dir.h"
 
@@ -124,6 +125,7 @@ int Verify(const std::string& dir) { return immudb::store::RunVerifyCommand(dir,
 }  // namespace
 
 int main(int argc, char** argv) {
+  immudb::rpc::TuneGrpcRuntime();
   CLI::App app{"immuadmin: the immudb administration CLI"};
   app.require_subcommand(1);
   Settings s;

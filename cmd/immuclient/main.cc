@@ -13,9 +13,11 @@
 #include "audit_mode.h"
 #include "commands.h"
 #include "context.h"
+#include "grpc_runtime.h"
 #include "interactive.h"
 
 int main(int argc, char** argv) {
+  immudb::rpc::TuneGrpcRuntime();
   immuclient::Context ctx(/*interactive=*/false);
   CLI::App app{"immuclient: the immudb command-line client"};
   app.require_subcommand(0, 1);

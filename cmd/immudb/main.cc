@@ -12,6 +12,7 @@
 #include <iostream>
 #include <thread>
 
+#include "grpc_runtime.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -42,6 +43,7 @@ bool SetUpLogging(const immudb::server::ServerConfig& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  immudb::rpc::TuneGrpcRuntime();
   auto parsed = immudb::server::ParseConfig(argc, argv, environ);
   if (!parsed.ok()) {
     std::cerr << "immudb: " << parsed.status().message() << "\n";
@@ -82,8 +84,9 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  spdlog::info("you can now use immuadmin and immuclient CLIs to login with the immudb superadmin "
-               "user and start using immudb");
+  spdlog::info(
+      "you can now use immuadmin and immuclient CLIs to login with the immudb superadmin "
+      "user and start using immudb");
 
   immudb::server::Server* srv = server->get();
   std::thread stopper([srv, stop_signals] {

@@ -11,10 +11,12 @@
 
 #include "cmd/immugw/config.h"
 #include "cmd/immugw/gateway.h"
+#include "grpc_runtime.h"
 
 extern char** environ;
 
 int main(int argc, char** argv) {
+  immudb::rpc::TuneGrpcRuntime();
   using immudb::gateway::Gateway;
   auto cmd = immudb::gateway::ParseGatewayCommand(argc, argv, environ);
   if (!cmd.ok()) {
