@@ -4,10 +4,10 @@
 // and answers each at once with a fixed, well-formed reply, storing nothing
 // and checking no token. Every other method is UNIMPLEMENTED.
 //
-// The gRPC server is set up as immudb's (server/server.cc): the synchronous
-// server with gRPC's default thread pool and the same maximum receive message
-// size; it has none of immudb's interceptors, so immudb/echo is the cost of
-// everything immudb does beyond bare gRPC.
+// The gRPC server is set up as immudb's (server/server.cc): every method on
+// gRPC's callback API, the same maximum receive message size; it answers on
+// the gRPC thread that read the call and has none of immudb's interceptors,
+// so immudb/echo is the cost of everything immudb does beyond bare gRPC.
 //
 // It prints "immudb-echo-server listening on 127.0.0.1:<port>" once it
 // listens (--port 0 picks a free port) and stops on SIGTERM or SIGINT.
@@ -26,10 +26,9 @@
 namespace immudb::bench {
 namespace {
 
-using grpc::ServerContext;
 using grpc::Status;
 
-class EchoService final : public schema::ImmuService::Service {
+class EchoService final : public schema::ImmuService::CallbackService {
  public:
   explicit EchoService(int value_size) {
     const std::string hash(32, '\x5a');
@@ -70,51 +69,64 @@ class EchoService final : public schema::ImmuService::Service {
     state_.set_txhash(hash);
   }
 
-  Status Login(ServerContext*, const schema::LoginRequest*, schema::LoginResponse* r) override {
+  grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* ctx, const schema::LoginRequest*,
+                                  schema::LoginResponse* r) override {
     r->set_token(kToken);
-    return Status::OK;
+    return Done(ctx);
   }
-  Status Logout(ServerContext*, const google::protobuf::Empty*, google::protobuf::Empty*) override {
-    return Status::OK;
+  grpc::ServerUnaryReactor* Logout(grpc::CallbackServerContext* ctx, const google::protobuf::Empty*,
+                                   google::protobuf::Empty*) override {
+    return Done(ctx);
   }
-  Status UseDatabase(ServerContext*, const schema::Database*,
-                     schema::UseDatabaseReply* r) override {
+  grpc::ServerUnaryReactor* UseDatabase(grpc::CallbackServerContext* ctx, const schema::Database*,
+                                        schema::UseDatabaseReply* r) override {
     r->set_token(kToken);
-    return Status::OK;
+    return Done(ctx);
   }
-  Status Health(ServerContext*, const google::protobuf::Empty*,
-                schema::HealthResponse* r) override {
+  grpc::ServerUnaryReactor* Health(grpc::CallbackServerContext* ctx, const google::protobuf::Empty*,
+                                   schema::HealthResponse* r) override {
     r->set_status(true);
     r->set_version("echo");
-    return Status::OK;
+    return Done(ctx);
   }
-  Status CurrentState(ServerContext*, const google::protobuf::Empty*,
-                      schema::ImmutableState* r) override {
+  grpc::ServerUnaryReactor* CurrentState(grpc::CallbackServerContext* ctx,
+                                         const google::protobuf::Empty*,
+                                         schema::ImmutableState* r) override {
     *r = state_;
-    return Status::OK;
+    return Done(ctx);
   }
-  Status Set(ServerContext*, const schema::SetRequest*, schema::TxHeader* r) override {
+  grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* ctx, const schema::SetRequest*,
+                                schema::TxHeader* r) override {
     *r = header_;
-    return Status::OK;
+    return Done(ctx);
   }
-  Status Get(ServerContext*, const schema::KeyRequest* req, schema::Entry* r) override {
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const schema::KeyRequest* req,
+                                schema::Entry* r) override {
     *r = entry_;
     r->set_key(req->key());
-    return Status::OK;
+    return Done(ctx);
   }
-  Status VerifiableSet(ServerContext*, const schema::VerifiableSetRequest*,
-                       schema::VerifiableTx* r) override {
+  grpc::ServerUnaryReactor* VerifiableSet(grpc::CallbackServerContext* ctx,
+                                          const schema::VerifiableSetRequest*,
+                                          schema::VerifiableTx* r) override {
     *r = verifiable_tx_;
-    return Status::OK;
+    return Done(ctx);
   }
-  Status VerifiableGet(ServerContext*, const schema::VerifiableGetRequest* req,
-                       schema::VerifiableEntry* r) override {
+  grpc::ServerUnaryReactor* VerifiableGet(grpc::CallbackServerContext* ctx,
+                                          const schema::VerifiableGetRequest* req,
+                                          schema::VerifiableEntry* r) override {
     *r = verifiable_entry_;
     r->mutable_entry()->set_key(req->keyrequest().key());
-    return Status::OK;
+    return Done(ctx);
   }
 
  private:
+  static grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(Status::OK);
+    return reactor;
+  }
+
   static constexpr const char* kToken = "echo-token";
   schema::TxHeader header_;
   schema::Entry entry_;

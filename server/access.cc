@@ -3,7 +3,7 @@
 #include "server/service.h"
 
 namespace immudb::server {
-std::string CallMetadata(const grpc::ServerContext* ctx, const char* key) {
+std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key) {
   const auto& md = ctx->client_metadata();
   auto it = md.find(key);
   if (it == md.end()) return "";
@@ -19,12 +19,12 @@ bool IsLocalPeer(const std::string& peer) {
 
 }  // namespace
 
-Status ImmuServiceImpl::CheckLocalWhenAuthOff(grpc::ServerContext* ctx) const {
+Status ImmuServiceImpl::CheckLocalWhenAuthOff(grpc::ServerContextBase* ctx) const {
   if (s_->config.auth || s_->config.devmode || IsLocalPeer(ctx->peer())) return Status::OK();
   return Status::PermissionDenied(kErrAuthDisabledRemote);
 }
 
-Result<Caller> ImmuServiceImpl::Authenticate(grpc::ServerContext* ctx) const {
+Result<Caller> ImmuServiceImpl::Authenticate(grpc::ServerContextBase* ctx) const {
   Caller c;
   // A session id takes precedence over a token (wire-api.md §1.2).
   c.session_id = CallMetadata(ctx, "sessionid");
@@ -45,7 +45,7 @@ Result<Caller> ImmuServiceImpl::Authenticate(grpc::ServerContext* ctx) const {
   return c;
 }
 
-Result<DbHandle*> ImmuServiceImpl::AuthorizeDb(grpc::ServerContext* ctx, Access access,
+Result<DbHandle*> ImmuServiceImpl::AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
                                                Caller* caller) const {
   if (!s_->config.auth) {
     IMMUDB_RETURN_IF_ERROR(CheckLocalWhenAuthOff(ctx));

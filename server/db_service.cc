@@ -106,7 +106,7 @@ std::string Lower(std::string name) {
 
 }  // namespace
 
-grpc::Status ImmuServiceImpl::AuthorizeDbAdmin(grpc::ServerContext* ctx,
+grpc::Status ImmuServiceImpl::AuthorizeDbAdmin(grpc::ServerContextBase* ctx,
                                                const std::string& db) const {
   if (!s_->config.auth) return Unknown("this command is available only with authentication on");
   if (db == kSystemDb || db == kDefaultDb) return Internal(kErrDbReserved);
@@ -120,9 +120,9 @@ grpc::Status ImmuServiceImpl::AuthorizeDbAdmin(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::LoadDatabase(grpc::ServerContext* ctx,
-                                           const schema::LoadDatabaseRequest* req,
-                                           schema::LoadDatabaseResponse* resp) {
+grpc::Status ImmuServiceImpl::DoLoadDatabase(grpc::ServerContextBase* ctx,
+                                             const schema::LoadDatabaseRequest* req,
+                                             schema::LoadDatabaseResponse* resp) {
   grpc::Status st = AuthorizeDbAdmin(ctx, req->database());
   if (!st.ok()) return st;
   {
@@ -133,9 +133,9 @@ grpc::Status ImmuServiceImpl::LoadDatabase(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::UnloadDatabase(grpc::ServerContext* ctx,
-                                             const schema::UnloadDatabaseRequest* req,
-                                             schema::UnloadDatabaseResponse* resp) {
+grpc::Status ImmuServiceImpl::DoUnloadDatabase(grpc::ServerContextBase* ctx,
+                                               const schema::UnloadDatabaseRequest* req,
+                                               schema::UnloadDatabaseResponse* resp) {
   grpc::Status st = AuthorizeDbAdmin(ctx, req->database());
   if (!st.ok()) return st;
   {
@@ -146,9 +146,9 @@ grpc::Status ImmuServiceImpl::UnloadDatabase(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::UpdateDatabaseV2(grpc::ServerContext* ctx,
-                                               const schema::UpdateDatabaseRequest* req,
-                                               schema::UpdateDatabaseResponse* resp) {
+grpc::Status ImmuServiceImpl::DoUpdateDatabaseV2(grpc::ServerContextBase* ctx,
+                                                 const schema::UpdateDatabaseRequest* req,
+                                                 schema::UpdateDatabaseResponse* resp) {
   if (s_->config.maintenance) return InvalidArgument(kErrMaintenance);
   grpc::Status st = AuthorizeDbAdmin(ctx, req->database());
   if (!st.ok()) return st;
@@ -166,9 +166,9 @@ grpc::Status ImmuServiceImpl::UpdateDatabaseV2(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::GetDatabaseSettingsV2(grpc::ServerContext* ctx,
-                                                    const schema::DatabaseSettingsRequest*,
-                                                    schema::DatabaseSettingsResponse* resp) {
+grpc::Status ImmuServiceImpl::DoGetDatabaseSettingsV2(grpc::ServerContextBase* ctx,
+                                                      const schema::DatabaseSettingsRequest*,
+                                                      schema::DatabaseSettingsResponse* resp) {
   auto db = AuthorizeDb(ctx, Access::kRead);
   if (!db.ok()) return ToGrpcStatus(db.status());
   auto settings = s_->dbs->Settings((*db)->name);
@@ -178,17 +178,17 @@ grpc::Status ImmuServiceImpl::GetDatabaseSettingsV2(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::CreateDatabase(grpc::ServerContext* ctx, const schema::Database* req,
-                                             Empty*) {
+grpc::Status ImmuServiceImpl::DoCreateDatabase(grpc::ServerContextBase* ctx,
+                                               const schema::Database* req, Empty*) {
   schema::CreateDatabaseRequest v2;
   v2.set_name(req->databasename());
   schema::CreateDatabaseResponse ignored;
-  return CreateDatabaseV2(ctx, &v2, &ignored);
+  return DoCreateDatabaseV2(ctx, &v2, &ignored);
 }
 
-grpc::Status ImmuServiceImpl::CreateDatabaseV2(grpc::ServerContext* ctx,
-                                               const schema::CreateDatabaseRequest* req,
-                                               schema::CreateDatabaseResponse* resp) {
+grpc::Status ImmuServiceImpl::DoCreateDatabaseV2(grpc::ServerContextBase* ctx,
+                                                 const schema::CreateDatabaseRequest* req,
+                                                 schema::CreateDatabaseResponse* resp) {
   if (!s_->config.auth) return Unknown("this command is available only with authentication on");
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
@@ -218,8 +218,8 @@ grpc::Status ImmuServiceImpl::CreateDatabaseV2(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::DatabaseList(grpc::ServerContext* ctx, const Empty*,
-                                           schema::DatabaseListResponse* resp) {
+grpc::Status ImmuServiceImpl::DoDatabaseList(grpc::ServerContextBase* ctx, const Empty*,
+                                             schema::DatabaseListResponse* resp) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   for (const std::string& name : s_->dbs->Names()) {
@@ -229,9 +229,9 @@ grpc::Status ImmuServiceImpl::DatabaseList(grpc::ServerContext* ctx, const Empty
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::DatabaseListV2(grpc::ServerContext* ctx,
-                                             const schema::DatabaseListRequestV2*,
-                                             schema::DatabaseListResponseV2* resp) {
+grpc::Status ImmuServiceImpl::DoDatabaseListV2(grpc::ServerContextBase* ctx,
+                                               const schema::DatabaseListRequestV2*,
+                                               schema::DatabaseListResponseV2* resp) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   for (const std::string& name : s_->dbs->Names()) {
@@ -252,8 +252,9 @@ grpc::Status ImmuServiceImpl::DatabaseListV2(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::UseDatabase(grpc::ServerContext* ctx, const schema::Database* req,
-                                          schema::UseDatabaseReply* resp) {
+grpc::Status ImmuServiceImpl::DoUseDatabase(grpc::ServerContextBase* ctx,
+                                            const schema::Database* req,
+                                            schema::UseDatabaseReply* resp) {
   if (!s_->config.auth && !s_->config.maintenance) {
     return Unknown("this command is available only with authentication on");
   }
@@ -275,15 +276,16 @@ grpc::Status ImmuServiceImpl::UseDatabase(grpc::ServerContext* ctx, const schema
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::Health(grpc::ServerContext*, const Empty*,
-                                     schema::HealthResponse* resp) {
+grpc::Status ImmuServiceImpl::DoHealth(grpc::ServerContextBase*, const Empty*,
+                                       schema::HealthResponse* resp) {
   resp->set_status(true);
   resp->set_version(IMMUDB_VERSION);
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::ServerInfo(grpc::ServerContext*, const schema::ServerInfoRequest*,
-                                         schema::ServerInfoResponse* resp) {
+grpc::Status ImmuServiceImpl::DoServerInfo(grpc::ServerContextBase*,
+                                           const schema::ServerInfoRequest*,
+                                           schema::ServerInfoResponse* resp) {
   resp->set_version(IMMUDB_VERSION);
   resp->set_startedat(s_->started_at);
   int64_t txs = 0;
@@ -301,8 +303,8 @@ grpc::Status ImmuServiceImpl::ServerInfo(grpc::ServerContext*, const schema::Ser
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::CurrentState(grpc::ServerContext* ctx, const Empty*,
-                                           schema::ImmutableState* resp) {
+grpc::Status ImmuServiceImpl::DoCurrentState(grpc::ServerContextBase* ctx, const Empty*,
+                                             schema::ImmutableState* resp) {
   auto db = AuthorizeDb(ctx, Access::kRead);
   if (!db.ok()) return ToGrpcStatus(db.status());
   const StoreState st = (*db)->db->CurrentState();
@@ -315,8 +317,9 @@ grpc::Status ImmuServiceImpl::CurrentState(grpc::ServerContext* ctx, const Empty
   return SignState((*db)->name, st.tx_id, st.alh, resp->mutable_signature());
 }
 
-grpc::Status ImmuServiceImpl::FlushIndex(grpc::ServerContext* ctx, const schema::FlushIndexRequest*,
-                                         schema::FlushIndexResponse* resp) {
+grpc::Status ImmuServiceImpl::DoFlushIndex(grpc::ServerContextBase* ctx,
+                                           const schema::FlushIndexRequest*,
+                                           schema::FlushIndexResponse* resp) {
   auto db = AuthorizeDb(ctx, Access::kAdmin);
   if (!db.ok()) return ToGrpcStatus(db.status());
   Status st = (*db)->db->FlushIndex();
@@ -325,7 +328,7 @@ grpc::Status ImmuServiceImpl::FlushIndex(grpc::ServerContext* ctx, const schema:
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::CompactIndex(grpc::ServerContext* ctx, const Empty*, Empty*) {
+grpc::Status ImmuServiceImpl::DoCompactIndex(grpc::ServerContextBase* ctx, const Empty*, Empty*) {
   auto db = AuthorizeDb(ctx, Access::kAdmin);
   if (!db.ok()) return ToGrpcStatus(db.status());
   Status st = (*db)->db->CompactIndex();

@@ -65,8 +65,8 @@ void EntriesToProto(const std::vector<Entry>& entries, schema::Entries* out) {
     if (!_g.ok()) return _g;              \
   } while (0)
 
-grpc::Status ImmuServiceImpl::Set(grpc::ServerContext* ctx, const schema::SetRequest* req,
-                                  schema::TxHeader* resp) {
+grpc::Status ImmuServiceImpl::DoSet(grpc::ServerContextBase* ctx, const schema::SetRequest* req,
+                                    schema::TxHeader* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   std::vector<KeyValue> kvs;
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateSet(*req, &kvs));
@@ -78,9 +78,9 @@ grpc::Status ImmuServiceImpl::Set(grpc::ServerContext* ctx, const schema::SetReq
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::VerifiableSet(grpc::ServerContext* ctx,
-                                            const schema::VerifiableSetRequest* req,
-                                            schema::VerifiableTx* resp) {
+grpc::Status ImmuServiceImpl::DoVerifiableSet(grpc::ServerContextBase* ctx,
+                                              const schema::VerifiableSetRequest* req,
+                                              schema::VerifiableTx* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   std::vector<KeyValue> kvs;
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateSet(req->setrequest(), &kvs));
@@ -92,8 +92,8 @@ grpc::Status ImmuServiceImpl::VerifiableSet(grpc::ServerContext* ctx,
   return SignVerifiableTx((*db_r)->name, *v, resp);
 }
 
-grpc::Status ImmuServiceImpl::Get(grpc::ServerContext* ctx, const schema::KeyRequest* req,
-                                  schema::Entry* resp) {
+grpc::Status ImmuServiceImpl::DoGet(grpc::ServerContextBase* ctx, const schema::KeyRequest* req,
+                                    schema::Entry* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kRead);
   auto e = db->Get(FromProto(*req));
   if (!e.ok()) return ToGrpcStatus(e.status());
@@ -101,9 +101,9 @@ grpc::Status ImmuServiceImpl::Get(grpc::ServerContext* ctx, const schema::KeyReq
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::VerifiableGet(grpc::ServerContext* ctx,
-                                            const schema::VerifiableGetRequest* req,
-                                            schema::VerifiableEntry* resp) {
+grpc::Status ImmuServiceImpl::DoVerifiableGet(grpc::ServerContextBase* ctx,
+                                              const schema::VerifiableGetRequest* req,
+                                              schema::VerifiableEntry* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kRead);
   auto v = db->VerifiableGet(FromProto(req->keyrequest()), req->provesincetx());
   if (!v.ok()) return ToGrpcStatus(v.status());
@@ -111,8 +111,8 @@ grpc::Status ImmuServiceImpl::VerifiableGet(grpc::ServerContext* ctx,
   return SignVerifiableTx((*db_r)->name, v->verifiable_tx, resp->mutable_verifiabletx());
 }
 
-grpc::Status ImmuServiceImpl::GetAll(grpc::ServerContext* ctx, const schema::KeyListRequest* req,
-                                     schema::Entries* resp) {
+grpc::Status ImmuServiceImpl::DoGetAll(grpc::ServerContextBase* ctx,
+                                       const schema::KeyListRequest* req, schema::Entries* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);  // GetAll needs read-write in immudb's table.
   std::vector<std::string> keys(req->keys().begin(), req->keys().end());
   auto entries = db->GetAll(keys, req->sincetx());
@@ -121,8 +121,9 @@ grpc::Status ImmuServiceImpl::GetAll(grpc::ServerContext* ctx, const schema::Key
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::Delete(grpc::ServerContext* ctx, const schema::DeleteKeysRequest* req,
-                                     schema::TxHeader* resp) {
+grpc::Status ImmuServiceImpl::DoDelete(grpc::ServerContextBase* ctx,
+                                       const schema::DeleteKeysRequest* req,
+                                       schema::TxHeader* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   if (req->keys_size() == 0) return InvalidArgument(kErrIllegalArguments);
   std::vector<std::string> keys(req->keys().begin(), req->keys().end());
@@ -132,8 +133,8 @@ grpc::Status ImmuServiceImpl::Delete(grpc::ServerContext* ctx, const schema::Del
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::ExecAll(grpc::ServerContext* ctx, const schema::ExecAllRequest* req,
-                                      schema::TxHeader* resp) {
+grpc::Status ImmuServiceImpl::DoExecAll(grpc::ServerContextBase* ctx,
+                                        const schema::ExecAllRequest* req, schema::TxHeader* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   if (req->operations_size() == 0) return InvalidArgument("empty set");
   // The database checks the ops themselves: inside ExecAll a bound reference
@@ -162,8 +163,8 @@ grpc::Status ImmuServiceImpl::ExecAll(grpc::ServerContext* ctx, const schema::Ex
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::Scan(grpc::ServerContext* ctx, const schema::ScanRequest* req,
-                                   schema::Entries* resp) {
+grpc::Status ImmuServiceImpl::DoScan(grpc::ServerContextBase* ctx, const schema::ScanRequest* req,
+                                     schema::Entries* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kRead);
   ScanRequest r;
   r.seek_key = req->seekkey();
@@ -181,8 +182,8 @@ grpc::Status ImmuServiceImpl::Scan(grpc::ServerContext* ctx, const schema::ScanR
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::Count(grpc::ServerContext* ctx, const schema::KeyPrefix* req,
-                                    schema::EntryCount* resp) {
+grpc::Status ImmuServiceImpl::DoCount(grpc::ServerContextBase* ctx, const schema::KeyPrefix* req,
+                                      schema::EntryCount* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kRead);
   auto n = db->Count(req->prefix());
   if (!n.ok()) return ToGrpcStatus(n.status());
@@ -190,8 +191,8 @@ grpc::Status ImmuServiceImpl::Count(grpc::ServerContext* ctx, const schema::KeyP
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::CountAll(grpc::ServerContext* ctx, const Empty*,
-                                       schema::EntryCount* resp) {
+grpc::Status ImmuServiceImpl::DoCountAll(grpc::ServerContextBase* ctx, const Empty*,
+                                         schema::EntryCount* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kRead);
   auto n = db->CountAll();
   if (!n.ok()) return ToGrpcStatus(n.status());
@@ -199,8 +200,8 @@ grpc::Status ImmuServiceImpl::CountAll(grpc::ServerContext* ctx, const Empty*,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::History(grpc::ServerContext* ctx, const schema::HistoryRequest* req,
-                                      schema::Entries* resp) {
+grpc::Status ImmuServiceImpl::DoHistory(grpc::ServerContextBase* ctx,
+                                        const schema::HistoryRequest* req, schema::Entries* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kRead);
   if (req->key().empty() || req->limit() < 0) return InvalidArgument(kErrIllegalArguments);
   HistoryRequest r;
@@ -215,9 +216,9 @@ grpc::Status ImmuServiceImpl::History(grpc::ServerContext* ctx, const schema::Hi
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::SetReference(grpc::ServerContext* ctx,
-                                           const schema::ReferenceRequest* req,
-                                           schema::TxHeader* resp) {
+grpc::Status ImmuServiceImpl::DoSetReference(grpc::ServerContextBase* ctx,
+                                             const schema::ReferenceRequest* req,
+                                             schema::TxHeader* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateRef(*req));
   ReferenceRequest r = FromProto(*req);
@@ -228,9 +229,9 @@ grpc::Status ImmuServiceImpl::SetReference(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::VerifiableSetReference(grpc::ServerContext* ctx,
-                                                     const schema::VerifiableReferenceRequest* req,
-                                                     schema::VerifiableTx* resp) {
+grpc::Status ImmuServiceImpl::DoVerifiableSetReference(
+    grpc::ServerContextBase* ctx, const schema::VerifiableReferenceRequest* req,
+    schema::VerifiableTx* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateRef(req->referencerequest()));
   ReferenceRequest r = FromProto(req->referencerequest());
@@ -242,8 +243,8 @@ grpc::Status ImmuServiceImpl::VerifiableSetReference(grpc::ServerContext* ctx,
   return SignVerifiableTx((*db_r)->name, *v, resp);
 }
 
-grpc::Status ImmuServiceImpl::ZAdd(grpc::ServerContext* ctx, const schema::ZAddRequest* req,
-                                   schema::TxHeader* resp) {
+grpc::Status ImmuServiceImpl::DoZAdd(grpc::ServerContextBase* ctx, const schema::ZAddRequest* req,
+                                     schema::TxHeader* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateZAdd(*req));
   auto h = db->ZAdd(FromProto(*req));
@@ -252,9 +253,9 @@ grpc::Status ImmuServiceImpl::ZAdd(grpc::ServerContext* ctx, const schema::ZAddR
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::VerifiableZAdd(grpc::ServerContext* ctx,
-                                             const schema::VerifiableZAddRequest* req,
-                                             schema::VerifiableTx* resp) {
+grpc::Status ImmuServiceImpl::DoVerifiableZAdd(grpc::ServerContextBase* ctx,
+                                               const schema::VerifiableZAddRequest* req,
+                                               schema::VerifiableTx* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   IMMUDB_GRPC_RETURN_IF_ERROR(ValidateZAdd(req->zaddrequest()));
   auto v = db->VerifiableZAdd(FromProto(req->zaddrequest()), req->provesincetx());
@@ -263,8 +264,8 @@ grpc::Status ImmuServiceImpl::VerifiableZAdd(grpc::ServerContext* ctx,
   return SignVerifiableTx((*db_r)->name, *v, resp);
 }
 
-grpc::Status ImmuServiceImpl::ZScan(grpc::ServerContext* ctx, const schema::ZScanRequest* req,
-                                    schema::ZEntries* resp) {
+grpc::Status ImmuServiceImpl::DoZScan(grpc::ServerContextBase* ctx, const schema::ZScanRequest* req,
+                                      schema::ZEntries* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kRead);
   if (req->set().empty()) return InvalidArgument(kErrIllegalArguments);
   ZScanRequest r;

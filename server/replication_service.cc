@@ -35,8 +35,9 @@ bool SendExported(W* writer, const std::string& bytes, uint64_t committed) {
   if (!var##_r.ok()) return ToGrpcStatus(var##_r.status()); \
   Database* var = (*var##_r)->db.get()
 
-grpc::Status ImmuServiceImpl::exportTx(grpc::ServerContext* ctx, const schema::ExportTxRequest* req,
-                                       grpc::ServerWriter<schema::Chunk>* writer) {
+grpc::Status ImmuServiceImpl::DoexportTx(grpc::ServerContextBase* ctx,
+                                         const schema::ExportTxRequest* req,
+                                         grpc::ServerWriterInterface<schema::Chunk>* writer) {
   IMMUDB_ADMIN_DB_OR_RETURN(db);
   if (req->tx() == 0) return InvalidArgument(kErrIllegalArguments);
   auto bytes = db->ExportTx(req->tx());
@@ -57,9 +58,9 @@ grpc::Status ImmuServiceImpl::exportTx(grpc::ServerContext* ctx, const schema::E
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::streamExportTx(
-    grpc::ServerContext* ctx,
-    grpc::ServerReaderWriter<schema::Chunk, schema::ExportTxRequest>* stream) {
+grpc::Status ImmuServiceImpl::DostreamExportTx(
+    grpc::ServerContextBase* ctx,
+    grpc::ServerReaderWriterInterface<schema::Chunk, schema::ExportTxRequest>* stream) {
   IMMUDB_ADMIN_DB_OR_RETURN(db);
   schema::ExportTxRequest req;
   while (stream->Read(&req)) {
@@ -73,9 +74,9 @@ grpc::Status ImmuServiceImpl::streamExportTx(
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::replicateTx(grpc::ServerContext* ctx,
-                                          grpc::ServerReader<schema::Chunk>* reader,
-                                          schema::TxHeader* resp) {
+grpc::Status ImmuServiceImpl::DoreplicateTx(grpc::ServerContextBase* ctx,
+                                            grpc::ServerReaderInterface<schema::Chunk>* reader,
+                                            schema::TxHeader* resp) {
   IMMUDB_ADMIN_DB_OR_RETURN(db);
   bool no_wait = true;  // immudb waits for the index only when asked.
   const auto& md = ctx->client_metadata();

@@ -11,6 +11,8 @@
 
 #include "authorization.grpc.pb.h"
 #include "schema.grpc.pb.h"
+#include "server/blocking_pool.h"
+#include "server/callback.h"
 #include "server/config.h"
 #include "server/db_manager.h"
 #include "server/sessions.h"
@@ -45,7 +47,60 @@ struct Caller {
 };
 
 // The value of a client metadata key ("" when absent).
-std::string CallMetadata(const grpc::ServerContext* ctx, const char* key);
+std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
+
+// The declarations of one method of a generated CallbackService: the
+// callback override, which runs Do<name> (declared here, defined in the
+// handler's .cc file as a plain blocking function) inline on the gRPC thread
+// or on the class's blocking pool (server/callback.h), and Do<name> itself.
+// INLINE is for calls that answer at once from memory or a short read, WRITE
+// for commits;
+// everything that may wait (a commit, the index, a password hash) or run long
+// (scans) is POOLED.
+#define IMMUDB_UNARY_INLINE(name, Req, Resp)                                                   \
+  grpc::ServerUnaryReactor* name(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp) \
+      override {                                                                               \
+    return FinishInline(ctx, [this, ctx, req, resp] { return Do##name(ctx, req, resp); });     \
+  }                                                                                            \
+  grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req, Resp* resp)
+
+#define IMMUDB_UNARY_POOLED(name, Req, Resp)                                                       \
+  grpc::ServerUnaryReactor* name(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp)     \
+      override {                                                                                   \
+    return FinishOnPool(pool(), ctx, [this, ctx, req, resp] { return Do##name(ctx, req, resp); }); \
+  }                                                                                                \
+  grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req, Resp* resp)
+
+// A write: inline while no other write runs inline (a lone writer is
+// answered without a thread hand-off, blocking one gRPC thread for its
+// commit), else POOLED.
+#define IMMUDB_UNARY_WRITE(name, Req, Resp)                                                    \
+  grpc::ServerUnaryReactor* name(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp) \
+      override {                                                                               \
+    return FinishWrite(pool(), &inline_writer_, ctx,                                           \
+                       [this, ctx, req, resp] { return Do##name(ctx, req, resp); });           \
+  }                                                                                            \
+  grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req, Resp* resp)
+
+// Server streaming: Do<name> writes its messages through `writer`.
+#define IMMUDB_SERVER_STREAM(name, Req, W)                                                       \
+  grpc::ServerWriteReactor<W>* name(grpc::CallbackServerContext* ctx, const Req* req) override { \
+    return BlockingWriteReactor<W>::Start(                                                       \
+        pool(),                                                                                  \
+        [this, ctx, req](grpc::ServerWriterInterface<W>* w) { return Do##name(ctx, req, w); });  \
+  }                                                                                              \
+  grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req,                            \
+                        grpc::ServerWriterInterface<W>* writer)
+
+// Client streaming: Do<name> reads the messages through `reader`.
+#define IMMUDB_CLIENT_STREAM(name, R, Resp)                                                       \
+  grpc::ServerReadReactor<R>* name(grpc::CallbackServerContext* ctx, Resp* resp) override {       \
+    return BlockingReadReactor<R>::Start(                                                         \
+        pool(),                                                                                   \
+        [this, ctx, resp](grpc::ServerReaderInterface<R>* r) { return Do##name(ctx, r, resp); }); \
+  }                                                                                               \
+  grpc::Status Do##name(grpc::ServerContextBase* ctx, grpc::ServerReaderInterface<R>* reader,     \
+                        Resp* resp)
 
 // What OpenSession returns (both services).
 struct OpenedSession {
@@ -54,174 +109,141 @@ struct OpenedSession {
   int64_t inactive_at = 0;  // Unix seconds, if idle from now on.
 };
 
-class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
+class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackService {
  public:
   explicit ImmuServiceImpl(ServerState* state) : s_(state) {}
 
+  // The threads of the POOLED methods (shared with AuthorizationServiceImpl).
+  BlockingPool* pool() { return &blocking_; }
+
   // ---- users and login (users_service.cc) ----
-  grpc::Status Login(grpc::ServerContext* ctx, const schema::LoginRequest* req,
-                     schema::LoginResponse* resp) override;
-  grpc::Status Logout(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                      google::protobuf::Empty* resp) override;
-  grpc::Status ListUsers(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                         schema::UserList* resp) override;
-  grpc::Status CreateUser(grpc::ServerContext* ctx, const schema::CreateUserRequest* req,
-                          google::protobuf::Empty* resp) override;
-  grpc::Status ChangePassword(grpc::ServerContext* ctx, const schema::ChangePasswordRequest* req,
-                              google::protobuf::Empty* resp) override;
-  grpc::Status ChangePermission(grpc::ServerContext* ctx,
-                                const schema::ChangePermissionRequest* req,
-                                google::protobuf::Empty* resp) override;
-  grpc::Status SetActiveUser(grpc::ServerContext* ctx, const schema::SetActiveUserRequest* req,
-                             google::protobuf::Empty* resp) override;
-  grpc::Status UpdateAuthConfig(grpc::ServerContext* ctx, const schema::AuthConfig* req,
-                                google::protobuf::Empty* resp) override;
-  grpc::Status UpdateMTLSConfig(grpc::ServerContext* ctx, const schema::MTLSConfig* req,
-                                google::protobuf::Empty* resp) override;
+  IMMUDB_UNARY_POOLED(Login, schema::LoginRequest, schema::LoginResponse);
+  IMMUDB_UNARY_INLINE(Logout, google::protobuf::Empty, google::protobuf::Empty);
+  IMMUDB_UNARY_INLINE(ListUsers, google::protobuf::Empty, schema::UserList);
+  IMMUDB_UNARY_POOLED(CreateUser, schema::CreateUserRequest, google::protobuf::Empty);
+  IMMUDB_UNARY_POOLED(ChangePassword, schema::ChangePasswordRequest, google::protobuf::Empty);
+  IMMUDB_UNARY_POOLED(ChangePermission, schema::ChangePermissionRequest, google::protobuf::Empty);
+  IMMUDB_UNARY_POOLED(SetActiveUser, schema::SetActiveUserRequest, google::protobuf::Empty);
+  IMMUDB_UNARY_POOLED(UpdateAuthConfig, schema::AuthConfig, google::protobuf::Empty);
+  IMMUDB_UNARY_POOLED(UpdateMTLSConfig, schema::MTLSConfig, google::protobuf::Empty);
 
   // ---- sessions (session_service.cc) ----
-  grpc::Status OpenSession(grpc::ServerContext* ctx, const schema::OpenSessionRequest* req,
-                           schema::OpenSessionResponse* resp) override;
-  grpc::Status KeepAlive(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                         google::protobuf::Empty* resp) override;
-  grpc::Status CloseSession(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                            google::protobuf::Empty* resp) override;
+  IMMUDB_UNARY_POOLED(OpenSession, schema::OpenSessionRequest, schema::OpenSessionResponse);
+  IMMUDB_UNARY_INLINE(KeepAlive, google::protobuf::Empty, google::protobuf::Empty);
+  IMMUDB_UNARY_INLINE(CloseSession, google::protobuf::Empty, google::protobuf::Empty);
   // Shared with AuthorizationServiceImpl: checks the credentials, the active
   // flag and the permission on `database` ("" = defaultdb), then opens a session.
-  grpc::Status DoOpenSession(const std::string& username, const std::string& password,
-                             const std::string& database, OpenedSession* out);
+  grpc::Status OpenSessionFor(const std::string& username, const std::string& password,
+                              const std::string& database, OpenedSession* out);
   // The `sessionid` of the call must name an open session.
-  grpc::Status DoKeepAlive(grpc::ServerContext* ctx);
-  grpc::Status DoCloseSession(grpc::ServerContext* ctx);
+  grpc::Status KeepSessionAlive(grpc::ServerContextBase* ctx);
+  grpc::Status CloseCallerSession(grpc::ServerContextBase* ctx);
   const std::string& server_uuid() const { return s_->uuid; }
 
   // ---- databases, health, state (db_service.cc) ----
-  grpc::Status CreateDatabase(grpc::ServerContext* ctx, const schema::Database* req,
-                              google::protobuf::Empty* resp) override;
-  grpc::Status CreateDatabaseV2(grpc::ServerContext* ctx, const schema::CreateDatabaseRequest* req,
-                                schema::CreateDatabaseResponse* resp) override;
-  grpc::Status DatabaseList(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                            schema::DatabaseListResponse* resp) override;
-  grpc::Status DatabaseListV2(grpc::ServerContext* ctx, const schema::DatabaseListRequestV2* req,
-                              schema::DatabaseListResponseV2* resp) override;
-  grpc::Status UseDatabase(grpc::ServerContext* ctx, const schema::Database* req,
-                           schema::UseDatabaseReply* resp) override;
-  grpc::Status Health(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                      schema::HealthResponse* resp) override;
-  grpc::Status ServerInfo(grpc::ServerContext* ctx, const schema::ServerInfoRequest* req,
-                          schema::ServerInfoResponse* resp) override;
-  grpc::Status CurrentState(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                            schema::ImmutableState* resp) override;
-  grpc::Status FlushIndex(grpc::ServerContext* ctx, const schema::FlushIndexRequest* req,
-                          schema::FlushIndexResponse* resp) override;
-  grpc::Status CompactIndex(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                            google::protobuf::Empty* resp) override;
-  grpc::Status LoadDatabase(grpc::ServerContext* ctx, const schema::LoadDatabaseRequest* req,
-                            schema::LoadDatabaseResponse* resp) override;
-  grpc::Status UnloadDatabase(grpc::ServerContext* ctx, const schema::UnloadDatabaseRequest* req,
-                              schema::UnloadDatabaseResponse* resp) override;
-  grpc::Status UpdateDatabaseV2(grpc::ServerContext* ctx, const schema::UpdateDatabaseRequest* req,
-                                schema::UpdateDatabaseResponse* resp) override;
-  grpc::Status GetDatabaseSettingsV2(grpc::ServerContext* ctx,
-                                     const schema::DatabaseSettingsRequest* req,
-                                     schema::DatabaseSettingsResponse* resp) override;
+  IMMUDB_UNARY_POOLED(CreateDatabase, schema::Database, google::protobuf::Empty);
+  IMMUDB_UNARY_POOLED(CreateDatabaseV2, schema::CreateDatabaseRequest,
+                      schema::CreateDatabaseResponse);
+  IMMUDB_UNARY_INLINE(DatabaseList, google::protobuf::Empty, schema::DatabaseListResponse);
+  IMMUDB_UNARY_INLINE(DatabaseListV2, schema::DatabaseListRequestV2,
+                      schema::DatabaseListResponseV2);
+  IMMUDB_UNARY_INLINE(UseDatabase, schema::Database, schema::UseDatabaseReply);
+  IMMUDB_UNARY_INLINE(Health, google::protobuf::Empty, schema::HealthResponse);
+  IMMUDB_UNARY_INLINE(ServerInfo, schema::ServerInfoRequest, schema::ServerInfoResponse);
+  IMMUDB_UNARY_INLINE(CurrentState, google::protobuf::Empty, schema::ImmutableState);
+  IMMUDB_UNARY_POOLED(FlushIndex, schema::FlushIndexRequest, schema::FlushIndexResponse);
+  IMMUDB_UNARY_POOLED(CompactIndex, google::protobuf::Empty, google::protobuf::Empty);
+  IMMUDB_UNARY_POOLED(LoadDatabase, schema::LoadDatabaseRequest, schema::LoadDatabaseResponse);
+  IMMUDB_UNARY_POOLED(UnloadDatabase, schema::UnloadDatabaseRequest,
+                      schema::UnloadDatabaseResponse);
+  IMMUDB_UNARY_POOLED(UpdateDatabaseV2, schema::UpdateDatabaseRequest,
+                      schema::UpdateDatabaseResponse);
+  IMMUDB_UNARY_INLINE(GetDatabaseSettingsV2, schema::DatabaseSettingsRequest,
+                      schema::DatabaseSettingsResponse);
 
   // ---- key-value, sorted sets, transactions (kv_service.cc, tx_service.cc) ----
-  grpc::Status Set(grpc::ServerContext* ctx, const schema::SetRequest* req,
-                   schema::TxHeader* resp) override;
-  grpc::Status VerifiableSet(grpc::ServerContext* ctx, const schema::VerifiableSetRequest* req,
-                             schema::VerifiableTx* resp) override;
-  grpc::Status Get(grpc::ServerContext* ctx, const schema::KeyRequest* req,
-                   schema::Entry* resp) override;
-  grpc::Status VerifiableGet(grpc::ServerContext* ctx, const schema::VerifiableGetRequest* req,
-                             schema::VerifiableEntry* resp) override;
-  grpc::Status GetAll(grpc::ServerContext* ctx, const schema::KeyListRequest* req,
-                      schema::Entries* resp) override;
-  grpc::Status Delete(grpc::ServerContext* ctx, const schema::DeleteKeysRequest* req,
-                      schema::TxHeader* resp) override;
-  grpc::Status ExecAll(grpc::ServerContext* ctx, const schema::ExecAllRequest* req,
-                       schema::TxHeader* resp) override;
-  grpc::Status Scan(grpc::ServerContext* ctx, const schema::ScanRequest* req,
-                    schema::Entries* resp) override;
-  grpc::Status Count(grpc::ServerContext* ctx, const schema::KeyPrefix* req,
-                     schema::EntryCount* resp) override;
-  grpc::Status CountAll(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                        schema::EntryCount* resp) override;
-  grpc::Status History(grpc::ServerContext* ctx, const schema::HistoryRequest* req,
-                       schema::Entries* resp) override;
-  grpc::Status SetReference(grpc::ServerContext* ctx, const schema::ReferenceRequest* req,
-                            schema::TxHeader* resp) override;
-  grpc::Status VerifiableSetReference(grpc::ServerContext* ctx,
-                                      const schema::VerifiableReferenceRequest* req,
-                                      schema::VerifiableTx* resp) override;
-  grpc::Status ZAdd(grpc::ServerContext* ctx, const schema::ZAddRequest* req,
-                    schema::TxHeader* resp) override;
-  grpc::Status VerifiableZAdd(grpc::ServerContext* ctx, const schema::VerifiableZAddRequest* req,
-                              schema::VerifiableTx* resp) override;
-  grpc::Status ZScan(grpc::ServerContext* ctx, const schema::ZScanRequest* req,
-                     schema::ZEntries* resp) override;
-  grpc::Status TxById(grpc::ServerContext* ctx, const schema::TxRequest* req,
-                      schema::Tx* resp) override;
-  grpc::Status VerifiableTxById(grpc::ServerContext* ctx, const schema::VerifiableTxRequest* req,
-                                schema::VerifiableTx* resp) override;
-  grpc::Status TxScan(grpc::ServerContext* ctx, const schema::TxScanRequest* req,
-                      schema::TxList* resp) override;
-  grpc::Status DatabaseHealth(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                              schema::DatabaseHealthResponse* resp) override;
+  IMMUDB_UNARY_WRITE(Set, schema::SetRequest, schema::TxHeader);
+  IMMUDB_UNARY_WRITE(VerifiableSet, schema::VerifiableSetRequest, schema::VerifiableTx);
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const schema::KeyRequest* req,
+                                schema::Entry* resp) override {
+    // A read that waits for the index to reach sinceTx runs on the pool.
+    auto body = [this, ctx, req, resp] { return DoGet(ctx, req, resp); };
+    return req->sincetx() == 0 ? FinishInline(ctx, body) : FinishOnPool(pool(), ctx, body);
+  }
+  grpc::Status DoGet(grpc::ServerContextBase* ctx, const schema::KeyRequest* req,
+                     schema::Entry* resp);
+  grpc::ServerUnaryReactor* VerifiableGet(grpc::CallbackServerContext* ctx,
+                                          const schema::VerifiableGetRequest* req,
+                                          schema::VerifiableEntry* resp) override {
+    // A read that waits for the index to reach sinceTx runs on the pool.
+    auto body = [this, ctx, req, resp] { return DoVerifiableGet(ctx, req, resp); };
+    return req->keyrequest().sincetx() == 0 ? FinishInline(ctx, body)
+                                            : FinishOnPool(pool(), ctx, body);
+  }
+  grpc::Status DoVerifiableGet(grpc::ServerContextBase* ctx,
+                               const schema::VerifiableGetRequest* req,
+                               schema::VerifiableEntry* resp);
+  IMMUDB_UNARY_INLINE(GetAll, schema::KeyListRequest, schema::Entries);
+  IMMUDB_UNARY_WRITE(Delete, schema::DeleteKeysRequest, schema::TxHeader);
+  IMMUDB_UNARY_WRITE(ExecAll, schema::ExecAllRequest, schema::TxHeader);
+  IMMUDB_UNARY_POOLED(Scan, schema::ScanRequest, schema::Entries);
+  IMMUDB_UNARY_INLINE(Count, schema::KeyPrefix, schema::EntryCount);
+  IMMUDB_UNARY_INLINE(CountAll, google::protobuf::Empty, schema::EntryCount);
+  IMMUDB_UNARY_POOLED(History, schema::HistoryRequest, schema::Entries);
+  IMMUDB_UNARY_WRITE(SetReference, schema::ReferenceRequest, schema::TxHeader);
+  IMMUDB_UNARY_WRITE(VerifiableSetReference, schema::VerifiableReferenceRequest,
+                     schema::VerifiableTx);
+  IMMUDB_UNARY_WRITE(ZAdd, schema::ZAddRequest, schema::TxHeader);
+  IMMUDB_UNARY_WRITE(VerifiableZAdd, schema::VerifiableZAddRequest, schema::VerifiableTx);
+  IMMUDB_UNARY_POOLED(ZScan, schema::ZScanRequest, schema::ZEntries);
+  IMMUDB_UNARY_INLINE(TxById, schema::TxRequest, schema::Tx);
+  IMMUDB_UNARY_INLINE(VerifiableTxById, schema::VerifiableTxRequest, schema::VerifiableTx);
+  IMMUDB_UNARY_POOLED(TxScan, schema::TxScanRequest, schema::TxList);
+  IMMUDB_UNARY_INLINE(DatabaseHealth, google::protobuf::Empty, schema::DatabaseHealthResponse);
 
   // ---- streams (stream_service.cc; framing in stream_framing.h) ----
-  grpc::Status streamGet(grpc::ServerContext* ctx, const schema::KeyRequest* req,
-                         grpc::ServerWriter<schema::Chunk>* writer) override;
-  grpc::Status streamSet(grpc::ServerContext* ctx, grpc::ServerReader<schema::Chunk>* reader,
-                         schema::TxHeader* resp) override;
-  grpc::Status streamVerifiableGet(grpc::ServerContext* ctx,
-                                   const schema::VerifiableGetRequest* req,
-                                   grpc::ServerWriter<schema::Chunk>* writer) override;
-  grpc::Status streamVerifiableSet(grpc::ServerContext* ctx,
-                                   grpc::ServerReader<schema::Chunk>* reader,
-                                   schema::VerifiableTx* resp) override;
-  grpc::Status streamScan(grpc::ServerContext* ctx, const schema::ScanRequest* req,
-                          grpc::ServerWriter<schema::Chunk>* writer) override;
-  grpc::Status streamZScan(grpc::ServerContext* ctx, const schema::ZScanRequest* req,
-                           grpc::ServerWriter<schema::Chunk>* writer) override;
-  grpc::Status streamHistory(grpc::ServerContext* ctx, const schema::HistoryRequest* req,
-                             grpc::ServerWriter<schema::Chunk>* writer) override;
-  grpc::Status streamExecAll(grpc::ServerContext* ctx, grpc::ServerReader<schema::Chunk>* reader,
-                             schema::TxHeader* resp) override;
+  IMMUDB_SERVER_STREAM(streamGet, schema::KeyRequest, schema::Chunk);
+  IMMUDB_CLIENT_STREAM(streamSet, schema::Chunk, schema::TxHeader);
+  IMMUDB_SERVER_STREAM(streamVerifiableGet, schema::VerifiableGetRequest, schema::Chunk);
+  IMMUDB_CLIENT_STREAM(streamVerifiableSet, schema::Chunk, schema::VerifiableTx);
+  IMMUDB_SERVER_STREAM(streamScan, schema::ScanRequest, schema::Chunk);
+  IMMUDB_SERVER_STREAM(streamZScan, schema::ZScanRequest, schema::Chunk);
+  IMMUDB_SERVER_STREAM(streamHistory, schema::HistoryRequest, schema::Chunk);
+  IMMUDB_CLIENT_STREAM(streamExecAll, schema::Chunk, schema::TxHeader);
 
   // ---- replication (replication_service.cc; docs/format/exported-tx.md) ----
-  grpc::Status exportTx(grpc::ServerContext* ctx, const schema::ExportTxRequest* req,
-                        grpc::ServerWriter<schema::Chunk>* writer) override;
-  grpc::Status replicateTx(grpc::ServerContext* ctx, grpc::ServerReader<schema::Chunk>* reader,
-                           schema::TxHeader* resp) override;
-  grpc::Status streamExportTx(
-      grpc::ServerContext* ctx,
-      grpc::ServerReaderWriter<schema::Chunk, schema::ExportTxRequest>* stream) override;
+  IMMUDB_SERVER_STREAM(exportTx, schema::ExportTxRequest, schema::Chunk);
+  IMMUDB_CLIENT_STREAM(replicateTx, schema::Chunk, schema::TxHeader);
+  grpc::ServerBidiReactor<schema::ExportTxRequest, schema::Chunk>* streamExportTx(
+      grpc::CallbackServerContext* ctx) override {
+    return BlockingBidiReactor<schema::Chunk, schema::ExportTxRequest>::Start(
+        pool(),
+        [this, ctx](grpc::ServerReaderWriterInterface<schema::Chunk, schema::ExportTxRequest>* s) {
+          return DostreamExportTx(ctx, s);
+        });
+  }
+  grpc::Status DostreamExportTx(
+      grpc::ServerContextBase* ctx,
+      grpc::ServerReaderWriterInterface<schema::Chunk, schema::ExportTxRequest>* stream);
 
   // ---- not implemented, with a clear message (unimplemented_service.cc) ----
-  grpc::Status SQLExec(grpc::ServerContext* ctx, const schema::SQLExecRequest* req,
-                       schema::SQLExecResult* resp) override;
-  grpc::Status UnarySQLQuery(grpc::ServerContext* ctx, const schema::SQLQueryRequest* req,
-                             schema::SQLQueryResult* resp) override;
-  grpc::Status SQLQuery(grpc::ServerContext* ctx, const schema::SQLQueryRequest* req,
-                        grpc::ServerWriter<schema::SQLQueryResult>* writer) override;
-  grpc::Status ListTables(grpc::ServerContext* ctx, const google::protobuf::Empty* req,
-                          schema::SQLQueryResult* resp) override;
-  grpc::Status DescribeTable(grpc::ServerContext* ctx, const schema::Table* req,
-                             schema::SQLQueryResult* resp) override;
-  grpc::Status VerifiableSQLGet(grpc::ServerContext* ctx,
-                                const schema::VerifiableSQLGetRequest* req,
-                                schema::VerifiableSQLEntry* resp) override;
+  IMMUDB_UNARY_INLINE(SQLExec, schema::SQLExecRequest, schema::SQLExecResult);
+  IMMUDB_UNARY_INLINE(UnarySQLQuery, schema::SQLQueryRequest, schema::SQLQueryResult);
+  IMMUDB_SERVER_STREAM(SQLQuery, schema::SQLQueryRequest, schema::SQLQueryResult);
+  IMMUDB_UNARY_INLINE(ListTables, google::protobuf::Empty, schema::SQLQueryResult);
+  IMMUDB_UNARY_INLINE(DescribeTable, schema::Table, schema::SQLQueryResult);
+  IMMUDB_UNARY_INLINE(VerifiableSQLGet, schema::VerifiableSQLGetRequest,
+                      schema::VerifiableSQLEntry);
 
  private:
   // Login required (any user); resolves the token and the user's record.
-  Result<Caller> Authenticate(grpc::ServerContext* ctx) const;
+  Result<Caller> Authenticate(grpc::ServerContextBase* ctx) const;
   // The selected database, checked for `access` (getDBFromCtx, §5.5).
   // `caller` (optional) receives the caller; empty user when auth is off.
-  Result<DbHandle*> AuthorizeDb(grpc::ServerContext* ctx, Access access,
+  Result<DbHandle*> AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
                                 Caller* caller = nullptr) const;
   // Auth-off callers must be local unless --devmode.
-  Status CheckLocalWhenAuthOff(grpc::ServerContext* ctx) const;
+  Status CheckLocalWhenAuthOff(grpc::ServerContextBase* ctx) const;
   // Fills `out` with the signature of (db, tx_id, alh) when a signing key is
   // configured; leaves it untouched otherwise (proofs.md §6.3).
   grpc::Status SignState(const std::string& db, uint64_t tx_id, const Hash& alh,
@@ -232,25 +254,28 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::Service {
 
   // Load/Unload/UpdateDatabaseV2: the caller must be sysadmin or admin of
   // `db`, which must be a user database (not reserved).
-  grpc::Status AuthorizeDbAdmin(grpc::ServerContext* ctx, const std::string& db) const;
+  grpc::Status AuthorizeDbAdmin(grpc::ServerContextBase* ctx, const std::string& db) const;
 
   // Drops the tokens and closes the sessions of `username` (password,
   // permission or active-flag change).
   void LogOutEverywhere(const std::string& username);
 
   ServerState* s_;
+  // Bounded, so that a flood of writes queues instead of starting a thread
+  // per call; threads start on demand and stay.
+  static constexpr size_t kMaxBlockingThreads = 256;
+  BlockingPool blocking_{kMaxBlockingThreads};
+  std::atomic<bool> inline_writer_{false};  // A write runs on a gRPC thread (FinishWrite).
 };
 
 // immudb.model.AuthorizationService: the session calls, on the same port.
-class AuthorizationServiceImpl final : public immudb::model::AuthorizationService::Service {
+class AuthorizationServiceImpl final : public immudb::model::AuthorizationService::CallbackService {
  public:
   explicit AuthorizationServiceImpl(ImmuServiceImpl* immu) : immu_(immu) {}
-  grpc::Status OpenSession(grpc::ServerContext* ctx, const model::OpenSessionRequest* req,
-                           model::OpenSessionResponse* resp) override;
-  grpc::Status KeepAlive(grpc::ServerContext* ctx, const model::KeepAliveRequest* req,
-                         model::KeepAliveResponse* resp) override;
-  grpc::Status CloseSession(grpc::ServerContext* ctx, const model::CloseSessionRequest* req,
-                            model::CloseSessionResponse* resp) override;
+  BlockingPool* pool() { return immu_->pool(); }
+  IMMUDB_UNARY_POOLED(OpenSession, model::OpenSessionRequest, model::OpenSessionResponse);
+  IMMUDB_UNARY_INLINE(KeepAlive, model::KeepAliveRequest, model::KeepAliveResponse);
+  IMMUDB_UNARY_INLINE(CloseSession, model::CloseSessionRequest, model::CloseSessionResponse);
 
  private:
   ImmuServiceImpl* immu_;

@@ -20,9 +20,9 @@ int64_t UnixAfter(std::chrono::milliseconds d) {
 
 }  // namespace
 
-grpc::Status ImmuServiceImpl::DoOpenSession(const std::string& username,
-                                            const std::string& password,
-                                            const std::string& database, OpenedSession* out) {
+grpc::Status ImmuServiceImpl::OpenSessionFor(const std::string& username,
+                                             const std::string& password,
+                                             const std::string& database, OpenedSession* out) {
   if (!s_->config.auth) return Unknown(kErrAuthDisabledLogin);
   auto user = s_->users->Get(username);
   if (!user.ok() || !CheckPassword(password, user->hashed_password)) {
@@ -45,43 +45,43 @@ grpc::Status ImmuServiceImpl::DoOpenSession(const std::string& username,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::DoKeepAlive(grpc::ServerContext* ctx) {
+grpc::Status ImmuServiceImpl::KeepSessionAlive(grpc::ServerContextBase* ctx) {
   const std::string id = CallMetadata(ctx, "sessionid");
   if (id.empty()) return PermissionDenied(kErrSessionNotFound);
   auto s = s_->sessions->Touch(id);
   return s.ok() ? grpc::Status::OK : ToGrpcStatus(s.status());
 }
 
-grpc::Status ImmuServiceImpl::DoCloseSession(grpc::ServerContext* ctx) {
+grpc::Status ImmuServiceImpl::CloseCallerSession(grpc::ServerContextBase* ctx) {
   const std::string id = CallMetadata(ctx, "sessionid");
   if (id.empty() || !s_->sessions->Close(id)) return PermissionDenied(kErrSessionNotFound);
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::OpenSession(grpc::ServerContext*,
-                                          const schema::OpenSessionRequest* req,
-                                          schema::OpenSessionResponse* resp) {
+grpc::Status ImmuServiceImpl::DoOpenSession(grpc::ServerContextBase*,
+                                            const schema::OpenSessionRequest* req,
+                                            schema::OpenSessionResponse* resp) {
   OpenedSession s;
-  grpc::Status st = DoOpenSession(req->username(), req->password(), req->databasename(), &s);
+  grpc::Status st = OpenSessionFor(req->username(), req->password(), req->databasename(), &s);
   if (!st.ok()) return st;
   resp->set_sessionid(s.id);
   resp->set_serveruuid(s_->uuid);
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::KeepAlive(grpc::ServerContext* ctx, const Empty*, Empty*) {
-  return DoKeepAlive(ctx);
+grpc::Status ImmuServiceImpl::DoKeepAlive(grpc::ServerContextBase* ctx, const Empty*, Empty*) {
+  return KeepSessionAlive(ctx);
 }
 
-grpc::Status ImmuServiceImpl::CloseSession(grpc::ServerContext* ctx, const Empty*, Empty*) {
-  return DoCloseSession(ctx);
+grpc::Status ImmuServiceImpl::DoCloseSession(grpc::ServerContextBase* ctx, const Empty*, Empty*) {
+  return CloseCallerSession(ctx);
 }
 
-grpc::Status AuthorizationServiceImpl::OpenSession(grpc::ServerContext*,
-                                                   const model::OpenSessionRequest* req,
-                                                   model::OpenSessionResponse* resp) {
+grpc::Status AuthorizationServiceImpl::DoOpenSession(grpc::ServerContextBase*,
+                                                     const model::OpenSessionRequest* req,
+                                                     model::OpenSessionResponse* resp) {
   OpenedSession s;
-  grpc::Status st = immu_->DoOpenSession(req->username(), req->password(), req->database(), &s);
+  grpc::Status st = immu_->OpenSessionFor(req->username(), req->password(), req->database(), &s);
   if (!st.ok()) return st;
   resp->set_sessionid(s.id);
   resp->set_serveruuid(immu_->server_uuid());
@@ -90,16 +90,16 @@ grpc::Status AuthorizationServiceImpl::OpenSession(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AuthorizationServiceImpl::KeepAlive(grpc::ServerContext* ctx,
-                                                 const model::KeepAliveRequest*,
-                                                 model::KeepAliveResponse*) {
-  return immu_->DoKeepAlive(ctx);
+grpc::Status AuthorizationServiceImpl::DoKeepAlive(grpc::ServerContextBase* ctx,
+                                                   const model::KeepAliveRequest*,
+                                                   model::KeepAliveResponse*) {
+  return immu_->KeepSessionAlive(ctx);
 }
 
-grpc::Status AuthorizationServiceImpl::CloseSession(grpc::ServerContext* ctx,
-                                                    const model::CloseSessionRequest*,
-                                                    model::CloseSessionResponse*) {
-  return immu_->DoCloseSession(ctx);
+grpc::Status AuthorizationServiceImpl::DoCloseSession(grpc::ServerContextBase* ctx,
+                                                      const model::CloseSessionRequest*,
+                                                      model::CloseSessionResponse*) {
+  return immu_->CloseCallerSession(ctx);
 }
 
 }  // namespace immudb::server

@@ -16,11 +16,11 @@ constexpr uint8_t kOpKeyValue = 0x01;
 constexpr uint8_t kOpZAdd = 0x02;
 constexpr uint8_t kOpReference = 0x04;
 
-StreamWriter WriterFor(grpc::ServerWriter<schema::Chunk>* w) {
+StreamWriter WriterFor(grpc::ServerWriterInterface<schema::Chunk>* w) {
   return StreamWriter([w](const schema::Chunk& c) { return w->Write(c); });
 }
 
-StreamReader ReaderFor(grpc::ServerReader<schema::Chunk>* r) {
+StreamReader ReaderFor(grpc::ServerReaderInterface<schema::Chunk>* r) {
   return StreamReader([r](schema::Chunk* c) { return r->Read(c); });
 }
 
@@ -48,33 +48,34 @@ grpc::Status ReadKeyValues(StreamReader* in, schema::SetRequest* req) {
 
 }  // namespace
 
-grpc::Status ImmuServiceImpl::streamGet(grpc::ServerContext* ctx, const schema::KeyRequest* req,
-                                        grpc::ServerWriter<schema::Chunk>* writer) {
+grpc::Status ImmuServiceImpl::DostreamGet(grpc::ServerContextBase* ctx,
+                                          const schema::KeyRequest* req,
+                                          grpc::ServerWriterInterface<schema::Chunk>* writer) {
   schema::Entry e;
-  grpc::Status st = Get(ctx, req, &e);
+  grpc::Status st = DoGet(ctx, req, &e);
   if (!st.ok()) return ForStream(st);
   StreamWriter out = WriterFor(writer);
   if (!out.Send(e.key()) || !out.Send(e.value())) return Broken();
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::streamSet(grpc::ServerContext* ctx,
-                                        grpc::ServerReader<schema::Chunk>* reader,
-                                        schema::TxHeader* resp) {
+grpc::Status ImmuServiceImpl::DostreamSet(grpc::ServerContextBase* ctx,
+                                          grpc::ServerReaderInterface<schema::Chunk>* reader,
+                                          schema::TxHeader* resp) {
   auto db = AuthorizeDb(ctx, Access::kWrite);
   if (!db.ok()) return ForStream(ToGrpcStatus(db.status()));
   StreamReader in = ReaderFor(reader);
   schema::SetRequest req;
   grpc::Status st = ReadKeyValues(&in, &req);
   if (!st.ok()) return st;
-  return ForStream(Set(ctx, &req, resp));
+  return ForStream(DoSet(ctx, &req, resp));
 }
 
-grpc::Status ImmuServiceImpl::streamVerifiableGet(grpc::ServerContext* ctx,
-                                                  const schema::VerifiableGetRequest* req,
-                                                  grpc::ServerWriter<schema::Chunk>* writer) {
+grpc::Status ImmuServiceImpl::DostreamVerifiableGet(
+    grpc::ServerContextBase* ctx, const schema::VerifiableGetRequest* req,
+    grpc::ServerWriterInterface<schema::Chunk>* writer) {
   schema::VerifiableEntry ve;
-  grpc::Status st = VerifiableGet(ctx, req, &ve);
+  grpc::Status st = DoVerifiableGet(ctx, req, &ve);
   if (!st.ok()) return ForStream(st);
   const std::string value = ve.entry().value();
   ve.mutable_entry()->clear_value();
@@ -87,9 +88,9 @@ grpc::Status ImmuServiceImpl::streamVerifiableGet(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::streamVerifiableSet(grpc::ServerContext* ctx,
-                                                  grpc::ServerReader<schema::Chunk>* reader,
-                                                  schema::VerifiableTx* resp) {
+grpc::Status ImmuServiceImpl::DostreamVerifiableSet(
+    grpc::ServerContextBase* ctx, grpc::ServerReaderInterface<schema::Chunk>* reader,
+    schema::VerifiableTx* resp) {
   auto db = AuthorizeDb(ctx, Access::kWrite);
   if (!db.ok()) return ForStream(ToGrpcStatus(db.status()));
   StreamReader in = ReaderFor(reader);
@@ -102,13 +103,14 @@ grpc::Status ImmuServiceImpl::streamVerifiableSet(grpc::ServerContext* ctx,
   req.set_provesincetx(*prove_since);
   grpc::Status st = ReadKeyValues(&in, req.mutable_setrequest());
   if (!st.ok()) return st;
-  return ForStream(VerifiableSet(ctx, &req, resp));
+  return ForStream(DoVerifiableSet(ctx, &req, resp));
 }
 
-grpc::Status ImmuServiceImpl::streamScan(grpc::ServerContext* ctx, const schema::ScanRequest* req,
-                                         grpc::ServerWriter<schema::Chunk>* writer) {
+grpc::Status ImmuServiceImpl::DostreamScan(grpc::ServerContextBase* ctx,
+                                           const schema::ScanRequest* req,
+                                           grpc::ServerWriterInterface<schema::Chunk>* writer) {
   schema::Entries entries;
-  grpc::Status st = Scan(ctx, req, &entries);
+  grpc::Status st = DoScan(ctx, req, &entries);
   if (!st.ok()) return ForStream(st);
   StreamWriter out = WriterFor(writer);
   for (const schema::Entry& e : entries.entries()) {
@@ -117,11 +119,11 @@ grpc::Status ImmuServiceImpl::streamScan(grpc::ServerContext* ctx, const schema:
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::streamHistory(grpc::ServerContext* ctx,
-                                            const schema::HistoryRequest* req,
-                                            grpc::ServerWriter<schema::Chunk>* writer) {
+grpc::Status ImmuServiceImpl::DostreamHistory(grpc::ServerContextBase* ctx,
+                                              const schema::HistoryRequest* req,
+                                              grpc::ServerWriterInterface<schema::Chunk>* writer) {
   schema::Entries entries;
-  grpc::Status st = History(ctx, req, &entries);
+  grpc::Status st = DoHistory(ctx, req, &entries);
   if (!st.ok()) return ForStream(st);
   StreamWriter out = WriterFor(writer);
   for (const schema::Entry& e : entries.entries()) {
@@ -130,10 +132,11 @@ grpc::Status ImmuServiceImpl::streamHistory(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::streamZScan(grpc::ServerContext* ctx, const schema::ZScanRequest* req,
-                                          grpc::ServerWriter<schema::Chunk>* writer) {
+grpc::Status ImmuServiceImpl::DostreamZScan(grpc::ServerContextBase* ctx,
+                                            const schema::ZScanRequest* req,
+                                            grpc::ServerWriterInterface<schema::Chunk>* writer) {
   schema::ZEntries entries;
-  grpc::Status st = ZScan(ctx, req, &entries);
+  grpc::Status st = DoZScan(ctx, req, &entries);
   if (!st.ok()) return ForStream(st);
   StreamWriter out = WriterFor(writer);
   for (const schema::ZEntry& e : entries.entries()) {
@@ -145,9 +148,9 @@ grpc::Status ImmuServiceImpl::streamZScan(grpc::ServerContext* ctx, const schema
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::streamExecAll(grpc::ServerContext* ctx,
-                                            grpc::ServerReader<schema::Chunk>* reader,
-                                            schema::TxHeader* resp) {
+grpc::Status ImmuServiceImpl::DostreamExecAll(grpc::ServerContextBase* ctx,
+                                              grpc::ServerReaderInterface<schema::Chunk>* reader,
+                                              schema::TxHeader* resp) {
   auto db = AuthorizeDb(ctx, Access::kWrite);
   if (!db.ok()) return ForStream(ToGrpcStatus(db.status()));
   StreamReader in = ReaderFor(reader);
@@ -183,7 +186,7 @@ grpc::Status ImmuServiceImpl::streamExecAll(grpc::ServerContext* ctx,
     kv->set_key(std::move(**key));
     kv->set_value(std::move(**value));
   }
-  return ForStream(ExecAll(ctx, &req, resp));
+  return ForStream(DoExecAll(ctx, &req, resp));
 }
 
 }  // namespace immudb::server

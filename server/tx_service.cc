@@ -45,8 +45,8 @@ grpc::Status RenderTx(Database* db, const Tx& tx, const schema::EntriesSpec* spe
 
 }  // namespace
 
-grpc::Status ImmuServiceImpl::TxById(grpc::ServerContext* ctx, const schema::TxRequest* req,
-                                     schema::Tx* resp) {
+grpc::Status ImmuServiceImpl::DoTxById(grpc::ServerContextBase* ctx, const schema::TxRequest* req,
+                                       schema::Tx* resp) {
   auto h = AuthorizeDb(ctx, Access::kRead);
   if (!h.ok()) return ToGrpcStatus(h.status());
   Database* db = (*h)->db.get();
@@ -56,9 +56,9 @@ grpc::Status ImmuServiceImpl::TxById(grpc::ServerContext* ctx, const schema::TxR
   return RenderTx(db, *tx, req->has_entriesspec() ? &req->entriesspec() : nullptr, resp);
 }
 
-grpc::Status ImmuServiceImpl::VerifiableTxById(grpc::ServerContext* ctx,
-                                               const schema::VerifiableTxRequest* req,
-                                               schema::VerifiableTx* resp) {
+grpc::Status ImmuServiceImpl::DoVerifiableTxById(grpc::ServerContextBase* ctx,
+                                                 const schema::VerifiableTxRequest* req,
+                                                 schema::VerifiableTx* resp) {
   auto h = AuthorizeDb(ctx, Access::kRead);
   if (!h.ok()) return ToGrpcStatus(h.status());
   Database* db = (*h)->db.get();
@@ -72,8 +72,8 @@ grpc::Status ImmuServiceImpl::VerifiableTxById(grpc::ServerContext* ctx,
   return SignVerifiableTx((*h)->name, *v, resp);
 }
 
-grpc::Status ImmuServiceImpl::TxScan(grpc::ServerContext* ctx, const schema::TxScanRequest* req,
-                                     schema::TxList* resp) {
+grpc::Status ImmuServiceImpl::DoTxScan(grpc::ServerContextBase* ctx,
+                                       const schema::TxScanRequest* req, schema::TxList* resp) {
   auto h = AuthorizeDb(ctx, Access::kRead);
   if (!h.ok()) return ToGrpcStatus(h.status());
   Database* db = (*h)->db.get();
@@ -88,9 +88,9 @@ grpc::Status ImmuServiceImpl::TxScan(grpc::ServerContext* ctx, const schema::TxS
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::DatabaseHealth(grpc::ServerContext* ctx,
-                                             const google::protobuf::Empty*,
-                                             schema::DatabaseHealthResponse* resp) {
+grpc::Status ImmuServiceImpl::DoDatabaseHealth(grpc::ServerContextBase* ctx,
+                                               const google::protobuf::Empty*,
+                                               schema::DatabaseHealthResponse* resp) {
   auto h = AuthorizeDb(ctx, Access::kRead);
   if (!h.ok()) return ToGrpcStatus(h.status());
   resp->set_pendingrequests(0);

@@ -8,29 +8,30 @@ namespace {
 grpc::Status NoSql() { return Unimplemented("SQL is not supported by this server"); }
 }  // namespace
 
-grpc::Status ImmuServiceImpl::SQLExec(grpc::ServerContext*, const schema::SQLExecRequest*,
-                                      schema::SQLExecResult*) {
+grpc::Status ImmuServiceImpl::DoSQLExec(grpc::ServerContextBase*, const schema::SQLExecRequest*,
+                                        schema::SQLExecResult*) {
   return NoSql();
 }
-grpc::Status ImmuServiceImpl::UnarySQLQuery(grpc::ServerContext*, const schema::SQLQueryRequest*,
-                                            schema::SQLQueryResult*) {
+grpc::Status ImmuServiceImpl::DoUnarySQLQuery(grpc::ServerContextBase*,
+                                              const schema::SQLQueryRequest*,
+                                              schema::SQLQueryResult*) {
   return NoSql();
 }
-grpc::Status ImmuServiceImpl::SQLQuery(grpc::ServerContext*, const schema::SQLQueryRequest*,
-                                       grpc::ServerWriter<schema::SQLQueryResult>*) {
+grpc::Status ImmuServiceImpl::DoSQLQuery(grpc::ServerContextBase*, const schema::SQLQueryRequest*,
+                                         grpc::ServerWriterInterface<schema::SQLQueryResult>*) {
   return NoSql();
 }
-grpc::Status ImmuServiceImpl::ListTables(grpc::ServerContext*, const google::protobuf::Empty*,
-                                         schema::SQLQueryResult*) {
+grpc::Status ImmuServiceImpl::DoListTables(grpc::ServerContextBase*, const google::protobuf::Empty*,
+                                           schema::SQLQueryResult*) {
   return NoSql();
 }
-grpc::Status ImmuServiceImpl::DescribeTable(grpc::ServerContext*, const schema::Table*,
-                                            schema::SQLQueryResult*) {
+grpc::Status ImmuServiceImpl::DoDescribeTable(grpc::ServerContextBase*, const schema::Table*,
+                                              schema::SQLQueryResult*) {
   return NoSql();
 }
-grpc::Status ImmuServiceImpl::VerifiableSQLGet(grpc::ServerContext*,
-                                               const schema::VerifiableSQLGetRequest*,
-                                               schema::VerifiableSQLEntry*) {
+grpc::Status ImmuServiceImpl::DoVerifiableSQLGet(grpc::ServerContextBase*,
+                                                 const schema::VerifiableSQLGetRequest*,
+                                                 schema::VerifiableSQLEntry*) {
   return NoSql();
 }
 

@@ -25,8 +25,8 @@ void UserToProto(const UserRecord& u, schema::User* out) {
 
 }  // namespace
 
-grpc::Status ImmuServiceImpl::Login(grpc::ServerContext*, const schema::LoginRequest* req,
-                                    schema::LoginResponse* resp) {
+grpc::Status ImmuServiceImpl::DoLogin(grpc::ServerContextBase*, const schema::LoginRequest* req,
+                                      schema::LoginResponse* resp) {
   if (!s_->config.auth) return Unknown(kErrAuthDisabledLogin);
   auto user = s_->users->Get(req->user());
   if (!user.ok() || !CheckPassword(req->password(), user->hashed_password)) {
@@ -41,15 +41,15 @@ grpc::Status ImmuServiceImpl::Login(grpc::ServerContext*, const schema::LoginReq
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::Logout(grpc::ServerContext* ctx, const Empty*, Empty*) {
+grpc::Status ImmuServiceImpl::DoLogout(grpc::ServerContextBase* ctx, const Empty*, Empty*) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   s_->tokens->Logout(caller->token);
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::ListUsers(grpc::ServerContext* ctx, const Empty*,
-                                        schema::UserList* resp) {
+grpc::Status ImmuServiceImpl::DoListUsers(grpc::ServerContextBase* ctx, const Empty*,
+                                          schema::UserList* resp) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   const UserRecord& me = caller->user;
@@ -63,8 +63,8 @@ grpc::Status ImmuServiceImpl::ListUsers(grpc::ServerContext* ctx, const Empty*,
   return grpc::Status::OK;
 }
 
-grpc::Status ImmuServiceImpl::CreateUser(grpc::ServerContext* ctx,
-                                         const schema::CreateUserRequest* req, Empty*) {
+grpc::Status ImmuServiceImpl::DoCreateUser(grpc::ServerContextBase* ctx,
+                                           const schema::CreateUserRequest* req, Empty*) {
   if (!s_->config.auth) return Unknown("this command is available only with authentication on");
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
@@ -100,8 +100,8 @@ grpc::Status ImmuServiceImpl::CreateUser(grpc::ServerContext* ctx,
   return ToGrpcStatus(s_->users->Put(u));
 }
 
-grpc::Status ImmuServiceImpl::ChangePassword(grpc::ServerContext* ctx,
-                                             const schema::ChangePasswordRequest* req, Empty*) {
+grpc::Status ImmuServiceImpl::DoChangePassword(grpc::ServerContextBase* ctx,
+                                               const schema::ChangePasswordRequest* req, Empty*) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   const UserRecord& me = caller->user;
@@ -128,8 +128,9 @@ grpc::Status ImmuServiceImpl::ChangePassword(grpc::ServerContext* ctx,
   return ToGrpcStatus(st);
 }
 
-grpc::Status ImmuServiceImpl::ChangePermission(grpc::ServerContext* ctx,
-                                               const schema::ChangePermissionRequest* req, Empty*) {
+grpc::Status ImmuServiceImpl::DoChangePermission(grpc::ServerContextBase* ctx,
+                                                 const schema::ChangePermissionRequest* req,
+                                                 Empty*) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (req->username().empty()) return InvalidArgument("username can not be empty");
@@ -175,8 +176,8 @@ grpc::Status ImmuServiceImpl::ChangePermission(grpc::ServerContext* ctx,
   return ToGrpcStatus(st);
 }
 
-grpc::Status ImmuServiceImpl::SetActiveUser(grpc::ServerContext* ctx,
-                                            const schema::SetActiveUserRequest* req, Empty*) {
+grpc::Status ImmuServiceImpl::DoSetActiveUser(grpc::ServerContextBase* ctx,
+                                              const schema::SetActiveUserRequest* req, Empty*) {
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (req->username().empty()) return Unknown("username can not be empty");
@@ -197,13 +198,13 @@ grpc::Status ImmuServiceImpl::SetActiveUser(grpc::ServerContext* ctx,
   return ToGrpcStatus(st);
 }
 
-grpc::Status ImmuServiceImpl::UpdateAuthConfig(grpc::ServerContext*, const schema::AuthConfig*,
-                                               Empty*) {
+grpc::Status ImmuServiceImpl::DoUpdateAuthConfig(grpc::ServerContextBase*,
+                                                 const schema::AuthConfig*, Empty*) {
   return Internal(kErrNotSupported);
 }
 
-grpc::Status ImmuServiceImpl::UpdateMTLSConfig(grpc::ServerContext*, const schema::MTLSConfig*,
-                                               Empty*) {
+grpc::Status ImmuServiceImpl::DoUpdateMTLSConfig(grpc::ServerContextBase*,
+                                                 const schema::MTLSConfig*, Empty*) {
   return Internal(kErrNotSupported);
 }
 
