@@ -45,14 +45,15 @@ Result<Caller> ImmuServiceImpl::Authenticate(grpc::ServerContextBase* ctx) const
   return c;
 }
 
-Result<DbHandle*> ImmuServiceImpl::AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
-                                               Caller* caller) const {
+Result<DbRef> ImmuServiceImpl::AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
+                                           Caller* caller) const {
   if (!s_->config.auth) {
     IMMUDB_RETURN_IF_ERROR(CheckLocalWhenAuthOff(ctx));
     if (s_->config.maintenance && access != Access::kRead) {
       return Status::InvalidArgument(kErrMaintenance);
     }
-    return s_->dbs->Get(kDefaultDb);
+    IMMUDB_ASSIGN_OR_RETURN(DbHandle * def, s_->dbs->Get(kDefaultDb));
+    return DbRef(def);
   }
   IMMUDB_ASSIGN_OR_RETURN(Caller c, Authenticate(ctx));
   if (c.database.empty()) return Status(StatusCode::kUnknown, kErrSelectDb);
@@ -75,7 +76,7 @@ Result<DbHandle*> ImmuServiceImpl::AuthorizeDb(grpc::ServerContextBase* ctx, Acc
     if (!ok) return Status::Internal(kErrPermissionDenied);
   }
   if (caller) *caller = std::move(c);
-  return db;
+  return DbRef(*db);
 }
 
 void ImmuServiceImpl::LogOutEverywhere(const std::string& username) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <sstream>
@@ -220,6 +221,14 @@ Result<DbSettings> DatabaseManager::ReadSettings(const std::string& name) const 
 
 Status DatabaseManager::WriteSettings(const std::string& name, const DbSettings& settings) const {
   return WriteFileSynced(SettingsPath(name), settings.Encode());
+}
+
+DbRef::~DbRef() {
+  if (h_ == nullptr) return;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  h_->last_request_completed_ms.store(now.count(), std::memory_order_relaxed);
+  h_->pending_requests.fetch_sub(1);
 }
 
 DbHandle* DatabaseManager::Find(const std::string& name) const {

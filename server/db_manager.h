@@ -15,10 +15,12 @@
 // fail, which is how requests still running on it end.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "immudb/database.h"
@@ -64,8 +66,30 @@ struct DbHandle {
   std::string name;
   std::unique_ptr<Database> db;
   DbSettings settings;  // As of the last load (or creation).
+  // Requests on this database in progress (DbRef) and when the last one
+  // ended (Unix milliseconds, 0: none yet): DatabaseHealth.
+  std::atomic<uint32_t> pending_requests{0};
+  std::atomic<int64_t> last_request_completed_ms{0};
 
   bool loaded() const { return db != nullptr; }
+};
+
+// A request's hold on a database: counted in its pending requests from
+// construction to destruction, which records the completion time.
+class DbRef {
+ public:
+  explicit DbRef(DbHandle* h) : h_(h) { h_->pending_requests.fetch_add(1); }
+  DbRef(DbRef&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  DbRef& operator=(DbRef&&) = delete;
+  DbRef(const DbRef&) = delete;
+  DbRef& operator=(const DbRef&) = delete;
+  ~DbRef();
+
+  DbHandle* operator->() const { return h_; }
+  DbHandle* get() const { return h_; }
+
+ private:
+  DbHandle* h_;
 };
 
 // Checks a new database name (already lower-cased): 1-128 characters of

@@ -54,11 +54,6 @@ void EntriesToProto(const std::vector<Entry>& entries, schema::Entries* out) {
 
 }  // namespace
 
-#define IMMUDB_DB_OR_RETURN(var, access)                    \
-  auto var##_r = AuthorizeDb(ctx, access);                  \
-  if (!var##_r.ok()) return ToGrpcStatus(var##_r.status()); \
-  Database* var = (*var##_r)->db.get()
-
 #define IMMUDB_GRPC_RETURN_IF_ERROR(expr) \
   do {                                    \
     grpc::Status _g = (expr);             \

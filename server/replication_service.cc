@@ -30,15 +30,10 @@ bool SendExported(W* writer, const std::string& bytes, uint64_t committed) {
 
 }  // namespace
 
-#define IMMUDB_ADMIN_DB_OR_RETURN(var)                      \
-  auto var##_r = AuthorizeDb(ctx, Access::kAdmin);          \
-  if (!var##_r.ok()) return ToGrpcStatus(var##_r.status()); \
-  Database* var = (*var##_r)->db.get()
-
 grpc::Status ImmuServiceImpl::DoexportTx(grpc::ServerContextBase* ctx,
                                          const schema::ExportTxRequest* req,
                                          grpc::ServerWriterInterface<schema::Chunk>* writer) {
-  IMMUDB_ADMIN_DB_OR_RETURN(db);
+  IMMUDB_DB_OR_RETURN(db, Access::kAdmin);
   if (req->tx() == 0) return InvalidArgument(kErrIllegalArguments);
   auto bytes = db->ExportTx(req->tx());
   if (!bytes.ok()) return ToGrpcStatus(bytes.status());
@@ -61,7 +56,7 @@ grpc::Status ImmuServiceImpl::DoexportTx(grpc::ServerContextBase* ctx,
 grpc::Status ImmuServiceImpl::DostreamExportTx(
     grpc::ServerContextBase* ctx,
     grpc::ServerReaderWriterInterface<schema::Chunk, schema::ExportTxRequest>* stream) {
-  IMMUDB_ADMIN_DB_OR_RETURN(db);
+  IMMUDB_DB_OR_RETURN(db, Access::kAdmin);
   schema::ExportTxRequest req;
   while (stream->Read(&req)) {
     if (req.tx() == 0) return InvalidArgument(kErrIllegalArguments);
@@ -77,7 +72,7 @@ grpc::Status ImmuServiceImpl::DostreamExportTx(
 grpc::Status ImmuServiceImpl::DoreplicateTx(grpc::ServerContextBase* ctx,
                                             grpc::ServerReaderInterface<schema::Chunk>* reader,
                                             schema::TxHeader* resp) {
-  IMMUDB_ADMIN_DB_OR_RETURN(db);
+  IMMUDB_DB_OR_RETURN(db, Access::kAdmin);
   bool no_wait = true;  // immudb waits for the index only when asked.
   const auto& md = ctx->client_metadata();
   auto it = md.find("wait-for-indexing");

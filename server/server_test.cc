@@ -1,6 +1,9 @@
 // End-to-end tests: a Server on a free loopback port, driven by a gRPC client.
 #include "server/server.h"
 
+#include <chrono>
+#include <thread>
+
 #include "immudb/database.h"
 #include "immudb/hash.h"
 #include "immudb/verify.h"
@@ -258,6 +261,57 @@ TEST_F(ServerTest, SqlIsUnimplementedWithAMessage) {
   grpc::Status st = stub_->SQLExec(Ctx(token).get(), req, &res);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_FALSE(st.error_message().empty());
+}
+
+}  // namespace
+}  // namespace immudb::server
+
+namespace immudb::server {
+namespace {
+
+class DatabaseHealthTest : public ServerFixture {
+ protected:
+  schema::DatabaseHealthResponse Health(const std::string& token) {
+    schema::DatabaseHealthResponse h;
+    grpc::Status st = stub_->DatabaseHealth(Ctx(token).get(), google::protobuf::Empty(), &h);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return h;
+  }
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+TEST_F(DatabaseHealthTest, CountsRequestsInProgressAndTheLastCompletion) {
+  const std::string token = Login();
+  schema::DatabaseHealthResponse h = Health(token);
+  EXPECT_EQ(h.pendingrequests(), 0u);
+  EXPECT_EQ(h.lastrequestcompletedat(), 0);  // Nothing ran on defaultdb yet.
+
+  const int64_t before = NowMs();
+  ASSERT_TRUE(SetKey(token, "k", "v").ok());
+  h = Health(token);
+  EXPECT_EQ(h.pendingrequests(), 0u);
+  EXPECT_GE(h.lastrequestcompletedat(), before);
+  EXPECT_LE(h.lastrequestcompletedat(), NowMs());
+
+  // A stream the client keeps open is a request in progress.
+  auto ctx = Ctx(token);
+  schema::TxHeader hdr;
+  auto writer = stub_->streamSet(ctx.get(), &hdr);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Health(token).pendingrequests() != 1u && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(Health(token).pendingrequests(), 1u);
+  const int64_t open_since = NowMs();
+  writer->WritesDone();
+  EXPECT_FALSE(writer->Finish().ok());  // An empty stream sets nothing.
+  h = Health(token);
+  EXPECT_EQ(h.pendingrequests(), 0u);
+  EXPECT_GE(h.lastrequestcompletedat(), open_since);
 }
 
 }  // namespace

@@ -102,6 +102,14 @@ std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
   grpc::Status Do##name(grpc::ServerContextBase* ctx, grpc::ServerReaderInterface<R>* reader,     \
                         Resp* resp)
 
+// In an ImmuServiceImpl handler with `ctx`: authorizes the call for `access`
+// on the selected database (returning the error otherwise), holds it as a
+// request in progress (DbRef `var`_r) and names its Database `var`.
+#define IMMUDB_DB_OR_RETURN(var, access)                    \
+  auto var##_r = AuthorizeDb(ctx, access);                  \
+  if (!var##_r.ok()) return ToGrpcStatus(var##_r.status()); \
+  Database* var = (*var##_r)->db.get()
+
 // What OpenSession returns (both services).
 struct OpenedSession {
   std::string id;
@@ -240,7 +248,7 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   Result<Caller> Authenticate(grpc::ServerContextBase* ctx) const;
   // The selected database, checked for `access` (getDBFromCtx, §5.5).
   // `caller` (optional) receives the caller; empty user when auth is off.
-  Result<DbHandle*> AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
+  Result<DbRef> AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
                                 Caller* caller = nullptr) const;
   // Auth-off callers must be local unless --devmode.
   Status CheckLocalWhenAuthOff(grpc::ServerContextBase* ctx) const;

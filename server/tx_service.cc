@@ -93,8 +93,10 @@ grpc::Status ImmuServiceImpl::DoDatabaseHealth(grpc::ServerContextBase* ctx,
                                                schema::DatabaseHealthResponse* resp) {
   auto h = AuthorizeDb(ctx, Access::kRead);
   if (!h.ok()) return ToGrpcStatus(h.status());
-  resp->set_pendingrequests(0);
-  resp->set_lastrequestcompletedat(0);
+  // Other requests in progress on the database: this one holds a DbRef too.
+  const uint32_t pending = (*h)->pending_requests.load();
+  resp->set_pendingrequests(pending > 0 ? pending - 1 : 0);
+  resp->set_lastrequestcompletedat((*h)->last_request_completed_ms.load());
   return grpc::Status::OK;
 }
 
