@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "client/convert.h"
+#include "server/stream_framing.h"
 
 namespace immudb::client {
 namespace {
@@ -189,19 +190,9 @@ Result<TxHeader> ReplicateTx(Client& c, const std::string& exported) {
   ctx->AddMetadata("wait-for-indexing", "true");
   schema::TxHeader resp;
   auto writer = c.stub().replicateTx(ctx.get(), &resp);
-  // One stream message: an 8-byte big-endian length, then the bytes, in
-  // chunks of at most 64 KiB.
-  std::string framed(8, '\0');
-  for (int i = 0; i < 8; i++) {
-    framed[static_cast<size_t>(i)] = static_cast<char>(exported.size() >> (56 - 8 * i));
-  }
-  framed += exported;
-  constexpr size_t kChunk = 64 << 10;
-  for (size_t at = 0; at < framed.size(); at += kChunk) {
-    schema::Chunk chunk;
-    chunk.set_content(framed.substr(at, kChunk));
-    if (!writer->Write(chunk)) break;  // Finish reports why.
-  }
+  // One stream message; a broken stream is reported by Finish.
+  server::StreamWriter out([&writer](const schema::Chunk& chunk) { return writer->Write(chunk); });
+  (void)out.Send(exported);
   writer->WritesDone();
   IMMUDB_RETURN_IF_ERROR(c.Finish(*ctx, writer->Finish()));
   return FromProto(resp);

@@ -6,7 +6,7 @@ list(FILTER CLIENT_SOURCES EXCLUDE REGEX "_test\\.cc$")
 add_library(immudb_client STATIC ${CLIENT_SOURCES})
 target_include_directories(immudb_client PUBLIC ${CMAKE_SOURCE_DIR}
   PRIVATE ${CMAKE_SOURCE_DIR}/engine)
-target_link_libraries(immudb_client PUBLIC immudb_engine immudb_proto OpenSSL::Crypto)
+target_link_libraries(immudb_client PUBLIC immudb_engine immudb_proto immudb_stream_framing OpenSSL::Crypto)
 immudb_warnings(immudb_client)
 
 if(EXISTS ${CMAKE_SOURCE_DIR}/cmd/immuclient/main.cc)
