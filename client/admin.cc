@@ -198,6 +198,26 @@ Result<TxHeader> ReplicateTx(Client& c, const std::string& exported) {
   return FromProto(resp);
 }
 
+Result<std::string> ExportTx(Client& c, uint64_t id) {
+  auto ctx = c.NewContext();
+  schema::ExportTxRequest req;
+  req.set_tx(id);
+  auto reader = c.stub().exportTx(ctx.get(), req);
+  server::StreamReader in([&reader](schema::Chunk* chunk) { return reader->Read(chunk); });
+  auto msg = in.Next();
+  // Drain what is left, so Finish reports the server's status.
+  schema::Chunk rest;
+  bool extra = false;
+  while (reader->Read(&rest)) extra = true;
+  IMMUDB_RETURN_IF_ERROR(c.Finish(*ctx, reader->Finish()));
+  if (!msg.ok()) return msg.status();
+  if (!msg->has_value() || extra) {
+    return Status::InvalidArgument("exportTx of tx " + std::to_string(id) +
+                                   " did not stream exactly one message");
+  }
+  return std::move(**msg);
+}
+
 Status FlushIndex(Client& c) {
   schema::FlushIndexRequest req;
   req.set_cleanuppercentage(0);

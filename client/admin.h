@@ -82,6 +82,10 @@ Result<ServerInfo> GetServerInfo(Client& c);
 // (docs/format/exported-tx.md) into the selected database, which must be a
 // replica; waits for the index. Returns the committed header.
 Result<TxHeader> ReplicateTx(Client& c, const std::string& exported);
+// exportTx of tx `id` of the selected database: the exported bytes
+// (docs/format/exported-tx.md), unframed. NotFound-like server errors pass
+// through; a stream that is not one framed message is InvalidArgument.
+Result<std::string> ExportTx(Client& c, uint64_t id);
 // FlushIndex / CompactIndex of the selected database.
 Status FlushIndex(Client& c);
 Status CompactIndex(Client& c);

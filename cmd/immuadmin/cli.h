@@ -7,7 +7,10 @@
 // "immuadmin: <message>" and exits 1.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -62,6 +65,29 @@ std::string HumanBytes(uint64_t n);
 std::string HumanDuration(int64_t seconds);
 // Bytes as text, with non-printable bytes as \xNN.
 std::string Printable(const std::string& bytes);
+
+// A progress bar on stderr, drawn only when stderr is a terminal (or when
+// `always`); a total of 0 draws nothing.
+class Progress {
+ public:
+  Progress(const char* what, uint64_t total, bool always = false)
+      : what_(what), total_(total), tty_(always || ::isatty(STDERR_FILENO) == 1) {}
+  void Update(uint64_t done) {
+    if (!tty_ || total_ == 0) return;
+    constexpr int kWidth = 40;
+    const int filled = static_cast<int>(done * kWidth / total_);
+    std::fprintf(stderr, "\r%s [%s%s] %llu/%llu tx", what_, std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, ' ').c_str(), static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total_));
+    if (done == total_) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  const char* what_;
+  uint64_t total_;
+  bool tty_;
+};
 
 // ---- commands in their own files ----
 // stats.cc: prints the server's metrics (raw, or a text summary).

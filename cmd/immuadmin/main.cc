@@ -15,6 +15,7 @@
 #include "client/admin.h"
 #include "client/auditor.h"
 #include "cmd/immuadmin/cli.h"
+#include "cmd/immuadmin/hot_backup.h"
 #include "cmd/immuadmin/service.h"
 #include "grpc_runtime.h"
 #include "immudb/hash.h"
@@ -201,6 +202,27 @@ int main(int argc, char** argv) {
   auto* restore = app.add_subcommand("restore", "verify a backup file and restore it");
   restore->add_option("--file", file, "backup file")->required();
   restore->add_option("--db", s.database, "new (or empty) database")->required();
+  HotBackupOptions hb;
+  auto* hot_backup = app.add_subcommand(
+      "hot-backup", "copy a database's transactions to a file or stdout without stopping it");
+  hot_backup->add_option("database", arg1)->required();
+  hot_backup->add_option("-o,--output", hb.output, "output file, \"-\" for stdout")
+      ->capture_default_str();
+  hot_backup->add_option("--start-tx", hb.start_tx, "transaction ID to start from")
+      ->capture_default_str();
+  hot_backup->add_flag("--append", hb.append, "append to the file, if it already exists");
+  hot_backup->add_flag("--progress-bar", hb.progress, "show progress indicator");
+  HotRestoreOptions hr;
+  auto* hot_restore = app.add_subcommand(
+      "hot-restore", "restore transactions from a hot backup, checking every one");
+  hot_restore->add_option("database", arg1);
+  hot_restore->add_option("-i,--input", hr.input, "input file, \"-\" for stdin")
+      ->capture_default_str();
+  hot_restore->add_flag("--verify-only", hr.verify_only, "do not restore data, only verify backup");
+  hot_restore->add_flag("--append", hr.append, "append to the database, if it is not empty");
+  hot_restore->add_flag("--force", hr.force,
+                        "append when the file starts right after the database's last tx");
+  hot_restore->add_flag("--progress-bar", hr.progress, "show progress indicator");
   auto* verify = app.add_subcommand("verify", "offline integrity check of a store directory");
   verify->add_option("dir", arg1, "store directory, e.g. <data dir>/defaultdb")->required();
 
@@ -287,6 +309,15 @@ int main(int argc, char** argv) {
     }
     if (restore->parsed()) {
       Restore(s, file);
+      return 0;
+    }
+    if (hot_backup->parsed()) {
+      HotBackup(s, arg1, hb);
+      return 0;
+    }
+    if (hot_restore->parsed()) {
+      if (arg1.empty() && !hr.verify_only) throw Failure("hot-restore needs a database name");
+      HotRestore(s, arg1, hr);
       return 0;
     }
 

@@ -17,28 +17,6 @@ namespace {
 
 constexpr uint32_t kBatch = 32;  // Transactions per TxScan call.
 
-// A progress bar on stderr, drawn only when stderr is a terminal.
-class Progress {
- public:
-  Progress(const char* what, uint64_t total)
-      : what_(what), total_(total), tty_(::isatty(STDERR_FILENO) == 1) {}
-  void Update(uint64_t done) {
-    if (!tty_ || total_ == 0) return;
-    constexpr int kWidth = 40;
-    const int filled = static_cast<int>(done * kWidth / total_);
-    std::fprintf(stderr, "\r%s [%s%s] %llu/%llu tx", what_, std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, ' ').c_str(), static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total_));
-    if (done == total_) std::fputc('\n', stderr);
-    std::fflush(stderr);
-  }
-
- private:
-  const char* what_;
-  uint64_t total_;
-  bool tty_;
-};
-
 // Selects --db (when given) and returns the session's database state.
 client::State SelectAndState(const Settings& s, client::Client& c) {
   if (!s.database.empty()) Must(c.UseDatabase(s.database));
