@@ -174,6 +174,14 @@ Status UnloadDatabase(Client& c, const std::string& name) {
   return c.Finish(*ctx, c.stub().UnloadDatabase(ctx.get(), req, &resp));
 }
 
+Status DeleteDatabase(Client& c, const std::string& name) {
+  schema::DeleteDatabaseRequest req;
+  req.set_database(name);
+  schema::DeleteDatabaseResponse resp;
+  auto ctx = c.NewContext();
+  return c.Finish(*ctx, c.stub().DeleteDatabase(ctx.get(), req, &resp));
+}
+
 Result<schema::DatabaseNullableSettings> UpdateDatabase(
     Client& c, const std::string& name, const schema::DatabaseNullableSettings& settings) {
   schema::UpdateDatabaseRequest req;

@@ -74,6 +74,8 @@ Result<schema::DatabaseNullableSettings> CreateDatabase(
     bool if_not_exists = false, bool* already_existed = nullptr);
 Status LoadDatabase(Client& c, const std::string& name);
 Status UnloadDatabase(Client& c, const std::string& name);
+// Deletes an unloaded database (its files included).
+Status DeleteDatabase(Client& c, const std::string& name);
 // Changes the settings present in `settings`; returns the effective ones.
 Result<schema::DatabaseNullableSettings> UpdateDatabase(
     Client& c, const std::string& name, const schema::DatabaseNullableSettings& settings);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -15,6 +16,8 @@ namespace immudb::server {
 namespace {
 
 constexpr char kSettingsSuffix[] = ".settings";
+// A database directory being deleted (no database name has '.' or '-').
+constexpr char kDeletedPrefix[] = ".deleted-";
 
 bool ParseU64(const std::string& s, uint64_t* out) {
   const char* end = s.data() + s.size();
@@ -163,6 +166,11 @@ Result<std::unique_ptr<DatabaseManager>> DatabaseManager::Open(const std::string
   m->dbs_.push_back(std::move(def));
   IMMUDB_ASSIGN_OR_RETURN(std::vector<std::string> children, fs->GetChildren(dir));
   for (const std::string& child : children) {
+    if (child.starts_with(kDeletedPrefix)) {  // A deletion cut short (Delete).
+      std::error_code ec;
+      std::filesystem::remove_all(dir + "/" + child, ec);
+      continue;
+    }
     if (child == kSystemDb || child == kDefaultDb || !ValidateDbName(child).ok()) continue;
     std::error_code ec;
     if (!std::filesystem::is_directory(dir + "/" + child, ec)) continue;
@@ -311,6 +319,27 @@ Status DatabaseManager::Unload(const std::string& name) {
     return closed;
   }
   return Status::NotFound("'" + name + "' does not exist");
+}
+
+Status DatabaseManager::Delete(const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = std::find_if(dbs_.begin(), dbs_.end(), [&](const auto& h) { return h->name == name; });
+  if (it == dbs_.end()) return Status::NotFound("database does not exist");
+  if ((*it)->loaded()) return Status::FailedPrecondition("cannot delete an open database");
+  FileSystem* fs = opts_.store.fs ? opts_.store.fs : FileSystem::Default();
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  const std::string tomb = dir_ + "/" + kDeletedPrefix + name + "-" + std::to_string(ns);
+  IMMUDB_RETURN_IF_ERROR(fs->Rename(dir_ + "/" + name, tomb));
+  if (fs->FileExists(SettingsPath(name)))
+    IMMUDB_RETURN_IF_ERROR(fs->RemoveFile(SettingsPath(name)));
+  IMMUDB_RETURN_IF_ERROR(fs->SyncDir(dir_));
+  retired_.push_back(std::move(*it));
+  dbs_.erase(it);
+  std::error_code ec;
+  std::filesystem::remove_all(tomb, ec);  // Open retries what is left.
+  return Status::OK();
 }
 
 Result<DbSettings> DatabaseManager::Settings(const std::string& name) const {

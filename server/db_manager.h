@@ -128,6 +128,14 @@ class DatabaseManager {
   // Closes a loaded database. NotFound for an unknown name,
   // FailedPrecondition "already closed" when it is not loaded.
   Status Unload(const std::string& name);
+  // Deletes an unloaded database: its directory and its settings. NotFound
+  // "database does not exist" for an unknown name, FailedPrecondition
+  // "cannot delete an open database" while it is loaded. The directory is
+  // first renamed to a name no database can have (".deleted-<name>-<ns>"),
+  // durably, so a crash leaves either the whole database or none of it; such
+  // leftovers are removed by Open.
+  // REQUIRES: name is neither systemdb nor defaultdb.
+  Status Delete(const std::string& name);
   // The stored settings of a database (loaded or not); NotFound otherwise.
   Result<DbSettings> Settings(const std::string& name) const;
   // Replaces the stored settings; they apply from the next load.

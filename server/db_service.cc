@@ -1,5 +1,6 @@
 // Database administration, health, server info and state (wire-api.md §5.3).
 #include <google/protobuf/descriptor.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -142,6 +143,18 @@ grpc::Status ImmuServiceImpl::DoUnloadDatabase(grpc::ServerContextBase* ctx,
     Status done = s_->dbs->Unload(req->database());
     if (!done.ok()) return ToGrpcStatus(done);
   }
+  resp->set_database(req->database());
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::DoDeleteDatabase(grpc::ServerContextBase* ctx,
+                                               const schema::DeleteDatabaseRequest* req,
+                                               schema::DeleteDatabaseResponse* resp) {
+  grpc::Status st = AuthorizeDbAdmin(ctx, req->database());
+  if (!st.ok()) return st;
+  Status done = s_->dbs->Delete(req->database());
+  if (!done.ok()) return ToGrpcStatus(done);
+  spdlog::info("database '{}' deleted", req->database());
   resp->set_database(req->database());
   return grpc::Status::OK;
 }

@@ -164,6 +164,8 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   IMMUDB_UNARY_POOLED(LoadDatabase, schema::LoadDatabaseRequest, schema::LoadDatabaseResponse);
   IMMUDB_UNARY_POOLED(UnloadDatabase, schema::UnloadDatabaseRequest,
                       schema::UnloadDatabaseResponse);
+  IMMUDB_UNARY_POOLED(DeleteDatabase, schema::DeleteDatabaseRequest,
+                      schema::DeleteDatabaseResponse);
   IMMUDB_UNARY_POOLED(UpdateDatabaseV2, schema::UpdateDatabaseRequest,
                       schema::UpdateDatabaseResponse);
   IMMUDB_UNARY_INLINE(GetDatabaseSettingsV2, schema::DatabaseSettingsRequest,
@@ -249,7 +251,7 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   // The selected database, checked for `access` (getDBFromCtx, §5.5).
   // `caller` (optional) receives the caller; empty user when auth is off.
   Result<DbRef> AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
-                                Caller* caller = nullptr) const;
+                            Caller* caller = nullptr) const;
   // Auth-off callers must be local unless --devmode.
   Status CheckLocalWhenAuthOff(grpc::ServerContextBase* ctx) const;
   // Fills `out` with the signature of (db, tx_id, alh) when a signing key is

@@ -190,7 +190,13 @@ int main(int argc, char** argv) {
   auto* db_use = database->add_subcommand("use", "select a database");
   auto* db_load = database->add_subcommand("load", "load (open) a database");
   auto* db_unload = database->add_subcommand("unload", "unload (close) a database");
-  for (auto* c : {db_use, db_load, db_unload}) c->add_option("database", arg1)->required();
+  auto* db_delete = database->add_subcommand("delete", "delete an unloaded database and its files");
+  bool i_know = false;
+  db_delete->add_flag("--yes-i-know-what-i-am-doing", i_know,
+                      "confirm that the database's data is to be removed for good");
+  for (auto* c : {db_use, db_load, db_unload, db_delete}) {
+    c->add_option("database", arg1)->required();
+  }
   auto* db_flush = database->add_subcommand("flush", "write the selected database's index to disk");
   auto* db_compact = database->add_subcommand("compact", "flush and compact its index");
 
@@ -366,6 +372,13 @@ int main(int argc, char** argv) {
     } else if (db_load->parsed()) {
       Must(client::LoadDatabase(*c, arg1));
       std::cout << "database '" << arg1 << "' successfully loaded\n";
+    } else if (db_delete->parsed()) {
+      if (!i_know) {
+        throw Failure("deleting database '" + arg1 +
+                      "' removes its data for good: add --yes-i-know-what-i-am-doing");
+      }
+      Must(client::DeleteDatabase(*c, arg1));
+      std::cout << "database '" << arg1 << "' successfully deleted\n";
     } else if (db_unload->parsed()) {
       Must(client::UnloadDatabase(*c, arg1));
       std::cout << "database '" << arg1 << "' successfully unloaded\n";

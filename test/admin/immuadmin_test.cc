@@ -216,6 +216,18 @@ TEST_F(AdminCliTest, DatabaseCommands) {
   auto e = c->Get("short");
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ(e->value, "v");
+
+  // Deleting needs the confirmation flag and an unloaded database.
+  out = Run("database delete db1", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "add --yes-i-know-what-i-am-doing")) << out;
+  out = Run("database delete db1 --yes-i-know-what-i-am-doing", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: cannot delete an open database\n");
+  EXPECT_EQ(Run("database unload db1"), "database 'db1' successfully unloaded\n");
+  EXPECT_EQ(Run("database delete db1 --yes-i-know-what-i-am-doing"),
+            "database 'db1' successfully deleted\n");
+  EXPECT_FALSE(Contains(Run("database list"), "db1"));
 }
 
 TEST_F(AdminCliTest, DatabaseSettingsSurviveRestart) {
