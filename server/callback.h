@@ -89,13 +89,13 @@ class OpWaiter {
 };
 
 // The blocking stream operations over a reactor `Base` (ServerWriteReactor,
-// ServerReadReactor or ServerBidiReactor). Each reactor deletes itself in
-// OnDone, which gRPC calls only after Finish and after every started
-// operation has reacted.
-template <class Base>
-class BlockingStream : public Base {
+// ServerReadReactor or ServerBidiReactor), for the interface `Iface` the body
+// uses. Each reactor deletes itself in OnDone, which gRPC calls only after
+// Finish and after every started operation has reacted.
+template <class Base, class Iface>
+class BlockingStream : public Base, public Iface {
  public:
-  void SendInitialMetadataNow() {
+  void SendInitialMetadata() override {
     metadata_.Begin();
     this->StartSendInitialMetadata();
     metadata_.Wait();
@@ -104,64 +104,57 @@ class BlockingStream : public Base {
   void OnDone() override { delete this; }
 
  protected:
+  template <class R>
+  bool ReadNow(R* msg) {
+    read_.Begin();
+    this->StartRead(msg);
+    return read_.Wait();
+  }
+  template <class W>
+  bool WriteNow(const W& msg, grpc::WriteOptions options) {
+    write_.Begin();
+    this->StartWrite(&msg, options);
+    return write_.Wait();
+  }
+
   OpWaiter metadata_, read_, write_;
 };
 
 }  // namespace callback_internal
 
+// Runs `body(reactor)` (returning grpc::Status; the reactor is the body's
+// stream interface) on `pool`, then finishes the call with its status.
+template <class Reactor, class Body>
+Reactor* StartBlockingStream(BlockingPool* pool, Body body) {
+  auto* r = new Reactor();
+  pool->Submit([r, body = std::move(body)] { r->Finish(body(r)); });
+  return r;
+}
+
 // A server-streaming call whose body writes through ServerWriterInterface.
 template <class W>
 class BlockingWriteReactor final
-    : public callback_internal::BlockingStream<grpc::ServerWriteReactor<W>>,
-      public grpc::ServerWriterInterface<W> {
+    : public callback_internal::BlockingStream<grpc::ServerWriteReactor<W>,
+                                               grpc::ServerWriterInterface<W>> {
  public:
-  // Runs `body(writer)` (returning grpc::Status) on `pool`, then finishes.
-  template <class Body>
-  static grpc::ServerWriteReactor<W>* Start(BlockingPool* pool, Body body) {
-    auto* r = new BlockingWriteReactor();
-    pool->Submit([r, body = std::move(body)] { r->Finish(body(r)); });
-    return r;
-  }
-
-  void SendInitialMetadata() override { this->SendInitialMetadataNow(); }
   bool Write(const W& msg, grpc::WriteOptions options) override {
-    this->write_.Begin();
-    this->StartWrite(&msg, options);
-    return this->write_.Wait();
+    return this->WriteNow(msg, options);
   }
   void OnWriteDone(bool ok) override { this->write_.Done(ok); }
-
- private:
-  BlockingWriteReactor() = default;
 };
 
 // A client-streaming call whose body reads through ServerReaderInterface.
 template <class R>
 class BlockingReadReactor final
-    : public callback_internal::BlockingStream<grpc::ServerReadReactor<R>>,
-      public grpc::ServerReaderInterface<R> {
+    : public callback_internal::BlockingStream<grpc::ServerReadReactor<R>,
+                                               grpc::ServerReaderInterface<R>> {
  public:
-  template <class Body>
-  static grpc::ServerReadReactor<R>* Start(BlockingPool* pool, Body body) {
-    auto* r = new BlockingReadReactor();
-    pool->Submit([r, body = std::move(body)] { r->Finish(body(r)); });
-    return r;
-  }
-
-  void SendInitialMetadata() override { this->SendInitialMetadataNow(); }
   bool NextMessageSize(uint32_t* sz) override {
     *sz = UINT32_MAX;  // Unknown before the read; the receive limit still applies.
     return true;
   }
-  bool Read(R* msg) override {
-    this->read_.Begin();
-    this->StartRead(msg);
-    return this->read_.Wait();
-  }
+  bool Read(R* msg) override { return this->ReadNow(msg); }
   void OnReadDone(bool ok) override { this->read_.Done(ok); }
-
- private:
-  BlockingReadReactor() = default;
 };
 
 // A bidirectional call whose body reads and writes through
@@ -169,36 +162,19 @@ class BlockingReadReactor final
 // once, as with the synchronous API).
 template <class W, class R>
 class BlockingBidiReactor final
-    : public callback_internal::BlockingStream<grpc::ServerBidiReactor<R, W>>,
-      public grpc::ServerReaderWriterInterface<W, R> {
+    : public callback_internal::BlockingStream<grpc::ServerBidiReactor<R, W>,
+                                               grpc::ServerReaderWriterInterface<W, R>> {
  public:
-  template <class Body>
-  static grpc::ServerBidiReactor<R, W>* Start(BlockingPool* pool, Body body) {
-    auto* r = new BlockingBidiReactor();
-    pool->Submit([r, body = std::move(body)] { r->Finish(body(r)); });
-    return r;
-  }
-
-  void SendInitialMetadata() override { this->SendInitialMetadataNow(); }
   bool NextMessageSize(uint32_t* sz) override {
     *sz = UINT32_MAX;
     return true;
   }
-  bool Read(R* msg) override {
-    this->read_.Begin();
-    this->StartRead(msg);
-    return this->read_.Wait();
-  }
+  bool Read(R* msg) override { return this->ReadNow(msg); }
   bool Write(const W& msg, grpc::WriteOptions options) override {
-    this->write_.Begin();
-    this->StartWrite(&msg, options);
-    return this->write_.Wait();
+    return this->WriteNow(msg, options);
   }
   void OnReadDone(bool ok) override { this->read_.Done(ok); }
   void OnWriteDone(bool ok) override { this->write_.Done(ok); }
-
- private:
-  BlockingBidiReactor() = default;
 };
 
 }  // namespace immudb::server

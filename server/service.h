@@ -54,38 +54,26 @@ std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
 // handler's .cc file as a plain blocking function) inline on the gRPC thread
 // or on the class's blocking pool (server/callback.h), and Do<name> itself.
 // INLINE is for calls that answer at once from memory or a short read, WRITE
-// for commits;
-// everything that may wait (a commit, the index, a password hash) or run long
-// (scans) is POOLED.
-#define IMMUDB_UNARY_INLINE(name, Req, Resp)                                                   \
+// for commits; everything else that may wait (the index, a password hash) or
+// run long (scans) is POOLED. `mode` names the class's RunInline, RunPooled
+// or RunWrite.
+#define IMMUDB_UNARY(mode, name, Req, Resp)                                                    \
   grpc::ServerUnaryReactor* name(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp) \
       override {                                                                               \
-    return FinishInline(ctx, [this, ctx, req, resp] { return Do##name(ctx, req, resp); });     \
+    return mode(ctx, [this, ctx, req, resp] { return Do##name(ctx, req, resp); });             \
   }                                                                                            \
   grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req, Resp* resp)
-
-#define IMMUDB_UNARY_POOLED(name, Req, Resp)                                                       \
-  grpc::ServerUnaryReactor* name(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp)     \
-      override {                                                                                   \
-    return FinishOnPool(pool(), ctx, [this, ctx, req, resp] { return Do##name(ctx, req, resp); }); \
-  }                                                                                                \
-  grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req, Resp* resp)
-
+#define IMMUDB_UNARY_INLINE(name, Req, Resp) IMMUDB_UNARY(RunInline, name, Req, Resp)
+#define IMMUDB_UNARY_POOLED(name, Req, Resp) IMMUDB_UNARY(RunPooled, name, Req, Resp)
 // A write: inline while no other write runs inline (a lone writer is
 // answered without a thread hand-off, blocking one gRPC thread for its
 // commit), else POOLED.
-#define IMMUDB_UNARY_WRITE(name, Req, Resp)                                                    \
-  grpc::ServerUnaryReactor* name(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp) \
-      override {                                                                               \
-    return FinishWrite(pool(), &inline_writer_, ctx,                                           \
-                       [this, ctx, req, resp] { return Do##name(ctx, req, resp); });           \
-  }                                                                                            \
-  grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req, Resp* resp)
+#define IMMUDB_UNARY_WRITE(name, Req, Resp) IMMUDB_UNARY(RunWrite, name, Req, Resp)
 
 // Server streaming: Do<name> writes its messages through `writer`.
 #define IMMUDB_SERVER_STREAM(name, Req, W)                                                       \
   grpc::ServerWriteReactor<W>* name(grpc::CallbackServerContext* ctx, const Req* req) override { \
-    return BlockingWriteReactor<W>::Start(                                                       \
+    return StartBlockingStream<BlockingWriteReactor<W>>(                                         \
         pool(),                                                                                  \
         [this, ctx, req](grpc::ServerWriterInterface<W>* w) { return Do##name(ctx, req, w); });  \
   }                                                                                              \
@@ -95,7 +83,7 @@ std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
 // Client streaming: Do<name> reads the messages through `reader`.
 #define IMMUDB_CLIENT_STREAM(name, R, Resp)                                                       \
   grpc::ServerReadReactor<R>* name(grpc::CallbackServerContext* ctx, Resp* resp) override {       \
-    return BlockingReadReactor<R>::Start(                                                         \
+    return StartBlockingStream<BlockingReadReactor<R>>(                                           \
         pool(),                                                                                   \
         [this, ctx, resp](grpc::ServerReaderInterface<R>* r) { return Do##name(ctx, r, resp); }); \
   }                                                                                               \
@@ -123,6 +111,18 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
 
   // The threads of the POOLED methods (shared with AuthorizationServiceImpl).
   BlockingPool* pool() { return &blocking_; }
+  template <class Body>
+  grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* ctx, Body body) {
+    return FinishInline(ctx, std::move(body));
+  }
+  template <class Body>
+  grpc::ServerUnaryReactor* RunPooled(grpc::CallbackServerContext* ctx, Body body) {
+    return FinishOnPool(pool(), ctx, std::move(body));
+  }
+  template <class Body>
+  grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* ctx, Body body) {
+    return FinishWrite(pool(), &inline_writer_, ctx, std::move(body));
+  }
 
   // ---- users and login (users_service.cc) ----
   IMMUDB_UNARY_POOLED(Login, schema::LoginRequest, schema::LoginResponse);
@@ -178,7 +178,7 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
                                 schema::Entry* resp) override {
     // A read that waits for the index to reach sinceTx runs on the pool.
     auto body = [this, ctx, req, resp] { return DoGet(ctx, req, resp); };
-    return req->sincetx() == 0 ? FinishInline(ctx, body) : FinishOnPool(pool(), ctx, body);
+    return req->sincetx() == 0 ? RunInline(ctx, body) : RunPooled(ctx, body);
   }
   grpc::Status DoGet(grpc::ServerContextBase* ctx, const schema::KeyRequest* req,
                      schema::Entry* resp);
@@ -187,8 +187,7 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
                                           schema::VerifiableEntry* resp) override {
     // A read that waits for the index to reach sinceTx runs on the pool.
     auto body = [this, ctx, req, resp] { return DoVerifiableGet(ctx, req, resp); };
-    return req->keyrequest().sincetx() == 0 ? FinishInline(ctx, body)
-                                            : FinishOnPool(pool(), ctx, body);
+    return req->keyrequest().sincetx() == 0 ? RunInline(ctx, body) : RunPooled(ctx, body);
   }
   grpc::Status DoVerifiableGet(grpc::ServerContextBase* ctx,
                                const schema::VerifiableGetRequest* req,
@@ -226,7 +225,7 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   IMMUDB_CLIENT_STREAM(replicateTx, schema::Chunk, schema::TxHeader);
   grpc::ServerBidiReactor<schema::ExportTxRequest, schema::Chunk>* streamExportTx(
       grpc::CallbackServerContext* ctx) override {
-    return BlockingBidiReactor<schema::Chunk, schema::ExportTxRequest>::Start(
+    return StartBlockingStream<BlockingBidiReactor<schema::Chunk, schema::ExportTxRequest>>(
         pool(),
         [this, ctx](grpc::ServerReaderWriterInterface<schema::Chunk, schema::ExportTxRequest>* s) {
           return DostreamExportTx(ctx, s);
@@ -283,6 +282,14 @@ class AuthorizationServiceImpl final : public immudb::model::AuthorizationServic
  public:
   explicit AuthorizationServiceImpl(ImmuServiceImpl* immu) : immu_(immu) {}
   BlockingPool* pool() { return immu_->pool(); }
+  template <class Body>
+  grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* ctx, Body body) {
+    return FinishInline(ctx, std::move(body));
+  }
+  template <class Body>
+  grpc::ServerUnaryReactor* RunPooled(grpc::CallbackServerContext* ctx, Body body) {
+    return FinishOnPool(pool(), ctx, std::move(body));
+  }
   IMMUDB_UNARY_POOLED(OpenSession, model::OpenSessionRequest, model::OpenSessionResponse);
   IMMUDB_UNARY_INLINE(KeepAlive, model::KeepAliveRequest, model::KeepAliveResponse);
   IMMUDB_UNARY_INLINE(CloseSession, model::CloseSessionRequest, model::CloseSessionResponse);

@@ -16,18 +16,6 @@
 namespace immudb::admin::testing {
 namespace {
 
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteBytes(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
-
 // Offsets of the records of a backup file (after its header).
 struct RecordPos {
   size_t start;  // The kind byte.

@@ -16,18 +16,6 @@
 namespace immudb::admin::testing {
 namespace {
 
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteBytes(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
-
 // Start offsets and sizes of the records of a hot backup file.
 std::vector<std::pair<size_t, size_t>> Records(const std::string& data) {
   std::vector<std::pair<size_t, size_t>> out;
