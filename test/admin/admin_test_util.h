@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "client/admin.h"
 #include "client/client.h"
 #include "server_process.h"
 
@@ -112,6 +113,16 @@ class AdminTest : public ::testing::Test {
     Status st = (*c)->Login(user, password);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return std::move(c).value();
+  }
+
+  // True when the server lists database `name`.
+  bool DatabaseExists(client::Client& c, const std::string& name) {
+    auto dbs = client::ListDatabases(c);
+    EXPECT_TRUE(dbs.ok());
+    for (const auto& d : *dbs) {
+      if (d.name == name) return true;
+    }
+    return false;
   }
 
   static int Mode(const std::string& path) {

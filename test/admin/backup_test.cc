@@ -82,14 +82,6 @@ class AdminBackupTest : public AdminTest {
     return file;
   }
 
-  bool DatabaseExists(client::Client& c, const std::string& name) {
-    auto dbs = client::ListDatabases(c);
-    EXPECT_TRUE(dbs.ok());
-    for (const auto& d : *dbs) {
-      if (d.name == name) return true;
-    }
-    return false;
-  }
 };
 
 TEST_F(AdminBackupTest, RestoreIntoNewDatabaseReadsBackAndVerifies) {

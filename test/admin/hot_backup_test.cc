@@ -36,14 +36,6 @@ class HotBackupTest : public AdminTest {
       ASSERT_TRUE(c.Set("key" + std::to_string(i), "value" + std::to_string(i)).ok());
     }
   }
-  bool DatabaseExists(client::Client& c, const std::string& name) {
-    auto dbs = client::ListDatabases(c);
-    EXPECT_TRUE(dbs.ok());
-    for (const auto& d : *dbs) {
-      if (d.name == name) return true;
-    }
-    return false;
-  }
   client::State StateOf(client::Client& c, const std::string& db) {
     EXPECT_TRUE(c.UseDatabase(db).ok());
     auto st = c.CurrentState();
