@@ -10,7 +10,7 @@ list(FILTER ADMIN_SOURCES EXCLUDE REGEX "/main\\.cc$")
 add_library(immuadmin_lib STATIC ${ADMIN_SOURCES})
 # engine/ for the offline verifier (store/verify_dir.h) and util/ (crc32c, coding).
 target_include_directories(immuadmin_lib PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/engine)
-target_link_libraries(immuadmin_lib PUBLIC immudb_client immudb_engine)
+target_link_libraries(immuadmin_lib PUBLIC immudb_client immudb_engine immudb_toml_settings)
 immudb_warnings(immuadmin_lib)
 
 add_executable(immuadmin ${CMAKE_SOURCE_DIR}/cmd/immuadmin/main.cc)
@@ -23,7 +23,8 @@ if(IMMUDB_BUILD_TESTS)
   if(ADMIN_TEST_SOURCES)
     # The client tests' server launcher (free port, stop by PID) is reused.
     add_executable(admin_tests ${ADMIN_TEST_SOURCES}
-      ${CMAKE_SOURCE_DIR}/test/client/server_process.cc)
+      ${CMAKE_SOURCE_DIR}/test/client/server_process.cc
+      ${CMAKE_SOURCE_DIR}/test/client/test_certs.cc)
     target_include_directories(admin_tests PRIVATE ${CMAKE_SOURCE_DIR}/test
       ${CMAKE_SOURCE_DIR}/test/client)
     target_link_libraries(admin_tests PRIVATE immuadmin_lib GTest::gtest_main)

@@ -1,7 +1,5 @@
 #include "server/config.h"
 
-#include <toml++/toml.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
@@ -11,6 +9,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+
+#include "server/toml_settings.h"
 
 namespace immudb::server {
 namespace {
@@ -215,30 +215,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Reads the TOML file into lower-cased key -> value text.
-Result<std::map<std::string, std::string>> ReadToml(const std::string& path) {
-  std::map<std::string, std::string> out;
-  toml::table tbl;
-  try {
-    tbl = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Status::InvalidArgument("config file " + path + ": " + std::string(e.description()));
-  }
-  for (auto&& [k, v] : tbl) {
-    std::string key = Lower(std::string(k.str()));
-    if (auto s = v.value<std::string>(); s && v.is_string()) {
-      out[key] = *s;
-    } else if (v.is_boolean()) {
-      out[key] = *v.value<bool>() ? "true" : "false";
-    } else if (v.is_integer()) {
-      out[key] = std::to_string(*v.value<int64_t>());
-    } else if (v.is_floating_point()) {
-      out[key] = std::to_string(*v.value<double>());
-    }
-  }
-  return out;
-}
-
 std::map<std::string, std::string> EnvMap(const char* const* env) {
   std::map<std::string, std::string> out;
   for (; env && *env; ++env) {
@@ -313,7 +289,7 @@ Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char*
     if (!std::filesystem::is_regular_file(config_path, ec)) {
       if (config_required) return Status::InvalidArgument("config file not found: " + config_path);
     } else {
-      IMMUDB_ASSIGN_OR_RETURN(file_values, ReadToml(config_path));
+      IMMUDB_ASSIGN_OR_RETURN(file_values, ReadTomlSettings(config_path));
       out.config.config = config_path;
     }
   }

@@ -40,6 +40,10 @@ struct Settings {
   std::string password;  // Login password; stdin when empty.
   std::string database;  // Database for dump/backup (--db).
   int metrics_port = 9497;
+  // TLS to the server (--mtls): the server's name and CA, our certificate.
+  bool mtls = false;
+  std::string servername = "localhost";
+  std::string certificate, pkey, clientcas;
 
   std::string TokenPath() const;
 };

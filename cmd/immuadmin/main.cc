@@ -19,6 +19,7 @@
 #include "cmd/immuadmin/service.h"
 #include "grpc_runtime.h"
 #include "immudb/hash.h"
+#include "server/toml_settings.h"
 #include "store/verify_dir.h"
 
 namespace {
@@ -121,6 +122,26 @@ std::string DefaultImmudbBin() {
   return ec ? "" : (self.parent_path() / "immudb").string();
 }
 
+// Fills the global options that neither a flag nor an IMMUADMIN_* variable
+// set from the settings file `path`. Failure for an unreadable file or an
+// unknown or invalid setting.
+void ApplyConfigFile(CLI::App& app, const std::string& path) {
+  const auto settings = Must(immudb::server::ReadTomlSettings(path));
+  for (const auto& [key, value] : settings) {
+    CLI::Option* opt = app.get_option_no_throw("--" + key);
+    if (opt == nullptr || key == "config" || key == "help") {
+      throw Failure("config file " + path + ": unknown setting '" + key + "'");
+    }
+    if (opt->count() > 0) continue;  // A flag or a variable set it.
+    try {
+      opt->add_result(value);
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      throw Failure("config file " + path + ": " + key + ": " + e.what());
+    }
+  }
+}
+
 int Verify(const std::string& dir) { return immudb::store::RunVerifyCommand(dir, "immuadmin"); }
 
 }  // namespace
@@ -138,6 +159,21 @@ int main(int argc, char** argv) {
       "IMMUADMIN_TOKENFILE");
   env(app.add_option("--password", s.password, "password for login (default: read from stdin)"),
       "IMMUADMIN_PASSWORD");
+  env(app.add_flag("-m,--mtls", s.mtls, "connect with TLS, presenting a client certificate"),
+      "IMMUADMIN_MTLS");
+  env(app.add_option("--servername", s.servername, "name in the server's certificate")
+          ->capture_default_str(),
+      "IMMUADMIN_SERVERNAME");
+  env(app.add_option("--certificate", s.certificate, "client certificate (PEM)"),
+      "IMMUADMIN_CERTIFICATE");
+  env(app.add_option("--pkey", s.pkey, "client private key (PEM)"), "IMMUADMIN_PKEY");
+  env(app.add_option("--clientcas", s.clientcas, "CA certificates of the server (PEM)"),
+      "IMMUADMIN_CLIENTCAS");
+  std::string config;
+  env(app.add_option("--config", config,
+                     "settings file (immuadmin.toml): `name = value` with the long option "
+                     "names above; flags and IMMUADMIN_* variables take precedence"),
+      "IMMUADMIN_CONFIG");
 
   std::string arg1, arg2, arg3, arg4, file, root = "/", immudb_bin = DefaultImmudbBin();
   bool raw = false, text = false, if_not_exists = false;
@@ -240,6 +276,14 @@ int main(int argc, char** argv) {
   service->add_option("--immudb-bin", immudb_bin, "immudb binary for the unit");
 
   CLI11_PARSE(app, argc, argv);
+  if (!config.empty()) {
+    try {
+      ApplyConfigFile(app, config);
+    } catch (const Failure& e) {
+      std::cerr << "immuadmin: " << e.what() << "\n";
+      return 1;
+    }
+  }
 
   try {
     if (verify->parsed()) return Verify(arg1);
