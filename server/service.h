@@ -74,7 +74,7 @@ std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
 #define IMMUDB_SERVER_STREAM(name, Req, W)                                                       \
   grpc::ServerWriteReactor<W>* name(grpc::CallbackServerContext* ctx, const Req* req) override { \
     return StartBlockingStream<BlockingWriteReactor<W>>(                                         \
-        pool(),                                                                                  \
+        stream_pool(),                                                                           \
         [this, ctx, req](grpc::ServerWriterInterface<W>* w) { return Do##name(ctx, req, w); });  \
   }                                                                                              \
   grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req,                            \
@@ -84,7 +84,7 @@ std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
 #define IMMUDB_CLIENT_STREAM(name, R, Resp)                                                       \
   grpc::ServerReadReactor<R>* name(grpc::CallbackServerContext* ctx, Resp* resp) override {       \
     return StartBlockingStream<BlockingReadReactor<R>>(                                           \
-        pool(),                                                                                   \
+        stream_pool(),                                                                            \
         [this, ctx, resp](grpc::ServerReaderInterface<R>* r) { return Do##name(ctx, r, resp); }); \
   }                                                                                               \
   grpc::Status Do##name(grpc::ServerContextBase* ctx, grpc::ServerReaderInterface<R>* reader,     \
@@ -111,6 +111,10 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
 
   // The threads of the POOLED methods (shared with AuthorizationServiceImpl).
   BlockingPool* pool() { return &blocking_; }
+  // The threads of the streams. A stream holds its thread for as long as its
+  // client keeps it open, so streams have a pool of their own: streams waiting
+  // on slow or idle clients cannot take the threads unary calls need.
+  BlockingPool* stream_pool() { return &stream_blocking_; }
   template <class Body>
   grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* ctx, Body body) {
     return FinishInline(ctx, std::move(body));
@@ -226,7 +230,7 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   grpc::ServerBidiReactor<schema::ExportTxRequest, schema::Chunk>* streamExportTx(
       grpc::CallbackServerContext* ctx) override {
     return StartBlockingStream<BlockingBidiReactor<schema::Chunk, schema::ExportTxRequest>>(
-        pool(),
+        stream_pool(),
         [this, ctx](grpc::ServerReaderWriterInterface<schema::Chunk, schema::ExportTxRequest>* s) {
           return DostreamExportTx(ctx, s);
         });
@@ -274,6 +278,8 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   // per call; threads start on demand and stay.
   static constexpr size_t kMaxBlockingThreads = 256;
   BlockingPool blocking_{kMaxBlockingThreads};
+  static constexpr size_t kMaxStreamThreads = 1024;
+  BlockingPool stream_blocking_{kMaxStreamThreads};
   std::atomic<bool> inline_writer_{false};  // A write runs on a gRPC thread (FinishWrite).
 };
 

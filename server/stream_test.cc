@@ -1,6 +1,8 @@
 // The stream* RPCs through a C++ gRPC client, with framing done by hand
 // where the layout itself is under test.
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "server/stream_framing.h"
 #include "server/test_fixture.h"
@@ -234,6 +236,67 @@ TEST_F(StreamTest, BadStreamsWriteNothing) {
   schema::ImmutableState state;
   ASSERT_TRUE(stub_->CurrentState(Ctx(token_).get(), Empty(), &state).ok());
   EXPECT_EQ(state.txid(), 0u);
+}
+
+// A stream holds a server thread while its client keeps it open. Many such
+// streams (more than the unary calls' thread bound) must not leave the
+// unary calls without threads.
+TEST_F(StreamTest, IdleStreamsDoNotStarveOtherCalls) {
+  constexpr int kIdle = 300;
+  struct Open {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    schema::TxHeader hdr;
+    std::unique_ptr<grpc::ClientWriter<schema::Chunk>> w;
+  };
+  std::vector<Open> idle(kIdle);
+  for (Open& o : idle) {
+    o.ctx = Ctx(token_);
+    o.w = stub_->streamSet(o.ctx.get(), &o.hdr);
+    ASSERT_NE(o.w, nullptr);
+  }
+  auto with_deadline = [](std::unique_ptr<grpc::ClientContext> ctx) {
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return ctx;
+  };
+  // Give the server time to start every idle stream's handler.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  schema::LoginRequest login;
+  login.set_user("immudb");
+  login.set_password("immudb");
+  schema::LoginResponse lresp;
+  grpc::ClientContext lctx;
+  lctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ASSERT_TRUE(stub_->Login(&lctx, login, &lresp).ok());
+  for (int i = 0; i < 8; i++) {
+    schema::SetRequest set;
+    auto* kv = set.add_kvs();
+    kv->set_key("busy" + std::to_string(i));
+    kv->set_value("v");
+    schema::TxHeader hdr;
+    grpc::Status st = stub_->Set(with_deadline(Ctx(token_)).get(), set, &hdr);
+    ASSERT_TRUE(st.ok()) << i << ": " << st.error_message();
+  }
+  schema::ScanRequest scan;
+  scan.set_prefix("busy");
+  schema::Entries entries;
+  grpc::Status st = stub_->Scan(with_deadline(Ctx(token_)).get(), scan, &entries);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(entries.entries_size(), 8);
+
+  // The idle streams still work: one writes its entry and commits.
+  ASSERT_TRUE(idle[0].w->Write([] {
+    schema::Chunk c;
+    c.set_content(Frame("late") + Frame("value"));
+    return c;
+  }()));
+  idle[0].w->WritesDone();
+  ASSERT_TRUE(idle[0].w->Finish().ok());
+  EXPECT_EQ(idle[0].hdr.nentries(), 1);
+  for (int i = 1; i < kIdle; i++) {
+    idle[i].ctx->TryCancel();
+    idle[i].w->Finish();
+  }
 }
 
 }  // namespace
