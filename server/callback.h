@@ -57,6 +57,14 @@ grpc::ServerUnaryReactor* FinishWrite(BlockingPool* pool, std::atomic<bool>* inl
   return reactor;
 }
 
+// A unary reactor that deletes itself once gRPC is done with it, for a call
+// finished later by another thread. Unlike the default reactor, one can be
+// made and then dropped (deleted) without being returned to gRPC.
+class OwnedUnaryReactor final : public grpc::ServerUnaryReactor {
+ public:
+  void OnDone() override { delete this; }
+};
+
 namespace callback_internal {
 
 // One outstanding reactor operation at a time, waited for by the body's

@@ -176,7 +176,14 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
                       schema::DatabaseSettingsResponse);
 
   // ---- key-value, sorted sets, transactions (kv_service.cc, tx_service.cc) ----
-  IMMUDB_UNARY_WRITE(Set, schema::SetRequest, schema::TxHeader);
+  // Set: while another write blocks a gRPC thread (see FinishWrite), a
+  // plain write (no preconditions) is queued in the engine and answered from
+  // its commit thread, with no thread of ours waiting for it; otherwise, and
+  // when the engine cannot start it at once, it runs as a WRITE.
+  grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* ctx, const schema::SetRequest* req,
+                                schema::TxHeader* resp) override;
+  grpc::Status DoSet(grpc::ServerContextBase* ctx, const schema::SetRequest* req,
+                     schema::TxHeader* resp);
   IMMUDB_UNARY_WRITE(VerifiableSet, schema::VerifiableSetRequest, schema::VerifiableTx);
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const schema::KeyRequest* req,
                                 schema::Entry* resp) override {
@@ -255,6 +262,10 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   // `caller` (optional) receives the caller; empty user when auth is off.
   Result<DbRef> AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
                             Caller* caller = nullptr) const;
+  // Set through Database::TrySetAsync; null when the database declined
+  // (nothing done, the default reactor untouched).
+  grpc::ServerUnaryReactor* TrySetAsync(grpc::CallbackServerContext* ctx,
+                                        const schema::SetRequest* req, schema::TxHeader* resp);
   // Auth-off callers must be local unless --devmode.
   Status CheckLocalWhenAuthOff(grpc::ServerContextBase* ctx) const;
   // Fills `out` with the signature of (db, tx_id, alh) when a signing key is

@@ -51,6 +51,7 @@ class DatabaseImpl : public Database {
 
   Result<TxHeader> Set(const std::vector<KeyValue>& kvs, bool no_wait,
                        const std::vector<Precondition>& preconditions) override;
+  bool TrySetAsync(const std::vector<KeyValue>& kvs, bool no_wait, SetCallback done) override;
   Result<Entry> Get(const KeyRequest& req) override;
   Result<std::vector<Entry>> GetAll(const std::vector<std::string>& keys,
                                     uint64_t since_tx) override;

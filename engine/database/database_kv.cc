@@ -136,6 +136,48 @@ Result<TxHeader> DatabaseImpl::Set(const std::vector<KeyValue>& kvs, bool no_wai
   return Write(plan);
 }
 
+bool DatabaseImpl::TrySetAsync(const std::vector<KeyValue>& kvs, bool no_wait, SetCallback done) {
+  // The checks of Set's Write, in its order, before anything is queued.
+  Status s = CheckOpen();
+  if (s.ok() && opts_.replica) {
+    s = Status(StatusCode::kUnknown, "database is read-only because it's a replica");
+  }
+  if (s.ok() && kvs.empty()) s = Status::InvalidArgument("illegal arguments");
+  std::vector<EntrySpec> entries;
+  if (s.ok()) {
+    std::vector<Op> ops(kvs.begin(), kvs.end());
+    auto prepared = PrepareOps(ops, OpsMode{});
+    if (prepared.ok()) {
+      entries = std::move(prepared).value();
+      s = CheckEntries(entries);
+    } else {
+      s = prepared.status();
+    }
+  }
+  if (!s.ok()) {
+    done(s);
+    return true;
+  }
+  if (!gate_.TryLockShared()) return false;
+  // The gate is held, shared, until the commit: as in Write.
+  store_->CommitAsync(std::move(entries), [this, no_wait, done](Result<TxHeader> h) {
+    gate_.UnlockShared();
+    if (!h.ok() || no_wait) {
+      done(std::move(h));
+      return;
+    }
+    const TxHeader header = *h;
+    index_->WhenIndexed(header.id, [header, done](Status st) {
+      if (st.ok()) {
+        done(header);
+      } else {
+        done(st);
+      }
+    });
+  });
+  return true;
+}
+
 Result<TxHeader> DatabaseImpl::Delete(const std::vector<std::string>& keys, uint64_t since_tx,
                                       bool no_wait) {
   IMMUDB_RETURN_IF_ERROR(CheckOpen());

@@ -23,6 +23,14 @@ class WriteGate {
     cv_.wait(l, [this] { return !exclusive_ && exclusive_waiting_ == 0; });
     shared_++;
   }
+  // LockShared if it need not wait; false otherwise.
+  bool TryLockShared() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (exclusive_ || exclusive_waiting_ > 0) return false;
+    shared_++;
+    return true;
+  }
+  // May run on another thread than the LockShared it ends.
   void UnlockShared() {
     std::lock_guard<std::mutex> l(mu_);
     if (--shared_ == 0) cv_.notify_all();

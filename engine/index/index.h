@@ -97,6 +97,14 @@ class Index {
   // (FailedPrecondition), or an indexer failure (its Status).
   Status WaitFor(uint64_t tx, uint64_t timeout_ms) const;
 
+  // Runs `done` once, when IndexedUpTo() >= tx (OK), on close
+  // (FailedPrecondition) or on an indexer failure (its Status). Never blocks:
+  // when the index does not cover `tx` yet and no one else is indexing, the
+  // caller indexes what is committed itself and `done` runs now; otherwise
+  // `done` runs on the thread that indexes `tx` (or closes the index). `tx`
+  // must be committed.
+  void WhenIndexed(uint64_t tx, std::function<void(Status)> done) const;
+
   // Latest version of a stored key. NotFound when never indexed.
   Result<IndexedEntry> Get(std::string_view key) const;
   // Version `revision` (1-based). NotFound when out of range.

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +36,8 @@ struct Index::Rep {
   mutable std::condition_variable cv;  // Signalled on progress, error and stop.
   Status error;                        // GUARDED_BY(mu): the indexer's failure.
   bool closed = false;                 // GUARDED_BY(mu)
+  // WhenIndexed callbacks waiting for their tx, by tx. GUARDED_BY(mu).
+  std::multimap<uint64_t, std::function<void(Status)>> when_indexed;
   std::thread indexer;
 
   // Held by whoever runs IndexBatch: the indexer thread, or a thread in
@@ -59,6 +63,9 @@ struct Index::Rep {
   Status LatestRevisions(const std::vector<Tx>& txs,
                          std::unordered_map<std::string_view, uint64_t>* revs);
   void SetError(const Status& s);
+  // Runs (outside mu) the WhenIndexed callbacks the index now covers, or all
+  // of them with the error or the close.
+  void RunWhenIndexed();
 };
 
 }  // namespace immudb::index

@@ -185,6 +185,7 @@ Status Index::Close() {
     r->closed = true;
   }
   r->cv.notify_all();
+  r->RunWhenIndexed();
   return st;
 }
 
@@ -218,6 +219,41 @@ Status Index::WaitFor(uint64_t tx, uint64_t timeout_ms) const {
   if (r->closed) return Status::FailedPrecondition("index is closed");
   (void)done;
   return Status::DeadlineExceeded("index has not reached tx " + std::to_string(tx));
+}
+
+void Index::WhenIndexed(uint64_t tx, std::function<void(Status)> done) const {
+  Rep* r = rep_.get();
+  if (r->indexed_upto.load() >= tx) {
+    done(Status::OK());
+    return;
+  }
+  // As WaitFor: index the committed txs here when no one else is indexing.
+  while (r->indexed_upto.load() < tx && !r->stop.load()) {
+    std::unique_lock<std::mutex> g(r->batch_mu, std::try_to_lock);
+    if (!g.owns_lock()) break;  // The one indexing runs `done`.
+    {
+      std::lock_guard<std::mutex> l(r->mu);
+      if (!r->error.ok() || r->closed) break;
+    }
+    if (r->stop.load()) break;
+    auto did = r->IndexSome();
+    if (!did.ok() || !*did) break;  // A failure ran the queued callbacks; ours follows.
+  }
+  Status now;
+  {
+    std::lock_guard<std::mutex> l(r->mu);
+    if (r->indexed_upto.load() >= tx) {
+      now = Status::OK();
+    } else if (!r->error.ok()) {
+      now = r->error;
+    } else if (r->closed) {
+      now = Status::FailedPrecondition("index is closed");
+    } else {
+      r->when_indexed.emplace(tx, std::move(done));
+      return;
+    }
+  }
+  done(now);
 }
 
 Status Index::Flush() {

@@ -21,6 +21,26 @@ void Index::Rep::SetError(const Status& s) {
     error = s;
   }
   cv.notify_all();
+  RunWhenIndexed();
+}
+
+void Index::Rep::RunWhenIndexed() {
+  std::vector<std::pair<std::function<void(Status)>, Status>> ready;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    if (when_indexed.empty()) return;
+    Status all;
+    if (!error.ok()) {
+      all = error;
+    } else if (closed) {
+      all = Status::FailedPrecondition("index is closed");
+    }
+    auto end = all.ok() ? when_indexed.upper_bound(indexed_upto.load()) : when_indexed.end();
+    for (auto it = when_indexed.begin(); it != end; ++it)
+      ready.emplace_back(std::move(it->second), all);
+    when_indexed.erase(when_indexed.begin(), end);
+  }
+  for (auto& [done, st] : ready) done(st);
 }
 
 Result<bool> Index::Rep::IndexSome() {
@@ -175,6 +195,7 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
     indexed_upto.store(to);
   }
   cv.notify_all();
+  RunWhenIndexed();
   return Status::OK();
 }
 

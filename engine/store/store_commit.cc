@@ -1,6 +1,7 @@
 // Commit path: validation, per-writer hashing, and the group commit that makes
 // a whole batch of transactions durable with one round of fsyncs.
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,25 +68,29 @@ Result<TxHeader> StoreImpl::CommitExported(const TxHeader& header, std::vector<E
   return Enqueue(&w, std::move(entries));
 }
 
-Result<TxHeader> StoreImpl::Enqueue(Writer* wp, std::vector<EntrySpec> entries) {
-  Writer& w = *wp;
-  w.hvals.reserve(entries.size());
+Status StoreImpl::Prepare(Writer* w, std::vector<EntrySpec> entries) {
+  w->hvals.reserve(entries.size());
   std::vector<Hash> digests;
   digests.reserve(entries.size());
   for (const EntrySpec& e : entries) {
-    if (w.version == 0 && !e.md.empty()) {
+    if (w->version == 0 && !e.md.empty()) {
       return Status::InvalidArgument("a version 0 tx cannot carry KV metadata");
     }
-    w.hvals.push_back(Sha256Of(e.value));
-    IMMUDB_ASSIGN_OR_RETURN(Hash d, EntryDigest(w.version, e.key, e.md.Encode(), w.hvals.back()));
+    w->hvals.push_back(Sha256Of(e.value));
+    IMMUDB_ASSIGN_OR_RETURN(Hash d, EntryDigest(w->version, e.key, e.md.Encode(), w->hvals.back()));
     digests.push_back(d);
   }
-  w.eh = HTreeRoot(digests);
-  if (w.exported != nullptr && w.eh != w.exported->eh) {
+  w->eh = HTreeRoot(digests);
+  if (w->exported != nullptr && w->eh != w->exported->eh) {
     return Status::InvalidArgument("the entries do not hash to the tx header's Eh");
   }
-  w.specs = std::move(entries);
+  w->specs = std::move(entries);
+  return Status::OK();
+}
 
+Result<TxHeader> StoreImpl::Enqueue(Writer* wp, std::vector<EntrySpec> entries) {
+  Writer& w = *wp;
+  IMMUDB_RETURN_IF_ERROR(Prepare(&w, std::move(entries)));
   {
     std::lock_guard<std::mutex> l(mu_);
     if (closed_) return Status::FailedPrecondition("store is closed");
@@ -96,11 +101,67 @@ Result<TxHeader> StoreImpl::Enqueue(Writer* wp, std::vector<EntrySpec> entries) 
       w.lead = true;
     }
   }
-  if (!w.lead && WaitCommittedOrLead(&w)) {
-    if (!w.status.ok()) return w.status;
-    return w.header;
+  if (w.lead || !WaitCommittedOrLead(&w)) Lead(&w);
+  if (!w.status.ok()) return w.status;
+  return w.header;
+}
+
+void StoreImpl::CommitAsync(std::vector<EntrySpec> entries, CommitCallback done) {
+  Status s = ValidateEntries(entries);
+  auto w = std::make_unique<Writer>();
+  if (s.ok()) {
+    bool has_md = false;
+    for (const EntrySpec& e : entries) has_md |= !e.md.empty();
+    w->version = (has_md || entries.size() > 0xffff) ? 1 : 0;
+    s = Prepare(w.get(), std::move(entries));
   }
-  return Lead(&w);
+  if (!s.ok()) {
+    done(s);
+    return;
+  }
+  w->done = std::move(done);
+  bool lead = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_) {
+      s = Status::FailedPrecondition("store is closed");
+    } else if (!bg_error_.ok()) {
+      s = bg_error_;
+    } else {
+      writers_.push_back(w.release());
+      if (!leading_) lead = leading_ = true;
+    }
+  }
+  if (!s.ok()) {
+    w->done(s);
+    return;
+  }
+  if (lead) WakeCommitThread();
+}
+
+void StoreImpl::WakeCommitThread() {
+  {
+    std::lock_guard<std::mutex> a(async_mu_);
+    async_lead_ = true;
+    if (!async_thread_.joinable()) async_thread_ = std::thread([this] { CommitThreadLoop(); });
+  }
+  async_cv_.notify_one();
+}
+
+void StoreImpl::CommitThreadLoop() {
+  pthread_setname_np(pthread_self(), "immudb-commit");
+  std::unique_lock<std::mutex> a(async_mu_);
+  for (;;) {
+    async_cv_.wait(a, [this] { return async_lead_ || async_stop_; });
+    if (async_lead_) {
+      async_lead_ = false;
+      a.unlock();
+      Lead(nullptr);
+      a.lock();
+      continue;
+    }
+    return;  // Stopping, and not leading.
+  }
 }
 
 namespace {
@@ -147,7 +208,7 @@ bool StoreImpl::WaitCommittedOrLead(Writer* self) {
   }
 }
 
-Result<TxHeader> StoreImpl::Lead(Writer* self) {
+void StoreImpl::Lead(Writer* self) {
   for (;;) {
     Batch batch;
     {
@@ -157,6 +218,10 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
       pub_cv_.wait(p, [&] { return published_ + kMaxInflight > next; });
     }
     std::unique_lock<std::mutex> l(mu_);
+    if (self == nullptr && writers_.empty()) {
+      leading_ = false;
+      return;
+    }
     batch.no = batches_taken_.load(std::memory_order_relaxed);
     for (Writer* x : writers_) {
       batch.writers.push_back(x);
@@ -179,8 +244,13 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
     // while this one syncs. Not in it (past the batch limit): lead on.
     const bool handoff = mine && !writers_.empty();
     if (mine && !handoff) leading_ = false;
+    // The next leader: the first queued writer's thread, or the commit
+    // thread when that writer has none (CommitAsync).
+    const bool to_commit_thread = handoff && writers_.front()->done != nullptr;
     l.unlock();
-    if (handoff) {
+    if (to_commit_thread) {
+      WakeCommitThread();
+    } else if (handoff) {
       lead_wanted_.store(1, std::memory_order_release);
       std::atomic<uint32_t>& next = done_words_[(batch.no + 1) % kWords];
       next.fetch_add(1, std::memory_order_release);
@@ -188,8 +258,7 @@ Result<TxHeader> StoreImpl::Lead(Writer* self) {
     }
     SyncAndPublish(&batch);
     if (!mine) continue;
-    if (!self->status.ok()) return self->status;
-    return self->header;
+    return;
   }
 }
 
@@ -237,9 +306,14 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
   // Publish every result, then wake the batch with one call. A writer may
   // return as soon as it sees kDone, so nothing touches it after that store
   // (the leader's own writer is only read by the leader, after this).
+  std::vector<Writer*> async;
   for (Writer* x : batch->writers) {
     if (!s.ok()) x->status = s;
-    x->state.store(Writer::kDone, std::memory_order_release);
+    if (x->done) {
+      async.push_back(x);
+    } else {
+      x->state.store(Writer::kDone, std::memory_order_release);
+    }
   }
   std::atomic<uint32_t>& done = done_words_[batch->no % kWords];
   done.fetch_add(1);
@@ -253,6 +327,14 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
     published_++;
   }
   pub_cv_.notify_all();
+  for (Writer* x : async) {
+    std::unique_ptr<Writer> owned(x);
+    if (x->status.ok()) {
+      x->done(x->header);
+    } else {
+      x->done(x->status);
+    }
+  }
 }
 
 Status StoreImpl::WriteBatch(Batch* batch) {

@@ -32,6 +32,7 @@ class StoreImpl : public Store {
   Status OpenAndRecover();
 
   Result<TxHeader> Commit(std::vector<EntrySpec> entries) override;
+  void CommitAsync(std::vector<EntrySpec> entries, CommitCallback done) override;
   Result<TxHeader> CommitExported(const TxHeader& header, std::vector<EntrySpec> entries) override;
   StoreState CurrentState() const override;
   Status WaitForTx(uint64_t id, uint64_t timeout_ms) const override;
@@ -68,7 +69,13 @@ class StoreImpl : public Store {
     // CommitExported: the header the tx must be stored with (the leader
     // checks it chains; a mismatch fails only this writer).
     const TxHeader* exported = nullptr;
+    // CommitAsync: no thread waits for this writer; whoever publishes it
+    // runs `done` and deletes it.
+    CommitCallback done;
   };
+
+  // Hashes the writer's values, digests and Eh (before it queues).
+  Status Prepare(Writer* w, std::vector<EntrySpec> entries);
 
   // Hashes the writer's values, digests and Eh; queues it and waits for its
   // commit (or leads).
@@ -96,7 +103,13 @@ class StoreImpl : public Store {
   // batch limit) and writes them (stage A); when `self` is in the batch,
   // hands leadership to a queued writer at once and syncs and publishes its
   // batch while the next one is written (stage B).
-  Result<TxHeader> Lead(Writer* self);
+  // With `self` null (the commit thread), leads until the queue is empty.
+  void Lead(Writer* self);
+  // The commit thread: leads whenever handed leadership (async_lead_).
+  void CommitThreadLoop();
+  // Hands leadership to the commit thread (REQUIRES: the caller holds
+  // leadership and gives it up).
+  void WakeCommitThread();
   // Waits until `self` is committed (true) or this writer, not yet taken
   // into a batch, has claimed leadership (false).
   bool WaitCommittedOrLead(Writer* self);
@@ -191,6 +204,14 @@ class StoreImpl : public Store {
   std::atomic<uint32_t> lead_wanted_{0};
   Status bg_error_;      // Sticky after a failed write or sync. Guarded by mu_.
   bool closed_ = false;  // Guarded by mu_.
+
+  // The commit thread (started by the first CommitAsync) leads for queued
+  // CommitAsync writers, which have no thread of their own to lead with.
+  std::mutex async_mu_;
+  std::condition_variable async_cv_;
+  std::thread async_thread_;  // Guarded by async_mu_.
+  bool async_lead_ = false;   // Leadership handed to it. Guarded by async_mu_.
+  bool async_stop_ = false;   // Guarded by async_mu_.
 
   // Batches publish in the order they were taken.
   std::mutex pub_mu_;

@@ -358,6 +358,17 @@ Status StoreImpl::Close() {
     l.lock();
   }
   l.unlock();
+  {
+    // The commit thread may still be running callbacks of the last batch.
+    std::unique_lock<std::mutex> a(async_mu_);
+    async_stop_ = true;
+    async_cv_.notify_all();
+    if (async_thread_.joinable()) {
+      std::thread t = std::move(async_thread_);
+      a.unlock();
+      t.join();
+    }
+  }
   StopBackgroundSync();
   l.lock();
   Status result;

@@ -200,6 +200,16 @@ class Database {
   Result<TxHeader> Set(const std::vector<KeyValue>& kvs, bool no_wait) {
     return Set(kvs, no_wait, {});
   }
+  // Set without preconditions that does not block the caller: `done` runs
+  // once with what Set would have returned, on the caller's thread when the
+  // request is refused at once, else on a thread of the engine (the store's
+  // commit thread or the indexer) once the tx is committed and, unless
+  // `no_wait`, indexed. `done` should not block. Returns false, without
+  // running `done` and without writing, when the write could not start
+  // without waiting (a write that needs the database to itself runs or
+  // waits); the caller then uses Set.
+  using SetCallback = std::function<void(Result<TxHeader>)>;
+  virtual bool TrySetAsync(const std::vector<KeyValue>& kvs, bool no_wait, SetCallback done) = 0;
   // NotFound "key not found" (absent or deleted), "key not found: expired
   // entry"; InvalidArgument for a malformed request.
   virtual Result<Entry> Get(const KeyRequest& req) = 0;

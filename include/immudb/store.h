@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,16 @@ class Store {
   // duplicate or empty keys, or keys/values over the limits. After a failed
   // write or fsync the store refuses every later commit until reopened.
   virtual Result<TxHeader> Commit(std::vector<EntrySpec> entries) = 0;
+
+  // Commit without waiting for it: returns at once, and `done` runs exactly
+  // once with what Commit would have returned. It runs on the caller's thread
+  // when the tx is refused before it is queued (invalid entries, a closed or
+  // failed store), else on the store's commit thread once the tx is committed
+  // (durable in synced mode). That thread commits nothing else while `done`
+  // runs, so `done` should hand long work elsewhere. Close waits for every
+  // queued `done`.
+  using CommitCallback = std::function<void(Result<TxHeader>)>;
+  virtual void CommitAsync(std::vector<EntrySpec> entries, CommitCallback done) = 0;
 
   // Commits a transaction exported from another store (replication, restore
   // of a backup) with its original header, so it gets the same Alh. The
