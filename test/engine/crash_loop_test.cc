@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -43,6 +44,12 @@ std::vector<Acked> ReadExpected(const std::string& path) {
 std::string BinDir() {
   const char* d = std::getenv("IMMUDB_BIN_DIR");
   return d ? d : IMMUDB_BIN_DIR;
+}
+
+uint64_t FileSize(const std::string& path) {
+  std::error_code ec;
+  const auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : n;
 }
 
 pid_t Spawn(const std::vector<std::string>& args) {
@@ -84,7 +91,15 @@ TEST(CrashLoopTest, EveryAcknowledgedTxSurvivesSigkill) {
     const bool synced = (c % 4) != 3;  // Mostly synced; unsynced survives a process crash too.
     pid_t pid = Spawn({BinDir() + "/immudb-crash-writer", dir, expected, "8", synced ? "1" : "0"});
     ASSERT_GT(pid, 0) << "cannot start " << BinDir() << "/immudb-crash-writer";
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 60));
+    // Kill it at a random moment once it commits: after its first
+    // acknowledgement (a slow start, as under sanitizers, must not make
+    // every kill land before the first commit).
+    const uint64_t acked_before = FileSize(expected);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (FileSize(expected) == acked_before && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 60));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int wstatus = 0;
     ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
