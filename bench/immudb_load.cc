@@ -4,22 +4,27 @@
 // (each one call in flight at a time; driven by gRPC's callback API, or with
 // --api sync by one blocking thread each), bounded by --duration seconds and/or --num calls, and
 // prints calls/s, p50/p99/p99.9 latency, errors by gRPC code and, with
-// --server-pid, the server's resident memory (VmRSS, VmHWM).
+// --server-pid, the server's resident memory (VmRSS, VmHWM) and its CPU time
+// and thread context switches per call.
 //
 // Exit status: 0 when every call succeeded, 1 when some failed or none ran,
 // 2 on bad arguments or when the server cannot be reached.
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <latch>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +73,10 @@ struct Report {
   long rss_kib = -1;
   long hwm_kib = -1;
   double client_cpu_s = 0;
+  // --server-pid: the server's CPU time and thread context switches during
+  // the run, per successful call (-1: not measured).
+  double server_cpu_us_per_op = -1;
+  double server_cs_per_op = -1;
 };
 
 [[noreturn]] void Fail(const std::string& msg) {
@@ -85,6 +94,40 @@ long ProcStatusKib(int pid, const std::string& field) {
     }
   }
   return -1;
+}
+
+// User + system CPU seconds of process `pid` (all its threads); -1 when unreadable.
+double ProcCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; i++) {
+    if (i == 14) utime = std::strtoull(f.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(f.c_str(), nullptr, 10);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Voluntary + involuntary context switches of the live threads of `pid`.
+long long ProcContextSwitches(int pid) {
+  long long total = 0;
+  std::error_code ec;
+  for (const auto& t :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(t.path() / "status");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("ctxt_switches:") != std::string::npos) {
+        total += std::strtoll(line.c_str() + line.find(':') + 1, nullptr, 10);
+      }
+    }
+  }
+  return total;
 }
 
 void Validate(const Options& o) {
@@ -185,6 +228,8 @@ Report RunWorkers(const Options& o, const LoadConfig& cfg,
     if (!failure.empty()) Fail(failure);
   }
   const double cpu_before = CpuSeconds();
+  const double server_cpu_before = o.server_pid > 0 ? ProcCpuSeconds(o.server_pid) : -1;
+  const long long server_cs_before = o.server_pid > 0 ? ProcContextSwitches(o.server_pid) : 0;
   const auto start = std::chrono::steady_clock::now();
   if (duration > 0) {
     ctl.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -218,6 +263,13 @@ Report RunWorkers(const Options& o, const LoadConfig& cfg,
   if (o.server_pid > 0) {
     r.rss_kib = ProcStatusKib(o.server_pid, "VmRSS");
     r.hwm_kib = ProcStatusKib(o.server_pid, "VmHWM");
+    const double cpu_after = ProcCpuSeconds(o.server_pid);
+    if (r.ok > 0 && server_cpu_before >= 0 && cpu_after >= 0) {
+      r.server_cpu_us_per_op = (cpu_after - server_cpu_before) * 1e6 / static_cast<double>(r.ok);
+      r.server_cs_per_op =
+          static_cast<double>(ProcContextSwitches(o.server_pid) - server_cs_before) /
+          static_cast<double>(r.ok);
+    }
   }
   return r;
 }
@@ -262,10 +314,11 @@ void Print(const Options& o, const Report& r) {
         "workload=%s api=%s clients=%d channels=%s ops=%llu errors=%llu seconds=%.3f "
         "ops_per_s=%.1f "
         "p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f rss_kib=%ld hwm_kib=%ld "
-        "client_cpu_s=%.2f\n",
+        "client_cpu_s=%.2f server_cpu_us_per_op=%.1f server_cs_per_op=%.2f\n",
         o.workload.c_str(), o.api.c_str(), o.clients, o.channels.c_str(),
         static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.errors), r.seconds,
-        ops_s, p50, p99, p999, max, r.rss_kib, r.hwm_kib, r.client_cpu_s);
+        ops_s, p50, p99, p999, max, r.rss_kib, r.hwm_kib, r.client_cpu_s, r.server_cpu_us_per_op,
+        r.server_cs_per_op);
   } else {
     std::printf("%s: %d client%s (%s API, %s channels), %.2f s\n", o.workload.c_str(), o.clients,
                 o.clients == 1 ? "" : "s", o.api.c_str(), o.channels.c_str(), r.seconds);
@@ -278,6 +331,8 @@ void Print(const Options& o, const Report& r) {
     if (o.server_pid > 0) {
       std::printf("  server      VmRSS %.1f MiB, VmHWM %.1f MiB (pid %d)\n", r.rss_kib / 1024.0,
                   r.hwm_kib / 1024.0, o.server_pid);
+      std::printf("  server      %.1f us CPU and %.2f context switches per call\n",
+                  r.server_cpu_us_per_op, r.server_cs_per_op);
     }
   }
   for (const auto& [code, e] : r.by_code) {
@@ -322,7 +377,9 @@ int main(int argc, char** argv) {
   app.add_option("--value-size", o.value_size, "value length in bytes")->capture_default_str();
   app.add_flag("--verify", o.verify, "check the proofs of verifiable replies as a client does");
   app.add_option("--timeout", o.timeout, "per-call deadline in seconds")->capture_default_str();
-  app.add_option("--server-pid", o.server_pid, "report this process's VmRSS and VmHWM");
+  app.add_option(
+      "--server-pid", o.server_pid,
+      "report this process's VmRSS and VmHWM, and its CPU time and context switches per call");
   app.add_option("--format", o.format, "text, or kv (one line of key=value pairs)")
       ->capture_default_str();
   try {

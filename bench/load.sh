@@ -2,7 +2,8 @@
 # Server load: runs immudb-load against build/bin/immudb (synced, fresh temp
 # data directory, free loopback port) and against immudb-echo-server (bare
 # gRPC, fixed replies), then prints one table with the ratios immudb/echo,
-# set/echo-set and verifiableget/get, and the server's memory.
+# set/echo-set and verifiableget/get, each server's CPU time (and immudb's thread context
+# switches) per call, and immudb's memory.
 #
 #   bench/load.sh [--duration SEC] [--keys N] [--clients N] [--bin DIR] [--check]
 #
@@ -118,16 +119,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0)
 
 echo
 echo "immudb load ($duration s per run, synced, 16-byte keys, 100-byte values, loopback)"
-printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s\n' workload clients "immudb op/s" \
-  "p50 us" "p99 us" "p99.9 us" errors "echo op/s" "echo p50" "immudb/echo"
+printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s\n' workload clients "immudb op/s" \
+  "p50 us" "p99 us" "p99.9 us" errors "echo op/s" "echo p50" "immudb/echo" "cpu us/op" "cs/op" \
+  "echo cpu"
 for r in "${runs[@]}"; do
   read -r name workload n <<<"$r"
   f="$work/immudb-$name.kv"
   e="$work/echo-$name.kv"
-  printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s\n' "$workload" "$n" \
+  printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s\n' "$workload" "$n" \
     "$(field "$f" ops_per_s)" "$(field "$f" p50_us)" "$(field "$f" p99_us)" \
     "$(field "$f" p999_us)" "$(field "$f" errors)" "$(field "$e" ops_per_s)" \
-    "$(field "$e" p50_us)" "$(ratio "$(field "$f" ops_per_s)" "$(field "$e" ops_per_s)")"
+    "$(field "$e" p50_us)" "$(ratio "$(field "$f" ops_per_s)" "$(field "$e" ops_per_s)")" \
+    "$(field "$f" server_cpu_us_per_op)" "$(field "$f" server_cs_per_op)" \
+    "$(field "$e" server_cpu_us_per_op)"
   ops="$(field "$f" ops)"
   if [ -z "$ops" ] || [ "$ops" = 0 ] || [ -z "$(field "$e" ops)" ] || [ "$(field "$e" ops)" = 0 ]; then
     failed=1
