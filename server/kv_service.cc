@@ -63,32 +63,30 @@ void EntriesToProto(const std::vector<Entry>& entries, schema::Entries* out) {
 grpc::ServerUnaryReactor* ImmuServiceImpl::Set(grpc::CallbackServerContext* ctx,
                                                const schema::SetRequest* req,
                                                schema::TxHeader* resp) {
+  IMMUDB_RECORD_CALL(Set);
   if (req->preconditions_size() == 0 && inline_writer_.load(std::memory_order_relaxed)) {
-    if (grpc::ServerUnaryReactor* r = TrySetAsync(ctx, req, resp)) return r;
+    if (grpc::ServerUnaryReactor* r = TrySetAsync(ctx, req, resp, call)) return r;
   }
-  return RunWrite(ctx, [this, ctx, req, resp] { return DoSet(ctx, req, resp); });
+  return RunWrite(ctx, [this, ctx, req, resp, call] { return call.End(DoSet(ctx, req, resp)); });
 }
 
 grpc::ServerUnaryReactor* ImmuServiceImpl::TrySetAsync(grpc::CallbackServerContext* ctx,
                                                        const schema::SetRequest* req,
-                                                       schema::TxHeader* resp) {
+                                                       schema::TxHeader* resp,
+                                                       const CallRecord& call) {
   auto db_r = AuthorizeDb(ctx, Access::kWrite);
-  if (!db_r.ok()) return FinishInline(ctx, [&] { return ToGrpcStatus(db_r.status()); });
+  if (!db_r.ok()) return FinishInline(ctx, [&] { return call.End(ToGrpcStatus(db_r.status())); });
   std::vector<KeyValue> kvs;
   grpc::Status valid = ValidateSet(*req, &kvs);
-  if (!valid.ok()) return FinishInline(ctx, [&] { return valid; });
+  if (!valid.ok()) return FinishInline(ctx, [&] { return call.End(valid); });
   Database* db = (*db_r)->db.get();
   // The request stays pending on the database until it is answered.
   auto pending = std::make_shared<DbRef>(std::move(*db_r));
   auto* reactor = new OwnedUnaryReactor();
   const bool started =
-      db->TrySetAsync(kvs, req->nowait(), [reactor, resp, pending](Result<TxHeader> h) {
-        if (h.ok()) {
-          ToProto(*h, resp);
-          reactor->Finish(grpc::Status::OK);
-        } else {
-          reactor->Finish(ToGrpcStatus(h.status()));
-        }
+      db->TrySetAsync(kvs, req->nowait(), [reactor, resp, pending, call](Result<TxHeader> h) {
+        if (h.ok()) ToProto(*h, resp);
+        reactor->Finish(call.End(h.ok() ? grpc::Status::OK : ToGrpcStatus(h.status())));
       });
   if (started) return reactor;
   delete reactor;

@@ -56,17 +56,23 @@ const std::vector<double>& RpcMetrics::Buckets() {
   return kBuckets;
 }
 
-void RpcMetrics::Observe(const std::string& method, double seconds, int grpc_code) {
+void RpcMetrics::Observe(std::string_view method, double seconds, int grpc_code) {
   const auto& b = Buckets();
   size_t i = 0;
   while (i < b.size() && seconds > b[i]) ++i;
   std::lock_guard<std::mutex> l(mu_);
-  Histogram& h = latency_[method];
-  if (h.counts.empty()) h.counts.assign(b.size() + 1, 0);  // Last slot: +Inf only.
-  ++h.counts[i];
-  ++h.count;
-  h.sum += seconds;
-  ++handled_[{method, grpc_code}];
+  auto h = latency_.find(method);
+  if (h == latency_.end()) {
+    h = latency_.emplace(std::string(method), Histogram{}).first;
+    h->second.counts.assign(b.size() + 1, 0);  // Last slot: +Inf only.
+  }
+  ++h->second.counts[i];
+  ++h->second.count;
+  h->second.sum += seconds;
+  auto codes = handled_.find(method);
+  if (codes == handled_.end())
+    codes = handled_.emplace(std::string(method), std::map<int, uint64_t>{}).first;
+  ++codes->second[grpc_code];
 }
 
 void RpcMetrics::Render(std::string* out) const {
@@ -87,9 +93,11 @@ void RpcMetrics::Render(std::string* out) const {
     *out += "immudb_query_latency_seconds_count{" + op + "} " + std::to_string(h.count) + "\n";
   }
   Header(out, "grpc_server_handled_total", "counter", "RPCs completed, by method and status code.");
-  for (const auto& [key, n] : handled_) {
-    *out += "grpc_server_handled_total{grpc_method=\"" + Label(key.first) + "\",grpc_code=\"" +
-            std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+  for (const auto& [method, codes] : handled_) {
+    for (const auto& [code, n] : codes) {
+      *out += "grpc_server_handled_total{grpc_method=\"" + Label(method) + "\",grpc_code=\"" +
+              std::to_string(code) + "\"} " + std::to_string(n) + "\n";
+    }
   }
 }
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -35,7 +36,7 @@ class RpcMetrics {
   // Upper bounds (seconds) of the latency histogram buckets.
   static const std::vector<double>& Buckets();
   // Records one finished call of `method` (full gRPC method path).
-  void Observe(const std::string& method, double seconds, int grpc_code);
+  void Observe(std::string_view method, double seconds, int grpc_code);
   // Appends the histogram and the per-code counters in text format.
   void Render(std::string* out) const;
 
@@ -46,8 +47,10 @@ class RpcMetrics {
     double sum = 0;
   };
   mutable std::mutex mu_;
-  std::map<std::string, Histogram> latency_;                 // GUARDED_BY(mu_)
-  std::map<std::pair<std::string, int>, uint64_t> handled_;  // GUARDED_BY(mu_)
+  // By method; looked up without copying the method name.
+  std::map<std::string, Histogram, std::less<>> latency_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::map<int, uint64_t>, std::less<>>
+      handled_;  // GUARDED_BY(mu_): by code.
 };
 
 // The whole /metrics page for `state` (databases, sessions, disk, uptime) and

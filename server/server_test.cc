@@ -49,6 +49,44 @@ TEST_F(ServerTest, UuidHeaderAlsoOnErrors) {
   EXPECT_EQ(ctx.GetServerInitialMetadata().count("immudb-uuid"), 1u);
 }
 
+TEST_F(ServerTest, UuidHeaderOnEveryKindOfHandler) {
+  const std::string token = Login();
+  auto has_uuid = [this](const grpc::ClientContext& ctx) {
+    auto md = ctx.GetServerInitialMetadata();
+    auto it = md.find("immudb-uuid");
+    return it != md.end() && std::string(it->second.data(), it->second.size()) == server_->uuid();
+  };
+  // A write, and a read that fails.
+  schema::SetRequest set;
+  auto* kv = set.add_kvs();
+  kv->set_key("k");
+  kv->set_value("v");
+  schema::TxHeader hdr;
+  auto sctx = Ctx(token);
+  ASSERT_TRUE(stub_->Set(sctx.get(), set, &hdr).ok());
+  EXPECT_TRUE(has_uuid(*sctx));
+  schema::KeyRequest get;
+  get.set_key("missing");
+  schema::Entry e;
+  auto gctx = Ctx(token);
+  EXPECT_FALSE(stub_->Get(gctx.get(), get, &e).ok());
+  EXPECT_TRUE(has_uuid(*gctx));
+  // A server stream and a client stream.
+  schema::ScanRequest scan;
+  auto rctx = Ctx(token);
+  auto reader = stub_->streamScan(rctx.get(), scan);
+  schema::Chunk chunk;
+  while (reader->Read(&chunk)) {
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_TRUE(has_uuid(*rctx));
+  auto wctx = Ctx(token);
+  auto writer = stub_->streamSet(wctx.get(), &hdr);
+  writer->WritesDone();
+  EXPECT_FALSE(writer->Finish().ok());  // No key-value pairs.
+  EXPECT_TRUE(has_uuid(*wctx));
+}
+
 TEST_F(ServerTest, WrongPasswordAndNoToken) {
   grpc::ClientContext ctx;
   schema::LoginRequest req;

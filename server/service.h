@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "server/callback.h"
 #include "server/config.h"
 #include "server/db_manager.h"
+#include "server/metrics.h"
 #include "server/sessions.h"
 #include "server/state_signer.h"
 #include "server/tokens.h"
@@ -36,6 +38,31 @@ struct ServerState {
   std::unique_ptr<StateSigner> signer;  // nullptr without --signingKey.
   std::unique_ptr<SessionManager> sessions;
   std::atomic<bool> multi_db{false};
+  RpcMetrics* rpc_metrics = nullptr;  // Owned by the Server; null: calls are not recorded.
+};
+
+// What every call does besides its handler: the `immudb-uuid` header on its
+// response (wire-api.md §4.2, errors included), and its time and status code
+// in the RPC metrics once it ends. Begin on the gRPC thread that started the
+// call, before anything is sent; End with the status the call finishes with.
+class CallRecord {
+ public:
+  CallRecord(const ServerState* s, grpc::CallbackServerContext* ctx, const std::string* method)
+      : s_(s), method_(method), start_(std::chrono::steady_clock::now()) {
+    ctx->AddInitialMetadata("immudb-uuid", s->uuid);
+  }
+  grpc::Status End(grpc::Status st) const {
+    if (s_->rpc_metrics != nullptr) {
+      const std::chrono::duration<double> d = std::chrono::steady_clock::now() - start_;
+      s_->rpc_metrics->Observe(*method_, d.count(), static_cast<int>(st.error_code()));
+    }
+    return st;
+  }
+
+ private:
+  const ServerState* s_;
+  const std::string* method_;  // Full gRPC path, "/immudb.schema.ImmuService/Get".
+  std::chrono::steady_clock::time_point start_;
 };
 
 // The authenticated caller of an RPC.
@@ -49,6 +76,12 @@ struct Caller {
 // The value of a client metadata key ("" when absent).
 std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
 
+// In a callback override with `ctx`, of a class with kServicePath and
+// state(): begins the call's CallRecord `call` (every override must).
+#define IMMUDB_RECORD_CALL(name)                                      \
+  static const std::string kPath = std::string(kServicePath) + #name; \
+  const CallRecord call(state(), ctx, &kPath)
+
 // The declarations of one method of a generated CallbackService: the
 // callback override, which runs Do<name> (declared here, defined in the
 // handler's .cc file as a plain blocking function) inline on the gRPC thread
@@ -57,11 +90,12 @@ std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
 // for commits; everything else that may wait (the index, a password hash) or
 // run long (scans) is POOLED. `mode` names the class's RunInline, RunPooled
 // or RunWrite.
-#define IMMUDB_UNARY(mode, name, Req, Resp)                                                    \
-  grpc::ServerUnaryReactor* name(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp) \
-      override {                                                                               \
-    return mode(ctx, [this, ctx, req, resp] { return Do##name(ctx, req, resp); });             \
-  }                                                                                            \
+#define IMMUDB_UNARY(mode, name, Req, Resp)                                                        \
+  grpc::ServerUnaryReactor* name(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp)     \
+      override {                                                                                   \
+    IMMUDB_RECORD_CALL(name);                                                                      \
+    return mode(ctx, [this, ctx, req, resp, call] { return call.End(Do##name(ctx, req, resp)); }); \
+  }                                                                                                \
   grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req, Resp* resp)
 #define IMMUDB_UNARY_INLINE(name, Req, Resp) IMMUDB_UNARY(RunInline, name, Req, Resp)
 #define IMMUDB_UNARY_POOLED(name, Req, Resp) IMMUDB_UNARY(RunPooled, name, Req, Resp)
@@ -73,21 +107,25 @@ std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
 // Server streaming: Do<name> writes its messages through `writer`.
 #define IMMUDB_SERVER_STREAM(name, Req, W)                                                       \
   grpc::ServerWriteReactor<W>* name(grpc::CallbackServerContext* ctx, const Req* req) override { \
+    IMMUDB_RECORD_CALL(name);                                                                    \
     return StartBlockingStream<BlockingWriteReactor<W>>(                                         \
-        stream_pool(),                                                                           \
-        [this, ctx, req](grpc::ServerWriterInterface<W>* w) { return Do##name(ctx, req, w); });  \
+        stream_pool(), [this, ctx, req, call](grpc::ServerWriterInterface<W>* w) {               \
+          return call.End(Do##name(ctx, req, w));                                                \
+        });                                                                                      \
   }                                                                                              \
   grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req,                            \
                         grpc::ServerWriterInterface<W>* writer)
 
 // Client streaming: Do<name> reads the messages through `reader`.
-#define IMMUDB_CLIENT_STREAM(name, R, Resp)                                                       \
-  grpc::ServerReadReactor<R>* name(grpc::CallbackServerContext* ctx, Resp* resp) override {       \
-    return StartBlockingStream<BlockingReadReactor<R>>(                                           \
-        stream_pool(),                                                                            \
-        [this, ctx, resp](grpc::ServerReaderInterface<R>* r) { return Do##name(ctx, r, resp); }); \
-  }                                                                                               \
-  grpc::Status Do##name(grpc::ServerContextBase* ctx, grpc::ServerReaderInterface<R>* reader,     \
+#define IMMUDB_CLIENT_STREAM(name, R, Resp)                                                   \
+  grpc::ServerReadReactor<R>* name(grpc::CallbackServerContext* ctx, Resp* resp) override {   \
+    IMMUDB_RECORD_CALL(name);                                                                 \
+    return StartBlockingStream<BlockingReadReactor<R>>(                                       \
+        stream_pool(), [this, ctx, resp, call](grpc::ServerReaderInterface<R>* r) {           \
+          return call.End(Do##name(ctx, r, resp));                                            \
+        });                                                                                   \
+  }                                                                                           \
+  grpc::Status Do##name(grpc::ServerContextBase* ctx, grpc::ServerReaderInterface<R>* reader, \
                         Resp* resp)
 
 // In an ImmuServiceImpl handler with `ctx`: authorizes the call for `access`
@@ -108,6 +146,8 @@ struct OpenedSession {
 class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackService {
  public:
   explicit ImmuServiceImpl(ServerState* state) : s_(state) {}
+  static constexpr const char* kServicePath = "/immudb.schema.ImmuService/";
+  const ServerState* state() const { return s_; }
 
   // The threads of the POOLED methods (shared with AuthorizationServiceImpl).
   BlockingPool* pool() { return &blocking_; }
@@ -188,7 +228,8 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const schema::KeyRequest* req,
                                 schema::Entry* resp) override {
     // A read that waits for the index to reach sinceTx runs on the pool.
-    auto body = [this, ctx, req, resp] { return DoGet(ctx, req, resp); };
+    IMMUDB_RECORD_CALL(Get);
+    auto body = [this, ctx, req, resp, call] { return call.End(DoGet(ctx, req, resp)); };
     return req->sincetx() == 0 ? RunInline(ctx, body) : RunPooled(ctx, body);
   }
   grpc::Status DoGet(grpc::ServerContextBase* ctx, const schema::KeyRequest* req,
@@ -197,7 +238,8 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
                                           const schema::VerifiableGetRequest* req,
                                           schema::VerifiableEntry* resp) override {
     // A read that waits for the index to reach sinceTx runs on the pool.
-    auto body = [this, ctx, req, resp] { return DoVerifiableGet(ctx, req, resp); };
+    IMMUDB_RECORD_CALL(VerifiableGet);
+    auto body = [this, ctx, req, resp, call] { return call.End(DoVerifiableGet(ctx, req, resp)); };
     return req->keyrequest().sincetx() == 0 ? RunInline(ctx, body) : RunPooled(ctx, body);
   }
   grpc::Status DoVerifiableGet(grpc::ServerContextBase* ctx,
@@ -236,10 +278,12 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   IMMUDB_CLIENT_STREAM(replicateTx, schema::Chunk, schema::TxHeader);
   grpc::ServerBidiReactor<schema::ExportTxRequest, schema::Chunk>* streamExportTx(
       grpc::CallbackServerContext* ctx) override {
+    IMMUDB_RECORD_CALL(streamExportTx);
     return StartBlockingStream<BlockingBidiReactor<schema::Chunk, schema::ExportTxRequest>>(
         stream_pool(),
-        [this, ctx](grpc::ServerReaderWriterInterface<schema::Chunk, schema::ExportTxRequest>* s) {
-          return DostreamExportTx(ctx, s);
+        [this, ctx,
+         call](grpc::ServerReaderWriterInterface<schema::Chunk, schema::ExportTxRequest>* s) {
+          return call.End(DostreamExportTx(ctx, s));
         });
   }
   grpc::Status DostreamExportTx(
@@ -265,7 +309,8 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   // Set through Database::TrySetAsync; null when the database declined
   // (nothing done, the default reactor untouched).
   grpc::ServerUnaryReactor* TrySetAsync(grpc::CallbackServerContext* ctx,
-                                        const schema::SetRequest* req, schema::TxHeader* resp);
+                                        const schema::SetRequest* req, schema::TxHeader* resp,
+                                        const CallRecord& call);
   // Auth-off callers must be local unless --devmode.
   Status CheckLocalWhenAuthOff(grpc::ServerContextBase* ctx) const;
   // Fills `out` with the signature of (db, tx_id, alh) when a signing key is
@@ -298,6 +343,8 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
 class AuthorizationServiceImpl final : public immudb::model::AuthorizationService::CallbackService {
  public:
   explicit AuthorizationServiceImpl(ImmuServiceImpl* immu) : immu_(immu) {}
+  static constexpr const char* kServicePath = "/immudb.model.AuthorizationService/";
+  const ServerState* state() const { return immu_->state(); }
   BlockingPool* pool() { return immu_->pool(); }
   template <class Body>
   grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* ctx, Body body) {
