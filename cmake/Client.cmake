@@ -19,7 +19,8 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/cmd/immuclient/main.cc)
     ${CMAKE_SOURCE_DIR}/cmd/immuclient/interactive.cc
     ${CMAKE_SOURCE_DIR}/cmd/immuclient/print.cc)
   target_include_directories(immuclient PRIVATE ${CMAKE_SOURCE_DIR}/cmd/immuclient)
-  target_link_libraries(immuclient PRIVATE immudb_client CLI11::CLI11 PkgConfig::LIBEDIT)
+  target_link_libraries(immuclient PRIVATE immudb_client immudb_toml_settings CLI11::CLI11
+    PkgConfig::LIBEDIT)
   target_compile_definitions(immuclient PRIVATE IMMUDB_VERSION="${PROJECT_VERSION}")
   immudb_warnings(immuclient)
 endif()

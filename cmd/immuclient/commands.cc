@@ -4,9 +4,11 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <string_view>
 
 #include "client/tampering.h"
 #include "print.h"
+#include "server/toml_settings.h"
 
 namespace immuclient {
 namespace {
@@ -408,8 +410,33 @@ void AddGlobalFlags(CLI::App& app, Settings& s) {
   env(app.add_option("--certificate", s.certificate, "client certificate (PEM)"),
       "IMMUCLIENT_CERTIFICATE");
   env(app.add_option("--pkey", s.pkey, "client private key (PEM)"), "IMMUCLIENT_PKEY");
+  // Read before parsing (ApplyConfigFile); declared so that parsing accepts it.
+  app.add_option("--config", "settings file (immuclient.toml: flag = value)");
   env(app.add_option("--clientcas", s.clientcas, "CA certificates of the server (PEM)"),
       "IMMUCLIENT_CLIENTCAS");
+}
+
+std::string ApplyConfigFile(const CLI::App& app, int argc, char** argv) {
+  std::string path;
+  if (const char* e = std::getenv("IMMUCLIENT_CONFIG")) path = e;
+  for (int i = 1; i < argc; i++) {
+    const std::string_view a = argv[i];
+    if (a == "--config" && i + 1 < argc) path = argv[++i];
+    if (a.starts_with("--config=")) path = std::string(a.substr(9));
+  }
+  if (path.empty()) return "";
+  auto settings = immudb::server::ReadTomlSettings(path);
+  if (!settings.ok()) return settings.status().message();
+  for (const auto& [key, value] : *settings) {
+    const CLI::Option* opt = app.get_option_no_throw("--" + key);
+    if (opt == nullptr || opt->get_envname().empty() || key == "config") {
+      return "config file " + path + ": unknown setting '" + key + "'";
+    }
+    // As the flag's variable, unless the environment sets it: the command
+    // line still wins over both.
+    setenv(opt->get_envname().c_str(), value.c_str(), /*overwrite=*/0);
+  }
+  return "";
 }
 
 void AddCommands(CLI::App& app, Context& ctx) {

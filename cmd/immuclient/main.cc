@@ -5,7 +5,8 @@
 // also come from IMMUCLIENT_* environment variables (IMMUCLIENT_PASSWORD,
 // IMMUCLIENT_IMMUDB_PORT, ...). The session token lives in the token file
 // ($HOME/<tokenfile>, or the path given) and trusted states in --dir (default
-// $HOME); both files have mode 0600. Token file format, as immudb's Go client:
+// $HOME); both files have mode 0600. `--config immuclient.toml` gives
+// defaults for the flags (flag > IMMUCLIENT_* > file). Token file format, as immudb's Go client:
 // u64 big-endian length of the database name, the name, then the token.
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -29,6 +30,10 @@ int main(int argc, char** argv) {
       ->callback([&interactive] { interactive = true; });
   // Commands defined in their own files register below.
   immudb::immuclient::RegisterAuditMode(&app);
+  if (const std::string err = immuclient::ApplyConfigFile(app, argc, argv); !err.empty()) {
+    std::cerr << "immuclient: " << err << "\n";
+    return 1;
+  }
 
   try {
     app.parse(argc, argv);

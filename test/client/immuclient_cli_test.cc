@@ -138,6 +138,46 @@ TEST_F(ClientImmuclientTest, FlagsFromEnvironmentAndAutoLogin) {
   EXPECT_EQ(out, "tx:       1\nrev:      1\nkey:      a\nvalue:    b\nverified: true\n");
 }
 
+TEST_F(ClientImmuclientTest, ConfigFileGivesDefaultsBelowFlagsAndEnvironment) {
+  // immuclient.toml as immudb's: keys are the long flag names.
+  const std::string cfg = dir_ + "/immuclient.toml";
+  std::ofstream(cfg) << "immudb-port = " << server_->port() << "\n"
+                     << "username = \"immudb\"\npassword = \"immudb\"\n"
+                     << "value-only = true\n"
+                     << "tokenfile = \"" << dir_ << "/tok\"\n";
+  const std::string base = "env HOME=" + dir_ + "/home " + BinDir() + "/immuclient ";
+  auto run = [](const std::string& cmd, int* code) {
+    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    const int status = pclose(p);
+    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return out;
+  };
+  int code = 0;
+  // Port, credentials and --value-only all from the file.
+  EXPECT_EQ(run(base + "--config " + cfg + " set k v1", &code), "v1\n");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(run(base + "--config=" + cfg + " get k", &code), "v1\n");
+  // A flag wins over the file: a wrong port fails.
+  run(base + "--config " + cfg + " -p 1 get k", &code);
+  EXPECT_NE(code, 0);
+  // The environment wins over the file too.
+  run("IMMUCLIENT_IMMUDB_PORT=1 " + base + "--config " + cfg + " get k", &code);
+  EXPECT_NE(code, 0);
+  // An unknown key or a missing file is an error, and nothing runs.
+  const std::string bad = dir_ + "/bad.toml";
+  std::ofstream(bad) << "no-such-flag = 1\n";
+  std::string out = run(base + "--config " + bad + " set k v2", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("unknown setting 'no-such-flag'"), std::string::npos) << out;
+  out = run(base + "--config " + dir_ + "/missing.toml get k", &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_EQ(run(base + "--config " + cfg + " get k", &code), "v1\n");
+}
+
 TEST_F(ClientImmuclientTest, ReferencesSortedSetsDeleteAndChecks) {
   const std::string login = "--username immudb --password immudb ";
   EXPECT_EQ(Run(login + "set a 1"), "tx:       1\nrev:      1\nkey:      a\nvalue:    1\n");
