@@ -17,6 +17,7 @@ namespace immudb::client {
 namespace {
 
 using testing::BinDir;
+using testing::RunShell;
 using testing::ServerProcess;
 
 class ClientImmuclientTest : public ::testing::Test {
@@ -41,14 +42,7 @@ class ClientImmuclientTest : public ::testing::Test {
     const std::string cmd = "printf '%s' '" + input + "' | HOME=" + dir_ + "/home " + BinDir() +
                             "/immuclient -p " + std::to_string(server_->port()) + " " + args +
                             " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    if (code != nullptr) *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return out;
+    return RunShell(cmd, code);
   }
 
   int Mode(const std::string& path) {
@@ -129,12 +123,8 @@ TEST_F(ClientImmuclientTest, FlagsFromEnvironmentAndAutoLogin) {
   const std::string cmd = "env " + env + "HOME=" + dir_ +
                           "/home IMMUCLIENT_IMMUDB_PORT=" + std::to_string(server_->port()) + " " +
                           BinDir() + "/immuclient --dir " + dir_ + " safeset a b 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  out.clear();
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  EXPECT_EQ(pclose(p), 0) << out;
+  out = RunShell(cmd, &code);
+  EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "tx:       1\nrev:      1\nkey:      a\nvalue:    b\nverified: true\n");
 }
 
@@ -146,16 +136,7 @@ TEST_F(ClientImmuclientTest, ConfigFileGivesDefaultsBelowFlagsAndEnvironment) {
                      << "value-only = true\n"
                      << "tokenfile = \"" << dir_ << "/tok\"\n";
   const std::string base = "env HOME=" + dir_ + "/home " + BinDir() + "/immuclient ";
-  auto run = [](const std::string& cmd, int* code) {
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-    const int status = pclose(p);
-    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return out;
-  };
+  auto run = [](const std::string& cmd, int* code) { return RunShell(cmd + " 2>&1", code); };
   int code = 0;
   // Port, credentials and --value-only all from the file.
   EXPECT_EQ(run(base + "--config " + cfg + " set k v1", &code), "v1\n");

@@ -29,6 +29,21 @@ std::string BinDir() {
   return env != nullptr ? env : IMMUDB_BIN_DIR;
 }
 
+std::string RunShell(const std::string& cmd, int* code) {
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  if (p == nullptr) {
+    if (code != nullptr) *code = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  if (code != nullptr) *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
 ServerProcess::ServerProcess(std::string dir, std::vector<std::string> extra_args)
     : dir_(std::move(dir)), extra_args_(std::move(extra_args)) {}
 

@@ -14,6 +14,10 @@ namespace immudb::client::testing {
 // The directory of the built binaries (IMMUDB_BIN_DIR).
 std::string BinDir();
 
+// Runs `cmd` with /bin/sh and returns its standard output; its exit code
+// (-1 when it did not exit normally) goes to *code when given.
+std::string RunShell(const std::string& cmd, int* code = nullptr);
+
 class ServerProcess {
  public:
   // `dir` is the scratch directory (data and log go below it); `extra_args`

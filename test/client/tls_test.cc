@@ -17,6 +17,7 @@ namespace immudb::client {
 namespace {
 
 using testing::BinDir;
+using testing::RunShell;
 using testing::ServerProcess;
 using testing::TestCerts;
 
@@ -61,14 +62,7 @@ class ClientTlsTest : public ::testing::Test {
     const std::string cmd = "HOME=" + dir_ + "/home " + BinDir() + "/immuclient -p " +
                             std::to_string(server_->port()) + " --dir " + dir_ + " " + args +
                             " 2>&1 </dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-    const int status = pclose(p);
-    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return out;
+    return RunShell(cmd, code);
   }
 
   std::string dir_;
