@@ -44,14 +44,22 @@ Status StoreImpl::ValidateEntries(const std::vector<EntrySpec>& entries) const {
   return Status::OK();
 }
 
+namespace {
+
+// The header version of a new tx. Version 0 keeps old SDKs verifying
+// (proofs.md §9 rule 2); it cannot carry metadata or more than 65535 entries.
+uint16_t VersionFor(const std::vector<EntrySpec>& entries) {
+  bool has_md = false;
+  for (const EntrySpec& e : entries) has_md |= !e.md.empty();
+  return (has_md || entries.size() > 0xffff) ? 1 : 0;
+}
+
+}  // namespace
+
 Result<TxHeader> StoreImpl::Commit(std::vector<EntrySpec> entries) {
   IMMUDB_RETURN_IF_ERROR(ValidateEntries(entries));
   Writer w;
-  bool has_md = false;
-  for (const EntrySpec& e : entries) has_md |= !e.md.empty();
-  // Version 0 keeps old SDKs verifying (proofs.md §9 rule 2); it cannot carry
-  // metadata or more than 65535 entries.
-  w.version = (has_md || entries.size() > 0xffff) ? 1 : 0;
+  w.version = VersionFor(entries);
   return Enqueue(&w, std::move(entries));
 }
 
@@ -110,9 +118,7 @@ void StoreImpl::CommitAsync(std::vector<EntrySpec> entries, CommitCallback done)
   Status s = ValidateEntries(entries);
   auto w = std::make_unique<Writer>();
   if (s.ok()) {
-    bool has_md = false;
-    for (const EntrySpec& e : entries) has_md |= !e.md.empty();
-    w->version = (has_md || entries.size() > 0xffff) ? 1 : 0;
+    w->version = VersionFor(entries);
     s = Prepare(w.get(), std::move(entries));
   }
   if (!s.ok()) {
