@@ -104,6 +104,72 @@ TEST_F(BadInputTest, EmptyAndDuplicateKeys) {
   EXPECT_EQ(vst.error_message(), "illegal state");
 }
 
+// ExecAll refuses a key written twice (plain or reference) or a member added
+// twice before it looks at anything else: two empty references are a
+// duplicate (what immudb-node 1.1.1 sends for two plain ops), one is an
+// illegal argument.
+TEST_F(BadInputTest, ExecAllDuplicates) {
+  schema::TxHeader hdr;
+  const auto exec = [&](const schema::ExecAllRequest& req) {
+    return stub_->ExecAll(Ctx(token_).get(), req, &hdr);
+  };
+  const std::string dup = "duplicated keys are not supported in single batch transaction";
+
+  schema::ExecAllRequest kvs;
+  kvs.add_operations()->mutable_kv()->set_key("d");
+  kvs.add_operations()->mutable_kv()->set_key("d");
+  grpc::Status st = exec(kvs);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), dup + ": key/reference 'd'");
+
+  schema::ExecAllRequest kv_then_ref;
+  kv_then_ref.add_operations()->mutable_kv()->set_key("x");
+  schema::ReferenceRequest* r = kv_then_ref.add_operations()->mutable_ref();
+  r->set_key("x");
+  r->set_referencedkey("existing");
+  EXPECT_EQ(exec(kv_then_ref).error_message(), dup + ": key/reference 'x'");
+
+  schema::ExecAllRequest empty_refs;
+  empty_refs.add_operations()->mutable_ref();
+  st = exec(empty_refs);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "illegal arguments");
+  empty_refs.add_operations()->mutable_ref();
+  st = exec(empty_refs);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), dup + ": key/reference ''");
+
+  // A duplicate before an unset op wins, as the ops are checked in order.
+  schema::ExecAllRequest zadds;
+  for (int i = 0; i < 2; ++i) {
+    schema::ZAddRequest* z = zadds.add_operations()->mutable_zadd();
+    z->set_set("s");
+    z->set_key("existing");
+    z->set_score(i);  // The score does not make a member different.
+  }
+  zadds.add_operations();
+  st = exec(zadds);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "duplicated index inside zAdd insertions are not supported in single batch "
+            "transaction");
+
+  // The same member at another tx, and a key that is also a set member's
+  // key, are not duplicates: this one is written.
+  schema::ExecAllRequest ok;
+  ok.add_operations()->mutable_kv()->set_key("existing");
+  schema::ZAddRequest* z = ok.add_operations()->mutable_zadd();
+  z->set_set("s");
+  z->set_key("existing");
+  z = ok.add_operations()->mutable_zadd();
+  z->set_set("s");
+  z->set_key("existing");
+  z->set_attx(1);
+  z->set_boundref(true);
+  ASSERT_TRUE(exec(ok).ok());
+  before_ = State();  // TearDown checks that nothing else was written.
+}
+
 TEST_F(BadInputTest, UnknownDatabase) {
   schema::Database db;
   db.set_databasename("nope");

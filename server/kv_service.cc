@@ -1,5 +1,7 @@
 // Key-value, reference and sorted-set handlers over immudb::Database.
 #include <set>
+#include <string_view>
+#include <tuple>
 
 #include "server/convert.h"
 #include "server/errors.h"
@@ -165,18 +167,34 @@ grpc::Status ImmuServiceImpl::DoExecAll(grpc::ServerContextBase* ctx,
                                         const schema::ExecAllRequest* req, schema::TxHeader* resp) {
   IMMUDB_DB_OR_RETURN(db, Access::kWrite);
   if (req->operations_size() == 0) return InvalidArgument("empty set");
-  // The database checks the ops themselves: inside ExecAll a bound reference
-  // or member may leave atTx 0 (bound to the tx being written).
+  // As in immudb, a key written twice (plain or reference) or a sorted-set
+  // member added twice is refused before any op is looked at further, so
+  // two empty references are a duplicate, not an empty key. The database
+  // checks the rest: inside ExecAll a bound reference or member may leave
+  // atTx 0 (bound to the tx being written).
+  std::set<std::string_view> keys;
+  std::set<std::tuple<std::string_view, std::string_view, uint64_t>> members;
+  const auto duplicate_key = [](std::string_view key) {
+    return InvalidArgument(std::string(kErrDuplicateKeys) + ": key/reference '" + std::string(key) +
+                           "'");
+  };
   std::vector<Op> ops;
   for (const schema::Op& op : req->operations()) {
     switch (op.operation_case()) {
       case schema::Op::kKv:
+        if (!keys.insert(op.kv().key()).second) return duplicate_key(op.kv().key());
         ops.emplace_back(FromProto(op.kv()));
         break;
       case schema::Op::kZAdd:
+        if (!members.emplace(op.zadd().set(), op.zadd().key(), op.zadd().attx()).second) {
+          return InvalidArgument(
+              "duplicated index inside zAdd insertions are not supported in single batch "
+              "transaction");
+        }
         ops.emplace_back(FromProto(op.zadd()));
         break;
       case schema::Op::kRef:
+        if (!keys.insert(op.ref().key()).second) return duplicate_key(op.ref().key());
         ops.emplace_back(FromProto(op.ref()));
         break;
       default:
