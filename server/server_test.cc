@@ -255,6 +255,78 @@ TEST_F(ServerTest, ReadOnlyUserCannotWrite) {
   ASSERT_TRUE(stub_->ListUsers(Ctx(admin).get(), Empty(), &users).ok());
 }
 
+// ChangePermission and SetActiveUser record who changed the user and when
+// (createdby/createdat, as immudb does); ChangePassword and SetActiveUser
+// need the sysadmin or an admin, who may only change users it created.
+TEST_F(ServerTest, UserChangesRecordWhoAndWhen) {
+  const std::string root = Login();
+  Empty out;
+  const auto create = [&](const std::string& token, const std::string& name, uint32_t perm) {
+    schema::CreateUserRequest cu;
+    cu.set_user(name);
+    cu.set_password("Secret1!");
+    cu.set_permission(perm);
+    cu.set_database("defaultdb");
+    return stub_->CreateUser(Ctx(token).get(), cu, &out);
+  };
+  const auto user = [&](const std::string& name) {
+    schema::UserList users;
+    EXPECT_TRUE(stub_->ListUsers(Ctx(root).get(), Empty(), &users).ok());
+    for (const schema::User& u : users.users()) {
+      if (u.user() == name) return u;
+    }
+    ADD_FAILURE() << "no user " << name;
+    return schema::User();
+  };
+  ASSERT_TRUE(create(root, "boss", 254).ok());
+  ASSERT_TRUE(create(root, "other", 1).ok());
+  const std::string boss = Login("boss", "Secret1!");
+  ASSERT_TRUE(create(boss, "worker", 1).ok());
+  EXPECT_EQ(user("worker").createdby(), "boss");
+
+  const schema::User other = user("other");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  schema::ChangePermissionRequest cp;
+  cp.set_action(schema::GRANT);
+  cp.set_permission(2);
+  cp.set_username("other");
+  cp.set_database("defaultdb");
+  ASSERT_TRUE(stub_->ChangePermission(Ctx(boss).get(), cp, &out).ok());
+  EXPECT_EQ(user("other").createdby(), "boss");
+  EXPECT_NE(user("other").createdat(), other.createdat());
+
+  schema::SetActiveUserRequest sa;
+  sa.set_username("other");
+  grpc::Status st = stub_->SetActiveUser(Ctx(root).get(), sa, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(user("other").createdby(), "immudb");
+  EXPECT_FALSE(user("other").active());
+  // "other" is now the sysadmin's: boss may not change it.
+  sa.set_active(true);
+  st = stub_->SetActiveUser(Ctx(boss).get(), sa, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_EQ(st.error_message(), "other was not created by you");
+  schema::ChangePasswordRequest pw;
+  pw.set_user("other");
+  pw.set_newpassword("Secret2!");
+  EXPECT_EQ(stub_->ChangePassword(Ctx(boss).get(), pw, &out).error_message(),
+            "user other was not found or it was not created by you");
+  pw.set_user("ghost");
+  EXPECT_EQ(stub_->ChangePassword(Ctx(root).get(), pw, &out).error_message(),
+            "user ghost was not found or it was not created by you");
+
+  // Neither the sysadmin nor an admin anywhere.
+  const std::string worker = Login("worker", "Secret1!");
+  pw.set_user("worker");
+  st = stub_->ChangePassword(Ctx(worker).get(), pw, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_EQ(st.error_message(), "user is not system admin nor admin in any of the databases");
+  sa.set_username("boss");
+  EXPECT_EQ(stub_->SetActiveUser(Ctx(worker).get(), sa, &out).error_message(),
+            "user is not system admin nor admin in any of the databases");
+  EXPECT_TRUE(user("boss").active());
+}
+
 TEST_F(ServerTest, UsersAndDataSurviveRestart) {
   std::string token = Login();
   schema::CreateUserRequest cu;

@@ -10,6 +10,9 @@ using google::protobuf::Empty;
 
 constexpr char kDefaultPasswordWarning[] =
     "immudb user has the default password: please change it to ensure proper security";
+// ChangePassword and SetActiveUser by a user who is neither the sysadmin nor
+// an admin of any database.
+constexpr char kErrNotAnAdmin[] = "user is not system admin nor admin in any of the databases";
 
 void UserToProto(const UserRecord& u, schema::User* out) {
   out->set_user(u.username);
@@ -105,14 +108,11 @@ grpc::Status ImmuServiceImpl::DoChangePassword(grpc::ServerContextBase* ctx,
   auto caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   const UserRecord& me = caller->user;
-  if (!me.IsSysAdmin() && !me.IsAdminSomewhere()) {
-    return PermissionDenied("user is not allowed to change passwords");
-  }
+  if (!me.IsSysAdmin() && !me.IsAdminSomewhere()) return Unknown(kErrNotAnAdmin);
   auto target = s_->users->Get(req->user());
-  if (!me.IsSysAdmin() && (!target.ok() || target->created_by != me.username)) {
+  if (!target.ok() || (!me.IsSysAdmin() && target->created_by != me.username)) {
     return Unknown("user " + req->user() + " was not found or it was not created by you");
   }
-  if (!target.ok()) return Unknown("user " + req->user() + " not found");
   if (target->username == kSysAdminUser && !CheckPassword(req->oldpassword(), me.hashed_password)) {
     return PermissionDenied("old password is incorrect");
   }
@@ -171,6 +171,7 @@ grpc::Status ImmuServiceImpl::DoChangePermission(grpc::ServerContextBase* ctx,
     u.permissions.erase(req->database());
   }
   u.created_by = me.username;
+  u.created_at = NowTimeString();
   Status st = s_->users->Put(u);
   if (st.ok()) LogOutEverywhere(u.username);
   return ToGrpcStatus(st);
@@ -182,17 +183,17 @@ grpc::Status ImmuServiceImpl::DoSetActiveUser(grpc::ServerContextBase* ctx,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (req->username().empty()) return Unknown("username can not be empty");
   const UserRecord& me = caller->user;
-  if (!me.IsSysAdmin() && !me.IsAdminSomewhere()) {
-    return Unknown("user is not allowed to change the status of users");
-  }
+  if (!me.IsSysAdmin() && !me.IsAdminSomewhere()) return Unknown(kErrNotAnAdmin);
   if (req->username() == me.username) return Unknown("changing your own status is not allowed");
   auto target = s_->users->Get(req->username());
   if (!target.ok()) return Unknown("user " + req->username() + " not found");
   if (!me.IsSysAdmin() && target->created_by != me.username) {
-    return Unknown("user " + req->username() + " was not found or it was not created by you");
+    return Unknown(req->username() + " was not created by you");
   }
   UserRecord u = std::move(target).value();
   u.active = req->active();
+  u.created_by = me.username;
+  u.created_at = NowTimeString();
   Status st = s_->users->Put(u);
   if (st.ok()) LogOutEverywhere(u.username);
   return ToGrpcStatus(st);
