@@ -264,6 +264,8 @@ int main(int argc, char** argv) {
   hot_restore->add_flag("--append", hr.append, "append to the database, if it is not empty");
   hot_restore->add_flag("--force", hr.force,
                         "append when the file starts right after the database's last tx");
+  hot_restore->add_flag("--force-replica", hr.force_replica,
+                        "switch an existing database to replica mode for the restore");
   hot_restore->add_flag("--progress-bar", hr.progress, "show progress indicator");
   auto* verify = app.add_subcommand("verify", "offline integrity check of a store directory");
   verify->add_option("dir", arg1, "store directory, e.g. <data dir>/defaultdb")->required();
