@@ -226,10 +226,10 @@ Result<std::string> ExportTx(Client& c, uint64_t id) {
   return std::move(**msg);
 }
 
-Status FlushIndex(Client& c) {
+Status FlushIndex(Client& c, float cleanup_percentage, bool synced) {
   schema::FlushIndexRequest req;
-  req.set_cleanuppercentage(0);
-  req.set_synced(true);
+  req.set_cleanuppercentage(cleanup_percentage);
+  req.set_synced(synced);
   schema::FlushIndexResponse resp;
   auto ctx = c.NewContext();
   return c.Finish(*ctx, c.stub().FlushIndex(ctx.get(), req, &resp));
@@ -239,6 +239,22 @@ Status CompactIndex(Client& c) {
   google::protobuf::Empty req, resp;
   auto ctx = c.NewContext();
   return c.Finish(*ctx, c.stub().CompactIndex(ctx.get(), req, &resp));
+}
+
+Status UpdateAuthConfig(Client& c, uint32_t kind) {
+  schema::AuthConfig req;
+  req.set_kind(kind);
+  google::protobuf::Empty resp;
+  auto ctx = c.NewContext();
+  return c.Finish(*ctx, c.stub().UpdateAuthConfig(ctx.get(), req, &resp));
+}
+
+Status UpdateMTLSConfig(Client& c, bool enabled) {
+  schema::MTLSConfig req;
+  req.set_enabled(enabled);
+  google::protobuf::Empty resp;
+  auto ctx = c.NewContext();
+  return c.Finish(*ctx, c.stub().UpdateMTLSConfig(ctx.get(), req, &resp));
 }
 
 Result<ServerInfo> GetServerInfo(Client& c) {

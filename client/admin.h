@@ -88,9 +88,16 @@ Result<TxHeader> ReplicateTx(Client& c, const std::string& exported);
 // (docs/format/exported-tx.md), unframed. NotFound-like server errors pass
 // through; a stream that is not one framed message is InvalidArgument.
 Result<std::string> ExportTx(Client& c, uint64_t id);
-// FlushIndex / CompactIndex of the selected database.
-Status FlushIndex(Client& c);
+// FlushIndex / CompactIndex of the selected database. `cleanup_percentage`
+// and `synced` are sent as given (the server checks the percentage is in
+// [0, 100]).
+Status FlushIndex(Client& c, float cleanup_percentage = 0, bool synced = true);
 Status CompactIndex(Client& c);
+// UpdateAuthConfig (kind: 0 none, 1 password) / UpdateMTLSConfig: immudb v1
+// calls that servers answer with an error (deprecated upstream, not
+// supported here).
+Status UpdateAuthConfig(Client& c, uint32_t kind);
+Status UpdateMTLSConfig(Client& c, bool enabled);
 
 // ---- raw transactions (backup / restore) ----
 

@@ -331,10 +331,18 @@ grpc::Status ImmuServiceImpl::DoCurrentState(grpc::ServerContextBase* ctx, const
 }
 
 grpc::Status ImmuServiceImpl::DoFlushIndex(grpc::ServerContextBase* ctx,
-                                           const schema::FlushIndexRequest*,
+                                           const schema::FlushIndexRequest* req,
                                            schema::FlushIndexResponse* resp) {
   auto db = AuthorizeDb(ctx, Access::kAdmin);
   if (!db.ok()) return ToGrpcStatus(db.status());
+  // The key index is RocksDB: a flush always writes and syncs whole files,
+  // and space is reclaimed by compaction, so `synced` and the cleanup
+  // percentage change nothing here; the percentage is still checked as
+  // immudb checks it.
+  const float pct = req->cleanuppercentage();
+  if (!(pct >= 0 && pct <= 100)) {
+    return InvalidArgument("illegal arguments: invalid cleanupPercentage");
+  }
   Status st = (*db)->db->FlushIndex();
   if (!st.ok()) return ToGrpcStatus(st);
   resp->set_database((*db)->name);

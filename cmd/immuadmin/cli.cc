@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -83,6 +84,53 @@ std::string ReadLine(const char* what) {
   if (!std::getline(std::cin, line)) throw Failure(std::string("no ") + what + " given on stdin");
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
+}
+
+namespace {
+
+bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
+
+// One line from the terminal with echo off, after `prompt` on stderr.
+bool ReadHidden(const char* prompt, std::string* out) {
+  std::cerr << prompt << " " << std::flush;
+  termios old_mode{};
+  const bool restore = ::tcgetattr(STDIN_FILENO, &old_mode) == 0;
+  if (restore) {
+    termios quiet = old_mode;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  const bool ok = static_cast<bool>(std::getline(std::cin, *out));
+  if (restore) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
+  std::cerr << "\n";
+  if (ok && !out->empty() && out->back() == '\r') out->pop_back();
+  return ok;
+}
+
+}  // namespace
+
+std::string ReadPassword(const char* prompt, const char* what) {
+  if (!StdinIsTerminal()) return ReadLine(what);
+  std::string line;
+  if (!ReadHidden(prompt, &line)) throw Failure(std::string("no ") + what + " given");
+  return line;
+}
+
+bool ReadOptionalPassword(const char* prompt, std::string* out) {
+  if (StdinIsTerminal()) return ReadHidden(prompt, out);
+  if (!std::getline(std::cin, *out)) return false;
+  if (!out->empty() && out->back() == '\r') out->pop_back();
+  return true;
+}
+
+std::string ReadNewPassword(const std::string& user, const std::string* first) {
+  const std::string prompt = "Choose a password for " + user + ":";
+  const std::string password = first != nullptr ? *first : ReadPassword(prompt.c_str(), "password");
+  CheckStrongPassword(password);
+  if (ReadPassword("Confirm password:", "password confirmation") != password) {
+    throw Failure("Passwords don't match");
+  }
+  return password;
 }
 
 void CheckStrongPassword(const std::string& p) {

@@ -60,6 +60,18 @@ std::unique_ptr<client::Client> SessionClient(const Settings& s, bool large_mess
 
 // One line from stdin without the newline; Failure at end of input.
 std::string ReadLine(const char* what);
+// A password: on a terminal `prompt` goes to stderr and the typed text is
+// not echoed; otherwise the next stdin line (Failure "no <what> given on
+// stdin" at end of input).
+std::string ReadPassword(const char* prompt, const char* what);
+// The next stdin line for an optional password: false when stdin is not a
+// terminal and has no more input (on a terminal it prompts as ReadPassword).
+bool ReadOptionalPassword(const char* prompt, std::string* out);
+// A new password for `user`, asked twice ("Choose a password for <user>:",
+// "Confirm password:"): it must meet CheckStrongPassword and both must be
+// equal (Failure "Passwords don't match"). `first` (optional) is a first
+// entry already read.
+std::string ReadNewPassword(const std::string& user, const std::string* first = nullptr);
 // immudb's CLI password rule: 8-32 characters with an upper-case letter, a
 // digit and a symbol. Failure with the rule otherwise.
 void CheckStrongPassword(const std::string& password);
@@ -101,7 +113,8 @@ void Stats(const Settings& s, bool raw);
 // database committed txs, tx rate, indexed txs, index lag, size.
 void StatsDashboard(const Settings& s, int64_t refreshes, int64_t interval_ms);
 // transfer.cc
-void Dump(const Settings& s);
+// Dump writes to stdout, or to `file` (created, must not exist) when given.
+void Dump(const Settings& s, const std::string& file = "");
 void Backup(const Settings& s, const std::string& file);
 void Restore(const Settings& s, const std::string& file);
 

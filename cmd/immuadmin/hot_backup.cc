@@ -248,8 +248,12 @@ void HotRestore(const Settings& s, const std::string& db, const HotRestoreOption
   }
 
   auto c = SessionClient(s, true);
-  bool exists = false;
-  for (const auto& d : Must(client::ListDatabases(*c))) exists |= d.name == db;
+  bool exists = false, replica = false;
+  for (const auto& d : Must(client::ListDatabases(*c))) {
+    if (d.name != db) continue;
+    exists = true;
+    replica = d.settings.replicationsettings().replica().value();
+  }
   uint64_t db_last = 0;
   Hash db_alh = EmptyHash();
   if (exists) {
@@ -287,17 +291,27 @@ void HotRestore(const Settings& s, const std::string& db, const HotRestoreOption
     }
     std::rewind(in.f);
   }
+  // replicateTx needs a replica. A new database is created as one and an
+  // existing primary is switched with --force-replica; both are switched
+  // back at the end. An existing replica stays one.
+  bool switch_back = true;
   if (!exists) {
-    schema::DatabaseNullableSettings replica;
-    replica.mutable_replicationsettings()->mutable_replica()->set_value(true);
-    Must(client::CreateDatabase(*c, db, replica));
+    schema::DatabaseNullableSettings settings;
+    settings.mutable_replicationsettings()->mutable_replica()->set_value(true);
+    Must(client::CreateDatabase(*c, db, settings));
     Must(c->UseDatabase(db));
-  } else {
+  } else if (replica) {
+    switch_back = false;
+  } else if (o.force_replica) {
     SetReplica(*c, db, true);
+  } else {
+    throw Failure("database '" + db +
+                  "' is not a replica: use --force-replica to switch it to replica mode for the "
+                  "restore");
   }
 
-  // From here on the database is a replica: make it a primary again however
-  // this ends.
+  // From here on the database is a replica: make a switched one a primary
+  // again however this ends.
   auto restore = [&] {
     uint64_t offset = 0, restored_first = 0, restored_last = 0;
     HotBackupRecord rec;
@@ -354,13 +368,13 @@ void HotRestore(const Settings& s, const std::string& db, const HotRestoreOption
     restore();
   } catch (...) {
     try {
-      SetReplica(*c, db, false);
+      if (switch_back) SetReplica(*c, db, false);
     } catch (const Failure& e) {
       std::cerr << "Error switching off replica mode for db: " << e.what() << "\n";
     }
     throw;
   }
-  SetReplica(*c, db, false);
+  if (switch_back) SetReplica(*c, db, false);
 }
 
 }  // namespace immudb::admin

@@ -58,6 +58,10 @@ struct HotRestoreOptions {
   bool verify_only = false;
   bool append = false;
   bool force = false;
+  // Switch an existing primary database to replica mode for the restore
+  // (and back afterwards); without it an existing database must already be
+  // a replica.
+  bool force_replica = false;
   bool progress = false;
 };
 void HotRestore(const Settings& s, const std::string& db, const HotRestoreOptions& o);

@@ -1,9 +1,11 @@
 // immuadmin: the immudb administration CLI (wire-api.md §11.2).
 //
 // login/logout, status, stats, user ..., database ..., dump, backup, restore,
-// verify <dir> (offline store check) and service ... (systemd unit). Flags may
-// also come from IMMUADMIN_* environment variables. Passwords are read from
-// stdin, one per line, unless given with --password. See docs/immuadmin.md.
+// hot-backup/hot-restore, verify <dir> (offline store check), service ...
+// (systemd unit) and set auth|mtls. Flags may also come from IMMUADMIN_*
+// environment variables or --config. Passwords are asked on a terminal
+// (without echo) and otherwise read from stdin, one per line; the login
+// password may also be given with --password. See docs/immuadmin.md.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -31,19 +33,39 @@ constexpr char kDefaultPasswordWarning[] =
     "SECURITY WARNING: immudb user has the default password: please change it to ensure proper "
     "security (immuadmin user changepassword immudb)";
 
-// Settings flags of `database create/update`; only the ones given are sent.
+// Settings flags of `database create/update`: the settings this server
+// applies (server/db_service.cc); only the ones given are sent. Switches
+// (--autoload, --exclude-commit-time, --replication-is-replica) are true
+// alone and take `=false`.
 struct DbFlags {
-  std::optional<uint32_t> max_key_len, max_value_len, max_tx_entries, file_size;
-  std::optional<bool> exclude_commit_time, autoload;
+  std::optional<uint32_t> max_key_len, max_value_len, max_tx_entries, file_size, header_version;
+  bool exclude_commit_time = false, autoload = true, replica = false;
+  CLI::Option *exclude_opt = nullptr, *autoload_opt = nullptr, *replica_opt = nullptr;
+  std::optional<std::string> primary_host, primary_database, primary_username, primary_password;
+  std::optional<uint32_t> primary_port;
 
   void Add(CLI::App* cmd) {
     cmd->add_option("--max-key-len", max_key_len, "largest key in bytes");
     cmd->add_option("--max-value-len", max_value_len, "largest value in bytes");
     cmd->add_option("--max-tx-entries", max_tx_entries, "most entries per transaction");
     cmd->add_option("--file-size", file_size, "segment size of the data files (create only)");
-    cmd->add_option("--exclude-commit-time", exclude_commit_time,
-                    "write 0 as the commit time of transactions (true/false)");
-    cmd->add_option("--autoload", autoload, "load the database at startup (true/false)");
+    cmd->add_option("--write-tx-header-version", header_version,
+                    "tx header version (this server writes version 1 only)");
+    exclude_opt = cmd->add_flag("--exclude-commit-time", exclude_commit_time,
+                                "write 0 as the commit time of transactions");
+    autoload_opt = cmd->add_flag("--autoload", autoload, "load the database at startup");
+    replica_opt = cmd->add_flag("--replication-is-replica,--replication-enabled", replica,
+                                "the database is a replica (takes replicateTx, refuses writes)");
+    cmd->add_option("--replication-primary-host,--replication-master-address", primary_host,
+                    "primary server host (a replica follows it)");
+    cmd->add_option("--replication-primary-port,--replication-master-port", primary_port,
+                    "primary server port (3322)");
+    cmd->add_option("--replication-primary-database,--replication-master-database",
+                    primary_database, "database on the primary (defaultdb)");
+    cmd->add_option("--replication-primary-username,--replication-follower-username",
+                    primary_username, "user on the primary");
+    cmd->add_option("--replication-primary-password,--replication-follower-password",
+                    primary_password, "password of that user");
   }
   immudb::schema::DatabaseNullableSettings Proto() const {
     immudb::schema::DatabaseNullableSettings s;
@@ -51,39 +73,117 @@ struct DbFlags {
     if (max_value_len) s.mutable_maxvaluelen()->set_value(*max_value_len);
     if (max_tx_entries) s.mutable_maxtxentries()->set_value(*max_tx_entries);
     if (file_size) s.mutable_filesize()->set_value(*file_size);
-    if (exclude_commit_time) s.mutable_excludecommittime()->set_value(*exclude_commit_time);
-    if (autoload) s.mutable_autoload()->set_value(*autoload);
+    if (header_version) s.mutable_writetxheaderversion()->set_value(*header_version);
+    if (exclude_opt->count() > 0) s.mutable_excludecommittime()->set_value(exclude_commit_time);
+    if (autoload_opt->count() > 0) s.mutable_autoload()->set_value(autoload);
+    auto* rs = s.mutable_replicationsettings();
+    if (replica_opt->count() > 0) rs->mutable_replica()->set_value(replica);
+    if (primary_host) rs->mutable_primaryhost()->set_value(*primary_host);
+    if (primary_port) rs->mutable_primaryport()->set_value(*primary_port);
+    if (primary_database) rs->mutable_primarydatabase()->set_value(*primary_database);
+    if (primary_username) rs->mutable_primaryusername()->set_value(*primary_username);
+    if (primary_password) rs->mutable_primarypassword()->set_value(*primary_password);
+    if (rs->ByteSizeLong() == 0) s.clear_replicationsettings();
     return s;
   }
 };
 
 std::string SettingsText(const immudb::schema::DatabaseNullableSettings& s) {
   auto b = [](bool v) { return v ? "true" : "false"; };
+  const auto& rs = s.replicationsettings();
+  std::string primary;
+  if (rs.has_primaryhost()) {
+    primary = ", primary: " + rs.primaryusername().value() + "@" + rs.primaryhost().value() + ":" +
+              std::to_string(rs.primaryport().value()) + "/" + rs.primarydatabase().value();
+  }
   return "{maxKeyLen: " + std::to_string(s.maxkeylen().value()) +
          ", maxValueLen: " + std::to_string(s.maxvaluelen().value()) +
          ", maxTxEntries: " + std::to_string(s.maxtxentries().value()) +
          ", fileSize: " + std::to_string(s.filesize().value()) +
          ", excludeCommitTime: " + b(s.excludecommittime().value()) +
-         ", autoload: " + b(s.autoload().value()) + "}";
+         ", autoload: " + b(s.autoload().value()) +
+         ", writeTxHeaderVersion: " + std::to_string(s.writetxheaderversion().value()) +
+         ", replica: " + b(rs.replica().value()) + primary + "}";
 }
 
 std::string Pad(const std::string& s, size_t w) {
   return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
 }
 
-void PrintUsers(const std::vector<client::UserInfo>& users) {
-  std::cout << Pad("USER", 16) << Pad("ACTIVE", 8) << Pad("CREATED BY", 12) << Pad("CREATED AT", 32)
-            << "PERMISSIONS\n";
-  for (const auto& u : users) {
-    std::string perms;
-    for (const auto& [db, level] : u.permissions) {
-      if (!perms.empty()) perms += ", ";
-      const std::string name = client::PermissionName(level);
-      perms += db + ":" + (name.empty() ? std::to_string(level) : name);
-    }
-    std::cout << Pad(u.name, 16) << Pad(u.active ? "true" : "false", 8) << Pad(u.created_by, 12)
-              << Pad(u.created_at.substr(0, 31), 32) << perms << "\n";
+// A table as immudb's CLIs print one: the caption, a border, the header
+// (with a "#" row-number column), a border, the numbered rows, a border;
+// every cell padded to its column's widest cell plus two spaces.
+void PrintTable(const std::vector<std::string>& cols,
+                const std::vector<std::vector<std::string>>& rows, const std::string& caption) {
+  if (rows.empty() || cols.empty()) return;
+  std::vector<std::vector<std::string>> lines;
+  std::vector<std::string> header = {std::string(std::to_string(rows.size()).size(), '#')};
+  header.insert(header.end(), cols.begin(), cols.end());
+  std::vector<std::string> border;
+  for (const auto& h : header) border.emplace_back(h.size(), '-');
+  lines.push_back(border);
+  lines.push_back(header);
+  lines.push_back(border);
+  for (size_t i = 0; i < rows.size(); i++) {
+    std::vector<std::string> line = {std::to_string(i + 1)};
+    for (size_t j = 0; j < cols.size(); j++) line.push_back(j < rows[i].size() ? rows[i][j] : "");
+    lines.push_back(std::move(line));
   }
+  lines.push_back(border);
+  std::vector<size_t> width(header.size(), 0);
+  for (const auto& line : lines) {
+    for (size_t j = 0; j < line.size(); j++) width[j] = std::max(width[j], line[j].size());
+  }
+  std::cout << caption << "\n";
+  for (const auto& line : lines) {
+    for (size_t j = 0; j < line.size(); j++) {
+      std::cout << line[j] << std::string(width[j] + 2 - line[j].size(), ' ');
+    }
+    std::cout << "\n";
+  }
+}
+
+// immudb's names of the permission levels in `user list`.
+std::string PermissionTitle(uint32_t level) {
+  switch (level) {
+    case client::kPermRead:
+      return "Read";
+    case client::kPermReadWrite:
+      return "Read/Write";
+    case client::kPermAdmin:
+      return "Admin";
+    case client::kPermSysAdmin:
+      return "System Admin";
+    default:
+      return "unknown: " + std::to_string(level);
+  }
+}
+
+// One row per user and permission; the user's own columns on its first row.
+void PrintUsers(const std::vector<client::UserInfo>& users) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<size_t> width(6, 0);
+  for (const auto& u : users) {
+    std::vector<std::string> row = {u.name,      u.active ? "true" : "false", "", "", u.created_by,
+                                    u.created_at};
+    if (!u.permissions.empty()) {
+      row[2] = u.permissions[0].first;
+      row[3] = PermissionTitle(u.permissions[0].second);
+    }
+    rows.push_back(std::move(row));
+    for (size_t i = 1; i < u.permissions.size(); i++) {
+      rows.push_back({"", "", u.permissions[i].first, PermissionTitle(u.permissions[i].second)});
+    }
+  }
+  for (const auto& row : rows) {
+    for (size_t j = 0; j < row.size(); j++) width[j] = std::max(width[j], row[j].size());
+  }
+  std::vector<std::string> cols = {"User",       "Active",     "Database",
+                                   "Permission", "Created By", "Created At"};
+  for (size_t j = 0; j < cols.size(); j++) {
+    if (cols[j].size() < width[j]) cols[j] += std::string(width[j] - cols[j].size(), ' ');
+  }
+  PrintTable(cols, rows, std::to_string(users.size()) + " user(s)");
 }
 
 void PrintDatabases(const std::vector<client::DatabaseInfo>& dbs, const std::string& current) {
@@ -102,16 +202,23 @@ void PrintDatabases(const std::vector<client::DatabaseInfo>& dbs, const std::str
     const std::string name = (d.name == current ? "*" : "") + d.name;
     std::cout << Pad(name, 20) << Pad(created, 22)
               << Pad(d.created_by.empty() ? "-" : d.created_by, 12)
-              << Pad(d.loaded ? "LOADED" : "UNLOADED", 10) << Pad("false", 11)
+              << Pad(d.loaded ? "LOADED" : "UNLOADED", 10)
+              << Pad(d.settings.replicationsettings().replica().value() ? "true" : "false", 11)
               << Pad(HumanBytes(d.disk_size), 12) << d.num_transactions << "\n";
   }
 }
 
-uint32_t Permission(const std::string& name, bool allow_sysadmin) {
+// read, readwrite or admin. This server has one system admin (immudb): it
+// neither creates another nor grants sysadmin, so `sysadmin` is refused here
+// with that reason.
+uint32_t Permission(const std::string& name) {
   const uint32_t level = client::PermissionFromName(name);
-  if (level == 0 || (!allow_sysadmin && level == client::kPermSysAdmin)) {
-    throw Failure("unknown permission '" + name + "': use read, readwrite or admin");
+  if (level == client::kPermSysAdmin) {
+    throw Failure(
+        "permission sysadmin can not be given: this server has a single system admin "
+        "(immudb)");
   }
+  if (level == 0) throw Failure("unknown permission '" + name + "': use read, readwrite or admin");
   return level;
 }
 
@@ -177,9 +284,9 @@ int main(int argc, char** argv) {
 
   std::string arg1, arg2, arg3, arg4, file, root = "/", immudb_bin = DefaultImmudbBin();
   bool raw = false, text = false, if_not_exists = false;
-  auto* login = app.add_subcommand("login", "log in as the sysadmin (immudb)");
+  auto* login = app.add_subcommand("login", "log in as the sysadmin (immudb)")->alias("l");
   login->add_option("username", arg1)->required();
-  auto* logout = app.add_subcommand("logout", "log out");
+  auto* logout = app.add_subcommand("logout", "log out")->alias("x");
   auto* status = app.add_subcommand("status", "server status")->alias("p");
   auto* stats = app.add_subcommand("stats", "server metrics")->alias("s");
   bool dashboard = false;
@@ -194,7 +301,7 @@ int main(int argc, char** argv) {
   env(stats->add_option("--metrics-port", s.metrics_port, "metrics server port"),
       "IMMUADMIN_METRICS_PORT");
 
-  auto* user = app.add_subcommand("user", "user management");
+  auto* user = app.add_subcommand("user", "user management")->alias("u");
   user->require_subcommand(1);
   auto* user_list = user->add_subcommand("list", "list users");
   auto* user_create = user->add_subcommand("create", "create a user: <user> <permission> [db]");
@@ -214,7 +321,7 @@ int main(int argc, char** argv) {
 
   auto* database = app.add_subcommand("database", "database management")->alias("d");
   database->require_subcommand(1);
-  auto* db_list = database->add_subcommand("list", "list databases");
+  auto* db_list = database->add_subcommand("list", "list databases")->alias("l");
   DbFlags create_flags, update_flags;
   auto* db_create = database->add_subcommand("create", "create a database");
   db_create->add_option("database", arg1)->required();
@@ -234,9 +341,18 @@ int main(int argc, char** argv) {
     c->add_option("database", arg1)->required();
   }
   auto* db_flush = database->add_subcommand("flush", "write the selected database's index to disk");
+  float cleanup_percentage = 0;
+  bool synced = true;
+  db_flush
+      ->add_option("--cleanup-percentage", cleanup_percentage,
+                   "share of index files to clean up, 0-100 (checked, no effect on this server)")
+      ->capture_default_str();
+  db_flush->add_flag("--synced", synced, "sync the flushed files (always so on this server)")
+      ->capture_default_str();
   auto* db_compact = database->add_subcommand("compact", "flush and compact its index");
 
   auto* dump = app.add_subcommand("dump", "print every transaction of a database");
+  dump->add_option("file", file, "output file (created; default: stdout)");
   dump->add_option("--db", s.database, "database (default: the selected one)");
   auto* backup = app.add_subcommand("backup", "write every transaction of a database to a file");
   backup->add_option("--db", s.database, "database")->required();
@@ -264,6 +380,8 @@ int main(int argc, char** argv) {
   hot_restore->add_flag("--append", hr.append, "append to the database, if it is not empty");
   hot_restore->add_flag("--force", hr.force,
                         "append when the file starts right after the database's last tx");
+  hot_restore->add_flag("--force-replica", hr.force_replica,
+                        "switch an existing database to replica mode for the restore");
   hot_restore->add_flag("--progress-bar", hr.progress, "show progress indicator");
   auto* verify = app.add_subcommand("verify", "offline integrity check of a store directory");
   verify->add_option("dir", arg1, "store directory, e.g. <data dir>/defaultdb")->required();
@@ -272,8 +390,13 @@ int main(int argc, char** argv) {
   service->add_option("action", arg1, "install, uninstall, start, stop or status")
       ->required()
       ->check(CLI::IsMember({"install", "uninstall", "start", "stop", "status"}));
-  service->add_option("--root", root, "root directory of the installation");
+  auto* root_opt = service->add_option(
+      "--root", root, "root directory of the installation (install and uninstall only)");
   service->add_option("--immudb-bin", immudb_bin, "immudb binary for the unit");
+
+  auto* set = app.add_subcommand("set", "server settings auth|mtls (not supported by the server)");
+  set->add_option("item", arg1, "auth or mtls")->required();
+  set->add_option("value", arg2, "auth: none or password; mtls: true or false")->required();
 
   CLI11_PARSE(app, argc, argv);
   if (!config.empty()) {
@@ -296,6 +419,11 @@ int main(int argc, char** argv) {
         Must(UninstallService(root, &report));
         std::cout << report << "immudb service uninstalled\n";
       } else {
+        // systemctl acts on the running system; a root directory has no
+        // meaning for start/stop/status.
+        if (root_opt->count() > 0) {
+          throw Failure("--root applies to service install and uninstall only");
+        }
         return Must(Systemctl(arg1));
       }
       return 0;
@@ -326,13 +454,25 @@ int main(int argc, char** argv) {
       if (arg1 != "immudb") {
         throw Failure("Permission denied: user " + arg1 + " has no admin rights");
       }
-      const std::string password = s.password.empty() ? ReadLine("password") : s.password;
+      const std::string password =
+          s.password.empty() ? ReadPassword("Password:", "password") : s.password;
       auto c = OpenClient(s);
       std::string warning;
       Must(c->Login(arg1, password, &warning));
       SaveToken(s, c->database(), c->token());
       std::cout << "logged in\n";
-      if (!warning.empty()) std::cout << kDefaultPasswordWarning << "\n";
+      if (warning.empty()) return 0;
+      std::cout << kDefaultPasswordWarning << std::endl;
+      // As immudb's immuadmin: a new password, asked on a terminal or read
+      // from the next stdin lines; without more input the warning stays.
+      std::string first;
+      if (!ReadOptionalPassword("Choose a password for immudb:", &first)) return 0;
+      const std::string fresh = ReadNewPassword(arg1, &first);
+      Must(client::ChangePassword(*c, arg1, password, fresh));
+      // The change ends the user's sessions: log in again with it.
+      Must(c->Login(arg1, fresh));
+      SaveToken(s, c->database(), c->token());
+      std::cout << arg1 << "'s password has been changed\n";
       return 0;
     }
     if (logout->parsed()) {
@@ -350,7 +490,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (dump->parsed()) {
-      Dump(s);
+      Dump(s, file);
       return 0;
     }
     if (backup->parsed()) {
@@ -371,27 +511,48 @@ int main(int argc, char** argv) {
       return 0;
     }
 
+    if (set->parsed()) {
+      // Checked as immudb's immuadmin checks them, then sent; the server
+      // answers that these calls are not supported.
+      if (arg1 == "auth") {
+        if (arg2 != "none" && arg2 != "password") {
+          throw Failure("unsupported " + arg2 +
+                        " auth mode, only none and password are currently supported");
+        }
+        Must(client::UpdateAuthConfig(*SessionClient(s), arg2 == "password" ? 1 : 0));
+        std::cout << "Server auth config updated\n";
+      } else if (arg1 == "mtls") {
+        if (arg2 != "true" && arg2 != "false") {
+          throw Failure("unsupported value " + arg2 + ", server MTLS can be set to true or false");
+        }
+        Must(client::UpdateMTLSConfig(*SessionClient(s), arg2 == "true"));
+        std::cout << "Server MTLS config updated\n";
+      } else {
+        throw Failure("unsupported " + arg1 + " config item, supported config items: auth or mtls");
+      }
+      return 0;
+    }
+
     auto c = SessionClient(s);
     if (user_list->parsed()) {
       PrintUsers(Must(client::ListUsers(*c)));
     } else if (user_create->parsed()) {
-      const uint32_t level = Permission(arg2, false);
-      const std::string password = ReadLine("password");
-      CheckStrongPassword(password);
+      const uint32_t level = Permission(arg2);
+      const std::string password = ReadNewPassword(arg1);
       Must(client::CreateUser(*c, arg1, password, level, arg3.empty() ? c->database() : arg3));
       std::cout << "Created user " << arg1 << "\n";
     } else if (user_pw->parsed()) {
-      const std::string old_password = arg1 == "immudb" ? ReadLine("old password") : "";
-      const std::string password = ReadLine("new password");
-      CheckStrongPassword(password);
+      const std::string old_password =
+          arg1 == "immudb" ? ReadPassword("Old password:", "old password") : "";
+      const std::string password = ReadNewPassword(arg1);
       Must(client::ChangePassword(*c, arg1, old_password, password));
       std::cout << arg1 << "'s password has been changed\n";
     } else if (user_on->parsed() || user_off->parsed()) {
       Must(client::SetActiveUser(*c, arg1, user_on->parsed()));
-      std::cout << "User " << arg1 << (user_on->parsed() ? " activated" : " deactivated") << "\n";
+      std::cout << "User status changed successfully\n";
     } else if (user_perm->parsed()) {
       if (arg1 != "grant" && arg1 != "revoke") throw Failure("action must be grant or revoke");
-      Must(client::ChangePermission(*c, arg1 == "grant", arg2, arg4, Permission(arg3, false)));
+      Must(client::ChangePermission(*c, arg1 == "grant", arg2, arg4, Permission(arg3)));
       std::cout << "Permission changed successfully\n";
     } else if (db_list->parsed()) {
       PrintDatabases(Must(client::ListDatabases(*c)), c->database());
@@ -427,7 +588,7 @@ int main(int argc, char** argv) {
       Must(client::UnloadDatabase(*c, arg1));
       std::cout << "database '" << arg1 << "' successfully unloaded\n";
     } else if (db_flush->parsed()) {
-      Must(client::FlushIndex(*c));
+      Must(client::FlushIndex(*c, cleanup_percentage, synced));
       std::cout << "database index successfully flushed\n";
     } else if (db_compact->parsed()) {
       Must(client::CompactIndex(*c));

@@ -1,10 +1,14 @@
 // `immuadmin dump`, `backup` and `restore`: every transaction of a database,
 // read with TxScan (RAW_VALUE) and written back with ExecAll.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <bit>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 
 #include "client/admin.h"
@@ -66,50 +70,72 @@ std::string Md(const KVMetadata& md) {
   return out;
 }
 
-void PrintEntry(const client::RawEntry& e) {
+void PrintEntry(std::ostream& out, const client::RawEntry& e) {
   auto op = client::OpFromStored(e);
   if (!op.ok()) {
-    std::cout << "  raw   " << ToHex(e.entry.key) << " = " << ToHex(e.value) << "\n";
+    out << "  raw   " << ToHex(e.entry.key) << " = " << ToHex(e.value) << "\n";
     return;
   }
   if (op->has_kv()) {
     const schema::KeyValue& kv = op->kv();
     if (e.entry.md.deleted) {
-      std::cout << "  del   " << Printable(kv.key()) << Md(e.entry.md) << "\n";
+      out << "  del   " << Printable(kv.key()) << Md(e.entry.md) << "\n";
     } else {
-      std::cout << "  set   " << Printable(kv.key()) << " = " << Printable(kv.value())
-                << Md(e.entry.md) << "\n";
+      out << "  set   " << Printable(kv.key()) << " = " << Printable(kv.value()) << Md(e.entry.md)
+          << "\n";
     }
   } else if (op->has_ref()) {
-    std::cout << "  ref   " << Printable(op->ref().key()) << " -> "
-              << Printable(op->ref().referencedkey());
-    if (op->ref().attx() > 0) std::cout << " @tx " << op->ref().attx();
-    std::cout << "\n";
+    out << "  ref   " << Printable(op->ref().key()) << " -> "
+        << Printable(op->ref().referencedkey());
+    if (op->ref().attx() > 0) out << " @tx " << op->ref().attx();
+    out << "\n";
   } else {
     const schema::ZAddRequest& z = op->zadd();
-    std::cout << "  zadd  " << Printable(z.set()) << " " << z.score() << " " << Printable(z.key());
-    if (z.attx() > 0) std::cout << " @tx " << z.attx();
-    std::cout << "\n";
+    out << "  zadd  " << Printable(z.set()) << " " << z.score() << " " << Printable(z.key());
+    if (z.attx() > 0) out << " @tx " << z.attx();
+    out << "\n";
   }
 }
 
 }  // namespace
 
-void Dump(const Settings& s) {
+void Dump(const Settings& s, const std::string& file) {
   auto c = SessionClient(s, true);
   const client::State state = SelectAndState(s, *c);
   if (state.tx_id == 0) {
     std::cout << "database '" << c->database() << "' is empty\n";
     return;
   }
-  std::cout << "database: " << c->database() << "\n";
-  ForEachTx(*c, state, [](const client::RawTx& tx) {
-    std::cout << "tx " << tx.header.id << "  " << Time(tx.header.ts) << "  " << tx.entries.size()
-              << (tx.entries.size() == 1 ? " entry" : " entries") << "\n";
-    for (const client::RawEntry& e : tx.entries) PrintEntry(e);
-  });
-  std::cout << "transactions: " << state.tx_id << "\nhash:         " << ToHex(state.tx_hash)
-            << "\n";
+  std::ofstream to_file;
+  if (!file.empty()) {
+    // Created here (never an existing file), 0600 like the other backups.
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw Failure("cannot create " + file + ": " + std::strerror(errno));
+    ::close(fd);
+    to_file.open(file, std::ios::binary | std::ios::trunc);
+    if (!to_file) throw Failure("cannot open " + file);
+  }
+  std::ostream& out = file.empty() ? std::cout : to_file;
+  try {
+    out << "database: " << c->database() << "\n";
+    ForEachTx(*c, state, [&out](const client::RawTx& tx) {
+      out << "tx " << tx.header.id << "  " << Time(tx.header.ts) << "  " << tx.entries.size()
+          << (tx.entries.size() == 1 ? " entry" : " entries") << "\n";
+      for (const client::RawEntry& e : tx.entries) PrintEntry(out, e);
+    });
+    out << "transactions: " << state.tx_id << "\nhash:         " << ToHex(state.tx_hash) << "\n";
+    if (!file.empty()) {
+      to_file.close();
+      if (!to_file) throw Failure("cannot write " + file);
+    }
+  } catch (...) {
+    if (!file.empty()) ::unlink(file.c_str());
+    throw;
+  }
+  if (!file.empty()) {
+    std::cout << "database '" << c->database() << "': " << state.tx_id << " transactions dumped to "
+              << file << "\n";
+  }
 }
 
 void Backup(const Settings& s, const std::string& file) {

@@ -104,13 +104,46 @@ TEST_F(HotBackupTest, BackupAppendAndRestoreKeepTheSourceChain) {
   out = Run("hot-restore copy -i " + file2, &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "cannot restore to non-empty database without --append flag")) << out;
+  // copy is a primary again: it is switched to a replica only when asked.
   out = Run("hot-restore copy -i " + file2 + " --append", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out,
+            "immuadmin: database 'copy' is not a replica: use --force-replica to switch it to "
+            "replica mode for the restore\n");
+  EXPECT_EQ(StateOf(*r, "copy").tx_id, 5u);
+  out = Run("hot-restore copy -i " + file2 + " --append --force-replica", &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_EQ(out, "Restored transactions 6 - 6\n");
   EXPECT_EQ(StateOf(*r, "copy").tx_hash, StateOf(*c, "defaultdb").tx_hash);
   // It is an ordinary database again: it takes writes.
   ASSERT_TRUE(r->UseDatabase("copy").ok());
   EXPECT_TRUE(r->Set("after", "x").ok());
+}
+
+// A database that is a replica already takes the restore as it is and stays
+// a replica.
+TEST_F(HotBackupTest, RestoreIntoAnExistingReplicaKeepsItAReplica) {
+  Login();
+  auto c = Connect();
+  ASSERT_NO_FATAL_FAILURE(Write(*c, 1, 3));
+  const std::string file = dir_ + "/db.hot";
+  int code = -1;
+  ASSERT_EQ((Run("hot-backup defaultdb -o " + file, &code), code), 0);
+  schema::DatabaseNullableSettings replica;
+  replica.mutable_replicationsettings()->mutable_replica()->set_value(true);
+  ASSERT_TRUE(client::CreateDatabase(*c, "rep", replica).ok());
+  std::string out = Run("hot-restore rep -i " + file, &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "Restored transactions 1 - 3\n");
+  EXPECT_EQ(StateOf(*c, "rep").tx_hash, StateOf(*c, "defaultdb").tx_hash);
+  auto dbs = client::ListDatabases(*c);
+  ASSERT_TRUE(dbs.ok()) << dbs.status().ToString();
+  bool still_replica = false;
+  for (const auto& d : *dbs)
+    still_replica |= d.name == "rep" && d.settings.replicationsettings().replica().value();
+  EXPECT_TRUE(still_replica);
+  ASSERT_TRUE(c->UseDatabase("rep").ok());
+  EXPECT_FALSE(c->Set("k", "v").ok());
 }
 
 TEST_F(HotBackupTest, TamperedFileIsRefusedBeforeAnythingIsWritten) {

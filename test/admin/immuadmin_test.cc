@@ -2,6 +2,7 @@
 // users, permissions, databases, dump, verify and service install
 // (wire-api.md §11.2).
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "admin_test_util.h"
@@ -15,6 +16,13 @@ std::string ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
 }
 
 using AdminCliTest = AdminTest;
@@ -54,38 +62,139 @@ TEST_F(AdminCliTest, LoginStatusLogout) {
   EXPECT_EQ(Run("logout"), "not logged in\n");
 }
 
+// The short names of immudb's immuadmin.
+TEST_F(AdminCliTest, Aliases) {
+  int code = -1;
+  std::string out = Run("l immudb", &code, "immudb\n");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(out.starts_with("logged in\n")) << out;
+  out = Run("u list", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(out.starts_with("1 user(s)\n")) << out;
+  for (const char* cmd : {"d l", "database l", "d list"}) {
+    out = Run(cmd, &code);
+    EXPECT_EQ(code, 0) << cmd << ": " << out;
+    EXPECT_TRUE(out.starts_with("DATABASE NAME ")) << cmd << ": " << out;
+  }
+  out = Run("p", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(out.starts_with("Status:\t\tOK")) << out;
+  out = Run("s -t --metrics-port " + std::to_string(FreePort()), &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "cannot reach the metrics server")) << out;
+  EXPECT_EQ(Run("x", &code), "logged out\n");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(Mode(dir_ + "/home/token_admin"), -1);
+}
+
+// Logging in with the default password asks for a new one (twice) when
+// there is more input; without it only the warning is printed.
+TEST_F(AdminCliTest, LoginWithTheDefaultPasswordChangesIt) {
+  const std::string warning =
+      "logged in\nSECURITY WARNING: immudb user has the default password: please change it to "
+      "ensure proper security (immuadmin user changepassword immudb)\n";
+  int code = -1;
+  EXPECT_EQ(Run("login immudb", &code, "immudb\n"), warning);
+  EXPECT_EQ(code, 0);
+  std::string out = Run("login immudb", &code, "immudb\nNew_Admin3!\nOther_Admin4!\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, warning + "immuadmin: Passwords don't match\n");
+  out = Run("login immudb", &code, "immudb\nweak\nweak\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "password does not meet the requirements")) << out;
+  out = Run("login immudb", &code, "immudb\nNew_Admin3!\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "no password confirmation given on stdin")) << out;
+  ASSERT_NE(Connect("immudb", "immudb"), nullptr);  // Nothing changed so far.
+
+  out = Run("login immudb", &code, "immudb\nNew_Admin3!\nNew_Admin3!\n");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, warning + "immudb's password has been changed\n");
+  // The saved session is the new login's.
+  out = Run("u list", &code);
+  EXPECT_EQ(code, 0) << out;
+  auto c = Connect("immudb", "New_Admin3!");
+  EXPECT_NE(c, nullptr);
+  out = Run("login immudb", &code, "immudb\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "invalid user name or password")) << out;
+  // No warning with another password: nothing more is read.
+  EXPECT_EQ(Run("--password New_Admin3! login immudb", &code, "Unused_5!\nUnused_5!\n"),
+            "logged in\n");
+  EXPECT_EQ(code, 0);
+}
+
 TEST_F(AdminCliTest, UserCommands) {
   Login();
   int code = 0;
-  std::string out = Run("user create alice read defaultdb", &code, std::string(kStrongPassword));
+  const std::string twice = std::string(kStrongPassword) + "\n" + kStrongPassword + "\n";
+  std::string out = Run("user create alice read defaultdb", &code, twice);
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "Created user alice\n");
-  out = Run("user create bob read defaultdb", &code, "weak");
+  out = Run("user create bob read defaultdb", &code, "weak\nweak\n");
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "password does not meet the requirements")) << out;
-  out = Run("user create bob superuser defaultdb", &code, std::string(kStrongPassword));
+  // The confirmation must repeat the password, and must be there.
+  out = Run("user create bob read defaultdb", &code,
+            std::string(kStrongPassword) + "\nOther_Pass2\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: Passwords don't match\n");
+  out = Run("user create bob read defaultdb", &code, std::string(kStrongPassword) + "\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: no password confirmation given on stdin\n");
+  out = Run("user create bob superuser defaultdb", &code, twice);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "unknown permission 'superuser'")) << out;
-  out = Run("user create alice read defaultdb", &code, std::string(kStrongPassword));
+  out = Run("user create bob sysadmin defaultdb", &code, twice);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out,
+            "immuadmin: permission sysadmin can not be given: this server has a single system "
+            "admin (immudb)\n");
+  out = Run("user create alice read defaultdb", &code, twice);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "user already exists")) << out;
 
+  // immudb's table: the caption, bordered header, one numbered row per
+  // permission (users by name); immudb has one row (System Admin on *).
   out = Run("user list");
-  EXPECT_TRUE(out.starts_with("USER            ACTIVE  CREATED BY  CREATED AT")) << out;
-  EXPECT_TRUE(Contains(out, "\nalice           true    immudb      ")) << out;
-  EXPECT_TRUE(Contains(out, "defaultdb:read\n")) << out;
-  EXPECT_TRUE(Contains(out, "*:sysadmin\n")) << out;
+  const std::vector<std::string> lines = Lines(out);
+  ASSERT_EQ(lines.size(), 7u) << out;
+  EXPECT_EQ(lines[0], "2 user(s)");
+  EXPECT_TRUE(lines[1].starts_with("-  ------  ------  ---------  ------------  ----------  ---"))
+      << out;
+  EXPECT_TRUE(
+      lines[2].starts_with("#  User    Active  Database   Permission    Created By  Created At"))
+      << out;
+  EXPECT_EQ(lines[3], lines[1]);
+  EXPECT_TRUE(lines[4].starts_with("1  alice   true    defaultdb  Read          immudb      "))
+      << out;
+  EXPECT_TRUE(lines[5].starts_with("2  immudb  true    *          System Admin  immudb      "))
+      << out;
+  EXPECT_EQ(lines[6], lines[1]);
   EXPECT_FALSE(Contains(out, "bob")) << out;
 
   EXPECT_EQ(Run("user permission grant alice readwrite defaultdb"),
             "Permission changed successfully\n");
-  EXPECT_TRUE(Contains(Run("user list"), "defaultdb:readwrite\n"));
+  EXPECT_TRUE(Contains(Run("user list"), " defaultdb  Read/Write "));
+  ASSERT_EQ(Run("database create db1").substr(0, 14), "database 'db1'");
+  EXPECT_EQ(Run("user permission grant alice admin db1"), "Permission changed successfully\n");
+  out = Run("user list");
+  EXPECT_TRUE(out.starts_with("2 user(s)\n")) << out;
+  // A second permission is a row of its own, without the user's columns.
+  EXPECT_TRUE(Contains(out, "\n1  alice   true    db1        Admin         immudb      ")) << out;
+  EXPECT_TRUE(
+      Contains(out, "\n2                  defaultdb  Read/Write    " + std::string(12, ' ')))
+      << out;
+  EXPECT_TRUE(Contains(out, "\n3  immudb  true    *          System Admin  ")) << out;
+  out = Run("user permission grant alice sysadmin db1", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "permission sysadmin can not be given")) << out;
   out = Run("user permission grant immudb read defaultdb", &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "changing your own permissions is not allowed")) << out;
 
-  EXPECT_EQ(Run("user deactivate alice"), "User alice deactivated\n");
-  EXPECT_TRUE(Contains(Run("user list"), "\nalice           false   "));
+  EXPECT_EQ(Run("user deactivate alice"), "User status changed successfully\n");
+  EXPECT_TRUE(Contains(Run("user list"), "  alice   false   "));
   {
     client::Options o;
     o.port = server_->port();
@@ -95,26 +204,30 @@ TEST_F(AdminCliTest, UserCommands) {
     Status st = (*c)->Login("alice", kStrongPassword);
     EXPECT_TRUE(Contains(st.message(), "user is not active")) << st.ToString();
   }
-  EXPECT_EQ(Run("user activate alice"), "User alice activated\n");
+  EXPECT_EQ(Run("user activate alice"), "User status changed successfully\n");
 
-  EXPECT_EQ(Run("user changepassword alice", nullptr, "New_Secret2\n"),
+  out = Run("user changepassword alice", &code, "New_Secret2\nNew_Secret3\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: Passwords don't match\n");
+  EXPECT_EQ(Run("user changepassword alice", nullptr, "New_Secret2\nNew_Secret2\n"),
             "alice's password has been changed\n");
   auto alice = Connect("alice", "New_Secret2");
   ASSERT_NE(alice, nullptr);
   // The sysadmin's own password needs the old one first.
-  out = Run("user changepassword immudb", &code, "wrong\nNew_Admin3!\n");
+  out = Run("user changepassword immudb", &code, "wrong\nNew_Admin3!\nNew_Admin3!\n");
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "old password is incorrect")) << out;
 }
 
 TEST_F(AdminCliTest, ReadOnlyUserCannotAdminister) {
   Login();
-  ASSERT_EQ(Run("user create reader read defaultdb", nullptr, std::string(kStrongPassword)),
+  ASSERT_EQ(Run("user create reader read defaultdb", nullptr,
+                std::string(kStrongPassword) + "\n" + kStrongPassword + "\n"),
             "Created user reader\n");
   ASSERT_EQ(Run("database create db1"),
             "database 'db1' {maxKeyLen: 1024, maxValueLen: 33554432, maxTxEntries: 1024, "
-            "fileSize: 536870912, excludeCommitTime: false, autoload: true} successfully "
-            "created\n");
+            "fileSize: 536870912, excludeCommitTime: false, autoload: true, "
+            "writeTxHeaderVersion: 1, replica: false} successfully created\n");
   auto reader = Connect("reader", kStrongPassword);
   ASSERT_NE(reader, nullptr);
   ASSERT_TRUE(reader->UseDatabase("defaultdb").ok());
@@ -145,12 +258,12 @@ TEST_F(AdminCliTest, ReadOnlyUserCannotAdminister) {
 TEST_F(AdminCliTest, DatabaseCommands) {
   Login();
   int code = 0;
-  std::string out = Run("database create db1 --max-key-len 16 --exclude-commit-time true", &code);
+  std::string out = Run("database create db1 --max-key-len 16 --exclude-commit-time", &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out,
             "database 'db1' {maxKeyLen: 16, maxValueLen: 33554432, maxTxEntries: 1024, "
-            "fileSize: 536870912, excludeCommitTime: true, autoload: true} successfully "
-            "created\n");
+            "fileSize: 536870912, excludeCommitTime: true, autoload: true, "
+            "writeTxHeaderVersion: 1, replica: false} successfully created\n");
   out = Run("database create db1", &code);
   EXPECT_EQ(code, 1);
   EXPECT_EQ(out, "immuadmin: database already exists\n");
@@ -193,8 +306,8 @@ TEST_F(AdminCliTest, DatabaseCommands) {
 
   EXPECT_EQ(Run("database update db1 --max-key-len 32"),
             "database 'db1' {maxKeyLen: 32, maxValueLen: 33554432, maxTxEntries: 1024, "
-            "fileSize: 536870912, excludeCommitTime: true, autoload: true} successfully "
-            "updated\n");
+            "fileSize: 536870912, excludeCommitTime: true, autoload: true, "
+            "writeTxHeaderVersion: 1, replica: false} successfully updated\n");
   out = Run("database update db1 --file-size 8192", &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "file size of an existing database can not be changed")) << out;
@@ -230,9 +343,103 @@ TEST_F(AdminCliTest, DatabaseCommands) {
   EXPECT_FALSE(Contains(Run("database list"), "db1"));
 }
 
+// The settings flags reach the server and read back from it: a replica that
+// follows this server's defaultdb, the header version, the switches.
+TEST_F(AdminCliTest, DatabaseSettingsFlags) {
+  Login();
+  int code = -1;
+  const std::string port = std::to_string(server_->port());
+  std::string out =
+      Run("database create r1 --replication-is-replica --replication-primary-host 127.0.0.1 "
+          "--replication-primary-port " +
+              port +
+              " --replication-primary-database defaultdb --replication-primary-username immudb "
+              "--replication-primary-password immudb --write-tx-header-version 1",
+          &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(Contains(out, "writeTxHeaderVersion: 1, replica: true, primary: immudb@127.0.0.1:" +
+                                port + "/defaultdb} successfully created"))
+      << out;
+  auto c = Connect();
+  ASSERT_TRUE(c->UseDatabase("defaultdb").ok());
+  for (int i = 0; i < 3; i++) {
+    auto h = c->Set("k" + std::to_string(i), "v");
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+  }
+  const client::State primary = *c->CurrentState();
+  // r1 follows defaultdb (the primary password reached the server).
+  auto r = Connect();
+  ASSERT_TRUE(r->UseDatabase("r1").ok());
+  client::State replica{};
+  for (int i = 0; i < 100 && replica.tx_id < primary.tx_id; i++) {
+    usleep(100 * 1000);
+    replica = *r->CurrentState();
+  }
+  EXPECT_EQ(replica.tx_id, primary.tx_id);
+  EXPECT_EQ(replica.tx_hash, primary.tx_hash);
+  EXPECT_FALSE(r->Set("x", "y").ok());
+
+  // Mistakes are refused and create nothing.
+  out = Run("database create db2 --write-tx-header-version 0", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "only tx header version 1 is supported by this server")) << out;
+  out = Run("database create db3 --replication-primary-host 127.0.0.1", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "a primary host is set only for a replica")) << out;
+  out = Run("database create db4 --autoload=maybe", &code);
+  EXPECT_NE(code, 0);
+  out = Run("database create db5 --autoload false", &code);
+  EXPECT_NE(code, 0);
+  EXPECT_TRUE(Contains(out, "false")) << out;
+  out = Run("database update r1 --replication-is-replica=false", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "a primary host is set only for a replica")) << out;
+
+  // The old name --replication-enabled; switches alone and with =false.
+  out =
+      Run("database create r2 --replication-enabled --autoload=false --exclude-commit-time", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(Contains(out,
+                       "excludeCommitTime: true, autoload: false, writeTxHeaderVersion: 1, "
+                       "replica: true}"))
+      << out;
+  out = Run(
+      "database update r2 --replication-is-replica=false --autoload --exclude-commit-time=false",
+      &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(Contains(out,
+                       "excludeCommitTime: false, autoload: true, writeTxHeaderVersion: 1, "
+                       "replica: false}"))
+      << out;
+
+  // Read back from the server.
+  std::map<std::string, schema::DatabaseNullableSettings> settings;
+  auto dbs = client::ListDatabases(*c);
+  ASSERT_TRUE(dbs.ok()) << dbs.status().ToString();
+  for (const auto& d : *dbs) settings[d.name] = d.settings;
+  EXPECT_EQ(settings.size(), 3u);  // defaultdb, r1, r2.
+  const auto& rs = settings["r1"].replicationsettings();
+  EXPECT_TRUE(rs.replica().value());
+  EXPECT_EQ(rs.primaryhost().value(), "127.0.0.1");
+  EXPECT_EQ(rs.primaryport().value(), static_cast<uint32_t>(server_->port()));
+  EXPECT_EQ(rs.primarydatabase().value(), "defaultdb");
+  EXPECT_EQ(rs.primaryusername().value(), "immudb");
+  EXPECT_EQ(settings["r1"].writetxheaderversion().value(), 1u);
+  EXPECT_FALSE(settings["r2"].replicationsettings().replica().value());
+  EXPECT_TRUE(settings["r2"].autoload().value());
+  EXPECT_FALSE(settings["r2"].excludecommittime().value());
+  out = Run("database list");
+  EXPECT_TRUE(Contains(out, "IS REPLICA")) << out;
+  std::string r1_row;
+  for (const auto& line : Lines(out)) {
+    if (line.starts_with("r1 ")) r1_row = line;
+  }
+  EXPECT_TRUE(Contains(r1_row, " LOADED    true ")) << out;
+}
+
 TEST_F(AdminCliTest, DatabaseSettingsSurviveRestart) {
   Login();
-  ASSERT_EQ(Run("database create db1 --max-key-len 16 --autoload false").substr(0, 14),
+  ASSERT_EQ(Run("database create db1 --max-key-len 16 --autoload=false").substr(0, 14),
             "database 'db1'");
   server_->Stop();
   StartServer();
@@ -258,6 +465,51 @@ TEST_F(AdminCliTest, DumpPrintsEveryEntry) {
   EXPECT_TRUE(Contains(out, "  set   k2 = a\\x01z\n")) << out;
   EXPECT_TRUE(Contains(out, "  ref   r1 -> k1\n")) << out;
   EXPECT_TRUE(Contains(out, "transactions: 3\nhash:         ")) << out;
+}
+
+TEST_F(AdminCliTest, DumpToFile) {
+  Login();
+  const std::string file = dir_ + "/dump.txt";
+  int code = -1;
+  EXPECT_EQ(Run("dump " + file, &code), "database 'defaultdb' is empty\n");
+  EXPECT_FALSE(std::filesystem::exists(file));
+  auto c = Connect();
+  ASSERT_TRUE(c->Set("k1", "v1").ok());
+  ASSERT_TRUE(c->Set("k2", "v2").ok());
+  std::string out = Run("dump " + file, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "database 'defaultdb': 2 transactions dumped to " + file + "\n");
+  EXPECT_EQ(ReadFile(file), Run("dump"));
+  EXPECT_TRUE(Contains(ReadFile(file), "  set   k2 = v2\n"));
+  EXPECT_EQ(Mode(file), 0600);
+  // An existing file is not overwritten.
+  WriteBytes(file, "keep");
+  out = Run("dump " + file, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "cannot create " + file + ": File exists")) << out;
+  EXPECT_EQ(ReadFile(file), "keep");
+}
+
+// set auth|mtls: checked as immudb checks them; the server does not support
+// them.
+TEST_F(AdminCliTest, SetAuthAndMtlsFail) {
+  int code = -1;
+  EXPECT_EQ(Run("set auth none", &code), "immuadmin: please login first\n");
+  EXPECT_EQ(code, 1);
+  Login();
+  for (const char* cmd : {"set auth password", "set auth none", "set mtls true"}) {
+    const std::string out = Run(cmd, &code);
+    EXPECT_EQ(code, 1) << cmd;
+    EXPECT_EQ(out, "immuadmin: operation not supported\n") << cmd;
+  }
+  EXPECT_EQ(Run("set auth cryptosig", &code),
+            "immuadmin: unsupported cryptosig auth mode, only none and password are currently "
+            "supported\n");
+  EXPECT_EQ(Run("set mtls maybe", &code),
+            "immuadmin: unsupported value maybe, server MTLS can be set to true or false\n");
+  EXPECT_EQ(Run("set color red", &code),
+            "immuadmin: unsupported color config item, supported config items: auth or mtls\n");
+  EXPECT_EQ(code, 1);
 }
 
 TEST_F(AdminCliTest, StatsText) {
@@ -320,6 +572,17 @@ TEST_F(AdminCliTest, DatabaseFlushAndCompact) {
   const int before = ssts();
   EXPECT_EQ(Run("database flush"), "database index successfully flushed\n");
   EXPECT_GT(ssts(), before);
+  // The flags reach the server, which checks the percentage.
+  int code = -1;
+  std::string out = Run("database flush --cleanup-percentage 150", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: illegal arguments: invalid cleanupPercentage\n");
+  out = Run("database flush --cleanup-percentage -1 --synced", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "invalid cleanupPercentage")) << out;
+  EXPECT_EQ(Run("database flush --cleanup-percentage 10 --synced=false", &code),
+            "database index successfully flushed\n");
+  EXPECT_EQ(code, 0);
   EXPECT_EQ(Run("database compact"), "database index successfully compacted\n");
   EXPECT_GE(ssts(), 1);
   auto e = c->Get("k49");
@@ -397,6 +660,30 @@ TEST_F(AdminCliTest, ServiceInstallWritesFilesUnderRoot) {
   out = Run("service status", &code, "", "PATH=" + dir_ + "/empty-path");
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "systemctl not found")) << out;
+}
+
+// start/stop/status run `systemctl <action> immudb` from the PATH and exit
+// with its code (here a stub that records its arguments).
+TEST_F(AdminCliTest, ServiceStartStopStatusRunSystemctl) {
+  const std::string bin = dir_ + "/stub-bin", log = dir_ + "/systemctl.log";
+  std::filesystem::create_directories(bin);
+  WriteBytes(bin + "/systemctl",
+             "#!/bin/sh\necho \"$*\" >> " + log + "\n[ \"$1\" = status ] && exit 3\nexit 0\n");
+  std::filesystem::permissions(bin + "/systemctl", std::filesystem::perms::owner_all);
+  const std::string env = "PATH=" + bin + ":/usr/bin:/bin";
+  int code = -1;
+  EXPECT_EQ(Run("service start", &code, "", env), "");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(Run("service stop", &code, "", env), "");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(Run("service status", &code, "", env), "");
+  EXPECT_EQ(code, 3);
+  EXPECT_EQ(ReadFile(log), "start immudb\nstop immudb\nstatus immudb\n");
+  // --root is for install/uninstall; systemctl is not run.
+  const std::string out = Run("service start --root " + dir_ + "/root", &code, "", env);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: --root applies to service install and uninstall only\n");
+  EXPECT_EQ(ReadFile(log), "start immudb\nstop immudb\nstatus immudb\n");
 }
 
 }  // namespace
