@@ -2,12 +2,13 @@
 
 #include <toml++/toml.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <map>
 #include <sstream>
+
+#include "server/layered_settings.h"
 
 namespace immudb::gateway {
 namespace {
@@ -52,20 +53,12 @@ const std::vector<Spec>& Specs() {
   return specs;
 }
 
-std::optional<bool> ParseBool(const std::string& v) {
-  for (const char* t : {"1", "t", "T", "true", "TRUE", "True"}) {
-    if (v == t) return true;
-  }
-  for (const char* f : {"0", "f", "F", "false", "FALSE", "False"}) {
-    if (v == f) return false;
-  }
-  return std::nullopt;
-}
-
-std::string EnvName(const std::string& name) {
-  std::string out = "IMMUGW_";
-  for (char c : name) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
-  return out;
+const server::ProgramInfo& Program() {
+  static const server::ProgramInfo program = {
+      "immugw",       "immugw: a REST proxy for immudb that verifies the server's proofs",
+      IMMUDB_VERSION, "IMMUGW_",
+      "immugw.toml",  {"$HOME", "configs"}};
+  return program;
 }
 
 Result<std::map<std::string, std::string>> ReadToml(const std::string& path) {
@@ -111,7 +104,7 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, G
   GatewayOptions& o = c->options;
   client::AuditorOptions& a = o.audit_options;
   if (s.kind == Kind::kBool) {
-    std::optional<bool> b = ParseBool(raw);
+    std::optional<bool> b = server::ParseBool(raw);
     if (!b) return bad("\"" + raw + "\" is not a boolean");
     if (name == "audit") o.audit = *b;
     if (name == "audit-verify-values") a.verify_values = *b;
@@ -162,93 +155,41 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, G
 Result<GatewayCommand> ParseGatewayCommand(int argc, const char* const* argv,
                                            const char* const* env) {
   GatewayCommand out;
-  CLI::App app{"immugw: a REST proxy for immudb that verifies the server's proofs", "immugw"};
-  std::map<std::string, std::string> flag_values;
-  std::map<std::string, CLI::Option*> flag_options;
+  std::vector<server::SettingFlag> flags;
   for (const Spec& s : Specs()) {
-    std::string names = std::string("--") + s.name;
-    if (*s.short_flag) names = std::string("-") + s.short_flag + "," + names;
-    const std::string help = std::string(s.help) + " (default \"" + s.def + "\")";
-    flag_options[s.name] = s.kind == Kind::kBool ? app.add_flag(names, flag_values[s.name], help)
-                                                 : app.add_option(names, flag_values[s.name], help);
+    flags.push_back({s.name, s.short_flag, s.kind == Kind::kBool, false,
+                     std::string(s.help) + " (default \"" + s.def + "\")"});
   }
-  std::string config_flag;
-  CLI::Option* config_opt = app.add_option("--config", config_flag, "config file (immugw.toml)");
-  CLI::App* version = app.add_subcommand("version", "print the version and exit");
-  try {
-    app.parse(argc, const_cast<char**>(argv));
-  } catch (const CLI::CallForHelp&) {
+  IMMUDB_ASSIGN_OR_RETURN(server::CommandLine cmd,
+                          server::ParseCommandLine(Program(), flags, argc, argv, env));
+  if (cmd.exit_now) {
     out.exit_now = true;
-    out.output = app.help();
+    out.output = cmd.output;
     return out;
-  } catch (const CLI::ParseError& e) {
-    return Status::InvalidArgument(std::string("command line: ") + e.what());
-  }
-  if (version->parsed()) {
-    out.exit_now = true;
-    out.output = std::string("immugw ") + IMMUDB_VERSION + "\n";
-    return out;
-  }
-
-  std::map<std::string, std::string> envs;
-  for (const char* const* e = env; e != nullptr && *e != nullptr; ++e) {
-    std::string_view kv(*e);
-    const size_t eq = kv.find('=');
-    if (eq != std::string_view::npos) {
-      envs.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
-    }
-  }
-  std::string config_path;
-  bool required = true;
-  if (config_opt->count() > 0) {
-    config_path = config_flag;
-  } else if (auto it = envs.find("IMMUGW_CONFIG"); it != envs.end()) {
-    config_path = it->second;
-  } else {
-    required = false;
-    std::vector<std::filesystem::path> dirs;
-    if (auto home = envs.find("HOME"); home != envs.end()) dirs.emplace_back(home->second);
-    dirs.emplace_back("configs");
-    for (const auto& d : dirs) {
-      std::error_code ec;
-      if (std::filesystem::is_regular_file(d / "immugw.toml", ec)) {
-        config_path = (d / "immugw.toml").string();
-        break;
-      }
-    }
   }
   std::map<std::string, std::string> file_values;
-  if (!config_path.empty()) {
+  if (!cmd.config_path.empty()) {
     std::error_code ec;
-    if (std::filesystem::is_regular_file(config_path, ec)) {
-      IMMUDB_ASSIGN_OR_RETURN(file_values, ReadToml(config_path));
-      out.config = config_path;
-    } else if (required) {
-      return Status::InvalidArgument("config file not found: " + config_path);
+    if (std::filesystem::is_regular_file(cmd.config_path, ec)) {
+      IMMUDB_ASSIGN_OR_RETURN(file_values, ReadToml(cmd.config_path));
+      out.config = cmd.config_path;
+    } else if (cmd.config_required) {
+      return Status::InvalidArgument("config file not found: " + cmd.config_path);
     }
   }
   for (const auto& [key, value] : file_values) {
     const bool known = std::any_of(Specs().begin(), Specs().end(),
                                    [&key](const Spec& s) { return key == s.name; });
-    if (!known)
-      return Status::InvalidArgument("config file " + config_path + ": unknown key " + key);
+    if (!known) {
+      return Status::InvalidArgument("config file " + cmd.config_path + ": unknown key " + key);
+    }
   }
 
-  for (const Spec& s : Specs()) {
-    std::string raw = s.def;
-    std::string source = "default";
-    if (flag_options[s.name]->count() > 0) {
-      raw = flag_values[s.name];
-      if (s.kind == Kind::kBool && raw.empty()) raw = "true";
-      source = std::string("flag --") + s.name;
-    } else if (auto e = envs.find(EnvName(s.name)); e != envs.end()) {
-      raw = e->second;
-      source = "environment " + EnvName(s.name);
-    } else if (auto f = file_values.find(s.name); f != file_values.end()) {
-      raw = f->second;
-      source = "config file " + config_path;
-    }
-    IMMUDB_RETURN_IF_ERROR(Apply(s, raw, source, &out));
+  for (size_t i = 0; i < Specs().size(); ++i) {
+    const Spec& s = Specs()[i];
+    std::optional<server::RawSetting> raw = server::Lookup(Program(), flags[i], cmd, file_values);
+    if (!raw) raw = server::RawSetting{s.def, "default"};
+    IMMUDB_RETURN_IF_ERROR(Apply(s, raw->value, raw->source, &out));
   }
   return out;
 }
