@@ -24,10 +24,12 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include "client/auditor.h"
 #include "client/signature.h"
@@ -99,6 +101,22 @@ class Gateway {
   Result<std::string> SafeReference(const httplib::Request& req);
   Result<std::string> SafeZAdd(const httplib::Request& req);
   Result<std::string> SafeTx(const httplib::Request& req);
+  // The shape of every safe call on `req` (database in its first match):
+  // bind the database, take the trusted state, send `q` through `rpc` with
+  // proveSinceTx = the trusted tx, `verify` the reply against the trusted
+  // state, store the state it yields, and answer with `shown` of the reply
+  // plus "verified": true.
+  template <class Req, class Resp>
+  using VerifiableRpc = grpc::Status (schema::ImmuService::Stub::*)(grpc::ClientContext*,
+                                                                    const Req&, Resp*);
+  template <class Resp>
+  using VerifyFn = std::function<Result<client::State>(const Resp&, const client::State&)>;
+  template <class Resp>
+  using ShownFn = std::function<const google::protobuf::Message&(const Resp&)>;
+  template <class Req, class Resp>
+  Result<std::string> Verified(const httplib::Request& req, Req q, VerifiableRpc<Req, Resp> rpc,
+                               const std::type_identity_t<VerifyFn<Resp>>& verify,
+                               const std::type_identity_t<ShownFn<Resp>>& shown);
   // The caller's token re-bound to `db` (UseDatabase) and the server's uuid.
   Status BindDatabase(const httplib::Request& req, const std::string& db, std::string* token,
                       std::string* uuid);

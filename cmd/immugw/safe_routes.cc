@@ -15,6 +15,7 @@ namespace {
 using client::State;
 using client::Tampering;
 using google::protobuf::Empty;
+using Stub = schema::ImmuService::Stub;
 
 void Reply(httplib::Response& res, const Status& st) {
   grpc::StatusCode code = grpc::StatusCode::INTERNAL;
@@ -116,108 +117,107 @@ Status Gateway::Commit(const std::string& uuid, const grpc::ClientContext& ctx, 
   return store_.Put(uuid, next);
 }
 
-Result<std::string> Gateway::SafeSet(const httplib::Request& req) {
+template <class Req, class Resp>
+Result<std::string> Gateway::Verified(const httplib::Request& req, Req q,
+                                      VerifiableRpc<Req, Resp> rpc,
+                                      const std::type_identity_t<VerifyFn<Resp>>& verify,
+                                      const std::type_identity_t<ShownFn<Resp>>& shown) {
   const std::string db = req.matches[1].str();
+  std::string token, uuid;
+  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
+  std::lock_guard<std::mutex> lock(safe_mu_);
+  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
+  q.set_provesincetx(trusted.tx_id);
+  Resp resp;
+  auto ctx = Context(req, token);
+  IMMUDB_RETURN_IF_ERROR(FromGrpc((stub_.get()->*rpc)(ctx.get(), q, &resp)));
+  IMMUDB_ASSIGN_OR_RETURN(State next, verify(resp, trusted));
+  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
+  return EncodeReply(shown(resp), /*verified=*/true);
+}
+
+namespace {
+
+const google::protobuf::Message& TxHeaderOf(const schema::VerifiableTx& r) {
+  return r.tx().header();
+}
+
+}  // namespace
+
+Result<std::string> Gateway::SafeSet(const httplib::Request& req) {
   schema::VerifiableSetRequest q;
   IMMUDB_RETURN_IF_ERROR(DecodeRequest(req.body, {}, &q));
   if (q.setrequest().kvs_size() != 1) {
     return Status::InvalidArgument("verified set takes exactly one key-value pair");
   }
-  const schema::KeyValue& kv = q.setrequest().kvs(0);
+  const schema::KeyValue kv = q.setrequest().kvs(0);
   if (kv.key().empty()) return Status::InvalidArgument("illegal arguments: empty key");
-  std::string token, uuid;
-  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
-  std::lock_guard<std::mutex> lock(safe_mu_);
-  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
-  q.set_provesincetx(trusted.tx_id);
-  schema::VerifiableTx resp;
-  auto ctx = Context(req, token);
-  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableSet(ctx.get(), q, &resp)));
-  IMMUDB_ASSIGN_OR_RETURN(State next, client::VerifySetReply(resp, kv.key(), kv.value(), trusted));
-  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
-  return EncodeReply(resp.tx().header(), /*verified=*/true);
+  return Verified(
+      req, q, &Stub::VerifiableSet,
+      [&kv](const schema::VerifiableTx& r, const State& trusted) {
+        return client::VerifySetReply(r, kv.key(), kv.value(), trusted);
+      },
+      TxHeaderOf);
 }
 
 Result<std::string> Gateway::SafeGet(const httplib::Request& req) {
-  const std::string db = req.matches[1].str();
   schema::VerifiableGetRequest q;
   IMMUDB_RETURN_IF_ERROR(DecodeRequest(req.body, {}, &q));
   if (q.keyrequest().key().empty()) return Status::InvalidArgument("illegal arguments: empty key");
-  std::string token, uuid;
-  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
-  std::lock_guard<std::mutex> lock(safe_mu_);
-  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
-  q.set_provesincetx(trusted.tx_id);
-  schema::VerifiableEntry resp;
-  auto ctx = Context(req, token);
-  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableGet(ctx.get(), q, &resp)));
-  IMMUDB_ASSIGN_OR_RETURN(State next, client::VerifyGetReply(resp, q.keyrequest(), trusted));
-  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
-  return EncodeReply(resp.entry(), /*verified=*/true);
+  return Verified(
+      req, q, &Stub::VerifiableGet,
+      [&q](const schema::VerifiableEntry& r, const State& trusted) {
+        return client::VerifyGetReply(r, q.keyrequest(), trusted);
+      },
+      [](const schema::VerifiableEntry& r) -> const google::protobuf::Message& {
+        return r.entry();
+      });
 }
 
 Result<std::string> Gateway::SafeReference(const httplib::Request& req) {
-  const std::string db = req.matches[1].str();
   schema::VerifiableReferenceRequest q;
   IMMUDB_RETURN_IF_ERROR(DecodeRequest(req.body, {}, &q));
   const schema::ReferenceRequest& r = q.referencerequest();
   if (r.key().empty() || r.referencedkey().empty()) {
     return Status::InvalidArgument("illegal arguments: empty key");
   }
-  std::string token, uuid;
-  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
-  std::lock_guard<std::mutex> lock(safe_mu_);
-  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
-  q.set_provesincetx(trusted.tx_id);
-  schema::VerifiableTx resp;
-  auto ctx = Context(req, token);
-  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableSetReference(ctx.get(), q, &resp)));
-  IMMUDB_ASSIGN_OR_RETURN(
-      State next, VerifyOneEntryWrite(resp, EncodeKey(r.key()),
-                                      EncodeReferenceValue(r.referencedkey(), r.attx()), trusted));
-  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
-  return EncodeReply(resp.tx().header(), /*verified=*/true);
+  const std::string key = EncodeKey(r.key());
+  const std::string value = EncodeReferenceValue(r.referencedkey(), r.attx());
+  return Verified(
+      req, q, &Stub::VerifiableSetReference,
+      [&](const schema::VerifiableTx& reply, const State& trusted) {
+        return VerifyOneEntryWrite(reply, key, value, trusted);
+      },
+      TxHeaderOf);
 }
 
 Result<std::string> Gateway::SafeZAdd(const httplib::Request& req) {
-  const std::string db = req.matches[1].str();
   schema::VerifiableZAddRequest q;
   IMMUDB_RETURN_IF_ERROR(DecodeRequest(req.body, {}, &q));
   const schema::ZAddRequest& z = q.zaddrequest();
   if (z.set().empty() || z.key().empty()) {
     return Status::InvalidArgument("illegal arguments: empty set or key");
   }
-  std::string token, uuid;
-  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
-  std::lock_guard<std::mutex> lock(safe_mu_);
-  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
-  q.set_provesincetx(trusted.tx_id);
-  schema::VerifiableTx resp;
-  auto ctx = Context(req, token);
-  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableZAdd(ctx.get(), q, &resp)));
-  IMMUDB_ASSIGN_OR_RETURN(
-      State next,
-      VerifyOneEntryWrite(resp, EncodeZAddKey(z.set(), z.score(), z.key(), z.attx()), "", trusted));
-  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
-  return EncodeReply(resp.tx().header(), /*verified=*/true);
+  const std::string key = EncodeZAddKey(z.set(), z.score(), z.key(), z.attx());
+  return Verified(
+      req, q, &Stub::VerifiableZAdd,
+      [&key](const schema::VerifiableTx& reply, const State& trusted) {
+        return VerifyOneEntryWrite(reply, key, "", trusted);
+      },
+      TxHeaderOf);
 }
 
 Result<std::string> Gateway::SafeTx(const httplib::Request& req) {
-  const std::string db = req.matches[1].str();
   schema::VerifiableTxRequest q;
   IMMUDB_RETURN_IF_ERROR(DecodeRequest("", {{"tx", req.matches[2].str()}}, &q));
   if (q.tx() == 0) return Status::InvalidArgument("illegal arguments: tx id 0");
-  std::string token, uuid;
-  IMMUDB_RETURN_IF_ERROR(BindDatabase(req, db, &token, &uuid));
-  std::lock_guard<std::mutex> lock(safe_mu_);
-  IMMUDB_ASSIGN_OR_RETURN(State trusted, StartingState(req, token, uuid, db));
-  q.set_provesincetx(trusted.tx_id);
-  schema::VerifiableTx resp;
-  auto ctx = Context(req, token);
-  IMMUDB_RETURN_IF_ERROR(FromGrpc(stub_->VerifiableTxById(ctx.get(), q, &resp)));
-  IMMUDB_ASSIGN_OR_RETURN(State next, client::VerifyTxReply(resp, q.tx(), trusted));
-  IMMUDB_RETURN_IF_ERROR(Commit(uuid, *ctx, next));
-  return EncodeReply(resp.tx(), /*verified=*/true);
+  const uint64_t id = q.tx();
+  return Verified(
+      req, q, &Stub::VerifiableTxById,
+      [id](const schema::VerifiableTx& reply, const State& trusted) {
+        return client::VerifyTxReply(reply, id, trusted);
+      },
+      [](const schema::VerifiableTx& r) -> const google::protobuf::Message& { return r.tx(); });
 }
 
 void Gateway::AddSafeRoutes() {
