@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <map>
@@ -61,8 +62,148 @@ const server::ProgramInfo& Program() {
   return program;
 }
 
-Result<std::map<std::string, std::string>> ReadToml(const std::string& path) {
-  std::map<std::string, std::string> out;
+constexpr char kServerSyntax[] =
+    "NAME=HOST:PORT[,audit-username=USER][,audit-password=PASSWORD]"
+    "[,server-signing-pub-key=FILE]";
+
+Status ParsePort(const std::string& text, int* port) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v <= 0 || v > 65535) {
+    return Status::InvalidArgument("\"" + text + "\" is not a port number");
+  }
+  *port = v;
+  return Status::OK();
+}
+
+// Sets a further setting of a server: `key` is audit-username,
+// audit-password (plain or enc:<base64>) or server-signing-pub-key.
+Status SetServerField(const std::string& key, const std::string& value, ServerOptions* s) {
+  if (key == "audit-username") {
+    s->audit_username = value;
+  } else if (key == "audit-password") {
+    IMMUDB_ASSIGN_OR_RETURN(std::string password, client::DecodePassword(value));
+    s->audit_password = password;
+  } else if (key == "server-signing-pub-key") {
+    s->server_signing_pub_key = value;
+  } else {
+    return Status::InvalidArgument("unknown server setting " + key);
+  }
+  return Status::OK();
+}
+
+// One server from its text form, kServerSyntax; HOST may be "[ipv6]".
+Result<ServerOptions> ParseServer(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("server \"" + text + "\": " + why + " (want " +
+                                   std::string(kServerSyntax) + ")");
+  };
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) parts.push_back(part);
+  if (parts.empty()) return bad("empty");
+  ServerOptions s;
+  const size_t eq = parts[0].find('=');
+  if (eq == std::string::npos) return bad("no NAME=");
+  s.name = parts[0].substr(0, eq);
+  std::string target = parts[0].substr(eq + 1);
+  const size_t colon = target.rfind(':');
+  if (colon == std::string::npos) return bad("no :PORT");
+  s.address = target.substr(0, colon);
+  if (s.address.size() > 2 && s.address.front() == '[' && s.address.back() == ']') {
+    s.address = s.address.substr(1, s.address.size() - 2);
+  }
+  if (s.address.empty()) return bad("no HOST");
+  Status st = ParsePort(target.substr(colon + 1), &s.port);
+  if (!st.ok()) return bad(st.message());
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const size_t at = parts[i].find('=');
+    if (at == std::string::npos) return bad("\"" + parts[i] + "\" is not KEY=VALUE");
+    st = SetServerField(parts[i].substr(0, at), parts[i].substr(at + 1), &s);
+    if (!st.ok()) return bad(st.message());
+  }
+  return s;
+}
+
+// IMMUGW_SERVERS: servers separated by ';' or white space.
+Result<std::vector<ServerOptions>> ParseServerList(const std::string& text) {
+  std::vector<ServerOptions> out;
+  std::string item;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ';' || std::isspace(static_cast<unsigned char>(text[i]))) {
+      if (!item.empty()) {
+        IMMUDB_ASSIGN_OR_RETURN(ServerOptions s, ParseServer(item));
+        out.push_back(std::move(s));
+      }
+      item.clear();
+    } else {
+      item += text[i];
+    }
+  }
+  return out;
+}
+
+// The `servers` key of immugw.toml: an array of kServerSyntax strings, or a
+// table of tables [servers.NAME] with address, port and the further settings.
+Result<std::vector<ServerOptions>> ServersFromToml(const toml::node& node) {
+  std::vector<ServerOptions> out;
+  if (const toml::array* list = node.as_array()) {
+    for (const toml::node& item : *list) {
+      std::optional<std::string> text = item.value<std::string>();
+      if (!text) return Status::InvalidArgument("servers: each item must be a string");
+      IMMUDB_ASSIGN_OR_RETURN(ServerOptions s, ParseServer(*text));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  const toml::table* servers = node.as_table();
+  if (servers == nullptr) {
+    return Status::InvalidArgument("servers must be an array of strings or a table [servers.NAME]");
+  }
+  for (auto&& [name, value] : *servers) {
+    const std::string where = "servers." + std::string(name.str());
+    const toml::table* t = value.as_table();
+    if (t == nullptr) return Status::InvalidArgument(where + " must be a table");
+    ServerOptions s;
+    s.name = std::string(name.str());
+    bool has_address = false;
+    bool has_port = false;
+    for (auto&& [k, v] : *t) {
+      const std::string key(k.str());
+      if (key == "port") {
+        std::optional<int64_t> port = v.value<int64_t>();
+        if (!v.is_integer() || !port || *port <= 0 || *port > 65535) {
+          return Status::InvalidArgument(where + ".port must be a port number (1..65535)");
+        }
+        s.port = static_cast<int>(*port);
+        has_port = true;
+        continue;
+      }
+      if (!v.is_string()) return Status::InvalidArgument(where + "." + key + " must be a string");
+      const std::string text = *v.value<std::string>();
+      if (key == "address") {
+        s.address = text;
+        has_address = true;
+        continue;
+      }
+      Status st = SetServerField(key, text, &s);
+      if (!st.ok()) return Status::InvalidArgument(where + ": " + st.message());
+    }
+    if (!has_address || !has_port) {
+      return Status::InvalidArgument(where + " needs address and port");
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+struct FileSettings {
+  std::map<std::string, std::string> values;  // Top-level scalar keys.
+  std::optional<std::vector<ServerOptions>> servers;
+};
+
+Result<FileSettings> ReadToml(const std::string& path) {
+  FileSettings out;
   toml::table tbl;
   try {
     tbl = toml::parse_file(path);
@@ -71,12 +212,18 @@ Result<std::map<std::string, std::string>> ReadToml(const std::string& path) {
   }
   for (auto&& [k, v] : tbl) {
     const std::string key(k.str());
-    if (v.is_string()) {
-      out[key] = *v.value<std::string>();
+    if (key == "servers") {
+      Result<std::vector<ServerOptions>> servers = ServersFromToml(v);
+      if (!servers.ok()) {
+        return Status::InvalidArgument("config file " + path + ": " + servers.status().message());
+      }
+      out.servers = std::move(servers).value();
+    } else if (v.is_string()) {
+      out.values[key] = *v.value<std::string>();
     } else if (v.is_boolean()) {
-      out[key] = *v.value<bool>() ? "true" : "false";
+      out.values[key] = *v.value<bool>() ? "true" : "false";
     } else if (v.is_integer()) {
-      out[key] = std::to_string(*v.value<int64_t>());
+      out.values[key] = std::to_string(*v.value<int64_t>());
     } else {
       return Status::InvalidArgument("config file " + path + ": key " + key +
                                      " must be a string, integer or boolean");
@@ -150,6 +297,38 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, G
   return Status::OK();
 }
 
+// The further servers: every --server flag, else IMMUGW_SERVERS, else the
+// file's `servers`, else none.
+Status ApplyServers(const server::CommandLine& cmd, const FileSettings& file, GatewayCommand* out) {
+  std::string source = "flag --server";
+  Result<std::vector<ServerOptions>> servers = std::vector<ServerOptions>();
+  if (auto f = cmd.flags.find("server"); f != cmd.flags.end()) {
+    std::vector<ServerOptions> list;
+    for (const std::string& text : f->second) {
+      Result<ServerOptions> s = ParseServer(text);
+      if (!s.ok()) {
+        servers = s.status();
+        break;
+      }
+      list.push_back(std::move(s).value());
+    }
+    if (servers.ok()) servers = std::move(list);
+  } else if (auto e = cmd.env.find("IMMUGW_SERVERS"); e != cmd.env.end()) {
+    source = "environment IMMUGW_SERVERS";
+    servers = ParseServerList(e->second);
+  } else if (file.servers) {
+    source = "config file " + cmd.config_path;
+    servers = *file.servers;
+  }
+  if (servers.ok()) {
+    out->options.servers = std::move(servers).value();
+    Status st = CheckServers(out->options);
+    if (st.ok()) return st;
+    servers = st;
+  }
+  return Status::InvalidArgument("servers from " + source + ": " + servers.status().message());
+}
+
 }  // namespace
 
 Result<GatewayCommand> ParseGatewayCommand(int argc, const char* const* argv,
@@ -160,6 +339,10 @@ Result<GatewayCommand> ParseGatewayCommand(int argc, const char* const* argv,
     flags.push_back({s.name, s.short_flag, s.kind == Kind::kBool, false,
                      std::string(s.help) + " (default \"" + s.def + "\")"});
   }
+  // After the table's flags, so that flags[i] stays Specs()[i].
+  flags.push_back({"server", "", false, true,
+                   std::string("a further immudb server, served under /servers/NAME: ") +
+                       kServerSyntax + " (repeatable; env IMMUGW_SERVERS, toml servers)"});
   IMMUDB_ASSIGN_OR_RETURN(server::CommandLine cmd,
                           server::ParseCommandLine(Program(), flags, argc, argv, env));
   if (cmd.exit_now) {
@@ -167,17 +350,17 @@ Result<GatewayCommand> ParseGatewayCommand(int argc, const char* const* argv,
     out.output = cmd.output;
     return out;
   }
-  std::map<std::string, std::string> file_values;
+  FileSettings file;
   if (!cmd.config_path.empty()) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(cmd.config_path, ec)) {
-      IMMUDB_ASSIGN_OR_RETURN(file_values, ReadToml(cmd.config_path));
+      IMMUDB_ASSIGN_OR_RETURN(file, ReadToml(cmd.config_path));
       out.config = cmd.config_path;
     } else if (cmd.config_required) {
       return Status::InvalidArgument("config file not found: " + cmd.config_path);
     }
   }
-  for (const auto& [key, value] : file_values) {
+  for (const auto& [key, value] : file.values) {
     const bool known = std::any_of(Specs().begin(), Specs().end(),
                                    [&key](const Spec& s) { return key == s.name; });
     if (!known) {
@@ -187,10 +370,11 @@ Result<GatewayCommand> ParseGatewayCommand(int argc, const char* const* argv,
 
   for (size_t i = 0; i < Specs().size(); ++i) {
     const Spec& s = Specs()[i];
-    std::optional<server::RawSetting> raw = server::Lookup(Program(), flags[i], cmd, file_values);
+    std::optional<server::RawSetting> raw = server::Lookup(Program(), flags[i], cmd, file.values);
     if (!raw) raw = server::RawSetting{s.def, "default"};
     IMMUDB_RETURN_IF_ERROR(Apply(s, raw->value, raw->source, &out));
   }
+  IMMUDB_RETURN_IF_ERROR(ApplyServers(cmd, file, &out));
   return out;
 }
 
