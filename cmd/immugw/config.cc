@@ -43,6 +43,10 @@ const std::vector<Spec>& Specs() {
        "comma-separated name prefixes of the databases to audit (default all)"},
       {"audit-verify-values", "", Kind::kBool, "true", "re-read new transactions' values"},
       {"audit-notification-url", "", Kind::kString, "", "URL POSTed JSON on tampering"},
+      {"audit-notification-username", "", Kind::kString, "",
+       "username sent in the tampering notification"},
+      {"audit-notification-password", "", Kind::kString, "",
+       "password sent in the tampering notification"},
       {"tls", "", Kind::kBool, "false", "TLS to immudb (server certificate checked)"},
       {"mtls", "m", Kind::kBool, "false", "mutual TLS to immudb (implies --tls)"},
       {"servername", "", Kind::kString, "", "name the server's certificate must carry"},
@@ -290,6 +294,8 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, G
   }
   if (name == "audit-databases") a.databases = SplitList(raw);
   if (name == "audit-notification-url") a.notification_url = raw;
+  if (name == "audit-notification-username") a.notification_username = raw;
+  if (name == "audit-notification-password") a.notification_password = raw;
   if (name == "servername") o.tls.server_name = raw;
   if (name == "certificate") o.tls.client_cert = raw;
   if (name == "pkey") o.tls.client_key = raw;
