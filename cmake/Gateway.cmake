@@ -5,7 +5,7 @@ file(GLOB IMMUGW_LIB_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/cmd/immugw/*.
 list(FILTER IMMUGW_LIB_SOURCES EXCLUDE REGEX "(main|_test)\\.cc$")
 add_library(immugw_lib STATIC ${IMMUGW_LIB_SOURCES})
 target_link_libraries(immugw_lib PUBLIC immudb_client
-  PRIVATE PkgConfig::CPPHTTPLIB tomlplusplus::tomlplusplus CLI11::CLI11)
+  PRIVATE immudb_toml_settings PkgConfig::CPPHTTPLIB tomlplusplus::tomlplusplus)
 target_compile_definitions(immugw_lib PRIVATE IMMUDB_VERSION="${PROJECT_VERSION}")
 immudb_warnings(immugw_lib)
 

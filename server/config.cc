@@ -1,6 +1,5 @@
 #include "server/config.h"
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -10,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "server/layered_settings.h"
 #include "server/toml_settings.h"
 
 namespace immudb::server {
@@ -113,24 +113,6 @@ std::string DefaultString(const Spec& s) {
   return s.unused_default;
 }
 
-std::string EnvName(const std::string& name) {
-  std::string out = "IMMUDB_";
-  for (char c : name) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
-  return out;
-}
-
-std::optional<bool> ParseBool(const std::string& v) {
-  static const char* kTrue[] = {"1", "t", "T", "true", "TRUE", "True"};
-  static const char* kFalse[] = {"0", "f", "F", "false", "FALSE", "False"};
-  for (const char* t : kTrue) {
-    if (v == t) return true;
-  }
-  for (const char* f : kFalse) {
-    if (v == f) return false;
-  }
-  return std::nullopt;
-}
-
 std::optional<int64_t> ParseInt(const std::string& v) {
   int64_t out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
@@ -210,32 +192,12 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, S
   return Status::OK();
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  return s;
-}
-
-std::map<std::string, std::string> EnvMap(const char* const* env) {
-  std::map<std::string, std::string> out;
-  for (; env && *env; ++env) {
-    std::string_view kv(*env);
-    size_t eq = kv.find('=');
-    if (eq == std::string_view::npos) continue;
-    out.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
-  }
-  return out;
-}
-
-std::string FindConfigFile(const std::map<std::string, std::string>& env) {
-  std::vector<std::filesystem::path> candidates;
-  if (auto it = env.find("HOME"); it != env.end()) candidates.emplace_back(it->second);
-  candidates.emplace_back("../src/configs");
-  for (const auto& dir : candidates) {
-    std::error_code ec;
-    auto p = dir / "immudb.toml";
-    if (std::filesystem::is_regular_file(p, ec)) return p.string();
-  }
-  return "";
+const ProgramInfo& Program() {
+  static const ProgramInfo program = {
+      "immudb",       "immudb: the verifiable, append-only key-value database server",
+      IMMUDB_VERSION, "IMMUDB_",
+      "immudb.toml",  {"$HOME", "../src/configs"}};
+  return program;
 }
 
 }  // namespace
@@ -243,78 +205,38 @@ std::string FindConfigFile(const std::map<std::string, std::string>& env) {
 Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char* const* env) {
   ParsedCommand out;
   const std::vector<Spec> specs = Specs();
-  CLI::App app{"immudb: the verifiable, append-only key-value database server", "immudb"};
-  app.allow_extras(false);
-  std::map<std::string, std::string> flag_values;
-  std::map<std::string, CLI::Option*> flag_options;
+  std::vector<SettingFlag> flags;
   for (const Spec& s : specs) {
-    std::string names = std::string("--") + s.name;
-    if (*s.short_flag) names = std::string("-") + s.short_flag + "," + names;
-    std::string help = std::string(s.help) + " (default " + DefaultString(s) + ")";
-    flag_options[s.name] = s.kind == Kind::kBool ? app.add_flag(names, flag_values[s.name], help)
-                                                 : app.add_option(names, flag_values[s.name], help);
+    flags.push_back({s.name, s.short_flag, s.kind == Kind::kBool, false,
+                     std::string(s.help) + " (default " + DefaultString(s) + ")"});
   }
-  std::string config_flag;
-  CLI::Option* config_opt = app.add_option("--config", config_flag, "config file (immudb.toml)");
-  CLI::App* version = app.add_subcommand("version", "print the version and exit");
-  try {
-    app.parse(argc, const_cast<char**>(argv));
-  } catch (const CLI::CallForHelp&) {
+  IMMUDB_ASSIGN_OR_RETURN(CommandLine cmd, ParseCommandLine(Program(), flags, argc, argv, env));
+  if (cmd.exit_now) {
     out.exit_now = true;
-    out.output = app.help();
+    out.output = cmd.output;
     return out;
-  } catch (const CLI::ParseError& e) {
-    return Status::InvalidArgument(std::string("command line: ") + e.what());
-  }
-  if (version->parsed()) {
-    out.exit_now = true;
-    out.output = std::string("immudb ") + IMMUDB_VERSION + "\n";
-    return out;
-  }
-
-  const auto envs = EnvMap(env);
-  std::string config_path;
-  bool config_required = true;
-  if (config_opt->count() > 0) {
-    config_path = config_flag;
-  } else if (auto it = envs.find("IMMUDB_CONFIG"); it != envs.end()) {
-    config_path = it->second;
-  } else {
-    config_path = FindConfigFile(envs);
-    config_required = false;
   }
   std::map<std::string, std::string> file_values;
-  if (!config_path.empty()) {
+  if (!cmd.config_path.empty()) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(config_path, ec)) {
-      if (config_required) return Status::InvalidArgument("config file not found: " + config_path);
+    if (!std::filesystem::is_regular_file(cmd.config_path, ec)) {
+      if (cmd.config_required) {
+        return Status::InvalidArgument("config file not found: " + cmd.config_path);
+      }
     } else {
-      IMMUDB_ASSIGN_OR_RETURN(file_values, ReadTomlSettings(config_path));
-      out.config.config = config_path;
+      IMMUDB_ASSIGN_OR_RETURN(file_values, ReadTomlSettings(cmd.config_path));
+      out.config.config = cmd.config_path;
     }
   }
 
-  for (const Spec& s : specs) {
-    std::string raw;
-    std::string source;
-    const std::string env_name = EnvName(s.name);
-    if (flag_options[s.name]->count() > 0) {
-      raw = flag_values[s.name];
-      if (s.kind == Kind::kBool && raw.empty()) raw = "true";
-      source = std::string("flag --") + s.name;
-    } else if (auto e = envs.find(env_name); e != envs.end()) {
-      raw = e->second;
-      source = "environment " + env_name;
-    } else if (auto f = file_values.find(Lower(s.name)); f != file_values.end()) {
-      raw = f->second;
-      source = "config file " + config_path;
-    } else {
-      continue;
-    }
-    IMMUDB_RETURN_IF_ERROR(Apply(s, raw, source, &out.config));
-    if (raw != DefaultString(s)) {
-      out.config.non_defaults.push_back(std::string(s.name) + "=" + (s.secret ? "****" : raw) +
-                                        " (" + source + ")");
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const Spec& s = specs[i];
+    std::optional<RawSetting> raw = Lookup(Program(), flags[i], cmd, file_values);
+    if (!raw) continue;
+    IMMUDB_RETURN_IF_ERROR(Apply(s, raw->value, raw->source, &out.config));
+    if (raw->value != DefaultString(s)) {
+      out.config.non_defaults.push_back(
+          std::string(s.name) + "=" + (s.secret ? "****" : raw->value) + " (" + raw->source + ")");
     }
   }
   ServerConfig& c = out.config;

@@ -1,5 +1,5 @@
-// immugw: a REST proxy in front of an immudb server that verifies proofs on
-// behalf of its clients (docs/immugw.md). Runs until SIGINT or SIGTERM.
+// immugw: a REST proxy in front of one or more immudb servers that verifies
+// proofs on behalf of its clients (docs/immugw.md). Runs until SIGINT or SIGTERM.
 #include <signal.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
@@ -68,8 +68,13 @@ int main(int argc, char** argv) {
   spdlog::info("immugw forwarding to immudb at {}:{}", cmd->options.immudb_address,
                cmd->options.immudb_port);
   spdlog::info("trusted states in {}", (*gw)->state_path());
+  for (const immudb::gateway::ServerOptions& s : cmd->options.servers) {
+    spdlog::info("server {} under /servers/{}: immudb at {}:{}, trusted states in {}", s.name,
+                 s.name, s.address, s.port, (*gw)->state_path(s.name));
+  }
   if (cmd->options.audit)
-    spdlog::info("auditor running every {} ms", cmd->options.audit_options.interval.count());
+    spdlog::info("auditor of every server running every {} ms",
+                 cmd->options.audit_options.interval.count());
   spdlog::info("immugw listening on {}:{}", cmd->options.address, (*gw)->port());
   spdlog::default_logger()->flush();
   int sig = 0;

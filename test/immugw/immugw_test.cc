@@ -1,6 +1,7 @@
 // immugw against real build/bin/immudb children: plain routes forward, safe
 // routes verify (and report a lying server as tampering), settings follow
-// flag > environment > file > default, and the binary serves with --audit.
+// flag > environment > file > default, the auditor's tampering notification
+// carries the configured credentials, and the binary serves with --audit.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +21,7 @@
 #include "gateway_harness.h"
 #include "lying_proxy.h"
 #include "server_process.h"
+#include "webhook.h"
 
 namespace immudb::gateway {
 namespace {
@@ -27,6 +30,7 @@ using client::Base64Encode;
 using client::testing::BinDir;
 using client::testing::LyingProxy;
 using client::testing::ServerProcess;
+using client::testing::Webhook;
 
 constexpr char kProxyUuid[] = "gwproxy0000000000000";
 
@@ -299,6 +303,66 @@ TEST(ImmugwConfigTest, FlagBeatsEnvBeatsFileBeatsDefault) {
   auto unknown = ParseGatewayCommand(3, Argv({"immugw", "--config", file}).data(), env0.data());
   EXPECT_TRUE(unknown.status().IsInvalidArgument());
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(ImmugwTest, AuditNotificationCarriesItsCredentials) {
+  proxy_ = std::make_unique<LyingProxy>(server_->target(), kProxyUuid);
+  Webhook hook;
+  // The username from a flag, the password from the environment.
+  const std::vector<std::string> args = {"immugw",
+                                         "--immudb-port",
+                                         std::to_string(proxy_->port()),
+                                         "--dir",
+                                         dir_ + "/gw",
+                                         "--audit",
+                                         "--audit-username",
+                                         "immudb",
+                                         "--audit-password",
+                                         "immudb",
+                                         "--audit-notification-url",
+                                         hook.url(),
+                                         "--audit-notification-username",
+                                         "hook-user"};
+  const std::vector<std::string> env = {"HOME=" + dir_ + "/nohome",
+                                        "IMMUGW_AUDIT_NOTIFICATION_PASSWORD=hook-secret"};
+  auto argv = Argv(args);
+  auto envp = Argv(env);
+  auto cmd = ParseGatewayCommand(static_cast<int>(args.size()), argv.data(), envp.data());
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->options.audit_options.notification_username, "hook-user");
+  EXPECT_EQ(cmd->options.audit_options.notification_password, "hook-secret");
+  auto gw = Gateway::Create(cmd->options);
+  ASSERT_TRUE(gw.ok()) << gw.status().ToString();
+  client::Auditor* auditor = (*gw)->auditor();
+  ASSERT_NE(auditor, nullptr);
+
+  StartGateway(server_->port());
+  ASSERT_EQ(Post("/db/defaultdb/verified/set", R"({"setRequest":{"KVs":[{"key":")" + B64("k1") +
+                                                   R"(","value":")" + B64("v1") + R"("}]}})")
+                ->status,
+            200);
+  client::AuditReport first = auditor->RunOnce();
+  ASSERT_EQ(first.dbs.size(), 1u) << first.error;
+  ASSERT_EQ(first.dbs[0].result, client::AuditResult::kOk) << first.dbs[0].message;
+  EXPECT_TRUE(hook.bodies().empty());
+
+  // A value that does not match its hash: tampering, and the webhook is told.
+  ASSERT_EQ(Post("/db/defaultdb/verified/set", R"({"setRequest":{"KVs":[{"key":")" + B64("k2") +
+                                                   R"(","value":")" + B64("v2") + R"("}]}})")
+                ->status,
+            200);
+  proxy_->SetTamper([](const std::string& rpc, google::protobuf::Message* reply) {
+    if (rpc != "TxById") return;
+    for (auto& e : *static_cast<schema::Tx*>(reply)->mutable_entries()) e.set_value("forged");
+  });
+  client::AuditReport second = auditor->RunOnce();
+  ASSERT_EQ(second.dbs.size(), 1u) << second.error;
+  EXPECT_EQ(second.dbs[0].result, client::AuditResult::kTampered) << second.dbs[0].message;
+  const std::vector<std::string> bodies = hook.bodies();
+  ASSERT_EQ(bodies.size(), 1u);
+  EXPECT_NE(bodies[0].find("\"username\":\"hook-user\""), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[0].find("\"password\":\"hook-secret\""), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[0].find("\"tampered\":true"), std::string::npos) << bodies[0];
 }
 
 TEST_F(ImmugwTest, BinaryServesAndAudits) {

@@ -1,0 +1,82 @@
+// Layered settings, as immudb's programs take them: command-line flags,
+// <PREFIX>_<FLAG> environment variables and a TOML settings file whose keys
+// are the flag names. Precedence: flag > environment > file > default.
+// Shared by the server (server/config.cc) and immugw (cmd/immugw/config.cc);
+// each program keeps its own table of settings and checks its own values.
+// Pure functions of their inputs (the file search looks at the file system).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "immudb/result.h"
+
+namespace immudb::server {
+
+// One setting: its long flag (also the TOML key, and <PREFIX>_<NAME> with '-'
+// as '_' and upper case in the environment), an optional one-letter flag,
+// and the help line.
+struct SettingFlag {
+  std::string name;
+  std::string short_flag;   // "" = none.
+  bool boolean = false;     // Given without a value it means "true".
+  bool repeatable = false;  // May be given more than once (all values kept).
+  std::string help;         // Shown by --help as it is.
+};
+
+struct ProgramInfo {
+  std::string name;         // "immugw": the --help title and the env prefix.
+  std::string description;  // The --help banner.
+  std::string version;      // Printed by `<name> version`.
+  std::string env_prefix;   // "IMMUGW_".
+  std::string config_name;  // "immugw.toml".
+  // Directories searched for config_name when neither --config nor
+  // <env_prefix>CONFIG names a file; "$HOME" stands for that variable.
+  std::vector<std::string> config_dirs;
+};
+
+struct CommandLine {
+  bool exit_now = false;  // --help or `version`: print `output` and exit 0.
+  std::string output;
+  // The flags given, by name, each with its values in order (a boolean flag
+  // without a value counts as "true").
+  std::map<std::string, std::vector<std::string>> flags;
+  // The environment, as NAME -> value.
+  std::map<std::string, std::string> env;
+  // The settings file: its path ("" = none), and whether it was named by
+  // --config or <env_prefix>CONFIG (then it must exist).
+  std::string config_path;
+  bool config_required = false;
+};
+
+// Parses argv (argv[0] is the program name) and the environment `env`
+// ("NAME=value" entries, null-terminated; may be null) and finds the
+// settings file. Also registers --config and the `version` subcommand.
+// InvalidArgument "command line: ..." for an unknown flag or a bad use of one.
+Result<CommandLine> ParseCommandLine(const ProgramInfo& program,
+                                     const std::vector<SettingFlag>& settings, int argc,
+                                     const char* const* argv, const char* const* env);
+
+// <prefix><NAME>: "immudb-port" -> "IMMUGW_IMMUDB_PORT".
+std::string EnvName(const std::string& prefix, const std::string& name);
+
+// "1", "t", "T", "true", "TRUE", "True" and the false forms; nullopt else.
+std::optional<bool> ParseBool(const std::string& text);
+
+// A setting's value and where it came from ("flag --port",
+// "environment IMMUGW_PORT", "config file <path>").
+struct RawSetting {
+  std::string value;
+  std::string source;
+};
+
+// The value of `setting` by precedence: its (last) flag, else its environment
+// variable, else the file's value (looked up by the lower-cased name in
+// `file_values`); nullopt when none of them sets it.
+std::optional<RawSetting> Lookup(const ProgramInfo& program, const SettingFlag& setting,
+                                 const CommandLine& cmd,
+                                 const std::map<std::string, std::string>& file_values);
+
+}  // namespace immudb::server
