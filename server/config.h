@@ -17,8 +17,22 @@ struct ServerConfig {
   int port = 3322;
   std::string config;  // Config file that was read ("" when none).
   std::string pidfile;
-  std::string logfile;  // "" = stdout.
+  // Log file: "" = stdout. A relative logfile lives in logdir, and a relative
+  // logdir under dir (as immudb: <dir>/immulog/<logfile>); LogFilePath().
+  std::string logfile;
+  std::string logdir = "immulog";
   std::string logformat = "text";
+  // Log segments (logfile only): a new one once a segment would exceed
+  // log_rotation_size bytes (0 = no limit) or at every log_rotation_age_ms
+  // boundary (0 = never; at least one minute).
+  int64_t log_rotation_size = 0;
+  int64_t log_rotation_age_ms = 0;
+  // LOG_LEVEL (environment only): debug, info, warn (or warning), error.
+  std::string log_level = "info";
+  // Run in the background: the launcher returns once the server listens.
+  bool detached = false;
+  // Leave out the RPC latency histogram of /metrics.
+  bool no_histograms = false;
   bool auth = true;
   bool mtls = false;
   std::string certificate;
@@ -51,6 +65,10 @@ struct ServerConfig {
   int web_server_port = 8080;  // 0 picks a free port.
   bool swaggerui = true;
 
+  // grpc.reflection.v1alpha.ServerReflection on the gRPC port (set up by
+  // cmd/immudb/main.cc).
+  bool grpc_reflection = true;
+
   // Sessions (wire-api.md §5.4). Durations in milliseconds; flags take Go
   // duration text ("2m", "90s", "500ms"). max_session_age_ms 0 = no limit.
   int max_sessions = 100;
@@ -59,9 +77,15 @@ struct ServerConfig {
   int64_t max_session_age_ms = 0;
   int64_t sessions_guard_check_interval_ms = 60 * 1000;
 
-  // "name=value" for every setting that differs from its default, for the
-  // startup log; passwords are masked.
+  // "name=value (source)" for every setting in effect whose parsed value
+  // differs from its default, for the startup log; passwords are masked.
   std::vector<std::string> non_defaults;
+  // One line for every setting accepted for compatibility with immudb that
+  // has no effect here but was given a value other than its default.
+  std::vector<std::string> warnings;
+
+  // Where the log goes: "" for stdout, else logfile placed as described above.
+  std::string LogFilePath() const;
 };
 
 // What ParseConfig decided besides the settings.
@@ -74,7 +98,15 @@ struct ParsedCommand {
 // Parses argv (argv[0] is the program name) with `env` as the environment
 // (entries "NAME=value"; pass `environ`). InvalidArgument with a message that
 // names the setting and its source on an unknown flag, an unreadable or
-// malformed config file, or a value of the wrong type.
-Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char* const* env);
+// malformed config file, or a value of the wrong type or out of range.
+// `executable` is the path of the running binary (for the config search).
+Result<ParsedCommand> ParseConfig(int argc, const char* const* argv, const char* const* env,
+                                  const std::string& executable = "");
+
+// The directories searched, in order, for immudb.toml when neither --config
+// nor IMMUDB_CONFIG names a file: $HOME, ../src/configs, $GOPATH/src/configs
+// (when GOPATH is set) and, for the binary installed as /usr/sbin/immudb,
+// /etc/immudb.
+std::vector<std::string> ConfigSearchDirs(const char* const* env, const std::string& executable);
 
 }  // namespace immudb::server

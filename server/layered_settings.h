@@ -6,6 +6,7 @@
 // Pure functions of their inputs (the file search looks at the file system).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,13 +18,16 @@ namespace immudb::server {
 
 // One setting: its long flag (also the TOML key, and <PREFIX>_<NAME> with '-'
 // as '_' and upper case in the environment), an optional one-letter flag,
-// and the help line.
+// and the help line. An alias is a second name taken everywhere the name is
+// (flag, environment, file key); giving both names at one level is an error.
 struct SettingFlag {
   std::string name;
   std::string short_flag;   // "" = none.
   bool boolean = false;     // Given without a value it means "true".
   bool repeatable = false;  // May be given more than once (all values kept).
   std::string help;         // Shown by --help as it is.
+  std::string group;        // --help section; "" = the default ("Options").
+  std::string alias;        // "" = none. Its --help line: "same as --<name>".
 };
 
 struct ProgramInfo {
@@ -35,13 +39,19 @@ struct ProgramInfo {
   // Directories searched for config_name when neither --config nor
   // <env_prefix>CONFIG names a file; "$HOME" stands for that variable.
   std::vector<std::string> config_dirs;
+  // When set, the directories are computed from the environment (NAME ->
+  // value) at every parse instead, and config_dirs is not used.
+  std::function<std::vector<std::string>(const std::map<std::string, std::string>& env)>
+      config_search;
+  // The --help section of the settings' aliases.
+  std::string alias_group = "Aliases";
 };
 
 struct CommandLine {
   bool exit_now = false;  // --help or `version`: print `output` and exit 0.
   std::string output;
-  // The flags given, by name, each with its values in order (a boolean flag
-  // without a value counts as "true").
+  // The flags given, by the name used (a setting's name or its alias), each
+  // with its values in order (a boolean flag without a value counts as "true").
   std::map<std::string, std::vector<std::string>> flags;
   // The environment, as NAME -> value.
   std::map<std::string, std::string> env;
@@ -59,6 +69,10 @@ Result<CommandLine> ParseCommandLine(const ProgramInfo& program,
                                      const std::vector<SettingFlag>& settings, int argc,
                                      const char* const* argv, const char* const* env);
 
+// "NAME=value" entries (null-terminated; may be null) as NAME -> value; the
+// first of a repeated name is kept.
+std::map<std::string, std::string> EnvMap(const char* const* env);
+
 // <prefix><NAME>: "immudb-port" -> "IMMUGW_IMMUDB_PORT".
 std::string EnvName(const std::string& prefix, const std::string& name);
 
@@ -66,7 +80,8 @@ std::string EnvName(const std::string& prefix, const std::string& name);
 std::optional<bool> ParseBool(const std::string& text);
 
 // A setting's value and where it came from ("flag --port",
-// "environment IMMUGW_PORT", "config file <path>").
+// "environment IMMUGW_PORT", "config file <path>"; for a setting with an
+// alias "config file <path> key <name used>").
 struct RawSetting {
   std::string value;
   std::string source;
@@ -74,9 +89,12 @@ struct RawSetting {
 
 // The value of `setting` by precedence: its (last) flag, else its environment
 // variable, else the file's value (looked up by the lower-cased name in
-// `file_values`); nullopt when none of them sets it.
-std::optional<RawSetting> Lookup(const ProgramInfo& program, const SettingFlag& setting,
-                                 const CommandLine& cmd,
-                                 const std::map<std::string, std::string>& file_values);
+// `file_values`); at each level under the setting's name or its alias.
+// nullopt when none of them sets it; InvalidArgument "<source> and <source>
+// set the same setting: give only one" when both names are set at the
+// level that decides.
+Result<std::optional<RawSetting>> Lookup(const ProgramInfo& program, const SettingFlag& setting,
+                                         const CommandLine& cmd,
+                                         const std::map<std::string, std::string>& file_values);
 
 }  // namespace immudb::server

@@ -61,14 +61,16 @@ void RpcMetrics::Observe(std::string_view method, double seconds, int grpc_code)
   size_t i = 0;
   while (i < b.size() && seconds > b[i]) ++i;
   std::lock_guard<std::mutex> l(mu_);
-  auto h = latency_.find(method);
-  if (h == latency_.end()) {
-    h = latency_.emplace(std::string(method), Histogram{}).first;
-    h->second.counts.assign(b.size() + 1, 0);  // Last slot: +Inf only.
+  if (histograms_.load(std::memory_order_relaxed)) {
+    auto h = latency_.find(method);
+    if (h == latency_.end()) {
+      h = latency_.emplace(std::string(method), Histogram{}).first;
+      h->second.counts.assign(b.size() + 1, 0);  // Last slot: +Inf only.
+    }
+    ++h->second.counts[i];
+    ++h->second.count;
+    h->second.sum += seconds;
   }
-  ++h->second.counts[i];
-  ++h->second.count;
-  h->second.sum += seconds;
   auto codes = handled_.find(method);
   if (codes == handled_.end())
     codes = handled_.emplace(std::string(method), std::map<int, uint64_t>{}).first;
@@ -78,7 +80,9 @@ void RpcMetrics::Observe(std::string_view method, double seconds, int grpc_code)
 void RpcMetrics::Render(std::string* out) const {
   std::lock_guard<std::mutex> l(mu_);
   const auto& b = Buckets();
-  Header(out, "immudb_query_latency_seconds", "histogram", "RPC handling time per gRPC method.");
+  if (histograms_.load(std::memory_order_relaxed)) {
+    Header(out, "immudb_query_latency_seconds", "histogram", "RPC handling time per gRPC method.");
+  }
   for (const auto& [method, h] : latency_) {
     const std::string op = "op=\"" + Label(method) + "\"";
     uint64_t cumulative = 0;

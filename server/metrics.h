@@ -37,6 +37,9 @@ class RpcMetrics {
   static const std::vector<double>& Buckets();
   // Records one finished call of `method` (full gRPC method path).
   void Observe(std::string_view method, double seconds, int grpc_code);
+  // Off: no latency histogram is kept or rendered (--no-histograms); the
+  // per-code counters stay.
+  void set_histograms(bool on) { histograms_.store(on, std::memory_order_relaxed); }
   // Appends the histogram and the per-code counters in text format.
   void Render(std::string* out) const;
 
@@ -46,6 +49,7 @@ class RpcMetrics {
     uint64_t count = 0;
     double sum = 0;
   };
+  std::atomic<bool> histograms_{true};
   mutable std::mutex mu_;
   // By method; looked up without copying the method name.
   std::map<std::string, Histogram, std::less<>> latency_;  // GUARDED_BY(mu_)

@@ -1,6 +1,8 @@
 #include "server/server.h"
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
@@ -35,6 +37,16 @@ Result<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerConfig&
   }
   return grpc::SslServerCredentials(opts);
 }
+
+// --grpc-reflection=false: drops the reflection plugin, which the binary's
+// grpc++_reflection library registers for every server it builds.
+class NoReflectionOption : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const auto& p) { return p->name() == "proto_server_reflection"; });
+  }
+};
 
 }  // namespace
 
@@ -103,6 +115,7 @@ Status Server::Init(const ServerConfig& config) {
   // Every handler adds the immudb-uuid header and records itself in the RPC
   // metrics (CallRecord); gRPC interceptors did it before, at 5-10 us of
   // server CPU per call.
+  rpc_metrics_.set_histograms(!config.no_histograms);
   state_.rpc_metrics = &rpc_metrics_;
   service_ = std::make_unique<ImmuServiceImpl>(&state_);
   auth_service_ = std::make_unique<AuthorizationServiceImpl>(service_.get());
@@ -117,6 +130,7 @@ Status Server::Start() {
   builder.SetMaxReceiveMessageSize(static_cast<int>(state_.config.max_recv_msg_size));
   builder.RegisterService(service_.get());
   builder.RegisterService(auth_service_.get());
+  if (!state_.config.grpc_reflection) builder.SetOption(std::make_unique<NoReflectionOption>());
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || port_ == 0) return Status::Unavailable("cannot listen on " + addr);
   spdlog::info("immudb {} listening on {}:{} (server uuid {})", IMMUDB_VERSION,

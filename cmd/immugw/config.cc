@@ -376,7 +376,8 @@ Result<GatewayCommand> ParseGatewayCommand(int argc, const char* const* argv,
 
   for (size_t i = 0; i < Specs().size(); ++i) {
     const Spec& s = Specs()[i];
-    std::optional<server::RawSetting> raw = server::Lookup(Program(), flags[i], cmd, file.values);
+    IMMUDB_ASSIGN_OR_RETURN(std::optional<server::RawSetting> raw,
+                            server::Lookup(Program(), flags[i], cmd, file.values));
     if (!raw) raw = server::RawSetting{s.def, "default"};
     IMMUDB_RETURN_IF_ERROR(Apply(s, raw->value, raw->source, &out));
   }
