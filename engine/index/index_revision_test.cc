@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -148,7 +149,11 @@ TEST(IndexCrashChild, CommitAndIndexUntilKilled) {
   o.revision_cache_entries = 64;
   auto ix = Index::Open(std::string(dir) + "/store/index", store->get(), o);
   ASSERT_TRUE(ix.ok());
-  for (uint64_t round = 1;; round++) CommitRandom(store->get(), 100, 500, round);
+  for (uint64_t round = 1;; round++) {
+    CommitRandom(store->get(), 100, 500, round);
+    // Tells the parent that txs exist, so its kill lands while they are indexed.
+    if (round == 1) std::ofstream(std::string(dir) + "/started").put('1');
+  }
 }
 
 TEST(IndexCrashTest, KilledIndexerLeavesAConsistentPrefix) {
@@ -162,8 +167,15 @@ TEST(IndexCrashTest, KilledIndexerLeavesAConsistentPrefix) {
             static_cast<char*>(nullptr));
       _exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(700 + 400 * attempt));
+    // The child starts slowly under sanitizers and load: wait for its first
+    // commits, then let it run on a while before the kill.
+    const std::string started = dir.Sub("started");
+    for (int i = 0; i < 6000 && !std::filesystem::exists(started); i++) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + 300 * attempt));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
+    std::filesystem::remove(started);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << status;
