@@ -356,8 +356,19 @@ grpc::Status ImmuServiceImpl::DoDatabaseListV2(grpc::ServerContextBase* ctx,
 grpc::Status ImmuServiceImpl::DoUseDatabase(grpc::ServerContextBase* ctx,
                                             const schema::Database* req,
                                             schema::UseDatabaseReply* resp) {
-  if (!s_->config.auth && !s_->config.maintenance) {
-    return Unknown("this command is available only with authentication on");
+  if (!s_->config.auth) {
+    // Maintenance mode: no login; the caller acts as the sysadmin (local
+    // callers only unless --devmode, as every auth-off call).
+    if (!s_->config.maintenance) {
+      return Unknown("this command is available only with authentication on");
+    }
+    Status local = CheckLocalWhenAuthOff(ctx);
+    if (!local.ok()) return ToGrpcStatus(local);
+    const std::string& name = req->databasename();
+    if (!s_->dbs->Exists(name)) return NotFound("'" + name + "' does not exist");
+    if (!s_->dbs->IsLoaded(name)) return Unknown("already closed");
+    resp->set_token(s_->tokens->Login("", name));
+    return grpc::Status::OK;
   }
   auto caller = Authenticate(ctx);
   if (!caller.ok()) {
