@@ -415,11 +415,10 @@ Status RestGateway::Start(const RestGatewayOptions& options) {
   }
   if (options.swagger_ui) openapi_ = OpenApiDocument();
   if (options.certificate.empty()) {
-    http_ = std::make_unique<httplib::Server>();
+    http_ = NewGuardedHttpServer(options.limits);
   } else {
-    http_ = std::make_unique<httplib::SSLServer>(
-        options.certificate.c_str(), options.pkey.c_str(),
-        options.mtls && !options.clientcas.empty() ? options.clientcas.c_str() : nullptr);
+    http_ = NewGuardedHttpsServer(options.limits, options.certificate, options.pkey,
+                                  options.mtls ? options.clientcas : std::string());
     if (!http_->is_valid()) {
       http_.reset();
       return Status::InvalidArgument("web server: cannot load certificate " + options.certificate +
@@ -474,6 +473,7 @@ Status RestGateway::Start(const RestGatewayOptions& options) {
     return Status::Unavailable("web server: cannot listen on " + options.address + ":" +
                                std::to_string(port));
   }
+  WidenListenBacklog(http_.get());
   thread_ = std::thread([this] {
     http_->listen_after_bind();
     listen_returned_ = true;

@@ -9,7 +9,8 @@
 // base64, enums as names, and omits default values; errors are
 // {"error":..., "code": <gRPC code>, "message":...} with grpc-gateway's HTTP
 // status for the gRPC code. Start/Stop are called by the Server only;
-// requests are served concurrently by a pool of threads.
+// connections are served concurrently, within options.limits
+// (server/http_guard.h), so idle or slow clients cannot starve the port.
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "immudb/result.h"
+#include "server/http_guard.h"
 
 namespace httplib {
 class Server;
@@ -64,6 +66,8 @@ struct RestGatewayOptions {
   bool local_clients_only = false;
   // Largest request body accepted (413 above it).
   size_t max_body_bytes = size_t{64} << 20;
+  // Open connections, idle and header timeouts (server/http_guard.h).
+  HttpLimits limits;
 };
 
 class RestGateway {
