@@ -5,9 +5,10 @@
 // validation and errors are those of the gRPC handlers:
 //   /api/<route>, /api/v2/<route>   the routes of RestRoutes()
 //   /api/docs/                      OpenAPI 2.0 document (when swagger_ui)
+//   anything else                   307 to /missing/ (no web console)
 // JSON uses the proto field names, 64-bit integers as strings, bytes as
 // base64, enums as names, and omits default values; errors are
-// {"error":..., "code": <gRPC code>, "message":...} with grpc-gateway's HTTP
+// {"error":..., "code": <gRPC code>, "message":..., "details": []} with grpc-gateway's HTTP
 // status for the gRPC code. Start/Stop are called by the Server only;
 // connections are served concurrently, within options.limits
 // (server/http_guard.h), so idle or slow clients cannot starve the port.
