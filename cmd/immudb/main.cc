@@ -14,6 +14,7 @@
 
 #include "grpc_runtime.h"
 #include "server/config.h"
+#include "server/log_format.h"
 #include "server/server.h"
 
 extern char** environ;
@@ -28,9 +29,7 @@ bool SetUpLogging(const immudb::server::ServerConfig& c) {
     } else {
       logger = spdlog::basic_logger_mt("immudb", c.logfile);
     }
-    if (c.logformat == "json") {
-      logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
-    }
+    if (c.logformat == "json") logger->set_formatter(immudb::server::NewJsonLogFormatter());
     logger->flush_on(spdlog::level::info);
     spdlog::set_default_logger(logger);
   } catch (const spdlog::spdlog_ex& e) {
