@@ -99,6 +99,30 @@ void SettingsToProto(const DbSettings& s, schema::DatabaseNullableSettings* out)
   }
 }
 
+// The flat v1 DatabaseSettings as the settings it changes: zero numbers
+// mean "not given"; the replication fields are always given (the v1 message
+// has no way to leave them out), except a zero primary port.
+// excludeCommitTime is given only when true.
+schema::DatabaseNullableSettings FromV1Settings(const schema::DatabaseSettings& in) {
+  schema::DatabaseNullableSettings out;
+  auto* rs = out.mutable_replicationsettings();
+  rs->mutable_replica()->set_value(in.replica());
+  rs->mutable_primarydatabase()->set_value(in.primarydatabase());
+  rs->mutable_primaryhost()->set_value(in.primaryhost());
+  if (in.primaryport() != 0) rs->mutable_primaryport()->set_value(in.primaryport());
+  rs->mutable_primaryusername()->set_value(in.primaryusername());
+  rs->mutable_primarypassword()->set_value(in.primarypassword());
+  if (in.filesize() != 0) out.mutable_filesize()->set_value(in.filesize());
+  if (in.maxkeylen() != 0) out.mutable_maxkeylen()->set_value(in.maxkeylen());
+  if (in.maxvaluelen() != 0) out.mutable_maxvaluelen()->set_value(in.maxvaluelen());
+  if (in.maxtxentries() != 0) out.mutable_maxtxentries()->set_value(in.maxtxentries());
+  if (in.excludecommittime()) out.mutable_excludecommittime()->set_value(true);
+  return out;
+}
+
+// immudb's shortest retention period for truncation: one day.
+constexpr int64_t kMinRetentionMs = int64_t{24} * 3600 * 1000;
+
 std::string Lower(std::string name) {
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -191,6 +215,70 @@ grpc::Status ImmuServiceImpl::DoGetDatabaseSettingsV2(grpc::ServerContextBase* c
   return grpc::Status::OK;
 }
 
+grpc::Status ImmuServiceImpl::DoGetDatabaseSettings(grpc::ServerContextBase* ctx, const Empty*,
+                                                    schema::DatabaseSettings* resp) {
+  schema::DatabaseSettingsRequest v2;
+  schema::DatabaseSettingsResponse got;
+  grpc::Status st = DoGetDatabaseSettingsV2(ctx, &v2, &got);
+  if (!st.ok()) return st;
+  const auto& s = got.settings();
+  resp->set_databasename(got.database());
+  const auto& rs = s.replicationsettings();
+  resp->set_replica(rs.replica().value());
+  resp->set_primarydatabase(rs.primarydatabase().value());
+  resp->set_primaryhost(rs.primaryhost().value());
+  resp->set_primaryport(rs.primaryport().value());
+  resp->set_primaryusername(rs.primaryusername().value());
+  resp->set_filesize(s.filesize().value());
+  resp->set_maxkeylen(s.maxkeylen().value());
+  resp->set_maxvaluelen(s.maxvaluelen().value());
+  resp->set_maxtxentries(s.maxtxentries().value());
+  resp->set_excludecommittime(s.excludecommittime().value());
+  return grpc::Status::OK;
+}
+
+grpc::Status ImmuServiceImpl::DoCreateDatabaseWith(grpc::ServerContextBase* ctx,
+                                                   const schema::DatabaseSettings* req, Empty*) {
+  schema::CreateDatabaseRequest v2;
+  v2.set_name(req->databasename());
+  *v2.mutable_settings() = FromV1Settings(*req);
+  schema::CreateDatabaseResponse ignored;
+  return DoCreateDatabaseV2(ctx, &v2, &ignored);
+}
+
+grpc::Status ImmuServiceImpl::DoUpdateDatabase(grpc::ServerContextBase* ctx,
+                                               const schema::DatabaseSettings* req, Empty*) {
+  schema::UpdateDatabaseRequest v2;
+  v2.set_database(req->databasename());
+  *v2.mutable_settings() = FromV1Settings(*req);
+  schema::UpdateDatabaseResponse ignored;
+  return DoUpdateDatabaseV2(ctx, &v2, &ignored);
+}
+
+grpc::Status ImmuServiceImpl::DoTruncateDatabase(grpc::ServerContextBase* ctx,
+                                                 const schema::TruncateDatabaseRequest* req,
+                                                 schema::TruncateDatabaseResponse*) {
+  // immudb's checks, in immudb's order.
+  const std::string& name = req->database();
+  if (!s_->config.auth) return InvalidArgument("authentication must be on");
+  if (name == kSystemDb || name == kDefaultDb) return Internal(kErrDbReserved);
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (!caller->user.IsSysAdmin() && caller->user.PermissionOn(name) != kPermAdmin) {
+    return Unknown("the database '" + name +
+                   "' does not exist or you do not have admin permission on this database");
+  }
+  if (req->retentionperiod() < 0 ||
+      (req->retentionperiod() > 0 && req->retentionperiod() < kMinRetentionMs)) {
+    return InvalidArgument(std::string(kErrIllegalArguments) +
+                           ": invalid retention period for database '" + name +
+                           "'. RetentionPeriod should at least '24h0m0s' hours");
+  }
+  if (!s_->dbs->Exists(name)) return Unknown("database does not exist");
+  return Unimplemented(
+      "truncation is not supported by this server: values are kept in the transaction log");
+}
+
 grpc::Status ImmuServiceImpl::DoCreateDatabase(grpc::ServerContextBase* ctx,
                                                const schema::Database* req, Empty*) {
   schema::CreateDatabaseRequest v2;
@@ -268,8 +356,19 @@ grpc::Status ImmuServiceImpl::DoDatabaseListV2(grpc::ServerContextBase* ctx,
 grpc::Status ImmuServiceImpl::DoUseDatabase(grpc::ServerContextBase* ctx,
                                             const schema::Database* req,
                                             schema::UseDatabaseReply* resp) {
-  if (!s_->config.auth && !s_->config.maintenance) {
-    return Unknown("this command is available only with authentication on");
+  if (!s_->config.auth) {
+    // Maintenance mode: no login; the caller acts as the sysadmin (local
+    // callers only unless --devmode, as every auth-off call).
+    if (!s_->config.maintenance) {
+      return Unknown("this command is available only with authentication on");
+    }
+    Status local = CheckLocalWhenAuthOff(ctx);
+    if (!local.ok()) return ToGrpcStatus(local);
+    const std::string& name = req->databasename();
+    if (!s_->dbs->Exists(name)) return NotFound("'" + name + "' does not exist");
+    if (!s_->dbs->IsLoaded(name)) return Unknown("already closed");
+    resp->set_token(s_->tokens->Login("", name));
+    return grpc::Status::OK;
   }
   auto caller = Authenticate(ctx);
   if (!caller.ok()) {

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "server/http_guard.h"
 #include "server/service.h"
 
 namespace immudb::server {
@@ -148,11 +149,14 @@ std::string RenderMetrics(const ServerState& state, const RpcMetrics& rpcs) {
 }
 
 MetricsServer::MetricsServer(const ServerState* state, const RpcMetrics* rpcs)
-    : state_(state), rpcs_(rpcs), http_(std::make_unique<httplib::Server>()) {}
+    : state_(state), rpcs_(rpcs) {}
 
 MetricsServer::~MetricsServer() { Stop(); }
 
 Status MetricsServer::Start(const std::string& address, int port) {
+  // Idle, slow or too many connections cannot starve the port
+  // (server/http_guard.h).
+  http_ = NewGuardedHttpServer(HttpLimits());
   http_->set_default_headers({{"Access-Control-Allow-Origin", "*"}});
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(RenderMetrics(*state_, *rpcs_), "text/plain; version=0.0.4; charset=utf-8");
@@ -176,6 +180,7 @@ Status MetricsServer::Start(const std::string& address, int port) {
     return Status::Unavailable("metrics server: cannot listen on " + address + ":" +
                                std::to_string(port));
   }
+  WidenListenBacklog(http_.get());
   thread_ = std::thread([this] {
     http_->listen_after_bind();
     listen_returned_ = true;

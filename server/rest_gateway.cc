@@ -313,6 +313,8 @@ void WriteError(httplib::Response& res, int code, const std::string& message) {
   body["error"] = message;
   body["code"] = static_cast<int64_t>(code);
   body["message"] = message;
+  // grpc-gateway lists the status details here; the server sends none.
+  body["details"] = Json::Array{};
   res.set_content(Json(std::move(body)).Dump(), "application/json");
 }
 
@@ -393,6 +395,11 @@ constexpr char kDocsPage[] =
     "<body><h1>immudb REST API</h1><p>OpenAPI 2.0 document: "
     "<a href=\"/api/docs/swagger.json\">/api/docs/swagger.json</a></p></body></html>\n";
 
+constexpr char kMissingConsolePage[] =
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>immudb</title></head>"
+    "<body><h1>immudb</h1><p>This server has no web console. The REST API is under "
+    "<a href=\"/api/docs/\">/api</a>.</p></body></html>\n";
+
 }  // namespace
 
 int HttpStatusFromGrpcCode(int code) {
@@ -415,11 +422,10 @@ Status RestGateway::Start(const RestGatewayOptions& options) {
   }
   if (options.swagger_ui) openapi_ = OpenApiDocument();
   if (options.certificate.empty()) {
-    http_ = std::make_unique<httplib::Server>();
+    http_ = NewGuardedHttpServer(options.limits);
   } else {
-    http_ = std::make_unique<httplib::SSLServer>(
-        options.certificate.c_str(), options.pkey.c_str(),
-        options.mtls && !options.clientcas.empty() ? options.clientcas.c_str() : nullptr);
+    http_ = NewGuardedHttpsServer(options.limits, options.certificate, options.pkey,
+                                  options.mtls ? options.clientcas : std::string());
     if (!http_->is_valid()) {
       http_.reset();
       return Status::InvalidArgument("web server: cannot load certificate " + options.certificate +
@@ -427,11 +433,23 @@ Status RestGateway::Start(const RestGatewayOptions& options) {
     }
   }
   http_->set_payload_max_length(options.max_body_bytes);
-  http_->set_keep_alive_timeout(2);
   // Requests without a body (GET, and POST with neither Content-Length nor
   // Transfer-Encoding, which httplib would refuse) are answered here, before
   // httplib's regex routing; body routes are literal paths registered below.
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // Outside /api: immudb's web console place. This server has no console:
+    // as immudb built without it, every such path redirects to /missing/, a
+    // page that says so.
+    const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+    if (path != "/api" && !StartsWith(path, "/api/")) {
+      if (path == "/missing/") {
+        res.set_content(kMissingConsolePage, "text/html; charset=utf-8");
+      } else {
+        res.status = 307;
+        res.set_header("Location", "/missing/");
+      }
+      return httplib::Server::HandlerResponse::Handled;
+    }
     const bool bodyless_post = req.method == "POST" && !req.has_header("Content-Length") &&
                                !req.has_header("Transfer-Encoding");
     if (req.method != "GET" && !bodyless_post) return httplib::Server::HandlerResponse::Unhandled;
@@ -474,6 +492,7 @@ Status RestGateway::Start(const RestGatewayOptions& options) {
     return Status::Unavailable("web server: cannot listen on " + options.address + ":" +
                                std::to_string(port));
   }
+  WidenListenBacklog(http_.get());
   thread_ = std::thread([this] {
     http_->listen_after_bind();
     listen_returned_ = true;

@@ -5,11 +5,13 @@
 // validation and errors are those of the gRPC handlers:
 //   /api/<route>, /api/v2/<route>   the routes of RestRoutes()
 //   /api/docs/                      OpenAPI 2.0 document (when swagger_ui)
+//   anything else                   307 to /missing/ (no web console)
 // JSON uses the proto field names, 64-bit integers as strings, bytes as
 // base64, enums as names, and omits default values; errors are
-// {"error":..., "code": <gRPC code>, "message":...} with grpc-gateway's HTTP
+// {"error":..., "code": <gRPC code>, "message":..., "details": []} with grpc-gateway's HTTP
 // status for the gRPC code. Start/Stop are called by the Server only;
-// requests are served concurrently by a pool of threads.
+// connections are served concurrently, within options.limits
+// (server/http_guard.h), so idle or slow clients cannot starve the port.
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "immudb/result.h"
+#include "server/http_guard.h"
 
 namespace httplib {
 class Server;
@@ -64,6 +67,8 @@ struct RestGatewayOptions {
   bool local_clients_only = false;
   // Largest request body accepted (413 above it).
   size_t max_body_bytes = size_t{64} << 20;
+  // Open connections, idle and header timeouts (server/http_guard.h).
+  HttpLimits limits;
 };
 
 class RestGateway {

@@ -254,7 +254,7 @@ TEST_F(RestTest, VerifiedCallsReturnWhatGrpcReturns) {
   ASSERT_TRUE(beyond);
   EXPECT_EQ(beyond->status, 400);
   EXPECT_EQ(Json::Parse(beyond->body)->Dump(),
-            R"({"code":3,"error":"illegal state","message":"illegal state"})");
+            R"({"code":3,"details":[],"error":"illegal state","message":"illegal state"})");
 }
 
 TEST_F(RestTest, CallsWithoutATokenFailAsGrpcDoes) {
@@ -265,7 +265,8 @@ TEST_F(RestTest, CallsWithoutATokenFailAsGrpcDoes) {
   EXPECT_EQ(res->status, 500);
   auto body = Json::Parse(res->body);
   ASSERT_TRUE(body.ok()) << res->body;
-  EXPECT_EQ(body->Dump(), R"({"code":2,"error":"not logged in","message":"not logged in"})");
+  EXPECT_EQ(body->Dump(),
+            R"({"code":2,"details":[],"error":"not logged in","message":"not logged in"})");
   auto set = Post("/api/db/set", R"({"KVs":[{"key":"aw==","value":"dg=="}]})", "not-a-token");
   ASSERT_TRUE(set);
   EXPECT_GE(set->status, 400);
@@ -317,11 +318,26 @@ TEST_F(RestTest, BadJsonIsRejectedAndWritesNothing) {
 
 TEST_F(RestTest, UnknownRoutesAre404AndWrongVerbs405) {
   auto cli = Http();
-  for (const char* path : {"/api/nope", "/api/db/get", "/api/db/state/", "/", "/apix/health"}) {
+  for (const char* path : {"/api/nope", "/api/db/get", "/api/db/state/", "/api"}) {
     auto res = cli.Get(path);
     ASSERT_TRUE(res) << path;
     EXPECT_EQ(res->status, 404) << path;
   }
+  // Outside /api, as immudb without its web console: a redirect to a page
+  // that says there is none.
+  for (const char* path : {"/", "/apix/health", "/index.html?x=1"}) {
+    auto res = cli.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 307) << path;
+    EXPECT_EQ(res->get_header_value("Location"), "/missing/") << path;
+  }
+  auto post_root = cli.Post("/", "{}", "application/json");
+  ASSERT_TRUE(post_root);
+  EXPECT_EQ(post_root->status, 307);
+  auto missing = cli.Get("/missing/");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 200);
+  EXPECT_NE(missing->body.find("no web console"), std::string::npos) << missing->body;
   auto post = cli.Post("/api/db/nope", "{}", "application/json");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 404);

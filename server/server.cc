@@ -98,8 +98,12 @@ Status Server::Init(const ServerConfig& config) {
   bool other_users = false;
   for (const UserRecord& u : state_.users->List()) other_users |= u.username != kSysAdminUser;
   state_.multi_db = state_.dbs->HasUserDatabases() || other_users;
-  if (!config.auth && state_.dbs->HasUserDatabases()) {
-    return Status::InvalidArgument("authentication must be on when user databases exist");
+  // As immudb: with user databases or users other than the sysadmin (multi-db
+  // mode), authentication cannot be turned off.
+  if (!config.auth && state_.multi_db) {
+    return Status::InvalidArgument(
+        "authentication must be on: the server has user databases or users other than " +
+        std::string(kSysAdminUser));
   }
   const auto token_lifetime =
       config.token_expiry_ms_override > 0

@@ -214,6 +214,15 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
                       schema::UpdateDatabaseResponse);
   IMMUDB_UNARY_INLINE(GetDatabaseSettingsV2, schema::DatabaseSettingsRequest,
                       schema::DatabaseSettingsResponse);
+  // The deprecated v1 forms of CreateDatabaseV2, UpdateDatabaseV2 and
+  // GetDatabaseSettingsV2, with the flat DatabaseSettings message.
+  IMMUDB_UNARY_POOLED(CreateDatabaseWith, schema::DatabaseSettings, google::protobuf::Empty);
+  IMMUDB_UNARY_POOLED(UpdateDatabase, schema::DatabaseSettings, google::protobuf::Empty);
+  IMMUDB_UNARY_INLINE(GetDatabaseSettings, google::protobuf::Empty, schema::DatabaseSettings);
+  // Checks the request as immudb does, then answers UNIMPLEMENTED: values
+  // live in the transaction log and cannot be discarded.
+  IMMUDB_UNARY_INLINE(TruncateDatabase, schema::TruncateDatabaseRequest,
+                      schema::TruncateDatabaseResponse);
 
   // ---- key-value, sorted sets, transactions (kv_service.cc, tx_service.cc) ----
   // Set: while another write blocks a gRPC thread (see FinishWrite), a
@@ -291,6 +300,15 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
       grpc::ServerReaderWriterInterface<schema::Chunk, schema::ExportTxRequest>* stream);
 
   // ---- not implemented, with a clear message (unimplemented_service.cc) ----
+  // Every RPC of the service has an override: none answers with the
+  // generated default (UNIMPLEMENTED with an empty message).
+  IMMUDB_UNARY_INLINE(ChangeSQLPrivileges, schema::ChangeSQLPrivilegesRequest,
+                      schema::ChangeSQLPrivilegesResponse);
+  IMMUDB_UNARY_INLINE(NewTx, schema::NewTxRequest, schema::NewTxResponse);
+  IMMUDB_UNARY_INLINE(Commit, google::protobuf::Empty, schema::CommittedSQLTx);
+  IMMUDB_UNARY_INLINE(Rollback, google::protobuf::Empty, google::protobuf::Empty);
+  IMMUDB_UNARY_INLINE(TxSQLExec, schema::SQLExecRequest, google::protobuf::Empty);
+  IMMUDB_SERVER_STREAM(TxSQLQuery, schema::SQLQueryRequest, schema::SQLQueryResult);
   IMMUDB_UNARY_INLINE(SQLExec, schema::SQLExecRequest, schema::SQLExecResult);
   IMMUDB_UNARY_INLINE(UnarySQLQuery, schema::SQLQueryRequest, schema::SQLQueryResult);
   IMMUDB_SERVER_STREAM(SQLQuery, schema::SQLQueryRequest, schema::SQLQueryResult);

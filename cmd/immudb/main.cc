@@ -22,6 +22,7 @@
 #include "grpc_runtime.h"
 #include "server/config.h"
 #include "server/log_file_sink.h"
+#include "server/log_format.h"
 #include "server/server.h"
 
 extern char** environ;
@@ -74,9 +75,7 @@ immudb::Status SetUpLogging(const immudb::server::ServerConfig& c) {
     } else {
       logger = spdlog::basic_logger_mt("immudb", path);
     }
-    if (c.logformat == "json") {
-      logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
-    }
+    if (c.logformat == "json") logger->set_formatter(immudb::server::NewJsonLogFormatter());
     logger->set_level(Level(c.log_level));
     logger->flush_on(std::min(Level(c.log_level), spdlog::level::info));
     spdlog::set_default_logger(logger);

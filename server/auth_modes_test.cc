@@ -1,0 +1,236 @@
+// Authentication off, --devmode and --maintenance (wire-api.md §5.6): local
+// and remote callers, what maintenance mode lets through, UseDatabase
+// without a login, and the configurations refused at startup.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include "server/errors.h"
+#include "server/test_fixture.h"
+
+namespace immudb::server {
+namespace {
+
+using google::protobuf::Empty;
+
+// A non-loopback IPv4 address of this host ("" when there is none): a
+// client connecting to it is a remote caller for the server.
+std::string NonLoopbackAddress() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* a = list; a != nullptr && found.empty(); a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+    char buf[INET_ADDRSTRLEN];
+    if (inet_ntop(AF_INET, &in->sin_addr, buf, sizeof(buf)) != nullptr) found = buf;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+class AuthModeFixture : public ServerFixture {
+ protected:
+  void Configure(ServerConfig* c) override {
+    c->auth = false;
+    c->address = "0.0.0.0";  // Reachable through a non-loopback address too.
+    c->devmode = devmode_;
+    c->maintenance = maintenance_;
+  }
+  // A stub that reaches the server through a non-loopback address; null
+  // (test skipped by the caller) when the host has none.
+  std::unique_ptr<schema::ImmuService::Stub> RemoteStub() {
+    const std::string addr = NonLoopbackAddress();
+    if (addr.empty()) return nullptr;
+    return schema::ImmuService::NewStub(grpc::CreateChannel(
+        addr + ":" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  }
+  grpc::Status Get(schema::ImmuService::Stub* stub, const std::string& key, std::string* value,
+                   const std::string& token = "") {
+    schema::KeyRequest req;
+    req.set_key(key);
+    schema::Entry e;
+    grpc::Status st = stub->Get(Ctx(token).get(), req, &e);
+    *value = e.value();
+    return st;
+  }
+  grpc::Status Set(schema::ImmuService::Stub* stub, const std::string& key,
+                   const std::string& value) {
+    schema::SetRequest req;
+    auto* kv = req.add_kvs();
+    kv->set_key(key);
+    kv->set_value(value);
+    schema::TxHeader hdr;
+    return stub->Set(Ctx("").get(), req, &hdr);
+  }
+  grpc::Status Use(schema::ImmuService::Stub* stub, const std::string& db, std::string* token) {
+    schema::Database req;
+    req.set_databasename(db);
+    schema::UseDatabaseReply resp;
+    grpc::Status st = stub->UseDatabase(Ctx("").get(), req, &resp);
+    *token = resp.token();
+    return st;
+  }
+
+  bool devmode_ = false;
+  bool maintenance_ = false;
+};
+
+using AuthOffTest = AuthModeFixture;
+
+TEST_F(AuthOffTest, LocalCallersNeedNoLoginAndRemoteOnesAreRefused) {
+  ASSERT_TRUE(Set(stub_.get(), "k", "v").ok());
+  std::string value;
+  ASSERT_TRUE(Get(stub_.get(), "k", &value).ok());
+  EXPECT_EQ(value, "v");
+
+  grpc::ClientContext ctx;
+  schema::LoginRequest login;
+  login.set_user("immudb");
+  login.set_password("immudb");
+  schema::LoginResponse resp;
+  EXPECT_EQ(stub_->Login(&ctx, login, &resp).error_message(), kErrAuthDisabledLogin);
+  std::string token;
+  EXPECT_EQ(Use(stub_.get(), "defaultdb", &token).error_message(),
+            "this command is available only with authentication on");
+
+  auto remote = RemoteStub();
+  if (!remote) GTEST_SKIP() << "no non-loopback address to call from";
+  grpc::Status st = Get(remote.get(), "k", &value);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(st.error_message(),
+            "server has authentication disabled: only local connections are accepted");
+  st = Set(remote.get(), "k", "remote");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Get(stub_.get(), "k", &value).ok());
+  EXPECT_EQ(value, "v");  // Nothing written.
+}
+
+class DevmodeTest : public AuthModeFixture {
+ protected:
+  void SetUp() override {
+    devmode_ = true;
+    AuthModeFixture::SetUp();
+  }
+};
+
+TEST_F(DevmodeTest, RemoteCallersAreAccepted) {
+  auto remote = RemoteStub();
+  if (!remote) GTEST_SKIP() << "no non-loopback address to call from";
+  ASSERT_TRUE(Set(remote.get(), "k", "from afar").ok());
+  std::string value;
+  ASSERT_TRUE(Get(remote.get(), "k", &value).ok());
+  EXPECT_EQ(value, "from afar");
+}
+
+class MaintenanceTest : public AuthModeFixture {
+ protected:
+  // The data is written before the restart into maintenance mode.
+  void SetUp() override {
+    AuthModeFixture::SetUp();
+    ASSERT_TRUE(Set(stub_.get(), "k", "before").ok());
+    server_.reset();
+    maintenance_ = true;
+    StartServer();
+  }
+};
+
+TEST_F(MaintenanceTest, ReadsAndUseDatabaseWorkWritesAreRefused) {
+  std::string value;
+  ASSERT_TRUE(Get(stub_.get(), "k", &value).ok());
+  EXPECT_EQ(value, "before");
+  schema::ImmutableState state;
+  ASSERT_TRUE(stub_->CurrentState(Ctx("").get(), Empty(), &state).ok());
+  EXPECT_EQ(state.txid(), 1u);
+  schema::Entries entries;
+  ASSERT_TRUE(stub_->Scan(Ctx("").get(), schema::ScanRequest(), &entries).ok());
+  EXPECT_EQ(entries.entries_size(), 1);
+
+  for (const grpc::Status& st : {Set(stub_.get(), "k", "during"), [&] {
+                                   schema::ZAddRequest z;
+                                   z.set_set("s");
+                                   z.set_key("k");
+                                   schema::TxHeader hdr;
+                                   return stub_->ZAdd(Ctx("").get(), z, &hdr);
+                                 }()}) {
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(st.error_message(), "operation not allowed in maintenance mode");
+  }
+  schema::UpdateDatabaseRequest up;
+  up.set_database("defaultdb");
+  schema::UpdateDatabaseResponse up_resp;
+  EXPECT_EQ(stub_->UpdateDatabaseV2(Ctx("").get(), up, &up_resp).error_message(),
+            "operation not allowed in maintenance mode");
+
+  // UseDatabase needs no login here; its token works for reads.
+  std::string token;
+  grpc::Status st = Use(stub_.get(), "defaultdb", &token);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_FALSE(token.empty());
+  ASSERT_TRUE(Get(stub_.get(), "k", &value, token).ok());
+  EXPECT_EQ(value, "before");
+  st = Use(stub_.get(), "nosuch", &token);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "'nosuch' does not exist");
+
+  // Nothing was written.
+  ASSERT_TRUE(stub_->CurrentState(Ctx("").get(), Empty(), &state).ok());
+  EXPECT_EQ(state.txid(), 1u);
+
+  // Remote callers are refused here too.
+  auto remote = RemoteStub();
+  if (!remote) GTEST_SKIP() << "no non-loopback address to call from";
+  st = Use(remote.get(), "defaultdb", &token);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(remote.get(), "k", &value).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+class StartupRefusalTest : public ServerFixture {
+ protected:
+  void Configure(ServerConfig* c) override { c->auth = auth_; }
+  bool auth_ = true;
+};
+
+TEST_F(StartupRefusalTest, AuthOffIsRefusedWithUserDatabasesOrUsers) {
+  const std::string token = Login();
+  schema::CreateUserRequest cu;
+  cu.set_user("someone");
+  cu.set_password("Secret1!");
+  cu.set_permission(1);
+  cu.set_database("defaultdb");
+  Empty out;
+  ASSERT_TRUE(stub_->CreateUser(Ctx(token).get(), cu, &out).ok());
+  server_.reset();
+
+  ServerConfig c;
+  c.dir = dir_;
+  c.address = "127.0.0.1";
+  c.port = 0;
+  c.metrics_server = false;
+  c.web_server = false;
+  c.auth = false;
+  auto refused = Server::Open(c);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message().rfind("authentication must be on", 0), 0u)
+      << refused.status().ToString();
+  // With authentication on the same directory opens.
+  c.auth = true;
+  auto opened = Server::Open(c);
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+}
+
+TEST(StartupRefusalConfigTest, MaintenanceNeedsAuthOff) {
+  auto parse = [](std::vector<const char*> args) {
+    args.insert(args.begin(), "immudb");
+    const char* env[] = {nullptr};
+    return ParseConfig(static_cast<int>(args.size()), args.data(), env);
+  };
+  auto refused = parse({"--maintenance"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), "maintenance mode requires authentication to be disabled");
+  EXPECT_TRUE(parse({"--maintenance", "--auth=false"}).ok());
+}
+
+}  // namespace
+}  // namespace immudb::server
