@@ -136,10 +136,10 @@ class Auditor {
   // The metrics page, Prometheus text format 0.0.4.
   std::string Metrics() const;
   // The monitoring server's /debug/vars, a JSON object shaped like Go's
-  // expvar page: "cmdline" (this process's arguments), "memstats" (this
-  // process's memory, from /proc/self/status and malloc; field list in
-  // docs/audit.md) and "auditor" (the counters and each database's latest
-  // result, as in Metrics).
+  // expvar page: "cmdline" (this process's arguments, the values of
+  // --*password* flags hidden), "memstats" (this process's memory, from
+  // /proc/self/status and malloc; field list in docs/audit.md) and "auditor"
+  // (the counters and each database's latest result, as in Metrics).
   std::string DebugVars() const;
   // The monitoring server's port once started (-1 when not running).
   int monitoring_port() const { return monitoring_port_; }

@@ -124,12 +124,16 @@ class AuditorTest : public ::testing::Test {
     return auditor_.get();
   }
 
-  // Changes the first byte of `value` where the stopped server stores it.
-  void EditStoredValue(const std::string& value) {
+  // Stops the server, changes the first byte of `value` where it is stored,
+  // and restarts the server behind proxy_.
+  void EditValueWhileStopped(const std::string& value) {
+    server_->Stop();
     StoredBytes at;
     std::string error;
     ASSERT_TRUE(FindStoredValue(dir_ + "/a/data", value, &at, &error)) << error;
     ASSERT_TRUE(FlipByte(at.file, at.offset));
+    ASSERT_TRUE(server_->Start(&error)) << error;
+    proxy_->SetUpstream(server_->target());
   }
 
   static const DbAudit* Find(const AuditReport& r, const std::string& db) {
@@ -249,11 +253,7 @@ TEST_F(AuditorTest, EditedValueFileIsTampering) {
   Write(port, "k3", "value-to-be-edited");
   Write(port, "k4", "v4");
   Write(port, "k5", "v5");
-  server_->Stop();
-  ASSERT_NO_FATAL_FAILURE(EditStoredValue("value-to-be-edited"));
-  std::string error;
-  ASSERT_TRUE(server_->Start(&error)) << error;
-  proxy_->SetUpstream(server_->target());
+  ASSERT_NO_FATAL_FAILURE(EditValueWhileStopped("value-to-be-edited"));
 
   AuditReport r2 = a->RunOnce();
   const DbAudit* d = Find(r2, "defaultdb");
@@ -563,11 +563,7 @@ TEST_F(AuditorTest, ImmuclientAuditModeReportsEditedValue) {
 
   Write(port, "k3", "value-to-be-edited");
   Write(port, "k4", "v4");
-  server_->Stop();
-  ASSERT_NO_FATAL_FAILURE(EditStoredValue("value-to-be-edited"));
-  std::string error;
-  ASSERT_TRUE(server_->Start(&error)) << error;
-  proxy_->SetUpstream(server_->target());
+  ASSERT_NO_FATAL_FAILURE(EditValueWhileStopped("value-to-be-edited"));
 
   out.clear();
   EXPECT_EQ(RunCommand(audit + "2", &out), 2) << out;
