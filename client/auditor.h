@@ -81,8 +81,8 @@ struct AuditorOptions {
   std::string notification_username;
   std::string notification_password;
   std::chrono::milliseconds notification_timeout{5000};
-  // Monitoring HTTP server (/metrics, /, /readyz, /livez, /initz, /version);
-  // port 0 picks a free port, a negative port disables it.
+  // Monitoring HTTP server (/metrics, /debug/vars, /, /readyz, /livez,
+  // /initz, /version); port 0 picks a free port, a negative port disables it.
   std::string monitoring_address = "0.0.0.0";
   int monitoring_port = 9477;
   // Receives one line per event (run started, result per db, errors).
@@ -135,6 +135,12 @@ class Auditor {
 
   // The metrics page, Prometheus text format 0.0.4.
   std::string Metrics() const;
+  // The monitoring server's /debug/vars, a JSON object shaped like Go's
+  // expvar page: "cmdline" (this process's arguments, the values of
+  // --*password* flags hidden), "memstats" (this process's memory, from
+  // /proc/self/status and malloc; field list in docs/audit.md) and "auditor"
+  // (the counters and each database's latest result, as in Metrics).
+  std::string DebugVars() const;
   // The monitoring server's port once started (-1 when not running).
   int monitoring_port() const { return monitoring_port_; }
   // The last run's report (run 0 before any run).

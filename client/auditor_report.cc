@@ -1,12 +1,16 @@
 // Auditor: metrics, the tampering webhook, the monitoring server and the run
 // loop; small text helpers (durations, passwords, base64).
 #include <httplib.h>
+#include <malloc.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 
 #include "client/auditor.h"
 
@@ -80,6 +84,68 @@ std::string Label(std::string_view v) {
 
 void Header(std::string* out, const char* name, const char* type, const char* help) {
   *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+std::string ReadProcFile(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// This process's arguments as a JSON array (expvar's "cmdline"), with the
+// value of every --*password* flag replaced by "***": the page has no
+// authentication.
+std::string JsonCmdline() {
+  const std::string raw = ReadProcFile("/proc/self/cmdline");
+  std::string out = "[";
+  bool secret_next = false;
+  for (size_t at = 0; at < raw.size();) {
+    const size_t end = std::min(raw.find('\0', at), raw.size());
+    std::string arg = raw.substr(at, end - at);
+    at = end + 1;
+    if (secret_next) {
+      arg = "***";
+      secret_next = false;
+    } else if (arg.starts_with("--") && arg.find("password") != std::string::npos) {
+      const size_t eq = arg.find('=');
+      if (eq == std::string::npos) {
+        secret_next = true;
+      } else {
+        arg = arg.substr(0, eq + 1) + "***";
+      }
+    }
+    if (out.size() > 1) out += ",";
+    out += JsonString(arg);
+  }
+  return out + "]";
+}
+
+// A "Name:   <n> kB" line of /proc/self/status in bytes (or the plain number
+// for counts such as Threads); 0 when absent.
+uint64_t StatusField(const std::string& status, const std::string& name) {
+  const size_t at = status.find("\n" + name + ":");
+  if (at == std::string::npos) return 0;
+  char* end = nullptr;
+  const uint64_t v = std::strtoull(status.c_str() + at + name.size() + 2, &end, 10);
+  return std::string_view(status).substr(end - status.c_str(), 3) == " kB" ? v * 1024 : v;
+}
+
+// What this process's memory can honestly tell: the kernel's figures and
+// malloc's (mallinfo2 counts every arena). Names follow Go's MemStats where
+// the meaning is the same (HeapAlloc, HeapSys).
+std::string JsonMemstats() {
+  const std::string status = "\n" + ReadProcFile("/proc/self/status");
+  const struct mallinfo2 mi = ::mallinfo2();
+  const std::pair<const char*, uint64_t> fields[] = {
+      {"RSS", StatusField(status, "VmRSS")},     {"MaxRSS", StatusField(status, "VmHWM")},
+      {"VmSize", StatusField(status, "VmSize")}, {"NumThread", StatusField(status, "Threads")},
+      {"HeapAlloc", mi.uordblks + mi.hblkhd},    {"HeapSys", mi.arena + mi.hblkhd},
+  };
+  std::string out = "{";
+  for (const auto& [name, value] : fields) {
+    if (out.size() > 1) out += ",";
+    out += "\"" + std::string(name) + "\":" + std::to_string(value);
+  }
+  return out + "}";
 }
 
 }  // namespace
@@ -177,6 +243,33 @@ std::string Auditor::Metrics() const {
   return out;
 }
 
+std::string Auditor::DebugVars() const {
+  std::string auditor;
+  {
+    std::lock_guard<std::mutex> lock(metrics_mu_);
+    auditor = "{\"server_address\":" + JsonString(server_address_) +
+              ",\"runs\":" + std::to_string(runs_total_) +
+              ",\"tampering\":" + std::to_string(tampering_total_) +
+              ",\"errors\":" + std::to_string(errors_total_) + ",\"databases\":{";
+    bool first = true;
+    for (const auto& [db, m] : db_metrics_) {
+      auto tx = [](const std::optional<State>& s) {
+        return s ? std::to_string(s->tx_id) : std::string("-1");
+      };
+      if (!first) auditor += ",";
+      first = false;
+      auditor += JsonString(db) + ":{\"server_id\":" + JsonString(m.server_id) +
+                 ",\"result\":" + std::to_string(static_cast<int>(m.last.result)) +
+                 ",\"prev_tx\":" + tx(m.last.previous) + ",\"curr_tx\":" + tx(m.last.current) +
+                 ",\"run_at\":" + std::to_string(m.run_at) +
+                 ",\"txs_checked\":" + std::to_string(m.txs_checked_total) + "}";
+    }
+    auditor += "}}";
+  }
+  return "{\"cmdline\":" + JsonCmdline() + ",\"memstats\":" + JsonMemstats() +
+         ",\"auditor\":" + auditor + "}\n";
+}
+
 void Auditor::Notify(const AuditReport& report, const DbAudit& audit) {
   const std::string& url = options_.notification_url;
   if (url.empty()) return;
@@ -217,9 +310,13 @@ Status Auditor::Start(uint64_t max_runs) {
     http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(Metrics(), "text/plain; version=0.0.4; charset=utf-8");
     });
+    http_->Get("/debug/vars", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(DebugVars(), "application/json; charset=utf-8");
+    });
     http_->Get("/", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("immuclient audit mode: /metrics, /readyz, /livez, /initz, /version\n",
-                      "text/plain");
+      res.set_content(
+          "immuclient audit mode: /metrics, /debug/vars, /readyz, /livez, /initz, /version\n",
+          "text/plain");
     });
     for (const char* path : {"/readyz", "/livez", "/initz"}) {
       http_->Get(path, [](const httplib::Request&, httplib::Response& res) { res.status = 200; });

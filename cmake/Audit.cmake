@@ -14,10 +14,12 @@ if(IMMUDB_BUILD_TESTS)
   if(AUDIT_TEST_SOURCES)
     add_executable(audit_tests ${AUDIT_TEST_SOURCES}
       ${CMAKE_SOURCE_DIR}/test/client/server_process.cc
-      ${CMAKE_SOURCE_DIR}/test/client/lying_proxy.cc)
+      ${CMAKE_SOURCE_DIR}/test/client/lying_proxy.cc
+      ${CMAKE_SOURCE_DIR}/test/client/tamper_files.cc
+      ${CMAKE_SOURCE_DIR}/test/client/test_certs.cc)
     target_include_directories(audit_tests PRIVATE ${CMAKE_SOURCE_DIR}/test
       ${CMAKE_SOURCE_DIR}/test/client)
-    target_link_libraries(audit_tests PRIVATE immudb_client GTest::gtest_main
+    target_link_libraries(audit_tests PRIVATE immudb_client immudb_testutil GTest::gtest_main
       PkgConfig::CPPHTTPLIB)
     target_compile_definitions(audit_tests PRIVATE IMMUDB_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
     add_dependencies(audit_tests immudb)

@@ -30,7 +30,7 @@ if(IMMUDB_BUILD_TESTS)
     ${CMAKE_SOURCE_DIR}/client/*_test.cc ${CMAKE_SOURCE_DIR}/test/client/*.cc)
   add_executable(client_tests ${CLIENT_TEST_SOURCES})
   target_include_directories(client_tests PRIVATE ${CMAKE_SOURCE_DIR}/test)
-  target_link_libraries(client_tests PRIVATE immudb_client GTest::gtest_main)
+  target_link_libraries(client_tests PRIVATE immudb_client immudb_testutil GTest::gtest_main)
   target_compile_definitions(client_tests PRIVATE IMMUDB_BIN_DIR="${CMAKE_BINARY_DIR}/bin"
     IMMUDB_VERSION_STRING="${PROJECT_VERSION}")
   add_dependencies(client_tests immudb)

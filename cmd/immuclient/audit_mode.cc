@@ -146,42 +146,44 @@ void RegisterAuditMode(CLI::App* app) {
   auto f = std::make_shared<AuditFlags>();
   CLI::App* cmd = app->add_subcommand(
       "audit-mode", "watch the server for tampering (consistency, signatures, values)");
-  auto env = [](CLI::Option* o, const char* name) { o->envname(name); };
   cmd->add_option("action", f->action, "start (default); service actions are not supported")
       ->check(CLI::IsMember({"start", "install", "uninstall", "restart", "stop", "status"}));
-  env(cmd->add_option("--audit-username", f->username, "user the auditor logs in as"),
-      "IMMUCLIENT_AUDIT_USERNAME");
-  env(cmd->add_option("--audit-password", f->password, "its password (plain or enc:<base64>)"),
-      "IMMUCLIENT_AUDIT_PASSWORD");
-  env(cmd->add_option("--audit-databases", f->databases,
-                      "comma-separated name prefixes of the databases to audit (default all)"),
-      "IMMUCLIENT_AUDIT_DATABASES");
-  env(cmd->add_option("--audit-verify-values", f->verify_values,
-                      "re-read new transactions and re-hash their values (default true)"),
-      "IMMUCLIENT_AUDIT_VERIFY_VALUES");
-  env(cmd->add_option("--audit-notification-url", f->notification_url,
-                      "URL POSTed a JSON notification when tampering is found"),
-      "IMMUCLIENT_AUDIT_NOTIFICATION_URL");
-  env(cmd->add_option("--audit-notification-username", f->notification_username,
-                      "username sent in the notification"),
-      "IMMUCLIENT_AUDIT_NOTIFICATION_USERNAME");
-  env(cmd->add_option("--audit-notification-password", f->notification_password,
-                      "password sent in the notification"),
-      "IMMUCLIENT_AUDIT_NOTIFICATION_PASSWORD");
-  env(cmd->add_option("--audit-monitoring-host", f->monitoring_host,
-                      "address of the metrics server (default 0.0.0.0)"),
-      "IMMUCLIENT_AUDIT_MONITORING_HOST");
-  env(cmd->add_option("--audit-monitoring-port", f->monitoring_port,
-                      "port of the metrics server (default 9477; 0 = any, -1 = off)"),
-      "IMMUCLIENT_AUDIT_MONITORING_PORT");
-  env(cmd->add_option("--audit-interval", f->interval,
-                      "time between runs, e.g. 30s, 5m (default 1m, or $audit-agent-interval)"),
-      "IMMUCLIENT_AUDIT_INTERVAL");
-  cmd->add_option("--audit-runs", f->runs, "stop after this many runs (default 0 = never)");
-  env(cmd->add_option(
-          "--roots-filepath", f->roots_filepath,
-          "directory of the auditor's trusted states (default <--dir or $TMPDIR>/auditor)"),
-      "IMMUCLIENT_ROOTS_FILEPATH");
+  // Global flags, as immudb's: accepted anywhere on the line, from IMMUCLIENT_*
+  // variables and as keys of immuclient.toml (ApplyConfigFile needs the
+  // variable's name).
+  auto global = [app](const char* name, auto& value, const char* help, const char* env) {
+    app->add_option(name, value, help)->envname(env)->group("Audit mode (audit-mode)");
+  };
+  global("--audit-username", f->username, "user the auditor logs in as",
+         "IMMUCLIENT_AUDIT_USERNAME");
+  global("--audit-password", f->password, "its password (plain or enc:<base64>)",
+         "IMMUCLIENT_AUDIT_PASSWORD");
+  global("--audit-databases", f->databases,
+         "comma-separated name prefixes of the databases to audit (default all)",
+         "IMMUCLIENT_AUDIT_DATABASES");
+  global("--audit-verify-values", f->verify_values,
+         "re-read new transactions and re-hash their values (default true)",
+         "IMMUCLIENT_AUDIT_VERIFY_VALUES");
+  global("--audit-notification-url", f->notification_url,
+         "URL POSTed a JSON notification when tampering is found",
+         "IMMUCLIENT_AUDIT_NOTIFICATION_URL");
+  global("--audit-notification-username", f->notification_username,
+         "username sent in the notification", "IMMUCLIENT_AUDIT_NOTIFICATION_USERNAME");
+  global("--audit-notification-password", f->notification_password,
+         "password sent in the notification", "IMMUCLIENT_AUDIT_NOTIFICATION_PASSWORD");
+  global("--audit-monitoring-host", f->monitoring_host,
+         "address of the metrics server (default 0.0.0.0)", "IMMUCLIENT_AUDIT_MONITORING_HOST");
+  global("--audit-monitoring-port", f->monitoring_port,
+         "port of the metrics server (default 9477; 0 = any, -1 = off)",
+         "IMMUCLIENT_AUDIT_MONITORING_PORT");
+  global("--audit-interval", f->interval,
+         "time between runs, e.g. 30s, 5m (default 1m, or $audit-agent-interval)",
+         "IMMUCLIENT_AUDIT_INTERVAL");
+  global("--audit-runs", f->runs, "stop after this many runs (default 0 = never)",
+         "IMMUCLIENT_AUDIT_RUNS");
+  global("--roots-filepath", f->roots_filepath,
+         "directory of the auditor's trusted states (default <--dir or $TMPDIR>/auditor)",
+         "IMMUCLIENT_ROOTS_FILEPATH");
   cmd->callback([app, f] { Run(app, *f); });
 }
 

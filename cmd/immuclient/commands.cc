@@ -128,14 +128,19 @@ CLI::App* Add(CLI::App& app, const char* name, const char* help,
 }
 
 void AddSessionCommands(CLI::App& app, Context& ctx, std::shared_ptr<Args> args) {
-  CLI::App* login = Add(app, "login", "log in (password from --password or stdin)", {"l"});
-  login->add_option("username", args->a)->required();
+  CLI::App* login =
+      Add(app, "login", "log in as username, else --username (password from --password or stdin)",
+          {"l"});
+  login->add_option("username", args->a, "user to log in as (default --username)");
   login->callback([&ctx, args] {
     const Settings& s = ctx.settings();
+    // As immudb's: the argument, else --username.
+    const std::string user = !args->a.empty() ? args->a : s.username;
+    if (user.empty()) throw Failure("please specify a username (login <username> or --username)");
     std::string password = s.password.empty() ? ReadSecret("Password:") : s.password;
     Client& c = ctx.Connection();
     std::string warning;
-    Must(c.Login(args->a, password, &warning));
+    Must(c.Login(user, password, &warning));
     if (!s.database.empty()) Must(c.UseDatabase(s.database));
     ctx.SaveToken(c.database(), c.token());
     Print("Successfully logged in\n");

@@ -69,6 +69,7 @@ bool RunLine(Context& ctx, const Settings& base, const std::string& line) {
   }
   CLI::App app{"immuclient: the immudb command-line client"};
   app.require_subcommand(1);
+  app.fallthrough();  // As on the command line (main.cc).
   ctx.settings() = base;
   AddGlobalFlags(app, ctx.settings());
   AddCommands(app, ctx);

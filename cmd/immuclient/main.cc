@@ -1,8 +1,9 @@
 // immuclient: the immudb command-line client (wire-api.md §11.1).
 //
 // `immuclient [flags] <command> [args]` runs one command; `immuclient it`, or
-// no command at all, starts the interactive prompt (interactive.h). Flags may
-// also come from IMMUCLIENT_* environment variables (IMMUCLIENT_PASSWORD,
+// no command at all, starts the interactive prompt (interactive.h). Global
+// flags (audit-mode's included) may also follow the command, and may come from
+// IMMUCLIENT_* environment variables (IMMUCLIENT_PASSWORD,
 // IMMUCLIENT_IMMUDB_PORT, ...). The session token lives in the token file
 // ($HOME/<tokenfile>, or the path given) and trusted states in --dir (default
 // $HOME); both files have mode 0600. `--config immuclient.toml` gives
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
   immuclient::Context ctx(/*interactive=*/false);
   CLI::App app{"immuclient: the immudb command-line client"};
   app.require_subcommand(0, 1);
+  // Global flags are accepted after the command too (`immuclient get k
+  // --value-only`), as immudb's persistent flags; set before the commands,
+  // which inherit it.
+  app.fallthrough();
   immuclient::AddGlobalFlags(app, ctx.settings());
   immuclient::AddCommands(app, ctx);
   bool interactive = false;

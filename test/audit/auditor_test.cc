@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,14 +18,21 @@
 #include "client/tampering.h"
 #include "lying_proxy.h"
 #include "server_process.h"
+#include "tamper_files.h"
+#include "test_certs.h"
+#include "testutil/test_util.h"
 #include "webhook.h"
 
 namespace immudb::client {
 namespace {
 
 using testing::BinDir;
+using testing::FindStoredValue;
+using testing::FlipByte;
 using testing::LyingProxy;
+using testing::RunShell;
 using testing::ServerProcess;
+using testing::StoredBytes;
 using testing::Webhook;
 
 constexpr char kProxyUuid[] = "auditproxy0000000000";
@@ -65,9 +73,11 @@ class AuditorTest : public ::testing::Test {
   }
 
   // An auditor of `port` with its state in dir_/state; no monitoring server.
-  Auditor* MakeAuditor(int port, const std::string& webhook = "") {
+  // `pub_key`: the server's public key file, checked against every state.
+  Auditor* MakeAuditor(int port, const std::string& webhook = "", const std::string& pub_key = "") {
     AuditorOptions o;
     o.client.port = port;
+    o.client.server_signing_pub_key = pub_key;
     o.state_dir = dir_ + "/state";
     o.notification_url = webhook;
     o.notification_username = "hookuser";
@@ -81,6 +91,18 @@ class AuditorTest : public ::testing::Test {
     EXPECT_TRUE(a.ok()) << a.status().ToString();
     auditor_ = std::move(a).value();
     return auditor_.get();
+  }
+
+  // Stops the server, changes the first byte of `value` where it is stored,
+  // and restarts the server behind proxy_.
+  void EditValueWhileStopped(const std::string& value) {
+    server_->Stop();
+    StoredBytes at;
+    std::string error;
+    ASSERT_TRUE(FindStoredValue(dir_ + "/a/data", value, &at, &error)) << error;
+    ASSERT_TRUE(FlipByte(at.file, at.offset));
+    ASSERT_TRUE(server_->Start(&error)) << error;
+    proxy_->SetUpstream(server_->target());
   }
 
   static const DbAudit* Find(const AuditReport& r, const std::string& db) {
@@ -185,28 +207,6 @@ TEST_F(AuditorTest, BadOptionsAreRejected) {
   EXPECT_FALSE(Auditor::Create(o).ok());
 }
 
-// Offset of the only occurrence of `needle` in the files holding values
-// under `data` (store format 2 keeps them in the tx log, format 1 in the value
-// log; docs/format/store.md), and that file; false unless found exactly once.
-bool FindValue(const std::string& data, const std::string& needle, std::string* file,
-               size_t* offset) {
-  int found = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(data)) {
-    const auto ext = e.path().extension();
-    if (!e.is_regular_file() || (ext != ".tx" && ext != ".val")) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    const std::string text = buf.str();
-    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
-      *file = e.path().string();
-      *offset = at;
-      ++found;
-    }
-  }
-  return found == 1;
-}
-
 TEST_F(AuditorTest, EditedValueFileIsTampering) {
   // The auditor reaches the server through an honest proxy, so its address
   // stays the same when the server restarts on another port.
@@ -222,18 +222,7 @@ TEST_F(AuditorTest, EditedValueFileIsTampering) {
   Write(port, "k3", "value-to-be-edited");
   Write(port, "k4", "v4");
   Write(port, "k5", "v5");
-  server_->Stop();
-  std::string file;
-  size_t offset = 0;
-  ASSERT_TRUE(FindValue(dir_ + "/a/data", "value-to-be-edited", &file, &offset));
-  {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(offset));
-    f.put('V');
-  }
-  std::string error;
-  ASSERT_TRUE(server_->Start(&error)) << error;
-  proxy_->SetUpstream(server_->target());
+  ASSERT_NO_FATAL_FAILURE(EditValueWhileStopped("value-to-be-edited"));
 
   AuditReport r2 = a->RunOnce();
   const DbAudit* d = Find(r2, "defaultdb");
@@ -340,6 +329,28 @@ TEST_F(AuditorTest, MonitoringServerServesMetrics) {
   EXPECT_EQ(res->status, 200);
   EXPECT_NE(res->body.find("immuclient_audit_runs_total 2\n"), std::string::npos) << res->body;
   EXPECT_NE(res->body.find("db=\"defaultdb\"} 1\n"), std::string::npos) << res->body;
+  // Go expvar's page: the command line, this process's memory, the counters.
+  auto vars = http.Get("/debug/vars");
+  ASSERT_TRUE(vars);
+  EXPECT_EQ(vars->status, 200);
+  EXPECT_EQ(vars->get_header_value("Content-Type"), "application/json; charset=utf-8");
+  const std::string& v = vars->body;
+  EXPECT_TRUE(v.starts_with("{\"cmdline\":[\"")) << v;
+  EXPECT_NE(v.find("audit_tests\""), std::string::npos) << v;
+  for (const char* field : {"\"RSS\":", "\"MaxRSS\":", "\"VmSize\":", "\"NumThread\":",
+                            "\"HeapAlloc\":", "\"HeapSys\":"}) {
+    EXPECT_NE(v.find(field), std::string::npos) << field << " in " << v;
+  }
+  const size_t rss = v.find("\"memstats\":{\"RSS\":");
+  ASSERT_NE(rss, std::string::npos) << v;
+  EXPECT_GT(std::strtoull(v.c_str() + rss + 19, nullptr, 10), 1000000u) << v;
+  EXPECT_NE(
+      v.find("\"auditor\":{\"server_address\":\"127.0.0.1:" + std::to_string(server_->port()) +
+             "\",\"runs\":2,\"tampering\":0,\"errors\":0,\"databases\":{\"defaultdb\":{"),
+      std::string::npos)
+      << v;
+  EXPECT_NE(v.find("\"result\":1,\"prev_tx\":1,\"curr_tx\":1,"), std::string::npos) << v;
+  EXPECT_NE(v.find("\"txs_checked\":1}}}}\n"), std::string::npos) << v;
   auto ready = http.Get("/readyz");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 200);
@@ -349,13 +360,9 @@ TEST_F(AuditorTest, MonitoringServerServesMetrics) {
 
 // Runs `command`, returning its exit status and stdout+stderr in *out.
 int RunCommand(const std::string& command, std::string* out) {
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  int code = -1;
+  *out += RunShell(command + " 2>&1", &code);
+  return code;
 }
 
 TEST_F(AuditorTest, ImmuclientAuditModeRuns) {
@@ -375,6 +382,188 @@ TEST_F(AuditorTest, ImmuclientAuditModeRuns) {
   out.clear();
   EXPECT_EQ(RunCommand(base + " install", &out), 1) << out;
   EXPECT_NE(out.find("not supported"), std::string::npos) << out;
+}
+
+// The audit flags are global flags, as immudb's: accepted before the command
+// as well as after it, and read from immuclient.toml.
+TEST_F(AuditorTest, ImmuclientAuditFlagsAreGlobal) {
+  Write(server_->port(), "k", "v");
+  const std::string immuclient =
+      BinDir() + "/immuclient -p " + std::to_string(server_->port()) + " --dir " + dir_ + " ";
+  const std::string flags = "--audit-monitoring-port -1 --audit-runs 1 ";
+  std::string out;
+  EXPECT_EQ(RunCommand(immuclient + "--audit-password immudb " + flags + "audit-mode", &out), 0)
+      << out;
+  EXPECT_NE(out.find("audit #1 result: db: defaultdb, consistent: true"), std::string::npos) << out;
+  // The flags before the command are the ones used: another user fails to log in.
+  out.clear();
+  EXPECT_EQ(RunCommand(immuclient + "--audit-username nobody --audit-password immudb " + flags +
+                           "audit-mode",
+                       &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("login as nobody"), std::string::npos) << out;
+
+  // From the settings file: every audit flag is a known key.
+  const std::string cfg = dir_ + "/immuclient.toml";
+  std::ofstream(cfg) << "audit-username = \"immudb\"\naudit-password = \"immudb\"\n"
+                     << "audit-databases = \"default\"\naudit-verify-values = true\n"
+                     << "audit-notification-url = \"\"\naudit-notification-username = \"\"\n"
+                     << "audit-notification-password = \"\"\n"
+                     << "audit-monitoring-host = \"127.0.0.1\"\naudit-monitoring-port = -1\n"
+                     << "audit-interval = \"50ms\"\naudit-runs = 2\n"
+                     << "roots-filepath = \"" << dir_ << "/roots\"\n";
+  out.clear();
+  EXPECT_EQ(RunCommand(immuclient + "--config " + cfg + " audit-mode", &out), 0) << out;
+  EXPECT_NE(out.find("audit #2 result: db: defaultdb, consistent: true"), std::string::npos) << out;
+  EXPECT_NE(out.find("auditor state file: " + dir_ + "/roots/"), std::string::npos) << out;
+  // A flag, before or after the command, still wins over the file.
+  for (const char* args :
+       {"--audit-password wrong audit-mode", "audit-mode --audit-password wrong"}) {
+    out.clear();
+    EXPECT_EQ(RunCommand(immuclient + "--config " + cfg + " " + args, &out), 1) << args << out;
+    EXPECT_NE(out.find("login as immudb"), std::string::npos) << out;
+  }
+}
+
+// The monitoring server of `immuclient audit-mode` serves /debug/vars with the
+// program's command line, password values hidden; SIGTERM stops it (code 0).
+TEST_F(AuditorTest, ImmuclientAuditModeServesDebugVars) {
+  Write(server_->port(), "k", "v");
+  const std::string log = dir_ + "/audit-mode.log";
+  const pid_t pid = testing::Spawn(
+      {BinDir() + "/immuclient", "-p", std::to_string(server_->port()), "--dir", dir_,
+       "--audit-password", "immudb", "--audit-notification-password=hooksecret",
+       "--audit-monitoring-host", "127.0.0.1", "--audit-monitoring-port", "0", "--audit-interval",
+       "50ms", "audit-mode"},
+      log);
+  ASSERT_GT(pid, 0);
+  const std::string marker = "audit monitoring server listening on 127.0.0.1:";
+  int port = 0;
+  std::string text;
+  for (int i = 0; i < 1000 && port == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    text = testutil::ReadAll(log);
+    if (const size_t at = text.find(marker); at != std::string::npos) {
+      port = std::atoi(text.c_str() + at + marker.size());
+    }
+  }
+  std::string body;
+  if (port > 0) {
+    auto res = httplib::Client("127.0.0.1", port).Get("/debug/vars");
+    if (res && res->status == 200) body = res->body;
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_GT(port, 0) << text;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(body.starts_with("{\"cmdline\":[\"" + BinDir() + "/immuclient\",\"-p\",")) << body;
+  EXPECT_NE(body.find("\"--audit-password\",\"***\",\"--audit-notification-password=***\","),
+            std::string::npos)
+      << body;
+  EXPECT_EQ(body.find("hooksecret"), std::string::npos) << body;
+  EXPECT_NE(body.find("\"audit-mode\"],\"memstats\":{\"RSS\":"), std::string::npos) << body;
+  EXPECT_NE(body.find("\"auditor\":{\"server_address\":\"127.0.0.1:" +
+                      std::to_string(server_->port()) + "\","),
+            std::string::npos)
+      << body;
+}
+
+TEST_F(AuditorTest, SignedStatesVerifyOnlyWithTheServersKey) {
+  ASSERT_TRUE(testing::WriteSigningKeyPair(dir_ + "/server.pem", dir_ + "/server.pub"));
+  ASSERT_TRUE(testing::WriteSigningKeyPair(dir_ + "/other.pem", dir_ + "/other.pub"));
+  ServerProcess signing(dir_ + "/signing", {"--signingKey", dir_ + "/server.pem"});
+  std::string error;
+  ASSERT_TRUE(signing.Start(&error)) << error;
+  Write(signing.port(), "k", "v");
+
+  // Another key: tampering, and nothing is trusted.
+  AuditReport r = MakeAuditor(signing.port(), "", dir_ + "/other.pub")->RunOnce();
+  const DbAudit* d = Find(r, "defaultdb");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->result, AuditResult::kTampered) << d->message;
+  EXPECT_NE(d->message.find("wrong signature"), std::string::npos) << d->message;
+  EXPECT_EQ(auditor_->tampering_count(), 1u);
+
+  // The server's key: verified, from no trusted state (the failed run stored none).
+  Auditor* a = MakeAuditor(signing.port(), "", dir_ + "/server.pub");
+  r = a->RunOnce();
+  d = Find(r, "defaultdb");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->result, AuditResult::kOk) << d->message;
+  EXPECT_FALSE(d->previous.has_value());
+  EXPECT_EQ(d->txs_checked, 1u);
+  Write(signing.port(), "k", "v2");
+  r = a->RunOnce();
+  d = Find(r, "defaultdb");
+  EXPECT_EQ(d->result, AuditResult::kOk) << d->message;
+  ASSERT_TRUE(d->previous.has_value());
+  EXPECT_EQ(d->previous->tx_id, 1u);
+  EXPECT_EQ(d->current->tx_id, 2u);
+
+  // A server that does not sign, audited with a key: tampering.
+  Write(server_->port(), "k", "v");
+  r = MakeAuditor(server_->port(), "", dir_ + "/server.pub")->RunOnce();
+  d = Find(r, "defaultdb");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->result, AuditResult::kTampered) << d->message;
+  EXPECT_NE(d->message.find("is not signed"), std::string::npos) << d->message;
+}
+
+// `immuclient audit-mode` itself against a value edited on disk: it reports
+// the tampering, posts it to the webhook and, after --audit-runs runs,
+// exits with code 2.
+TEST_F(AuditorTest, ImmuclientAuditModeReportsEditedValue) {
+  // Through an honest proxy, so the audited address stays the same when the
+  // server restarts on another port.
+  proxy_ = std::make_unique<LyingProxy>(server_->target(), kProxyUuid);
+  Webhook hook;
+  const int port = server_->port();
+  for (int i = 0; i < 3; ++i) Write(port, "k" + std::to_string(i), "v" + std::to_string(i));
+  const std::string audit = BinDir() + "/immuclient -p " + std::to_string(proxy_->port()) +
+                            " --dir " + dir_ + " --audit-password immudb" +
+                            " --audit-monitoring-port -1 --audit-interval 50ms" +
+                            " --audit-notification-url " + hook.url() +
+                            " --audit-notification-username hookuser audit-mode --audit-runs ";
+  std::string out;
+  ASSERT_EQ(RunCommand(audit + "1", &out), 0) << out;
+  ASSERT_NE(out.find("audit #1 result: db: defaultdb, consistent: true"), std::string::npos) << out;
+
+  Write(port, "k3", "value-to-be-edited");
+  Write(port, "k4", "v4");
+  ASSERT_NO_FATAL_FAILURE(EditValueWhileStopped("value-to-be-edited"));
+
+  out.clear();
+  EXPECT_EQ(RunCommand(audit + "2", &out), 2) << out;
+  for (const char* run : {"audit #1", "audit #2"}) {
+    EXPECT_NE(out.find(std::string(run) +
+                       " result: db: defaultdb, consistent: false, possible tampering: "),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find(std::string(run) + " detected possible tampering of db defaultdb"),
+              std::string::npos)
+        << out;
+  }
+  EXPECT_NE(out.find("tx 4"), std::string::npos) << out;
+  EXPECT_NE(out.find("previous state: "), std::string::npos) << out;
+  EXPECT_NE(out.find(" at tx 3, current state: "), std::string::npos) << out;
+  // One notification per run that found it, each with both states.
+  const auto bodies = hook.bodies();
+  ASSERT_EQ(bodies.size(), 2u) << out;
+  for (const std::string& body : bodies) {
+    EXPECT_NE(body.find("\"username\":\"hookuser\""), std::string::npos) << body;
+    EXPECT_NE(body.find("\"db\":\"defaultdb\""), std::string::npos) << body;
+    EXPECT_NE(body.find("\"tampered\":true"), std::string::npos) << body;
+    EXPECT_NE(body.find("\"reason\":\"tampering detected: "), std::string::npos) << body;
+    EXPECT_NE(body.find("\"server_id\":\"" + std::string(kProxyUuid) + "\""), std::string::npos)
+        << body;
+    EXPECT_NE(body.find("\"server_address\":\"127.0.0.1:" + std::to_string(proxy_->port()) + "\""),
+              std::string::npos)
+        << body;
+    EXPECT_NE(body.find("\"previous_state\":{\"tx\":3,"), std::string::npos) << body;
+    EXPECT_NE(body.find("\"current_state\":{\"tx\":5,"), std::string::npos) << body;
+  }
 }
 
 TEST(AuditHelpersTest, DurationsPasswordsAndBase64) {

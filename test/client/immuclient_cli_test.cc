@@ -1,58 +1,21 @@
 // build/bin/immuclient against a real build/bin/immudb: outputs of each
 // command (wire-api.md §11.1), token and state files with mode 0600.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "server_process.h"
+#include "immuclient_fixture.h"
 
 namespace immudb::client {
 namespace {
 
 using testing::BinDir;
+using testing::ClientImmuclientTest;
 using testing::RunShell;
-using testing::ServerProcess;
-
-class ClientImmuclientTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/immuclient_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_ + "/home");
-    server_ = std::make_unique<ServerProcess>(dir_ + "/server");
-    std::string error;
-    ASSERT_TRUE(server_->Start(&error)) << error;
-  }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  // Runs immuclient with `args` (shell words) and `input` on stdin; returns
-  // stdout and stderr together and stores the exit code in *code.
-  std::string Run(const std::string& args, int* code = nullptr, const std::string& input = "") {
-    const std::string cmd = "printf '%s' '" + input + "' | HOME=" + dir_ + "/home " + BinDir() +
-                            "/immuclient -p " + std::to_string(server_->port()) + " " + args +
-                            " 2>&1";
-    return RunShell(cmd, code);
-  }
-
-  int Mode(const std::string& path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
-  }
-
-  std::string dir_;
-  std::unique_ptr<ServerProcess> server_;
-};
 
 TEST_F(ClientImmuclientTest, SessionAndKeyValueCommands) {
   EXPECT_EQ(Run("status"), "Health check OK\n");
@@ -76,6 +39,8 @@ TEST_F(ClientImmuclientTest, SessionAndKeyValueCommands) {
   EXPECT_EQ(Run("get k1"), "tx:       2\nrev:      2\nkey:      k1\nvalue:    v2\n");
   EXPECT_EQ(Run("get k1@1"), "tx:       1\nrev:      1\nkey:      k1\nvalue:    v1\n");
   EXPECT_EQ(Run("--value-only get k1"), "v2\n");
+  // Global flags are accepted after the command too.
+  EXPECT_EQ(Run("get k1 --value-only"), "v2\n");
   EXPECT_EQ(Run("safeget k1"),
             "tx:       2\nrev:      2\nkey:      k1\nvalue:    v2\nverified: true\n");
   EXPECT_EQ(Run("get nope"), "key not found: nope\n");
@@ -111,6 +76,31 @@ TEST_F(ClientImmuclientTest, SessionAndKeyValueCommands) {
   EXPECT_EQ(Run("use defaultdb"), "Now using defaultdb\n");
   EXPECT_EQ(Run("logout"), "Successfully logged out\n");
   EXPECT_EQ(Run("logout"), "User not logged in\n");
+}
+
+// `login` without a username logs in as --username, as immudb's does.
+TEST_F(ClientImmuclientTest, LoginWithoutUsernameUsesTheUsernameFlag) {
+  int code = 0;
+  std::string out = Run("login", &code, "immudb\n");
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuclient: please specify a username (login <username> or --username)\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/home/token"));
+
+  out = Run("--username immudb login", &code, "immudb\n");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(out.starts_with("Successfully logged in\n")) << out;
+  EXPECT_EQ(Run("current"), "database 'defaultdb' is empty\n");
+  EXPECT_EQ(Run("logout"), "Successfully logged out\n");
+  // With the password from --password too, and the flag after the command.
+  out = Run("login --username immudb --password immudb", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(out.starts_with("Successfully logged in\n")) << out;
+  // The argument wins over --username.
+  out = Run("--username nobody login immudb", &code, "immudb\n");
+  EXPECT_EQ(code, 0) << out;
+  out = Run("--username nobody login", &code, "immudb\n");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_TRUE(out.starts_with("immuclient: ")) << out;
 }
 
 TEST_F(ClientImmuclientTest, FlagsFromEnvironmentAndAutoLogin) {

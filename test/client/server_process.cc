@@ -44,6 +44,25 @@ std::string RunShell(const std::string& cmd, int* code) {
   return out;
 }
 
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+  // Everything the child needs is made before fork.
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 ServerProcess::ServerProcess(std::string dir, std::vector<std::string> extra_args)
     : dir_(std::move(dir)), extra_args_(std::move(extra_args)) {}
 
@@ -63,18 +82,10 @@ bool ServerProcess::Start(std::string* error) {
                                    "--metrics-server=false",
                                    "--web-server=false"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
+  pid_ = Spawn(args, log);
+  if (pid_ < 0) {
+    *error = "fork failed";
+    return false;
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   const std::string marker = "listening on 127.0.0.1:";

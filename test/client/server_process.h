@@ -18,6 +18,11 @@ std::string BinDir();
 // (-1 when it did not exit normally) goes to *code when given.
 std::string RunShell(const std::string& cmd, int* code = nullptr);
 
+// Starts `args` (args[0] is the program's path) as a child process with its
+// stdout and stderr going to the file `log`; returns its PID (-1 when fork
+// fails). The caller waits for it.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log);
+
 class ServerProcess {
  public:
   // `dir` is the scratch directory (data and log go below it); `extra_args`

@@ -3,8 +3,6 @@
 #include "client/signature.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,6 +12,7 @@
 #include "client/tampering.h"
 #include "lying_proxy.h"
 #include "server_process.h"
+#include "test_certs.h"
 
 namespace immudb::client {
 namespace {
@@ -34,21 +33,6 @@ TEST(ClientSignatureVerifierTest, RejectsNonP256Keys) {
   EXPECT_TRUE(SignatureVerifier::FromFile("/nonexistent/key.pem").status().IsIOError());
 }
 
-// Writes a fresh P-256 key pair: private (PKCS#8 PEM) and public (PKIX PEM).
-void WriteKeyPair(const std::string& priv_path, const std::string& pub_path) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  ASSERT_NE(key, nullptr);
-  FILE* f = fopen(priv_path.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
-  fclose(f);
-  f = fopen(pub_path.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  PEM_write_PUBKEY(f, key);
-  fclose(f);
-  EVP_PKEY_free(key);
-}
-
 class ClientSignedServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -56,8 +40,8 @@ class ClientSignedServerTest : public ::testing::Test {
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    WriteKeyPair(dir_ + "/server.pem", dir_ + "/server.pub");
-    WriteKeyPair(dir_ + "/other.pem", dir_ + "/other.pub");
+    ASSERT_TRUE(testing::WriteSigningKeyPair(dir_ + "/server.pem", dir_ + "/server.pub"));
+    ASSERT_TRUE(testing::WriteSigningKeyPair(dir_ + "/other.pem", dir_ + "/other.pub"));
     server_ = std::make_unique<testing::ServerProcess>(
         dir_ + "/server", std::vector<std::string>{"--signingKey", dir_ + "/server.pem"});
     std::string error;

@@ -1,5 +1,8 @@
 #include "test_certs.h"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -73,6 +76,20 @@ bool MakeTestCerts(const std::string& dir, TestCerts* c, std::string* error) {
 std::vector<std::string> MtlsServerFlags(const TestCerts& certs) {
   return {"--mtls",         "--certificate", certs.server_cert, "--pkey",
           certs.server_key, "--clientcas",   certs.ca};
+}
+
+bool WriteSigningKeyPair(const std::string& private_path, const std::string& public_path) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  if (key == nullptr) return false;
+  FILE* priv = fopen(private_path.c_str(), "w");
+  FILE* pub = fopen(public_path.c_str(), "w");
+  bool ok = priv != nullptr && pub != nullptr &&
+            PEM_write_PrivateKey(priv, key, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
+            PEM_write_PUBKEY(pub, key) == 1;
+  if (priv != nullptr) ok = fclose(priv) == 0 && ok;
+  if (pub != nullptr) ok = fclose(pub) == 0 && ok;
+  EVP_PKEY_free(key);
+  return ok;
 }
 
 }  // namespace immudb::client::testing

@@ -7,13 +7,9 @@
 // and `immuadmin verify` names the transaction.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "client/auditor.h"
 #include "client/tampering.h"
@@ -21,6 +17,7 @@
 #include "gateway_harness.h"
 #include "lying_proxy.h"
 #include "server_process.h"
+#include "tamper_files.h"
 
 namespace immudb {
 namespace {
@@ -35,24 +32,9 @@ constexpr char kValue[] = "value-to-be-edited";
 
 // Runs a shell command; returns its exit code and its stdout+stderr.
 int RunShell(const std::string& cmd, std::string* out) {
-  out->clear();
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out->append(buf, n);
-  const int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-void WriteAll(const std::string& path, const std::string& data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  int code = -1;
+  *out = client::testing::RunShell(cmd + " 2>&1", &code);
+  return code;
 }
 
 enum class Damage { kValue, kHeader };
@@ -129,18 +111,12 @@ class TamperE2ETest : public ::testing::TestWithParam<Damage> {
   // the low byte of the timestamp in the header of the tx record right after
   // it (record prefix 8 bytes, id 8, ts 8: docs/format/txlog.md).
   void Damage(Damage what) {
-    const std::string tx_dir = dir_ + "/a/data/defaultdb/tx";
-    std::string file;
-    for (const auto& e : std::filesystem::directory_iterator(tx_dir)) file = e.path().string();
-    ASSERT_FALSE(file.empty());
-    std::string data = ReadAll(file);
-    const size_t at = data.find(kValue);
-    ASSERT_NE(at, std::string::npos);
-    ASSERT_EQ(data.find(kValue, at + 1), std::string::npos) << "value stored once";
-    const size_t off = what == Damage::kValue ? at : at + sizeof(kValue) - 1 + 8 + 8 + 7;
-    ASSERT_LT(off, data.size());
-    data[off] = static_cast<char>(data[off] ^ 0x01);
-    WriteAll(file, data);
+    client::testing::StoredBytes at;
+    std::string error;
+    ASSERT_TRUE(client::testing::FindStoredValue(dir_ + "/a/data", kValue, &at, &error)) << error;
+    const size_t off =
+        what == Damage::kValue ? at.offset : at.offset + sizeof(kValue) - 1 + 8 + 8 + 7;
+    ASSERT_TRUE(client::testing::FlipByte(at.file, off));
   }
 
   std::string dir_;
