@@ -1,67 +1,26 @@
 #include "cmd/immuadmin/service.h"
 
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+
+#include "cmd/common/systemd_service.h"
 
 namespace immudb::admin {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Join(const std::string& root, const std::string& path) {
-  std::string r = root;
-  while (!r.empty() && r.back() == '/') r.pop_back();
-  return r + path;
-}
-
-Status WriteFile(const std::string& path, const std::string& text, fs::perms mode) {
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) return Status::IOError("cannot create " + fs::path(path).parent_path().string());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::IOError("cannot write " + path);
-  fs::permissions(path, mode, ec);
-  if (ec) return Status::IOError("cannot set the mode of " + path);
-  return Status::OK();
-}
-
-Status MakeDir(const std::string& path, fs::perms mode) {
-  std::error_code ec;
-  fs::create_directories(path, ec);
-  if (!ec) fs::permissions(path, mode, ec);
-  if (ec) return Status::IOError("cannot create " + path + ": " + ec.message());
-  return Status::OK();
-}
-
-// The full path of `prog` on $PATH, "" when absent.
-std::string FindOnPath(const std::string& prog) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (dir.empty()) continue;
-    const std::string candidate = dir + "/" + prog;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
+using systemd::MakeDir;
+using systemd::UnderRoot;
+using systemd::WriteFile;
 
 }  // namespace
 
 ServiceLayout::ServiceLayout(const std::string& root)
-    : unit(Join(root, "/etc/systemd/system/immudb.service")),
-      config(Join(root, "/etc/immudb/immudb.toml")),
-      data_dir(Join(root, "/var/lib/immudb")),
-      log_dir(Join(root, "/var/log/immudb")),
-      log_file(Join(root, "/var/log/immudb/immudb.log")) {}
+    : unit(UnderRoot(root, "/etc/systemd/system/immudb.service")),
+      config(UnderRoot(root, "/etc/immudb/immudb.toml")),
+      data_dir(UnderRoot(root, "/var/lib/immudb")),
+      log_dir(UnderRoot(root, "/var/log/immudb")),
+      log_file(UnderRoot(root, "/var/log/immudb/immudb.log")) {}
 
 std::string ServiceUnit(const ServiceLayout& layout, const std::string& immudb_bin) {
   std::ostringstream u;
@@ -97,12 +56,7 @@ std::string DefaultConfig(const ServiceLayout& layout) {
 }
 
 Status InstallService(const std::string& root, const std::string& immudb_bin, std::string* report) {
-  struct stat st;
-  if (immudb_bin.empty() || immudb_bin[0] != '/' || ::stat(immudb_bin.c_str(), &st) != 0 ||
-      !S_ISREG(st.st_mode) || ::access(immudb_bin.c_str(), X_OK) != 0) {
-    return Status::InvalidArgument("immudb binary " + immudb_bin +
-                                   " is not an executable file (give an absolute path)");
-  }
+  IMMUDB_RETURN_IF_ERROR(systemd::CheckExecutable(immudb_bin, "immudb binary"));
   const ServiceLayout l(root);
   if (fs::exists(l.unit)) {
     return Status::AlreadyExists("immudb service is already installed (" + l.unit + ")");
@@ -140,21 +94,7 @@ Status UninstallService(const std::string& root, std::string* report) {
 }
 
 Result<int> Systemctl(const std::string& action) {
-  const std::string systemctl = FindOnPath("systemctl");
-  if (systemctl.empty()) {
-    return Status::FailedPrecondition(
-        "systemctl not found: this system does not run systemd, start immudb directly "
-        "(immudb --config <file>)");
-  }
-  pid_t pid = ::fork();
-  if (pid < 0) return Status::IOError("cannot start systemctl");
-  if (pid == 0) {
-    ::execl(systemctl.c_str(), "systemctl", action.c_str(), "immudb", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  int status = 0;
-  if (::waitpid(pid, &status, 0) < 0) return Status::IOError("cannot wait for systemctl");
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  return systemd::Systemctl(action, "immudb", "start immudb directly (immudb --config <file>)");
 }
 
 }  // namespace immudb::admin
