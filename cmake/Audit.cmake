@@ -6,7 +6,9 @@
 target_link_libraries(immudb_client PRIVATE PkgConfig::CPPHTTPLIB)
 
 if(TARGET immuclient AND EXISTS ${CMAKE_SOURCE_DIR}/cmd/immuclient/audit_mode.cc)
-  target_sources(immuclient PRIVATE ${CMAKE_SOURCE_DIR}/cmd/immuclient/audit_mode.cc)
+  target_sources(immuclient PRIVATE ${CMAKE_SOURCE_DIR}/cmd/immuclient/audit_mode.cc
+    ${CMAKE_SOURCE_DIR}/cmd/immuclient/audit_service.cc)
+  target_link_libraries(immuclient PRIVATE immudb_systemd)
 endif()
 
 if(IMMUDB_BUILD_TESTS)

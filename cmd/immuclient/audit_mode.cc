@@ -6,11 +6,13 @@
 #include <atomic>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "client/auditor.h"
+#include "cmd/immuclient/audit_service.h"
 
 namespace immudb::immuclient {
 namespace {
@@ -23,7 +25,8 @@ volatile sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
 
 struct AuditFlags {
-  std::string action = "start";
+  std::string action;  // "" = run in the foreground
+  std::string root = "/";
   std::string username = "immudb";
   std::string password;
   std::string databases;
@@ -69,11 +72,99 @@ void Print(const std::string& line) {
   throw CLI::RuntimeError(code);
 }
 
-void Run(CLI::App* app, const AuditFlags& f) {
-  if (f.action != "start") {
-    Fail("'" + f.action +
-         "' is not supported: audit-mode does not install itself as an OS service; run "
-         "`immuclient audit-mode` under a service manager instead");
+// The audit interval: --audit-interval, else $audit-agent-interval, else 1m.
+std::string Interval(const AuditFlags& f) {
+  if (!f.interval.empty()) return f.interval;
+  const char* env = std::getenv("audit-agent-interval");
+  return env != nullptr && *env != '\0' ? env : "1m";
+}
+
+// The settings a service needs, from the flags, variables and config file
+// in effect now: the connection flags and the audit flags that were given
+// (a default stays a default), with file paths made absolute since the
+// service runs elsewhere.
+std::vector<AuditSetting> ServiceSettings(CLI::App* app, const AuditFlags& f) {
+  if (app->get_option("--audit-runs")->count() > 0) {
+    Fail("--audit-runs does not apply to a service, which runs until stopped");
+  }
+  auto password = client::DecodePassword(f.password);
+  if (!password.ok()) Fail(password.status().message());
+  auto ms = client::ParseDuration(Interval(f));
+  if (!ms.ok()) Fail("audit interval: " + ms.status().message());
+
+  enum Kind { kText, kPath, kFlag };
+  const std::pair<const char*, Kind> keys[] = {
+      {"immudb-address", kText},
+      {"immudb-port", kText},
+      {"server-signing-pub-key", kPath},
+      {"mtls", kFlag},
+      {"servername", kText},
+      {"clientcas", kPath},
+      {"certificate", kPath},
+      {"pkey", kPath},
+      {"audit-username", kText},
+      {"audit-password", kText},
+      {"audit-databases", kText},
+      {"audit-verify-values", kFlag},
+      {"audit-notification-url", kText},
+      {"audit-notification-username", kText},
+      {"audit-notification-password", kText},
+      {"audit-monitoring-host", kText},
+      {"audit-monitoring-port", kText},
+      {"roots-filepath", kPath},
+  };
+  std::vector<AuditSetting> out;
+  for (const auto& [key, kind] : keys) {
+    CLI::Option* o = app->get_option_no_throw(std::string("--") + key);
+    if (o == nullptr || o->count() == 0) continue;
+    std::string value;
+    if (kind == kFlag) {
+      value = o->as<bool>() ? "true" : "false";
+    } else {
+      value = o->as<std::string>();
+      if (kind == kPath && !value.empty()) value = std::filesystem::absolute(value).string();
+    }
+    out.emplace_back(key, value);
+  }
+  if (!f.interval.empty() || std::getenv("audit-agent-interval") != nullptr) {
+    out.emplace_back("audit-interval", Interval(f));
+  }
+  return out;
+}
+
+// install, uninstall, start, stop, restart or status.
+[[noreturn]] void Manage(CLI::App* app, CLI::App* cmd, const AuditFlags& f) {
+  const bool files = f.action == "install" || f.action == "uninstall";
+  if (!files && cmd->get_option("--root")->count() > 0) {
+    Fail("--root applies to install and uninstall only");
+  }
+  std::string report;
+  if (f.action == "install") {
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec) Fail("cannot find the path of this immuclient: " + ec.message());
+    Status st = InstallAuditService(f.root, self, ServiceSettings(app, f), &report);
+    if (!st.ok()) Fail(st.message());
+    std::cout << report << "immuclient audit service installed; start it with "
+              << "`immuclient audit-mode start`\n";
+    throw CLI::Success();
+  }
+  if (f.action == "uninstall") {
+    Status st = UninstallAuditService(f.root, &report);
+    if (!st.ok()) Fail(st.message());
+    std::cout << report << "immuclient audit service uninstalled\n";
+    throw CLI::Success();
+  }
+  auto code = AuditServiceSystemctl(f.action);
+  if (!code.ok()) Fail(code.status().message());
+  if (*code == 0) throw CLI::Success();
+  throw CLI::RuntimeError(*code);
+}
+
+void Run(CLI::App* app, CLI::App* cmd, const AuditFlags& f) {
+  if (!f.action.empty()) Manage(app, cmd, f);
+  if (cmd->get_option("--root")->count() > 0) {
+    Fail("--root applies to install and uninstall only");
   }
   AuditorOptions o;
   o.client.address = Global<std::string>(app, "--immudb-address", "127.0.0.1");
@@ -98,13 +189,8 @@ void Run(CLI::App* app, const AuditFlags& f) {
   o.notification_password = f.notification_password;
   o.monitoring_address = f.monitoring_host;
   o.monitoring_port = f.monitoring_port;
-  // immudb's audit agent reads its interval from this environment variable.
-  std::string interval = f.interval;
-  if (interval.empty()) {
-    const char* env = std::getenv("audit-agent-interval");
-    interval = env != nullptr && *env != '\0' ? env : "1m";
-  }
-  auto ms = client::ParseDuration(interval);
+  // immudb's audit agent reads its interval from $audit-agent-interval.
+  auto ms = client::ParseDuration(Interval(f));
   if (!ms.ok()) Fail("audit interval: " + ms.status().message());
   o.interval = *ms;
   if (!f.roots_filepath.empty()) {
@@ -146,8 +232,12 @@ void RegisterAuditMode(CLI::App* app) {
   auto f = std::make_shared<AuditFlags>();
   CLI::App* cmd = app->add_subcommand(
       "audit-mode", "watch the server for tampering (consistency, signatures, values)");
-  cmd->add_option("action", f->action, "start (default); service actions are not supported")
-      ->check(CLI::IsMember({"start", "install", "uninstall", "restart", "stop", "status"}));
+  cmd->add_option("action", f->action,
+                  "none: run in the foreground; install, uninstall, start, stop, restart or "
+                  "status: the systemd service \"immuclient\"")
+      ->check(CLI::IsMember({"install", "uninstall", "start", "stop", "restart", "status"}));
+  cmd->add_option("--root", f->root,
+                  "root directory of the service's files (install and uninstall; default /)");
   // Global flags, as immudb's: accepted anywhere on the line, from IMMUCLIENT_*
   // variables and as keys of immuclient.toml (ApplyConfigFile needs the
   // variable's name).
@@ -184,7 +274,7 @@ void RegisterAuditMode(CLI::App* app) {
   global("--roots-filepath", f->roots_filepath,
          "directory of the auditor's trusted states (default <--dir or $TMPDIR>/auditor)",
          "IMMUCLIENT_ROOTS_FILEPATH");
-  cmd->callback([app, f] { Run(app, *f); });
+  cmd->callback([app, cmd, f] { Run(app, cmd, *f); });
 }
 
 }  // namespace immudb::immuclient

@@ -1,6 +1,7 @@
 // `immuclient audit-mode`: runs the auditor (client/auditor.h) in the
 // foreground until SIGINT/SIGTERM or, with --audit-runs N, for N runs
-// (wire-api.md §11.3). Results go to stdout, metrics to
+// (wire-api.md §11.3). `audit-mode install|uninstall|start|stop|restart|status`
+// manages it as a systemd service instead (audit_service.h). Results go to stdout, metrics to
 // http://<--audit-monitoring-host>:<--audit-monitoring-port>/metrics.
 #pragma once
 
