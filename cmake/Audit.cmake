@@ -21,8 +21,8 @@ if(IMMUDB_BUILD_TESTS)
       ${CMAKE_SOURCE_DIR}/test/client/test_certs.cc)
     target_include_directories(audit_tests PRIVATE ${CMAKE_SOURCE_DIR}/test
       ${CMAKE_SOURCE_DIR}/test/client)
-    target_link_libraries(audit_tests PRIVATE immudb_client immudb_testutil GTest::gtest_main
-      PkgConfig::CPPHTTPLIB)
+    target_link_libraries(audit_tests PRIVATE immudb_client immudb_systemd immudb_testutil
+      GTest::gtest_main PkgConfig::CPPHTTPLIB)
     target_compile_definitions(audit_tests PRIVATE IMMUDB_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
     add_dependencies(audit_tests immudb)
     if(TARGET immuclient)
