@@ -7,6 +7,7 @@
 
 #include <sstream>
 
+#include "immudb/json_escape.h"
 #include "server/errors.h"
 #include "server/json.h"
 #include "server/log_format.h"

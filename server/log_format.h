@@ -13,10 +13,6 @@
 
 namespace immudb::server {
 
-// `text` as the inside of a JSON string (no surrounding quotes). Bytes that
-// are not valid UTF-8 are replaced by U+FFFD.
-std::string JsonEscape(std::string_view text);
-
 // The formatter of --logformat json.
 std::unique_ptr<spdlog::formatter> NewJsonLogFormatter();
 
