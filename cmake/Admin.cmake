@@ -8,10 +8,12 @@ endif()
 file(GLOB ADMIN_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/cmd/immuadmin/*.cc)
 list(FILTER ADMIN_SOURCES EXCLUDE REGEX "/main\\.cc$")
 add_library(immuadmin_lib STATIC ${ADMIN_SOURCES})
+# zlib for the gzip of the offline backup archives (zlib1g-dev, a dependency of libgrpc++-dev).
+find_package(ZLIB REQUIRED)
 # engine/ for the offline verifier (store/verify_dir.h) and util/ (crc32c, coding).
 target_include_directories(immuadmin_lib PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/engine)
 target_link_libraries(immuadmin_lib PUBLIC immudb_client immudb_engine immudb_toml_settings
-  immudb_systemd)
+  immudb_systemd ZLIB::ZLIB)
 immudb_warnings(immuadmin_lib)
 
 add_executable(immuadmin ${CMAKE_SOURCE_DIR}/cmd/immuadmin/main.cc)
