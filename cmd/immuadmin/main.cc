@@ -1,8 +1,8 @@
 // immuadmin: the immudb administration CLI (wire-api.md §11.2).
 //
-// login/logout, status, stats, user ..., database ..., dump, backup, restore,
-// hot-backup/hot-restore, verify <dir> (offline store check), service ...
-// (systemd unit) and set auth|mtls. Flags may also come from IMMUADMIN_*
+// login/logout, status, stats, user ..., database ..., dump, backup, restore
+// (one database online, or a data directory offline), hot-backup/hot-restore, verify <dir> (offline
+// store check), service ... (systemd unit) and set auth|mtls. Flags may also come from IMMUADMIN_*
 // environment variables or --config. Passwords are asked on a terminal
 // (without echo) and otherwise read from stdin, one per line; the login
 // password may also be given with --password. See docs/immuadmin.md.
@@ -18,6 +18,7 @@
 #include "client/auditor.h"
 #include "cmd/immuadmin/cli.h"
 #include "cmd/immuadmin/hot_backup.h"
+#include "cmd/immuadmin/offline_backup.h"
 #include "cmd/immuadmin/service.h"
 #include "grpc_runtime.h"
 #include "immudb/hash.h"
@@ -354,12 +355,38 @@ int main(int argc, char** argv) {
   auto* dump = app.add_subcommand("dump", "print every transaction of a database");
   dump->add_option("file", file, "output file (created; default: stdout)");
   dump->add_option("--db", s.database, "database (default: the selected one)");
-  auto* backup = app.add_subcommand("backup", "write every transaction of a database to a file");
-  backup->add_option("--db", s.database, "database")->required();
-  backup->add_option("--file", file, "backup file (must not exist)")->required();
-  auto* restore = app.add_subcommand("restore", "verify a backup file and restore it");
-  restore->add_option("--file", file, "backup file")->required();
-  restore->add_option("--db", s.database, "new (or empty) database")->required();
+  // backup/restore: with --db and --file the online, verified record stream
+  // of one database; without them immudb's offline snapshot of a data
+  // directory (--dbdir, --uncompressed, --manual-stop-start; restore takes
+  // the snapshot as its argument). The two sets of flags do not mix.
+  OfflineOptions offline;
+  std::string snapshot;
+  auto* backup = app.add_subcommand(
+      "backup",
+      "--db X --file F: write every transaction of a database to a file; without them: "
+      "snapshot a stopped server's data directory (.tar.gz or a copy)");
+  auto* backup_db = backup->add_option("--db", s.database, "online: database");
+  auto* backup_file = backup->add_option("--file", file, "online: backup file (must not exist)");
+  auto* backup_dbdir = backup->add_option("--dbdir", offline.dbdir,
+                                          "offline: the server's data directory to snapshot");
+  auto* backup_plain = backup->add_flag("-u,--uncompressed", offline.uncompressed,
+                                        "offline: copy the directory instead of a .tar.gz");
+  auto* backup_manual =
+      backup->add_flag("--manual-stop-start", offline.manual_stop_start,
+                       "offline: the user stops and starts the server (else systemctl does)");
+  auto* restore = app.add_subcommand(
+      "restore",
+      "--file F --db Y: verify a backup file and restore it into a database; <snapshot>: "
+      "replace a stopped server's data directory with an offline snapshot");
+  auto* restore_snapshot = restore->add_option(
+      "snapshot", snapshot, "offline: a .tar.gz or directory made by `backup` without --db");
+  auto* restore_file = restore->add_option("--file", file, "online: backup file");
+  auto* restore_db = restore->add_option("--db", s.database, "online: new (or empty) database");
+  auto* restore_dbdir =
+      restore->add_option("--dbdir", offline.dbdir, "offline: the data directory to replace");
+  auto* restore_manual =
+      restore->add_flag("--manual-stop-start", offline.manual_stop_start,
+                        "offline: the user stops and starts the server (else systemctl does)");
   HotBackupOptions hb;
   auto* hot_backup = app.add_subcommand(
       "hot-backup", "copy a database's transactions to a file or stdout without stopping it");
@@ -494,11 +521,44 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (backup->parsed()) {
-      Backup(s, file);
+      const bool online = backup_db->count() > 0 || backup_file->count() > 0;
+      const bool offline_flags =
+          backup_dbdir->count() > 0 || backup_plain->count() > 0 || backup_manual->count() > 0;
+      if (online && offline_flags) {
+        throw Failure(
+            "backup: --db/--file (one database, online) and --dbdir/--uncompressed/"
+            "--manual-stop-start (data directory, offline) do not mix");
+      }
+      if (!online) {
+        OfflineBackup(s, offline);
+      } else if (backup_db->count() == 0 || backup_file->count() == 0) {
+        throw Failure("backup of a database needs both --db and --file");
+      } else {
+        Backup(s, file);
+      }
       return 0;
     }
     if (restore->parsed()) {
-      Restore(s, file);
+      const bool online = restore_db->count() > 0 || restore_file->count() > 0;
+      const bool offline_args = restore_snapshot->count() > 0 || restore_dbdir->count() > 0 ||
+                                restore_manual->count() > 0;
+      if (online && offline_args) {
+        throw Failure(
+            "restore: --file/--db (one database, online) and <snapshot>/--dbdir/"
+            "--manual-stop-start (data directory, offline) do not mix");
+      }
+      if (online) {
+        if (restore_db->count() == 0 || restore_file->count() == 0) {
+          throw Failure("restore of a database needs both --file and --db");
+        }
+        Restore(s, file);
+      } else if (restore_snapshot->count() == 0) {
+        throw Failure(
+            "restore needs a snapshot (offline: restore <snapshot> [--dbdir D]) or --file and "
+            "--db (online)");
+      } else {
+        OfflineRestore(s, snapshot, offline);
+      }
       return 0;
     }
     if (hot_backup->parsed()) {
