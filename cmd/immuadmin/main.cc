@@ -367,8 +367,9 @@ int main(int argc, char** argv) {
       "snapshot a stopped server's data directory (.tar.gz or a copy)");
   auto* backup_db = backup->add_option("--db", s.database, "online: database");
   auto* backup_file = backup->add_option("--file", file, "online: backup file (must not exist)");
-  auto* backup_dbdir = backup->add_option("--dbdir", offline.dbdir,
-                                          "offline: the server's data directory to snapshot");
+  auto* backup_dbdir =
+      backup->add_option("--dbdir", offline.dbdir,
+                         "offline: the server's data directory to snapshot (default ./data)");
   auto* backup_plain = backup->add_flag("-u,--uncompressed", offline.uncompressed,
                                         "offline: copy the directory instead of a .tar.gz");
   auto* backup_manual =
@@ -382,8 +383,8 @@ int main(int argc, char** argv) {
       "snapshot", snapshot, "offline: a .tar.gz or directory made by `backup` without --db");
   auto* restore_file = restore->add_option("--file", file, "online: backup file");
   auto* restore_db = restore->add_option("--db", s.database, "online: new (or empty) database");
-  auto* restore_dbdir =
-      restore->add_option("--dbdir", offline.dbdir, "offline: the data directory to replace");
+  auto* restore_dbdir = restore->add_option(
+      "--dbdir", offline.dbdir, "offline: the data directory to replace (default ./data)");
   auto* restore_manual =
       restore->add_flag("--manual-stop-start", offline.manual_stop_start,
                         "offline: the user stops and starts the server (else systemctl does)");
