@@ -5,6 +5,7 @@
 // truncation) are refused before anything is written; a directory in use by
 // a running server is refused; the service is stopped and started through
 // systemctl (a stub here) unless --manual-stop-start.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -19,6 +20,7 @@ namespace immudb::admin::testing {
 namespace {
 
 namespace fs = std::filesystem;
+using client::testing::RunShell;
 
 // ---- building archives by hand ----
 
@@ -101,7 +103,7 @@ class OfflineBackupTest : public AdminTest {
     const std::string cmd = "cd " + cwd + " && printf '%s' '" + input + "' | HOME=" + dir_ +
                             "/home " + env + " " + BinDir() + "/immuadmin -p " +
                             std::to_string(server_->port()) + " " + args + " 2>&1";
-    return client::testing::RunShell(cmd, code);
+    return RunShell(cmd, code);
   }
 
   // The names in `dir`, sorted.
@@ -289,6 +291,108 @@ TEST_F(OfflineBackupTest, UncompressedRoundTrip) {
   auto c = ConnectTo(restored.port(), dir_ + "/state-restored");
   ASSERT_NE(c, nullptr);
   ExpectAllKeys(*c);
+}
+
+// Archives from other writers restore too: GNU tar's own format (magic
+// "ustar  "), and immudb's layout with regular-file members only (the
+// parent directories are implied).
+TEST_F(OfflineBackupTest, RestoresGnuTarAndFileOnlyArchives) {
+  ASSERT_NO_FATAL_FAILURE(PopulateAndStop());
+  const std::string copy = MakeBackup("--uncompressed");
+  ASSERT_FALSE(copy.empty());
+  const std::string name = fs::path(copy).filename().string();
+  int code = -1;
+  const std::string gnu = dir_ + "/gnu.tar.gz";
+  RunShell("tar --format=gnu -czf " + gnu + " -C " + work_ + " " + name, &code);
+  ASSERT_EQ(code, 0);
+
+  // immudb's shape: only the regular files, each under <top>/.
+  std::string files_only;
+  struct Repack : archive::ArchiveVisitor {
+    std::string* out;
+    std::string path, data;
+    Status Directory(const std::string&, uint32_t) override { return Status::OK(); }
+    Status FileBegin(const std::string& p, uint32_t, uint64_t) override {
+      path = p;
+      data.clear();
+      return Status::OK();
+    }
+    Status FileData(const char* d, size_t n) override {
+      data.append(d, n);
+      return Status::OK();
+    }
+    Status FileEnd() override {
+      *out += TarMember(path, '0', data);
+      return Status::OK();
+    }
+  } repack;
+  repack.out = &files_only;
+  ASSERT_TRUE(archive::ReadTarGz(gnu, &repack).ok());
+  const std::string plain = dir_ + "/files-only.tar.gz";
+  WriteBytes(plain, Gzip(files_only + TarEnd()));
+
+  for (const std::string& file : {gnu, plain}) {
+    SCOPED_TRACE(file);
+    const std::string dest = dir_ + "/from-" + fs::path(file).stem().stem().string();
+    fs::create_directories(dest);
+    const std::string out = RunIn(
+        work_, "restore " + file + " --dbdir " + dest + "/data --manual-stop-start", &code, "y\n");
+    ASSERT_EQ(code, 0) << out;
+    EXPECT_TRUE(Contains(out, "database 'defaultdb': 20 transactions verified: OK")) << out;
+    ServerProcess restored(dest);
+    std::string error;
+    ASSERT_TRUE(restored.Start(&error)) << error;
+    auto c = ConnectTo(restored.port(), dest + "/state");
+    ASSERT_NE(c, nullptr);
+    ExpectAllKeys(*c);
+  }
+}
+
+// Long paths use the ustar prefix field and read back whole; a path that
+// does not fit is refused.
+TEST(TarGzTest, LongPathsUseThePrefixField) {
+  const std::string dir = ::testing::TempDir() + "/tar_gz_long_" + std::to_string(getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  WriteBytes(dir + "/src", "payload");
+  const std::string deep = "top/" + std::string(90, 'd') + "/" + std::string(60, 'e');
+  const std::string file = deep + "/" + std::string(95, 'f');
+  const int fd = ::open((dir + "/a.tar.gz").c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  {
+    auto w = archive::TarGzWriter::Open(fd);
+    ASSERT_TRUE(w.ok());
+    EXPECT_TRUE((*w)->AddDirectory("top", 0755, 0).ok());
+    EXPECT_TRUE((*w)->AddDirectory(deep, 0700, 0).ok());
+    EXPECT_TRUE((*w)->AddFile(file, dir + "/src", 7, 0640, 0).ok());
+    EXPECT_FALSE((*w)->AddFile("top/" + std::string(300, 'x'), dir + "/src", 7, 0640, 0).ok());
+    EXPECT_FALSE((*w)->AddFile("top/../x", dir + "/src", 7, 0640, 0).ok());
+    EXPECT_FALSE((*w)->AddFile("top/y", dir + "/src", 8, 0640, 0).ok());  // Wrong size.
+    ASSERT_TRUE((*w)->Finish().ok());
+  }
+  ::close(fd);
+  struct Collect : archive::ArchiveVisitor {
+    std::vector<std::string> seen;
+    std::string data;
+    Status Directory(const std::string& p, uint32_t mode) override {
+      seen.push_back(p + "/ " + std::to_string(mode));
+      return Status::OK();
+    }
+    Status FileBegin(const std::string& p, uint32_t mode, uint64_t size) override {
+      seen.push_back(p + " " + std::to_string(mode) + " " + std::to_string(size));
+      return Status::OK();
+    }
+    Status FileData(const char* d, size_t n) override {
+      data.append(d, n);
+      return Status::OK();
+    }
+    Status FileEnd() override { return Status::OK(); }
+  } collect;
+  const Status st = archive::ReadTarGz(dir + "/a.tar.gz", &collect);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(collect.seen, (std::vector<std::string>{"top/ 493", deep + "/ 448", file + " 416 7"}));
+  EXPECT_EQ(collect.data, "payload");
+  fs::remove_all(dir);
 }
 
 // Each crafted archive is refused before anything is written: the target
