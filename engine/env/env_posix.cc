@@ -49,7 +49,7 @@ class PosixFile final : public File {
     // Bytes that land in zeros written by Prezero go through a shared mapping
     // of the file: the same page-cache pages a write(2) would fill, without
     // the system call. Everything else (and any mapping failure) uses pwrite.
-    if (at0 + data.size() <= end_) {
+    if (map_appends_ && at0 + data.size() <= end_) {
       if (char* dst = MappedRange(at0, data.size())) {
         std::memcpy(dst, data.data(), data.size());
         size_.store(at0 + data.size(), std::memory_order_release);
@@ -127,6 +127,12 @@ class PosixFile final : public File {
 
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
 
+  void MapAppends(bool on) override {
+    std::lock_guard<std::mutex> l(wmu_);
+    map_appends_ = on;
+    if (!on) Unmap();
+  }
+
   Status Close() override {
     if (fd_ < 0) return Status::OK();
     int fd = fd_;
@@ -190,6 +196,7 @@ class PosixFile final : public File {
   char* map_ = nullptr;
   uint64_t map_start_ = 0;
   bool map_failed_ = false;
+  bool map_appends_ = false;  // MapAppends. Guarded by wmu_.
 };
 
 // fcntl locks are per process, so a second LockFile of the same path from the

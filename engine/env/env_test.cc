@@ -203,6 +203,7 @@ TEST_P(FileSystemTest, AppendsOverwritePrezeroedSpaceAndCloseCutsTheRest) {
   auto fr = fs_->OpenFile(P("z"), true);
   ASSERT_TRUE(fr.ok());
   File* f = fr->get();
+  f->MapAppends(true);
   ASSERT_TRUE(f->Append("head").ok());
   // Zeros past several 256 KiB boundaries; appends then land in them, cross
   // the boundaries and finally run past the zeros.
@@ -258,6 +259,7 @@ TEST_P(FileSystemTest, ConcurrentReadersSeeOnlyWrittenBytesOverZeros) {
   File* f = fr->get();
   constexpr int kRecords = 40000;
   constexpr size_t kLen = 16;
+  f->MapAppends(true);
   ASSERT_TRUE(f->Prezero(kRecords * kLen / 2).ok());
   std::atomic<bool> done{false};
   std::atomic<int> bad{0};
@@ -316,6 +318,7 @@ TEST(PosixFileSystemTest, AppendsOverZerosSurviveSigkill) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     auto f = FileSystem::Default()->OpenFile(path, true);
+    if (f.ok()) (*f)->MapAppends(true);
     if (!f.ok() || !(*f)->Append("x").ok() || !(*f)->Prezero(1 << 20).ok()) _exit(2);
     for (int i = 0; i < 3000; i++) {
       if (!(*f)->Append(Record(i, 100)).ok()) _exit(3);
