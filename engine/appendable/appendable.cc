@@ -146,6 +146,7 @@ Status AppendableImpl::Load() {
     }
     const std::string path = SegmentPath(i);
     IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs_->OpenFile(path, /*create=*/false));
+    f->MapAppends(opts_.map_appends);
     const uint64_t size = f->Size();
     const bool last = i + 1 == indexes.size();
     if (size > opts_.segment_size || (!last && size != opts_.segment_size)) {
@@ -199,6 +200,7 @@ Status AppendableImpl::WriteToFiles(const char* p, size_t n) {
       IMMUDB_RETURN_IF_ERROR(SyncSegmentsBelow(index));
       const std::string path = SegmentPath(index);
       IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs_->OpenFile(path, /*create=*/true));
+      f->MapAppends(opts_.map_appends);
       if (f->Size() != 0) {
         // A leftover from a crash between creating the file and an earlier
         // Truncate; its bytes are past the logical end and meaningless.

@@ -35,6 +35,9 @@ struct AppendableOptions {
   // The zeros are not part of the stream; a store that uses this finds its
   // logical end from its records on open and cuts the rest (Truncate).
   uint64_t prezero_ahead = 0;
+  // Passed to each segment file (File::MapAppends): appends into its zeros
+  // may go through a shared mapping. For logs synced seldom (unsynced mode).
+  bool map_appends = false;
 };
 
 // Parses a segment file name "<8+ digits>.<ext>" into the segment number;

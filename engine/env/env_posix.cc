@@ -1,4 +1,5 @@
-// PosixFileSystem: the default FileSystem, on open(2)/pwrite-free appends,
+// PosixFileSystem: the default FileSystem, on open(2), pwrite(2) (or a shared
+// mapping for appends into zero-filled space),
 // pread(2), fdatasync(2) and fcntl(2) locks.
 //
 // Thread-safety: a PosixFile's ReadAt uses pread and Append pwrite, so
@@ -7,6 +8,7 @@
 // The data size is cached in an atomic so Size() costs no system call.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,12 +38,24 @@ class PosixFile final : public File {
   PosixFile(std::string path, int fd, uint64_t size)
       : path_(std::move(path)), fd_(fd), size_(size), end_(size) {}
   ~PosixFile() override {
+    Unmap();
     if (fd_ >= 0) ::close(fd_);
   }
 
   Status Append(std::string_view data) override {
     if (fd_ < 0) return Status::IOError("append to closed file " + path_);
     std::lock_guard<std::mutex> l(wmu_);
+    const uint64_t at0 = size_.load(std::memory_order_relaxed);
+    // Bytes that land in zeros written by Prezero go through a shared mapping
+    // of the file: the same page-cache pages a write(2) would fill, without
+    // the system call. Everything else (and any mapping failure) uses pwrite.
+    if (map_appends_ && at0 + data.size() <= end_) {
+      if (char* dst = MappedRange(at0, data.size())) {
+        std::memcpy(dst, data.data(), data.size());
+        size_.store(at0 + data.size(), std::memory_order_release);
+        return Status::OK();
+      }
+    }
     const char* p = data.data();
     size_t left = data.size();
     while (left > 0) {
@@ -102,6 +116,7 @@ class PosixFile final : public File {
   Status Truncate(uint64_t size) override {
     if (fd_ < 0) return Status::IOError("truncate of closed file " + path_);
     std::lock_guard<std::mutex> l(wmu_);
+    Unmap();
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
       return PosixError("ftruncate to " + std::to_string(size) + " of", path_, errno);
     }
@@ -112,6 +127,12 @@ class PosixFile final : public File {
 
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
 
+  void MapAppends(bool on) override {
+    std::lock_guard<std::mutex> l(wmu_);
+    map_appends_ = on;
+    if (!on) Unmap();
+  }
+
   Status Close() override {
     if (fd_ < 0) return Status::OK();
     int fd = fd_;
@@ -119,6 +140,7 @@ class PosixFile final : public File {
     {
       // Zeros written by Prezero and never overwritten are cut.
       std::lock_guard<std::mutex> l(wmu_);
+      Unmap();
       const uint64_t size = size_.load(std::memory_order_relaxed);
       if (end_ > size && ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
         s = PosixError("ftruncate to " + std::to_string(size) + " of", path_, errno);
@@ -131,11 +153,50 @@ class PosixFile final : public File {
   }
 
  private:
+  // Appends into zero-filled space are copied through a shared, writable
+  // mapping of an aligned window of this many bytes.
+  static constexpr uint64_t kMapWindow = 256 << 10;
+
+  // The address of file bytes [at, at+n), all below end_, in the mapped
+  // window (mapping the window that holds them first); null when they cross
+  // a window boundary or the mapping fails (the caller then writes them).
+  // REQUIRES: wmu_ held.
+  char* MappedRange(uint64_t at, size_t n) {
+    if (map_failed_) return nullptr;
+    const uint64_t start = at & ~(kMapWindow - 1);
+    if (at + n > start + kMapWindow) return nullptr;
+    if (map_ == nullptr || map_start_ != start) {
+      Unmap();
+      void* m = ::mmap(nullptr, kMapWindow, PROT_READ | PROT_WRITE, MAP_SHARED, fd_,
+                       static_cast<off_t>(start));
+      if (m == MAP_FAILED) {
+        map_failed_ = true;
+        return nullptr;
+      }
+      map_ = static_cast<char*>(m);
+      map_start_ = start;
+    }
+    return map_ + (at - start);
+  }
+
+  // REQUIRES: wmu_ held.
+  void Unmap() {
+    if (map_ != nullptr) ::munmap(map_, kMapWindow);
+    map_ = nullptr;
+  }
+
   const std::string path_;
   int fd_;
   std::atomic<uint64_t> size_;
   std::mutex wmu_;
   uint64_t end_;  // End of data and zeros in the file. Guarded by wmu_.
+  // The mapped window (kMapWindow bytes from file offset map_start_), or
+  // null. Only bytes below end_ are ever touched, so no access falls past the
+  // end of the file. Guarded by wmu_.
+  char* map_ = nullptr;
+  uint64_t map_start_ = 0;
+  bool map_failed_ = false;
+  bool map_appends_ = false;  // MapAppends. Guarded by wmu_.
 };
 
 // fcntl locks are per process, so a second LockFile of the same path from the

@@ -53,6 +53,13 @@ class File {
     return Status::OK();
   }
 
+  // A hint: later Appends that land in zeros written by Prezero may be
+  // copied through a shared mapping of the file instead of written with a
+  // system call. That makes small appends cheaper, and each sync dearer (the
+  // kernel write-protects every mapped page it cleans), so it suits files
+  // synced seldom. The default ignores it.
+  virtual void MapAppends(bool on) { (void)on; }
+
   virtual Status Close() = 0;
 };
 
