@@ -47,14 +47,20 @@ struct Results {
   }
 };
 
-TEST(StoreAsyncTest, AsyncAndBlockingCommitsInterleave) {
+// Synced and unsynced: unsynced leaders lead on past their own batch, and
+// hand over to the commit thread when an async commit is next.
+class StoreAsyncInterleaveTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(StoreAsyncInterleaveTest, AsyncAndBlockingCommitsInterleave) {
   TempDir d;
   constexpr int kThreads = 6, kPerThread = 200;
   Results res;
   std::map<std::string, uint64_t> blocking_ids;
   std::mutex blocking_mu;
+  StoreOptions o;
+  o.synced = GetParam();
   {
-    auto s = MustOpen(d.path());
+    auto s = MustOpen(d.path(), o);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; t++) {
       threads.emplace_back([&, t] {
@@ -101,6 +107,8 @@ TEST(StoreAsyncTest, AsyncAndBlockingCommitsInterleave) {
     EXPECT_EQ(*v, "v" + key);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(SyncedAndUnsynced, StoreAsyncInterleaveTest, ::testing::Bool());
 
 TEST(StoreAsyncTest, HeadersChainLikeBlockingCommits) {
   TempDir d;

@@ -214,7 +214,25 @@ bool StoreImpl::WaitCommittedOrLead(Writer* self) {
   }
 }
 
+void StoreImpl::HandOver(bool to_commit_thread, uint64_t next_batch) {
+  if (to_commit_thread) {
+    WakeCommitThread();
+    return;
+  }
+  // Writers not yet in a batch wait on the word of the next batch.
+  lead_wanted_.store(1, std::memory_order_release);
+  std::atomic<uint32_t>& next = done_words_[next_batch % kWords];
+  next.fetch_add(1, std::memory_order_release);
+  FutexWake(&next, 1);
+}
+
 void StoreImpl::Lead(Writer* self) {
+  // After its own batch, a writer whose batch had no fsync to wait for leads
+  // up to this many more batches itself: with nothing to overlap, handing
+  // leadership over would only cost a wake-up per batch.
+  constexpr int kLeadOnBatches = 4;
+  int lead_on_left = kLeadOnBatches;
+  bool own_done = false;  // self's batch is published; leading on.
   for (;;) {
     Batch batch;
     {
@@ -224,8 +242,15 @@ void StoreImpl::Lead(Writer* self) {
       pub_cv_.wait(p, [&] { return published_ + kMaxInflight > next; });
     }
     std::unique_lock<std::mutex> l(mu_);
-    if (self == nullptr && writers_.empty()) {
+    if ((self == nullptr || own_done) && writers_.empty()) {
       leading_ = false;
+      return;
+    }
+    if (own_done && lead_on_left == 0) {
+      const bool to_commit_thread = writers_.front()->done != nullptr;
+      const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
+      l.unlock();
+      HandOver(to_commit_thread, next);
       return;
     }
     batch.no = batches_taken_.load(std::memory_order_relaxed);
@@ -245,26 +270,29 @@ void StoreImpl::Lead(Writer* self) {
     }
     for (size_t i = 0; i < batch.writers.size(); i++) writers_.pop_front();
     bool mine = false;
-    for (Writer* x : batch.writers) mine |= x == self;
+    if (!own_done) {
+      for (Writer* x : batch.writers) mine |= x == self;
+    }
     // In the batch: hand leadership over now, so the next batch is written
-    // while this one syncs. Not in it (past the batch limit): lead on.
-    const bool handoff = mine && !writers_.empty();
-    if (mine && !handoff) leading_ = false;
+    // while this one syncs; or, when this batch waits for no fsync, lead on
+    // (above). Not in it (past the batch limit): lead on.
+    const bool no_fsync = batch.status.ok() && (batch.tickets.empty() || batch.background_sync);
+    const bool lead_on = mine && !writers_.empty() && no_fsync;
+    const bool handoff = mine && !writers_.empty() && !lead_on;
+    if (mine && !handoff && !lead_on) leading_ = false;
     // The next leader: the first queued writer's thread, or the commit
     // thread when that writer has none (CommitAsync).
     const bool to_commit_thread = handoff && writers_.front()->done != nullptr;
     l.unlock();
-    if (to_commit_thread) {
-      WakeCommitThread();
-    } else if (handoff) {
-      lead_wanted_.store(1, std::memory_order_release);
-      std::atomic<uint32_t>& next = done_words_[(batch.no + 1) % kWords];
-      next.fetch_add(1, std::memory_order_release);
-      FutexWake(&next, 1);
-    }
+    if (handoff) HandOver(to_commit_thread, batch.no + 1);
     SyncAndPublish(&batch);
-    if (!mine) continue;
-    return;
+    if (lead_on) {
+      own_done = true;
+    } else if (own_done) {
+      lead_on_left--;
+    } else if (mine) {
+      return;
+    }
   }
 }
 

@@ -105,6 +105,10 @@ class StoreImpl : public Store {
   // batch while the next one is written (stage B).
   // With `self` null (the commit thread), leads until the queue is empty.
   void Lead(Writer* self);
+  // Makes the first queued writer's thread (or, when it has none, the commit
+  // thread) the leader; `next_batch` is the number of the next batch to take.
+  // REQUIRES: the caller holds leadership and gives it up, mu_ not held.
+  void HandOver(bool to_commit_thread, uint64_t next_batch);
   // The commit thread: leads whenever handed leadership (async_lead_).
   void CommitThreadLoop();
   // Hands leadership to the commit thread (REQUIRES: the caller holds
