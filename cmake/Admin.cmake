@@ -19,12 +19,7 @@ target_link_libraries(immuadmin PRIVATE immuadmin_lib CLI11::CLI11)
 target_compile_definitions(immuadmin PRIVATE IMMUDB_VERSION="${PROJECT_VERSION}")
 immudb_warnings(immuadmin)
 
-if(IMMUDB_BUILD_TESTS)
-  file(GLOB ADMIN_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/test/admin/*.cc)
-  if(ADMIN_TEST_SOURCES)
-    immudb_process_tests(admin_tests SOURCES ${ADMIN_TEST_SOURCES}
-      LIBS immuadmin_lib immudb_testutil
-      DEPENDS immuadmin
-      LABEL admin)
-  endif()
-endif()
+immudb_process_tests(admin_tests DIR test/admin
+  LIBS immuadmin_lib immudb_testutil
+  DEPENDS immuadmin
+  LABEL admin)

@@ -11,15 +11,10 @@ if(TARGET immuclient AND EXISTS ${CMAKE_SOURCE_DIR}/cmd/immuclient/audit_mode.cc
   target_link_libraries(immuclient PRIVATE immudb_systemd)
 endif()
 
-if(IMMUDB_BUILD_TESTS)
-  file(GLOB AUDIT_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/test/audit/*.cc)
-  if(AUDIT_TEST_SOURCES)
-    immudb_process_tests(audit_tests SOURCES ${AUDIT_TEST_SOURCES}
-      HELPERS lying_proxy tamper_files
-      LIBS immudb_client immudb_systemd immudb_testutil PkgConfig::CPPHTTPLIB
-      LABEL audit)
-    if(TARGET immuclient)
-      add_dependencies(audit_tests immuclient)
-    endif()
-  endif()
+immudb_process_tests(audit_tests DIR test/audit
+  HELPERS lying_proxy tamper_files
+  LIBS immudb_client immudb_systemd immudb_testutil PkgConfig::CPPHTTPLIB
+  LABEL audit)
+if(TARGET audit_tests AND TARGET immuclient)
+  add_dependencies(audit_tests immuclient)
 endif()

@@ -13,13 +13,8 @@ add_executable(immugw ${CMAKE_SOURCE_DIR}/cmd/immugw/main.cc)
 target_link_libraries(immugw PRIVATE immugw_lib spdlog::spdlog)
 immudb_warnings(immugw)
 
-if(IMMUDB_BUILD_TESTS)
-  file(GLOB IMMUGW_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/test/immugw/*.cc)
-  if(IMMUGW_TEST_SOURCES)
-    immudb_process_tests(immugw_tests SOURCES ${IMMUGW_TEST_SOURCES}
-      HELPERS lying_proxy tamper_files
-      LIBS immugw_lib immudb_testutil PkgConfig::CPPHTTPLIB
-      DEPENDS immugw
-      LABEL immugw)
-  endif()
-endif()
+immudb_process_tests(immugw_tests DIR test/immugw
+  HELPERS lying_proxy tamper_files
+  LIBS immugw_lib immudb_testutil PkgConfig::CPPHTTPLIB
+  DEPENDS immugw
+  LABEL immugw)
