@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/cli_flags.h"
 #include "grpc_runtime.h"
 #include "schema.grpc.pb.h"
 
@@ -153,14 +154,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-recv-msg-size", max_recv_msg_size, "largest request in bytes")
       ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::printf("%s", app.help().c_str());
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "immudb-echo-server: %s\n", e.what());
-    return 2;
+  if (auto exit_code = immudb::bench::ParseFlags(app, argc, argv, "immudb-echo-server")) {
+    return *exit_code;
   }
   if (address != "127.0.0.1" && address != "localhost") {
     std::fprintf(stderr, "immudb-echo-server: --address must be 127.0.0.1 or localhost\n");

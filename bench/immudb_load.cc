@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/cli_flags.h"
 #include "bench/histogram.h"
 #include "bench/load_worker.h"
 #include "grpc_runtime.h"
@@ -382,15 +383,7 @@ int main(int argc, char** argv) {
       "report this process's VmRSS and VmHWM, and its CPU time and context switches per call");
   app.add_option("--format", o.format, "text, or kv (one line of key=value pairs)")
       ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::printf("%s", app.help().c_str());
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "immudb-load: %s\n", e.what());
-    return 2;
-  }
+  if (auto exit_code = immudb::bench::ParseFlags(app, argc, argv, "immudb-load")) return *exit_code;
   if (o.duration == 0 && o.num == 0) o.duration = 10;
   immudb::bench::Validate(o);
 

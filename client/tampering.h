@@ -9,8 +9,10 @@
 // never treat a tampering error as a reason to start over with fresh state.
 #pragma once
 
+#include <string>
 #include <string_view>
 
+#include "immudb/result.h"
 #include "immudb/status.h"
 
 namespace immudb::client {
@@ -22,5 +24,13 @@ Status Tampering(std::string_view reason);
 
 // True for a Status made by Tampering().
 bool IsTampering(const Status& status);
+
+// `r` as it is, or, when it is an error (a malformed reply, which is as bad
+// as a wrong proof), tampering "malformed <what>: <its message>".
+template <class T>
+Result<T> Checked(Result<T> r, const char* what) {
+  if (!r.ok()) return Tampering(std::string("malformed ") + what + ": " + r.status().message());
+  return r;
+}
 
 }  // namespace immudb::client

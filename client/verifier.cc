@@ -13,13 +13,6 @@ namespace {
 
 std::string Id(uint64_t tx) { return std::to_string(tx); }
 
-// A malformed reply is as bad as a wrong proof.
-template <class T>
-Result<T> Checked(Result<T> r, const char* what) {
-  if (!r.ok()) return Tampering(std::string("malformed ") + what + ": " + r.status().message());
-  return r;
-}
-
 // Source and target of the dual proof, from the trusted state and tx `v_tx`
 // whose header the proof carries on the side away from the trusted state.
 struct Ends {

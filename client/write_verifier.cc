@@ -12,12 +12,6 @@ namespace {
 
 std::string Id(uint64_t tx) { return std::to_string(tx); }
 
-template <class T>
-Result<T> Checked(Result<T> r, const char* what) {
-  if (!r.ok()) return Tampering(std::string("malformed ") + what + ": " + r.status().message());
-  return r;
-}
-
 // The reply's tx must be one entry (stored_key, no metadata,
 // H(stored_value)) whose Eh the dual proof's target header carries.
 Result<State> VerifyOneEntry(const schema::VerifiableTx& reply, const std::string& stored_key,

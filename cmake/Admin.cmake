@@ -21,20 +21,7 @@ target_link_libraries(immuadmin PRIVATE immuadmin_lib CLI11::CLI11)
 target_compile_definitions(immuadmin PRIVATE IMMUDB_VERSION="${PROJECT_VERSION}")
 immudb_warnings(immuadmin)
 
-if(IMMUDB_BUILD_TESTS)
-  file(GLOB ADMIN_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/test/admin/*.cc)
-  if(ADMIN_TEST_SOURCES)
-    # The client tests' server launcher (free port, stop by PID) is reused.
-    add_executable(admin_tests ${ADMIN_TEST_SOURCES}
-      ${CMAKE_SOURCE_DIR}/test/client/server_process.cc
-      ${CMAKE_SOURCE_DIR}/test/client/test_certs.cc)
-    target_include_directories(admin_tests PRIVATE ${CMAKE_SOURCE_DIR}/test
-      ${CMAKE_SOURCE_DIR}/test/client)
-    target_link_libraries(admin_tests PRIVATE immuadmin_lib GTest::gtest_main)
-    target_compile_definitions(admin_tests PRIVATE IMMUDB_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
-    add_dependencies(admin_tests immudb immuadmin)
-    immudb_warnings(admin_tests)
-    gtest_discover_tests(admin_tests DISCOVERY_MODE PRE_TEST
-      PROPERTIES ENVIRONMENT "IMMUDB_BIN_DIR=${CMAKE_BINARY_DIR}/bin" LABELS admin)
-  endif()
-endif()
+immudb_process_tests(admin_tests DIR test/admin
+  LIBS immuadmin_lib immudb_testutil
+  DEPENDS immuadmin
+  LABEL admin)

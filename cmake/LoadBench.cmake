@@ -13,6 +13,7 @@ target_link_libraries(immudb-load PRIVATE immudb_client CLI11::CLI11 Threads::Th
 immudb_warnings(immudb-load)
 
 add_executable(immudb-echo-server ${CMAKE_SOURCE_DIR}/bench/echo_server.cc)
+target_include_directories(immudb-echo-server PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(immudb-echo-server PRIVATE immudb_proto CLI11::CLI11 Threads::Threads)
 immudb_warnings(immudb-echo-server)
 

@@ -194,21 +194,10 @@ class StartupRefusalTest : public ServerFixture {
 
 TEST_F(StartupRefusalTest, AuthOffIsRefusedWithUserDatabasesOrUsers) {
   const std::string token = Login();
-  schema::CreateUserRequest cu;
-  cu.set_user("someone");
-  cu.set_password("Secret1!");
-  cu.set_permission(1);
-  cu.set_database("defaultdb");
-  Empty out;
-  ASSERT_TRUE(stub_->CreateUser(Ctx(token).get(), cu, &out).ok());
+  ASSERT_TRUE(CreateUser(token, "someone", 1, "defaultdb").ok());
   server_.reset();
 
-  ServerConfig c;
-  c.dir = dir_;
-  c.address = "127.0.0.1";
-  c.port = 0;
-  c.metrics_server = false;
-  c.web_server = false;
+  ServerConfig c = LoopbackConfig(dir_);
   c.auth = false;
   auto refused = Server::Open(c);
   ASSERT_FALSE(refused.ok());

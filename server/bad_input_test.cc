@@ -178,14 +178,8 @@ TEST_F(BadInputTest, UnknownDatabase) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(st.error_message(), "'nope' does not exist");
 
-  schema::CreateUserRequest cu;
-  cu.set_user("u1");
-  cu.set_password("Secret1!");
-  cu.set_permission(2);
-  cu.set_database("nope");
+  EXPECT_EQ(CreateUser(token_, "u1", 2, "nope").error_message(), "database nope does not exist");
   Empty out;
-  EXPECT_EQ(stub_->CreateUser(Ctx(token_).get(), cu, &out).error_message(),
-            "database nope does not exist");
   db.set_databasename("Bad-Name!");
   EXPECT_FALSE(stub_->CreateDatabase(Ctx(token_).get(), db, &out).ok());
 }
@@ -209,13 +203,7 @@ TEST_F(BadInputTest, CredentialsAndTokens) {
 }
 
 TEST_F(BadInputTest, ReadOnlyUserCannotWriteAnyWay) {
-  schema::CreateUserRequest cu;
-  cu.set_user("reader");
-  cu.set_password("Secret1!");
-  cu.set_permission(1);
-  cu.set_database("defaultdb");
-  Empty out;
-  ASSERT_TRUE(stub_->CreateUser(Ctx(token_).get(), cu, &out).ok());
+  ASSERT_TRUE(CreateUser(token_, "reader", 1, "defaultdb").ok());
   const std::string reader = Login("reader", "Secret1!");
 
   EXPECT_EQ(Set("k", "v", reader).error_message(), "permission denied");

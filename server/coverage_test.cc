@@ -26,16 +26,6 @@ class CoverageTest : public ServerFixture {
     EXPECT_TRUE(st.ok()) << st.error_message();
     return n.count();
   }
-  grpc::Status CreateUser(const std::string& token, const std::string& user, uint32_t perm,
-                          const std::string& db) {
-    schema::CreateUserRequest cu;
-    cu.set_user(user);
-    cu.set_password("Secret1!");
-    cu.set_permission(perm);
-    cu.set_database(db);
-    Empty out;
-    return stub_->CreateUser(Ctx(token).get(), cu, &out);
-  }
   grpc::Status Use(const std::string& token, const std::string& db, std::string* db_token) {
     schema::Database req;
     req.set_databasename(db);
@@ -213,12 +203,7 @@ TEST_F(AdminPasswordTest, AppliedAtCreationOrWhenForced) {
   // A bad enc: value or an empty password stops the start, changing nothing.
   for (const char* bad : {"enc:not*base64", "enc:", ""}) {
     server_.reset();
-    ServerConfig c;
-    c.dir = dir_;
-    c.address = "127.0.0.1";
-    c.port = 0;
-    c.metrics_server = false;
-    c.web_server = false;
+    ServerConfig c = LoopbackConfig(dir_);
     c.admin_password = bad;
     c.force_admin_password = true;
     auto s = Server::Open(c);

@@ -29,14 +29,6 @@ class DeprecatedRpcTest : public ServerFixture {
     Empty out;
     return stub_->CreateDatabaseWith(Ctx(token).get(), s, &out);
   }
-  std::string Use(const std::string& token, const std::string& db) {
-    schema::Database req;
-    req.set_databasename(db);
-    schema::UseDatabaseReply resp;
-    grpc::Status st = stub_->UseDatabase(Ctx(token).get(), req, &resp);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return resp.token();
-  }
   schema::DatabaseNullableSettings SettingsV2(const std::string& db_token) {
     schema::DatabaseSettingsResponse resp;
     grpc::Status st =
@@ -50,16 +42,6 @@ class DeprecatedRpcTest : public ServerFixture {
     req.set_retentionperiod(retention_ms);
     schema::TruncateDatabaseResponse resp;
     return stub_->TruncateDatabase(Ctx(token).get(), req, &resp);
-  }
-  grpc::Status CreateUser(const std::string& token, const std::string& user, uint32_t perm,
-                          const std::string& db) {
-    schema::CreateUserRequest cu;
-    cu.set_user(user);
-    cu.set_password("Secret1!");
-    cu.set_permission(perm);
-    cu.set_database(db);
-    Empty out;
-    return stub_->CreateUser(Ctx(token).get(), cu, &out);
   }
   httplib::Result Post(const std::string& path, const std::string& body, const std::string& token) {
     httplib::Client cli("127.0.0.1", server_->web_port());
@@ -78,7 +60,7 @@ TEST_F(DeprecatedRpcTest, CreateDatabaseWithAppliesTheV1Settings) {
   ASSERT_TRUE(CreateWith(token, s).ok());
   EXPECT_EQ(CreateWith(token, s).error_message(), "database already exists");
 
-  const std::string db = Use(Login(), "legacy1");
+  const std::string db = UseDatabase(Login(), "legacy1");
   const auto got = SettingsV2(db);
   EXPECT_EQ(got.maxkeylen().value(), 512u);
   EXPECT_EQ(got.maxtxentries().value(), 64u);
@@ -121,7 +103,7 @@ TEST_F(DeprecatedRpcTest, UpdateDatabaseAndGetDatabaseSettings) {
   s.set_databasename("legacy");
   s.set_filesize(1 << 20);
   ASSERT_TRUE(CreateWith(token, s).ok());
-  const std::string db = Use(Login(), "legacy");
+  const std::string db = UseDatabase(Login(), "legacy");
 
   schema::DatabaseSettings v1;
   ASSERT_TRUE(stub_->GetDatabaseSettings(Ctx(db).get(), Empty(), &v1).ok());
@@ -162,7 +144,7 @@ TEST_F(DeprecatedRpcTest, UpdateDatabaseAndGetDatabaseSettings) {
 
   // A read-only user reads the settings but cannot change them.
   ASSERT_TRUE(CreateUser(token, "reader", 1, "legacy").ok());
-  const std::string reader = Use(Login("reader", "Secret1!"), "legacy");
+  const std::string reader = UseDatabase(Login("reader", "Secret1!"), "legacy");
   ASSERT_TRUE(stub_->GetDatabaseSettings(Ctx(reader).get(), Empty(), &v1).ok());
   up.set_databasename("legacy");
   EXPECT_FALSE(stub_->UpdateDatabase(Ctx(reader).get(), up, &out).ok());
@@ -205,7 +187,7 @@ TEST_F(DeprecatedRpcTest, TruncateDatabaseChecksTheRequestThenSaysItIsNotSupport
 
   // A valid request: the server cannot discard values, and says so; the
   // data is untouched.
-  const std::string db = Use(Login(), "big");
+  const std::string db = UseDatabase(Login(), "big");
   ASSERT_TRUE(SetKey(db, "k", "v").ok());
   for (int64_t ok : {int64_t{0}, day}) {
     st = Truncate(token, "big", ok);
@@ -294,7 +276,7 @@ TEST_F(DeprecatedRpcTest, RestRoutesOfTheV1CallsAndTruncate) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
 
-  const std::string db = Use(Login(), "restdb");
+  const std::string db = UseDatabase(Login(), "restdb");
   res = Post("/api/db/settings", "{}", db);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;

@@ -431,6 +431,34 @@ bool WidenListenBacklog(httplib::Server* server) {
   return false;
 }
 
+Status ListenInBackground(httplib::Server* server, std::string_view what,
+                          const std::string& address, int port, int* bound_port,
+                          std::thread* thread, std::atomic<bool>* listen_returned) {
+  *bound_port = port == 0 ? server->bind_to_any_port(address)
+                          : (server->bind_to_port(address, port) ? port : -1);
+  if (*bound_port <= 0) {
+    *bound_port = 0;
+    return Status::Unavailable(std::string(what) + ": cannot listen on " + address + ":" +
+                               std::to_string(port));
+  }
+  WidenListenBacklog(server);
+  *thread = std::thread([server, listen_returned] {
+    server->listen_after_bind();
+    *listen_returned = true;
+  });
+  // stop() does nothing until the listen loop runs, so a stop right after
+  // the start would hang in join: wait (bounded) until it runs.
+  for (int i = 0; i < 5000 && !server->is_running() && !*listen_returned; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!server->is_running()) {
+    server->stop();
+    thread->join();
+    return Status::Unavailable(std::string(what) + ": listen loop did not start");
+  }
+  return Status::OK();
+}
+
 std::unique_ptr<httplib::Server> NewGuardedHttpServer(const HttpLimits& limits) {
   return std::make_unique<GuardedHttpServer>(limits);
 }

@@ -18,10 +18,15 @@
 // Handlers, routing and responses are cpp-httplib's, unchanged.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <thread>
+
+#include "immudb/status.h"
 
 namespace httplib {
 class Server;
@@ -51,5 +56,16 @@ std::unique_ptr<httplib::Server> NewGuardedHttpsServer(const HttpLimits& limits,
 // After bind_to_port / bind_to_any_port of a server made here: raises the
 // listen backlog from cpp-httplib's 5 to 1024. False if it could not.
 bool WidenListenBacklog(httplib::Server* server);
+
+// Serves a server made here on a thread of its own: binds it to
+// address:port (port 0: a free port) and sets *bound_port (0 when binding
+// fails), widens its backlog, runs its listen loop on *thread (which sets
+// *listen_returned when the loop ends) and waits, at most 5 s, until the loop
+// runs. Unavailable, naming the server as `what` ("metrics server"), when it
+// cannot bind or the loop does not start; then nothing is left running.
+// Stopping: server->stop(), then thread->join().
+Status ListenInBackground(httplib::Server* server, std::string_view what,
+                          const std::string& address, int port, int* bound_port,
+                          std::thread* thread, std::atomic<bool>* listen_returned);
 
 }  // namespace immudb::server

@@ -94,13 +94,10 @@ class GuardedServerTest : public testing::Test {
     http_->Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content(req.body, "text/plain");
     });
-    port_ = http_->bind_to_any_port("127.0.0.1");
+    Status st =
+        ListenInBackground(http_.get(), "test server", "127.0.0.1", 0, &port_, &thread_, &ended_);
+    ASSERT_TRUE(st.ok()) << st.ToString();
     ASSERT_GT(port_, 0);
-    ASSERT_TRUE(WidenListenBacklog(http_.get()));
-    thread_ = std::thread([this] { http_->listen_after_bind(); });
-    for (int i = 0; i < 5000 && !http_->is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
     ASSERT_TRUE(http_->is_running());
   }
   void TearDown() override {
@@ -119,6 +116,7 @@ class GuardedServerTest : public testing::Test {
   HttpLimits limits_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
+  std::atomic<bool> ended_{false};
   int port_ = 0;
 };
 
@@ -225,6 +223,31 @@ TEST_F(GuardedServerTest, ABurstOfConnectionsIsNotDropped) {
   }
   EXPECT_LT(MsSince(t0), 900);
   for (int fd : fds) close(fd);
+}
+
+TEST_F(GuardedServerTest, ListeningOnAPortInUseFailsAndLeavesNothingRunning) {
+  // A listening socket without SO_REUSEPORT holds the port.
+  const int holder = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(holder, 1), 0);
+  ASSERT_EQ(getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int taken = ntohs(addr.sin_port);
+
+  http_ = NewGuardedHttpServer(limits_);
+  port_ = -1;
+  Status st =
+      ListenInBackground(http_.get(), "test server", "127.0.0.1", taken, &port_, &thread_, &ended_);
+  close(holder);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  EXPECT_EQ(st.message(), "test server: cannot listen on 127.0.0.1:" + std::to_string(taken));
+  EXPECT_EQ(port_, 0);
+  EXPECT_FALSE(thread_.joinable());
+  EXPECT_FALSE(http_->is_running());
 }
 
 TEST_F(GuardedServerTest, StopIsNotDelayedByIdleConnections) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <sstream>
 #include <string_view>
 
 namespace immudb::server {
@@ -24,6 +25,16 @@ std::optional<bool> ParseBool(const std::string& text) {
     if (text == f) return false;
   }
   return std::nullopt;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 std::map<std::string, std::string> EnvMap(const char* const* env) {

@@ -79,6 +79,9 @@ std::string EnvName(const std::string& prefix, const std::string& name);
 // "1", "t", "T", "true", "TRUE", "True" and the false forms; nullopt else.
 std::optional<bool> ParseBool(const std::string& text);
 
+// A list setting ("a,b,,c") as its non-empty items, in order.
+std::vector<std::string> SplitList(const std::string& text);
+
 // A setting's value and where it came from ("flag --port",
 // "environment IMMUGW_PORT", "config file <path>"; for a setting with an
 // alias "config file <path> key <name used>").

@@ -170,31 +170,8 @@ Status MetricsServer::Start(const std::string& address, int port) {
                     "application/json");
   });
   http_->Options(".*", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
-  if (port == 0) {
-    port_ = http_->bind_to_any_port(address);
-  } else {
-    port_ = http_->bind_to_port(address, port) ? port : -1;
-  }
-  if (port_ <= 0) {
-    port_ = 0;
-    return Status::Unavailable("metrics server: cannot listen on " + address + ":" +
-                               std::to_string(port));
-  }
-  WidenListenBacklog(http_.get());
-  thread_ = std::thread([this] {
-    http_->listen_after_bind();
-    listen_returned_ = true;
-  });
-  // stop() is a no-op until the listen loop runs, so Stop right after Start
-  // would hang in join: wait (bounded) until it runs.
-  for (int i = 0; i < 5000 && !http_->is_running() && !listen_returned_; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!http_->is_running()) {
-    Stop();
-    return Status::Unavailable("metrics server: listen loop did not start");
-  }
-  return Status::OK();
+  return ListenInBackground(http_.get(), "metrics server", address, port, &port_, &thread_,
+                            &listen_returned_);
 }
 
 void MetricsServer::Stop() {

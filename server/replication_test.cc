@@ -23,16 +23,7 @@ class ReplicationTest : public ServerFixture {
     schema::CreateDatabaseResponse resp;
     grpc::Status st = stub_->CreateDatabaseV2(Ctx(admin_).get(), req, &resp);
     ASSERT_TRUE(st.ok()) << st.error_message();
-    replica_ = Use(admin_, "replicadb");
-  }
-
-  std::string Use(const std::string& token, const std::string& db) {
-    schema::Database req;
-    req.set_databasename(db);
-    schema::UseDatabaseReply resp;
-    grpc::Status st = stub_->UseDatabase(Ctx(token).get(), req, &resp);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return resp.token();
+    replica_ = UseDatabase(admin_, "replicadb");
   }
 
   schema::ImmutableState State(const std::string& token) {
@@ -131,7 +122,7 @@ TEST_F(ReplicationTest, ReplicaHoldsTheSameChainAndServesTheData) {
   // After a restart the database is still a replica with the same chain.
   server_.reset();
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  const std::string again = Use(Login(), "replicadb");
+  const std::string again = UseDatabase(Login(), "replicadb");
   EXPECT_EQ(State(again).txhash(), src.txhash());
   EXPECT_EQ(SetKey(again, "x", "y").error_message(),
             "database is read-only because it's a replica");
@@ -208,33 +199,22 @@ TEST_F(ReplicationTest, BadReplicationsAreRefusedAndWriteNothing) {
 
 TEST_F(ReplicationTest, OnlyAdminsExportAndReplicate) {
   ASSERT_TRUE(SetKey(admin_, "a", "1").ok());
-  schema::CreateUserRequest cu;
-  cu.set_user("reader");
-  cu.set_password("Reader1!pass");
-  cu.set_permission(2);  // read-write
-  cu.set_database("defaultdb");
-  google::protobuf::Empty empty;
-  grpc::Status st = stub_->CreateUser(Ctx(admin_).get(), cu, &empty);
+  grpc::Status st = CreateUser(admin_, "reader", 2, "defaultdb", "Reader1!pass");  // read-write
   ASSERT_TRUE(st.ok()) << st.error_message();
-  const std::string user = Use(Login("reader", "Reader1!pass"), "defaultdb");
+  const std::string user = UseDatabase(Login("reader", "Reader1!pass"), "defaultdb");
   ASSERT_FALSE(user.empty());
   std::string bytes;
   st = Export(user, 1, &bytes);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.error_message().find("permission denied"), std::string::npos) << st.error_message();
   schema::TxHeader hdr;
-  st = Replicate(Use(user, "defaultdb"), "x", &hdr);
+  st = Replicate(UseDatabase(user, "defaultdb"), "x", &hdr);
   EXPECT_NE(st.error_message().find("permission denied"), std::string::npos) << st.error_message();
 }
 
 // A replica database on a second server follows the primary by itself.
 TEST_F(ReplicationTest, ReplicaFollowsAPrimaryOnAnotherServer) {
-  ServerConfig c;
-  c.dir = dir_ + "/second";
-  c.address = "127.0.0.1";
-  c.port = 0;
-  c.metrics_server = false;
-  c.web_server = false;
+  ServerConfig c = LoopbackConfig(dir_ + "/second");
   auto opened = Server::Open(c);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   std::unique_ptr<Server> second = std::move(opened).value();
@@ -300,12 +280,7 @@ TEST_F(ReplicationTest, ReplicaFollowsAPrimaryOnAnotherServer) {
 // follow the first server's defaultdb.
 TEST_F(ReplicationTest, DefaultdbFollowsThePrimaryWithTheServerFlags) {
   for (int i = 0; i < 30; i++) ASSERT_TRUE(SetKey(admin_, "f" + std::to_string(i), "v").ok());
-  ServerConfig c;
-  c.dir = dir_ + "/flags";
-  c.address = "127.0.0.1";
-  c.port = 0;
-  c.metrics_server = false;
-  c.web_server = false;
+  ServerConfig c = LoopbackConfig(dir_ + "/flags");
   c.replication_is_replica = true;
   c.replication_primary_host = "127.0.0.1";
   c.replication_primary_port = server_->port();

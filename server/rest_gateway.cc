@@ -483,29 +483,13 @@ Status RestGateway::Start(const RestGatewayOptions& options) {
         return httplib::Server::HandlerResponse::Handled;
       }));
 
-  const int port = options.port;
-  port_ = port == 0 ? http_->bind_to_any_port(options.address)
-                    : (http_->bind_to_port(options.address, port) ? port : -1);
-  if (port_ <= 0) {
+  Status listening = ListenInBackground(http_.get(), "web server", options.address, options.port,
+                                        &port_, &thread_, &listen_returned_);
+  if (!listening.ok()) {
     port_ = 0;
     http_.reset();
-    return Status::Unavailable("web server: cannot listen on " + options.address + ":" +
-                               std::to_string(port));
   }
-  WidenListenBacklog(http_.get());
-  thread_ = std::thread([this] {
-    http_->listen_after_bind();
-    listen_returned_ = true;
-  });
-  // stop() does nothing until the listen loop runs: wait (bounded) for it.
-  for (int i = 0; i < 5000 && !http_->is_running() && !listen_returned_; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!http_->is_running()) {
-    Stop();
-    return Status::Unavailable("web server: listen loop did not start");
-  }
-  return Status::OK();
+  return listening;
 }
 
 void RestGateway::Stop() {

@@ -228,14 +228,8 @@ TEST_F(ServerTest, CreateDatabaseAndUseIt) {
 
 TEST_F(ServerTest, ReadOnlyUserCannotWrite) {
   const std::string admin = Login();
-  schema::CreateUserRequest cu;
-  cu.set_user("reader");
-  cu.set_password("Secret1!");
-  cu.set_permission(1);
-  cu.set_database("defaultdb");
-  Empty out;
-  ASSERT_TRUE(stub_->CreateUser(Ctx(admin).get(), cu, &out).ok());
-  EXPECT_EQ(stub_->CreateUser(Ctx(admin).get(), cu, &out).error_message(), "user already exists");
+  ASSERT_TRUE(CreateUser(admin, "reader", 1, "defaultdb").ok());
+  EXPECT_EQ(CreateUser(admin, "reader", 1, "defaultdb").error_message(), "user already exists");
 
   // The user exists now, but the server is not in multi-db mode until
   // restart; its token is bound to defaultdb.
@@ -262,12 +256,7 @@ TEST_F(ServerTest, UserChangesRecordWhoAndWhen) {
   const std::string root = Login();
   Empty out;
   const auto create = [&](const std::string& token, const std::string& name, uint32_t perm) {
-    schema::CreateUserRequest cu;
-    cu.set_user(name);
-    cu.set_password("Secret1!");
-    cu.set_permission(perm);
-    cu.set_database("defaultdb");
-    return stub_->CreateUser(Ctx(token).get(), cu, &out);
+    return CreateUser(token, name, perm, "defaultdb");
   };
   const auto user = [&](const std::string& name) {
     schema::UserList users;
@@ -329,13 +318,7 @@ TEST_F(ServerTest, UserChangesRecordWhoAndWhen) {
 
 TEST_F(ServerTest, UsersAndDataSurviveRestart) {
   std::string token = Login();
-  schema::CreateUserRequest cu;
-  cu.set_user("writer");
-  cu.set_password("Secret1!");
-  cu.set_permission(2);
-  cu.set_database("defaultdb");
-  Empty out;
-  ASSERT_TRUE(stub_->CreateUser(Ctx(token).get(), cu, &out).ok());
+  ASSERT_TRUE(CreateUser(token, "writer", 2, "defaultdb").ok());
   schema::SetRequest set;
   auto* kv = set.add_kvs();
   kv->set_key("durable");

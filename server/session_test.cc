@@ -119,13 +119,8 @@ TEST_F(SessionExpiryTest, IdleSessionsAreClosedAndActiveOnesKept) {
 
 TEST_F(SessionTest, UserChangesInvalidateSessionsAndTokens) {
   const std::string admin = Login();
-  schema::CreateUserRequest cu;
-  cu.set_user("alice");
-  cu.set_password("Secret1!");
-  cu.set_permission(2);
-  cu.set_database("defaultdb");
+  ASSERT_TRUE(CreateUser(admin, "alice", 2, "defaultdb").ok());
   Empty out;
-  ASSERT_TRUE(stub_->CreateUser(Ctx(admin).get(), cu, &out).ok());
   schema::ImmutableState st;
 
   auto open_both = [&](std::string* id, std::string* token) {

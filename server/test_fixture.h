@@ -34,13 +34,20 @@ class ServerFixture : public testing::Test {
   // Called before every (re)start; the defaults are already set.
   virtual void Configure(ServerConfig*) {}
 
-  void StartServer() {
+  // A server in `dir` on a free loopback port, without the metrics and web
+  // servers (tests run in parallel: no fixed ports).
+  static ServerConfig LoopbackConfig(const std::string& dir) {
     ServerConfig c;
-    c.dir = dir_;
+    c.dir = dir;
     c.address = "127.0.0.1";
     c.port = 0;
     c.metrics_server = false;
-    c.web_server = false;  // Tests run in parallel: no fixed ports.
+    c.web_server = false;
+    return c;
+  }
+
+  void StartServer() {
+    ServerConfig c = LoopbackConfig(dir_);
     Configure(&c);
     auto s = Server::Open(c);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -74,6 +81,28 @@ class ServerFixture : public testing::Test {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->AddMetadata("sessionid", session_id);
     return ctx;
+  }
+
+  // Creates `user` with permission `perm` on `db`; returns the gRPC status.
+  grpc::Status CreateUser(const std::string& token, const std::string& user, uint32_t perm,
+                          const std::string& db, const std::string& password = "Secret1!") {
+    schema::CreateUserRequest cu;
+    cu.set_user(user);
+    cu.set_password(password);
+    cu.set_permission(perm);
+    cu.set_database(db);
+    google::protobuf::Empty out;
+    return stub_->CreateUser(Ctx(token).get(), cu, &out);
+  }
+
+  // The token of a session on `db` (UseDatabase with `token`); "" on failure.
+  std::string UseDatabase(const std::string& token, const std::string& db) {
+    schema::Database req;
+    req.set_databasename(db);
+    schema::UseDatabaseReply resp;
+    grpc::Status st = stub_->UseDatabase(Ctx(token).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.token();
   }
 
   // Sets key=value with `token`; returns the gRPC status.

@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "client/auditor.h"
 #include "cmd/immuclient/audit_service.h"
+#include "server/layered_settings.h"
 
 namespace immudb::immuclient {
 namespace {
@@ -47,16 +47,6 @@ T Global(CLI::App* app, const std::string& name, T fallback) {
   CLI::Option* o = app->get_option_no_throw(name);
   if (o == nullptr || o->count() == 0) return fallback;
   return o->as<T>();
-}
-
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 void Print(const std::string& line) {
@@ -182,7 +172,7 @@ void Run(CLI::App* app, CLI::App* cmd, const AuditFlags& f) {
   auto password = client::DecodePassword(f.password);
   if (!password.ok()) Fail(password.status().message());
   o.password = *password;
-  o.databases = SplitList(f.databases);
+  o.databases = server::SplitList(f.databases);
   o.verify_values = f.verify_values;
   o.notification_url = f.notification_url;
   o.notification_username = f.notification_username;

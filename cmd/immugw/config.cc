@@ -236,16 +236,6 @@ Result<FileSettings> ReadToml(const std::string& path) {
   return out;
 }
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 // Sets the option `name` of `c` from `raw`.
 Status Apply(const Spec& s, const std::string& raw, const std::string& source, GatewayCommand* c) {
   auto bad = [&](const std::string& why) {
@@ -292,7 +282,7 @@ Status Apply(const Spec& s, const std::string& raw, const std::string& source, G
     if (!p.ok()) return bad(p.status().message());
     a.password = *p;
   }
-  if (name == "audit-databases") a.databases = SplitList(raw);
+  if (name == "audit-databases") a.databases = server::SplitList(raw);
   if (name == "audit-notification-url") a.notification_url = raw;
   if (name == "audit-notification-username") a.notification_username = raw;
   if (name == "audit-notification-password") a.notification_password = raw;

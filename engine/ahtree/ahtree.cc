@@ -24,6 +24,31 @@ namespace immudb {
 
 namespace ahtree {
 
+namespace {
+
+enum class Step { kPass, kDescend, kStop };
+
+// The walk INCL and CONS share, from the top of the tree of j leaves down:
+// for each set bit h of j - 1, highest first, k is j - 1 with the bits below
+// h cleared, the last leaf of the left block [k - 2^h + 1, k] beside the
+// leaves k + 1 .. j. visit(j, k, h) passes that block (kPass), descends into
+// it (kDescend: j becomes k; the bits of k - 1 below h are all set, so the
+// walk goes on with the next h), or ends the walk (kStop).
+template <class Visit>
+void WalkLeftBlocks(uint64_t j, Visit visit) {
+  for (int h = std::bit_width(j - 1) - 1; h >= 0; h--) {
+    if (((j - 1) >> h & 1) == 0) continue;
+    const uint64_t k = ((j - 1) >> h) << h;
+    const Step step = visit(j, k, h);
+    if (step == Step::kStop) return;
+    if (step == Step::kDescend) j = k;
+  }
+}
+
+uint64_t BlockFirst(uint64_t k, int h) { return k - (uint64_t{1} << h) + 1; }
+
+}  // namespace
+
 // INCL as a loop: proofs.md writes it as incl(i, k, h) ++ [R(k+1, j)] ++ suffix
 // where suffix is the skipped blocks in reverse discovery order. Emitting the
 // terms in reverse (discovery order, then the right edge, then the recursion's
@@ -31,55 +56,35 @@ namespace ahtree {
 // wire order.
 void InclusionRanges(uint64_t i, uint64_t j, std::vector<Range>* out) {
   out->clear();
-  int height = std::bit_width(j - 1);
-  bool descended = true;
-  while (descended) {
-    descended = false;
-    for (int h = height - 1; h >= 0; h--) {
-      if (((j - 1) >> h & 1) == 0) continue;
-      const uint64_t k = ((j - 1) >> h) << h;
-      if (i <= k) {
-        out->push_back({k + 1, j});
-        j = k;
-        height = h;
-        descended = true;
-        break;
-      }
-      out->push_back({k - (uint64_t{1} << h) + 1, k});
+  WalkLeftBlocks(j, [&](uint64_t end, uint64_t k, int h) {
+    if (i <= k) {
+      out->push_back({k + 1, end});
+      return Step::kDescend;
     }
-  }
+    out->push_back({BlockFirst(k, h), k});
+    return Step::kPass;
+  });
   std::reverse(out->begin(), out->end());
 }
 
 // CONS, unrolled the same way as InclusionRanges.
 void ConsistencyRanges(uint64_t i, uint64_t j, std::vector<Range>* out) {
   out->clear();
-  int height = std::bit_width(j - 1);
-  bool descended = true;
-  while (descended) {
-    descended = false;
-    for (int h = height - 1; h >= 0; h--) {
-      if (((j - 1) >> h & 1) == 0) continue;
-      const uint64_t k = ((j - 1) >> h) << h;
-      const Range block{k - (uint64_t{1} << h) + 1, k};
-      if (i <= k) {
-        out->push_back({k + 1, j});
-        if (i < k) {
-          j = k;
-          height = h;
-          descended = true;
-        } else {
-          out->push_back(block);
-        }
-        break;
-      }
+  WalkLeftBlocks(j, [&](uint64_t end, uint64_t k, int h) {
+    const Range block{BlockFirst(k, h), k};
+    if (i <= k) {
+      out->push_back({k + 1, end});
+      if (i < k) return Step::kDescend;
       out->push_back(block);
-      if (i == j) {
-        out->push_back({k + 1, j});
-        break;
-      }
+      return Step::kStop;
     }
-  }
+    out->push_back(block);
+    if (i == end) {
+      out->push_back({k + 1, end});
+      return Step::kStop;
+    }
+    return Step::kPass;
+  });
   std::reverse(out->begin(), out->end());
 }
 

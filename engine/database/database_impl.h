@@ -105,6 +105,12 @@ class DatabaseImpl : public Database {
   // expired versions (NotFound) and follows a reference when `follow`.
   Result<Entry> Resolve(std::string_view user_key, const RawVersion& raw, bool follow) const;
   Result<Entry> GetUnlocked(const KeyRequest& req) const;
+  // The walk of Scan and ZScan: index entries of `spec` that are neither
+  // deleted nor expired, the first `offset` of them passed over, then each
+  // given to `visit` until `limit` have been. A non-OK status from `visit`
+  // ends the walk and is returned.
+  Status ScanLive(const index::ScanSpec& spec, uint64_t offset, size_t limit,
+                  const std::function<Status(const index::IndexedEntry&)>& visit) const;
 
   // --- database_write.cc ---
   // One write. `build` makes the entries; it runs inside the write gate and

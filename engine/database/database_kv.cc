@@ -241,7 +241,24 @@ Result<std::vector<Entry>> DatabaseImpl::Scan(const ScanRequest& req) {
   spec.inclusive_end = req.inclusive_end;
   spec.desc = req.desc;
   std::vector<Entry> out;
-  uint64_t skip = req.offset;
+  // The limit counts keys read, also references to gone keys.
+  IMMUDB_RETURN_IF_ERROR(
+      ScanLive(spec, req.offset, n, [&](const index::IndexedEntry& ie) -> Status {
+        IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, Materialize(ie));
+        auto e = Resolve(std::string_view(ie.entry.key).substr(1), raw, true);
+        if (!e.ok()) {
+          return e.status().IsNotFound() ? Status::OK() : e.status();  // A reference to a gone key.
+        }
+        out.push_back(std::move(e).value());
+        return Status::OK();
+      }));
+  return out;
+}
+
+Status DatabaseImpl::ScanLive(
+    const index::ScanSpec& spec, uint64_t offset, size_t limit,
+    const std::function<Status(const index::IndexedEntry&)>& visit) const {
+  uint64_t skip = offset;
   size_t read = 0;
   Status err;
   IMMUDB_RETURN_IF_ERROR(index_->Scan(spec, [&](const index::IndexedEntry& ie) {
@@ -250,23 +267,11 @@ Result<std::vector<Entry>> DatabaseImpl::Scan(const ScanRequest& req) {
       skip--;
       return true;
     }
-    read++;  // The limit counts keys read, also references to gone keys.
-    auto raw = Materialize(ie);
-    if (!raw.ok()) {
-      err = raw.status();
-      return false;
-    }
-    auto e = Resolve(std::string_view(ie.entry.key).substr(1), *raw, true);
-    if (!e.ok()) {
-      if (e.status().IsNotFound()) return read < n;  // A reference to a gone key.
-      err = e.status();
-      return false;
-    }
-    out.push_back(std::move(e).value());
-    return read < n;
+    read++;
+    err = visit(ie);
+    return err.ok() && read < limit;
   }));
-  IMMUDB_RETURN_IF_ERROR(err);
-  return out;
+  return err;
 }
 
 Result<uint64_t> DatabaseImpl::Count(const std::string& prefix) {

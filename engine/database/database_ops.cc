@@ -178,39 +178,25 @@ Result<std::vector<ZEntry>> DatabaseImpl::ZScan(const ZScanRequest& req) {
   spec.inclusive_seek = req.inclusive_seek;
   spec.desc = req.desc;
   std::vector<ZEntry> out;
-  uint64_t skip = req.offset;
-  size_t read = 0;
-  Status err;
-  IMMUDB_RETURN_IF_ERROR(index_->Scan(spec, [&](const index::IndexedEntry& ie) {
-    if (ie.entry.md.deleted || Expired(ie.entry.md)) return true;
-    if (skip > 0) {
-      skip--;
-      return true;
-    }
-    read++;  // The limit counts members read, filtered or not.
-    auto z = DecodeZAddKey(ie.entry.key);
-    if (!z.ok()) {
-      err = z.status();
-      return false;
-    }
-    if ((req.min_score && z->score < *req.min_score) ||
-        (req.max_score && z->score > *req.max_score)) {
-      return read < n;
-    }
-    const std::string member = EncodeKey(z->key);
-    auto raw = z->at_tx > 0 ? AtTxRaw(member, z->at_tx) : LatestRaw(member);
-    // A member key that has become a reference is not followed: that is an
-    // error, as in immudb.
-    auto e = raw.ok() ? Resolve(z->key, *raw, false) : Result<Entry>(raw.status());
-    if (!e.ok()) {
-      if (e.status().IsNotFound()) return read < n;  // Member deleted or expired.
-      err = e.status();
-      return false;
-    }
-    out.push_back(ZEntry{z->set, z->key, std::move(e).value(), z->score, z->at_tx});
-    return read < n;
-  }));
-  IMMUDB_RETURN_IF_ERROR(err);
+  // The limit counts members read, filtered or not.
+  IMMUDB_RETURN_IF_ERROR(
+      ScanLive(spec, req.offset, n, [&](const index::IndexedEntry& ie) -> Status {
+        IMMUDB_ASSIGN_OR_RETURN(ZKey z, DecodeZAddKey(ie.entry.key));
+        if ((req.min_score && z.score < *req.min_score) ||
+            (req.max_score && z.score > *req.max_score)) {
+          return Status::OK();
+        }
+        const std::string member = EncodeKey(z.key);
+        auto raw = z.at_tx > 0 ? AtTxRaw(member, z.at_tx) : LatestRaw(member);
+        // A member key that has become a reference is not followed: that is an
+        // error, as in immudb.
+        auto e = raw.ok() ? Resolve(z.key, *raw, false) : Result<Entry>(raw.status());
+        if (!e.ok()) {
+          return e.status().IsNotFound() ? Status::OK() : e.status();  // Member deleted or expired.
+        }
+        out.push_back(ZEntry{z.set, z.key, std::move(e).value(), z.score, z.at_tx});
+        return Status::OK();
+      }));
   return out;
 }
 

@@ -20,10 +20,12 @@
 #include "client/admin.h"
 #include "client/client.h"
 #include "server_process.h"
+#include "testutil/test_util.h"
 
 namespace immudb::admin::testing {
 
 using client::testing::BinDir;
+using client::testing::RunShell;
 using client::testing::ServerProcess;
 
 inline constexpr char kStrongPassword[] = "Secret_Pass1";
@@ -45,24 +47,13 @@ inline int FreePort() {
   return port;
 }
 
-inline std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline void WriteBytes(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
+using testutil::ReadAll;
+using testutil::WriteAll;
 
 class AdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/immuadmin_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
+    dir_ = testutil::FreshTestDir("immuadmin_test");
     std::filesystem::create_directories(dir_ + "/home");
     StartServer();
   }
@@ -85,14 +76,7 @@ class AdminTest : public ::testing::Test {
     const std::string cmd = "printf '%s' '" + input + "' | HOME=" + dir_ + "/home " + env + " " +
                             BinDir() + "/immuadmin -p " + std::to_string(server_->port()) + " " +
                             args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    if (code != nullptr) *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return out;
+    return RunShell(cmd, code);
   }
 
   void Login() {

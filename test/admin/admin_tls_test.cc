@@ -48,9 +48,9 @@ TEST_F(AdminTlsTest, FlagsVariablesAndConfigFileReachAnMtlsServer) {
 
   // And from a settings file.
   const std::string cfg = dir_ + "/immuadmin.toml";
-  WriteBytes(cfg, "mtls = true\nservername = \"localhost\"\nclientcas = \"" + certs_.ca +
-                      "\"\ncertificate = \"" + certs_.client_cert + "\"\npkey = \"" +
-                      certs_.client_key + "\"\n");
+  WriteAll(cfg, "mtls = true\nservername = \"localhost\"\nclientcas = \"" + certs_.ca +
+                    "\"\ncertificate = \"" + certs_.client_cert + "\"\npkey = \"" +
+                    certs_.client_key + "\"\n");
   out = Run("--config " + cfg + " database list", &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_TRUE(Contains(out, "defaultdb")) << out;
@@ -62,25 +62,19 @@ TEST_F(AdminTlsTest, FlagsVariablesAndConfigFileReachAnMtlsServer) {
   EXPECT_EQ(code, 1) << out;
 
   // Precedence: a flag beats a variable, which beats the file.
-  WriteBytes(cfg, "immudb-port = 1\n");
+  WriteAll(cfg, "immudb-port = 1\n");
   out = Run(TlsFlags() + " --config " + cfg + " status", &code, "", "IMMUADMIN_IMMUDB_PORT=2");
   EXPECT_EQ(code, 0) << out;  // Run's -p flag.
   const std::string bin = BinDir() + "/immuadmin";
   auto port_used = [&](const std::string& env_vars) {
     const std::string cmd =
         "HOME=" + dir_ + "/home " + env_vars + " " + bin + " --config " + cfg + " status 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string text;
-    char buf[1024];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) text.append(buf, n);
-    pclose(p);
-    return text;
+    return RunShell(cmd);
   };
   EXPECT_TRUE(Contains(port_used("IMMUADMIN_IMMUDB_PORT=2"), "127.0.0.1:2:"));
   EXPECT_TRUE(Contains(port_used(""), "127.0.0.1:1:"));
 
-  WriteBytes(cfg, "no-such-setting = 1\n");
+  WriteAll(cfg, "no-such-setting = 1\n");
   out = Run("--config " + cfg + " status", &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "unknown setting 'no-such-setting'")) << out;

@@ -81,7 +81,6 @@ class AdminBackupTest : public AdminTest {
     EXPECT_TRUE(out.starts_with("backup of 'defaultdb': 5 transactions, ")) << out;
     return file;
   }
-
 };
 
 TEST_F(AdminBackupTest, RestoreIntoNewDatabaseReadsBackAndVerifies) {
@@ -159,7 +158,7 @@ TEST_F(AdminBackupTest, FlippedByteIsRefusedAndNothingIsWritten) {
   auto c = Connect();
   ASSERT_NO_FATAL_FAILURE(Populate(*c));
   const std::string file = Backup();
-  const std::string good = ReadBytes(file);
+  const std::string good = ReadAll(file);
   const auto records = Records(good);
   ASSERT_EQ(records.size(), 6u);  // 5 transactions and the trailer.
 
@@ -169,7 +168,7 @@ TEST_F(AdminBackupTest, FlippedByteIsRefusedAndNothingIsWritten) {
   for (size_t at = tx3.start; at < tx3.start + 5 + tx3.len + 4; at += 13) {
     std::string bad = good;
     bad[at] ^= 0x20;
-    WriteBytes(file, bad);
+    WriteAll(file, bad);
     int code = -1;
     const std::string out = Run("restore --file " + file + " --db copy", &code);
     EXPECT_EQ(code, 1) << "offset " << at << ": " << out;
@@ -187,7 +186,7 @@ TEST_F(AdminBackupTest, FlippedByteIsRefusedAndNothingIsWritten) {
   ASSERT_NE(gamma_value, std::string::npos);
   bad[gamma_value + 1] = '9';
   FixCrc(&bad, tx3);
-  WriteBytes(file, bad);
+  WriteAll(file, bad);
   int code = -1;
   std::string out = Run("restore --file " + file + " --db copy", &code);
   EXPECT_EQ(code, 1);
@@ -195,7 +194,7 @@ TEST_F(AdminBackupTest, FlippedByteIsRefusedAndNothingIsWritten) {
   EXPECT_FALSE(DatabaseExists(*c, "copy"));
 
   // A truncated file (no trailer) is refused too.
-  WriteBytes(file, good.substr(0, records.back().start));
+  WriteAll(file, good.substr(0, records.back().start));
   out = Run("restore --file " + file + " --db copy", &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "truncated")) << out;
@@ -207,12 +206,12 @@ TEST_F(AdminBackupTest, BackupRefusesExistingFileAndBadInput) {
   auto c = Connect();
   ASSERT_TRUE(c->Set("k", "v").ok());
   const std::string file = dir_ + "/b.bak";
-  WriteBytes(file, "keep me");
+  WriteAll(file, "keep me");
   int code = -1;
   std::string out = Run("backup --db defaultdb --file " + file, &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "already exists")) << out;
-  EXPECT_EQ(ReadBytes(file), "keep me");
+  EXPECT_EQ(ReadAll(file), "keep me");
 
   out = Run("restore --file " + file + " --db copy", &code);
   EXPECT_EQ(code, 1);

@@ -56,7 +56,7 @@ TEST_F(HotBackupTest, BackupAppendAndRestoreKeepTheSourceChain) {
   EXPECT_EQ(Mode(file), 0600);
 
   // The layout of the first record, field by field.
-  const std::string bytes = ReadBytes(file);
+  const std::string bytes = ReadAll(file);
   ASSERT_EQ(Records(bytes).size(), 3u);
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   EXPECT_EQ(bytes.substr(0, 10), "IMMUBACKUP");
@@ -153,7 +153,7 @@ TEST_F(HotBackupTest, TamperedFileIsRefusedBeforeAnythingIsWritten) {
   const std::string file = dir_ + "/db.hot";
   int code = -1;
   ASSERT_EQ((Run("hot-backup defaultdb -o " + file, &code), code), 0);
-  const std::string good = ReadBytes(file);
+  const std::string good = ReadAll(file);
   const auto records = Records(good);
   ASSERT_EQ(records.size(), 3u);
 
@@ -163,7 +163,7 @@ TEST_F(HotBackupTest, TamperedFileIsRefusedBeforeAnythingIsWritten) {
   for (size_t at = start; at < start + len; at += 7) {
     std::string bad = good;
     bad[at] ^= 0x01;
-    WriteBytes(file, bad);
+    WriteAll(file, bad);
     const std::string out = Run("hot-restore copy -i " + file, &code);
     EXPECT_EQ(code, 1) << "offset " << at << ": " << out;
     refused += code == 1;
@@ -173,11 +173,11 @@ TEST_F(HotBackupTest, TamperedFileIsRefusedBeforeAnythingIsWritten) {
   EXPECT_FALSE(DatabaseExists(*c, "copy"));
 
   // A record missing from the middle, or a cut one, is refused too.
-  WriteBytes(file, good.substr(0, records[1].first) + good.substr(records[2].first));
+  WriteAll(file, good.substr(0, records[1].first) + good.substr(records[2].first));
   std::string out = Run("hot-restore copy -i " + file, &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "incorrect transaction order")) << out;
-  WriteBytes(file, good.substr(0, good.size() - 5));
+  WriteAll(file, good.substr(0, good.size() - 5));
   out = Run("hot-restore copy -i " + file, &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "short record")) << out;

@@ -483,7 +483,7 @@ TEST_F(AdminCliTest, DumpToFile) {
   EXPECT_TRUE(Contains(ReadFile(file), "  set   k2 = v2\n"));
   EXPECT_EQ(Mode(file), 0600);
   // An existing file is not overwritten.
-  WriteBytes(file, "keep");
+  WriteAll(file, "keep");
   out = Run("dump " + file, &code);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "cannot create " + file + ": File exists")) << out;
@@ -597,23 +597,13 @@ TEST_F(AdminCliTest, VerifyStoreDirectory) {
   server_->Stop();
   const std::string db = dir_ + "/server/data/defaultdb";
   int code = -1;
-  const std::string cmd = BinDir() + "/immuadmin verify " + db + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::string out = RunShell(BinDir() + "/immuadmin verify " + db + " 2>&1", &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_TRUE(out.starts_with("verified 2 transactions, ")) << out;
   EXPECT_TRUE(Contains(out, "\nlast tx 2, alh ")) << out;
 
-  p = popen((BinDir() + "/immuadmin verify " + dir_ + "/nothing-here 2>&1").c_str(), "r");
-  out.clear();
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  status = pclose(p);
-  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  out = RunShell(BinDir() + "/immuadmin verify " + dir_ + "/nothing-here 2>&1", &code);
+  EXPECT_EQ(code, 1) << out;
   EXPECT_TRUE(out.starts_with("immuadmin: " + dir_ + "/nothing-here: ")) << out;
 }
 
@@ -667,8 +657,8 @@ TEST_F(AdminCliTest, ServiceInstallWritesFilesUnderRoot) {
 TEST_F(AdminCliTest, ServiceStartStopStatusRunSystemctl) {
   const std::string bin = dir_ + "/stub-bin", log = dir_ + "/systemctl.log";
   std::filesystem::create_directories(bin);
-  WriteBytes(bin + "/systemctl",
-             "#!/bin/sh\necho \"$*\" >> " + log + "\n[ \"$1\" = status ] && exit 3\nexit 0\n");
+  WriteAll(bin + "/systemctl",
+           "#!/bin/sh\necho \"$*\" >> " + log + "\n[ \"$1\" = status ] && exit 3\nexit 0\n");
   std::filesystem::permissions(bin + "/systemctl", std::filesystem::perms::owner_all);
   const std::string env = "PATH=" + bin + ":/usr/bin:/bin";
   int code = -1;

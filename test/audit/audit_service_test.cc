@@ -12,6 +12,7 @@
 
 #include "cmd/common/systemd_service.h"
 #include "server_process.h"
+#include "testutil/test_util.h"
 
 namespace immudb::client {
 namespace {
@@ -38,12 +39,7 @@ bool Has(const std::string& text, const std::string& part) {
 
 class AuditServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/audit_service_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = testutil::FreshTestDir("audit_service_test"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Runs immuclient with `args` (and `env` assignments first); exit code in

@@ -40,10 +40,7 @@ constexpr char kProxyUuid[] = "auditproxy0000000000";
 class AuditorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/audit_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testutil::FreshTestDir("audit_test");
     server_ = std::make_unique<ServerProcess>(dir_ + "/a");
     std::string error;
     ASSERT_TRUE(server_->Start(&error)) << error;

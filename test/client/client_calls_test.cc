@@ -12,6 +12,7 @@
 #include "immudb/database.h"
 #include "lying_proxy.h"
 #include "server_process.h"
+#include "testutil/test_util.h"
 
 namespace immudb::client {
 namespace {
@@ -22,9 +23,7 @@ using testing::ServerProcess;
 class ClientCallsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/client_calls_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
+    dir_ = testutil::FreshTestDir("client_calls_test");
     std::filesystem::create_directories(dir_ + "/state");
     server_ = std::make_unique<ServerProcess>(dir_ + "/server");
     std::string error;

@@ -10,6 +10,7 @@
 #include "client/tampering.h"
 #include "lying_proxy.h"
 #include "server_process.h"
+#include "testutil/test_util.h"
 
 namespace immudb::client {
 namespace {
@@ -22,9 +23,7 @@ constexpr char kProxyUuid[] = "proxyuuid00000000000";
 class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/client_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
+    dir_ = testutil::FreshTestDir("client_test");
     std::filesystem::create_directories(dir_ + "/state");
     a_ = std::make_unique<ServerProcess>(dir_ + "/a");
     std::string error;

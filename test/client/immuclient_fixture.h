@@ -13,15 +13,14 @@
 #include <vector>
 
 #include "server_process.h"
+#include "testutil/test_util.h"
 
 namespace immudb::client::testing {
 
 class ClientImmuclientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/immuclient_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
+    dir_ = testutil::FreshTestDir("immuclient_test");
     std::filesystem::create_directories(dir_ + "/home");
     const std::vector<std::string> args = ServerArgs();
     if (HasFailure()) return;

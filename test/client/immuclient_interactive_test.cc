@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "server_process.h"
+#include "testutil/test_util.h"
 
 namespace immudb::client {
 namespace {
@@ -25,9 +26,7 @@ using testing::ServerProcess;
 class ClientInteractiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/immuclient_it_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
+    dir_ = testutil::FreshTestDir("immuclient_it_test");
     std::filesystem::create_directories(dir_ + "/home");
     server_ = std::make_unique<ServerProcess>(dir_ + "/server");
     std::string error;

@@ -13,6 +13,7 @@
 #include "lying_proxy.h"
 #include "server_process.h"
 #include "test_certs.h"
+#include "testutil/test_util.h"
 
 namespace immudb::client {
 namespace {
@@ -36,10 +37,7 @@ TEST(ClientSignatureVerifierTest, RejectsNonP256Keys) {
 class ClientSignedServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/client_sig_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testutil::FreshTestDir("client_sig_test");
     ASSERT_TRUE(testing::WriteSigningKeyPair(dir_ + "/server.pem", dir_ + "/server.pub"));
     ASSERT_TRUE(testing::WriteSigningKeyPair(dir_ + "/other.pem", dir_ + "/other.pub"));
     server_ = std::make_unique<testing::ServerProcess>(

@@ -12,6 +12,7 @@
 #include "client/client.h"
 #include "server_process.h"
 #include "test_certs.h"
+#include "testutil/test_util.h"
 
 namespace immudb::client {
 namespace {
@@ -24,9 +25,7 @@ using testing::TestCerts;
 class ClientTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/client_tls_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
+    dir_ = testutil::FreshTestDir("client_tls_test");
     std::filesystem::create_directories(dir_ + "/certs");
     std::filesystem::create_directories(dir_ + "/home");
     std::string error;

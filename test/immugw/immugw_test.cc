@@ -21,6 +21,7 @@
 #include "gateway_harness.h"
 #include "lying_proxy.h"
 #include "server_process.h"
+#include "testutil/test_util.h"
 #include "webhook.h"
 
 namespace immudb::gateway {
@@ -39,10 +40,7 @@ std::string B64(const std::string& s) { return Base64Encode(s); }
 class ImmugwTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/immugw_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testutil::FreshTestDir("immugw_test");
     server_ = std::make_unique<ServerProcess>(dir_ + "/a");
     std::string error;
     ASSERT_TRUE(server_->Start(&error)) << error;

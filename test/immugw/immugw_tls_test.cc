@@ -12,6 +12,7 @@
 #include "gateway_harness.h"
 #include "server_process.h"
 #include "test_certs.h"
+#include "testutil/test_util.h"
 
 namespace immudb::gateway {
 namespace {
@@ -22,9 +23,7 @@ using client::testing::TestCerts;
 class ImmugwTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/immugw_tls_test_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
+    dir_ = testutil::FreshTestDir("immugw_tls_test");
     std::filesystem::create_directories(dir_ + "/certs");
     std::string error;
     ASSERT_TRUE(client::testing::MakeTestCerts(dir_ + "/certs", &certs_, &error)) << error;

@@ -16,6 +16,7 @@
 #include "gateway_harness.h"
 #include "lying_proxy.h"
 #include "server_process.h"
+#include "testutil/test_util.h"
 
 namespace immudb::gateway {
 namespace {
@@ -57,10 +58,7 @@ bool Has(const httplib::Result& res, const std::string& text) {
 class MultiServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/immugw_multi_" + std::to_string(getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testutil::FreshTestDir("immugw_multi");
     a_ = std::make_unique<ServerProcess>(dir_ + "/a");
     b_ = std::make_unique<ServerProcess>(dir_ + "/b");
     std::string error;

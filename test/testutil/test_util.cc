@@ -1,5 +1,6 @@
 #include "testutil/test_util.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -20,6 +21,14 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() {
   if (std::getenv("IMMUDB_KEEP_TEST_DIRS") == nullptr) RemoveTree(path_);
+}
+
+std::string FreshTestDir(const std::string& prefix) {
+  const std::string dir = ::testing::TempDir() + "/" + prefix + "_" + std::to_string(getpid()) +
+                          "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 void RemoveTree(const std::string& path) {

@@ -21,6 +21,11 @@ class TempDir {
   std::string path_;
 };
 
+// The scratch directory of the running gtest test,
+// <testing::TempDir()>/<prefix>_<pid>_<test name>: created empty (what an
+// earlier run left there is removed first).
+std::string FreshTestDir(const std::string& prefix);
+
 // Removes a directory tree; ignores errors.
 void RemoveTree(const std::string& path);
 
