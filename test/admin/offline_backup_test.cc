@@ -82,7 +82,7 @@ std::map<std::string, std::string> Snapshot(const std::string& root) {
   if (!fs::exists(root)) return out;
   for (const auto& e : fs::recursive_directory_iterator(root)) {
     const std::string rel = e.path().string().substr(root.size());
-    out[rel] = e.is_symlink() ? "link" : e.is_directory() ? "dir" : ReadBytes(e.path().string());
+    out[rel] = e.is_symlink() ? "link" : e.is_directory() ? "dir" : ReadAll(e.path().string());
   }
   return out;
 }
@@ -243,7 +243,7 @@ TEST_F(OfflineBackupTest, ArchiveRoundTripRestoresIntoNewDirAndEveryKeyVerifies)
 TEST_F(OfflineBackupTest, RestoreOverExistingDirKeepsItAsideAndKeepsIdentity) {
   ASSERT_NO_FATAL_FAILURE(PopulateAndStop());
   const std::string data = dir_ + "/server/data";
-  const std::string id = ReadBytes(data + "/immudb.identifier");
+  const std::string id = ReadAll(data + "/immudb.identifier");
   ASSERT_FALSE(id.empty());
   const std::string archive = MakeBackup();
   ASSERT_FALSE(archive.empty());
@@ -260,7 +260,7 @@ TEST_F(OfflineBackupTest, RestoreOverExistingDirKeepsItAsideAndKeepsIdentity) {
   aside = aside.substr(0, aside.find('\n'));
   EXPECT_TRUE(aside.starts_with(data + "_bkp_before_restore_")) << aside;
   EXPECT_EQ(Snapshot(aside), before);
-  EXPECT_EQ(ReadBytes(data + "/immudb.identifier"), id);
+  EXPECT_EQ(ReadAll(data + "/immudb.identifier"), id);
 
   ASSERT_NO_FATAL_FAILURE(StartServer());
   auto c = ConnectTo(server_->port(), dir_ + "/state-again");
@@ -329,7 +329,7 @@ TEST_F(OfflineBackupTest, RestoresGnuTarAndFileOnlyArchives) {
   repack.out = &files_only;
   ASSERT_TRUE(archive::ReadTarGz(gnu, &repack).ok());
   const std::string plain = dir_ + "/files-only.tar.gz";
-  WriteBytes(plain, Gzip(files_only + TarEnd()));
+  WriteAll(plain, Gzip(files_only + TarEnd()));
 
   for (const std::string& file : {gnu, plain}) {
     SCOPED_TRACE(file);
@@ -354,7 +354,7 @@ TEST(TarGzTest, LongPathsUseThePrefixField) {
   const std::string dir = ::testing::TempDir() + "/tar_gz_long_" + std::to_string(getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
-  WriteBytes(dir + "/src", "payload");
+  WriteAll(dir + "/src", "payload");
   const std::string deep = "top/" + std::string(90, 'd') + "/" + std::string(60, 'e');
   const std::string file = deep + "/" + std::string(95, 'f');
   const int fd = ::open((dir + "/a.tar.gz").c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -402,10 +402,10 @@ TEST_F(OfflineBackupTest, CraftedArchivesAreRefusedAndNothingIsWritten) {
   ASSERT_NO_FATAL_FAILURE(PopulateAndStop());
   const std::string good = MakeBackup();
   ASSERT_FALSE(good.empty());
-  const std::string good_bytes = ReadBytes(good);
+  const std::string good_bytes = ReadAll(good);
   const std::string target = dir_ + "/target";
   fs::create_directories(target + "/data/defaultdb");
-  WriteBytes(target + "/data/defaultdb/marker", "old contents");
+  WriteAll(target + "/data/defaultdb/marker", "old contents");
   const auto before = Snapshot(target);
   const std::string abs_victim = dir_ + "/abs-victim";
 
@@ -445,7 +445,7 @@ TEST_F(OfflineBackupTest, CraftedArchivesAreRefusedAndNothingIsWritten) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     const std::string file = work_ + "/" + c.name + ".tar.gz";
-    WriteBytes(file, c.bytes);
+    WriteAll(file, c.bytes);
     int code = -1;
     const std::string out =
         RunIn(work_, "restore " + file + " --dbdir " + target + "/data --manual-stop-start", &code,
@@ -472,7 +472,7 @@ TEST_F(OfflineBackupTest, CraftedArchivesAreRefusedAndNothingIsWritten) {
   // A well-formed archive whose directory holds no database store is
   // refused after extraction, and the target stays as it was.
   const std::string empty = work_ + "/nostore.tar.gz";
-  WriteBytes(empty, Gzip(ok_dir + TarMember("snap/readme", '0', "hello") + TarEnd()));
+  WriteAll(empty, Gzip(ok_dir + TarMember("snap/readme", '0', "hello") + TarEnd()));
   const std::string out2 = RunIn(
       work_, "restore " + empty + " --dbdir " + target + "/data --manual-stop-start", &code, "y\n");
   EXPECT_EQ(code, 1) << out2;
@@ -491,7 +491,7 @@ TEST_F(OfflineBackupTest, RestoreRefusesASnapshotThatFailsVerification) {
   std::string victim, bytes;
   size_t at = std::string::npos;
   for (const auto& e : fs::directory_iterator(copy + "/defaultdb/tx")) {
-    bytes = ReadBytes(e.path().string());
+    bytes = ReadAll(e.path().string());
     at = bytes.find("value7");
     if (at != std::string::npos) {
       victim = e.path().string();
@@ -500,7 +500,7 @@ TEST_F(OfflineBackupTest, RestoreRefusesASnapshotThatFailsVerification) {
   }
   ASSERT_NE(at, std::string::npos);
   bytes[at] = 'V';
-  WriteBytes(victim, bytes);
+  WriteAll(victim, bytes);
   const std::string data = dir_ + "/server/data";
   const auto before = Snapshot(dir_ + "/server");
   int code = -1;
@@ -537,7 +537,7 @@ TEST_F(OfflineBackupTest, BackupRefusedWhileAServerUsesTheDirectory) {
 TEST_F(OfflineBackupTest, BackupRefusesLinksAndTheWorkingDirectory) {
   const std::string dbdir = dir_ + "/linked";
   fs::create_directories(dbdir + "/defaultdb");
-  WriteBytes(dbdir + "/defaultdb/file", "x");
+  WriteAll(dbdir + "/defaultdb/file", "x");
   fs::create_symlink("/etc", dbdir + "/defaultdb/etc");
   int code = -1;
   std::string out = RunIn(work_, "backup --dbdir " + dbdir + " --manual-stop-start", &code, "y\n");
@@ -562,13 +562,13 @@ TEST_F(OfflineBackupTest, BackupRefusesLinksAndTheWorkingDirectory) {
 TEST_F(OfflineBackupTest, ServiceIsStoppedAndStartedAroundBackupAndRestore) {
   const std::string bin = dir_ + "/stub-bin", log = dir_ + "/systemctl.log";
   fs::create_directories(bin);
-  WriteBytes(bin + "/systemctl", "#!/bin/sh\necho \"$*\" >> " + log + "\n[ -e " + dir_ +
+  WriteAll(bin + "/systemctl", "#!/bin/sh\necho \"$*\" >> " + log + "\n[ -e " + dir_ +
                                      "/fail-stop ] && [ \"$1\" = stop ] && exit 5\nexit 0\n");
   fs::permissions(bin + "/systemctl", fs::perms::owner_all);
   const std::string env = "PATH=" + bin + ":/usr/bin:/bin";
   const std::string dbdir = dir_ + "/svc/data";
   fs::create_directories(dbdir + "/defaultdb");
-  WriteBytes(dbdir + "/defaultdb/file", "contents");
+  WriteAll(dbdir + "/defaultdb/file", "contents");
 
   int code = -1;
   std::string out = RunIn(work_, "backup --dbdir " + dbdir, &code, "y\nwrong\n", env);
@@ -579,28 +579,28 @@ TEST_F(OfflineBackupTest, ServiceIsStoppedAndStartedAroundBackupAndRestore) {
   out = RunIn(work_, "backup --dbdir " + dbdir, &code, "y\nimmudb\n", env);
   EXPECT_EQ(code, 0) << out;
   EXPECT_TRUE(Contains(out, "will be stopped")) << out;
-  EXPECT_EQ(ReadBytes(log), "stop immudb\nstart immudb\n");
+  EXPECT_EQ(ReadAll(log), "stop immudb\nstart immudb\n");
   ASSERT_EQ(Names(work_).size(), 1u);
 
   // systemctl stop failing: nothing is done and nothing is started.
-  WriteBytes(dir_ + "/fail-stop", "");
+  WriteAll(dir_ + "/fail-stop", "");
   fs::remove(log);
   out = RunIn(work_, "backup --dbdir " + dbdir + " -u", &code, "y\nimmudb\n", env);
   EXPECT_EQ(code, 1) << out;
   EXPECT_TRUE(Contains(out, "stopping the immudb service failed (systemctl exit code 5)")) << out;
-  EXPECT_EQ(ReadBytes(log), "stop immudb\n");
+  EXPECT_EQ(ReadAll(log), "stop immudb\n");
   EXPECT_EQ(Names(work_).size(), 1u);
   fs::remove(dir_ + "/fail-stop");
 
   // A failing restore still starts the service again.
   fs::remove(log);
-  WriteBytes(work_ + "/bad.tar.gz", Gzip(TarMember("snap/", '5') + TarEnd()));
+  WriteAll(work_ + "/bad.tar.gz", Gzip(TarMember("snap/", '5') + TarEnd()));
   out =
       RunIn(work_, "restore " + work_ + "/bad.tar.gz --dbdir " + dbdir, &code, "y\nimmudb\n", env);
   EXPECT_EQ(code, 1) << out;  // The data directory holds no store.
   EXPECT_TRUE(Contains(out, "holds no database")) << out;
-  EXPECT_EQ(ReadBytes(log), "stop immudb\nstart immudb\n");
-  EXPECT_EQ(ReadBytes(dbdir + "/defaultdb/file"), "contents");
+  EXPECT_EQ(ReadAll(log), "stop immudb\nstart immudb\n");
+  EXPECT_EQ(ReadAll(dbdir + "/defaultdb/file"), "contents");
 }
 
 TEST_F(OfflineBackupTest, OnlineAndOfflineFlagsDoNotMix) {
@@ -620,7 +620,7 @@ TEST_F(OfflineBackupTest, OnlineAndOfflineFlagsDoNotMix) {
   out = RunIn(work_, "restore snap.zip --manual-stop-start", &code, "y\n");
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "No such file")) << out;
-  WriteBytes(work_ + "/snap.zip", "PK");
+  WriteAll(work_ + "/snap.zip", "PK");
   out = RunIn(work_, "restore snap.zip --manual-stop-start", &code, "y\n");
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "unsupported format")) << out;
