@@ -164,6 +164,17 @@ class OfflineBackupTest : public AdminTest {
     EXPECT_EQ(st->tx_hash, second_alh_);
   }
 
+  // Starts a server on the data directory `root`/data and checks every key
+  // PopulateAndStop wrote through it, with the client state in `state`.
+  void ExpectServedFrom(const std::string& root, const std::string& state) {
+    ServerProcess restored(root);
+    std::string error;
+    ASSERT_TRUE(restored.Start(&error)) << error;
+    auto c = ConnectTo(restored.port(), state);
+    ASSERT_NE(c, nullptr);
+    ExpectAllKeys(*c);
+  }
+
   // Makes an offline backup of the fixture's (stopped) data directory into
   // work_ and returns its path.
   std::string MakeBackup(const std::string& extra = "") {
@@ -230,12 +241,7 @@ TEST_F(OfflineBackupTest, ArchiveRoundTripRestoresIntoNewDirAndEveryKeyVerifies)
   EXPECT_FALSE(Contains(out, "A backup of the previous database")) << out;
   EXPECT_EQ(Names(dir_ + "/restored"), std::vector<std::string>{"data"});
 
-  ServerProcess restored(dir_ + "/restored");
-  std::string error;
-  ASSERT_TRUE(restored.Start(&error)) << error;
-  auto c = ConnectTo(restored.port(), dir_ + "/state-restored");
-  ASSERT_NE(c, nullptr);
-  ExpectAllKeys(*c);
+  ExpectServedFrom(dir_ + "/restored", dir_ + "/state-restored");
 }
 
 // A restore over an existing data directory keeps the old one aside and the
@@ -285,12 +291,7 @@ TEST_F(OfflineBackupTest, UncompressedRoundTrip) {
             &code, "y\n");
   ASSERT_EQ(code, 0) << out;
   EXPECT_TRUE(Contains(out, "database 'second': 3 transactions verified: OK")) << out;
-  ServerProcess restored(dir_ + "/restored");
-  std::string error;
-  ASSERT_TRUE(restored.Start(&error)) << error;
-  auto c = ConnectTo(restored.port(), dir_ + "/state-restored");
-  ASSERT_NE(c, nullptr);
-  ExpectAllKeys(*c);
+  ExpectServedFrom(dir_ + "/restored", dir_ + "/state-restored");
 }
 
 // Archives from other writers restore too: GNU tar's own format (magic
@@ -339,12 +340,7 @@ TEST_F(OfflineBackupTest, RestoresGnuTarAndFileOnlyArchives) {
         work_, "restore " + file + " --dbdir " + dest + "/data --manual-stop-start", &code, "y\n");
     ASSERT_EQ(code, 0) << out;
     EXPECT_TRUE(Contains(out, "database 'defaultdb': 20 transactions verified: OK")) << out;
-    ServerProcess restored(dest);
-    std::string error;
-    ASSERT_TRUE(restored.Start(&error)) << error;
-    auto c = ConnectTo(restored.port(), dest + "/state");
-    ASSERT_NE(c, nullptr);
-    ExpectAllKeys(*c);
+    ExpectServedFrom(dest, dest + "/state");
   }
 }
 
@@ -563,7 +559,7 @@ TEST_F(OfflineBackupTest, ServiceIsStoppedAndStartedAroundBackupAndRestore) {
   const std::string bin = dir_ + "/stub-bin", log = dir_ + "/systemctl.log";
   fs::create_directories(bin);
   WriteAll(bin + "/systemctl", "#!/bin/sh\necho \"$*\" >> " + log + "\n[ -e " + dir_ +
-                                     "/fail-stop ] && [ \"$1\" = stop ] && exit 5\nexit 0\n");
+                                   "/fail-stop ] && [ \"$1\" = stop ] && exit 5\nexit 0\n");
   fs::permissions(bin + "/systemctl", fs::perms::owner_all);
   const std::string env = "PATH=" + bin + ":/usr/bin:/bin";
   const std::string dbdir = dir_ + "/svc/data";
@@ -604,24 +600,27 @@ TEST_F(OfflineBackupTest, ServiceIsStoppedAndStartedAroundBackupAndRestore) {
 }
 
 TEST_F(OfflineBackupTest, OnlineAndOfflineFlagsDoNotMix) {
-  int code = -1;
-  std::string out = RunIn(work_, "backup --db defaultdb --dbdir x", &code, "");
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "do not mix")) << out;
-  out = RunIn(work_, "backup --db defaultdb", &code, "");
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "needs both --db and --file")) << out;
-  out = RunIn(work_, "restore snap.tar.gz --file f --db d", &code, "");
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "do not mix")) << out;
-  out = RunIn(work_, "restore", &code, "");
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "restore needs a snapshot")) << out;
-  out = RunIn(work_, "restore snap.zip --manual-stop-start", &code, "y\n");
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "No such file")) << out;
+  struct Case {
+    const char* args;
+    const char* input;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"backup --db defaultdb --dbdir x", "", "do not mix"},
+      {"backup --db defaultdb", "", "needs both --db and --file"},
+      {"restore snap.tar.gz --file f --db d", "", "do not mix"},
+      {"restore", "", "restore needs a snapshot"},
+      {"restore snap.zip --manual-stop-start", "y\n", "No such file"},
+  };
+  for (const Case& c : cases) {
+    int code = -1;
+    const std::string out = RunIn(work_, c.args, &code, c.input);
+    EXPECT_EQ(code, 1) << c.args;
+    EXPECT_TRUE(Contains(out, c.error)) << c.args << ": " << out;
+  }
   WriteAll(work_ + "/snap.zip", "PK");
-  out = RunIn(work_, "restore snap.zip --manual-stop-start", &code, "y\n");
+  int code = -1;
+  const std::string out = RunIn(work_, "restore snap.zip --manual-stop-start", &code, "y\n");
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(Contains(out, "unsupported format")) << out;
 }
