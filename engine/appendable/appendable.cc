@@ -71,6 +71,7 @@ class AppendableImpl final : public Appendable {
   Status ReadAt(uint64_t offset, size_t n, char* dst) const override;
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
   Status Truncate(uint64_t size) override;
+  Status PunchHole(uint64_t offset, uint64_t n) override;
   Status Close() override;
 
  private:
@@ -412,6 +413,32 @@ Status AppendableImpl::Truncate(uint64_t size) {
   }
   if (dirty_from_ != kNoneDirty && dirty_from_ >= segments_.size()) dirty_from_ = kNoneDirty;
   return Sync();
+}
+
+Status AppendableImpl::PunchHole(uint64_t offset, uint64_t n) {
+  const uint64_t end = offset + n;
+  if (end < offset) return Status::InvalidArgument("appendable " + dir_ + ": bad hole range");
+  while (offset < end) {
+    File* f;
+    uint64_t chunk, index;
+    {
+      // As ReadAt: the File* stays valid (dropped segments are parked in
+      // retired_), so the punch itself runs without the lock.
+      std::shared_lock<std::shared_mutex> l(mu_);
+      if (end > flushed_) {
+        return Status::InvalidArgument("appendable " + dir_ + ": hole up to offset " +
+                                       std::to_string(end) + " reaches past the flushed bytes (" +
+                                       std::to_string(flushed_) + ")");
+      }
+      index = offset / opts_.segment_size;
+      f = segments_[index].get();
+      chunk = std::min(end, (index + 1) * opts_.segment_size) - offset;
+    }
+    IMMUDB_RETURN_IF_ERROR(f->PunchHole(offset - index * opts_.segment_size, chunk)
+                               .WithPrefix("appendable hole in " + SegmentPath(index)));
+    offset += chunk;
+  }
+  return Status::OK();
 }
 
 Status AppendableImpl::Close() {

@@ -82,6 +82,14 @@ class Appendable {
   // Cuts the stream to `size` bytes (REQUIRES: size <= Size()), removing
   // whole segments past it, and syncs the cut (files and directory).
   virtual Status Truncate(uint64_t size) = 0;
+  // Discards the bytes [offset, offset + n), which must already be written to
+  // the files (below the last Flush): they read as zeros afterwards, the
+  // stream keeps its size, and whole file-system blocks inside the range are
+  // given back (File::PunchHole, segment by segment). Safe to call from any
+  // thread while the writer appends past the range. InvalidArgument for a
+  // range past the flushed bytes; Unimplemented when the file system cannot
+  // punch holes. Not synced.
+  virtual Status PunchHole(uint64_t offset, uint64_t n) = 0;
   // Flushes and closes the files (no fsync).
   virtual Status Close() = 0;
 };

@@ -1,7 +1,9 @@
 #include "appendable/appendable.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <string>
@@ -541,6 +543,62 @@ TEST(AppendablePrezeroTest, ZerosAheadAreOverwrittenAndCutOnClose) {
   auto b = Appendable::Open(fs, dir, o);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ((*b)->Size(), off);
+}
+
+}  // namespace
+}  // namespace immudb
+
+namespace immudb {
+namespace {
+
+// PunchHole across segment boundaries: the range reads as zeros, the
+// stream keeps its size and bytes around it; only flushed bytes may go.
+TEST(AppendablePunchHoleTest, RangeReadsZerosAcrossSegmentsAndOnlyFlushedBytesGo) {
+  auto fs = NewMemFileSystem();
+  ASSERT_TRUE(fs->CreateDir("/db").ok());
+  auto a = Appendable::Open(fs.get(), "/db/p", SmallOpts(100, 64));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE((*a)->Append(Bytes(0, 450)).ok());
+  ASSERT_TRUE((*a)->Flush().ok());
+  ASSERT_TRUE((*a)->Append(Bytes(450, 20)).ok());  // Still buffered.
+  ASSERT_TRUE((*a)->PunchHole(90, 250).ok());
+  std::string s(470, '\0');
+  ASSERT_TRUE((*a)->ReadAt(0, s.size(), s.data()).ok());
+  std::string want = Bytes(0, 470);
+  std::fill(want.begin() + 90, want.begin() + 340, '\0');
+  EXPECT_EQ(s, want);
+  EXPECT_EQ((*a)->Size(), 470u);
+  EXPECT_TRUE((*a)->PunchHole(440, 20).IsInvalidArgument());
+  ASSERT_TRUE((*a)->ReadAt(440, 30, s.data()).ok());
+  EXPECT_EQ(s.substr(0, 30), Bytes(440, 30));
+}
+
+// On the real file system the blocks are given back.
+TEST(AppendablePunchHoleTest, PosixGivesBlocksBack) {
+  testutil::TempDir tmp;
+  FileSystem* fs = FileSystem::Default();
+  AppendableOptions o = SmallOpts(1 << 20, 0);
+  auto a = Appendable::Open(fs, tmp.Sub("p"), o);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE((*a)->Append(Bytes(0, 3 << 20)).ok());
+  ASSERT_TRUE((*a)->Sync().ok());
+  auto on_disk = [&](int seg) {
+    struct stat st {};
+    const std::string p = tmp.Sub("p") + "/0000000" + std::to_string(seg) + ".dat";
+    EXPECT_EQ(::stat(p.c_str(), &st), 0);
+    return static_cast<uint64_t>(st.st_blocks) * 512;
+  };
+  const uint64_t before = on_disk(1);
+  // Segment 1 holds [1 MiB, 2 MiB): punch all of it and a block on each side.
+  ASSERT_TRUE((*a)->PunchHole((1 << 20) - 4096, (1 << 20) + 8192).ok());
+  EXPECT_GE(before, 1u << 20);
+  EXPECT_EQ(on_disk(1), 0u);
+  EXPECT_EQ((*a)->Size(), 3u << 20);
+  std::string s(8192, 'x');
+  ASSERT_TRUE((*a)->ReadAt((2 << 20) + 4096, s.size(), s.data()).ok());
+  EXPECT_EQ(s, Bytes((2 << 20) + 4096, 8192));
+  ASSERT_TRUE((*a)->ReadAt((2 << 20) - 100, 200, s.data()).ok());
+  EXPECT_EQ(s.substr(0, 200), std::string(200, '\0'));
 }
 
 }  // namespace

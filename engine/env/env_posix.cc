@@ -133,6 +133,22 @@ class PosixFile final : public File {
     if (!on) Unmap();
   }
 
+  Status PunchHole(uint64_t offset, uint64_t len) override {
+    if (fd_ < 0) return Status::IOError("punch hole in closed file " + path_);
+    if (len == 0) return Status::OK();
+    for (;;) {
+      if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                      static_cast<off_t>(len)) == 0) {
+        return Status::OK();
+      }
+      if (errno == EINTR) continue;
+      if (errno == EOPNOTSUPP) {
+        return Status::Unimplemented("the file system of " + path_ + " cannot punch holes");
+      }
+      return PosixError("punch hole at offset " + std::to_string(offset) + " of", path_, errno);
+    }
+  }
+
   Status Close() override {
     if (fd_ < 0) return Status::OK();
     int fd = fd_;

@@ -98,6 +98,22 @@ TEST_P(FileSystemTest, TruncateCutsAndLaterAppendsFollowTheCut) {
   EXPECT_EQ(*fs_->GetFileSize(P("t")), 6u);
 }
 
+TEST_P(FileSystemTest, PunchHoleZerosTheRangeAndKeepsTheSize) {
+  auto f = fs_->OpenFile(P("h"), true);
+  ASSERT_TRUE(f.ok());
+  const std::string data(3 * 4096, 'd');
+  ASSERT_TRUE((*f)->Append(data).ok());
+  ASSERT_TRUE((*f)->PunchHole(4096, 4096).ok());
+  // Past the end: nothing to discard, the size stays.
+  ASSERT_TRUE((*f)->PunchHole(5 * 4096, 10).ok());
+  EXPECT_EQ((*f)->Size(), data.size());
+  std::string want = data;
+  std::fill(want.begin() + 4096, want.begin() + 2 * 4096, '\0');
+  EXPECT_EQ(ReadAll(**f), want);
+  ASSERT_TRUE((*f)->Append("e").ok());
+  EXPECT_EQ(ReadAll(**f), want + "e");
+}
+
 TEST_P(FileSystemTest, DirectoriesChildrenRemoveAndRename) {
   ASSERT_TRUE(fs_->CreateDir(P("d/e/f")).ok());
   ASSERT_TRUE(fs_->CreateDir(P("d/e/f")).ok());  // Already exists: OK.

@@ -91,6 +91,17 @@ class MemFile final : public File {
     return data_->bytes.size();
   }
 
+  // Zeros the range (there are no blocks to give back).
+  Status PunchHole(uint64_t offset, uint64_t len) override {
+    if (closed_) return Status::IOError("punch hole in closed file " + path_);
+    std::unique_lock<std::shared_mutex> l(data_->mu);
+    std::string& b = data_->bytes;
+    if (offset >= b.size()) return Status::OK();
+    const uint64_t n = std::min<uint64_t>(len, b.size() - offset);
+    std::memset(b.data() + offset, 0, n);
+    return Status::OK();
+  }
+
   Status Close() override {
     closed_ = true;
     return Status::OK();

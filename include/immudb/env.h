@@ -60,6 +60,19 @@ class File {
   // synced seldom. The default ignores it.
   virtual void MapAppends(bool on) { (void)on; }
 
+  // Discards the bytes [offset, offset + len) of the file's data: they read
+  // as zeros afterwards, the file keeps its size, and whole file-system
+  // blocks inside the range are given back to the file system (Linux
+  // fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)). May run
+  // concurrently with Append and ReadAt on other ranges. Not durable until
+  // Sync (a crash may bring the old bytes back). Unimplemented where the file
+  // system cannot do it (the default).
+  virtual Status PunchHole(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+    return Status::Unimplemented("punching holes is not supported by this file system");
+  }
+
   virtual Status Close() = 0;
 };
 

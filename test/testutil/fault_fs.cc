@@ -106,6 +106,12 @@ class FaultFile final : public File {
 
   uint64_t Size() const override { return target_->Size(); }
 
+  Status PunchHole(uint64_t offset, uint64_t len) override {
+    FaultKind kind;
+    IMMUDB_RETURN_IF_ERROR(fs_->CheckOp(FaultOp::kPunchHole, "punch hole in " + path_, &kind));
+    return target_->PunchHole(offset, len);
+  }
+
   Status Close() override {
     // The descriptor is released even during a power cut.
     Status s = target_->Close();

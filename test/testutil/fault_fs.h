@@ -12,6 +12,8 @@
 //    puts the file back under `from` (or drops it if `from` itself was
 //    volatile) and restores the durable contents `to` had before.
 //  - RemoveFile, CreateDir and RemoveDir are treated as durable at once.
+//  - File::PunchHole is forwarded and treated as durable at once (a real
+//    crash may also bring the old bytes back; both must be handled).
 //
 // DropUnsyncedData() then applies a simulated crash to the underlying file
 // system: volatile entries disappear, volatile renames are undone, and every
@@ -44,8 +46,16 @@
 
 namespace immudb::testutil {
 
-enum class FaultOp : int { kAppend = 0, kSync, kRename, kOpenFile, kSyncDir, kTruncate };
-inline constexpr int kNumFaultOps = 6;
+enum class FaultOp : int {
+  kAppend = 0,
+  kSync,
+  kRename,
+  kOpenFile,
+  kSyncDir,
+  kTruncate,
+  kPunchHole
+};
+inline constexpr int kNumFaultOps = 7;
 
 enum class FaultKind { kIOError, kNoSpace, kShortWrite };
 
