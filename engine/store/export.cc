@@ -128,8 +128,11 @@ Result<std::string> ExportTx(const Store& store, uint64_t id) {
   std::vector<EntrySpec> entries;
   entries.reserve(tx.entries.size());
   for (const TxEntry& e : tx.entries) {
-    IMMUDB_ASSIGN_OR_RETURN(std::string value, store.ReadValue(e));
-    entries.push_back(EntrySpec{e.key, std::move(value), e.md});
+    // A tx whose values truncation discarded cannot be exported: its copy
+    // could not be committed (or verified) without them.
+    auto value = store.ReadValue(e);
+    if (!value.ok()) return value.status().WithPrefix("cannot export tx " + std::to_string(id));
+    entries.push_back(EntrySpec{e.key, std::move(value).value(), e.md});
   }
   return EncodeExportedTx(tx.header, entries);
 }

@@ -146,4 +146,34 @@ Result<std::pair<uint64_t, Hash>> DecodeDurableMark(std::string_view in) {
   return std::make_pair(GetU64BE(p), alh);
 }
 
+std::string EncodeTruncationMark(const TruncationMark& m) {
+  uint8_t buf[kTruncationMarkSize];
+  PutU64BE(buf, m.truncated_upto);
+  std::copy(m.alh.begin(), m.alh.end(), buf + 8);
+  PutU64BE(buf + 40, m.values_end);
+  PutU64BE(buf + 48, m.punched_upto);
+  PutU32BE(buf + 56, crc32c::Mask(crc32c::Value(reinterpret_cast<const char*>(buf), 56)));
+  return std::string(reinterpret_cast<const char*>(buf), sizeof(buf));
+}
+
+Result<TruncationMark> DecodeTruncationMark(std::string_view in) {
+  if (in.size() != kTruncationMarkSize) {
+    return Status::Corruption("truncation mark has the wrong size (" + std::to_string(in.size()) +
+                              " bytes)");
+  }
+  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+  if (crc32c::Unmask(GetU32BE(p + 56)) != crc32c::Value(in.data(), 56)) {
+    return Status::Corruption("truncation mark checksum mismatch");
+  }
+  TruncationMark m;
+  m.truncated_upto = GetU64BE(p);
+  std::copy(p + 8, p + 40, m.alh.begin());
+  m.values_end = GetU64BE(p + 40);
+  m.punched_upto = GetU64BE(p + 48);
+  if (m.truncated_upto == 0 || m.punched_upto > m.truncated_upto) {
+    return Status::Corruption("truncation mark holds an impossible range");
+  }
+  return m;
+}
+
 }  // namespace immudb::store

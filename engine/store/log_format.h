@@ -57,6 +57,26 @@ std::string EncodeDurableMark(uint64_t tx_id, const Hash& alh);
 // Corruption when the size or checksum is wrong.
 Result<std::pair<uint64_t, Hash>> DecodeDurableMark(std::string_view in);
 
+// ---- truncation mark (docs/format/truncation.md) ----
+// TRUNCATED := truncated_upto u64 | alh[32] | values_end u64 | punched_upto u64 |
+//              masked_crc32c(previous 56 bytes) u32
+// The values of every tx <= truncated_upto may be discarded; tx truncated_upto
+// has that Alh and its values end at value log offset values_end; the bytes
+// of the values of every tx <= punched_upto were discarded. Written
+// atomically before any value byte is discarded; never moves back.
+inline constexpr char kTruncatedFile[] = "TRUNCATED";
+inline constexpr size_t kTruncationMarkSize = 60;
+struct TruncationMark {
+  uint64_t truncated_upto = 0;
+  Hash alh{};
+  uint64_t values_end = 0;
+  uint64_t punched_upto = 0;
+};
+std::string EncodeTruncationMark(const TruncationMark& m);
+// Corruption when the size, the checksum or punched_upto > truncated_upto is
+// wrong.
+Result<TruncationMark> DecodeTruncationMark(std::string_view in);
+
 // ---- tx log ----
 // Format 3: each tx is  values_len u64 | values | record  (values_len is the
 // total length of the tx's values, the record as below).

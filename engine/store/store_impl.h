@@ -41,6 +41,10 @@ class StoreImpl : public Store {
   Status ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const override;
   Result<Hash> TxAlh(uint64_t id) const override;
   Result<std::string> ReadValue(const TxEntry& entry) const override;
+  Result<TruncationResult> TruncateValues(uint64_t tx_id) override;
+  uint64_t TruncatedUpTo() const override {
+    return truncated_upto_.load(std::memory_order_acquire);
+  }
   Result<InclusionProof> EntryInclusionProof(uint64_t id, size_t index) const override;
   Result<LinearProof> BuildLinearProof(uint64_t s, uint64_t t) const override;
   Result<DualProof> BuildDualProof(const TxHeader& source, const TxHeader& target) const override;
@@ -168,6 +172,15 @@ class StoreImpl : public Store {
                           uint64_t* tx_end);
   Status RemoveDirFiles(const std::string& dir);
 
+  // Truncation (store_truncate.cc). Reads the truncation mark, if any, before
+  // recovery (which must not check the discarded values of txs <= it).
+  Status LoadTruncationMark();
+  // After recovery: the mark's tx must be there, with its Alh and values end.
+  Status CheckTruncationMark() const;
+  // Discards the value bytes of txs (from, to]; adds what it gave back.
+  Status PunchValues(uint64_t from, uint64_t to, uint64_t* released);
+  Status ValueTruncated(const TxEntry& entry) const;
+
   const std::string dir_;
   StoreOptions opts_;
   FileSystem* fs_;
@@ -262,6 +275,14 @@ class StoreImpl : public Store {
   mutable std::mutex recent_mu_;
   std::deque<Tx> recent_;      // Guarded by recent_mu_.
   uint64_t recent_first_ = 0;  // Guarded by recent_mu_.
+
+  // Truncation: values of txs <= truncated_upto_ are discarded; they lie
+  // below value log offset truncated_voff_ (values are appended in tx order).
+  // Both are raised (under trunc_mu_) once the mark naming them is durable.
+  std::mutex trunc_mu_;  // One truncation at a time; Close waits for it.
+  std::atomic<uint64_t> truncated_upto_{0};
+  std::atomic<uint64_t> truncated_voff_{0};
+  TruncationMark trunc_mark_;  // As on disk. Guarded by trunc_mu_ after open.
 
   // What readers see: the last committed tx.
   std::atomic<uint64_t> committed_id_{0};

@@ -98,7 +98,10 @@ Status StoreImpl::OpenAndRecover() {
   }
   IMMUDB_ASSIGN_OR_RETURN(aht_, std::move(aht));
 
-  return RecoverTail();
+  // Recovery must know which values truncation discarded before it checks any.
+  IMMUDB_RETURN_IF_ERROR(LoadTruncationMark());
+  IMMUDB_RETURN_IF_ERROR(RecoverTail());
+  return CheckTruncationMark();
 }
 
 Status StoreImpl::RemoveDirFiles(const std::string& dir) {
@@ -362,6 +365,10 @@ Status StoreImpl::Close() {
     l.lock();
   }
   l.unlock();
+  {
+    // A running truncation finishes first (a new one sees closed_).
+    std::lock_guard<std::mutex> tg(trunc_mu_);
+  }
   {
     // The commit thread may still be running callbacks of the last batch.
     std::unique_lock<std::mutex> a(async_mu_);

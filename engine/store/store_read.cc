@@ -162,9 +162,18 @@ Result<std::string> StoreImpl::ReadValue(const TxEntry& entry) const {
     return Status::Corruption("value at value log offset " + std::to_string(entry.voff) +
                               " lies past the end of the value log");
   }
+  // Values are appended in tx order: those below truncated_voff_ belong to
+  // txs whose values truncation discarded.
+  const bool truncated =
+      entry.vlen > 0 && entry.voff < truncated_voff_.load(std::memory_order_acquire);
+  if (truncated) return ValueTruncated(entry);
   std::string v(entry.vlen, '\0');
   if (entry.vlen > 0) IMMUDB_RETURN_IF_ERROR(vlog_->ReadAt(entry.voff, entry.vlen, v.data()));
   if (Sha256Of(v) != entry.hval) {
+    // A truncation may have discarded the bytes while they were read.
+    if (entry.vlen > 0 && entry.voff < truncated_voff_.load(std::memory_order_acquire)) {
+      return ValueTruncated(entry);
+    }
     return Status::Corruption("value at value log offset " + std::to_string(entry.voff) +
                               " does not match its hash");
   }
@@ -172,6 +181,8 @@ Result<std::string> StoreImpl::ReadValue(const TxEntry& entry) const {
 }
 
 Status StoreImpl::CheckValues(const Tx& tx) const {
+  // Discarded by truncation: nothing left to check.
+  if (tx.header.id <= TruncatedUpTo()) return Status::OK();
   for (const TxEntry& e : tx.entries) IMMUDB_RETURN_IF_ERROR(ReadValue(e).status());
   return Status::OK();
 }

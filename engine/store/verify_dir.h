@@ -41,9 +41,12 @@ struct VerifyMismatch {
 };
 
 struct VerifyReport {
-  uint64_t tx_count = 0;                   // Transactions that passed every check.
-  uint64_t bytes_checked = 0;              // Bytes of the four logs read and checked.
-  Hash last_alh{};                         // Alh of tx tx_count (H("") when 0).
+  uint64_t tx_count = 0;       // Transactions that passed every check.
+  uint64_t bytes_checked = 0;  // Bytes of the four logs read and checked.
+  Hash last_alh{};             // Alh of tx tx_count (H("") when 0).
+  // Values of txs up to this one were discarded by truncation (TRUNCATED):
+  // their layout is checked, their bytes cannot be. 0: none.
+  uint64_t truncated_upto = 0;
   std::optional<VerifyMismatch> mismatch;  // Set when verification failed.
 
   bool ok() const { return !mismatch.has_value(); }

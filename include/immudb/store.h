@@ -38,6 +38,12 @@ struct StoreState {
   Hash alh{};
 };
 
+// The message every read of a value discarded by truncation starts with; the
+// status is FailedPrecondition.
+inline constexpr char kValueTruncatedMessage[] = "value is not available: discarded by truncation";
+// True for the status of a read of a value discarded by truncation.
+bool IsValueTruncated(const Status& s);
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -94,8 +100,26 @@ class Store {
   // Alh of committed tx id (EmptyHash() for id 0).
   virtual Result<Hash> TxAlh(uint64_t id) const = 0;
   // Reads an entry's value from the value log and checks it against hval;
-  // Corruption on mismatch.
+  // Corruption on mismatch. A value discarded by truncation (a tx <=
+  // TruncatedUpTo()) fails with the status IsValueTruncated() recognises.
   virtual Result<std::string> ReadValue(const TxEntry& entry) const = 0;
+
+  // Truncation (docs/format/truncation.md): discards the values of every tx
+  // <= tx_id, giving their disk space back where the file system can, while
+  // every header, entry (key, metadata, value length and hash) and proof
+  // stays readable and verifiable. The new truncation point is recorded
+  // durably before any byte is discarded, and never moves back: a tx_id at
+  // or below TruncatedUpTo() changes nothing (it finishes discarding what an
+  // interrupted call left). InvalidArgument for tx 0 or a tx not committed;
+  // FailedPrecondition for a tx not yet durable. Runs beside commits and
+  // reads; one truncation at a time.
+  struct TruncationResult {
+    uint64_t truncated_upto = 0;  // TruncatedUpTo() afterwards.
+    uint64_t released_bytes = 0;  // Bytes given back to the file system by this call.
+  };
+  virtual Result<TruncationResult> TruncateValues(uint64_t tx_id) = 0;
+  // The truncation point: values of txs <= it are discarded (0: none).
+  virtual uint64_t TruncatedUpTo() const = 0;
 
   // htree inclusion proof of entry `index` of tx `id`.
   virtual Result<InclusionProof> EntryInclusionProof(uint64_t id, size_t index) const = 0;
