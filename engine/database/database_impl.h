@@ -82,6 +82,9 @@ class DatabaseImpl : public Database {
   Result<VerifiableTx> VerifiableSetReference(const ReferenceRequest& req,
                                               uint64_t prove_since_tx) override;
   Result<VerifiableTx> VerifiableZAdd(const ZAddRequest& req, uint64_t prove_since_tx) override;
+  Result<uint64_t> TruncateUpToTx(uint64_t tx_id) override;
+  Result<uint64_t> Truncate(uint64_t retention_seconds) override;
+  uint64_t TruncatedUpTo() override;
   uint64_t IndexedUpTo() override;
   Status Close() override;
 

@@ -244,10 +244,14 @@ Result<std::vector<Entry>> DatabaseImpl::Scan(const ScanRequest& req) {
   // The limit counts keys read, also references to gone keys.
   IMMUDB_RETURN_IF_ERROR(
       ScanLive(spec, req.offset, n, [&](const index::IndexedEntry& ie) -> Status {
-        IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, Materialize(ie));
-        auto e = Resolve(std::string_view(ie.entry.key).substr(1), raw, true);
+        auto raw = Materialize(ie);
+        // Its value was discarded by truncation: left out, as immudb does.
+        if (!raw.ok()) return IsValueTruncated(raw.status()) ? Status::OK() : raw.status();
+        auto e = Resolve(std::string_view(ie.entry.key).substr(1), *raw, true);
         if (!e.ok()) {
-          return e.status().IsNotFound() ? Status::OK() : e.status();  // A reference to a gone key.
+          // A reference to a gone key, or to a truncated value.
+          const bool skip = e.status().IsNotFound() || IsValueTruncated(e.status());
+          return skip ? Status::OK() : e.status();
         }
         out.push_back(std::move(e).value());
         return Status::OK();

@@ -192,7 +192,9 @@ Result<std::vector<ZEntry>> DatabaseImpl::ZScan(const ZScanRequest& req) {
         // error, as in immudb.
         auto e = raw.ok() ? Resolve(z.key, *raw, false) : Result<Entry>(raw.status());
         if (!e.ok()) {
-          return e.status().IsNotFound() ? Status::OK() : e.status();  // Member deleted or expired.
+          // Member deleted or expired, or its value discarded by truncation.
+          const bool skip = e.status().IsNotFound() || IsValueTruncated(e.status());
+          return skip ? Status::OK() : e.status();
         }
         out.push_back(ZEntry{z.set, z.key, std::move(e).value(), z.score, z.at_tx});
         return Status::OK();

@@ -270,6 +270,23 @@ class Database {
                                                       uint64_t prove_since_tx) = 0;
   virtual Result<VerifiableTx> VerifiableZAdd(const ZAddRequest& req, uint64_t prove_since_tx) = 0;
 
+  // Truncation (docs/format/truncation.md): the values of old txs are
+  // discarded, their headers, entries and proofs stay. A read that needs a
+  // discarded value (Get, GetAll, History, VerifiableGet, ReadValue, ExportTx,
+  // a reference to it) fails with FailedPrecondition, IsValueTruncated();
+  // Scan and ZScan leave such keys out, as immudb does.
+  //
+  // TruncateUpToTx discards the values of every tx <= tx_id (Store::
+  // TruncateValues: never moves back, InvalidArgument past the last tx).
+  // Returns the truncation point afterwards.
+  virtual Result<uint64_t> TruncateUpToTx(uint64_t tx_id) = 0;
+  // As immudb's truncator: the cut tx is the last one committed at or before
+  // 00:00 UTC of the day `retention_seconds` ago, and the values of the txs
+  // before it are discarded (the cut tx keeps its own). FailedPrecondition
+  // "retention period has not been reached" when no tx is that old.
+  virtual Result<uint64_t> Truncate(uint64_t retention_seconds) = 0;
+  virtual uint64_t TruncatedUpTo() = 0;
+
   // Index progress (for tests and metrics).
   virtual uint64_t IndexedUpTo() = 0;
   // The key index to its files (FlushIndex), and merged (CompactIndex).
