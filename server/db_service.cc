@@ -257,7 +257,7 @@ grpc::Status ImmuServiceImpl::DoUpdateDatabase(grpc::ServerContextBase* ctx,
 
 grpc::Status ImmuServiceImpl::DoTruncateDatabase(grpc::ServerContextBase* ctx,
                                                  const schema::TruncateDatabaseRequest* req,
-                                                 schema::TruncateDatabaseResponse*) {
+                                                 schema::TruncateDatabaseResponse* resp) {
   // immudb's checks, in immudb's order.
   const std::string& name = req->database();
   if (!s_->config.auth) return InvalidArgument("authentication must be on");
@@ -275,8 +275,22 @@ grpc::Status ImmuServiceImpl::DoTruncateDatabase(grpc::ServerContextBase* ctx,
                            "'. RetentionPeriod should at least '24h0m0s' hours");
   }
   if (!s_->dbs->Exists(name)) return Unknown("database does not exist");
-  return Unimplemented(
-      "truncation is not supported by this server: values are kept in the transaction log");
+  auto h = s_->dbs->Get(name);
+  if (!h.ok()) return ToGrpcStatus(h.status());
+  DbRef ref(*h);
+  // Values of the txs before the last one committed by 00:00 UTC of the day
+  // `retention` ago are discarded; headers and proofs stay
+  // (docs/format/truncation.md).
+  auto t = ref->db->Truncate(static_cast<uint64_t>(req->retentionperiod() / 1000));
+  if (!t.ok()) {
+    // immudb answers a plain error here (code Unknown).
+    if (t.status().message() == "retention period has not been reached") {
+      return Unknown(t.status().message());
+    }
+    return ToGrpcStatus(t.status());
+  }
+  resp->set_database(name);
+  return grpc::Status::OK;
 }
 
 grpc::Status ImmuServiceImpl::DoCreateDatabase(grpc::ServerContextBase* ctx,

@@ -1,5 +1,5 @@
 // The deprecated v1 database calls (CreateDatabaseWith, UpdateDatabase,
-// GetDatabaseSettings), TruncateDatabase's checks, and the RPCs this server
+// GetDatabaseSettings), TruncateDatabase, and the RPCs this server
 // does not offer: each answers with a message, none with the generated
 // default (UNIMPLEMENTED and an empty message). gRPC and REST.
 #include <google/protobuf/descriptor.h>
@@ -8,6 +8,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <httplib.h>
 
+#include <ctime>
 #include <future>
 
 #include "server/json.h"
@@ -155,7 +156,7 @@ TEST_F(DeprecatedRpcTest, UpdateDatabaseAndGetDatabaseSettings) {
             "not logged in");
 }
 
-TEST_F(DeprecatedRpcTest, TruncateDatabaseChecksTheRequestThenSaysItIsNotSupported) {
+TEST_F(DeprecatedRpcTest, TruncateDatabaseChecksTheRequest) {
   const std::string token = Login();
   schema::DatabaseSettings s;
   s.set_databasename("big");
@@ -185,25 +186,104 @@ TEST_F(DeprecatedRpcTest, TruncateDatabaseChecksTheRequestThenSaysItIsNotSupport
             "the database 'big' does not exist or you do not have admin permission on this "
             "database");
 
-  // A valid request: the server cannot discard values, and says so; the
-  // data is untouched.
+  // A valid request on a database with no tx that old: immudb's plain error,
+  // and the data is untouched.
   const std::string db = UseDatabase(Login(), "big");
   ASSERT_TRUE(SetKey(db, "k", "v").ok());
   for (int64_t ok : {int64_t{0}, day}) {
     st = Truncate(token, "big", ok);
-    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED) << ok;
-    EXPECT_EQ(st.error_message(),
-              "truncation is not supported by this server: values are kept in the transaction "
-              "log");
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNKNOWN) << ok;
+    EXPECT_EQ(st.error_message(), "retention period has not been reached");
   }
   ASSERT_TRUE(CreateUser(token, "carol", 254, "big").ok());
   st = Truncate(Login("carol", "Secret1!"), "big", day);
-  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(st.error_message(), "retention period has not been reached");
   schema::KeyRequest get;
   get.set_key("k");
   schema::Entry e;
   ASSERT_TRUE(stub_->Get(Ctx(db).get(), get, &e).ok());
   EXPECT_EQ(e.value(), "v");
+}
+
+// Truncation through the server: txs written three days ago (the database
+// is unloaded and filled with an old clock), one written now.
+TEST_F(DeprecatedRpcTest, TruncateDatabaseDiscardsOldValuesAndKeepsProofs) {
+  const std::string token = Login();
+  schema::DatabaseSettings s;
+  s.set_databasename("old");
+  ASSERT_TRUE(CreateWith(token, s).ok());
+  {
+    schema::UnloadDatabaseRequest req;
+    req.set_database("old");
+    schema::UnloadDatabaseResponse resp;
+    ASSERT_TRUE(stub_->UnloadDatabase(Ctx(token).get(), req, &resp).ok());
+  }
+  {
+    DatabaseOptions o;
+    const int64_t then = static_cast<int64_t>(std::time(nullptr)) - 3 * 86400;
+    auto clock = std::make_shared<int64_t>(then);
+    o.store.now_unix_seconds = [clock] { return ++*clock; };
+    auto d = Database::Open(dir_ + "/old", o);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    for (int i = 1; i <= 5; i++) {
+      ASSERT_TRUE(
+          (*d)->Set({KeyValue{"k" + std::to_string(i), "v" + std::to_string(i), {}}}, false).ok());
+    }
+    ASSERT_TRUE((*d)->Close().ok());
+  }
+  {
+    schema::LoadDatabaseRequest req;
+    req.set_database("old");
+    schema::LoadDatabaseResponse resp;
+    ASSERT_TRUE(stub_->LoadDatabase(Ctx(token).get(), req, &resp).ok());
+  }
+  const std::string db = UseDatabase(Login(), "old");
+  ASSERT_TRUE(SetKey(db, "fresh", "now").ok());
+  const int64_t day = int64_t{24} * 3600 * 1000;
+  schema::TruncateDatabaseRequest req;
+  req.set_database("old");
+  req.set_retentionperiod(day);
+  schema::TruncateDatabaseResponse resp;
+  grpc::Status st = stub_->TruncateDatabase(Ctx(token).get(), req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.database(), "old");
+  // The cut is tx 5, the last one before yesterday's midnight: txs 1-4 lose
+  // their values.
+  auto get = [&](const std::string& k, schema::Entry* e) {
+    schema::KeyRequest kr;
+    kr.set_key(k);
+    return stub_->Get(Ctx(db).get(), kr, e);
+  };
+  schema::Entry e;
+  for (int i = 1; i <= 4; i++) {
+    st = get("k" + std::to_string(i), &e);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << i;
+    EXPECT_NE(st.error_message().find(kValueTruncatedMessage), std::string::npos)
+        << st.error_message();
+  }
+  ASSERT_TRUE(get("k5", &e).ok());
+  EXPECT_EQ(e.value(), "v5");
+  ASSERT_TRUE(get("fresh", &e).ok());
+  // Scans leave the truncated keys out.
+  schema::ScanRequest sr;
+  schema::Entries entries;
+  ASSERT_TRUE(stub_->Scan(Ctx(db).get(), sr, &entries).ok());
+  ASSERT_EQ(entries.entries_size(), 2);
+  EXPECT_EQ(entries.entries(0).key(), "fresh");
+  EXPECT_EQ(entries.entries(1).key(), "k5");
+  // Headers and proofs of truncated txs are still served.
+  schema::VerifiableTxRequest vr;
+  vr.set_tx(2);
+  vr.set_provesincetx(6);
+  schema::VerifiableTx vt;
+  st = stub_->VerifiableTxById(Ctx(db).get(), vr, &vt);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(vt.tx().header().id(), 2u);
+  // Truncating again with a longer retention does not move the point back.
+  req.set_retentionperiod(2 * day);
+  EXPECT_TRUE(stub_->TruncateDatabase(Ctx(token).get(), req, &resp).ok());
+  EXPECT_FALSE(get("k4", &e).ok());
+  ASSERT_TRUE(get("k5", &e).ok());
 }
 
 TEST_F(DeprecatedRpcTest, SqlTransactionsAndPrivilegesAreUnimplementedWithAMessage) {
@@ -288,12 +368,11 @@ TEST_F(DeprecatedRpcTest, RestRoutesOfTheV1CallsAndTruncate) {
 
   res = Post("/api/db/truncate", R"({"database":"restdb","retentionPeriod":"86400000"})", token);
   ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 501) << res->body;
+  EXPECT_EQ(res->status, 500) << res->body;
   auto body = Json::Parse(res->body);
   ASSERT_TRUE(body.ok()) << res->body;
-  EXPECT_EQ(*body->Find("code")->as_int(), 12);
-  EXPECT_NE(body->Find("message")->as_string()->find("truncation is not supported"),
-            std::string::npos);
+  EXPECT_EQ(*body->Find("code")->as_int(), 2);
+  EXPECT_EQ(*body->Find("message")->as_string(), "retention period has not been reached");
   res = Post("/api/db/truncate", R"({"database":"restdb","retentionPeriod":"5"})", token);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400) << res->body;
