@@ -241,6 +241,15 @@ Status CompactIndex(Client& c) {
   return c.Finish(*ctx, c.stub().CompactIndex(ctx.get(), req, &resp));
 }
 
+Status TruncateDatabase(Client& c, const std::string& name, int64_t retention_ms) {
+  schema::TruncateDatabaseRequest req;
+  req.set_database(name);
+  req.set_retentionperiod(retention_ms);
+  schema::TruncateDatabaseResponse resp;
+  auto ctx = c.NewContext();
+  return c.Finish(*ctx, c.stub().TruncateDatabase(ctx.get(), req, &resp));
+}
+
 Status UpdateAuthConfig(Client& c, uint32_t kind) {
   schema::AuthConfig req;
   req.set_kind(kind);

@@ -93,6 +93,9 @@ Result<std::string> ExportTx(Client& c, uint64_t id);
 // [0, 100]).
 Status FlushIndex(Client& c, float cleanup_percentage = 0, bool synced = true);
 Status CompactIndex(Client& c);
+// TruncateDatabase: discards the values of database `name` older than the
+// retention period (immudb's cut: docs/format/truncation.md).
+Status TruncateDatabase(Client& c, const std::string& name, int64_t retention_ms);
 // UpdateAuthConfig (kind: 0 none, 1 password) / UpdateMTLSConfig: immudb v1
 // calls that servers answer with an error (deprecated upstream, not
 // supported here).

@@ -250,6 +250,26 @@ void ApplyConfigFile(CLI::App& app, const std::string& path) {
   }
 }
 
+// A duration as Go's time.Duration.String() prints it (millisecond
+// resolution): "0s", "500ms", "1.5s", "24h0m0s".
+std::string GoDuration(int64_t ms) {
+  if (ms == 0) return "0s";
+  std::string sign = ms < 0 ? "-" : "";
+  uint64_t v = ms < 0 ? static_cast<uint64_t>(-(ms + 1)) + 1 : static_cast<uint64_t>(ms);
+  if (v < 1000) return sign + std::to_string(v) + "ms";
+  std::string secs = std::to_string(v / 1000 % 60);
+  if (v % 1000 != 0) {
+    std::string frac = std::to_string(1000 + v % 1000).substr(1);
+    while (frac.back() == '0') frac.pop_back();
+    secs += "." + frac;
+  }
+  const uint64_t minutes = v / 60000 % 60, hours = v / 3600000;
+  if (hours > 0)
+    return sign + std::to_string(hours) + "h" + std::to_string(minutes) + "m" + secs + "s";
+  if (minutes > 0) return sign + std::to_string(minutes) + "m" + secs + "s";
+  return sign + secs + "s";
+}
+
 int Verify(const std::string& dir) { return immudb::store::RunVerifyCommand(dir, "immuadmin"); }
 
 }  // namespace
@@ -351,6 +371,18 @@ int main(int argc, char** argv) {
   db_flush->add_flag("--synced", synced, "sync the flushed files (always so on this server)")
       ->capture_default_str();
   auto* db_compact = database->add_subcommand("compact", "flush and compact its index");
+  auto* db_truncate = database->add_subcommand(
+      "truncate", "discard the values of old transactions (unrecoverable; proofs stay)");
+  db_truncate->add_option("database", arg1)->required();
+  std::string retention = "0s";
+  db_truncate
+      ->add_option("--retention-period", retention,
+                   "how long values are kept, e.g. 24h, 720h (at least 24h, or 0)")
+      ->capture_default_str();
+  bool truncate_i_know = false;
+  CLI::Option* truncate_i_know_opt =
+      db_truncate->add_flag("--yes-i-know-what-i-am-doing", truncate_i_know,
+                            "confirm that old values are to be discarded for good");
 
   auto* dump = app.add_subcommand("dump", "print every transaction of a database");
   dump->add_option("file", file, "output file (created; default: stdout)");
@@ -654,6 +686,21 @@ int main(int argc, char** argv) {
     } else if (db_compact->parsed()) {
       Must(client::CompactIndex(*c));
       std::cout << "database index successfully compacted\n";
+    } else if (db_truncate->parsed()) {
+      // immudb's immuadmin: the flag is required; set to false it only says so.
+      if (truncate_i_know_opt->count() == 0) {
+        throw Failure("required flag(s) \"yes-i-know-what-i-am-doing\" not set");
+      }
+      if (!truncate_i_know) {
+        std::cout << "database '" << arg1 << "' was not truncated. Safety flag not set\n";
+        return 0;
+      }
+      auto ms = client::ParseDuration(retention);
+      if (!ms.ok()) throw Failure(ms.status().message());
+      std::cout << "truncating database '" << arg1 << "' up to retention period '"
+                << GoDuration(ms->count()) << "'...\n";
+      Must(client::TruncateDatabase(*c, arg1, ms->count()));
+      std::cout << "database '" << arg1 << "' successfully truncated\n";
     }
   } catch (const Failure& f) {
     std::cerr << "immuadmin: " << f.what() << "\n";

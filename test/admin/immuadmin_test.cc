@@ -1,12 +1,14 @@
 // build/bin/immuadmin against a real build/bin/immudb: login/logout, status,
 // users, permissions, databases, dump, verify and service install
 // (wire-api.md §11.2).
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "admin_test_util.h"
 #include "client/admin.h"
+#include "immudb/database.h"
 
 namespace immudb::admin::testing {
 namespace {
@@ -588,6 +590,66 @@ TEST_F(AdminCliTest, DatabaseFlushAndCompact) {
   auto e = c->Get("k49");
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ(e->value, "v");
+}
+
+// database truncate as immudb's immuadmin: the safety flag, the retention
+// period (a Go duration), the server's answers; then a real truncation of a
+// database whose txs were written three days ago.
+TEST_F(AdminCliTest, DatabaseTruncate) {
+  Login();
+  ASSERT_EQ(Run("database create tr").substr(0, 13), "database 'tr'");
+  int code = -1;
+  std::string out = Run("database truncate tr --retention-period 24h", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out, "immuadmin: required flag(s) \"yes-i-know-what-i-am-doing\" not set\n");
+  out =
+      Run("database truncate tr --retention-period 24h --yes-i-know-what-i-am-doing=false", &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(out, "database 'tr' was not truncated. Safety flag not set\n");
+  out = Run("database truncate tr --retention-period 1h --yes-i-know-what-i-am-doing", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "truncating database 'tr' up to retention period '1h0m0s'...\n"))
+      << out;
+  EXPECT_TRUE(Contains(out, "invalid retention period for database 'tr'")) << out;
+  out = Run("database truncate tr --retention-period 2x --yes-i-know-what-i-am-doing", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "invalid duration")) << out;
+  const std::string store_dir = dir_ + "/server/data/tr";
+  out = Run("database truncate tr --retention-period 24h --yes-i-know-what-i-am-doing", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out,
+            "truncating database 'tr' up to retention period '24h0m0s'...\n"
+            "immuadmin: retention period has not been reached\n");
+
+  ASSERT_EQ(Run("database unload tr", &code), "database 'tr' successfully unloaded\n");
+  {
+    DatabaseOptions o;
+    auto clock = std::make_shared<int64_t>(static_cast<int64_t>(std::time(nullptr)) - 3 * 86400);
+    o.store.now_unix_seconds = [clock] { return ++*clock; };
+    auto d = Database::Open(store_dir, o);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    for (int i = 1; i <= 4; i++) {
+      ASSERT_TRUE(
+          (*d)->Set({KeyValue{"k" + std::to_string(i), std::string(20000, 'v'), {}}}, false).ok());
+    }
+    ASSERT_TRUE((*d)->Close().ok());
+  }
+  ASSERT_EQ(Run("database load tr", &code), "database 'tr' successfully loaded\n");
+  out = Run("database truncate tr --retention-period 24h --yes-i-know-what-i-am-doing", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out,
+            "truncating database 'tr' up to retention period '24h0m0s'...\n"
+            "database 'tr' successfully truncated\n");
+  EXPECT_TRUE(std::filesystem::exists(store_dir + "/TRUNCATED"));
+  server_->Stop();
+  FILE* p = popen((BinDir() + "/immuadmin verify " + store_dir + " 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  out.clear();
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0) << out;
+  EXPECT_TRUE(Contains(out, "values of txs 1..3 were discarded by truncation")) << out;
 }
 
 TEST_F(AdminCliTest, VerifyStoreDirectory) {
