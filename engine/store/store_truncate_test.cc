@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "immudb/store.h"
 #include "immudb/verify.h"
@@ -388,6 +389,37 @@ TEST(StoreTruncateTest, FailureBeforeTheMarkIsDurableDiscardsNothing) {
   ffs.SetActive(true);
   auto s = MustOpen(d.path(), o);
   CheckStore(s.get(), 12, 4);
+}
+
+// Unsynced mode: only txs the background syncer made durable may be
+// truncated, and values written through the tx log's mapping are discarded
+// like any others.
+TEST(StoreTruncateTest, UnsyncedStoreTruncatesOnlyDurableTxs) {
+  TempDir d;
+  StoreOptions o;
+  o.synced = false;
+  int n = 0;
+  {
+    auto s = MustOpen(d.path(), o);
+    for (n = 1; n <= 30; n++) ASSERT_TRUE(s->Commit(TxOf(n)).ok());
+    n--;
+    Result<Store::TruncationResult> r = Status::FailedPrecondition("not tried");
+    for (int tries = 0; tries < 200; tries++) {
+      r = s->TruncateValues(20);
+      if (r.ok()) break;
+      ASSERT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+      EXPECT_NE(r.status().message().find("not durable yet"), std::string::npos);
+      // A later batch runs the background sync once its interval has passed.
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      ASSERT_TRUE(s->Commit(TxOf(++n)).ok());
+    }
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_GE(r->released_bytes, 3u * 15 * 4096);
+    for (int i = 0; i < 5; i++) ASSERT_TRUE(s->Commit(TxOf(++n)).ok());
+    CheckStore(s.get(), n, 20);
+  }
+  auto s = MustOpen(d.path(), o);
+  CheckStore(s.get(), n, 20);
 }
 
 TEST(StoreTruncateTest, ReadsDuringTruncationGetTheValueOrTheTruncationError) {
