@@ -1,7 +1,10 @@
 // Truncation of a store: values of old txs are discarded, headers, entries and
 // proofs stay (docs/format/truncation.md).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -420,6 +423,58 @@ TEST(StoreTruncateTest, UnsyncedStoreTruncatesOnlyDurableTxs) {
   }
   auto s = MustOpen(d.path(), o);
   CheckStore(s.get(), n, 20);
+}
+
+// A process killed (SIGKILL) at a random moment while it commits and
+// truncates leaves a store that opens, keeps a truncation point it reached,
+// reads every value after it and verifies offline.
+TEST(StoreTruncateTest, KilledWhileTruncatingOpensAndVerifies) {
+  TempDir d;
+  uint64_t last_t = 0;
+  for (int round = 0; round < 4; round++) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto s = Store::Open(d.path(), {});
+      if (!s.ok()) _exit(2);
+      for (;;) {
+        const int next = static_cast<int>((*s)->CurrentState().tx_id) + 1;
+        if (!(*s)->Commit(TxOf(next)).ok()) _exit(3);
+        if (next % 4 == 0 && !(*s)->TruncateValues(next - 2).ok()) _exit(4);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(60 + 70 * round));
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+    {
+      auto s = MustOpen(d.path());
+      ASSERT_NE(s, nullptr);
+      const uint64_t t = s->TruncatedUpTo();
+      const uint64_t n = s->CurrentState().tx_id;
+      EXPECT_GE(t, last_t);
+      EXPECT_LE(t, n);
+      last_t = t;
+      for (uint64_t id = 1; id <= n; id++) {
+        auto tx = s->ReadTx(id);
+        ASSERT_TRUE(tx.ok()) << id << ": " << tx.status().ToString();
+        for (size_t e = 0; e < tx->entries.size(); e++) {
+          auto v = s->ReadValue(tx->entries[e]);
+          if (id <= t) {
+            EXPECT_TRUE(IsValueTruncated(v.status())) << id << ": " << v.status().ToString();
+          } else {
+            ASSERT_TRUE(v.ok()) << id << ": " << v.status().ToString();
+            EXPECT_EQ(*v, ExpectedValue(static_cast<int>(id), e));
+          }
+        }
+      }
+    }
+    auto report = store::VerifyStoreDir(d.path(), {});
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->ok()) << report->mismatch->ToString();
+  }
+  EXPECT_GT(last_t, 0u);
 }
 
 TEST(StoreTruncateTest, ReadsDuringTruncationGetTheValueOrTheTruncationError) {
