@@ -258,12 +258,7 @@ void AppendBytes(const std::string& p, const std::string& bytes) {
 }
 
 void FlipByte(const std::string& p, uint64_t off) {
-  std::fstream f(p, std::ios::binary | std::ios::in | std::ios::out);
-  f.seekg(static_cast<std::streamoff>(off));
-  char c;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(off));
-  f.put(static_cast<char>(c ^ 0x40));
+  ASSERT_TRUE(testutil::FlipByte(p, off)) << p << " offset " << off;
 }
 
 using testutil::ReadAll;

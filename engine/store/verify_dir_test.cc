@@ -31,10 +31,7 @@ using testutil::ReadAll;
 using testutil::WriteAll;
 
 void FlipByte(const std::string& path, uint64_t off) {
-  std::string b = ReadAll(path);
-  ASSERT_LT(off, b.size()) << path;
-  b[off] = static_cast<char>(b[off] ^ 0x5a);
-  WriteAll(path, b);
+  ASSERT_TRUE(testutil::FlipByte(path, off, 0x5a)) << path << " offset " << off;
 }
 
 StoreOptions TestOptions() {

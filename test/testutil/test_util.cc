@@ -64,4 +64,14 @@ void WriteAll(const std::string& path, const std::string& data) {
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
+bool FlipByte(const std::string& path, uint64_t off, uint8_t mask) {
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekg(static_cast<std::streamoff>(off));
+  char c;
+  if (!f.get(c)) return false;
+  f.seekp(static_cast<std::streamoff>(off));
+  f.put(static_cast<char>(c ^ static_cast<char>(mask)));
+  return static_cast<bool>(f.flush());
+}
+
 }  // namespace immudb::testutil

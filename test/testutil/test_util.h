@@ -40,5 +40,8 @@ int64_t EnvInt(const char* name, int64_t def);
 // anew: for tests that change files behind a store's back.
 std::string ReadAll(const std::string& path);
 void WriteAll(const std::string& path, const std::string& data);
+// XORs the byte at `off` of the file with `mask`, in place; false (and the
+// file unchanged) when the file is shorter than off + 1 bytes.
+bool FlipByte(const std::string& path, uint64_t off, uint8_t mask = 0x40);
 
 }  // namespace immudb::testutil
