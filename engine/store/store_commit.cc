@@ -279,7 +279,7 @@ void StoreImpl::Lead(Writer* self) {
     const bool no_fsync = batch.status.ok() && (batch.tickets.empty() || batch.background_sync);
     const bool lead_on = mine && !writers_.empty() && no_fsync;
     const bool handoff = mine && !writers_.empty() && !lead_on;
-    if (mine && !handoff && !lead_on) leading_ = false;
+    if (mine && writers_.empty()) leading_ = false;  // Nobody left to lead for.
     // The next leader: the first queued writer's thread, or the commit
     // thread when that writer has none (CommitAsync).
     const bool to_commit_thread = handoff && writers_.front()->done != nullptr;
