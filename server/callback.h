@@ -60,9 +60,15 @@ grpc::ServerUnaryReactor* FinishWrite(BlockingPool* pool, std::atomic<bool>* inl
 // A unary reactor that deletes itself once gRPC is done with it, for a call
 // finished later by another thread. Unlike the default reactor, one can be
 // made and then dropped (deleted) without being returned to gRPC.
+//
+// Its reactions are trivial (OnDone deletes it, OnCancel does nothing), so it
+// tells gRPC that they may run on whichever thread completes the call, as the
+// default reactor's do: otherwise gRPC hands every OnDone, and with it the
+// call's clean-up, to its executor thread, a thread switch per call.
 class OwnedUnaryReactor final : public grpc::ServerUnaryReactor {
  public:
   void OnDone() override { delete this; }
+  bool InternalInlineable() override { return true; }
 };
 
 namespace callback_internal {
