@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 #include "immudb/env.h"
@@ -77,6 +78,26 @@ Status DbSettings::Validate() const {
     return Status::InvalidArgument("max tx entries must be between 1 and 65535");
   }
   if (file_size < 4096) return Status::InvalidArgument("file size must be at least 4096 bytes");
+  if (retention_period_ms < 0) return Status::InvalidArgument("negative retention period");
+  if (truncation_frequency_ms < 0) return Status::InvalidArgument("negative truncation frequency");
+  return Status::OK();
+}
+
+Status DbSettings::ValidateTruncation(const std::string& db_name) const {
+  // The numbers as immudb prints them: Go's %v of a float number of hours.
+  if (retention_period_ms < 0 ||
+      (retention_period_ms > 0 && retention_period_ms < kMinRetentionPeriodMs)) {
+    return Status::InvalidArgument("illegal arguments: invalid retention period for database '" +
+                                   db_name + "'. RetentionPeriod should at least '" +
+                                   std::to_string(kMinRetentionPeriodMs / 3600000) + "' hours");
+  }
+  if (truncation_frequency_ms < 0 ||
+      (truncation_frequency_ms > 0 && truncation_frequency_ms < kMinTruncationFrequencyMs)) {
+    return Status::InvalidArgument(
+        "illegal arguments: invalid truncation frequency for database '" + db_name +
+        "'. TruncationFrequency should at least '" +
+        std::to_string(kMinTruncationFrequencyMs / 3600000) + "' hour");
+  }
   return Status::OK();
 }
 
@@ -89,7 +110,9 @@ std::string DbSettings::Encode() const {
       << "\nreplica=" << (replica ? "true" : "false") << "\nprimaryHost=" << primary_host
       << "\nprimaryPort=" << primary_port << "\nprimaryDatabase=" << primary_database
       << "\nprimaryUsername=" << primary_username << "\nprimaryPassword=" << primary_password
-      << "\ncreatedBy=" << created_by << "\ncreatedAt=" << created_at << "\n";
+      << "\ncreatedBy=" << created_by << "\ncreatedAt=" << created_at
+      << "\nretentionPeriod=" << retention_period_ms
+      << "\ntruncationFrequency=" << truncation_frequency_ms << "\n";
   return out.str();
 }
 
@@ -126,6 +149,10 @@ Result<DbSettings> DbSettings::Decode(const std::string& text) {
       s.primary_port = static_cast<uint32_t>(n);
     } else if (key == "createdAt") {
       ok = ParseU64(value, &s.created_at);
+    } else if (key == "retentionPeriod" || key == "truncationFrequency") {
+      ok = ParseU64(value, &n) && n <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+      (key == "retentionPeriod" ? s.retention_period_ms : s.truncation_frequency_ms) =
+          static_cast<int64_t>(n);
     } else if (ParseU64(value, &n) && n <= UINT32_MAX) {
       const auto v = static_cast<uint32_t>(n);
       if (key == "maxKeyLen") {

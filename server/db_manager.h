@@ -33,6 +33,13 @@ namespace immudb::server {
 inline constexpr char kSystemDb[] = "systemdb";
 inline constexpr char kDefaultDb[] = "defaultdb";
 
+// immudb's truncation limits (pkg/server/db_options.go, embedded/store):
+// the shortest retention period (other than 0) and truncation frequency a
+// client may set, and the frequency of a database that does not set one.
+inline constexpr int64_t kMinRetentionPeriodMs = int64_t{24} * 3600 * 1000;
+inline constexpr int64_t kMinTruncationFrequencyMs = int64_t{3600} * 1000;
+inline constexpr int64_t kDefaultTruncationFrequencyMs = int64_t{24} * 3600 * 1000;
+
 // Per-database settings this server supports (wire-api.md §3.6, the subset of
 // DatabaseNullableSettings the engine has). Defaults follow immudb's.
 struct DbSettings {
@@ -52,9 +59,20 @@ struct DbSettings {
   std::string primary_password;  // The settings file is 0600.
   std::string created_by;
   uint64_t created_at = 0;  // Unix seconds.
+  // Truncation (truncationSettings, server/truncator.h): every
+  // `truncation_frequency_ms` the values older than `retention_period_ms` are
+  // discarded (Database::Truncate). Retention 0: never. Frequency 0 means the
+  // default frequency.
+  int64_t retention_period_ms = 0;
+  int64_t truncation_frequency_ms = kDefaultTruncationFrequencyMs;
 
-  // InvalidArgument when a value is outside what the engine accepts.
+  // InvalidArgument when a value is outside what the engine accepts. The
+  // truncation limits clients are held to are ValidateTruncation's.
   Status Validate() const;
+  // InvalidArgument with immudb's texts when the retention period is
+  // negative or under kMinRetentionPeriodMs (0 allowed), or the truncation
+  // frequency negative or under kMinTruncationFrequencyMs (0 allowed).
+  Status ValidateTruncation(const std::string& db_name) const;
   // The `key=value` text stored in the settings file, and its parser
   // (Corruption on unknown keys or bad numbers).
   std::string Encode() const;
