@@ -313,6 +313,7 @@ Result<DbHandle*> DatabaseManager::Create(const std::string& name, const DbSetti
   h->settings = settings;
   IMMUDB_ASSIGN_OR_RETURN(h->db, OpenDb(name, settings));
   dbs_.push_back(std::move(h));
+  if (listener_ != nullptr) listener_->DatabaseOpen(dbs_.back().get(), settings);
   return dbs_.back().get();
 }
 
@@ -327,6 +328,7 @@ Status DatabaseManager::Load(const std::string& name) {
     IMMUDB_ASSIGN_OR_RETURN(h->db, OpenDb(name, h->settings));
     retired_.push_back(std::move(slot));
     slot = std::move(h);
+    if (listener_ != nullptr) listener_->DatabaseOpen(slot.get(), slot->settings);
     return Status::OK();
   }
   return Status::NotFound("'" + name + "' does not exist");
@@ -337,6 +339,7 @@ Status DatabaseManager::Unload(const std::string& name) {
   for (auto& slot : dbs_) {
     if (slot->name != name) continue;
     if (!slot->loaded()) return Status::FailedPrecondition("already closed");
+    if (listener_ != nullptr) listener_->DatabaseClosing(name);
     Status closed = slot->db->Close();
     auto h = std::make_unique<DbHandle>();
     h->name = name;
@@ -379,12 +382,33 @@ Result<DbSettings> DatabaseManager::Settings(const std::string& name) const {
 
 Status DatabaseManager::UpdateSettings(const std::string& name, const DbSettings& settings) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Find(name) == nullptr) return Status::NotFound("'" + name + "' does not exist");
-  return WriteSettings(name, settings);
+  DbHandle* h = Find(name);
+  if (h == nullptr) return Status::NotFound("'" + name + "' does not exist");
+  IMMUDB_RETURN_IF_ERROR(WriteSettings(name, settings));
+  if (listener_ != nullptr && h->loaded()) listener_->DatabaseOpen(h, settings);
+  return Status::OK();
+}
+
+void DatabaseManager::SetListener(DbListener* listener) {
+  std::lock_guard<std::mutex> l(mu_);
+  listener_ = listener;
+  if (listener_ == nullptr) return;
+  for (const auto& h : dbs_) {
+    if (!h->loaded()) continue;
+    // The stored settings: an update since the load applies to the listener.
+    auto stored = h->name == kDefaultDb ? Result<DbSettings>(h->settings) : ReadSettings(h->name);
+    listener_->DatabaseOpen(h.get(), stored.ok() ? *stored : h->settings);
+  }
 }
 
 Status DatabaseManager::CloseAll() {
   std::lock_guard<std::mutex> l(mu_);
+  if (listener_ != nullptr) {
+    for (const auto& h : dbs_) {
+      if (h->loaded()) listener_->DatabaseClosing(h->name);
+    }
+    listener_ = nullptr;
+  }
   Status first;
   for (auto* list : {&dbs_, &retired_}) {
     for (auto& db : *list) {

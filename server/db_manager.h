@@ -110,6 +110,21 @@ class DbRef {
   DbHandle* h_;
 };
 
+// Told when databases open and close, so that work tied to an open database
+// (the periodic truncator, server/truncator.h) starts and stops with it.
+// Called with the manager's lock held: an implementation must not call the
+// manager, and should return promptly.
+class DbListener {
+ public:
+  virtual ~DbListener() = default;
+  // `h` is open: after Create and Load (`settings` = its settings), and after
+  // UpdateSettings of an open database (`settings` = the new stored ones).
+  virtual void DatabaseOpen(DbHandle* h, const DbSettings& settings) = 0;
+  // `name` is about to close (Unload, CloseAll); its Database is still open
+  // and stays open until this returns.
+  virtual void DatabaseClosing(const std::string& name) = 0;
+};
+
 // Checks a new database name (already lower-cased): 1-128 characters of
 // [a-z0-9_]. InvalidArgument with immudb's texts otherwise.
 Status ValidateDbName(const std::string& name);
@@ -161,6 +176,9 @@ class DatabaseManager {
   Status UpdateSettings(const std::string& name, const DbSettings& settings);
   // Closes every store; the manager must not be used afterwards.
   Status CloseAll();
+  // Attaches `l` (nullptr detaches; the listener must outlive the
+  // attachment) and tells it about every database open now.
+  void SetListener(DbListener* l);
 
  private:
   DatabaseManager(std::string dir, const DatabaseOptions& opts)
@@ -179,6 +197,7 @@ class DatabaseManager {
   std::vector<std::unique_ptr<DbHandle>> dbs_;  // GUARDED_BY(mu_); list order.
   // Handles replaced by Load/Unload, kept alive for requests still using them.
   std::vector<std::unique_ptr<DbHandle>> retired_;  // GUARDED_BY(mu_)
+  DbListener* listener_ = nullptr;                  // GUARDED_BY(mu_)
 };
 
 }  // namespace immudb::server
