@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,13 @@ struct ServerConfig {
   // Token lifetime in milliseconds when > 0, overriding token_expiry_minutes
   // (no flag: for tests that need tokens to expire quickly).
   int64_t token_expiry_ms_override = 0;
+  // Every database's truncation frequency in milliseconds when > 0, instead
+  // of its truncationSettings.truncationFrequency (no flag: for tests of the
+  // periodic truncator, server/truncator.h).
+  int64_t truncation_frequency_ms_override = 0;
+  // The databases' clock (Unix seconds: commit timestamps, expiry, the
+  // truncator's "now") when set; the system clock otherwise (no flag: tests).
+  std::function<int64_t()> now_unix_seconds;
 
   // Prometheus text exposition and health endpoints (wire-api.md §9).
   bool metrics_server = true;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 #include "immudb/env.h"
@@ -77,6 +78,26 @@ Status DbSettings::Validate() const {
     return Status::InvalidArgument("max tx entries must be between 1 and 65535");
   }
   if (file_size < 4096) return Status::InvalidArgument("file size must be at least 4096 bytes");
+  if (retention_period_ms < 0) return Status::InvalidArgument("negative retention period");
+  if (truncation_frequency_ms < 0) return Status::InvalidArgument("negative truncation frequency");
+  return Status::OK();
+}
+
+Status DbSettings::ValidateTruncation(const std::string& db_name) const {
+  // The numbers as immudb prints them: Go's %v of a float number of hours.
+  if (retention_period_ms < 0 ||
+      (retention_period_ms > 0 && retention_period_ms < kMinRetentionPeriodMs)) {
+    return Status::InvalidArgument("illegal arguments: invalid retention period for database '" +
+                                   db_name + "'. RetentionPeriod should at least '" +
+                                   std::to_string(kMinRetentionPeriodMs / 3600000) + "' hours");
+  }
+  if (truncation_frequency_ms < 0 ||
+      (truncation_frequency_ms > 0 && truncation_frequency_ms < kMinTruncationFrequencyMs)) {
+    return Status::InvalidArgument(
+        "illegal arguments: invalid truncation frequency for database '" + db_name +
+        "'. TruncationFrequency should at least '" +
+        std::to_string(kMinTruncationFrequencyMs / 3600000) + "' hour");
+  }
   return Status::OK();
 }
 
@@ -89,7 +110,9 @@ std::string DbSettings::Encode() const {
       << "\nreplica=" << (replica ? "true" : "false") << "\nprimaryHost=" << primary_host
       << "\nprimaryPort=" << primary_port << "\nprimaryDatabase=" << primary_database
       << "\nprimaryUsername=" << primary_username << "\nprimaryPassword=" << primary_password
-      << "\ncreatedBy=" << created_by << "\ncreatedAt=" << created_at << "\n";
+      << "\ncreatedBy=" << created_by << "\ncreatedAt=" << created_at
+      << "\nretentionPeriod=" << retention_period_ms
+      << "\ntruncationFrequency=" << truncation_frequency_ms << "\n";
   return out.str();
 }
 
@@ -126,6 +149,10 @@ Result<DbSettings> DbSettings::Decode(const std::string& text) {
       s.primary_port = static_cast<uint32_t>(n);
     } else if (key == "createdAt") {
       ok = ParseU64(value, &s.created_at);
+    } else if (key == "retentionPeriod" || key == "truncationFrequency") {
+      ok = ParseU64(value, &n) && n <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+      (key == "retentionPeriod" ? s.retention_period_ms : s.truncation_frequency_ms) =
+          static_cast<int64_t>(n);
     } else if (ParseU64(value, &n) && n <= UINT32_MAX) {
       const auto v = static_cast<uint32_t>(n);
       if (key == "maxKeyLen") {
@@ -286,6 +313,7 @@ Result<DbHandle*> DatabaseManager::Create(const std::string& name, const DbSetti
   h->settings = settings;
   IMMUDB_ASSIGN_OR_RETURN(h->db, OpenDb(name, settings));
   dbs_.push_back(std::move(h));
+  if (listener_ != nullptr) listener_->DatabaseOpen(dbs_.back().get(), settings);
   return dbs_.back().get();
 }
 
@@ -300,6 +328,7 @@ Status DatabaseManager::Load(const std::string& name) {
     IMMUDB_ASSIGN_OR_RETURN(h->db, OpenDb(name, h->settings));
     retired_.push_back(std::move(slot));
     slot = std::move(h);
+    if (listener_ != nullptr) listener_->DatabaseOpen(slot.get(), slot->settings);
     return Status::OK();
   }
   return Status::NotFound("'" + name + "' does not exist");
@@ -310,6 +339,7 @@ Status DatabaseManager::Unload(const std::string& name) {
   for (auto& slot : dbs_) {
     if (slot->name != name) continue;
     if (!slot->loaded()) return Status::FailedPrecondition("already closed");
+    if (listener_ != nullptr) listener_->DatabaseClosing(name);
     Status closed = slot->db->Close();
     auto h = std::make_unique<DbHandle>();
     h->name = name;
@@ -352,12 +382,33 @@ Result<DbSettings> DatabaseManager::Settings(const std::string& name) const {
 
 Status DatabaseManager::UpdateSettings(const std::string& name, const DbSettings& settings) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Find(name) == nullptr) return Status::NotFound("'" + name + "' does not exist");
-  return WriteSettings(name, settings);
+  DbHandle* h = Find(name);
+  if (h == nullptr) return Status::NotFound("'" + name + "' does not exist");
+  IMMUDB_RETURN_IF_ERROR(WriteSettings(name, settings));
+  if (listener_ != nullptr && h->loaded()) listener_->DatabaseOpen(h, settings);
+  return Status::OK();
+}
+
+void DatabaseManager::SetListener(DbListener* listener) {
+  std::lock_guard<std::mutex> l(mu_);
+  listener_ = listener;
+  if (listener_ == nullptr) return;
+  for (const auto& h : dbs_) {
+    if (!h->loaded()) continue;
+    // The stored settings: an update since the load applies to the listener.
+    auto stored = h->name == kDefaultDb ? Result<DbSettings>(h->settings) : ReadSettings(h->name);
+    listener_->DatabaseOpen(h.get(), stored.ok() ? *stored : h->settings);
+  }
 }
 
 Status DatabaseManager::CloseAll() {
   std::lock_guard<std::mutex> l(mu_);
+  if (listener_ != nullptr) {
+    for (const auto& h : dbs_) {
+      if (h->loaded()) listener_->DatabaseClosing(h->name);
+    }
+    listener_ = nullptr;
+  }
   Status first;
   for (auto* list : {&dbs_, &retired_}) {
     for (auto& db : *list) {

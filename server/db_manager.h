@@ -33,6 +33,13 @@ namespace immudb::server {
 inline constexpr char kSystemDb[] = "systemdb";
 inline constexpr char kDefaultDb[] = "defaultdb";
 
+// immudb's truncation limits (pkg/server/db_options.go, embedded/store):
+// the shortest retention period (other than 0) and truncation frequency a
+// client may set, and the frequency of a database that does not set one.
+inline constexpr int64_t kMinRetentionPeriodMs = int64_t{24} * 3600 * 1000;
+inline constexpr int64_t kMinTruncationFrequencyMs = int64_t{3600} * 1000;
+inline constexpr int64_t kDefaultTruncationFrequencyMs = int64_t{24} * 3600 * 1000;
+
 // Per-database settings this server supports (wire-api.md §3.6, the subset of
 // DatabaseNullableSettings the engine has). Defaults follow immudb's.
 struct DbSettings {
@@ -52,9 +59,20 @@ struct DbSettings {
   std::string primary_password;  // The settings file is 0600.
   std::string created_by;
   uint64_t created_at = 0;  // Unix seconds.
+  // Truncation (truncationSettings, server/truncator.h): every
+  // `truncation_frequency_ms` the values older than `retention_period_ms` are
+  // discarded (Database::Truncate). Retention 0: never. Frequency 0 means the
+  // default frequency.
+  int64_t retention_period_ms = 0;
+  int64_t truncation_frequency_ms = kDefaultTruncationFrequencyMs;
 
-  // InvalidArgument when a value is outside what the engine accepts.
+  // InvalidArgument when a value is outside what the engine accepts. The
+  // truncation limits clients are held to are ValidateTruncation's.
   Status Validate() const;
+  // InvalidArgument with immudb's texts when the retention period is
+  // negative or under kMinRetentionPeriodMs (0 allowed), or the truncation
+  // frequency negative or under kMinTruncationFrequencyMs (0 allowed).
+  Status ValidateTruncation(const std::string& db_name) const;
   // The `key=value` text stored in the settings file, and its parser
   // (Corruption on unknown keys or bad numbers).
   std::string Encode() const;
@@ -90,6 +108,21 @@ class DbRef {
 
  private:
   DbHandle* h_;
+};
+
+// Told when databases open and close, so that work tied to an open database
+// (the periodic truncator, server/truncator.h) starts and stops with it.
+// Called with the manager's lock held: an implementation must not call the
+// manager, and should return promptly.
+class DbListener {
+ public:
+  virtual ~DbListener() = default;
+  // `h` is open: after Create and Load (`settings` = its settings), and after
+  // UpdateSettings of an open database (`settings` = the new stored ones).
+  virtual void DatabaseOpen(DbHandle* h, const DbSettings& settings) = 0;
+  // `name` is about to close (Unload, CloseAll); its Database is still open
+  // and stays open until this returns.
+  virtual void DatabaseClosing(const std::string& name) = 0;
 };
 
 // Checks a new database name (already lower-cased): 1-128 characters of
@@ -143,6 +176,9 @@ class DatabaseManager {
   Status UpdateSettings(const std::string& name, const DbSettings& settings);
   // Closes every store; the manager must not be used afterwards.
   Status CloseAll();
+  // Attaches `l` (nullptr detaches; the listener must outlive the
+  // attachment) and tells it about every database open now.
+  void SetListener(DbListener* l);
 
  private:
   DatabaseManager(std::string dir, const DatabaseOptions& opts)
@@ -161,6 +197,7 @@ class DatabaseManager {
   std::vector<std::unique_ptr<DbHandle>> dbs_;  // GUARDED_BY(mu_); list order.
   // Handles replaced by Load/Unload, kept alive for requests still using them.
   std::vector<std::unique_ptr<DbHandle>> retired_;  // GUARDED_BY(mu_)
+  DbListener* listener_ = nullptr;                  // GUARDED_BY(mu_)
 };
 
 }  // namespace immudb::server

@@ -16,14 +16,17 @@ namespace {
 
 using google::protobuf::Empty;
 
-// Applies the fields present in `in` to `out`. Settings this server does not
-// have are InvalidArgument, naming the setting; so is changing the file size
-// of an existing database (`existing`).
-grpc::Status ApplySettings(const schema::DatabaseNullableSettings& in, bool existing,
-                           DbSettings* out) {
+// Applies the fields present in `in` to `out`, the settings of database
+// `name`. Settings this server does not have are InvalidArgument, naming the
+// setting; so is changing the file size of an existing database
+// (`existing`). Truncation settings out of immudb's bounds are refused with
+// immudb's texts.
+grpc::Status ApplySettings(const schema::DatabaseNullableSettings& in, const std::string& name,
+                           bool existing, DbSettings* out) {
   static const std::set<std::string> kSupported = {
       "fileSize",          "maxKeyLen", "maxValueLen",          "maxTxEntries",
-      "excludeCommitTime", "autoload",  "writeTxHeaderVersion", "replicationSettings"};
+      "excludeCommitTime", "autoload",  "writeTxHeaderVersion", "replicationSettings",
+      "truncationSettings"};
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   in.GetReflection()->ListFields(in, &fields);
   for (const auto* f : fields) {
@@ -76,6 +79,16 @@ grpc::Status ApplySettings(const schema::DatabaseNullableSettings& in, bool exis
   if (in.has_maxtxentries()) out->max_tx_entries = in.maxtxentries().value();
   if (in.has_excludecommittime()) out->exclude_commit_time = in.excludecommittime().value();
   if (in.has_autoload()) out->autoload = in.autoload().value();
+  if (in.has_truncationsettings()) {
+    // Applied to an open database at once (server/truncator.h).
+    const auto& ts = in.truncationsettings();
+    if (ts.has_retentionperiod()) out->retention_period_ms = ts.retentionperiod().value();
+    if (ts.has_truncationfrequency()) {
+      out->truncation_frequency_ms = ts.truncationfrequency().value();
+    }
+    Status valid = out->ValidateTruncation(name);
+    if (!valid.ok()) return InvalidArgument(valid.message());
+  }
   Status valid = out->Validate();
   if (!valid.ok()) return InvalidArgument(valid.message());
   return grpc::Status::OK;
@@ -89,6 +102,9 @@ void SettingsToProto(const DbSettings& s, schema::DatabaseNullableSettings* out)
   out->mutable_excludecommittime()->set_value(s.exclude_commit_time);
   out->mutable_autoload()->set_value(s.autoload);
   out->mutable_writetxheaderversion()->set_value(1);
+  auto* ts = out->mutable_truncationsettings();
+  ts->mutable_retentionperiod()->set_value(s.retention_period_ms);
+  ts->mutable_truncationfrequency()->set_value(s.truncation_frequency_ms);
   auto* rs = out->mutable_replicationsettings();
   rs->mutable_replica()->set_value(s.replica);
   if (!s.primary_host.empty()) {
@@ -119,9 +135,6 @@ schema::DatabaseNullableSettings FromV1Settings(const schema::DatabaseSettings& 
   if (in.excludecommittime()) out.mutable_excludecommittime()->set_value(true);
   return out;
 }
-
-// immudb's shortest retention period for truncation: one day.
-constexpr int64_t kMinRetentionMs = int64_t{24} * 3600 * 1000;
 
 std::string Lower(std::string name) {
   std::transform(name.begin(), name.end(), name.begin(),
@@ -192,7 +205,7 @@ grpc::Status ImmuServiceImpl::DoUpdateDatabaseV2(grpc::ServerContextBase* ctx,
   auto current = s_->dbs->Settings(req->database());
   if (!current.ok()) return ToGrpcStatus(current.status());
   DbSettings next = *current;
-  st = ApplySettings(req->settings(), true, &next);
+  st = ApplySettings(req->settings(), req->database(), true, &next);
   if (!st.ok()) return st;
   {
     Status done = s_->dbs->UpdateSettings(req->database(), next);
@@ -269,7 +282,7 @@ grpc::Status ImmuServiceImpl::DoTruncateDatabase(grpc::ServerContextBase* ctx,
                    "' does not exist or you do not have admin permission on this database");
   }
   if (req->retentionperiod() < 0 ||
-      (req->retentionperiod() > 0 && req->retentionperiod() < kMinRetentionMs)) {
+      (req->retentionperiod() > 0 && req->retentionperiod() < kMinRetentionPeriodMs)) {
     return InvalidArgument(std::string(kErrIllegalArguments) +
                            ": invalid retention period for database '" + name +
                            "'. RetentionPeriod should at least '24h0m0s' hours");
@@ -319,7 +332,7 @@ grpc::Status ImmuServiceImpl::DoCreateDatabaseV2(grpc::ServerContextBase* ctx,
     return grpc::Status::OK;
   }
   DbSettings settings;
-  grpc::Status applied = ApplySettings(req->settings(), false, &settings);
+  grpc::Status applied = ApplySettings(req->settings(), name, false, &settings);
   if (!applied.ok()) return applied;
   settings.created_by = caller->user.username;
   settings.created_at = static_cast<uint64_t>(std::time(nullptr));

@@ -68,6 +68,7 @@ Status Server::Init(const ServerConfig& config) {
   IMMUDB_ASSIGN_OR_RETURN(state_.uuid, LoadOrCreateServerId(config.dir));
   DatabaseOptions opts;
   opts.store.synced = config.synced;
+  opts.store.now_unix_seconds = config.now_unix_seconds;
   DbSettings defaultdb;
   if (config.replication_is_replica) {
     defaultdb.replica = true;
@@ -140,6 +141,9 @@ Status Server::Start() {
   spdlog::info("immudb {} listening on {}:{} (server uuid {})", IMMUDB_VERSION,
                state_.config.address, port_, state_.uuid);
   replication_ = std::make_unique<ReplicationManager>(state_.dbs.get());
+  truncation_ = std::make_unique<TruncationManager>(
+      std::chrono::milliseconds(state_.config.truncation_frequency_ms_override));
+  state_.dbs->SetListener(truncation_.get());
   if (state_.config.metrics_server) {
     metrics_ = std::make_unique<MetricsServer>(&state_, &rpc_metrics_);
     // As immudb does, a metrics port that cannot be bound is logged and the
@@ -217,6 +221,10 @@ Status Server::Shutdown() {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
   replication_.reset();  // Before the databases close.
+  if (truncation_) {     // Wakes every truncator: no waiting for a period to end.
+    state_.dbs->SetListener(nullptr);
+    truncation_->StopAll();
+  }
   return state_.dbs ? state_.dbs->CloseAll() : Status::OK();
 }
 

@@ -15,6 +15,7 @@
 #include "server/replicator.h"
 #include "server/rest_gateway.h"
 #include "server/service.h"
+#include "server/truncator.h"
 
 namespace immudb::server {
 
@@ -35,6 +36,8 @@ class Server {
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
   // The REST port actually bound (after Start; 0 when disabled or unbound).
   int web_port() const { return web_ ? web_->port() : 0; }
+  // The periodic truncators (after Start).
+  const TruncationManager* truncation() const { return truncation_.get(); }
   // Blocks until Shutdown.
   void Wait();
   // Idempotent.
@@ -52,6 +55,7 @@ class Server {
   RpcMetrics rpc_metrics_;
   std::unique_ptr<MetricsServer> metrics_;
   std::unique_ptr<ReplicationManager> replication_;  // Replicas that follow a primary.
+  std::unique_ptr<TruncationManager> truncation_;    // Databases with a retention period.
   std::unique_ptr<RestGateway> web_;
   int port_ = 0;
   std::mutex mu_;

@@ -44,6 +44,8 @@ struct DbFlags {
   CLI::Option *exclude_opt = nullptr, *autoload_opt = nullptr, *replica_opt = nullptr;
   std::optional<std::string> primary_host, primary_database, primary_username, primary_password;
   std::optional<uint32_t> primary_port;
+  // Durations as immudb's (24h, 90m, 1h30m); parsed by Proto.
+  std::optional<std::string> retention_period, truncation_frequency;
 
   void Add(CLI::App* cmd) {
     cmd->add_option("--max-key-len", max_key_len, "largest key in bytes");
@@ -67,6 +69,12 @@ struct DbFlags {
                     primary_username, "user on the primary");
     cmd->add_option("--replication-primary-password,--replication-follower-password",
                     primary_password, "password of that user");
+    cmd->add_option("--retention-period", retention_period,
+                    "discard values older than this, periodically (e.g. 24h, 720h; at least "
+                    "24h; 0: never)");
+    cmd->add_option("--truncation-frequency", truncation_frequency,
+                    "time between two truncations (e.g. 1h, 90m; at least 1h; server default "
+                    "24h)");
   }
   immudb::schema::DatabaseNullableSettings Proto() const {
     immudb::schema::DatabaseNullableSettings s;
@@ -85,17 +93,37 @@ struct DbFlags {
     if (primary_username) rs->mutable_primaryusername()->set_value(*primary_username);
     if (primary_password) rs->mutable_primarypassword()->set_value(*primary_password);
     if (rs->ByteSizeLong() == 0) s.clear_replicationsettings();
+    auto duration = [](const std::string& flag, const std::string& text) {
+      auto ms = client::ParseDuration(text);
+      if (!ms.ok()) throw Failure("--" + flag + ": " + ms.status().message());
+      return static_cast<int64_t>(ms->count());
+    };
+    if (retention_period) {
+      s.mutable_truncationsettings()->mutable_retentionperiod()->set_value(
+          duration("retention-period", *retention_period));
+    }
+    if (truncation_frequency) {
+      s.mutable_truncationsettings()->mutable_truncationfrequency()->set_value(
+          duration("truncation-frequency", *truncation_frequency));
+    }
     return s;
   }
 };
 
+std::string GoDuration(int64_t ms);
+
 std::string SettingsText(const immudb::schema::DatabaseNullableSettings& s) {
   auto b = [](bool v) { return v ? "true" : "false"; };
   const auto& rs = s.replicationsettings();
-  std::string primary;
+  std::string extra;
   if (rs.has_primaryhost()) {
-    primary = ", primary: " + rs.primaryusername().value() + "@" + rs.primaryhost().value() + ":" +
-              std::to_string(rs.primaryport().value()) + "/" + rs.primarydatabase().value();
+    extra = ", primary: " + rs.primaryusername().value() + "@" + rs.primaryhost().value() + ":" +
+            std::to_string(rs.primaryport().value()) + "/" + rs.primarydatabase().value();
+  }
+  const auto& ts = s.truncationsettings();
+  if (ts.retentionperiod().value() > 0) {
+    extra += ", retentionPeriod: " + GoDuration(ts.retentionperiod().value()) +
+             ", truncationFrequency: " + GoDuration(ts.truncationfrequency().value());
   }
   return "{maxKeyLen: " + std::to_string(s.maxkeylen().value()) +
          ", maxValueLen: " + std::to_string(s.maxvaluelen().value()) +
@@ -104,7 +132,7 @@ std::string SettingsText(const immudb::schema::DatabaseNullableSettings& s) {
          ", excludeCommitTime: " + b(s.excludecommittime().value()) +
          ", autoload: " + b(s.autoload().value()) +
          ", writeTxHeaderVersion: " + std::to_string(s.writetxheaderversion().value()) +
-         ", replica: " + b(rs.replica().value()) + primary + "}";
+         ", replica: " + b(rs.replica().value()) + extra + "}";
 }
 
 std::string Pad(const std::string& s, size_t w) {

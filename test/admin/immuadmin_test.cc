@@ -1,6 +1,7 @@
 // build/bin/immuadmin against a real build/bin/immudb: login/logout, status,
 // users, permissions, databases, dump, verify and service install
 // (wire-api.md §11.2).
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -650,6 +651,79 @@ TEST_F(AdminCliTest, DatabaseTruncate) {
   while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
   EXPECT_EQ(pclose(p), 0) << out;
   EXPECT_TRUE(Contains(out, "values of txs 1..3 were discarded by truncation")) << out;
+}
+
+// --retention-period and --truncation-frequency of database create/update
+// reach the server as truncationSettings; bad values are refused (by the
+// CLI for bad durations, by the server for immudb's limits) and change
+// nothing; a server with a truncator running stops on SIGTERM at once.
+TEST_F(AdminCliTest, DatabaseTruncationSettings) {
+  Login();
+  int code = -1;
+  std::string out =
+      Run("database create ret --retention-period 48h --truncation-frequency 1h30m", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out,
+            "database 'ret' {maxKeyLen: 1024, maxValueLen: 33554432, maxTxEntries: 1024, "
+            "fileSize: 536870912, excludeCommitTime: false, autoload: true, "
+            "writeTxHeaderVersion: 1, replica: false, retentionPeriod: 48h0m0s, "
+            "truncationFrequency: 1h30m0s} successfully created\n");
+  auto truncation_of = [&](const std::string& name) {
+    auto c = Connect();
+    auto dbs = client::ListDatabases(*c);
+    EXPECT_TRUE(dbs.ok());
+    for (const auto& d : *dbs) {
+      if (d.name == name) return d.settings.truncationsettings();
+    }
+    ADD_FAILURE() << name << " not listed";
+    return schema::TruncationNullableSettings();
+  };
+  auto ts = truncation_of("ret");
+  EXPECT_EQ(ts.retentionperiod().value(), 48 * 3600 * 1000);
+  EXPECT_EQ(ts.truncationfrequency().value(), 90 * 60 * 1000);
+
+  out = Run("database update ret --truncation-frequency 2h", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(Contains(out, "retentionPeriod: 48h0m0s, truncationFrequency: 2h0m0s}")) << out;
+  ts = truncation_of("ret");
+  EXPECT_EQ(ts.retentionperiod().value(), 48 * 3600 * 1000);
+  EXPECT_EQ(ts.truncationfrequency().value(), 2 * 3600 * 1000);
+
+  out = Run("database update ret --retention-period 23h", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out,
+            "immuadmin: illegal arguments: invalid retention period for database 'ret'. "
+            "RetentionPeriod should at least '24' hours\n");
+  out = Run("database update ret --truncation-frequency 10m", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(out,
+            "immuadmin: illegal arguments: invalid truncation frequency for database 'ret'. "
+            "TruncationFrequency should at least '1' hour\n");
+  out = Run("database update ret --retention-period 3x", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "--retention-period: invalid duration")) << out;
+  out = Run("database create ret2 --retention-period 1h", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(Contains(out, "invalid retention period for database 'ret2'")) << out;
+  ts = truncation_of("ret");
+  EXPECT_EQ(ts.retentionperiod().value(), 48 * 3600 * 1000);
+  EXPECT_EQ(ts.truncationfrequency().value(), 2 * 3600 * 1000);
+  EXPECT_FALSE(Contains(Run("database list"), "ret2"));
+
+  // Without a retention period nothing about truncation is printed.
+  out = Run("database create plain --truncation-frequency 3h", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(Contains(out, "replica: false} successfully created")) << out;
+  EXPECT_EQ(truncation_of("plain").truncationfrequency().value(), 3 * 3600 * 1000);
+
+  // The truncator of `ret` waits two hours between passes; SIGTERM does not.
+  const auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  StartServer();
+  ts = truncation_of("ret");
+  EXPECT_EQ(ts.retentionperiod().value(), 48 * 3600 * 1000);
+  EXPECT_EQ(ts.truncationfrequency().value(), 2 * 3600 * 1000);
 }
 
 TEST_F(AdminCliTest, VerifyStoreDirectory) {
