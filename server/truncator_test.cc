@@ -293,6 +293,8 @@ TEST_F(PeriodicTruncationTest, OldValuesAreDiscardedRecentOnesAndProofsStay) {
   ASSERT_TRUE(get("fresh", &e).ok());
   EXPECT_EQ(e.value(), "now");
   ASSERT_TRUE(server_->truncation()->StatsOf("aged").has_value());
+  // The pass records its result just after the values are gone.
+  ASSERT_TRUE(WaitFor([&] { return StatsOf("aged").truncated_upto != 0; }));
   EXPECT_EQ(StatsOf("aged").truncated_upto, 4u);
   EXPECT_EQ(StatsOf("aged").failures, 0u);
 
