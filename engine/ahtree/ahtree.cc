@@ -9,6 +9,7 @@
 #include <bit>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -189,16 +190,11 @@ class BlockCache {
     known_ = 0;
     for (int h = 0; h < kNone; h++) {
       Level& lv = levels_[h];
-      lv.digests.clear();
-      lv.known.clear();
-      if (h < min || (n >> h) == 0) {
-        lv.digests.shrink_to_fit();
-        lv.known.shrink_to_fit();
-      } else {
-        const uint64_t count = n >> h;
-        lv.digests.reserve(count + count / 8);
-        lv.digests.resize(count);
-        lv.known.resize(BitWords(count), 0);
+      lv = Level{};
+      const uint64_t count = n >> h;
+      if (h >= min && count > 0) {
+        Grow(&lv, count + count / 8);
+        lv.size = count;
       }
       bytes_ += LevelBytes(lv);
     }
@@ -216,19 +212,15 @@ class BlockCache {
     for (int h = min; h <= t; h++) {
       Level& lv = levels_[h];
       // Leaf n closes block n >> h of level h, the level's next one.
-      if ((n >> h) != lv.digests.size() + 1) continue;
-      if (lv.digests.size() == lv.digests.capacity()) {
+      if ((n >> h) != lv.size + 1) continue;
+      if (lv.size == lv.cap) {
         bytes_ -= LevelBytes(lv);
-        const size_t size = lv.digests.size();
-        lv.digests.reserve(size + size / 4 + 64);
-        lv.known.reserve(BitWords(lv.digests.capacity()));
+        Grow(&lv, lv.size + lv.size / 4 + 64);
         bytes_ += LevelBytes(lv);
       }
-      Hash d;
-      std::copy_n(digests + size_t(h) * kDigestSize, kDigestSize, d.begin());
-      lv.digests.push_back(d);
-      if (lv.known.size() < BitWords(lv.digests.size())) lv.known.push_back(0);
-      SetKnown(lv, lv.digests.size() - 1);
+      std::copy_n(digests + size_t(h) * kDigestSize, kDigestSize, lv.digests[lv.size].begin());
+      SetKnown(lv, lv.size);
+      lv.size++;
     }
     DropOverBudget(&min);
     min_level_.store(min, std::memory_order_relaxed);
@@ -242,7 +234,7 @@ class BlockCache {
     for (int h = min_level_.load(std::memory_order_relaxed); h <= t; h++) {
       Level& lv = levels_[h];
       const uint64_t b = leaf >> h;
-      if (b > lv.digests.size() || IsKnown(lv, b - 1)) continue;
+      if (b > lv.size || IsKnown(lv, b - 1)) continue;
       std::copy_n(digests + size_t(h) * kDigestSize, kDigestSize, lv.digests[b - 1].begin());
       SetKnown(lv, b - 1);
     }
@@ -261,7 +253,7 @@ class BlockCache {
       if (have[t] || !PerfectBlock(ranges[t], &h) || h < min) continue;
       const Level& lv = levels_[h];
       const uint64_t b = ranges[t].b >> h;
-      if (b > lv.digests.size() || !IsKnown(lv, b - 1)) continue;
+      if (b > lv.size || !IsKnown(lv, b - 1)) continue;
       *terms[t] = lv.digests[b - 1];
       have[t] = 1;
     }
@@ -279,10 +271,28 @@ class BlockCache {
  private:
   static constexpr int kNone = 64;
 
+  // Slots for `cap` blocks, the first `size` of them closed. A digest is
+  // valid where its bit in `known` is set; the others were never written
+  // (untouched memory, which an open does not have to fill).
   struct Level {
-    std::vector<Hash> digests;    // One per closed block; valid where known.
-    std::vector<uint64_t> known;  // Bitmap over digests.
+    std::unique_ptr<Hash[]> digests;
+    std::unique_ptr<uint64_t[]> known;
+    uint64_t size = 0;
+    uint64_t cap = 0;
   };
+
+  // Reallocates lv for `cap` slots, keeping its blocks.
+  static void Grow(Level* lv, uint64_t cap) {
+    std::unique_ptr<Hash[]> digests(new Hash[cap]);  // Left uninitialized.
+    std::unique_ptr<uint64_t[]> known(new uint64_t[BitWords(cap)]());
+    if (lv->size > 0) {
+      std::memcpy(digests.get(), lv->digests.get(), lv->size * sizeof(Hash));
+      std::memcpy(known.get(), lv->known.get(), BitWords(lv->size) * sizeof(uint64_t));
+    }
+    lv->digests = std::move(digests);
+    lv->known = std::move(known);
+    lv->cap = cap;
+  }
 
   // Over budget: drops the lowest levels, the largest, from *min up.
   // REQUIRES: mu_ held exclusively.
@@ -291,15 +301,14 @@ class BlockCache {
       Level& lv = levels_[*min];
       known_ -= CountKnown(lv);
       bytes_ -= LevelBytes(lv);
-      lv.digests = {};
-      lv.known = {};
+      lv = Level{};
       (*min)++;
     }
   }
 
   static uint64_t BitWords(uint64_t count) { return (count + 63) / 64; }
   static uint64_t LevelBytes(const Level& lv) {
-    return lv.digests.capacity() * sizeof(Hash) + lv.known.capacity() * sizeof(uint64_t);
+    return lv.cap * sizeof(Hash) + BitWords(lv.cap) * sizeof(uint64_t);
   }
   // Bytes that levels min.. take for a tree of n leaves.
   static uint64_t Footprint(uint64_t n, int min) {
@@ -316,7 +325,9 @@ class BlockCache {
   }
   static uint64_t CountKnown(const Level& lv) {
     uint64_t c = 0;
-    for (uint64_t w : lv.known) c += static_cast<uint64_t>(std::popcount(w));
+    for (uint64_t w = 0; w < BitWords(lv.size); w++) {
+      c += static_cast<uint64_t>(std::popcount(lv.known[w]));
+    }
     return c;
   }
 
