@@ -183,7 +183,7 @@ class BlockCache {
     std::unique_lock<std::shared_mutex> l(mu_);
     int min = kNone;
     if (max_bytes_ > 0) {
-      for (min = 0; min < kNone && Footprint(n, min) > max_bytes_ - max_bytes_ / 4; min++) {
+      for (min = kLowest; min < kNone && Footprint(n, min) > max_bytes_ - max_bytes_ / 4; min++) {
       }
     }
     bytes_ = 0;
@@ -240,7 +240,11 @@ class BlockCache {
     }
   }
 
-  bool Disabled() const { return max_bytes_ == 0; }
+  // True if R(r.a, r.b) is a block of a level held here.
+  bool Holds(const Range& r) const {
+    int h;
+    return PerfectBlock(r, &h) && h >= min_level_.load(std::memory_order_relaxed);
+  }
 
   // For each t < n with !have[t] whose range is a known block, sets *terms[t]
   // and have[t].
@@ -270,6 +274,12 @@ class BlockCache {
 
  private:
   static constexpr int kNone = 64;
+  // The lowest level ever held. Below it the writer would store a digest
+  // for most appends (the leaves alone take 32 bytes per leaf), which
+  // costs the commit path more than the proofs gain: a proof's terms of
+  // levels 0-3 lie in records next to each other, read together, and in
+  // a small tree they all fit the DigestCache.
+  static constexpr int kLowest = 4;
 
   // Slots for `cap` blocks, the first `size` of them closed. A digest is
   // valid where its bit in `known` is set; the others were never written
@@ -517,11 +527,8 @@ Status AHTreeImpl::ReadTerms(FetchScratch& s) const {
         checked = ref.leaf;
       }
       std::copy_n(rec + size_t{ref.index} * kDigestSize, kDigestSize, s.dst[t]->begin());
-      // Blocks of the levels blocks_ holds are there now; those below them
-      // are read again with their neighbours rather than crowd out of cache_
-      // the right edges that every proof to the same tree shares.
-      int h;
-      if (blocks_.Disabled() || !PerfectBlock(s.ranges[t], &h)) cache_.Insert(ref, *s.dst[t]);
+      // Blocks of the levels blocks_ holds are there now.
+      if (!blocks_.Holds(s.ranges[t])) cache_.Insert(ref, *s.dst[t]);
     }
     g = e;
   }
