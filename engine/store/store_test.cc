@@ -162,6 +162,36 @@ TEST(StoreTest, DualAndInclusionProofsVerifyForAllPairs) {
   }
 }
 
+// ReadTxHeader keeps the headers it read in a few slots by id: repeated and
+// colliding reads (ids 64 apart share a slot) give the committed headers,
+// before and after a reopen, and ids past the last tx stay NotFound.
+TEST(StoreTest, RepeatedHeaderReadsGiveTheCommittedHeaders) {
+  TempDir d;
+  const int n = 200;
+  std::vector<TxHeader> committed(n + 1);
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= n; i++) {
+      auto h = s->Commit(ChainTx(i));
+      ASSERT_TRUE(h.ok()) << h.status().ToString();
+      committed[i] = *h;
+    }
+  }
+  for (int round = 0; round < 2; round++) {
+    auto s = MustOpen(d.path());
+    for (int pass = 0; pass < 3; pass++) {
+      for (int i : {5, 69, 133, 197, 5, 133, 69, 197, 1, n, 1, n}) {
+        auto h = s->ReadTxHeader(i);
+        ASSERT_TRUE(h.ok()) << h.status().ToString();
+        ASSERT_EQ(*h, committed[i]) << i;
+      }
+      for (int i = n; i >= 1; i -= 7) ASSERT_EQ(*s->ReadTxHeader(i), committed[i]) << i;
+    }
+    EXPECT_TRUE(s->ReadTxHeader(n + 1).status().IsNotFound());
+    EXPECT_TRUE(s->ReadTxHeader(n + 65).status().IsNotFound());
+  }
+}
+
 // BuildDualProof takes the linear proof's terms and the target's BlTx Alh from
 // a target header that is the committed one; a header that is not (any field
 // changed) gets them from the logs, as a genuine one would, so its proof
