@@ -275,8 +275,9 @@ Result<DualProof> StoreImpl::BuildDualProof(const TxHeader& source, const TxHead
   // header (the Alh covers every field): its PrevAlh and inner hash are the
   // Alh of the tx before it and its linear proof term, without reading them.
   IMMUDB_ASSIGN_OR_RETURN(Hash target_alh, TxAlh(target.id));
-  IMMUDB_ASSIGN_OR_RETURN(Hash target_inner, target.Inner());
-  const bool committed = AlhFrom(target.id, target.prev_alh, target_inner) == target_alh;
+  const Result<Hash> target_inner = target.Inner();
+  const bool committed =
+      target_inner.ok() && AlhFrom(target.id, target.prev_alh, *target_inner) == target_alh;
   if (target.bl_tx_id == 0) {
     p.target_bl_tx_alh = ZeroHash();
   } else if (committed && target.bl_tx_id + 1 == target.id) {
@@ -291,7 +292,7 @@ Result<DualProof> StoreImpl::BuildDualProof(const TxHeader& source, const TxHead
     if (from == target.id) {
       p.linear_proof.terms = {target_alh};
     } else {
-      p.linear_proof.terms = {target.prev_alh, target_inner};
+      p.linear_proof.terms = {target.prev_alh, *target_inner};
     }
   } else {
     IMMUDB_ASSIGN_OR_RETURN(p.linear_proof, BuildLinearProof(from, target.id));
