@@ -28,9 +28,9 @@ struct AHTreeOptions {
   // cover everything it may leave unsynced.
   uint64_t torn_window = 0;
   // Memory for the digests of the upper levels of the tree (every perfect
-  // block of 2^h leaves for h at or above a level chosen to fit), so that a
-  // proof reads only the records near its leaves. The level rises as the tree
-  // grows; 0 keeps no such digests.
+  // block of 2^h leaves for h at or above a level, at least 4, chosen to
+  // fit), so that a proof reads only the records near its leaves. The level
+  // rises as the tree grows; 0 keeps no such digests.
   uint64_t block_cache_bytes = 64ull << 20;
 };
 
