@@ -320,6 +320,9 @@ class Benchmark {
     IMMUDB_ASSIGN_OR_RETURN(RunStats r,
                             RunOps(read_threads(), f_.num, f_.duration, f_.seed, build));
     Report("dualproof", r, {}, f_.histogram);
+    const Store::CommitStats st = store_->Stats();
+    std::printf("%-16s: AHT block cache %.1f MB, levels %d and up\n", "dualproof info",
+                static_cast<double>(st.aht_cache_bytes) / 1e6, st.aht_cache_min_level);
 
     const uint64_t built = std::min<uint64_t>(r.ops, proofs.size());
     auto check = [&](ThreadState&, uint64_t i) -> Status {

@@ -9,7 +9,9 @@
 #include <bit>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 
@@ -152,10 +154,221 @@ class DigestCache {
   std::vector<Slot> slots_;
 };
 
+// True if R(a, b) is a perfect block: 2^h leaves ending at a multiple of
+// 2^h. Sets *h.
+bool PerfectBlock(const Range& r, int* h) {
+  const uint64_t len = r.b - r.a + 1;
+  if (!std::has_single_bit(len) || r.b % len != 0) return false;
+  *h = std::countr_zero(len);
+  return true;
+}
+
+// Digests of the perfect blocks at the upper levels of the tree. Block b
+// (1-based) of level h covers leaves (b-1)*2^h+1 .. b*2^h and is digest #h of
+// the record of leaf b*2^h. Every term of an inclusion or consistency proof
+// except the right edges of the target tree is such a block, so with levels
+// min_level and up in memory a proof reads only the terms of the lowest
+// levels, which lie in records next to each other. The writer adds each block
+// as it closes; readers add the blocks that end at every record they read and
+// check, so blocks closed before an open are known once a proof needed them.
+// Memory stays under max_bytes: the lowest level is dropped when the tree
+// outgrows it. Thread-safe; Reset only without concurrent readers.
+class BlockCache {
+ public:
+  explicit BlockCache(uint64_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // For a tree of n leaves: forgets every digest, chooses the lowest level
+  // that fits with room to grow and sizes the levels.
+  void Reset(uint64_t n) {
+    std::unique_lock<std::shared_mutex> l(mu_);
+    int min = kNone;
+    if (max_bytes_ > 0) {
+      for (min = kLowest; min < kNone && Footprint(n, min) > max_bytes_ - max_bytes_ / 4; min++) {
+      }
+    }
+    bytes_ = 0;
+    known_ = 0;
+    for (int h = 0; h < kNone; h++) {
+      Level& lv = levels_[h];
+      lv = Level{};
+      const uint64_t count = n >> h;
+      if (h >= min && count > 0) {
+        Grow(&lv, count + count / 8);
+        lv.size = count;
+      }
+      bytes_ += LevelBytes(lv);
+    }
+    DropOverBudget(&min);
+    min_level_.store(min, std::memory_order_relaxed);
+  }
+
+  // The writer appended leaf n, whose record holds `digests`: adds the blocks
+  // it closes.
+  void Append(uint64_t n, const uint8_t* digests) {
+    const int t = std::countr_zero(n);
+    if (t < min_level_.load(std::memory_order_relaxed)) return;
+    std::unique_lock<std::shared_mutex> l(mu_);
+    int min = min_level_.load(std::memory_order_relaxed);
+    for (int h = min; h <= t; h++) {
+      Level& lv = levels_[h];
+      // Leaf n closes block n >> h of level h, the level's next one.
+      if ((n >> h) != lv.size + 1) continue;
+      if (lv.size == lv.cap) {
+        bytes_ -= LevelBytes(lv);
+        Grow(&lv, lv.size + lv.size / 4 + 64);
+        bytes_ += LevelBytes(lv);
+      }
+      std::copy_n(digests + size_t(h) * kDigestSize, kDigestSize, lv.digests[lv.size].begin());
+      SetKnown(lv, lv.size);
+      lv.size++;
+    }
+    DropOverBudget(&min);
+    min_level_.store(min, std::memory_order_relaxed);
+  }
+
+  // Adds the blocks that end at `leaf`, from its checked record `digests`.
+  void AddRecord(uint64_t leaf, const uint8_t* digests) {
+    const int t = std::countr_zero(leaf);
+    if (t < min_level_.load(std::memory_order_relaxed)) return;
+    std::unique_lock<std::shared_mutex> l(mu_);
+    for (int h = min_level_.load(std::memory_order_relaxed); h <= t; h++) {
+      Level& lv = levels_[h];
+      const uint64_t b = leaf >> h;
+      if (b > lv.size || IsKnown(lv, b - 1)) continue;
+      std::copy_n(digests + size_t(h) * kDigestSize, kDigestSize, lv.digests[b - 1].begin());
+      SetKnown(lv, b - 1);
+    }
+  }
+
+  // True if R(r.a, r.b) is a block of a level held here.
+  bool Holds(const Range& r) const {
+    int h;
+    return PerfectBlock(r, &h) && h >= min_level_.load(std::memory_order_relaxed);
+  }
+
+  // For each t < n with !have[t] whose range is a known block, sets *terms[t]
+  // and have[t].
+  void Lookup(const Range* ranges, size_t n, Hash* const* terms, uint8_t* have) const {
+    if (min_level_.load(std::memory_order_relaxed) == kNone) return;
+    std::shared_lock<std::shared_mutex> l(mu_);
+    const int min = min_level_.load(std::memory_order_relaxed);
+    for (size_t t = 0; t < n; t++) {
+      int h;
+      if (have[t] || !PerfectBlock(ranges[t], &h) || h < min) continue;
+      const Level& lv = levels_[h];
+      const uint64_t b = ranges[t].b >> h;
+      if (b > lv.size || !IsKnown(lv, b - 1)) continue;
+      *terms[t] = lv.digests[b - 1];
+      have[t] = 1;
+    }
+  }
+
+  AHTreeCacheStats Stats() const {
+    std::shared_lock<std::shared_mutex> l(mu_);
+    AHTreeCacheStats s;
+    s.block_cache_bytes = bytes_;
+    s.block_cache_min_level = min_level_.load(std::memory_order_relaxed);
+    s.block_cache_digests = known_;
+    return s;
+  }
+
+ private:
+  static constexpr int kNone = 64;
+  // The lowest level ever held. Below it the writer would store a digest
+  // for most appends (the leaves alone take 32 bytes per leaf), which
+  // costs the commit path more than the proofs gain: a proof's terms of
+  // levels 0-3 lie in records next to each other, read together, and in
+  // a small tree they all fit the DigestCache.
+  static constexpr int kLowest = 4;
+
+  // Slots for `cap` blocks, the first `size` of them closed. A digest is
+  // valid where its bit in `known` is set; the others were never written
+  // (untouched memory, which an open does not have to fill).
+  struct Level {
+    std::unique_ptr<Hash[]> digests;
+    std::unique_ptr<uint64_t[]> known;
+    uint64_t size = 0;
+    uint64_t cap = 0;
+  };
+
+  // Reallocates lv for `cap` slots, keeping its blocks.
+  static void Grow(Level* lv, uint64_t cap) {
+    std::unique_ptr<Hash[]> digests(new Hash[cap]);  // Left uninitialized.
+    std::unique_ptr<uint64_t[]> known(new uint64_t[BitWords(cap)]());
+    if (lv->size > 0) {
+      std::memcpy(digests.get(), lv->digests.get(), lv->size * sizeof(Hash));
+      std::memcpy(known.get(), lv->known.get(), BitWords(lv->size) * sizeof(uint64_t));
+    }
+    lv->digests = std::move(digests);
+    lv->known = std::move(known);
+    lv->cap = cap;
+  }
+
+  // Over budget: drops the lowest levels, the largest, from *min up.
+  // REQUIRES: mu_ held exclusively.
+  void DropOverBudget(int* min) {
+    while (bytes_ > max_bytes_ && *min < kNone) {
+      Level& lv = levels_[*min];
+      known_ -= CountKnown(lv);
+      bytes_ -= LevelBytes(lv);
+      lv = Level{};
+      (*min)++;
+    }
+  }
+
+  static uint64_t BitWords(uint64_t count) { return (count + 63) / 64; }
+  static uint64_t LevelBytes(const Level& lv) {
+    return lv.cap * sizeof(Hash) + BitWords(lv.cap) * sizeof(uint64_t);
+  }
+  // Bytes that levels min.. take for a tree of n leaves.
+  static uint64_t Footprint(uint64_t n, int min) {
+    uint64_t bytes = 0;
+    for (int h = min; h < kNone; h++) {
+      bytes += (n >> h) * sizeof(Hash) + BitWords(n >> h) * sizeof(uint64_t);
+    }
+    return bytes;
+  }
+  static bool IsKnown(const Level& lv, uint64_t i) { return (lv.known[i / 64] >> (i % 64)) & 1; }
+  void SetKnown(Level& lv, uint64_t i) {
+    lv.known[i / 64] |= uint64_t{1} << (i % 64);
+    known_++;
+  }
+  static uint64_t CountKnown(const Level& lv) {
+    uint64_t c = 0;
+    for (uint64_t w = 0; w < BitWords(lv.size); w++) {
+      c += static_cast<uint64_t>(std::popcount(lv.known[w]));
+    }
+    return c;
+  }
+
+  const uint64_t max_bytes_;
+  mutable std::shared_mutex mu_;
+  // Written under mu_ held exclusively; read without it only to skip work.
+  std::atomic<int> min_level_{kNone};
+  std::array<Level, kNone> levels_;
+  uint64_t bytes_ = 0;  // Allocated by levels_. Guarded by mu_.
+  uint64_t known_ = 0;  // Known digests. Guarded by mu_.
+};
+
+// Per-thread buffers of a proof's fetch, so that a proof allocates only the
+// vectors it returns.
+struct FetchScratch {
+  std::vector<Range> ranges;  // Every term asked for.
+  std::vector<Range> one;     // One proof's terms.
+  std::vector<Hash*> dst;     // Where each term goes.
+  std::vector<DigestRef> refs;
+  std::vector<uint8_t> have;
+  std::vector<size_t> missing;  // Terms to read.
+};
+
 class AHTreeImpl final : public AHTree {
  public:
-  AHTreeImpl(std::string dir, uint64_t segment_size, std::unique_ptr<Appendable> app)
-      : dir_(std::move(dir)), segment_size_(segment_size), app_(std::move(app)) {}
+  AHTreeImpl(std::string dir, uint64_t segment_size, uint64_t block_cache_bytes,
+             std::unique_ptr<Appendable> app)
+      : dir_(std::move(dir)),
+        segment_size_(segment_size),
+        app_(std::move(app)),
+        blocks_(block_cache_bytes) {}
 
   ~AHTreeImpl() override {
     if (!closed_) static_cast<void>(app_->Close());  // Best effort; Close() reports errors.
@@ -170,6 +383,9 @@ class AHTreeImpl final : public AHTree {
   Result<Hash> RootAt(uint64_t n) const override;
   Result<std::vector<Hash>> InclusionProof(uint64_t i, uint64_t j) const override;
   Result<std::vector<Hash>> ConsistencyProof(uint64_t i, uint64_t j) const override;
+  Result<std::vector<std::vector<Hash>>> Proofs(
+      const std::vector<AHTreeProofSpec>& specs) const override;
+  AHTreeCacheStats CacheStats() const override { return blocks_.Stats(); }
   Status Flush() override { return app_->Flush(); }
   Status Sync() override { return app_->Sync(); }
   Status Truncate(uint64_t n) override;
@@ -181,10 +397,19 @@ class AHTreeImpl final : public AHTree {
   // Reads the record of leaf n into buf (RecordSize(n) bytes) and checks its
   // CRC: Corruption naming file and offset on mismatch.
   Status ReadRecord(uint64_t n, uint8_t* buf) const;
+  // Checks the CRC of the record of leaf n at rec.
+  Status CheckRecord(uint64_t n, const uint8_t* rec) const;
   // The digest `ref` names, from the cache or else from its checked record.
   Status GetDigest(const DigestRef& ref, Hash* out) const;
   Status CheckRange(uint64_t i, uint64_t j) const;
-  Result<std::vector<Hash>> Fetch(const std::vector<Range>& ranges) const;
+  // This thread's FetchScratch.
+  static FetchScratch& Scratch();
+  // Sets *s.dst[t] to the digest of s.ranges[t] for every t: from the caches,
+  // else from the records, read with one ReadAt for records that lie close
+  // together.
+  Status Fetch(FetchScratch& s) const;
+  // Reads and checks the records of the terms s.missing names.
+  Status ReadTerms(FetchScratch& s) const;
   // Reloads frontier_ for size n from the records of the blocks' last leaves.
   Status LoadFrontier(uint64_t n);
 
@@ -192,6 +417,7 @@ class AHTreeImpl final : public AHTree {
   const uint64_t segment_size_;
   std::unique_ptr<Appendable> app_;
   mutable DigestCache cache_;
+  mutable BlockCache blocks_;
 
   // Published with release after the record of leaf `size_` is in app_, so a
   // reader that sees size n can read records 1..n.
@@ -217,11 +443,15 @@ Status AHTreeImpl::ReadRecord(uint64_t n, uint8_t* buf) const {
   const size_t len = RecordSize(n);
   Status s = app_->ReadAt(off, len, reinterpret_cast<char*>(buf));
   if (!s.ok()) return s.WithPrefix("ahtree: reading leaf " + std::to_string(n));
-  const size_t body = len - kCrcSize;
-  const uint32_t want = crc32c::Unmask(GetU32BE(buf + body));
-  if (crc32c::Value(buf, body) != want) {
+  return CheckRecord(n, buf);
+}
+
+Status AHTreeImpl::CheckRecord(uint64_t n, const uint8_t* rec) const {
+  const size_t body = RecordSize(n) - kCrcSize;
+  const uint32_t want = crc32c::Unmask(GetU32BE(rec + body));
+  if (crc32c::Value(rec, body) != want) {
     return Status::Corruption("ahtree: bad checksum in record of leaf " + std::to_string(n) +
-                              " at " + Where(off));
+                              " at " + Where(RecordOffset(n)));
   }
   return Status::OK();
 }
@@ -244,17 +474,65 @@ Status AHTreeImpl::CheckRange(uint64_t i, uint64_t j) const {
   return Status::OK();
 }
 
-Result<std::vector<Hash>> AHTreeImpl::Fetch(const std::vector<Range>& ranges) const {
-  std::vector<Hash> terms(ranges.size());
-  for (size_t t = 0; t < ranges.size(); t++) {
-    DigestRef ref{};
-    if (!ahtree::StoredDigestFor(ranges[t].a, ranges[t].b, &ref)) {
-      return Status::Internal("ahtree: proof term R(" + std::to_string(ranges[t].a) + ", " +
-                              std::to_string(ranges[t].b) + ") is not stored");
+FetchScratch& AHTreeImpl::Scratch() {
+  thread_local FetchScratch scratch;
+  return scratch;
+}
+
+Status AHTreeImpl::Fetch(FetchScratch& s) const {
+  const size_t n = s.ranges.size();
+  s.refs.resize(n);
+  for (size_t t = 0; t < n; t++) {
+    if (!ahtree::StoredDigestFor(s.ranges[t].a, s.ranges[t].b, &s.refs[t])) {
+      return Status::Internal("ahtree: proof term R(" + std::to_string(s.ranges[t].a) + ", " +
+                              std::to_string(s.ranges[t].b) + ") is not stored");
     }
-    IMMUDB_RETURN_IF_ERROR(GetDigest(ref, &terms[t]));
   }
-  return terms;
+  s.have.assign(n, 0);
+  blocks_.Lookup(s.ranges.data(), n, s.dst.data(), s.have.data());
+  s.missing.clear();
+  for (size_t t = 0; t < n; t++) {
+    if (!s.have[t] && !cache_.Lookup(s.refs[t], s.dst[t])) s.missing.push_back(t);
+  }
+  return s.missing.empty() ? Status::OK() : ReadTerms(s);
+}
+
+Status AHTreeImpl::ReadTerms(FetchScratch& s) const {
+  // Records closer than this are read together: a proof's low-level terms lie
+  // in the records of a few neighbouring leaves, and one system call copying
+  // the bytes between them costs less than one per record.
+  static constexpr uint64_t kMaxSpan = 16 << 10;
+  static_assert(kMaxSpan >= kMaxRecordSize);
+  const std::vector<DigestRef>& refs = s.refs;
+  std::vector<size_t>& missing = s.missing;
+  std::sort(missing.begin(), missing.end(),
+            [&](size_t x, size_t y) { return refs[x].leaf < refs[y].leaf; });
+  uint8_t buf[kMaxSpan];
+  for (size_t g = 0; g < missing.size();) {
+    const uint64_t first = refs[missing[g]].leaf;
+    const uint64_t off = RecordOffset(first);
+    size_t e = g + 1;
+    while (e < missing.size() && RecordOffset(refs[missing[e]].leaf + 1) - off <= kMaxSpan) e++;
+    const uint64_t len = RecordOffset(refs[missing[e - 1]].leaf + 1) - off;
+    Status st = app_->ReadAt(off, len, reinterpret_cast<char*>(buf));
+    if (!st.ok()) return st.WithPrefix("ahtree: reading leaf " + std::to_string(first));
+    uint64_t checked = 0;
+    for (size_t x = g; x < e; x++) {
+      const size_t t = missing[x];
+      const DigestRef& ref = refs[t];
+      const uint8_t* rec = buf + (RecordOffset(ref.leaf) - off);
+      if (ref.leaf != checked) {
+        IMMUDB_RETURN_IF_ERROR(CheckRecord(ref.leaf, rec));
+        blocks_.AddRecord(ref.leaf, rec);
+        checked = ref.leaf;
+      }
+      std::copy_n(rec + size_t{ref.index} * kDigestSize, kDigestSize, s.dst[t]->begin());
+      // Blocks of the levels blocks_ holds are there now.
+      if (!blocks_.Holds(s.ranges[t])) cache_.Insert(ref, *s.dst[t]);
+    }
+    g = e;
+  }
+  return Status::OK();
 }
 
 Result<Hash> AHTreeImpl::RootAt(uint64_t n) const {
@@ -268,18 +546,38 @@ Result<Hash> AHTreeImpl::RootAt(uint64_t n) const {
   return root;
 }
 
+Result<std::vector<std::vector<Hash>>> AHTreeImpl::Proofs(
+    const std::vector<AHTreeProofSpec>& specs) const {
+  FetchScratch& s = Scratch();
+  s.ranges.clear();
+  std::vector<std::vector<Hash>> out(specs.size());
+  for (size_t p = 0; p < specs.size(); p++) {
+    const AHTreeProofSpec& spec = specs[p];
+    IMMUDB_RETURN_IF_ERROR(CheckRange(spec.i, spec.j));
+    if (spec.kind == AHTreeProofSpec::Kind::kInclusion) {
+      ahtree::InclusionRanges(spec.i, spec.j, &s.one);
+    } else {
+      ahtree::ConsistencyRanges(spec.i, spec.j, &s.one);
+    }
+    s.ranges.insert(s.ranges.end(), s.one.begin(), s.one.end());
+    out[p].resize(s.one.size());
+  }
+  s.dst.clear();
+  for (std::vector<Hash>& terms : out) {
+    for (Hash& h : terms) s.dst.push_back(&h);
+  }
+  IMMUDB_RETURN_IF_ERROR(Fetch(s));
+  return out;
+}
+
 Result<std::vector<Hash>> AHTreeImpl::InclusionProof(uint64_t i, uint64_t j) const {
-  IMMUDB_RETURN_IF_ERROR(CheckRange(i, j));
-  std::vector<Range> ranges;
-  ahtree::InclusionRanges(i, j, &ranges);
-  return Fetch(ranges);
+  IMMUDB_ASSIGN_OR_RETURN(auto out, Proofs({{AHTreeProofSpec::Kind::kInclusion, i, j}}));
+  return std::move(out[0]);
 }
 
 Result<std::vector<Hash>> AHTreeImpl::ConsistencyProof(uint64_t i, uint64_t j) const {
-  IMMUDB_RETURN_IF_ERROR(CheckRange(i, j));
-  std::vector<Range> ranges;
-  ahtree::ConsistencyRanges(i, j, &ranges);
-  return Fetch(ranges);
+  IMMUDB_ASSIGN_OR_RETURN(auto out, Proofs({{AHTreeProofSpec::Kind::kConsistency, i, j}}));
+  return std::move(out[0]);
 }
 
 Result<uint64_t> AHTreeImpl::Append(const Hash& alh) {
@@ -319,6 +617,7 @@ Result<uint64_t> AHTreeImpl::Append(const Hash& alh) {
   // the blocks below it are absorbed into it.
   const int t = std::countr_zero(n);
   std::copy_n(rec + size_t(t) * kDigestSize, kDigestSize, frontier_[t].begin());
+  blocks_.Append(n, rec);
   // Root(n) is what the next commit asks for (BlRoot), so keep it at hand.
   cache_.Insert({n, static_cast<uint32_t>(len / kDigestSize - 1)}, c);
   size_.store(n, std::memory_order_release);
@@ -366,6 +665,7 @@ Status AHTreeImpl::Recover(uint64_t torn_window) {
     IMMUDB_RETURN_IF_ERROR(app_->Truncate(ahtree::RecordOffset(n + 1)));
   }
   size_.store(n, std::memory_order_release);
+  blocks_.Reset(n);
   // Leaf n itself holds the lowest frontier block: its record, just checked,
   // is read again here (the cache is empty), which costs one read on open.
   return LoadFrontier(n);
@@ -382,6 +682,7 @@ Status AHTreeImpl::Truncate(uint64_t n) {
   IMMUDB_RETURN_IF_ERROR(app_->Truncate(RecordOffset(n + 1)));
   size_.store(n, std::memory_order_release);
   cache_.Clear();
+  blocks_.Reset(n);
   Status s = LoadFrontier(n);
   // Appending on a partly loaded frontier would store wrong digests.
   if (!s.ok() && bg_error_.ok()) bg_error_ = s;
@@ -406,7 +707,8 @@ Result<std::unique_ptr<AHTree>> AHTree::Open(FileSystem* fs, const std::string& 
   aopts.segment_size = opts.segment_size;
   aopts.write_buffer_size = opts.write_buffer_size;
   IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<Appendable> app, Appendable::Open(fs, dir, aopts));
-  auto tree = std::make_unique<AHTreeImpl>(dir, opts.segment_size, std::move(app));
+  auto tree =
+      std::make_unique<AHTreeImpl>(dir, opts.segment_size, opts.block_cache_bytes, std::move(app));
   // By default only the last write(2) is unsynced: it carries at most a full
   // buffer, and the first record it tears may have started in the previous one.
   const uint64_t window =

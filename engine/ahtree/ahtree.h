@@ -27,6 +27,26 @@ struct AHTreeOptions {
   // record. A writer that syncs less often than every write sets it to
   // cover everything it may leave unsynced.
   uint64_t torn_window = 0;
+  // Memory for the digests of the upper levels of the tree (every perfect
+  // block of 2^h leaves for h at or above a level, at least 4, chosen to
+  // fit), so that a proof reads only the records near its leaves. The level
+  // rises as the tree grows; 0 keeps no such digests.
+  uint64_t block_cache_bytes = 64ull << 20;
+};
+
+// One proof for AHTree::Proofs.
+struct AHTreeProofSpec {
+  enum class Kind { kInclusion, kConsistency };
+  Kind kind;
+  uint64_t i;
+  uint64_t j;
+};
+
+// Memory held by an AHTree's caches.
+struct AHTreeCacheStats {
+  uint64_t block_cache_bytes = 0;    // Allocated for the upper levels' digests.
+  int block_cache_min_level = 0;     // The lowest level held (64: none).
+  uint64_t block_cache_digests = 0;  // Digests held (read or appended).
 };
 
 class AHTree {
@@ -51,6 +71,12 @@ class AHTree {
   virtual Result<std::vector<Hash>> InclusionProof(uint64_t i, uint64_t j) const = 0;
   // CONS(i, j) (proofs.md §4.6); REQUIRES 1 <= i <= j <= Size().
   virtual Result<std::vector<Hash>> ConsistencyProof(uint64_t i, uint64_t j) const = 0;
+  // Several proofs at once, in the order asked, each as the functions above
+  // return it; the records they share or that lie close together are read
+  // once. Each spec REQUIRES 1 <= i <= j <= Size().
+  virtual Result<std::vector<std::vector<Hash>>> Proofs(
+      const std::vector<AHTreeProofSpec>& specs) const = 0;
+  virtual AHTreeCacheStats CacheStats() const = 0;
 
   virtual Status Flush() = 0;
   virtual Status Sync() = 0;

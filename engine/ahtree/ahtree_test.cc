@@ -912,5 +912,203 @@ TEST_P(AHTreeTest, ConcurrentReadersSeeConsistentProofsDuringAppends) {
   EXPECT_GT(reads.load(), 0u);
 }
 
+// ---- The block cache (the upper levels' digests in memory) ----
+
+// Proofs through the block cache equal the reference and the proofs of a tree
+// without it, for random sizes and budgets that put its lowest level at 0, in
+// the middle or nowhere; after a reopen (blocks read from disk and learned)
+// and again once learned; one Proofs call equals the single calls.
+TEST_P(AHTreeTest, BlockCacheProofsMatchUncachedAcrossReopen) {
+  std::mt19937_64 rng(testutil::TestSeed());
+  for (uint64_t budget : {uint64_t{0}, uint64_t{1} << 10, uint64_t{6} << 10, uint64_t{64} << 20}) {
+    SCOPED_TRACE(budget);
+    const uint64_t n = 1 + rng() % 3000;
+    SCOPED_TRACE(n);
+    // The tree under test at dir_, one without a block cache beside it.
+    opts_.block_cache_bytes = budget;
+    auto t = OpenTree();
+    ASSERT_NE(t, nullptr);
+    ASSERT_TRUE(t->Truncate(0).ok());
+    AHTreeOptions plain_opts = opts_;
+    plain_opts.block_cache_bytes = 0;
+    const std::string plain_dir = dir_ + "-plain";
+    auto plain = AHTree::Open(fs_, plain_dir, plain_opts);
+    ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+    ASSERT_TRUE((*plain)->Truncate(0).ok());
+    RefTree ref;
+    Grow(t.get(), &ref, n);
+    for (uint64_t x = 1; x <= n; x++) ASSERT_TRUE((*plain)->Append(A1Alh(x)).ok());
+    if (budget == 0) {
+      EXPECT_EQ(t->CacheStats().block_cache_bytes, 0u);
+    }
+    EXPECT_LE(t->CacheStats().block_cache_bytes, budget);
+
+    std::vector<std::pair<uint64_t, uint64_t>> pairs;
+    for (int k = 0; k < 300; k++) {
+      const uint64_t j = 1 + rng() % n, i = 1 + rng() % j;
+      pairs.emplace_back(i, j);
+    }
+    pairs.emplace_back(1, n);
+    pairs.emplace_back(n, n);
+    auto check_all = [&](const AHTree& tree) {
+      for (auto [i, j] : pairs) {
+        CheckPair(tree, ref, i, j);
+        ASSERT_EQ(Hex(tree.InclusionProof(i, j).value()),
+                  Hex((*plain)->InclusionProof(i, j).value()));
+        ASSERT_EQ(Hex(tree.ConsistencyProof(i, j).value()),
+                  Hex((*plain)->ConsistencyProof(i, j).value()));
+        // The three proofs of a dual proof, asked at once.
+        using Kind = AHTreeProofSpec::Kind;
+        const uint64_t c = i > 1 ? i - 1 : 1;
+        auto all = tree.Proofs(
+            {{Kind::kInclusion, i, j}, {Kind::kConsistency, c, j}, {Kind::kInclusion, j, j}});
+        ASSERT_TRUE(all.ok()) << all.status().ToString();
+        ASSERT_EQ(all->size(), 3u);
+        ASSERT_EQ(Hex((*all)[0]), Hex(ref.Incl(i, j)));
+        ASSERT_EQ(Hex((*all)[1]), Hex(ref.Cons(c, j)));
+        ASSERT_EQ(Hex((*all)[2]), Hex(ref.Incl(j, j)));
+      }
+    };
+    check_all(*t);  // Blocks from the appends.
+    ASSERT_TRUE(t->Close().ok());
+    t = OpenTree();
+    ASSERT_NE(t, nullptr);
+    const AHTreeCacheStats cold = t->CacheStats();
+    EXPECT_EQ(cold.block_cache_digests, 0u);
+    check_all(*t);  // Blocks read from their records.
+    const AHTreeCacheStats learned = t->CacheStats();
+    if (budget != 0 && cold.block_cache_min_level < 64) {
+      EXPECT_GT(learned.block_cache_digests, 0u);
+    }
+    check_all(*t);  // Blocks learned by the reads above.
+    // Appends after the reopen extend the levels the reads filled in part.
+    Grow(t.get(), &ref, n + 100);
+    for (uint64_t x = n + 1; x <= n + 100; x++) ASSERT_TRUE((*plain)->Append(A1Alh(x)).ok());
+    pairs.emplace_back(1, n + 100);
+    pairs.emplace_back(n / 2 + 1, n + 100);
+    check_all(*t);
+    ASSERT_TRUE(t->Close().ok());
+    ASSERT_TRUE((*plain)->Close().ok());
+  }
+}
+
+// The block cache stays within its budget as the tree grows, dropping its
+// lowest level when needed, and keeps serving correct proofs.
+TEST_P(AHTreeTest, BlockCacheStaysWithinItsBudget) {
+  const uint64_t budget = 4096;
+  opts_.block_cache_bytes = budget;
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  int level = t->CacheStats().block_cache_min_level;
+  EXPECT_EQ(level, 4);  // An empty tree fits from the lowest level held up.
+  for (uint64_t n = 1; n <= 6000; n++) {
+    Grow(t.get(), &ref, n);
+    const AHTreeCacheStats st = t->CacheStats();
+    ASSERT_LE(st.block_cache_bytes, budget) << n;
+    ASSERT_GE(st.block_cache_min_level, level) << n;
+    level = st.block_cache_min_level;
+  }
+  // 6000 leaves need 2 * 6000 / 2^k digests of 32 bytes at level k and up.
+  EXPECT_GE(level, 6);
+  EXPECT_LT(level, 64);
+  EXPECT_GT(t->CacheStats().block_cache_digests, 0u);
+  CheckPair(*t, ref, 1, 6000);
+  CheckPair(*t, ref, 4321, 5999);
+  ASSERT_TRUE(t->Close().ok());
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_LE(t->CacheStats().block_cache_bytes, budget);
+  CheckPair(*t, ref, 17, 6000);
+  EXPECT_LE(t->CacheStats().block_cache_bytes, budget);
+}
+
+// A damaged record is Corruption every time a proof needs it: the digests of
+// a record that fails its checksum are never cached.
+TEST_P(AHTreeTest, DamagedRecordIsNotLearnedByTheBlockCache) {
+  opts_.write_buffer_size = 64;
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  RefTree ref;
+  Grow(t.get(), &ref, 1000);
+  ASSERT_TRUE(t->Close().ok());
+  // Leaf 256's record holds R(1, 256) (digest #8); 256 is not on the frontier
+  // of 1000 (leaves 512, 768, 896, 960, 992, 1000), so open does not read it.
+  RewriteSegment(ahtree::RecordOffset(1001), ahtree::RecordOffset(256) + 8 * 32 + 5);
+  // And leaf 250's, which lies among the records INCL(255, 255) reads (248,
+  // 252, 254) but holds none of its terms.
+  RewriteSegment(ahtree::RecordOffset(1001), ahtree::RecordOffset(250) + 3);
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  for (int round = 0; round < 2; round++) {
+    // INCL(300, 1000) and CONS(256, 1000) need R(1, 256).
+    EXPECT_TRUE(t->InclusionProof(300, 1000).status().IsCorruption());
+    EXPECT_TRUE(t->ConsistencyProof(256, 1000).status().IsCorruption());
+    using Kind = AHTreeProofSpec::Kind;
+    EXPECT_TRUE(t->Proofs({{Kind::kInclusion, 600, 1000}, {Kind::kInclusion, 300, 1000}})
+                    .status()
+                    .IsCorruption());
+  }
+  EXPECT_TRUE(t->InclusionProof(249, 255).status().IsCorruption());  // R(250, 250).
+  // Proofs that do not need them still serve, reading around them or not.
+  CheckPair(*t, ref, 255, 255);
+  CheckPair(*t, ref, 600, 1000);
+  CheckPair(*t, ref, 513, 1000);
+  EXPECT_TRUE(t->InclusionProof(249, 255).status().IsCorruption());  // R(250, 250).
+}
+
+// Readers of a reopened tree learn blocks while the writer appends and the
+// cache drops its lowest levels to stay in a small budget.
+TEST_P(AHTreeTest, ConcurrentReadersWhileTheBlockCacheDropsLevels) {
+  opts_.write_buffer_size = 4096;
+  opts_.block_cache_bytes = 3000;
+  const uint64_t n0 = 500, n = 4000;
+  RefTree ref;
+  for (uint64_t x = 1; x <= n; x++) ref.Append(A1Alh(x));
+  std::vector<Hash> roots(n + 1);
+  for (uint64_t j = 1; j <= n; j++) roots[j] = ref.R(1, j);
+  {
+    auto t = OpenTree();
+    ASSERT_NE(t, nullptr);
+    for (uint64_t x = 1; x <= n0; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    ASSERT_TRUE(t->Close().ok());
+  }
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  const int level0 = t->CacheStats().block_cache_min_level;
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  std::atomic<uint64_t> reads{0};
+  auto reader = [&](uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    using Kind = AHTreeProofSpec::Kind;
+    while (!done.load()) {
+      const uint64_t size = t->Size();
+      const uint64_t j = 1 + rng() % size, i = 1 + rng() % j;
+      auto p = t->Proofs({{Kind::kInclusion, i, j}, {Kind::kConsistency, i, j}});
+      if (!p.ok() || !VerifyIncl((*p)[0], i, j, LeafHash(A1Alh(i)), roots[j]) ||
+          !VerifyCons((*p)[1], i, j, roots[i], roots[j])) {
+        failures++;
+      }
+      reads++;
+    }
+  };
+  std::thread r1(reader, 3), r2(reader, 4);
+  uint64_t seen = 0;
+  for (uint64_t x = n0 + 1; x <= n; x++) {
+    ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    if (x % 128 == 0) {
+      while (reads.load() == seen) std::this_thread::yield();
+      seen = reads.load();
+    }
+  }
+  done = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(t->CacheStats().block_cache_min_level, level0);
+  EXPECT_LE(t->CacheStats().block_cache_bytes, 3000u);
+}
+
 }  // namespace
 }  // namespace immudb

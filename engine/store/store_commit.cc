@@ -531,6 +531,11 @@ Store::CommitStats StoreImpl::Stats() const {
   c.txs = stat_txs_.load(std::memory_order_relaxed);
   c.sync_rounds = stat_sync_rounds_.load(std::memory_order_relaxed);
   c.sync_ns = stat_sync_ns_.load(std::memory_order_relaxed);
+  if (aht_) {
+    const AHTreeCacheStats a = aht_->CacheStats();
+    c.aht_cache_bytes = a.block_cache_bytes;
+    c.aht_cache_min_level = a.block_cache_min_level;
+  }
   return c;
 }
 

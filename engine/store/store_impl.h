@@ -4,6 +4,7 @@
 // in docs/format/store.md.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +23,29 @@
 #include "util/parallel.h"
 
 namespace immudb::store {
+
+// Tx headers already read and checked, by id, in a few slots: a client that
+// proves every read against its trusted tx asks for that tx's header each
+// time. Committed headers never change. Thread-safe.
+class HeaderCache {
+ public:
+  bool Lookup(uint64_t id, TxHeader* out) const {
+    std::lock_guard<std::mutex> l(mu_);
+    const TxHeader& h = slots_[id % kSlots];
+    if (h.id != id || id == 0) return false;
+    *out = h;
+    return true;
+  }
+  void Insert(const TxHeader& h) {
+    std::lock_guard<std::mutex> l(mu_);
+    slots_[h.id % kSlots] = h;
+  }
+
+ private:
+  static constexpr size_t kSlots = 64;
+  mutable std::mutex mu_;
+  std::array<TxHeader, kSlots> slots_{};  // id 0: empty.
+};
 
 class StoreImpl : public Store {
  public:
@@ -150,7 +174,8 @@ class StoreImpl : public Store {
   Result<CommitRecord> ReadCommitRecord(uint64_t id) const;
   // Reads the tx record a commit record points to, checks its checksum and
   // that it hashes to the commit record's Alh (and chains to prev_alh).
-  Result<Tx> ReadTxAt(const CommitRecord& rec, bool check_prev) const;
+  // prev_alh: the Alh of tx id - 1 to check the chain against; nullptr skips it.
+  Result<Tx> ReadTxAt(const CommitRecord& rec, const Hash* prev_alh) const;
   Result<TxHeader> ReadHeaderAt(const CommitRecord& rec) const;
   Status CheckValues(const Tx& tx) const;
   uint64_t committed_id() const { return committed_id_.load(std::memory_order_acquire); }
@@ -161,6 +186,8 @@ class StoreImpl : public Store {
   // recovery reads records before committed_id_ is set. Corruption when its
   // checksum or position is wrong.
   Result<CommitRecord> LoadCommitRecord(uint64_t id) const;
+  // The same for `count` (1 or 2) consecutive records from `first`, in one read.
+  Status LoadCommitRecords(uint64_t first, size_t count, CommitRecord* out) const;
   // Checks tx `rec` completely: record, chain to `prev_alh`, values.
   Status CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_alh, Tx* tx) const;
   Status RebuildAhtTail(uint64_t durable, const std::vector<Hash>& alhs);
@@ -199,6 +226,8 @@ class StoreImpl : public Store {
   bool framed() const { return format_ >= 3; }
   std::unique_ptr<Appendable> clog_;
   std::unique_ptr<AHTree> aht_;
+  // Headers read and checked by ReadTxHeader.
+  mutable HeaderCache headers_;
 
   // Commit queue. One writer at a time leads (leading_). Waiters sleep on a
   // futex word chosen by the number (mod 3) of the batch they are or expect

@@ -82,6 +82,7 @@ Status StoreImpl::OpenAndRecover() {
   IMMUDB_ASSIGN_OR_RETURN(clog_, Appendable::Open(fs_, dir_ + "/commit", co));
   AHTreeOptions ao;
   ao.segment_size = opts_.aht_segment_size;
+  ao.block_cache_bytes = opts_.aht_block_cache_bytes;
   // What a batch may leave unsynced in the AHT (store_commit.cc): up to
   // kAhtLazyBytes, one batch more, and a write buffer's worth.
   ao.torn_window = AhtTornWindow(opts_.max_group_commit_txs, ao.write_buffer_size);
@@ -115,7 +116,7 @@ Status StoreImpl::CheckTxForRecovery(const CommitRecord& rec, const Hash& prev_a
   if (rec.tx_off + rec.tx_len > txlog_->Size() || rec.vlog_end > vlog_->Size()) {
     return Status::Corruption(where + ": data lies past the end of the logs");
   }
-  IMMUDB_ASSIGN_OR_RETURN(*tx, ReadTxAt(rec, /*check_prev=*/false));
+  IMMUDB_ASSIGN_OR_RETURN(*tx, ReadTxAt(rec, /*prev_alh=*/nullptr));
   if (tx->header.prev_alh != prev_alh) {
     return Status::Corruption(where + ": PrevAlh breaks the chain");
   }

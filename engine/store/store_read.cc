@@ -1,6 +1,7 @@
 // Read path: committed transactions, values and proofs. Every read checks what
 // it returns: commit and tx records by checksum, headers by their Alh, values
 // by their hash. Nothing failing a check is returned as valid.
+#include <cassert>
 #include <chrono>
 #include <string>
 
@@ -46,15 +47,28 @@ Status StoreImpl::WaitForTx(uint64_t id, uint64_t timeout_ms) const {
 }
 
 Result<CommitRecord> StoreImpl::LoadCommitRecord(uint64_t id) const {
-  const uint64_t off = (id - 1) * kCommitRecordSize;
-  uint8_t buf[kCommitRecordSize];
-  IMMUDB_RETURN_IF_ERROR(clog_->ReadAt(off, sizeof(buf), reinterpret_cast<char*>(buf)));
-  auto rec = DecodeCommitRecord(buf);
-  if (!rec.ok() || rec->tx_id != id) {
-    return Status::Corruption("commit log record at offset " + std::to_string(off) +
-                              " is damaged (tx " + std::to_string(id) + ")");
-  }
+  CommitRecord rec;
+  IMMUDB_RETURN_IF_ERROR(LoadCommitRecords(id, 1, &rec));
   return rec;
+}
+
+Status StoreImpl::LoadCommitRecords(uint64_t first, size_t count, CommitRecord* out) const {
+  static constexpr size_t kMax = 2;
+  assert(count >= 1 && count <= kMax);
+  const uint64_t off = (first - 1) * kCommitRecordSize;
+  uint8_t buf[kMax * kCommitRecordSize];
+  IMMUDB_RETURN_IF_ERROR(
+      clog_->ReadAt(off, count * kCommitRecordSize, reinterpret_cast<char*>(buf)));
+  for (size_t k = 0; k < count; k++) {
+    auto rec = DecodeCommitRecord(buf + k * kCommitRecordSize);
+    if (!rec.ok() || rec->tx_id != first + k) {
+      return Status::Corruption("commit log record at offset " +
+                                std::to_string(off + k * kCommitRecordSize) + " is damaged (tx " +
+                                std::to_string(first + k) + ")");
+    }
+    out[k] = *rec;
+  }
+  return Status::OK();
 }
 
 Result<CommitRecord> StoreImpl::ReadCommitRecord(uint64_t id) const {
@@ -64,7 +78,7 @@ Result<CommitRecord> StoreImpl::ReadCommitRecord(uint64_t id) const {
   return LoadCommitRecord(id);
 }
 
-Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, bool check_prev) const {
+Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, const Hash* prev_alh) const {
   if (rec.tx_len < kTxRecordPrefixSize + kTxHeaderSize || rec.tx_len > kMaxTxRecordLen) {
     return Status::Corruption(TxRecordWhere(rec) + ": bad record length");
   }
@@ -90,10 +104,8 @@ Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, bool check_prev) const {
   if (!alh.ok() || *alh != rec.alh) {
     return Status::Corruption(TxRecordWhere(rec) + ": header does not hash to the committed Alh");
   }
-  if (check_prev) {
-    IMMUDB_ASSIGN_OR_RETURN(Hash prev, TxAlh(h.id - 1));
-    if (prev != h.prev_alh)
-      return Status::Corruption(TxRecordWhere(rec) + ": PrevAlh breaks the chain");
+  if (prev_alh != nullptr && *prev_alh != h.prev_alh) {
+    return Status::Corruption(TxRecordWhere(rec) + ": PrevAlh breaks the chain");
   }
   return tx;
 }
@@ -116,8 +128,19 @@ Result<TxHeader> StoreImpl::ReadHeaderAt(const CommitRecord& rec) const {
 }
 
 Result<Tx> StoreImpl::ReadTx(uint64_t id) const {
-  IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, ReadCommitRecord(id));
-  return ReadTxAt(rec, /*check_prev=*/true);
+  if (id == 0 || id > committed_id()) {
+    return Status::NotFound("tx " + std::to_string(id) + " not found");
+  }
+  if (id == 1) {
+    IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, LoadCommitRecord(1));
+    const Hash empty = EmptyHash();
+    return ReadTxAt(rec, &empty);
+  }
+  // The commit record of tx id - 1, just before, holds the Alh tx id must
+  // chain to: one read for both.
+  CommitRecord recs[2];
+  IMMUDB_RETURN_IF_ERROR(LoadCommitRecords(id - 1, 2, recs));
+  return ReadTxAt(recs[1], &recs[0].alh);
 }
 
 Status StoreImpl::ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const {
@@ -144,12 +167,21 @@ Status StoreImpl::ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx
 }
 
 Result<TxHeader> StoreImpl::ReadTxHeader(uint64_t id) const {
+  TxHeader h;
+  if (headers_.Lookup(id, &h)) return h;
   IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, ReadCommitRecord(id));
-  return ReadHeaderAt(rec);
+  IMMUDB_ASSIGN_OR_RETURN(h, ReadHeaderAt(rec));
+  headers_.Insert(h);
+  return h;
 }
 
 Result<Hash> StoreImpl::TxAlh(uint64_t id) const {
   if (id == 0) return EmptyHash();
+  {
+    // The last committed tx's Alh is at hand.
+    std::lock_guard<std::mutex> g(state_mu_);
+    if (id == committed_id_.load(std::memory_order_relaxed)) return committed_alh_;
+  }
   IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, ReadCommitRecord(id));
   return rec.alh;
 }
@@ -218,22 +250,53 @@ Result<DualProof> StoreImpl::BuildDualProof(const TxHeader& source, const TxHead
   DualProof p;
   p.source_tx_header = source;
   p.target_tx_header = target;
+  // The three AHT proofs at once: their low-level terms lie in neighbouring
+  // records, read together.
+  using Kind = AHTreeProofSpec::Kind;
+  std::vector<AHTreeProofSpec> specs;
+  std::vector<std::vector<Hash>*> outs;
   if (source.id < target.bl_tx_id) {
-    IMMUDB_ASSIGN_OR_RETURN(p.inclusion_proof, aht_->InclusionProof(source.id, target.bl_tx_id));
+    specs.push_back({Kind::kInclusion, source.id, target.bl_tx_id});
+    outs.push_back(&p.inclusion_proof);
   }
   if (source.bl_tx_id > 0) {
-    IMMUDB_ASSIGN_OR_RETURN(p.consistency_proof,
-                            aht_->ConsistencyProof(source.bl_tx_id, target.bl_tx_id));
+    specs.push_back({Kind::kConsistency, source.bl_tx_id, target.bl_tx_id});
+    outs.push_back(&p.consistency_proof);
   }
   if (target.bl_tx_id > 0) {
-    IMMUDB_ASSIGN_OR_RETURN(p.target_bl_tx_alh, TxAlh(target.bl_tx_id));
-    IMMUDB_ASSIGN_OR_RETURN(p.last_inclusion_proof,
-                            aht_->InclusionProof(target.bl_tx_id, target.bl_tx_id));
-  } else {
+    specs.push_back({Kind::kInclusion, target.bl_tx_id, target.bl_tx_id});
+    outs.push_back(&p.last_inclusion_proof);
+  }
+  if (!specs.empty()) {
+    IMMUDB_ASSIGN_OR_RETURN(std::vector<std::vector<Hash>> proofs, aht_->Proofs(specs));
+    for (size_t k = 0; k < outs.size(); k++) *outs[k] = std::move(proofs[k]);
+  }
+  // A target header that hashes to the committed Alh of its tx is that tx's
+  // header (the Alh covers every field): its PrevAlh and inner hash are the
+  // Alh of the tx before it and its linear proof term, without reading them.
+  IMMUDB_ASSIGN_OR_RETURN(Hash target_alh, TxAlh(target.id));
+  const Result<Hash> target_inner = target.Inner();
+  const bool committed =
+      target_inner.ok() && AlhFrom(target.id, target.prev_alh, *target_inner) == target_alh;
+  if (target.bl_tx_id == 0) {
     p.target_bl_tx_alh = ZeroHash();
+  } else if (committed && target.bl_tx_id + 1 == target.id) {
+    p.target_bl_tx_alh = target.prev_alh;
+  } else {
+    IMMUDB_ASSIGN_OR_RETURN(p.target_bl_tx_alh, TxAlh(target.bl_tx_id));
   }
   const uint64_t from = source.id > target.bl_tx_id ? source.id : target.bl_tx_id;
-  IMMUDB_ASSIGN_OR_RETURN(p.linear_proof, BuildLinearProof(from, target.id));
+  if (committed && from + 1 >= target.id) {
+    p.linear_proof.source_tx_id = from;
+    p.linear_proof.target_tx_id = target.id;
+    if (from == target.id) {
+      p.linear_proof.terms = {target_alh};
+    } else {
+      p.linear_proof.terms = {target.prev_alh, *target_inner};
+    }
+  } else {
+    IMMUDB_ASSIGN_OR_RETURN(p.linear_proof, BuildLinearProof(from, target.id));
+  }
   // With BlTxID = ID - 1 on every header the advance proof is never needed
   // (proofs.md §5.4); headers from this store always satisfy that.
   if (source.bl_tx_id + 1 < (source.id < target.bl_tx_id ? source.id : target.bl_tx_id)) {

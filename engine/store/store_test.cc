@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "immudb/verify.h"
 #include "store/log_format.h"
@@ -158,6 +159,72 @@ TEST(StoreTest, DualAndInclusionProofsVerifyForAllPairs) {
       ASSERT_TRUE(ip.ok());
       EXPECT_TRUE(verify::VerifyHtreeInclusion(*ip, *tx->entries[e].Digest(0), hs[a].eh));
     }
+  }
+}
+
+// ReadTxHeader keeps the headers it read in a few slots by id: repeated and
+// colliding reads (ids 64 apart share a slot) give the committed headers,
+// before and after a reopen, and ids past the last tx stay NotFound.
+TEST(StoreTest, RepeatedHeaderReadsGiveTheCommittedHeaders) {
+  TempDir d;
+  const int n = 200;
+  std::vector<TxHeader> committed(n + 1);
+  {
+    auto s = MustOpen(d.path());
+    for (int i = 1; i <= n; i++) {
+      auto h = s->Commit(ChainTx(i));
+      ASSERT_TRUE(h.ok()) << h.status().ToString();
+      committed[i] = *h;
+    }
+  }
+  for (int round = 0; round < 2; round++) {
+    auto s = MustOpen(d.path());
+    for (int pass = 0; pass < 3; pass++) {
+      for (int i : {5, 69, 133, 197, 5, 133, 69, 197, 1, n, 1, n}) {
+        auto h = s->ReadTxHeader(i);
+        ASSERT_TRUE(h.ok()) << h.status().ToString();
+        ASSERT_EQ(*h, committed[i]) << i;
+      }
+      for (int i = n; i >= 1; i -= 7) ASSERT_EQ(*s->ReadTxHeader(i), committed[i]) << i;
+    }
+    EXPECT_TRUE(s->ReadTxHeader(n + 1).status().IsNotFound());
+    EXPECT_TRUE(s->ReadTxHeader(n + 65).status().IsNotFound());
+  }
+}
+
+// BuildDualProof takes the linear proof's terms and the target's BlTx Alh from
+// a target header that is the committed one; a header that is not (any field
+// changed) gets them from the logs, as a genuine one would, so its proof
+// does not verify against the altered header. Both before and after a reopen
+// (the last tx's Alh in memory, then from the commit log).
+TEST(StoreTest, DualProofTermsOfAnAlteredTargetHeaderComeFromTheLogs) {
+  TempDir d;
+  const int n = 30;
+  for (int round = 0; round < 2; round++) {
+    auto s = MustOpen(d.path());
+    if (round == 0) {
+      for (int i = 1; i <= n; i++) ASSERT_TRUE(s->Commit(ChainTx(i)).ok());
+    }
+    std::vector<TxHeader> hs(n + 1);
+    for (int i = 1; i <= n; i++) hs[i] = *s->ReadTxHeader(i);
+    for (auto [a, b] : {std::pair{5, 20}, {5, n}, {19, 20}, {20, 20}, {n, n}, {1, 2}}) {
+      SCOPED_TRACE(std::to_string(a) + "," + std::to_string(b));
+      auto genuine = s->BuildDualProof(hs[a], hs[b]);
+      ASSERT_TRUE(genuine.ok()) << genuine.status().ToString();
+      EXPECT_TRUE(verify::VerifyDualProof(*genuine, a, b, *hs[a].Alh(), *hs[b].Alh()));
+      TxHeader altered = hs[b];
+      altered.ts += 1;
+      auto p = s->BuildDualProof(hs[a], altered);
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      EXPECT_EQ(p->linear_proof.source_tx_id, genuine->linear_proof.source_tx_id);
+      EXPECT_EQ(p->linear_proof.target_tx_id, genuine->linear_proof.target_tx_id);
+      EXPECT_EQ(p->linear_proof.terms, genuine->linear_proof.terms);
+      EXPECT_EQ(p->target_bl_tx_alh, genuine->target_bl_tx_alh);
+      EXPECT_EQ(p->inclusion_proof, genuine->inclusion_proof);
+      EXPECT_EQ(p->consistency_proof, genuine->consistency_proof);
+      EXPECT_FALSE(verify::VerifyDualProof(*p, a, b, *hs[a].Alh(), *altered.Alh()));
+    }
+    ASSERT_TRUE(s->Close().ok());
   }
 }
 

@@ -34,6 +34,11 @@ struct StoreOptions {
   uint64_t value_log_segment_size = 512ull << 20;  // Format-1 stores only (values in val/).
   uint64_t commit_log_segment_size = 512ull << 20;
   uint64_t aht_segment_size = 512ull << 20;
+  // Memory for the digests of the AHT's upper levels, so that a proof reads
+  // only the records near its leaves: levels k >= 4 and up take about
+  // 64 / 2^k bytes per tx (k = 4 at 10M txs: 45 MB allocated), and k rises
+  // as the store grows to stay under this bound. 0 disables it.
+  uint64_t aht_block_cache_bytes = 64ull << 20;
 
   // Clock for header timestamps (Unix seconds); nullptr means the system clock.
   std::function<int64_t()> now_unix_seconds;

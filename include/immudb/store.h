@@ -143,6 +143,10 @@ class Store {
     uint64_t txs = 0;          // Txs committed in them.
     uint64_t sync_rounds = 0;  // Rounds of concurrent fsyncs.
     uint64_t sync_ns = 0;      // Time spent in those rounds.
+    // Memory the AHT's block cache holds (StoreOptions::aht_block_cache_bytes)
+    // and the lowest level it keeps (64: none).
+    uint64_t aht_cache_bytes = 0;
+    int aht_cache_min_level = 64;
   };
   virtual CommitStats Stats() const = 0;
 };
