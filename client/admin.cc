@@ -10,6 +10,7 @@ namespace immudb::client {
 namespace {
 
 using google::protobuf::Empty;
+using Stub = schema::ImmuService::Stub;
 
 uint64_t ReadU64(std::string_view s) {
   uint64_t v = 0;
@@ -61,8 +62,7 @@ std::string PermissionName(uint32_t level) {
 
 Result<std::vector<UserInfo>> ListUsers(Client& c) {
   schema::UserList resp;
-  auto ctx = c.NewContext();
-  IMMUDB_RETURN_IF_ERROR(c.Finish(*ctx, c.stub().ListUsers(ctx.get(), Empty(), &resp)));
+  IMMUDB_RETURN_IF_ERROR(c.Unary(&Stub::ListUsers, Empty(), &resp));
   std::vector<UserInfo> out;
   for (const schema::User& u : resp.users()) {
     UserInfo info;
@@ -86,8 +86,7 @@ Status CreateUser(Client& c, const std::string& user, const std::string& passwor
   req.set_permission(permission);
   req.set_database(database);
   Empty resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().CreateUser(ctx.get(), req, &resp));
+  return c.Unary(&Stub::CreateUser, req, &resp);
 }
 
 Status ChangePassword(Client& c, const std::string& user, const std::string& old_password,
@@ -97,8 +96,7 @@ Status ChangePassword(Client& c, const std::string& user, const std::string& old
   req.set_oldpassword(old_password);
   req.set_newpassword(new_password);
   Empty resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().ChangePassword(ctx.get(), req, &resp));
+  return c.Unary(&Stub::ChangePassword, req, &resp);
 }
 
 Status ChangePermission(Client& c, bool grant, const std::string& user, const std::string& database,
@@ -109,8 +107,7 @@ Status ChangePermission(Client& c, bool grant, const std::string& user, const st
   req.set_database(database);
   req.set_permission(permission);
   Empty resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().ChangePermission(ctx.get(), req, &resp));
+  return c.Unary(&Stub::ChangePermission, req, &resp);
 }
 
 Status SetActiveUser(Client& c, const std::string& user, bool active) {
@@ -118,17 +115,14 @@ Status SetActiveUser(Client& c, const std::string& user, bool active) {
   req.set_username(user);
   req.set_active(active);
   Empty resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().SetActiveUser(ctx.get(), req, &resp));
+  return c.Unary(&Stub::SetActiveUser, req, &resp);
 }
 
 // ---- databases ----
 
 Result<std::vector<DatabaseInfo>> ListDatabases(Client& c) {
   schema::DatabaseListResponseV2 resp;
-  auto ctx = c.NewContext();
-  IMMUDB_RETURN_IF_ERROR(
-      c.Finish(*ctx, c.stub().DatabaseListV2(ctx.get(), schema::DatabaseListRequestV2(), &resp)));
+  IMMUDB_RETURN_IF_ERROR(c.Unary(&Stub::DatabaseListV2, schema::DatabaseListRequestV2(), &resp));
   std::vector<DatabaseInfo> out;
   for (const schema::DatabaseInfo& d : resp.databases()) {
     DatabaseInfo info;
@@ -152,8 +146,7 @@ Result<schema::DatabaseNullableSettings> CreateDatabase(
   *req.mutable_settings() = settings;
   req.set_ifnotexists(if_not_exists);
   schema::CreateDatabaseResponse resp;
-  auto ctx = c.NewContext();
-  IMMUDB_RETURN_IF_ERROR(c.Finish(*ctx, c.stub().CreateDatabaseV2(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(c.Unary(&Stub::CreateDatabaseV2, req, &resp));
   if (already_existed != nullptr) *already_existed = resp.alreadyexisted();
   return resp.settings();
 }
@@ -162,24 +155,21 @@ Status LoadDatabase(Client& c, const std::string& name) {
   schema::LoadDatabaseRequest req;
   req.set_database(name);
   schema::LoadDatabaseResponse resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().LoadDatabase(ctx.get(), req, &resp));
+  return c.Unary(&Stub::LoadDatabase, req, &resp);
 }
 
 Status UnloadDatabase(Client& c, const std::string& name) {
   schema::UnloadDatabaseRequest req;
   req.set_database(name);
   schema::UnloadDatabaseResponse resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().UnloadDatabase(ctx.get(), req, &resp));
+  return c.Unary(&Stub::UnloadDatabase, req, &resp);
 }
 
 Status DeleteDatabase(Client& c, const std::string& name) {
   schema::DeleteDatabaseRequest req;
   req.set_database(name);
   schema::DeleteDatabaseResponse resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().DeleteDatabase(ctx.get(), req, &resp));
+  return c.Unary(&Stub::DeleteDatabase, req, &resp);
 }
 
 Result<schema::DatabaseNullableSettings> UpdateDatabase(
@@ -188,8 +178,7 @@ Result<schema::DatabaseNullableSettings> UpdateDatabase(
   req.set_database(name);
   *req.mutable_settings() = settings;
   schema::UpdateDatabaseResponse resp;
-  auto ctx = c.NewContext();
-  IMMUDB_RETURN_IF_ERROR(c.Finish(*ctx, c.stub().UpdateDatabaseV2(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(c.Unary(&Stub::UpdateDatabaseV2, req, &resp));
   return resp.settings();
 }
 
@@ -231,14 +220,12 @@ Status FlushIndex(Client& c, float cleanup_percentage, bool synced) {
   req.set_cleanuppercentage(cleanup_percentage);
   req.set_synced(synced);
   schema::FlushIndexResponse resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().FlushIndex(ctx.get(), req, &resp));
+  return c.Unary(&Stub::FlushIndex, req, &resp);
 }
 
 Status CompactIndex(Client& c) {
   google::protobuf::Empty req, resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().CompactIndex(ctx.get(), req, &resp));
+  return c.Unary(&Stub::CompactIndex, req, &resp);
 }
 
 Status TruncateDatabase(Client& c, const std::string& name, int64_t retention_ms) {
@@ -246,31 +233,26 @@ Status TruncateDatabase(Client& c, const std::string& name, int64_t retention_ms
   req.set_database(name);
   req.set_retentionperiod(retention_ms);
   schema::TruncateDatabaseResponse resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().TruncateDatabase(ctx.get(), req, &resp));
+  return c.Unary(&Stub::TruncateDatabase, req, &resp);
 }
 
 Status UpdateAuthConfig(Client& c, uint32_t kind) {
   schema::AuthConfig req;
   req.set_kind(kind);
   google::protobuf::Empty resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().UpdateAuthConfig(ctx.get(), req, &resp));
+  return c.Unary(&Stub::UpdateAuthConfig, req, &resp);
 }
 
 Status UpdateMTLSConfig(Client& c, bool enabled) {
   schema::MTLSConfig req;
   req.set_enabled(enabled);
   google::protobuf::Empty resp;
-  auto ctx = c.NewContext();
-  return c.Finish(*ctx, c.stub().UpdateMTLSConfig(ctx.get(), req, &resp));
+  return c.Unary(&Stub::UpdateMTLSConfig, req, &resp);
 }
 
 Result<ServerInfo> GetServerInfo(Client& c) {
   schema::ServerInfoResponse resp;
-  auto ctx = c.NewContext();
-  IMMUDB_RETURN_IF_ERROR(
-      c.Finish(*ctx, c.stub().ServerInfo(ctx.get(), schema::ServerInfoRequest(), &resp)));
+  IMMUDB_RETURN_IF_ERROR(c.Unary(&Stub::ServerInfo, schema::ServerInfoRequest(), &resp));
   ServerInfo info;
   info.version = resp.version();
   info.started_at = resp.startedat();
@@ -291,8 +273,7 @@ Result<std::vector<RawTx>> ScanRawTxs(Client& c, uint64_t first_tx, uint32_t lim
   spec->mutable_zentriesspec()->set_action(schema::RAW_VALUE);
   spec->mutable_sqlentriesspec()->set_action(schema::RAW_VALUE);
   schema::TxList resp;
-  auto ctx = c.NewContext();
-  IMMUDB_RETURN_IF_ERROR(c.Finish(*ctx, c.stub().TxScan(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(c.Unary(&Stub::TxScan, req, &resp));
   std::vector<RawTx> out;
   out.reserve(resp.txs_size());
   for (const schema::Tx& tx : resp.txs()) {
@@ -370,8 +351,7 @@ Result<TxHeader> WriteRawTx(Client& c, const std::vector<RawEntry>& entries) {
     IMMUDB_ASSIGN_OR_RETURN(*req.add_operations(), OpFromStored(e));
   }
   schema::TxHeader resp;
-  auto ctx = c.NewContext();
-  IMMUDB_RETURN_IF_ERROR(c.Finish(*ctx, c.stub().ExecAll(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(c.Unary(&Stub::ExecAll, req, &resp));
   return FromProto(resp);
 }
 

@@ -9,6 +9,7 @@ namespace immudb::client {
 namespace {
 
 using google::protobuf::Empty;
+using Stub = schema::ImmuService::Stub;
 
 std::string StateFileName(const Options& o) {
   std::string name = ".immudb-state-" + o.address + "-" + std::to_string(o.port);
@@ -71,8 +72,7 @@ Status Client::Login(const std::string& user, const std::string& password, std::
   req.set_user(user);
   req.set_password(password);
   schema::LoginResponse resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Login(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::Login, req, &resp));
   token_ = resp.token();
   db_ = "defaultdb";
   if (warning != nullptr) *warning = resp.warning();
@@ -81,8 +81,7 @@ Status Client::Login(const std::string& user, const std::string& password, std::
 
 Status Client::Logout() {
   Empty resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Logout(ctx.get(), Empty(), &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::Logout, Empty(), &resp));
   token_.clear();
   return Status::OK();
 }
@@ -91,8 +90,7 @@ Status Client::UseDatabase(const std::string& db) {
   schema::Database req;
   req.set_databasename(db);
   schema::UseDatabaseReply resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->UseDatabase(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::UseDatabase, req, &resp));
   token_ = resp.token();
   db_ = db;
   return Status::OK();
@@ -111,8 +109,7 @@ Result<TxHeader> Client::Set(const std::string& key, const std::string& value) {
   kv->set_key(key);
   kv->set_value(value);
   schema::TxHeader resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Set(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::Set, req, &resp));
   return client::FromProto(resp);
 }
 
@@ -121,8 +118,7 @@ Result<Entry> Client::Get(const std::string& key, const ReadOptions& opts) {
   req.set_key(key);
   ToProto(opts, &req);
   schema::Entry resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Get(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::Get, req, &resp));
   return client::FromProto(resp);
 }
 
@@ -134,8 +130,7 @@ Result<TxHeader> Client::SetReference(const std::string& key, const std::string&
   req.set_attx(at_tx);
   req.set_boundref(at_tx > 0);
   schema::TxHeader resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->SetReference(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::SetReference, req, &resp));
   return client::FromProto(resp);
 }
 
@@ -143,8 +138,7 @@ Result<TxHeader> Client::Delete(const std::string& key) {
   schema::DeleteKeysRequest req;
   req.add_keys(key);
   schema::TxHeader resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Delete(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::Delete, req, &resp));
   return client::FromProto(resp);
 }
 
@@ -157,8 +151,7 @@ Result<TxHeader> Client::ZAdd(const std::string& set, double score, const std::s
   req.set_attx(at_tx);
   req.set_boundref(at_tx > 0);
   schema::TxHeader resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->ZAdd(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::ZAdd, req, &resp));
   return client::FromProto(resp);
 }
 
@@ -172,8 +165,7 @@ Result<std::vector<ZEntry>> Client::ZScan(const std::string& set, const ZScanOpt
   req.set_sincetx(opts.since_tx);
   req.set_nowait(opts.no_wait);
   schema::ZEntries resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->ZScan(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::ZScan, req, &resp));
   std::vector<ZEntry> out;
   out.reserve(resp.entries_size());
   for (const schema::ZEntry& z : resp.entries()) {
@@ -196,8 +188,7 @@ Result<std::vector<Entry>> Client::History(const std::string& key, uint64_t offs
   req.set_limit(limit);
   req.set_desc(desc);
   schema::Entries resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->History(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::History, req, &resp));
   return FromProto(resp);
 }
 
@@ -208,8 +199,7 @@ Result<std::vector<Entry>> Client::Scan(const std::string& prefix, uint64_t limi
   req.set_desc(desc);
   req.set_nowait(true);
   schema::Entries resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Scan(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::Scan, req, &resp));
   return FromProto(resp);
 }
 
@@ -217,8 +207,7 @@ Result<uint64_t> Client::Count(const std::string& prefix) {
   schema::KeyPrefix req;
   req.set_prefix(prefix);
   schema::EntryCount resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Count(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::Count, req, &resp));
   return resp.count();
 }
 
@@ -226,31 +215,26 @@ Result<Tx> Client::TxById(uint64_t tx_id) {
   schema::TxRequest req;
   req.set_tx(tx_id);
   schema::Tx resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->TxById(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::TxById, req, &resp));
   return client::FromProto(resp);
 }
 
 Status Client::Health() {
   schema::HealthResponse resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->Health(ctx.get(), Empty(), &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::Health, Empty(), &resp));
   if (!resp.status()) return Status::Unavailable("server reports it is not healthy");
   return Status::OK();
 }
 
 Result<std::string> Client::ServerVersion() {
   schema::ServerInfoResponse resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(
-      Finish(*ctx, stub_->ServerInfo(ctx.get(), schema::ServerInfoRequest(), &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::ServerInfo, schema::ServerInfoRequest(), &resp));
   return resp.version();
 }
 
 Result<schema::DatabaseHealthResponse> Client::DatabaseHealth() {
   schema::DatabaseHealthResponse resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->DatabaseHealth(ctx.get(), Empty(), &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::DatabaseHealth, Empty(), &resp));
   return resp;
 }
 

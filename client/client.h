@@ -141,6 +141,15 @@ class Client {
   std::unique_ptr<grpc::ClientContext> NewContext() const;
   // Converts the call's status and records the reply's immudb-uuid.
   Status Finish(const grpc::ClientContext& ctx, const grpc::Status& st);
+  // Runs one unary RPC (a member of the stub, e.g. &Stub::Get) in a fresh
+  // context; the reply lands in *resp and the result is Finish's status.
+  template <class Req, class Resp>
+  Status Unary(grpc::Status (schema::ImmuService::Stub::*method)(grpc::ClientContext*, const Req&,
+                                                                 Resp*),
+               const Req& req, Resp* resp) {
+    auto ctx = NewContext();
+    return Finish(*ctx, ((*stub_).*method)(ctx.get(), req, resp));
+  }
 
  private:
   Client(const Options& options, std::shared_ptr<grpc::Channel> channel,

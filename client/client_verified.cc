@@ -10,6 +10,7 @@ namespace immudb::client {
 namespace {
 
 using google::protobuf::Empty;
+using Stub = schema::ImmuService::Stub;
 
 }  // namespace
 
@@ -23,8 +24,7 @@ Result<std::string> Client::Identity() {
 
 Result<State> Client::CurrentState() {
   schema::ImmutableState resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->CurrentState(ctx.get(), Empty(), &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::CurrentState, Empty(), &resp));
   Result<State> parsed = FromProto(resp);
   if (!parsed.ok()) return Tampering("malformed state: " + parsed.status().message());
   State state = std::move(parsed).value();
@@ -101,8 +101,7 @@ Result<TxHeader> Client::VerifiedSet(const std::string& key, const std::string& 
   kv->set_value(value);
   req.set_provesincetx(trusted.tx_id);
   schema::VerifiableTx resp;
-  auto ctx = NewContext();
-  Status st = Finish(*ctx, stub_->VerifiableSet(ctx.get(), req, &resp));
+  Status st = Unary(&Stub::VerifiableSet, req, &resp);
   if (!st.ok()) return ExplainFailure(trusted, std::move(st));
   IMMUDB_RETURN_IF_ERROR(SameServer(uuid, server_uuid_));
   IMMUDB_ASSIGN_OR_RETURN(State next, VerifySetReply(resp, key, value, trusted));
@@ -121,8 +120,7 @@ Result<Entry> Client::VerifiedGet(const std::string& key, const ReadOptions& opt
   ToProto(opts, req.mutable_keyrequest());
   req.set_provesincetx(trusted.tx_id);
   schema::VerifiableEntry resp;
-  auto ctx = NewContext();
-  Status st = Finish(*ctx, stub_->VerifiableGet(ctx.get(), req, &resp));
+  Status st = Unary(&Stub::VerifiableGet, req, &resp);
   if (!st.ok()) return ExplainFailure(trusted, std::move(st));
   IMMUDB_RETURN_IF_ERROR(SameServer(uuid, server_uuid_));
   IMMUDB_ASSIGN_OR_RETURN(State next, VerifyGetReply(resp, req.keyrequest(), trusted));
@@ -139,8 +137,7 @@ Result<Tx> Client::VerifiedTxById(uint64_t tx_id) {
   req.set_tx(tx_id);
   req.set_provesincetx(trusted.tx_id);
   schema::VerifiableTx resp;
-  auto ctx = NewContext();
-  Status st = Finish(*ctx, stub_->VerifiableTxById(ctx.get(), req, &resp));
+  Status st = Unary(&Stub::VerifiableTxById, req, &resp);
   if (!st.ok()) return ExplainFailure(trusted, std::move(st));
   IMMUDB_RETURN_IF_ERROR(SameServer(uuid, server_uuid_));
   IMMUDB_ASSIGN_OR_RETURN(State next, VerifyTxReply(resp, tx_id, trusted));
@@ -214,8 +211,7 @@ Result<State> Client::CheckConsistency(uint64_t tx_id, const Hash& alh) {
   req.set_provesincetx(tx_id);
   req.mutable_entriesspec()->mutable_kventriesspec()->set_action(schema::EXCLUDE);
   schema::VerifiableTx resp;
-  auto ctx = NewContext();
-  IMMUDB_RETURN_IF_ERROR(Finish(*ctx, stub_->VerifiableTxById(ctx.get(), req, &resp)));
+  IMMUDB_RETURN_IF_ERROR(Unary(&Stub::VerifiableTxById, req, &resp));
   Result<DualProof> dp = FromProto(resp.dualproof());
   if (!dp.ok()) return Tampering("malformed dual proof: " + dp.status().message());
   if (!verify::VerifyDualProof(*dp, tx_id, current.tx_id, alh, current.tx_hash)) {

@@ -33,14 +33,6 @@ Result<Hash> HashFromBytes(const std::string& bytes) {
   return h;
 }
 
-KVMetadata FromProto(const schema::KVMetadata& md) {
-  KVMetadata out;
-  out.deleted = md.deleted();
-  if (md.has_expiration()) out.expires_at = md.expiration().expiresat();
-  out.non_indexable = md.nonindexable();
-  return out;
-}
-
 Result<TxHeader> FromProto(const schema::TxHeader& h) {
   TxHeader out;
   out.id = h.id();
@@ -148,12 +140,6 @@ Result<State> FromProto(const schema::ImmutableState& s) {
   IMMUDB_ASSIGN_OR_RETURN(out.tx_hash, HashFromBytes(s.txhash()));
   if (s.has_signature()) out.signature = s.signature().signature();
   return out;
-}
-
-void ToProto(const KVMetadata& md, schema::KVMetadata* out) {
-  out->set_deleted(md.deleted);
-  if (md.expires_at) out->mutable_expiration()->set_expiresat(*md.expires_at);
-  out->set_nonindexable(md.non_indexable);
 }
 
 void ToProto(const ReadOptions& opts, schema::KeyRequest* out) {

@@ -12,13 +12,14 @@
 #include "immudb/proof.h"
 #include "immudb/result.h"
 #include "immudb/tx.h"
+#include "kv_metadata_convert.h"
 #include "schema.pb.h"
 
 namespace immudb::client {
 
 // ---- proto -> engine / client ----
 Result<Hash> HashFromBytes(const std::string& bytes);
-KVMetadata FromProto(const schema::KVMetadata& md);
+using proto_convert::FromProto;  // KVMetadata
 Result<TxHeader> FromProto(const schema::TxHeader& h);
 Result<TxEntry> FromProto(const schema::TxEntry& e);
 // The header and the raw entries (kvEntries/zEntries are not converted).
@@ -29,8 +30,7 @@ Entry FromProto(const schema::Entry& e);
 Result<State> FromProto(const schema::ImmutableState& s);
 
 // ---- client -> proto (requests) ----
-// Sets *out only for metadata with attributes.
-void ToProto(const KVMetadata& md, schema::KVMetadata* out);
+using proto_convert::ToProto;  // KVMetadata
 void ToProto(const ReadOptions& opts, schema::KeyRequest* out);
 
 inline std::string HashBytes(const Hash& h) {

@@ -31,12 +31,6 @@ void AddHashes(const std::vector<Hash>& in, Repeated* out) {
 
 }  // namespace
 
-void ToProto(const KVMetadata& md, schema::KVMetadata* out) {
-  out->set_deleted(md.deleted);
-  if (md.expires_at) out->mutable_expiration()->set_expiresat(*md.expires_at);
-  out->set_nonindexable(md.non_indexable);
-}
-
 void ToProto(const TxHeader& h, schema::TxHeader* out) {
   out->set_id(h.id);
   SetHash(h.prev_alh, out->mutable_prevalh());
@@ -120,14 +114,6 @@ void ToProto(const VerifiableEntry& v, schema::VerifiableEntry* out) {
   ToProto(v.entry, out->mutable_entry());
   ToProto(v.verifiable_tx, out->mutable_verifiabletx());
   ToProto(v.inclusion_proof, out->mutable_inclusionproof());
-}
-
-KVMetadata FromProto(const schema::KVMetadata& md) {
-  KVMetadata out;
-  out.deleted = md.deleted();
-  if (md.has_expiration()) out.expires_at = md.expiration().expiresat();
-  out.non_indexable = md.nonindexable();
-  return out;
 }
 
 KeyValue FromProto(const schema::KeyValue& kv) {

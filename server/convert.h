@@ -9,6 +9,7 @@
 #include "immudb/proof.h"
 #include "immudb/result.h"
 #include "immudb/tx.h"
+#include "kv_metadata_convert.h"
 #include "schema.pb.h"
 
 namespace immudb::server {
@@ -27,10 +28,10 @@ void ToProto(const VerifiableEntry& v, schema::VerifiableEntry* out);
 // lazily through this helper).
 template <class M>
 void MaybeSetMetadata(const KVMetadata& md, M* msg);
-void ToProto(const KVMetadata& md, schema::KVMetadata* out);
+using proto_convert::ToProto;  // KVMetadata
 
 // ---- proto -> engine (requests, and replies for client-side checks) ----
-KVMetadata FromProto(const schema::KVMetadata& md);
+using proto_convert::FromProto;  // KVMetadata
 KeyValue FromProto(const schema::KeyValue& kv);
 KeyRequest FromProto(const schema::KeyRequest& r);
 ReferenceRequest FromProto(const schema::ReferenceRequest& r);

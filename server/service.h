@@ -346,6 +346,9 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   // Drops the tokens and closes the sessions of `username` (password,
   // permission or active-flag change).
   void LogOutEverywhere(const std::string& username);
+  // Stores the changed user `u` as last changed by `changed_by` (now), and
+  // then logs it out everywhere.
+  grpc::Status StoreChangedUser(UserRecord u, const std::string& changed_by);
 
   ServerState* s_;
   // Bounded, so that a flood of writes queues instead of starting a thread

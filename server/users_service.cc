@@ -121,11 +121,7 @@ grpc::Status ImmuServiceImpl::DoChangePassword(grpc::ServerContextBase* ctx,
   if (!hash.ok()) return ToGrpcStatus(hash.status());
   UserRecord u = std::move(target).value();
   u.hashed_password = std::move(hash).value();
-  u.created_by = me.username;
-  u.created_at = NowTimeString();
-  Status st = s_->users->Put(u);
-  if (st.ok()) LogOutEverywhere(u.username);
-  return ToGrpcStatus(st);
+  return StoreChangedUser(std::move(u), me.username);
 }
 
 grpc::Status ImmuServiceImpl::DoChangePermission(grpc::ServerContextBase* ctx,
@@ -170,11 +166,7 @@ grpc::Status ImmuServiceImpl::DoChangePermission(grpc::ServerContextBase* ctx,
   } else {
     u.permissions.erase(req->database());
   }
-  u.created_by = me.username;
-  u.created_at = NowTimeString();
-  Status st = s_->users->Put(u);
-  if (st.ok()) LogOutEverywhere(u.username);
-  return ToGrpcStatus(st);
+  return StoreChangedUser(std::move(u), me.username);
 }
 
 grpc::Status ImmuServiceImpl::DoSetActiveUser(grpc::ServerContextBase* ctx,
@@ -192,11 +184,7 @@ grpc::Status ImmuServiceImpl::DoSetActiveUser(grpc::ServerContextBase* ctx,
   }
   UserRecord u = std::move(target).value();
   u.active = req->active();
-  u.created_by = me.username;
-  u.created_at = NowTimeString();
-  Status st = s_->users->Put(u);
-  if (st.ok()) LogOutEverywhere(u.username);
-  return ToGrpcStatus(st);
+  return StoreChangedUser(std::move(u), me.username);
 }
 
 grpc::Status ImmuServiceImpl::DoUpdateAuthConfig(grpc::ServerContextBase*,
@@ -207,6 +195,14 @@ grpc::Status ImmuServiceImpl::DoUpdateAuthConfig(grpc::ServerContextBase*,
 grpc::Status ImmuServiceImpl::DoUpdateMTLSConfig(grpc::ServerContextBase*,
                                                  const schema::MTLSConfig*, Empty*) {
   return Internal(kErrNotSupported);
+}
+
+grpc::Status ImmuServiceImpl::StoreChangedUser(UserRecord u, const std::string& changed_by) {
+  u.created_by = changed_by;
+  u.created_at = NowTimeString();
+  Status st = s_->users->Put(u);
+  if (st.ok()) LogOutEverywhere(u.username);
+  return ToGrpcStatus(st);
 }
 
 }  // namespace immudb::server

@@ -1,55 +1,23 @@
 #include "cmd/immuadmin/cli.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace immudb::admin {
 
-std::string HomeDir() {
-  const char* home = std::getenv("HOME");
-  return home != nullptr && *home != '\0' ? home : ".";
-}
-
-std::string Settings::TokenPath() const {
-  return tokenfile.find('/') == std::string::npos ? HomeDir() + "/" + tokenfile : tokenfile;
-}
+std::string Settings::TokenPath() const { return cli::TokenFilePath(tokenfile); }
 
 void SaveToken(const Settings& s, const std::string& db, const std::string& token) {
-  std::string data;
-  for (int i = 7; i >= 0; --i) data.push_back(static_cast<char>((db.size() >> (8 * i)) & 0xff));
-  data += db + token;
-  const std::string path = s.TokenPath();
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || ::fchmod(fd, 0600) != 0 ||
-      ::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
-    if (fd >= 0) ::close(fd);
-    throw Failure("cannot write token file " + path);
-  }
-  ::close(fd);
+  Must(cli::WriteTokenFile(s.TokenPath(), db, token));
 }
 
 bool LoadToken(const Settings& s, std::string* db, std::string* token) {
-  std::ifstream in(s.TokenPath(), std::ios::binary);
-  if (!in) return false;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string data = buf.str();
-  if (data.size() < 8) throw Failure("malformed token file " + s.TokenPath());
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n = (n << 8) | static_cast<uint8_t>(data[i]);
-  if (n > data.size() - 8) throw Failure("malformed token file " + s.TokenPath());
-  *db = data.substr(8, n);
-  *token = data.substr(8 + n);
-  return true;
+  return Must(cli::ReadTokenFile(s.TokenPath(), db, token));
 }
 
 std::unique_ptr<client::Client> OpenClient(const Settings& s, bool large_messages) {

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "client/client.h"
+#include "cmd/common/token_file.h"
 #include "immudb/result.h"
 
 namespace immudb::admin {
@@ -48,7 +49,7 @@ struct Settings {
   std::string TokenPath() const;
 };
 
-std::string HomeDir();
+using cli::HomeDir;
 void SaveToken(const Settings& s, const std::string& db, const std::string& token);
 // False when there is no token file.
 bool LoadToken(const Settings& s, std::string* db, std::string* token);

@@ -1,24 +1,19 @@
 #include "context.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+
+#include "cmd/common/token_file.h"
 
 namespace immuclient {
 namespace {
 
 using immudb::client::Client;
 
-std::string HomeDir() {
-  const char* home = std::getenv("HOME");
-  return home != nullptr && *home != '\0' ? home : ".";
-}
+using immudb::cli::HomeDir;
 
 immudb::client::Options ClientOptions(const Settings& s) {
   immudb::client::Options o;
@@ -46,9 +41,7 @@ std::string Key(const immudb::client::Options& o) {
 
 }  // namespace
 
-std::string Settings::TokenPath() const {
-  return tokenfile.find('/') == std::string::npos ? HomeDir() + "/" + tokenfile : tokenfile;
-}
+std::string Settings::TokenPath() const { return immudb::cli::TokenFilePath(tokenfile); }
 
 Client& Context::Connection() {
   const immudb::client::Options o = ClientOptions(settings_);
@@ -75,36 +68,12 @@ Client& Context::Session() {
   return c;
 }
 
-// Token file, as immudb's Go client writes it: u64 big-endian length of the
-// database name, the name, then the token; mode 0600.
 void Context::SaveToken(const std::string& db, const std::string& token) {
-  std::string data;
-  for (int i = 7; i >= 0; --i) data.push_back(static_cast<char>((db.size() >> (8 * i)) & 0xff));
-  data += db + token;
-  const std::string path = settings_.TokenPath();
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || ::fchmod(fd, 0600) != 0 ||
-      ::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
-    if (fd >= 0) ::close(fd);
-    throw Failure("cannot write token file " + path);
-  }
-  ::close(fd);
+  Must(immudb::cli::WriteTokenFile(settings_.TokenPath(), db, token));
 }
 
 bool Context::LoadToken(std::string* db, std::string* token) {
-  const std::string path = settings_.TokenPath();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string data = buf.str();
-  if (data.size() < 8) throw Failure("malformed token file " + path);
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n = (n << 8) | static_cast<uint8_t>(data[i]);
-  if (n > data.size() - 8) throw Failure("malformed token file " + path);
-  *db = data.substr(8, n);
-  *token = data.substr(8 + n);
-  return true;
+  return Must(immudb::cli::ReadTokenFile(settings_.TokenPath(), db, token));
 }
 
 void Context::RemoveToken() { ::unlink(settings_.TokenPath().c_str()); }

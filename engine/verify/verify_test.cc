@@ -60,6 +60,14 @@ testutil::ReferenceAht RandomTree(uint64_t n, std::mt19937_64& rng) {
   return t;
 }
 
+// roots[n] is the root of the first n leaves of `t`, for n in 1..size
+// (roots[0] is unused).
+std::vector<Hash> RootsOf(const testutil::ReferenceAht& t, uint64_t size) {
+  std::vector<Hash> roots(size + 1);
+  for (uint64_t n = 1; n <= size; n++) roots[n] = t.Root(n);
+  return roots;
+}
+
 // ---- htree ----
 
 TEST(VerifyHtreeTest, AcceptsValidAndRejectsEveryBrokenTwin) {
@@ -130,8 +138,7 @@ TEST(VerifyAhtTest, InclusionAcceptsValidAndRejectsBrokenTwins) {
   std::mt19937_64 rng(testutil::TestSeed() + 1);
   const uint64_t kMax = 34;
   testutil::ReferenceAht t = RandomTree(kMax + 2, rng);
-  std::vector<Hash> roots(kMax + 3);
-  for (uint64_t n = 1; n <= kMax + 2; n++) roots[n] = t.Root(n);
+  const std::vector<Hash> roots = RootsOf(t, kMax + 2);
   for (uint64_t j = 1; j <= kMax; j++) {
     for (uint64_t i = 1; i <= j; i++) {
       const std::vector<Hash> p = t.Inclusion(i, j);
@@ -203,8 +210,7 @@ TEST(VerifyAhtTest, ConsistencyAcceptsValidAndRejectsBrokenTwins) {
   std::mt19937_64 rng(testutil::TestSeed() + 3);
   const uint64_t kMax = 34;
   testutil::ReferenceAht t = RandomTree(kMax + 2, rng);
-  std::vector<Hash> roots(kMax + 3);
-  for (uint64_t n = 1; n <= kMax + 2; n++) roots[n] = t.Root(n);
+  const std::vector<Hash> roots = RootsOf(t, kMax + 2);
   for (uint64_t j = 1; j <= kMax; j++) {
     for (uint64_t i = 1; i <= j; i++) {
       const std::vector<Hash> p = t.Consistency(i, j);

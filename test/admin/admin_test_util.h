@@ -79,6 +79,20 @@ class AdminTest : public ::testing::Test {
     return RunShell(cmd, code);
   }
 
+  // Runs immuadmin with `args`, expecting it to fail with exit code 1;
+  // returns its output.
+  std::string RunFailing(const std::string& args) {
+    int code = -1;
+    std::string out = Run(args, &code);
+    EXPECT_EQ(code, 1) << args << ": " << out;
+    return out;
+  }
+  // Runs immuadmin with `args`, expecting exit code 1 and `part` in the output.
+  void ExpectFailure(const std::string& args, const std::string& part) {
+    const std::string out = RunFailing(args);
+    EXPECT_TRUE(Contains(out, part)) << args << ": " << out;
+  }
+
   void Login() {
     int code = -1;
     std::string out = Run("login immudb", &code, "immudb\n");

@@ -75,9 +75,7 @@ TEST_F(AdminTlsTest, FlagsVariablesAndConfigFileReachAnMtlsServer) {
   EXPECT_TRUE(Contains(port_used(""), "127.0.0.1:1:"));
 
   WriteAll(cfg, "no-such-setting = 1\n");
-  out = Run("--config " + cfg + " status", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "unknown setting 'no-such-setting'")) << out;
+  ExpectFailure("--config " + cfg + " status", "unknown setting 'no-such-setting'");
 }
 
 }  // namespace

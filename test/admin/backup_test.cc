@@ -148,9 +148,7 @@ TEST_F(AdminBackupTest, RestoreIntoNewDatabaseReadsBackAndVerifies) {
   EXPECT_TRUE(r->Set("after-restore", "x").ok());
 
   // A second restore into the now non-empty database is refused.
-  out = Run("restore --file " + file + " --db copy", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "'copy' is not empty")) << out;
+  ExpectFailure("restore --file " + file + " --db copy", "'copy' is not empty");
 }
 
 TEST_F(AdminBackupTest, FlippedByteIsRefusedAndNothingIsWritten) {
@@ -187,17 +185,13 @@ TEST_F(AdminBackupTest, FlippedByteIsRefusedAndNothingIsWritten) {
   bad[gamma_value + 1] = '9';
   FixCrc(&bad, tx3);
   WriteAll(file, bad);
-  int code = -1;
-  std::string out = Run("restore --file " + file + " --db copy", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "tx 3: entries do not match the header's Eh")) << out;
+  ExpectFailure("restore --file " + file + " --db copy",
+                "tx 3: entries do not match the header's Eh");
   EXPECT_FALSE(DatabaseExists(*c, "copy"));
 
   // A truncated file (no trailer) is refused too.
   WriteAll(file, good.substr(0, records.back().start));
-  out = Run("restore --file " + file + " --db copy", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "truncated")) << out;
+  ExpectFailure("restore --file " + file + " --db copy", "truncated");
   EXPECT_FALSE(DatabaseExists(*c, "copy"));
 }
 
@@ -207,18 +201,11 @@ TEST_F(AdminBackupTest, BackupRefusesExistingFileAndBadInput) {
   ASSERT_TRUE(c->Set("k", "v").ok());
   const std::string file = dir_ + "/b.bak";
   WriteAll(file, "keep me");
-  int code = -1;
-  std::string out = Run("backup --db defaultdb --file " + file, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "already exists")) << out;
+  ExpectFailure("backup --db defaultdb --file " + file, "already exists");
   EXPECT_EQ(ReadAll(file), "keep me");
 
-  out = Run("restore --file " + file + " --db copy", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "not an immudb backup file")) << out;
-  out = Run("backup --db nosuchdb --file " + dir_ + "/c.bak", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "'nosuchdb' does not exist")) << out;
+  ExpectFailure("restore --file " + file + " --db copy", "not an immudb backup file");
+  ExpectFailure("backup --db nosuchdb --file " + dir_ + "/c.bak", "'nosuchdb' does not exist");
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/c.bak"));
   EXPECT_FALSE(DatabaseExists(*c, "copy"));
 }

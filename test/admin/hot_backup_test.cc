@@ -36,6 +36,15 @@ class HotBackupTest : public AdminTest {
       ASSERT_TRUE(c.Set("key" + std::to_string(i), "value" + std::to_string(i)).ok());
     }
   }
+  // Writes txs 1-3 (key1..key3) to defaultdb and hot-backs them up to a new
+  // file, whose path is stored in *file.
+  void BackUpThreeTxs(client::Client& c, std::string* file) {
+    ASSERT_NO_FATAL_FAILURE(Write(c, 1, 3));
+    *file = dir_ + "/db.hot";
+    int code = -1;
+    const std::string out = Run("hot-backup defaultdb -o " + *file, &code);
+    ASSERT_EQ(code, 0) << out;
+  }
   client::State StateOf(client::Client& c, const std::string& db) {
     EXPECT_TRUE(c.UseDatabase(db).ok());
     auto st = c.CurrentState();
@@ -101,9 +110,8 @@ TEST_F(HotBackupTest, BackupAppendAndRestoreKeepTheSourceChain) {
   out = Run("hot-backup defaultdb -o " + file2, &code);
   ASSERT_EQ(code, 0) << out;
   EXPECT_TRUE(Contains(out, "Done")) << out;
-  out = Run("hot-restore copy -i " + file2, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "cannot restore to non-empty database without --append flag")) << out;
+  ExpectFailure("hot-restore copy -i " + file2,
+                "cannot restore to non-empty database without --append flag");
   // copy is a primary again: it is switched to a replica only when asked.
   out = Run("hot-restore copy -i " + file2 + " --append", &code);
   EXPECT_EQ(code, 1);
@@ -125,10 +133,9 @@ TEST_F(HotBackupTest, BackupAppendAndRestoreKeepTheSourceChain) {
 TEST_F(HotBackupTest, RestoreIntoAnExistingReplicaKeepsItAReplica) {
   Login();
   auto c = Connect();
-  ASSERT_NO_FATAL_FAILURE(Write(*c, 1, 3));
-  const std::string file = dir_ + "/db.hot";
+  std::string file;
+  ASSERT_NO_FATAL_FAILURE(BackUpThreeTxs(*c, &file));
   int code = -1;
-  ASSERT_EQ((Run("hot-backup defaultdb -o " + file, &code), code), 0);
   schema::DatabaseNullableSettings replica;
   replica.mutable_replicationsettings()->mutable_replica()->set_value(true);
   ASSERT_TRUE(client::CreateDatabase(*c, "rep", replica).ok());
@@ -149,10 +156,9 @@ TEST_F(HotBackupTest, RestoreIntoAnExistingReplicaKeepsItAReplica) {
 TEST_F(HotBackupTest, TamperedFileIsRefusedBeforeAnythingIsWritten) {
   Login();
   auto c = Connect();
-  ASSERT_NO_FATAL_FAILURE(Write(*c, 1, 3));
-  const std::string file = dir_ + "/db.hot";
+  std::string file;
+  ASSERT_NO_FATAL_FAILURE(BackUpThreeTxs(*c, &file));
   int code = -1;
-  ASSERT_EQ((Run("hot-backup defaultdb -o " + file, &code), code), 0);
   const std::string good = ReadAll(file);
   const auto records = Records(good);
   ASSERT_EQ(records.size(), 3u);
@@ -174,13 +180,9 @@ TEST_F(HotBackupTest, TamperedFileIsRefusedBeforeAnythingIsWritten) {
 
   // A record missing from the middle, or a cut one, is refused too.
   WriteAll(file, good.substr(0, records[1].first) + good.substr(records[2].first));
-  std::string out = Run("hot-restore copy -i " + file, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "incorrect transaction order")) << out;
+  ExpectFailure("hot-restore copy -i " + file, "incorrect transaction order");
   WriteAll(file, good.substr(0, good.size() - 5));
-  out = Run("hot-restore copy -i " + file, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "short record")) << out;
+  ExpectFailure("hot-restore copy -i " + file, "short record");
   EXPECT_FALSE(DatabaseExists(*c, "copy"));
 }
 
@@ -189,24 +191,17 @@ TEST_F(HotBackupTest, RefusesWhatWouldNotChain) {
   auto c = Connect();
   ASSERT_NO_FATAL_FAILURE(Write(*c, 1, 4));
   int code = -1;
-  std::string out = Run("hot-backup defaultdb -o " + dir_ + "/x.hot --append --start-tx 2", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "don't use --append and --start-tx options together")) << out;
-  out = Run("hot-backup defaultdb --append", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "can be used only when outputting to the file")) << out;
+  ExpectFailure("hot-backup defaultdb -o " + dir_ + "/x.hot --append --start-tx 2",
+                "don't use --append and --start-tx options together");
+  ExpectFailure("hot-backup defaultdb --append", "can be used only when outputting to the file");
 
   // A backup from tx 3 on cannot start a new database (txs 1-2 missing).
   const std::string tail = dir_ + "/tail.hot";
   ASSERT_EQ((Run("hot-backup defaultdb -o " + tail + " --start-tx 3", &code), code), 0);
   EXPECT_EQ(Run("hot-restore --verify-only -i " + tail, &code),
             "Backup file contains transactions 3 - 4\n");
-  out = Run("hot-backup defaultdb -o " + tail, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "file already exists")) << out;
-  out = Run("hot-restore copy -i " + tail, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "there is a gap of 2 transaction(s)")) << out;
+  ExpectFailure("hot-backup defaultdb -o " + tail, "file already exists");
+  ExpectFailure("hot-restore copy -i " + tail, "there is a gap of 2 transaction(s)");
 
   // Another database's history does not append onto this one.
   ASSERT_TRUE(client::CreateDatabase(*c, "other", {}).ok());
@@ -214,23 +209,18 @@ TEST_F(HotBackupTest, RefusesWhatWouldNotChain) {
   ASSERT_NO_FATAL_FAILURE(Write(*c, 100, 105));
   const std::string other = dir_ + "/other.hot";
   ASSERT_EQ((Run("hot-backup other -o " + other, &code), code), 0);
-  out = Run("hot-backup defaultdb -o " + other + " --append", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "cannot find file's last transaction 6")) << out;
+  ExpectFailure("hot-backup defaultdb -o " + other + " --append",
+                "cannot find file's last transaction 6");
   const std::string mine = dir_ + "/mine.hot";
   ASSERT_EQ((Run("hot-backup defaultdb -o " + mine + " --start-tx 2", &code), code), 0);
-  out = Run("hot-backup other -o " + mine + " --append", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "in backup file and database differ")) << out;
-  out = Run("hot-restore defaultdb -i " + other + " --append", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "in backup file and database differ")) << out;
+  ExpectFailure("hot-backup other -o " + mine + " --append", "in backup file and database differ");
+  ExpectFailure("hot-restore defaultdb -i " + other + " --append",
+                "in backup file and database differ");
   ASSERT_TRUE(client::CreateDatabase(*c, "longer", {}).ok());
   ASSERT_TRUE(c->UseDatabase("longer").ok());
   ASSERT_NO_FATAL_FAILURE(Write(*c, 1, 8));
-  out = Run("hot-restore longer -i " + other + " --append", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "last transaction 8 is not in the file")) << out;
+  ExpectFailure("hot-restore longer -i " + other + " --append",
+                "last transaction 8 is not in the file");
   // defaultdb is unchanged and still takes writes (no longer a replica).
   EXPECT_EQ(StateOf(*c, "defaultdb").tx_id, 4u);
   EXPECT_TRUE(c->Set("still", "writable").ok());

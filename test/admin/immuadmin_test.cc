@@ -32,11 +32,9 @@ using AdminCliTest = AdminTest;
 
 TEST_F(AdminCliTest, LoginStatusLogout) {
   int code = 0;
-  std::string out = Run("user list", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(out, "immuadmin: please login first\n");
+  EXPECT_EQ(RunFailing("user list"), "immuadmin: please login first\n");
 
-  out = Run("login alice", &code, "whatever\n");
+  std::string out = Run("login alice", &code, "whatever\n");
   EXPECT_EQ(code, 1);
   EXPECT_EQ(out, "immuadmin: Permission denied: user alice has no admin rights\n");
   out = Run("login immudb", &code, "wrong\n");
@@ -82,9 +80,8 @@ TEST_F(AdminCliTest, Aliases) {
   out = Run("p", &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_TRUE(out.starts_with("Status:\t\tOK")) << out;
-  out = Run("s -t --metrics-port " + std::to_string(FreePort()), &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "cannot reach the metrics server")) << out;
+  ExpectFailure("s -t --metrics-port " + std::to_string(FreePort()),
+                "cannot reach the metrics server");
   EXPECT_EQ(Run("x", &code), "logged out\n");
   EXPECT_EQ(code, 0);
   EXPECT_EQ(Mode(dir_ + "/home/token_admin"), -1);
@@ -189,12 +186,9 @@ TEST_F(AdminCliTest, UserCommands) {
       Contains(out, "\n2                  defaultdb  Read/Write    " + std::string(12, ' ')))
       << out;
   EXPECT_TRUE(Contains(out, "\n3  immudb  true    *          System Admin  ")) << out;
-  out = Run("user permission grant alice sysadmin db1", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "permission sysadmin can not be given")) << out;
-  out = Run("user permission grant immudb read defaultdb", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "changing your own permissions is not allowed")) << out;
+  ExpectFailure("user permission grant alice sysadmin db1", "permission sysadmin can not be given");
+  ExpectFailure("user permission grant immudb read defaultdb",
+                "changing your own permissions is not allowed");
 
   EXPECT_EQ(Run("user deactivate alice"), "User status changed successfully\n");
   EXPECT_TRUE(Contains(Run("user list"), "  alice   false   "));
@@ -267,16 +261,10 @@ TEST_F(AdminCliTest, DatabaseCommands) {
             "database 'db1' {maxKeyLen: 16, maxValueLen: 33554432, maxTxEntries: 1024, "
             "fileSize: 536870912, excludeCommitTime: true, autoload: true, "
             "writeTxHeaderVersion: 1, replica: false} successfully created\n");
-  out = Run("database create db1", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(out, "immuadmin: database already exists\n");
+  EXPECT_EQ(RunFailing("database create db1"), "immuadmin: database already exists\n");
   EXPECT_EQ(Run("database create db1 --if-not-exists"), "database 'db1' already exists\n");
-  out = Run("database create Bad-Name", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "punctuation marks and symbols are not allowed")) << out;
-  out = Run("database create db9 --max-key-len 0", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "max key length")) << out;
+  ExpectFailure("database create Bad-Name", "punctuation marks and symbols are not allowed");
+  ExpectFailure("database create db9 --max-key-len 0", "max key length");
 
   out = Run("database list");
   EXPECT_TRUE(out.starts_with("DATABASE NAME       CREATED AT            CREATED BY  STATUS"))
@@ -299,32 +287,21 @@ TEST_F(AdminCliTest, DatabaseCommands) {
 
   EXPECT_EQ(Run("database unload db1"), "database 'db1' successfully unloaded\n");
   EXPECT_TRUE(Contains(Run("database list"), "UNLOADED"));
-  out = Run("database unload db1", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(out, "immuadmin: already closed\n");
+  EXPECT_EQ(RunFailing("database unload db1"), "immuadmin: already closed\n");
   EXPECT_FALSE(c->Set("short", "v2").ok());
-  out = Run("database use db1", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(out, "immuadmin: already closed\n");
+  EXPECT_EQ(RunFailing("database use db1"), "immuadmin: already closed\n");
 
   EXPECT_EQ(Run("database update db1 --max-key-len 32"),
             "database 'db1' {maxKeyLen: 32, maxValueLen: 33554432, maxTxEntries: 1024, "
             "fileSize: 536870912, excludeCommitTime: true, autoload: true, "
             "writeTxHeaderVersion: 1, replica: false} successfully updated\n");
-  out = Run("database update db1 --file-size 8192", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "file size of an existing database can not be changed")) << out;
+  ExpectFailure("database update db1 --file-size 8192",
+                "file size of an existing database can not be changed");
 
   EXPECT_EQ(Run("database load db1"), "database 'db1' successfully loaded\n");
-  out = Run("database load db1", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(out, "immuadmin: database already loaded\n");
-  out = Run("database load defaultdb", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(out, "immuadmin: database is reserved\n");
-  out = Run("database load nosuchdb", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "'nosuchdb' does not exist")) << out;
+  EXPECT_EQ(RunFailing("database load db1"), "immuadmin: database already loaded\n");
+  EXPECT_EQ(RunFailing("database load defaultdb"), "immuadmin: database is reserved\n");
+  ExpectFailure("database load nosuchdb", "'nosuchdb' does not exist");
 
   // After the reload the new limit holds and the data is still there.
   ASSERT_TRUE(c->UseDatabase("db1").ok());
@@ -334,12 +311,9 @@ TEST_F(AdminCliTest, DatabaseCommands) {
   EXPECT_EQ(e->value, "v");
 
   // Deleting needs the confirmation flag and an unloaded database.
-  out = Run("database delete db1", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "add --yes-i-know-what-i-am-doing")) << out;
-  out = Run("database delete db1 --yes-i-know-what-i-am-doing", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(out, "immuadmin: cannot delete an open database\n");
+  ExpectFailure("database delete db1", "add --yes-i-know-what-i-am-doing");
+  EXPECT_EQ(RunFailing("database delete db1 --yes-i-know-what-i-am-doing"),
+            "immuadmin: cannot delete an open database\n");
   EXPECT_EQ(Run("database unload db1"), "database 'db1' successfully unloaded\n");
   EXPECT_EQ(Run("database delete db1 --yes-i-know-what-i-am-doing"),
             "database 'db1' successfully deleted\n");
@@ -383,20 +357,17 @@ TEST_F(AdminCliTest, DatabaseSettingsFlags) {
   EXPECT_FALSE(r->Set("x", "y").ok());
 
   // Mistakes are refused and create nothing.
-  out = Run("database create db2 --write-tx-header-version 0", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "only tx header version 1 is supported by this server")) << out;
-  out = Run("database create db3 --replication-primary-host 127.0.0.1", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "a primary host is set only for a replica")) << out;
+  ExpectFailure("database create db2 --write-tx-header-version 0",
+                "only tx header version 1 is supported by this server");
+  ExpectFailure("database create db3 --replication-primary-host 127.0.0.1",
+                "a primary host is set only for a replica");
   out = Run("database create db4 --autoload=maybe", &code);
   EXPECT_NE(code, 0);
   out = Run("database create db5 --autoload false", &code);
   EXPECT_NE(code, 0);
   EXPECT_TRUE(Contains(out, "false")) << out;
-  out = Run("database update r1 --replication-is-replica=false", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "a primary host is set only for a replica")) << out;
+  ExpectFailure("database update r1 --replication-is-replica=false",
+                "a primary host is set only for a replica");
 
   // The old name --replication-enabled; switches alone and with =false.
   out =
@@ -487,9 +458,7 @@ TEST_F(AdminCliTest, DumpToFile) {
   EXPECT_EQ(Mode(file), 0600);
   // An existing file is not overwritten.
   WriteAll(file, "keep");
-  out = Run("dump " + file, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "cannot create " + file + ": File exists")) << out;
+  ExpectFailure("dump " + file, "cannot create " + file + ": File exists");
   EXPECT_EQ(ReadFile(file), "keep");
 }
 
@@ -535,9 +504,8 @@ TEST_F(AdminCliTest, StatsText) {
   EXPECT_TRUE(Contains(out, "\ndefaultdb ")) << out;
   out = Run("stats --raw" + port);
   EXPECT_TRUE(Contains(out, "immudb_last_committed_trx_id{db=\"defaultdb\"} 1")) << out;
-  out = Run("stats -t --metrics-port " + std::to_string(FreePort()), &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "cannot reach the metrics server")) << out;
+  ExpectFailure("stats -t --metrics-port " + std::to_string(FreePort()),
+                "cannot reach the metrics server");
 
   // The live view, bounded to two refreshes: each frame clears the screen;
   // the second one has rates (a number, not "-").
@@ -554,9 +522,7 @@ TEST_F(AdminCliTest, StatsText) {
   const std::string second = out.substr(out.rfind("refresh #2"));
   EXPECT_FALSE(Contains(second, "RPCs/s -")) << second;
   EXPECT_TRUE(Contains(second, "\ndefaultdb ")) << second;
-  out = Run("stats --dashboard --interval 5x" + port, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "invalid --interval")) << out;
+  ExpectFailure("stats --dashboard --interval 5x" + port, "invalid --interval");
 }
 
 // database flush / compact write the selected database's index to files.
@@ -577,12 +543,9 @@ TEST_F(AdminCliTest, DatabaseFlushAndCompact) {
   EXPECT_GT(ssts(), before);
   // The flags reach the server, which checks the percentage.
   int code = -1;
-  std::string out = Run("database flush --cleanup-percentage 150", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(out, "immuadmin: illegal arguments: invalid cleanupPercentage\n");
-  out = Run("database flush --cleanup-percentage -1 --synced", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "invalid cleanupPercentage")) << out;
+  EXPECT_EQ(RunFailing("database flush --cleanup-percentage 150"),
+            "immuadmin: illegal arguments: invalid cleanupPercentage\n");
+  ExpectFailure("database flush --cleanup-percentage -1 --synced", "invalid cleanupPercentage");
   EXPECT_EQ(Run("database flush --cleanup-percentage 10 --synced=false", &code),
             "database index successfully flushed\n");
   EXPECT_EQ(code, 0);
@@ -600,10 +563,9 @@ TEST_F(AdminCliTest, DatabaseTruncate) {
   Login();
   ASSERT_EQ(Run("database create tr").substr(0, 13), "database 'tr'");
   int code = -1;
-  std::string out = Run("database truncate tr --retention-period 24h", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(out, "immuadmin: required flag(s) \"yes-i-know-what-i-am-doing\" not set\n");
-  out =
+  EXPECT_EQ(RunFailing("database truncate tr --retention-period 24h"),
+            "immuadmin: required flag(s) \"yes-i-know-what-i-am-doing\" not set\n");
+  std::string out =
       Run("database truncate tr --retention-period 24h --yes-i-know-what-i-am-doing=false", &code);
   EXPECT_EQ(code, 0);
   EXPECT_EQ(out, "database 'tr' was not truncated. Safety flag not set\n");
@@ -612,9 +574,8 @@ TEST_F(AdminCliTest, DatabaseTruncate) {
   EXPECT_TRUE(Contains(out, "truncating database 'tr' up to retention period '1h0m0s'...\n"))
       << out;
   EXPECT_TRUE(Contains(out, "invalid retention period for database 'tr'")) << out;
-  out = Run("database truncate tr --retention-period 2x --yes-i-know-what-i-am-doing", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "invalid duration")) << out;
+  ExpectFailure("database truncate tr --retention-period 2x --yes-i-know-what-i-am-doing",
+                "invalid duration");
   const std::string store_dir = dir_ + "/server/data/tr";
   out = Run("database truncate tr --retention-period 24h --yes-i-know-what-i-am-doing", &code);
   EXPECT_EQ(code, 1);
@@ -699,12 +660,10 @@ TEST_F(AdminCliTest, DatabaseTruncationSettings) {
   EXPECT_EQ(out,
             "immuadmin: illegal arguments: invalid truncation frequency for database 'ret'. "
             "TruncationFrequency should at least '1' hour\n");
-  out = Run("database update ret --retention-period 3x", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "--retention-period: invalid duration")) << out;
-  out = Run("database create ret2 --retention-period 1h", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "invalid retention period for database 'ret2'")) << out;
+  ExpectFailure("database update ret --retention-period 3x",
+                "--retention-period: invalid duration");
+  ExpectFailure("database create ret2 --retention-period 1h",
+                "invalid retention period for database 'ret2'");
   ts = truncation_of("ret");
   EXPECT_EQ(ts.retentionperiod().value(), 48 * 3600 * 1000);
   EXPECT_EQ(ts.truncationfrequency().value(), 2 * 3600 * 1000);
@@ -766,12 +725,9 @@ TEST_F(AdminCliTest, ServiceInstallWritesFilesUnderRoot) {
   EXPECT_EQ(Mode(root + "/var/lib/immudb"), 0700);
   EXPECT_EQ(Mode(root + "/var/log/immudb"), 0755);
 
-  out = Run("service install --root " + root + " --immudb-bin " + bin, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "already installed")) << out;
-  out = Run("service install --root " + dir_ + "/root2 --immudb-bin " + dir_ + "/no-such", &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "is not an executable file")) << out;
+  ExpectFailure("service install --root " + root + " --immudb-bin " + bin, "already installed");
+  ExpectFailure("service install --root " + dir_ + "/root2 --immudb-bin " + dir_ + "/no-such",
+                "is not an executable file");
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/root2"));
 
   // A config that is already there is kept.
@@ -779,9 +735,7 @@ TEST_F(AdminCliTest, ServiceInstallWritesFilesUnderRoot) {
   EXPECT_EQ(code, 0) << out;
   EXPECT_FALSE(std::filesystem::exists(root + "/etc/systemd/system/immudb.service"));
   EXPECT_TRUE(std::filesystem::exists(root + "/etc/immudb/immudb.toml"));
-  out = Run("service uninstall --root " + root, &code);
-  EXPECT_EQ(code, 1);
-  EXPECT_TRUE(Contains(out, "not installed")) << out;
+  ExpectFailure("service uninstall --root " + root, "not installed");
 
   out = Run("service status", &code, "", "PATH=" + dir_ + "/empty-path");
   EXPECT_EQ(code, 1);
