@@ -4,24 +4,13 @@
 
 #include <utility>
 
+#include "immudb/duration_text.h"
+
 namespace immudb::server {
 namespace {
 
-// "24h0m0s", "1h30m0s", "250ms": how immudb's logs print durations.
-std::string DurationText(std::chrono::milliseconds d) {
-  const int64_t ms = d.count();
-  if (ms < 1000) return std::to_string(ms) + "ms";
-  const int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, rest = ms % 1000;
-  std::string secs = std::to_string(s);
-  if (rest != 0) {
-    std::string frac = std::to_string(1000 + rest).substr(1);
-    while (frac.back() == '0') frac.pop_back();
-    secs += "." + frac;
-  }
-  if (h > 0) return std::to_string(h) + "h" + std::to_string(m) + "m" + secs + "s";
-  if (m > 0) return std::to_string(m) + "m" + secs + "s";
-  return secs + "s";
-}
+// How immudb's logs print a duration: "24h0m0s", "1h30m0s".
+std::string DurationText(std::chrono::milliseconds d) { return immudb::DurationText(d.count()); }
 
 // Database::Truncate's answer when no transaction is old enough.
 constexpr char kNotReached[] = "retention period has not been reached";

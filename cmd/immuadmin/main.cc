@@ -21,6 +21,7 @@
 #include "cmd/immuadmin/offline_backup.h"
 #include "cmd/immuadmin/service.h"
 #include "grpc_runtime.h"
+#include "immudb/duration_text.h"
 #include "immudb/hash.h"
 #include "server/toml_settings.h"
 #include "store/verify_dir.h"
@@ -110,8 +111,6 @@ struct DbFlags {
   }
 };
 
-std::string GoDuration(int64_t ms);
-
 std::string SettingsText(const immudb::schema::DatabaseNullableSettings& s) {
   auto b = [](bool v) { return v ? "true" : "false"; };
   const auto& rs = s.replicationsettings();
@@ -122,8 +121,8 @@ std::string SettingsText(const immudb::schema::DatabaseNullableSettings& s) {
   }
   const auto& ts = s.truncationsettings();
   if (ts.retentionperiod().value() > 0) {
-    extra += ", retentionPeriod: " + GoDuration(ts.retentionperiod().value()) +
-             ", truncationFrequency: " + GoDuration(ts.truncationfrequency().value());
+    extra += ", retentionPeriod: " + immudb::DurationText(ts.retentionperiod().value()) +
+             ", truncationFrequency: " + immudb::DurationText(ts.truncationfrequency().value());
   }
   return "{maxKeyLen: " + std::to_string(s.maxkeylen().value()) +
          ", maxValueLen: " + std::to_string(s.maxvaluelen().value()) +
@@ -276,26 +275,6 @@ void ApplyConfigFile(CLI::App& app, const std::string& path) {
       throw Failure("config file " + path + ": " + key + ": " + e.what());
     }
   }
-}
-
-// A duration as Go's time.Duration.String() prints it (millisecond
-// resolution): "0s", "500ms", "1.5s", "24h0m0s".
-std::string GoDuration(int64_t ms) {
-  if (ms == 0) return "0s";
-  std::string sign = ms < 0 ? "-" : "";
-  uint64_t v = ms < 0 ? static_cast<uint64_t>(-(ms + 1)) + 1 : static_cast<uint64_t>(ms);
-  if (v < 1000) return sign + std::to_string(v) + "ms";
-  std::string secs = std::to_string(v / 1000 % 60);
-  if (v % 1000 != 0) {
-    std::string frac = std::to_string(1000 + v % 1000).substr(1);
-    while (frac.back() == '0') frac.pop_back();
-    secs += "." + frac;
-  }
-  const uint64_t minutes = v / 60000 % 60, hours = v / 3600000;
-  if (hours > 0)
-    return sign + std::to_string(hours) + "h" + std::to_string(minutes) + "m" + secs + "s";
-  if (minutes > 0) return sign + std::to_string(minutes) + "m" + secs + "s";
-  return sign + secs + "s";
 }
 
 int Verify(const std::string& dir) { return immudb::store::RunVerifyCommand(dir, "immuadmin"); }
@@ -726,7 +705,7 @@ int main(int argc, char** argv) {
       auto ms = client::ParseDuration(retention);
       if (!ms.ok()) throw Failure(ms.status().message());
       std::cout << "truncating database '" << arg1 << "' up to retention period '"
-                << GoDuration(ms->count()) << "'...\n";
+                << immudb::DurationText(ms->count()) << "'...\n";
       Must(client::TruncateDatabase(*c, arg1, ms->count()));
       std::cout << "database '" << arg1 << "' successfully truncated\n";
     }

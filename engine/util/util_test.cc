@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "immudb/duration_text.h"
 #include "immudb/hash.h"
 #include "immudb/result.h"
 #include "immudb/status.h"
@@ -180,3 +181,14 @@ TEST(ParallelRunnerTest, FewerTasksThanWorkersUseTheCallerAndThatManyWorkers) {
 
 }  // namespace
 }  // namespace immudb
+
+TEST(DurationTextTest, PrintsAsGoDoes) {
+  EXPECT_EQ(immudb::DurationText(0), "0s");
+  EXPECT_EQ(immudb::DurationText(250), "250ms");
+  EXPECT_EQ(immudb::DurationText(1500), "1.5s");
+  EXPECT_EQ(immudb::DurationText(1250), "1.25s");
+  EXPECT_EQ(immudb::DurationText(90 * 1000), "1m30s");
+  EXPECT_EQ(immudb::DurationText(5400 * 1000), "1h30m0s");
+  EXPECT_EQ(immudb::DurationText(int64_t{24} * 3600 * 1000), "24h0m0s");
+  EXPECT_EQ(immudb::DurationText(-2000), "-2s");
+}
