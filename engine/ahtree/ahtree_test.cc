@@ -142,13 +142,6 @@ bool VerifyCons(const std::vector<Hash>& p, uint64_t i, uint64_t j, const Hash& 
   return ci == iroot && cj == jroot;
 }
 
-// Synthetic leaf data of proofs.md §8 A1: Alh(x) = H("alh" || u64(x)).
-Hash A1Alh(uint64_t x) {
-  uint8_t buf[11] = {'a', 'l', 'h'};
-  PutU64BE(buf + 3, x);
-  return Sha256Of(buf, sizeof(buf));
-}
-
 // Other leaf data, so truncate-then-append tests see different digests.
 Hash OtherAlh(uint64_t x) {
   uint8_t buf[13] = {'o', 't', 'h', 'e', 'r'};
@@ -314,7 +307,7 @@ class AHTreeTest : public ::testing::TestWithParam<bool> {
   }
 
   // Appends leaves ref.size()+1 .. n to both trees.
-  void Grow(AHTree* t, RefTree* ref, uint64_t n, Hash (*alh)(uint64_t) = A1Alh) {
+  void Grow(AHTree* t, RefTree* ref, uint64_t n, Hash (*alh)(uint64_t) = testutil::SpecA1Alh) {
     while (ref->size() < n) {
       const Hash a = alh(ref->size() + 1);
       ref->Append(a);
@@ -399,20 +392,10 @@ TEST_P(AHTreeTest, A1Vectors) {
   ASSERT_NE(t, nullptr);
   RefTree ref;
   Grow(t.get(), &ref, 8);
-  const char* roots[] = {
-      "50d8678bcbbe57cad733b6ef23c46767d8508fd4da6cf907f548641e1e45fe07",
-      "97fb4d8a537f756a91ffd0f4a38a2b5cfdd8920eac175fd661a9fdc792d520c9",
-      "21c37e49bcdf446ec644460ba0934a09c057f3a80de50d40be854c5524e03452",
-      "6789b343d4139164b9e22885f69fbf83d15e80766ca67bfe1c82cbf9a039dfe7",
-      "b507967455c3cf668f38b92a5664477e4a182afaa7aef13fd6b0507fcbdd0422",
-      "a25a2b7badbffa9b0d20a00588b6b35d759611c0bd30de4bd6b1e92ec8ad97f5",
-      "893ec80718e508d321d8d94b2460d813c0c723e3e645772e699ea4084432b56d",
-      "32960a6c9e314570a95ec0d108e7597258bdb25be5b7e06b3a36431fecc15a37",
-  };
   for (uint64_t n = 1; n <= 8; n++) {
     Result<Hash> r = t->RootAt(n);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_EQ(ToHex(*r), roots[n - 1]) << n;
+    EXPECT_EQ(ToHex(*r), testutil::kSpecA1Roots[n - 1]) << n;
   }
   using V = std::vector<std::string>;
   auto incl = [&](uint64_t i, uint64_t j) { return Hex(t->InclusionProof(i, j).value()); };
@@ -553,7 +536,7 @@ TEST_P(AHTreeTest, ShortLastRecordIsCutOnOpen) {
   EXPECT_EQ(t->Size(), 11u);
   EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(12));
   // Appending leaf 12 again rebuilds it from the reloaded frontier.
-  ASSERT_TRUE(t->Append(A1Alh(12)).ok());
+  ASSERT_TRUE(t->Append(testutil::SpecA1Alh(12)).ok());
   CheckAll(*t, ref);
 }
 
@@ -569,7 +552,7 @@ TEST_P(AHTreeTest, TornTailRepairThenAppendsMatchReference) {
     ASSERT_NE(t, nullptr);
     ASSERT_EQ(t->Size(), 23u);
     ASSERT_EQ(SegmentSize(), ahtree::RecordOffset(24));
-    ASSERT_TRUE(t->Append(A1Alh(24)).ok());
+    ASSERT_TRUE(t->Append(testutil::SpecA1Alh(24)).ok());
     ASSERT_EQ(ToHex(t->RootAt(24).value()), ToHex(ref.R(1, 24)));
     ASSERT_TRUE(t->Close().ok());
   }
@@ -588,7 +571,7 @@ TEST_P(AHTreeTest, BadChecksumInLastRecordIsCutOnOpen) {
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(t->Size(), 19u);
     EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(20));
-    ASSERT_TRUE(t->Append(A1Alh(20)).ok());
+    ASSERT_TRUE(t->Append(testutil::SpecA1Alh(20)).ok());
     ASSERT_EQ(ToHex(t->RootAt(20).value()), ToHex(ref.R(1, 20)));
     CheckPair(*t, ref, 3, 20);
     ASSERT_TRUE(t->Close().ok());
@@ -650,7 +633,7 @@ TEST_P(AHTreeTest, HoleInsideTornWindowCutsFromTheHole) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->Size(), 6u);
   EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(7));
-  for (uint64_t x = 7; x <= 20; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+  for (uint64_t x = 7; x <= 20; x++) ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
   CheckAll(*t, ref);
 }
 
@@ -685,7 +668,7 @@ TEST_P(AHTreeTest, BadTrailingRecordsOfLastWriteAreCutOnOpen) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->Size(), 16u);
   EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(17));
-  for (uint64_t x = 17; x <= 20; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+  for (uint64_t x = 17; x <= 20; x++) ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
   CheckAll(*t, ref);
 }
 
@@ -730,7 +713,7 @@ TEST_P(AHTreeTest, TruncateDropsLeavesAndAppendsContinue) {
   EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(38));
   // Different data after the cut: nothing of the old leaves 38..50 may leak.
   RefTree ref2;
-  for (uint64_t x = 1; x <= 37; x++) ref2.Append(A1Alh(x));
+  for (uint64_t x = 1; x <= 37; x++) ref2.Append(testutil::SpecA1Alh(x));
   Grow(t.get(), &ref2, 70, OtherAlh);
   CheckAll(*t, ref2);
   ASSERT_TRUE(t->Close().ok());
@@ -785,7 +768,7 @@ TEST_P(AHTreeTest, CrashKeepsSyncedLeavesAndRepairsTornTail) {
   testutil::FaultInjectionFileSystem ffs(fs_);
   opts_.write_buffer_size = 512;
   RefTree ref;
-  for (uint64_t x = 1; x <= 90; x++) ref.Append(A1Alh(x));
+  for (uint64_t x = 1; x <= 90; x++) ref.Append(testutil::SpecA1Alh(x));
   for (uint64_t seed = 1; seed <= 24; seed++) {
     SCOPED_TRACE(seed);
     {
@@ -793,10 +776,10 @@ TEST_P(AHTreeTest, CrashKeepsSyncedLeavesAndRepairsTornTail) {
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       auto t = std::move(r).value();
       ASSERT_TRUE(t->Truncate(0).ok());
-      for (uint64_t x = 1; x <= 40; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+      for (uint64_t x = 1; x <= 40; x++) ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
       ASSERT_TRUE(t->Sync().ok());
       for (uint64_t x = 41; x <= 90; x++) {
-        ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+        ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
         if (x % 7 == 0) {
           ASSERT_TRUE(t->Flush().ok());
         }
@@ -818,7 +801,7 @@ TEST_P(AHTreeTest, CrashKeepsSyncedLeavesAndRepairsTornTail) {
     for (uint64_t j = 1; j <= size; j++) {
       ASSERT_EQ(ToHex(t->RootAt(j).value()), ToHex(ref.R(1, j))) << j;
     }
-    for (uint64_t x = size + 1; x <= 90; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    for (uint64_t x = size + 1; x <= 90; x++) ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
     CheckPair(*t, ref, 17, 90);
     CheckPair(*t, ref, 90, 90);
     ASSERT_TRUE(t->Sync().ok());
@@ -834,7 +817,7 @@ TEST_P(AHTreeTest, FailedWriteIsStickyUntilReopen) {
     testutil::FaultInjectionFileSystem ffs(fs_);
     opts_.write_buffer_size = 200;  // Every few appends write to the file.
     RefTree ref;
-    for (uint64_t x = 1; x <= 60; x++) ref.Append(A1Alh(x));
+    for (uint64_t x = 1; x <= 60; x++) ref.Append(testutil::SpecA1Alh(x));
     {
       auto r = AHTree::Open(&ffs, dir_, opts_);
       ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -842,9 +825,9 @@ TEST_P(AHTreeTest, FailedWriteIsStickyUntilReopen) {
       ASSERT_TRUE(t->Truncate(0).ok());
       ffs.FailNth(testutil::FaultOp::kAppend, 3, kind);
       uint64_t x = 1;
-      while (t->Append(A1Alh(x)).ok()) x++;
+      while (t->Append(testutil::SpecA1Alh(x)).ok()) x++;
       ASSERT_LT(x, 60u);
-      EXPECT_FALSE(t->Append(A1Alh(x)).ok());
+      EXPECT_FALSE(t->Append(testutil::SpecA1Alh(x)).ok());
       EXPECT_EQ(t->Size(), x - 1);
       static_cast<void>(t->Close());
     }
@@ -855,7 +838,8 @@ TEST_P(AHTreeTest, FailedWriteIsStickyUntilReopen) {
     for (uint64_t j = 1; j <= t->Size(); j++) {
       ASSERT_EQ(ToHex(t->RootAt(j).value()), ToHex(ref.R(1, j))) << j;
     }
-    for (uint64_t x = t->Size() + 1; x <= 60; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    for (uint64_t x = t->Size() + 1; x <= 60; x++)
+      ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
     CheckPair(*t, ref, 5, 60);
     ASSERT_TRUE(t->Close().ok());
   }
@@ -867,7 +851,7 @@ TEST_P(AHTreeTest, ConcurrentReadersSeeConsistentProofsDuringAppends) {
   ASSERT_NE(t, nullptr);
   const uint64_t n = 2000;
   RefTree ref;
-  for (uint64_t x = 1; x <= n; x++) ref.Append(A1Alh(x));
+  for (uint64_t x = 1; x <= n; x++) ref.Append(testutil::SpecA1Alh(x));
   std::vector<Hash> roots(n + 1);
   for (uint64_t j = 1; j <= n; j++) roots[j] = ref.R(1, j);
 
@@ -884,7 +868,7 @@ TEST_P(AHTreeTest, ConcurrentReadersSeeConsistentProofsDuringAppends) {
       Result<std::vector<Hash>> incl = t->InclusionProof(i, j);
       Result<std::vector<Hash>> cons = t->ConsistencyProof(i, j);
       if (!r.ok() || !incl.ok() || !cons.ok() || *r != roots[j] ||
-          !VerifyIncl(*incl, i, j, LeafHash(A1Alh(i)), roots[j]) ||
+          !VerifyIncl(*incl, i, j, LeafHash(testutil::SpecA1Alh(i)), roots[j]) ||
           !VerifyCons(*cons, i, j, roots[i], roots[j])) {
         failures++;
       }
@@ -894,7 +878,7 @@ TEST_P(AHTreeTest, ConcurrentReadersSeeConsistentProofsDuringAppends) {
   std::thread r1(reader, 1), r2(reader, 2);
   uint64_t seen = 0;
   for (uint64_t x = 1; x <= n; x++) {
-    ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
     if (x % 64 == 0) {
       ASSERT_TRUE(t->Flush().ok());
     }
@@ -937,7 +921,7 @@ TEST_P(AHTreeTest, BlockCacheProofsMatchUncachedAcrossReopen) {
     ASSERT_TRUE((*plain)->Truncate(0).ok());
     RefTree ref;
     Grow(t.get(), &ref, n);
-    for (uint64_t x = 1; x <= n; x++) ASSERT_TRUE((*plain)->Append(A1Alh(x)).ok());
+    for (uint64_t x = 1; x <= n; x++) ASSERT_TRUE((*plain)->Append(testutil::SpecA1Alh(x)).ok());
     if (budget == 0) {
       EXPECT_EQ(t->CacheStats().block_cache_bytes, 0u);
     }
@@ -983,7 +967,8 @@ TEST_P(AHTreeTest, BlockCacheProofsMatchUncachedAcrossReopen) {
     check_all(*t);  // Blocks learned by the reads above.
     // Appends after the reopen extend the levels the reads filled in part.
     Grow(t.get(), &ref, n + 100);
-    for (uint64_t x = n + 1; x <= n + 100; x++) ASSERT_TRUE((*plain)->Append(A1Alh(x)).ok());
+    for (uint64_t x = n + 1; x <= n + 100; x++)
+      ASSERT_TRUE((*plain)->Append(testutil::SpecA1Alh(x)).ok());
     pairs.emplace_back(1, n + 100);
     pairs.emplace_back(n / 2 + 1, n + 100);
     check_all(*t);
@@ -1064,13 +1049,13 @@ TEST_P(AHTreeTest, ConcurrentReadersWhileTheBlockCacheDropsLevels) {
   opts_.block_cache_bytes = 3000;
   const uint64_t n0 = 500, n = 4000;
   RefTree ref;
-  for (uint64_t x = 1; x <= n; x++) ref.Append(A1Alh(x));
+  for (uint64_t x = 1; x <= n; x++) ref.Append(testutil::SpecA1Alh(x));
   std::vector<Hash> roots(n + 1);
   for (uint64_t j = 1; j <= n; j++) roots[j] = ref.R(1, j);
   {
     auto t = OpenTree();
     ASSERT_NE(t, nullptr);
-    for (uint64_t x = 1; x <= n0; x++) ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    for (uint64_t x = 1; x <= n0; x++) ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
     ASSERT_TRUE(t->Close().ok());
   }
   auto t = OpenTree();
@@ -1086,7 +1071,7 @@ TEST_P(AHTreeTest, ConcurrentReadersWhileTheBlockCacheDropsLevels) {
       const uint64_t size = t->Size();
       const uint64_t j = 1 + rng() % size, i = 1 + rng() % j;
       auto p = t->Proofs({{Kind::kInclusion, i, j}, {Kind::kConsistency, i, j}});
-      if (!p.ok() || !VerifyIncl((*p)[0], i, j, LeafHash(A1Alh(i)), roots[j]) ||
+      if (!p.ok() || !VerifyIncl((*p)[0], i, j, LeafHash(testutil::SpecA1Alh(i)), roots[j]) ||
           !VerifyCons((*p)[1], i, j, roots[i], roots[j])) {
         failures++;
       }
@@ -1096,7 +1081,7 @@ TEST_P(AHTreeTest, ConcurrentReadersWhileTheBlockCacheDropsLevels) {
   std::thread r1(reader, 3), r2(reader, 4);
   uint64_t seen = 0;
   for (uint64_t x = n0 + 1; x <= n; x++) {
-    ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
     if (x % 128 == 0) {
       while (reads.load() == seen) std::this_thread::yield();
       seen = reads.load();

@@ -15,17 +15,6 @@
 namespace immudb {
 namespace {
 
-// H1 leaf digests: d_i = H(u64(i)).
-std::vector<Hash> H1Digests(size_t n) {
-  std::vector<Hash> d;
-  for (uint64_t i = 0; i < n; i++) {
-    uint8_t b[8];
-    PutU64BE(b, i);
-    d.push_back(Sha256Of(b, 8));
-  }
-  return d;
-}
-
 std::vector<std::string> Hexes(const std::vector<Hash>& hs) {
   std::vector<std::string> out;
   for (const Hash& h : hs) out.push_back(ToHex(h));
@@ -43,7 +32,7 @@ TEST(HTreeTest, H1Roots) {
   };
   HTree tree;
   for (const auto& [n, root] : want) {
-    std::vector<Hash> d = H1Digests(n);
+    std::vector<Hash> d = testutil::SpecH1Digests(n);
     tree.Build(d);
     EXPECT_EQ(ToHex(tree.Root()), root) << "n=" << n;
     EXPECT_EQ(ToHex(HTreeRoot(d)), root) << "n=" << n;
@@ -53,7 +42,7 @@ TEST(HTreeTest, H1Roots) {
 
 TEST(HTreeTest, H1InclusionProofs) {
   HTree tree;
-  std::vector<Hash> d = H1Digests(5);
+  std::vector<Hash> d = testutil::SpecH1Digests(5);
   tree.Build(d);
   const std::pair<size_t, std::vector<std::string>> want[] = {
       {0,
@@ -87,7 +76,7 @@ TEST(HTreeTest, EmptyTreeHasEmptyHashRootAndNoProofs) {
 
 TEST(HTreeTest, ProofOutOfRange) {
   HTree tree;
-  std::vector<Hash> d = H1Digests(3);
+  std::vector<Hash> d = testutil::SpecH1Digests(3);
   tree.Build(d);
   EXPECT_EQ(tree.Proof(3).status().code(), StatusCode::kOutOfRange);
   EXPECT_TRUE(tree.Proof(2).ok());

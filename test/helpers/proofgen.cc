@@ -129,20 +129,10 @@ std::vector<std::pair<std::string, std::vector<Hash>>> TermTwins(const std::vect
 
 // ---- htree inclusion (proofs.md §2); digests d_i = H(u64(i)) as in §8 H1 ----
 
-std::vector<Hash> H1Digests(uint64_t n) {
-  std::vector<Hash> d;
-  for (uint64_t i = 0; i < n; i++) {
-    uint8_t b[8];
-    PutU64BE(b, i);
-    d.push_back(Sha256Of(b, 8));
-  }
-  return d;
-}
-
 void HtreeCases(Writer* w) {
   const std::pair<uint64_t, uint64_t> cases[] = {{1, 0}, {5, 0}, {5, 3}, {5, 4}, {13, 7}, {13, 12}};
   for (const auto& [n, leaf] : cases) {
-    const std::vector<Hash> d = H1Digests(n + 1);
+    const std::vector<Hash> d = testutil::SpecH1Digests(n + 1);
     const std::span<const Hash> tree_d(d.data(), n);
     HTree tree;
     tree.Build(tree_d);
@@ -178,16 +168,6 @@ void HtreeCases(Writer* w) {
 }
 
 // ---- AHT (proofs.md §4); leaf data Alh(x) = H("alh" || u64(x)) as in §8 A1 ----
-
-ReferenceAht A1Tree(uint64_t n) {
-  ReferenceAht t;
-  for (uint64_t x = 1; x <= n; x++) {
-    std::string in = "alh";
-    AppendU64BE(&in, x);
-    t.Append(Sha256Of(in));
-  }
-  return t;
-}
 
 void AhtInclusionCases(Writer* w, const ReferenceAht& t) {
   const std::pair<uint64_t, uint64_t> cases[] = {{1, 1},  {3, 7},   {1, 8},  {6, 6},
@@ -407,7 +387,7 @@ int Run(const std::string& dir) {
   }
   Writer w(dir);
   HtreeCases(&w);
-  const ReferenceAht aht = A1Tree(18);
+  const ReferenceAht aht = testutil::SpecA1Tree(18);
   AhtInclusionCases(&w, aht);
   AhtLastInclusionCases(&w, aht);
   AhtConsistencyCases(&w, aht);

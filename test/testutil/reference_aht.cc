@@ -1,13 +1,13 @@
 // Literal transcriptions of the recursive definitions in proofs.md §2, §4 and
 // §5. Slow on purpose: nothing is cached, so there is nothing to get wrong.
 
-// Included by path relative to this file: tools/proofgen.cc compiles this file
-// directly because the tools target does not link the testutil library.
 #include "reference_aht.h"
 
 #include <algorithm>
 #include <bit>
 #include <string>
+
+#include "util/coding.h"
 
 namespace immudb::testutil {
 namespace {
@@ -188,6 +188,39 @@ DualProof ReferenceChain::Dual(uint64_t s, uint64_t t) const {
 }
 
 // ---- The §8 test chain ----
+
+std::vector<Hash> SpecH1Digests(uint64_t n) {
+  std::vector<Hash> d;
+  for (uint64_t i = 0; i < n; i++) {
+    uint8_t b[8];
+    PutU64BE(b, i);
+    d.push_back(Sha256Of(b, sizeof(b)));
+  }
+  return d;
+}
+
+Hash SpecA1Alh(uint64_t x) {
+  uint8_t b[11] = {'a', 'l', 'h'};
+  PutU64BE(b + 3, x);
+  return Sha256Of(b, sizeof(b));
+}
+
+ReferenceAht SpecA1Tree(uint64_t n) {
+  ReferenceAht t;
+  for (uint64_t x = 1; x <= n; x++) t.Append(SpecA1Alh(x));
+  return t;
+}
+
+const char* const kSpecA1Roots[8] = {
+    "50d8678bcbbe57cad733b6ef23c46767d8508fd4da6cf907f548641e1e45fe07",
+    "97fb4d8a537f756a91ffd0f4a38a2b5cfdd8920eac175fd661a9fdc792d520c9",
+    "21c37e49bcdf446ec644460ba0934a09c057f3a80de50d40be854c5524e03452",
+    "6789b343d4139164b9e22885f69fbf83d15e80766ca67bfe1c82cbf9a039dfe7",
+    "b507967455c3cf668f38b92a5664477e4a182afaa7aef13fd6b0507fcbdd0422",
+    "a25a2b7badbffa9b0d20a00588b6b35d759611c0bd30de4bd6b1e92ec8ad97f5",
+    "893ec80718e508d321d8d94b2460d813c0c723e3e645772e699ea4084432b56d",
+    "32960a6c9e314570a95ec0d108e7597258bdb25be5b7e06b3a36431fecc15a37",
+};
 
 std::vector<TxEntry> SpecChainEntries(uint64_t tx_id) {
   std::vector<TxEntry> entries;

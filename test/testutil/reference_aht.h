@@ -101,6 +101,17 @@ class ReferenceChain {
   ReferenceAht aht_;
 };
 
+// ---- The synthetic leaf data of proofs.md §8 ----
+
+// H1 htree leaf digests d_i = H(u64(i)), i = 0..n-1.
+std::vector<Hash> SpecH1Digests(uint64_t n);
+// A1 leaf data Alh(x) = H("alh" || u64(x)).
+Hash SpecA1Alh(uint64_t x);
+// The AHT over A1's Alh(1..n).
+ReferenceAht SpecA1Tree(uint64_t n);
+// A1's published roots, hex: kSpecA1Roots[n - 1] = Root(n) for n = 1..8.
+extern const char* const kSpecA1Roots[8];
+
 // Entries of the §8 C1/C0 test chain: tx i (1..8) has (i mod 3) + 1 entries,
 // entry e = Set("k<i>_<e>", "v<i>_<e>") stored as (0x00 || key, 0x00 || value).
 std::vector<TxEntry> SpecChainEntries(uint64_t tx_id);

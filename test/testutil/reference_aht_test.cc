@@ -12,17 +12,6 @@
 namespace immudb::testutil {
 namespace {
 
-// A1 leaf data: Alh(x) = H("alh" || u64(x)).
-ReferenceAht A1Tree(uint64_t n) {
-  ReferenceAht t;
-  for (uint64_t x = 1; x <= n; x++) {
-    std::string in = "alh";
-    AppendU64BE(&in, x);
-    t.Append(Sha256Of(in));
-  }
-  return t;
-}
-
 std::vector<std::string> Hexes(const std::vector<Hash>& hs) {
   std::vector<std::string> out;
   for (const Hash& h : hs) out.push_back(ToHex(h));
@@ -30,24 +19,14 @@ std::vector<std::string> Hexes(const std::vector<Hash>& hs) {
 }
 
 TEST(ReferenceAhtTest, A1Roots) {
-  const char* want[] = {
-      "50d8678bcbbe57cad733b6ef23c46767d8508fd4da6cf907f548641e1e45fe07",
-      "97fb4d8a537f756a91ffd0f4a38a2b5cfdd8920eac175fd661a9fdc792d520c9",
-      "21c37e49bcdf446ec644460ba0934a09c057f3a80de50d40be854c5524e03452",
-      "6789b343d4139164b9e22885f69fbf83d15e80766ca67bfe1c82cbf9a039dfe7",
-      "b507967455c3cf668f38b92a5664477e4a182afaa7aef13fd6b0507fcbdd0422",
-      "a25a2b7badbffa9b0d20a00588b6b35d759611c0bd30de4bd6b1e92ec8ad97f5",
-      "893ec80718e508d321d8d94b2460d813c0c723e3e645772e699ea4084432b56d",
-      "32960a6c9e314570a95ec0d108e7597258bdb25be5b7e06b3a36431fecc15a37",
-  };
-  ReferenceAht t = A1Tree(8);
+  ReferenceAht t = SpecA1Tree(8);
   EXPECT_EQ(t.size(), 8u);
-  for (uint64_t n = 1; n <= 8; n++) EXPECT_EQ(ToHex(t.Root(n)), want[n - 1]) << "n=" << n;
+  for (uint64_t n = 1; n <= 8; n++) EXPECT_EQ(ToHex(t.Root(n)), kSpecA1Roots[n - 1]) << "n=" << n;
   EXPECT_EQ(t.Root(0), ZeroHash());
 }
 
 TEST(ReferenceAhtTest, A1InclusionProofs) {
-  ReferenceAht t = A1Tree(8);
+  ReferenceAht t = SpecA1Tree(8);
   EXPECT_EQ(Hexes(t.Inclusion(3, 7)),
             (std::vector<std::string>{
                 "6cbd826c65162cb54c352b9c4ce58949e92c170aedd61d285be554e9cca8cd85",
@@ -70,7 +49,7 @@ TEST(ReferenceAhtTest, A1InclusionProofs) {
 }
 
 TEST(ReferenceAhtTest, A1ConsistencyProofs) {
-  ReferenceAht t = A1Tree(8);
+  ReferenceAht t = SpecA1Tree(8);
   EXPECT_EQ(Hexes(t.Consistency(3, 7)),
             (std::vector<std::string>{
                 "f3308095a389d92856cc87d551c667c5b3518b00cbe224328abdbbedebe27866",
@@ -115,7 +94,7 @@ std::vector<Hash> Rfc6962Subproof(const ReferenceAht& t, uint64_t m, uint64_t lo
 // terms [R(k+1, j), R(1, k)].
 TEST(ReferenceAhtTest, MatchesRfc6962Definitions) {
   const uint64_t kMax = 40;
-  ReferenceAht t = A1Tree(kMax);
+  ReferenceAht t = SpecA1Tree(kMax);
   std::vector<Hash> alhs;
   for (uint64_t x = 1; x <= kMax; x++) alhs.push_back(t.LeafData(x));
   for (uint64_t j = 1; j <= kMax; j++) {
@@ -140,7 +119,7 @@ TEST(ReferenceAhtTest, MatchesRfc6962Definitions) {
 
 TEST(ReferenceAhtTest, GeneratedProofsVerify) {
   const uint64_t kMax = 40;
-  ReferenceAht t = A1Tree(kMax);
+  ReferenceAht t = SpecA1Tree(kMax);
   for (uint64_t j = 1; j <= kMax; j++) {
     const Hash root_j = t.Root(j);
     for (uint64_t i = 1; i <= j; i++) {
