@@ -317,6 +317,14 @@ class AHTreeTest : public ::testing::TestWithParam<bool> {
     }
   }
 
+  // Opens the tree, appends leaves 1..n to it and to `ref`, closes it.
+  void WriteAndClose(RefTree* ref, uint64_t n) {
+    auto t = OpenTree();
+    ASSERT_NE(t, nullptr);
+    Grow(t.get(), ref, n);
+    ASSERT_TRUE(t->Close().ok());
+  }
+
   std::string SegmentPath() const { return dir_ + "/00000000.aht"; }
 
   // Rewrites the (single) segment file through fs_, keeping `len` bytes and
@@ -524,14 +532,11 @@ TEST_P(AHTreeTest, ReopenPreservesProofsAndAppendsContinueAroundPowersOfTwo) {
 }
 
 TEST_P(AHTreeTest, ShortLastRecordIsCutOnOpen) {
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 12);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 12));
   // Leaf 12's record is 3 digests + CRC; keep all but its last 5 bytes.
   RewriteSegment(ahtree::RecordOffset(13) - 5, ~uint64_t{0});
-  t = OpenTree();
+  auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->Size(), 11u);
   EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(12));
@@ -541,14 +546,11 @@ TEST_P(AHTreeTest, ShortLastRecordIsCutOnOpen) {
 }
 
 TEST_P(AHTreeTest, TornTailRepairThenAppendsMatchReference) {
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 24);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 24));
   for (uint64_t cut = 1; cut < ahtree::RecordSize(24); cut += 7) {
     RewriteSegment(ahtree::RecordOffset(24) + cut, ~uint64_t{0});
-    t = OpenTree();
+    auto t = OpenTree();
     ASSERT_NE(t, nullptr);
     ASSERT_EQ(t->Size(), 23u);
     ASSERT_EQ(SegmentSize(), ahtree::RecordOffset(24));
@@ -559,15 +561,12 @@ TEST_P(AHTreeTest, TornTailRepairThenAppendsMatchReference) {
 }
 
 TEST_P(AHTreeTest, BadChecksumInLastRecordIsCutOnOpen) {
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 20);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 20));
   for (uint64_t at : {uint64_t{0}, uint64_t{40}, ahtree::RecordSize(20) - 1}) {
     SCOPED_TRACE(at);
     RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(20) + at);
-    t = OpenTree();
+    auto t = OpenTree();
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(t->Size(), 19u);
     EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(20));
@@ -582,15 +581,12 @@ TEST_P(AHTreeTest, BadChecksumInLastRecordIsCutOnOpen) {
 // record) is not a torn write.
 TEST_P(AHTreeTest, FlippedByteInEarlierRecordIsCorruptionWhenRead) {
   opts_.write_buffer_size = 64;
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 100);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 100));
   // Leaf 3 is not on the frontier of 100 (leaves 64, 96, 100), so open succeeds.
   const uint64_t off = ahtree::RecordOffset(3) + 10;
   RewriteSegment(ahtree::RecordOffset(101), off);
-  t = OpenTree();
+  auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->Size(), 100u);
   Result<Hash> r = t->RootAt(3);
@@ -609,11 +605,8 @@ TEST_P(AHTreeTest, FlippedByteInEarlierRecordIsCorruptionWhenRead) {
 
 TEST_P(AHTreeTest, FlippedByteInFrontierRecordIsCorruptionOnOpen) {
   opts_.write_buffer_size = 64;
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 100);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 100));
   RewriteSegment(ahtree::RecordOffset(101), ahtree::RecordOffset(64) + 5);
   Result<std::unique_ptr<AHTree>> r = AHTree::Open(fs_, dir_, opts_);
   ASSERT_TRUE(r.status().IsCorruption()) << r.status().ToString();
@@ -623,13 +616,10 @@ TEST_P(AHTreeTest, FlippedByteInFrontierRecordIsCorruptionOnOpen) {
 // Inside the torn window, pages may have reached the disk in any order: the
 // first bad record and every record after it are cut, even good-looking ones.
 TEST_P(AHTreeTest, HoleInsideTornWindowCutsFromTheHole) {
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 20);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 20));
   RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(7) + 3);
-  t = OpenTree();
+  auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->Size(), 6u);
   EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(7));
@@ -641,14 +631,11 @@ TEST_P(AHTreeTest, HoleInsideTornWindowCutsFromTheHole) {
 // then a torn tail too.
 TEST_P(AHTreeTest, WideTornWindowCutsOlderDamage) {
   opts_.write_buffer_size = 64;
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 100);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 100));
   RewriteSegment(ahtree::RecordOffset(101), ahtree::RecordOffset(3) + 10);
   opts_.torn_window = ahtree::RecordOffset(101);
-  t = OpenTree();
+  auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->Size(), 2u);
 }
@@ -656,15 +643,12 @@ TEST_P(AHTreeTest, WideTornWindowCutsOlderDamage) {
 // A torn write may leave garbage over several records at the end: all are
 // cut if they lie within the last write (one write buffer).
 TEST_P(AHTreeTest, BadTrailingRecordsOfLastWriteAreCutOnOpen) {
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 20);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 20));
   for (uint64_t x = 17; x <= 20; x++) {
     RewriteSegment(ahtree::RecordOffset(21), ahtree::RecordOffset(x) + 1);
   }
-  t = OpenTree();
+  auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->Size(), 16u);
   EXPECT_EQ(SegmentSize(), ahtree::RecordOffset(17));
@@ -675,11 +659,8 @@ TEST_P(AHTreeTest, BadTrailingRecordsOfLastWriteAreCutOnOpen) {
 // Damage reaching back further than one write buffer is not a torn write.
 TEST_P(AHTreeTest, BadTrailingRecordsBeforeLastWriteAreCorruptionOnOpen) {
   opts_.write_buffer_size = 64;  // Torn window: 64 + 2084 bytes.
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 100);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 100));
   const uint64_t end = ahtree::RecordOffset(101);
   uint64_t first_bad = 100;
   while (end - ahtree::RecordOffset(first_bad) <= 64 + ahtree::kMaxRecordSize) first_bad--;
@@ -696,7 +677,7 @@ TEST_P(AHTreeTest, BadTrailingRecordsBeforeLastWriteAreCorruptionOnOpen) {
   EXPECT_EQ(SegmentSize(), end);
   // One record less of damage is a torn write again.
   RewriteSegment(end, ahtree::RecordOffset(first_bad) + 2);
-  t = OpenTree();
+  auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->Size(), first_bad);
 }
@@ -1012,18 +993,15 @@ TEST_P(AHTreeTest, BlockCacheStaysWithinItsBudget) {
 // a record that fails its checksum are never cached.
 TEST_P(AHTreeTest, DamagedRecordIsNotLearnedByTheBlockCache) {
   opts_.write_buffer_size = 64;
-  auto t = OpenTree();
-  ASSERT_NE(t, nullptr);
   RefTree ref;
-  Grow(t.get(), &ref, 1000);
-  ASSERT_TRUE(t->Close().ok());
+  ASSERT_NO_FATAL_FAILURE(WriteAndClose(&ref, 1000));
   // Leaf 256's record holds R(1, 256) (digest #8); 256 is not on the frontier
   // of 1000 (leaves 512, 768, 896, 960, 992, 1000), so open does not read it.
   RewriteSegment(ahtree::RecordOffset(1001), ahtree::RecordOffset(256) + 8 * 32 + 5);
   // And leaf 250's, which lies among the records INCL(255, 255) reads (248,
   // 252, 254) but holds none of its terms.
   RewriteSegment(ahtree::RecordOffset(1001), ahtree::RecordOffset(250) + 3);
-  t = OpenTree();
+  auto t = OpenTree();
   ASSERT_NE(t, nullptr);
   for (int round = 0; round < 2; round++) {
     // INCL(300, 1000) and CONS(256, 1000) need R(1, 256).
