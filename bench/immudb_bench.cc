@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -40,12 +41,13 @@ namespace {
 const char kUsage[] =
     "usage: immudb-bench [--name=value ...]\n"
     "  --benchmarks=LIST   comma list of: fillsync, fillnosync, fillseq, fillrandom,\n"
-    "                      fillbatch, readtx, dualproof, open\n"
+    "                      fillbatch, readtx, dualproof, open, fillasync\n"
     "                      (default fillsync,fillnosync,fillbatch,readtx,dualproof,open)\n"
     "                      database (index on): dbfill, dbfillsync, dbfillbatch, get,\n"
     "                      getattx, verifiableget, history, scan100, zscan, dbrebuild\n"
     "  --num=N             operations per workload (fillbatch: entries) [100000]\n"
-    "  --threads=N         concurrent writers [128]\n"
+    "  --threads=N         concurrent writers [128]; fillasync: commits in flight\n"
+    "                      from one thread (Store::CommitAsync)\n"
     "  --read_threads=N    threads of readtx and dualproof [number of CPUs]\n"
     "  --batch_threads=N   threads of fillbatch [--threads]\n"
     "  --key_size=N        key bytes [16]\n"
@@ -53,7 +55,8 @@ const char kUsage[] =
     "  --batch=N           entries per transaction in fillbatch [1000]\n"
     "  --db=DIR            store directory [fresh temp dir, removed at exit]\n"
     "  --keep              keep the temp directory\n"
-    "  --sync=0|1          synced commits for fillseq/fillrandom [0] and fillbatch [1]\n"
+    "  --sync=0|1          synced commits for fillseq/fillrandom [0], fillbatch and\n"
+    "                      fillasync [1]\n"
     "  --duration=SEC      stop a workload after SEC seconds, 0 = no cap [120]\n"
     "  --histogram         print the latency histogram of each workload\n"
     "  --seed=N            random seed [301]\n"
@@ -138,7 +141,7 @@ class Benchmark {
       if (name.empty()) continue;
       static const std::set<std::string> kKnown = {"fillsync",   "fillnosync", "fillseq",
                                                    "fillrandom", "fillbatch",  "readtx",
-                                                   "dualproof",  "open"};
+                                                   "dualproof",  "open",       "fillasync"};
       if (!kKnown.contains(name) && !DbWorkloads::Known(name))
         return Status::InvalidArgument("unknown benchmark: " + name);
       names.push_back(std::move(name));
@@ -161,6 +164,8 @@ class Benchmark {
     if (name == "fillseq") return Fill(name, sync, f_.threads, false);
     if (name == "fillrandom") return Fill(name, sync, f_.threads, true);
     if (name == "fillbatch") return FillBatch(f_.sync != 0);
+    if (name == "fillasync")
+      return FillAsync("fillasync/" + std::to_string(f_.threads), f_.sync != 0, f_.threads);
     if (name == "readtx") return ReadTx();
     if (name == "dualproof") return DualProof();
     if (name == "open") return Reopen();
@@ -213,6 +218,84 @@ class Benchmark {
     };
     const Store::CommitStats before = store_->Stats();
     IMMUDB_ASSIGN_OR_RETURN(RunStats r, RunOps(threads, f_.num, f_.duration, f_.seed, op));
+    Report(name, r, {.mb = true, .tx_entries = true}, f_.histogram);
+    ReportCommitStats(name, before, store_->Stats());
+    return Status::OK();
+  }
+
+  // 1-entry txs with `in_flight` commits outstanding at every moment, all
+  // submitted from this one thread through Store::CommitAsync: `in_flight`
+  // concurrent writers without a thread each, the way the server drives the
+  // store. Latency is from submission to the commit's callback.
+  Status FillAsync(const std::string& name, bool synced, int in_flight) {
+    IMMUDB_RETURN_IF_ERROR(Open(synced));
+    const uint64_t base = store_->CurrentState().tx_id;
+    const Store::CommitStats before = store_->Stats();
+    ThreadState st(f_.seed);
+    std::mutex mu;
+    std::condition_variable cv;
+    int outstanding = 0;     // GUARDED_BY(mu)
+    bool waiting = false;    // GUARDED_BY(mu): the submitter sleeps on cv.
+    Status first_error;      // GUARDED_BY(mu)
+    LatencyHistogram hist;   // GUARDED_BY(mu)
+    uint64_t committed = 0;  // GUARDED_BY(mu)
+    const auto start = Clock::now();
+    const auto deadline = f_.duration > 0 ? start + std::chrono::duration_cast<Clock::duration>(
+                                                        std::chrono::duration<double>(f_.duration))
+                                          : Clock::time_point::max();
+    bool capped = false;
+    for (uint64_t i = 0; i < f_.num; i++) {
+      {
+        std::unique_lock<std::mutex> l(mu);
+        if (outstanding >= in_flight) {
+          waiting = true;
+          cv.wait(l, [&] { return outstanding < in_flight; });
+          waiting = false;
+        }
+        if (!first_error.ok()) break;
+        outstanding++;
+      }
+      std::vector<EntrySpec> es(1);
+      es[0].key = MakeKey(base + i, f_.key_size);
+      es[0].value = values_.Get(st.rng);
+      st.bytes += es[0].key.size() + es[0].value.size();
+      const auto t0 = Clock::now();
+      store_->CommitAsync(std::move(es), [&, t0](Result<TxHeader> r) {
+        const auto ns = std::chrono::nanoseconds(Clock::now() - t0).count();
+        bool wake;
+        {
+          std::lock_guard<std::mutex> g(mu);
+          hist.Add(static_cast<uint64_t>(ns));
+          if (r.ok()) {
+            committed++;
+          } else if (first_error.ok()) {
+            first_error = r.status();
+          }
+          outstanding--;
+          wake = waiting;
+        }
+        if (wake) cv.notify_one();
+      });
+      if (t0 >= deadline) {
+        capped = true;
+        break;
+      }
+    }
+    {
+      std::unique_lock<std::mutex> l(mu);
+      waiting = true;
+      cv.wait(l, [&] { return outstanding == 0; });
+      waiting = false;
+    }
+    const auto end = Clock::now();
+    if (!first_error.ok()) return first_error;
+    RunStats r;
+    r.threads = in_flight;
+    r.seconds = std::chrono::duration<double>(end - start).count();
+    r.ops = r.txs = r.entries = committed;
+    r.bytes = st.bytes;
+    r.capped = capped;
+    r.hist.Merge(hist);
     Report(name, r, {.mb = true, .tx_entries = true}, f_.histogram);
     ReportCommitStats(name, before, store_->Stats());
     return Status::OK();
