@@ -45,38 +45,68 @@ Result<Caller> ImmuServiceImpl::Authenticate(grpc::ServerContextBase* ctx) const
   return c;
 }
 
+bool ReadOnlyAllowed(Access access) {
+  return access == Access::kRead || access == Access::kReadAll || access == Access::kAdmin;
+}
+
+namespace {
+
+// Whether permission `level` on a database allows `access` there.
+bool LevelAllows(Access access, uint32_t level) {
+  switch (access) {
+    case Access::kRead:
+    case Access::kReadInfo:
+      return level == kPermRead || level == kPermReadWrite || level == kPermAdmin;
+    case Access::kReadAll:
+    case Access::kWrite:
+      return level == kPermReadWrite || level == kPermAdmin;
+    case Access::kAdmin:
+      return level == kPermAdmin;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<DbRef> ImmuServiceImpl::AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
                                            Caller* caller) const {
+  Caller c;
   if (!s_->config.auth) {
     IMMUDB_RETURN_IF_ERROR(CheckLocalWhenAuthOff(ctx));
-    if (s_->config.maintenance && access != Access::kRead) {
-      return Status::InvalidArgument(kErrMaintenance);
+    if (!s_->config.maintenance) {
+      IMMUDB_ASSIGN_OR_RETURN(DbHandle * def, s_->dbs->Get(kDefaultDb));
+      return DbRef(def);
     }
-    IMMUDB_ASSIGN_OR_RETURN(DbHandle * def, s_->dbs->Get(kDefaultDb));
-    return DbRef(def);
+    // Maintenance mode (immudb's getDBFromCtx): only the read-only calls,
+    // on the database chosen with UseDatabase, whose token the caller sends;
+    // the caller acts as the sysadmin.
+    if (!ReadOnlyAllowed(access)) return Status::InvalidArgument(kErrMaintenance);
+    auto info = s_->tokens->Resolve(CallMetadata(ctx, "authorization"));
+    if (!info.ok()) {
+      if (info.status().code() == StatusCode::kPermissionDenied) return info.status();
+      return Status(StatusCode::kUnknown, kErrMaintenanceSelectDb);
+    }
+    c.user.permissions["*"] = kPermSysAdmin;
+    c.database = info->database;
+  } else {
+    IMMUDB_ASSIGN_OR_RETURN(c, Authenticate(ctx));
   }
-  IMMUDB_ASSIGN_OR_RETURN(Caller c, Authenticate(ctx));
   if (c.database.empty()) return Status(StatusCode::kUnknown, kErrSelectDb);
-  auto db = s_->dbs->Get(c.database);
-  if (!db.ok()) return Status(StatusCode::kUnknown, kErrSelectDb);
-  if (!c.user.IsSysAdmin()) {
-    const uint32_t level = c.user.PermissionOn(c.database);
-    bool ok = false;
-    switch (access) {
-      case Access::kRead:
-        ok = level == kPermRead || level == kPermReadWrite || level == kPermAdmin;
-        break;
-      case Access::kWrite:
-        ok = level == kPermReadWrite || level == kPermAdmin;
-        break;
-      case Access::kAdmin:
-        ok = level == kPermAdmin;
-        break;
-    }
-    if (!ok) return Status::Internal(kErrPermissionDenied);
+  DbHandle* handle = nullptr;
+  if (c.database == kSystemDb) {
+    // systemdb is read-only from outside, whoever selected it.
+    if (!ReadOnlyAllowed(access)) return Status::Internal(kErrPermissionDenied);
+    handle = s_->dbs->systemdb();
+  } else {
+    auto db = s_->dbs->Get(c.database);
+    if (!db.ok()) return Status(StatusCode::kUnknown, kErrSelectDb);
+    handle = *db;
+  }
+  if (!c.user.IsSysAdmin() && !LevelAllows(access, c.user.PermissionOn(c.database))) {
+    return Status::Internal(kErrPermissionDenied);
   }
   if (caller) *caller = std::move(c);
-  return DbRef(*db);
+  return DbRef(handle);
 }
 
 void ImmuServiceImpl::LogOutEverywhere(const std::string& username) {

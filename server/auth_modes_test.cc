@@ -136,46 +136,80 @@ class MaintenanceTest : public AuthModeFixture {
   }
 };
 
-TEST_F(MaintenanceTest, ReadsAndUseDatabaseWorkWritesAreRefused) {
+TEST_F(MaintenanceTest, ReadsNeedUseDatabaseWritesAreRefused) {
+  // As immudb's getDBFromCtx: a call that is not a read is refused first;
+  // a read without a database chosen with UseDatabase is an error (no
+  // default database in maintenance mode).
   std::string value;
-  ASSERT_TRUE(Get(stub_.get(), "k", &value).ok());
-  EXPECT_EQ(value, "before");
+  grpc::Status st = Get(stub_.get(), "k", &value);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_EQ(st.error_message(), "please select database first");
   schema::ImmutableState state;
-  ASSERT_TRUE(stub_->CurrentState(Ctx("").get(), Empty(), &state).ok());
-  EXPECT_EQ(state.txid(), 1u);
-  schema::Entries entries;
-  ASSERT_TRUE(stub_->Scan(Ctx("").get(), schema::ScanRequest(), &entries).ok());
-  EXPECT_EQ(entries.entries_size(), 1);
+  EXPECT_EQ(stub_->CurrentState(Ctx("").get(), Empty(), &state).error_message(),
+            "please select database first");
+  st = Set(stub_.get(), "k", "during");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "operation not allowed in maintenance mode");
 
-  for (const grpc::Status& st : {Set(stub_.get(), "k", "during"), [&] {
-                                   schema::ZAddRequest z;
-                                   z.set_set("s");
-                                   z.set_key("k");
-                                   schema::TxHeader hdr;
-                                   return stub_->ZAdd(Ctx("").get(), z, &hdr);
-                                 }()}) {
-    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_EQ(st.error_message(), "operation not allowed in maintenance mode");
-  }
-  schema::UpdateDatabaseRequest up;
-  up.set_database("defaultdb");
-  schema::UpdateDatabaseResponse up_resp;
-  EXPECT_EQ(stub_->UpdateDatabaseV2(Ctx("").get(), up, &up_resp).error_message(),
-            "operation not allowed in maintenance mode");
-
-  // UseDatabase needs no login here; its token works for reads.
+  // UseDatabase needs no login here; its token selects the database.
   std::string token;
-  grpc::Status st = Use(stub_.get(), "defaultdb", &token);
+  st = Use(stub_.get(), "defaultdb", &token);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_FALSE(token.empty());
   ASSERT_TRUE(Get(stub_.get(), "k", &value, token).ok());
   EXPECT_EQ(value, "before");
+  ASSERT_TRUE(stub_->CurrentState(Ctx(token).get(), Empty(), &state).ok());
+  EXPECT_EQ(state.db(), "defaultdb");
+  EXPECT_EQ(state.txid(), 1u);
+  schema::Entries entries;
+  ASSERT_TRUE(stub_->Scan(Ctx(token).get(), schema::ScanRequest(), &entries).ok());
+  EXPECT_EQ(entries.entries_size(), 1);
+  schema::KeyListRequest all;
+  all.add_keys("k");
+  ASSERT_TRUE(stub_->GetAll(Ctx(token).get(), all, &entries).ok());  // A maintenance read.
+  EXPECT_EQ(entries.entries_size(), 1);
+
+  // Writes and the reads immudb leaves out of maintenance mode are refused,
+  // with or without a token.
+  auto refused = [&](const grpc::Status& got) {
+    EXPECT_EQ(got.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << got.error_message();
+    EXPECT_EQ(got.error_message(), "operation not allowed in maintenance mode");
+  };
+  {
+    schema::SetRequest req;
+    auto* kv = req.add_kvs();
+    kv->set_key("k");
+    kv->set_value("during");
+    schema::TxHeader hdr;
+    refused(stub_->Set(Ctx(token).get(), req, &hdr));
+    schema::ZAddRequest z;
+    z.set_set("s");
+    z.set_key("k");
+    refused(stub_->ZAdd(Ctx(token).get(), z, &hdr));
+    schema::DeleteKeysRequest del;
+    del.add_keys("k");
+    refused(stub_->Delete(Ctx(token).get(), del, &hdr));
+    schema::DatabaseHealthResponse health;
+    refused(stub_->DatabaseHealth(Ctx(token).get(), Empty(), &health));
+  }
+  schema::UpdateDatabaseRequest up;
+  up.set_database("defaultdb");
+  schema::UpdateDatabaseResponse up_resp;
+  refused(stub_->UpdateDatabaseV2(Ctx("").get(), up, &up_resp));
+
+  // systemdb may be selected too: the users are read there.
+  std::string sys_token;
+  ASSERT_TRUE(Use(stub_.get(), "systemdb", &sys_token).ok());
+  ASSERT_TRUE(Get(stub_.get(), std::string("\x01") + "immudb", &value, sys_token).ok());
+  EXPECT_NE(value.find("\"username\":\"immudb\""), std::string::npos) << value;
+
   st = Use(stub_.get(), "nosuch", &token);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(st.error_message(), "'nosuch' does not exist");
 
   // Nothing was written.
-  ASSERT_TRUE(stub_->CurrentState(Ctx("").get(), Empty(), &state).ok());
+  ASSERT_TRUE(Use(stub_.get(), "defaultdb", &token).ok());
+  ASSERT_TRUE(stub_->CurrentState(Ctx(token).get(), Empty(), &state).ok());
   EXPECT_EQ(state.txid(), 1u);
 
   // Remote callers are refused here too.
@@ -183,7 +217,8 @@ TEST_F(MaintenanceTest, ReadsAndUseDatabaseWorkWritesAreRefused) {
   if (!remote) GTEST_SKIP() << "no non-loopback address to call from";
   st = Use(remote.get(), "defaultdb", &token);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Get(remote.get(), "k", &value).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Get(remote.get(), "k", &value, token).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 class StartupRefusalTest : public ServerFixture {

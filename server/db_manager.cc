@@ -182,9 +182,15 @@ Result<std::unique_ptr<DatabaseManager>> DatabaseManager::Open(const std::string
   FileSystem* fs = opts.store.fs ? opts.store.fs : FileSystem::Default();
   IMMUDB_RETURN_IF_ERROR(fs->CreateDir(dir));
   std::unique_ptr<DatabaseManager> m(new DatabaseManager(dir, opts));
-  auto sys = Store::Open(dir + "/" + kSystemDb, opts.store);
-  if (!sys.ok()) return sys.status().WithPrefix(kSystemDb);
-  m->systemdb_ = std::move(sys).value();
+  // The system database has the store options systemdb always had (no
+  // settings file); its key index (systemdb/index) is built from the log when
+  // missing, so a directory written before systemdb had one opens as before.
+  auto sys = std::make_unique<DbHandle>();
+  sys->name = kSystemDb;
+  auto sysdb = Database::Open(dir + "/" + kSystemDb, opts);
+  if (!sysdb.ok()) return sysdb.status().WithPrefix(kSystemDb);
+  sys->db = std::move(sysdb).value();
+  m->systemdb_ = std::move(sys);
 
   auto def = std::make_unique<DbHandle>();
   def->name = kDefaultDb;
@@ -419,10 +425,11 @@ Status DatabaseManager::CloseAll() {
       }
     }
   }
-  if (systemdb_) {
-    Status s = systemdb_->Close();
+  if (systemdb_ && systemdb_->db) {
+    Status s = systemdb_->db->Close();
     if (first.ok() && !s.ok()) first = s;
-    systemdb_.reset();
+    // The handle stays (closed) for requests that still hold it.
+    systemdb_->db.reset();
   }
   return first;
 }

@@ -1,6 +1,8 @@
 // DatabaseManager: the databases of one server directory. `systemdb` holds
-// the users; `defaultdb` is created at first start; user databases are the
-// other sub-directories of the data dir. The list order (used by
+// the users (a database like the others, with its key index, so that the
+// sysadmin can read it; never listed, never loaded or unloaded); `defaultdb`
+// is created at first start; user databases are the other sub-directories
+// of the data dir. The list order (used by
 // DatabaseList) is defaultdb, then the databases found at startup in
 // directory order, then the ones created since.
 //
@@ -131,7 +133,7 @@ Status ValidateDbName(const std::string& name);
 
 class DatabaseManager {
  public:
-  // Opens systemdb (a bare Store), defaultdb and every other database under
+  // Opens systemdb, defaultdb and every other database under
   // `dir` (created if missing) whose settings allow autoload.
   // `defaultdb` holds defaultdb's settings (it has no settings file).
   static Result<std::unique_ptr<DatabaseManager>> Open(const std::string& dir,
@@ -139,7 +141,8 @@ class DatabaseManager {
                                                        const DbSettings& defaultdb = {});
   ~DatabaseManager();
 
-  Store* systemdb() const { return systemdb_.get(); }
+  // The system database (always open until CloseAll; settings: defaults).
+  DbHandle* systemdb() const { return systemdb_.get(); }
   // The loaded database called `name` (systemdb excluded). NotFound when
   // there is none, FailedPrecondition "database <name> is not loaded" when it
   // is unloaded.
@@ -192,7 +195,7 @@ class DatabaseManager {
 
   const std::string dir_;
   const DatabaseOptions opts_;
-  std::unique_ptr<Store> systemdb_;
+  std::unique_ptr<DbHandle> systemdb_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<DbHandle>> dbs_;  // GUARDED_BY(mu_); list order.
   // Handles replaced by Load/Unload, kept alive for requests still using them.

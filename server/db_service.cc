@@ -219,7 +219,7 @@ grpc::Status ImmuServiceImpl::DoUpdateDatabaseV2(grpc::ServerContextBase* ctx,
 grpc::Status ImmuServiceImpl::DoGetDatabaseSettingsV2(grpc::ServerContextBase* ctx,
                                                       const schema::DatabaseSettingsRequest*,
                                                       schema::DatabaseSettingsResponse* resp) {
-  auto db = AuthorizeDb(ctx, Access::kRead);
+  auto db = AuthorizeDb(ctx, Access::kReadInfo);
   if (!db.ok()) return ToGrpcStatus(db.status());
   auto settings = s_->dbs->Settings((*db)->name);
   if (!settings.ok()) return ToGrpcStatus(settings.status());
@@ -392,8 +392,10 @@ grpc::Status ImmuServiceImpl::DoUseDatabase(grpc::ServerContextBase* ctx,
     Status local = CheckLocalWhenAuthOff(ctx);
     if (!local.ok()) return ToGrpcStatus(local);
     const std::string& name = req->databasename();
-    if (!s_->dbs->Exists(name)) return NotFound("'" + name + "' does not exist");
-    if (!s_->dbs->IsLoaded(name)) return Unknown("already closed");
+    if (name != kSystemDb) {
+      if (!s_->dbs->Exists(name)) return NotFound("'" + name + "' does not exist");
+      if (!s_->dbs->IsLoaded(name)) return Unknown("already closed");
+    }
     resp->set_token(s_->tokens->Login("", name));
     return grpc::Status::OK;
   }
@@ -405,8 +407,12 @@ grpc::Status ImmuServiceImpl::DoUseDatabase(grpc::ServerContextBase* ctx,
     return GrpcError(grpc::StatusCode::UNAUTHENTICATED, "Please login");
   }
   const std::string& name = req->databasename();
-  if (!s_->dbs->Exists(name)) return NotFound("'" + name + "' does not exist");
-  if (!s_->dbs->IsLoaded(name)) return Unknown("already closed");
+  // systemdb is always there: the sysadmin, and users the sysadmin granted
+  // a permission on it, may select it (read-only, AuthorizeDb).
+  if (name != kSystemDb) {
+    if (!s_->dbs->Exists(name)) return NotFound("'" + name + "' does not exist");
+    if (!s_->dbs->IsLoaded(name)) return Unknown("already closed");
+  }
   if (caller->user.PermissionOn(name) == kPermNone) {
     return PermissionDenied("Logged in user does not have permission on this database");
   }

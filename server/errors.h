@@ -17,6 +17,8 @@ inline constexpr char kErrNotLoggedIn[] = "not logged in";
 inline constexpr char kErrInvalidToken[] = "invalid token";
 inline constexpr char kErrTokenExpired[] = "token has expired";
 inline constexpr char kErrSelectDb[] = "please select a database first";
+// Maintenance mode, no database chosen with UseDatabase (immudb's text).
+inline constexpr char kErrMaintenanceSelectDb[] = "please select database first";
 inline constexpr char kErrPermissionDenied[] = "permission denied";
 inline constexpr char kErrIllegalArguments[] = "illegal arguments";
 inline constexpr char kErrIllegalState[] = "illegal state";

@@ -143,7 +143,7 @@ grpc::Status ImmuServiceImpl::DoVerifiableGet(grpc::ServerContextBase* ctx,
 
 grpc::Status ImmuServiceImpl::DoGetAll(grpc::ServerContextBase* ctx,
                                        const schema::KeyListRequest* req, schema::Entries* resp) {
-  IMMUDB_DB_OR_RETURN(db, Access::kWrite);  // GetAll needs read-write in immudb's table.
+  IMMUDB_DB_OR_RETURN(db, Access::kReadAll);
   std::vector<std::string> keys(req->keys().begin(), req->keys().end());
   auto entries = db->GetAll(keys, req->sincetx());
   if (!entries.ok()) return ToGrpcStatus(entries.status());

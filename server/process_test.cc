@@ -124,6 +124,60 @@ TEST_F(ProcessTest, SigtermKeepsEveryAcknowledgedSet) {
   EXPECT_EQ(again.Terminate(), 0);
 }
 
+// The binary in maintenance mode (--maintenance --auth=false) on data
+// written before: reads need a database chosen with UseDatabase (systemdb
+// too), writes are refused and nothing is written.
+TEST_F(ProcessTest, MaintenanceModeReadsAndRefusesWrites) {
+  std::string error;
+  auto call_ctx = [](const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) ctx->AddMetadata("authorization", token);
+    return ctx;
+  };
+  schema::SetRequest set;
+  auto* kv = set.add_kvs();
+  kv->set_key("k");
+  kv->set_value("before");
+  schema::TxHeader hdr;
+  {
+    ImmudbProcess plain(dir_, {"--auth=false"});
+    ASSERT_TRUE(plain.Start(&error)) << error;
+    auto stub = Stub(plain.port());
+    ASSERT_TRUE(stub->Set(call_ctx("").get(), set, &hdr).ok());
+    stub.reset();  // No open connection to wait for at shutdown.
+    EXPECT_EQ(plain.Terminate(), 0);
+  }
+  ImmudbProcess server(dir_, {"--auth=false", "--maintenance"});
+  ASSERT_TRUE(server.Start(&error)) << error;
+  auto stub = Stub(server.port());
+  schema::KeyRequest get;
+  get.set_key("k");
+  schema::Entry e;
+  EXPECT_EQ(stub->Get(call_ctx("").get(), get, &e).error_message(), "please select database first");
+  schema::Database use;
+  use.set_databasename("defaultdb");
+  schema::UseDatabaseReply used;
+  ASSERT_TRUE(stub->UseDatabase(call_ctx("").get(), use, &used).ok());
+  const std::string token = used.token();
+  ASSERT_TRUE(stub->Get(call_ctx(token).get(), get, &e).ok());
+  EXPECT_EQ(e.value(), "before");
+  set.mutable_kvs(0)->set_value("during");
+  grpc::Status st = stub->Set(call_ctx(token).get(), set, &hdr);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "operation not allowed in maintenance mode");
+  schema::ImmutableState state;
+  ASSERT_TRUE(stub->CurrentState(call_ctx(token).get(), google::protobuf::Empty(), &state).ok());
+  EXPECT_EQ(state.txid(), 1u);
+
+  use.set_databasename("systemdb");
+  ASSERT_TRUE(stub->UseDatabase(call_ctx("").get(), use, &used).ok());
+  get.set_key(std::string("\x01") + "immudb");
+  ASSERT_TRUE(stub->Get(call_ctx(used.token()).get(), get, &e).ok());
+  EXPECT_NE(e.value().find("\"username\":\"immudb\""), std::string::npos) << e.value();
+  stub.reset();
+  EXPECT_EQ(server.Terminate(), 0);
+}
+
 // --logfile gets the log (nothing on stdout); with --logformat json every
 // line is one JSON object, also for messages with quotes and newlines (the
 // data directory's name here).

@@ -79,7 +79,7 @@ Status Server::Init(const ServerConfig& config) {
     defaultdb.primary_password = config.replication_primary_password;
   }
   IMMUDB_ASSIGN_OR_RETURN(state_.dbs, DatabaseManager::Open(config.dir, opts, defaultdb));
-  IMMUDB_ASSIGN_OR_RETURN(state_.users, UserStore::Open(state_.dbs->systemdb()));
+  IMMUDB_ASSIGN_OR_RETURN(state_.users, UserStore::Open(state_.dbs->systemdb()->db.get()));
 
   IMMUDB_ASSIGN_OR_RETURN(std::string admin_pw, DecodeAdminPassword(config.admin_password));
   if (admin_pw.empty()) return Status::InvalidArgument("Admin password cannot be empty");

@@ -24,8 +24,19 @@
 
 namespace immudb::server {
 
-// What a method needs on the selected database (wire-api.md §5.5).
-enum class Access { kRead, kWrite, kAdmin };
+// What a method needs on the selected database (wire-api.md §5.5): the
+// permission levels that may call it, and whether it is one of the calls
+// immudb lets through in maintenance mode and on `systemdb` (its
+// "maintenance methods", pkg/auth/permissions.go).
+enum class Access {
+  kRead,      // Read, read-write or admin; allowed there (Get, Scan, TxById, CurrentState...).
+  kReadInfo,  // Read, read-write or admin; not allowed there (DatabaseHealth, settings).
+  kReadAll,   // Read-write or admin; allowed there (GetAll, as immudb's tables say).
+  kWrite,     // Read-write or admin; not allowed there.
+  kAdmin,     // Admin; allowed there (FlushIndex, CompactIndex, exportTx, replicateTx).
+};
+// True for the accesses allowed in maintenance mode and on systemdb.
+bool ReadOnlyAllowed(Access access);
 
 // The state shared by all handlers.
 struct ServerState {

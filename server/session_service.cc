@@ -32,7 +32,7 @@ grpc::Status ImmuServiceImpl::OpenSessionFor(const std::string& username,
   std::string db = database.empty() ? kDefaultDb : database;
   std::transform(db.begin(), db.end(), db.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (!s_->dbs->Exists(db)) return NotFound("'" + db + "' does not exist");
+  if (db != kSystemDb && !s_->dbs->Exists(db)) return NotFound("'" + db + "' does not exist");
   if (user->PermissionOn(db) == kPermNone) {
     return PermissionDenied("Logged in user does not have permission on this database");
   }

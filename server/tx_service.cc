@@ -91,7 +91,7 @@ grpc::Status ImmuServiceImpl::DoTxScan(grpc::ServerContextBase* ctx,
 grpc::Status ImmuServiceImpl::DoDatabaseHealth(grpc::ServerContextBase* ctx,
                                                const google::protobuf::Empty*,
                                                schema::DatabaseHealthResponse* resp) {
-  auto h = AuthorizeDb(ctx, Access::kRead);
+  auto h = AuthorizeDb(ctx, Access::kReadInfo);
   if (!h.ok()) return ToGrpcStatus(h.status());
   // Other requests in progress on the database: this one holds a DbRef too.
   const uint32_t pending = (*h)->pending_requests.load();

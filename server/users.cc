@@ -13,22 +13,19 @@ constexpr char kKvPrefix = 0x00;
 constexpr char kUserPrefix = 0x01;
 constexpr char kPlainValue = 0x00;
 
-std::string UserKey(const std::string& username) {
-  return std::string(1, kKvPrefix) + std::string(1, kUserPrefix) + username;
-}
+// The user key (unprefixed: the database adds kKvPrefix when it stores it).
+std::string UserKey(const std::string& username) { return std::string(1, kUserPrefix) + username; }
 
 std::string Encode(const UserRecord& u) {
   Json::Array perms;
   for (const auto& [db, level] : u.permissions) {
-    perms.push_back(Json(Json::Object{{"database", Json(db)},
-                                      {"permission", Json(static_cast<int64_t>(level))}}));
+    perms.push_back(Json(
+        Json::Object{{"database", Json(db)}, {"permission", Json(static_cast<int64_t>(level))}}));
   }
-  Json::Object o{{"username", Json(u.username)},
-                 {"hashedpassword", Json(u.hashed_password)},
-                 {"permissions", Json(std::move(perms))},
-                 {"active", Json(u.active)},
-                 {"createdby", Json(u.created_by)},
-                 {"createdat", Json(u.created_at)}};
+  Json::Object o{
+      {"username", Json(u.username)},          {"hashedpassword", Json(u.hashed_password)},
+      {"permissions", Json(std::move(perms))}, {"active", Json(u.active)},
+      {"createdby", Json(u.created_by)},       {"createdat", Json(u.created_at)}};
   return Json(std::move(o)).Dump();
 }
 
@@ -102,20 +99,20 @@ std::string NowTimeString() {
   return buf;
 }
 
-Result<std::unique_ptr<UserStore>> UserStore::Open(Store* systemdb) {
+Result<std::unique_ptr<UserStore>> UserStore::Open(Database* systemdb) {
   std::unique_ptr<UserStore> us(new UserStore(systemdb));
   IMMUDB_RETURN_IF_ERROR(us->Load());
   return us;
 }
 
 Status UserStore::Load() {
-  const uint64_t last = store_->CurrentState().tx_id;
+  const uint64_t last = db_->CurrentState().tx_id;
   std::map<std::string, UserRecord> users;
   for (uint64_t id = 1; id <= last; ++id) {
-    IMMUDB_ASSIGN_OR_RETURN(Tx tx, store_->ReadTx(id));
+    IMMUDB_ASSIGN_OR_RETURN(Tx tx, db_->TxById(id));
     for (const TxEntry& e : tx.entries) {
       if (e.key.size() < 3 || e.key[0] != kKvPrefix || e.key[1] != kUserPrefix) continue;
-      IMMUDB_ASSIGN_OR_RETURN(std::string value, store_->ReadValue(e));
+      IMMUDB_ASSIGN_OR_RETURN(std::string value, db_->ReadValue(e));
       if (value.empty() || value[0] != kPlainValue) {
         return Status::Corruption("systemdb tx " + std::to_string(id) + ": bad user value");
       }
@@ -151,10 +148,11 @@ std::vector<UserRecord> UserStore::List() const {
 Status UserStore::Put(const UserRecord& user) {
   // Serialize writers so the cache follows commit order.
   std::lock_guard<std::mutex> l(mu_);
-  std::vector<EntrySpec> entries(1);
-  entries[0].key = UserKey(user.username);
-  entries[0].value = std::string(1, kPlainValue) + Encode(user);
-  auto hdr = store_->Commit(std::move(entries));
+  // The same stored entry as a KV Set: key 0x00 0x01 username, value 0x00 JSON.
+  std::vector<KeyValue> kvs(1);
+  kvs[0].key = UserKey(user.username);
+  kvs[0].value = Encode(user);
+  auto hdr = db_->Set(kvs, /*no_wait=*/false);
   if (!hdr.ok()) return hdr.status();
   users_[user.username] = user;
   return Status::OK();

@@ -1,9 +1,10 @@
-// UserStore: the server's users, kept as KV entries in the systemdb store so
-// that every change is a verifiable transaction (wire-api.md §5.1).
+// UserStore: the server's users, kept as KV entries in the systemdb database
+// so that every change is a verifiable transaction (wire-api.md §5.1).
 //
-// Stored key 0x00 ‖ 0x01 ‖ username, stored value 0x00 ‖ JSON record. At open
-// every systemdb transaction is read in order and the latest record per user
-// wins. Thread-safe.
+// User key 0x01 ‖ username (stored 0x00 ‖ 0x01 ‖ username), plain value: the
+// JSON record (stored 0x00 ‖ JSON). A Get of the user key on systemdb reads
+// it. At open every systemdb transaction is read in order and the latest
+// record per user wins. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "immudb/database.h"
 #include "immudb/result.h"
-#include "immudb/store.h"
 
 namespace immudb::server {
 
@@ -30,7 +31,7 @@ inline constexpr char kDefaultAdminPassword[] = "immudb";
 
 struct UserRecord {
   std::string username;
-  std::string hashed_password;  // bcrypt.
+  std::string hashed_password;                  // bcrypt.
   std::map<std::string, uint32_t> permissions;  // database -> level; sysadmin: "*" -> 255.
   bool active = true;
   std::string created_by;
@@ -52,21 +53,22 @@ class UserStore {
  public:
   // Loads all users from `systemdb` (not owned; must outlive the UserStore).
   // Corruption if a user record does not parse.
-  static Result<std::unique_ptr<UserStore>> Open(Store* systemdb);
+  static Result<std::unique_ptr<UserStore>> Open(Database* systemdb);
 
   // Copy of the record; NotFound if the user does not exist.
   Result<UserRecord> Get(const std::string& username) const;
   bool Exists(const std::string& username) const;
   // All users in name order.
   std::vector<UserRecord> List() const;
-  // Writes the record as one systemdb transaction and updates the cache.
+  // Writes the record as one systemdb transaction (indexed before it returns)
+  // and updates the cache.
   Status Put(const UserRecord& user);
 
  private:
-  explicit UserStore(Store* systemdb) : store_(systemdb) {}
+  explicit UserStore(Database* systemdb) : db_(systemdb) {}
   Status Load();
 
-  Store* store_;
+  Database* db_;
   mutable std::mutex mu_;
   std::map<std::string, UserRecord> users_;  // GUARDED_BY(mu_)
 };

@@ -149,7 +149,7 @@ grpc::Status ImmuServiceImpl::DoChangePermission(grpc::ServerContextBase* ctx,
     return InvalidArgument("changing sysadmin permissions is not allowed");
   }
   if (req->database() == kSystemDb && perm == kPermReadWrite) {
-    return PermissionDenied(kErrPermissionDenied);
+    return Internal(kErrPermissionDenied);  // immudb's uncoded error.
   }
   auto target = s_->users->Get(req->username());
   if (!target.ok()) return NotFound("user " + req->username() + " not found");

@@ -245,5 +245,30 @@ TEST_F(ClientImmuclientTest, ConcurrentProcessesShareTheStateFile) {
       << state;
 }
 
+// The sysadmin selects systemdb and reads the users with verified reads;
+// writes there are refused.
+TEST_F(ClientImmuclientTest, SysadminReadsSystemDbVerified) {
+  int code = 0;
+  Run("login immudb", &code, "immudb\n");
+  ASSERT_EQ(code, 0);
+  std::string out = Run("use systemdb", &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "Now using systemdb\n");
+  const std::string user_key = "\"$(printf '\\001')immudb\"";
+  out = Run("safeget " + user_key, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"username\":\"immudb\""), std::string::npos) << out;
+  EXPECT_NE(out.find("verified: true"), std::string::npos) << out;
+  out = Run("current", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("database:  systemdb\ntxID:      1\n"), std::string::npos) << out;
+  out = Run("set k v", &code);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("permission denied"), std::string::npos) << out;
+  // The trusted state did not move: nothing was written.
+  out = Run("current", &code);
+  EXPECT_NE(out.find("txID:      1\n"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace immudb::client
