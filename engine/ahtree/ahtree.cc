@@ -388,6 +388,8 @@ class AHTreeImpl final : public AHTree {
   AHTreeCacheStats CacheStats() const override { return blocks_.Stats(); }
   Status Flush() override { return app_->Flush(); }
   Status Sync() override { return app_->Sync(); }
+  Status FlushForSync() override { return app_->FlushForSync().status(); }
+  Status SyncFlushed() override { return app_->SyncFlushed().status(); }
   Status Truncate(uint64_t n) override;
   Status Close() override;
 

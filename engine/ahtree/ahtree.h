@@ -80,6 +80,12 @@ class AHTree {
 
   virtual Status Flush() = 0;
   virtual Status Sync() = 0;
+  // Sync in two steps, as Appendable's: the writer writes the buffered
+  // records out and registers their fsync (FlushForSync); SyncFlushed, on any
+  // thread, runs it. Once it returns OK, every leaf appended before the
+  // FlushForSync is durable. One SyncFlushed at a time, and not during Sync.
+  virtual Status FlushForSync() = 0;
+  virtual Status SyncFlushed() = 0;
   // Drops leaves past n (REQUIRES n <= Size()) and syncs the cut.
   virtual Status Truncate(uint64_t n) = 0;
   virtual Status Close() = 0;
