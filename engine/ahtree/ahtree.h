@@ -67,6 +67,10 @@ class AHTree {
 
   // Root(n) = R(1, n). REQUIRES 1 <= n <= Size(), else OutOfRange.
   virtual Result<Hash> RootAt(uint64_t n) const = 0;
+  // Root(Size()), for the writer (not thread-safe with Append or Truncate):
+  // kept from the last Append, so the next commit's BlRoot costs no lookup.
+  // OutOfRange when the tree is empty.
+  virtual Result<Hash> LastRoot() const = 0;
   // INCL(i, j) (proofs.md §4.4); REQUIRES 1 <= i <= j <= Size().
   virtual Result<std::vector<Hash>> InclusionProof(uint64_t i, uint64_t j) const = 0;
   // CONS(i, j) (proofs.md §4.6); REQUIRES 1 <= i <= j <= Size().

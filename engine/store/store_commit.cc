@@ -389,7 +389,8 @@ Status StoreImpl::WriteBatch(Batch* batch) {
     h.eh = w->eh;
     h.bl_tx_id = h.id - 1;
     if (h.bl_tx_id > 0) {
-      IMMUDB_ASSIGN_OR_RETURN(h.bl_root, aht_->RootAt(h.bl_tx_id));
+      IMMUDB_ASSIGN_OR_RETURN(
+          h.bl_root, aht_->Size() == h.bl_tx_id ? aht_->LastRoot() : aht_->RootAt(h.bl_tx_id));
     } else {
       h.bl_root = ZeroHash();
     }
