@@ -381,6 +381,11 @@ class AHTreeImpl final : public AHTree {
   Result<uint64_t> Append(const Hash& alh) override;
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
   Result<Hash> RootAt(uint64_t n) const override;
+  Result<Hash> LastRoot() const override {
+    const uint64_t n = Size();
+    if (n != 0 && n == last_root_n_) return last_root_;
+    return RootAt(n);
+  }
   Result<std::vector<Hash>> InclusionProof(uint64_t i, uint64_t j) const override;
   Result<std::vector<Hash>> ConsistencyProof(uint64_t i, uint64_t j) const override;
   Result<std::vector<std::vector<Hash>>> Proofs(
@@ -388,6 +393,8 @@ class AHTreeImpl final : public AHTree {
   AHTreeCacheStats CacheStats() const override { return blocks_.Stats(); }
   Status Flush() override { return app_->Flush(); }
   Status Sync() override { return app_->Sync(); }
+  Status FlushForSync() override { return app_->FlushForSync().status(); }
+  Status SyncFlushed() override { return app_->SyncFlushed().status(); }
   Status Truncate(uint64_t n) override;
   Status Close() override;
 
@@ -427,7 +434,9 @@ class AHTreeImpl final : public AHTree {
   // of the perfect block of 2^h leaves that bit stands for: exactly the left
   // siblings that the next leaf's digests combine with.
   std::array<Hash, 64> frontier_{};
-  Status bg_error_;  // After a failed append, the file and frontier_ may disagree.
+  Hash last_root_{};          // Root(last_root_n_), set by Append.
+  uint64_t last_root_n_ = 0;  // 0: none.
+  Status bg_error_;           // After a failed append, the file and frontier_ may disagree.
   bool closed_ = false;
 };
 
@@ -619,7 +628,8 @@ Result<uint64_t> AHTreeImpl::Append(const Hash& alh) {
   std::copy_n(rec + size_t(t) * kDigestSize, kDigestSize, frontier_[t].begin());
   blocks_.Append(n, rec);
   // Root(n) is what the next commit asks for (BlRoot), so keep it at hand.
-  cache_.Insert({n, static_cast<uint32_t>(len / kDigestSize - 1)}, c);
+  last_root_ = c;
+  last_root_n_ = n;
   size_.store(n, std::memory_order_release);
   return n;
 }
@@ -681,6 +691,7 @@ Status AHTreeImpl::Truncate(uint64_t n) {
   }
   IMMUDB_RETURN_IF_ERROR(app_->Truncate(RecordOffset(n + 1)));
   size_.store(n, std::memory_order_release);
+  last_root_n_ = 0;
   cache_.Clear();
   blocks_.Reset(n);
   Status s = LoadFrontier(n);

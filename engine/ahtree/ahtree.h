@@ -67,6 +67,10 @@ class AHTree {
 
   // Root(n) = R(1, n). REQUIRES 1 <= n <= Size(), else OutOfRange.
   virtual Result<Hash> RootAt(uint64_t n) const = 0;
+  // Root(Size()), for the writer (not thread-safe with Append or Truncate):
+  // kept from the last Append, so the next commit's BlRoot costs no lookup.
+  // OutOfRange when the tree is empty.
+  virtual Result<Hash> LastRoot() const = 0;
   // INCL(i, j) (proofs.md §4.4); REQUIRES 1 <= i <= j <= Size().
   virtual Result<std::vector<Hash>> InclusionProof(uint64_t i, uint64_t j) const = 0;
   // CONS(i, j) (proofs.md §4.6); REQUIRES 1 <= i <= j <= Size().
@@ -80,6 +84,12 @@ class AHTree {
 
   virtual Status Flush() = 0;
   virtual Status Sync() = 0;
+  // Sync in two steps, as Appendable's: the writer writes the buffered
+  // records out and registers their fsync (FlushForSync); SyncFlushed, on any
+  // thread, runs it. Once it returns OK, every leaf appended before the
+  // FlushForSync is durable. One SyncFlushed at a time, and not during Sync.
+  virtual Status FlushForSync() = 0;
+  virtual Status SyncFlushed() = 0;
   // Drops leaves past n (REQUIRES n <= Size()) and syncs the cut.
   virtual Status Truncate(uint64_t n) = 0;
   virtual Status Close() = 0;

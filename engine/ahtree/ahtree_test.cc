@@ -351,6 +351,11 @@ class AHTreeTest : public ::testing::TestWithParam<bool> {
   // Every root and every proof with j <= ref.size() matches the reference.
   void CheckAll(const AHTree& t, const RefTree& ref) {
     ASSERT_EQ(t.Size(), ref.size());
+    if (ref.size() > 0) {
+      Result<Hash> last = t.LastRoot();
+      ASSERT_TRUE(last.ok()) << last.status().ToString();
+      ASSERT_EQ(ToHex(*last), ToHex(ref.R(1, ref.size())));
+    }
     for (uint64_t j = 1; j <= ref.size(); j++) {
       Result<Hash> root = t.RootAt(j);
       ASSERT_TRUE(root.ok()) << root.status().ToString();
@@ -393,6 +398,42 @@ TEST_P(AHTreeTest, EmptyTreeHasNoRoots) {
   t = OpenTree();
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->Size(), 0u);
+}
+
+// LastRoot is Root(Size()) after every append, after a reopen and after a
+// truncation (also one back to a size it had, with other leaves after it).
+TEST_P(AHTreeTest, LastRootFollowsAppendsReopenAndTruncate) {
+  auto t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->LastRoot().status().code(), StatusCode::kOutOfRange);
+  RefTree ref;
+  for (uint64_t x = 1; x <= 40; x++) {
+    ASSERT_TRUE(t->Append(A1Alh(x)).ok());
+    ref.Append(A1Alh(x));
+    Result<Hash> last = t->LastRoot();
+    ASSERT_TRUE(last.ok()) << last.status().ToString();
+    ASSERT_EQ(ToHex(*last), ToHex(ref.R(1, x))) << x;
+  }
+  ASSERT_TRUE(t->Close().ok());
+  t = OpenTree();
+  ASSERT_NE(t, nullptr);
+  Result<Hash> last = t->LastRoot();
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(ToHex(*last), ToHex(ref.R(1, 40)));
+  ASSERT_TRUE(t->Truncate(33).ok());
+  last = t->LastRoot();
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(ToHex(*last), ToHex(ref.R(1, 33)));
+  RefTree ref2;
+  for (uint64_t x = 1; x <= 33; x++) ref2.Append(A1Alh(x));
+  for (uint64_t x = 34; x <= 40; x++) {
+    ASSERT_TRUE(t->Append(OtherAlh(x)).ok());
+    ref2.Append(OtherAlh(x));
+  }
+  last = t->LastRoot();
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(ToHex(*last), ToHex(ref2.R(1, 40)));
+  EXPECT_NE(ToHex(*last), ToHex(ref.R(1, 40)));
 }
 
 TEST_P(AHTreeTest, A1Vectors) {

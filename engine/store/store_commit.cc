@@ -298,7 +298,7 @@ void StoreImpl::Lead(Writer* self) {
 
 void StoreImpl::SyncAndPublish(Batch* batch) {
   Status s = batch->status;
-  if (s.ok() && batch->background_sync) {
+  if (s.ok() && (batch->background_sync || batch->aht_sync_upto > 0)) {
     ScheduleBackgroundSync(*batch);
   } else if (s.ok() && !batch->tickets.empty()) {
     s = SyncTickets(batch->tickets);
@@ -389,7 +389,8 @@ Status StoreImpl::WriteBatch(Batch* batch) {
     h.eh = w->eh;
     h.bl_tx_id = h.id - 1;
     if (h.bl_tx_id > 0) {
-      IMMUDB_ASSIGN_OR_RETURN(h.bl_root, aht_->RootAt(h.bl_tx_id));
+      IMMUDB_ASSIGN_OR_RETURN(
+          h.bl_root, aht_->Size() == h.bl_tx_id ? aht_->LastRoot() : aht_->RootAt(h.bl_tx_id));
     } else {
       h.bl_root = ZeroHash();
     }
@@ -483,11 +484,25 @@ Status StoreImpl::WriteBatch(Batch* batch) {
   // re-appends the leaves it lost (store.md): a batch neither writes nor
   // syncs it. It is written when its buffer fills and synced here, by the
   // leader, once kAhtLazyBytes of it are unsynced, which bounds its torn
-  // window.
+  // window. Unsynced mode hands the fsync to the background syncer once half
+  // of that is unsynced, so the leader syncs only when the syncer falls
+  // behind.
   const uint64_t aht_size = aht_->Size();
-  if (ahtree::RecordOffset(aht_size + 1) - ahtree::RecordOffset(aht_synced_ + 1) >= kAhtLazyBytes) {
-    IMMUDB_RETURN_IF_ERROR(aht_->Sync());
+  aht_synced_ = std::max(aht_synced_, aht_bg_synced_.load(std::memory_order_acquire));
+  const uint64_t aht_unsynced =
+      ahtree::RecordOffset(aht_size + 1) - ahtree::RecordOffset(aht_synced_ + 1);
+  if (aht_unsynced >= kAhtLazyBytes) {
+    if (opts_.synced) {
+      IMMUDB_RETURN_IF_ERROR(aht_->Sync());
+    } else {
+      std::lock_guard<std::mutex> g(sync_mu_);  // Not during the syncer's SyncFlushed.
+      IMMUDB_RETURN_IF_ERROR(aht_->Sync());
+    }
     aht_synced_ = aht_size;
+  } else if (!opts_.synced && aht_unsynced >= kAhtLazyBytes / 2 && aht_sync_asked_ <= aht_synced_) {
+    IMMUDB_RETURN_IF_ERROR(aht_->FlushForSync());
+    aht_sync_asked_ = aht_size;
+    batch->aht_sync_upto = aht_size;
   }
   // Format 3: the tx log alone makes the batch durable (recovery re-derives
   // lost commit records from it); the commit log joins a round once
@@ -589,12 +604,15 @@ void StoreImpl::Advance(std::atomic<uint64_t>* mark, uint64_t to) {
 void StoreImpl::ScheduleBackgroundSync(const Batch& batch) {
   {
     std::lock_guard<std::mutex> l(bg_mu_);
-    for (const auto& [log, ticket] : batch.tickets) {
-      uint64_t& t = bg_tickets_[log == txlog_.get() ? 0 : log == clog_.get() ? 1 : 2];
-      t = std::max(t, ticket);
+    if (batch.background_sync) {
+      for (const auto& [log, ticket] : batch.tickets) {
+        uint64_t& t = bg_tickets_[log == txlog_.get() ? 0 : log == clog_.get() ? 1 : 2];
+        t = std::max(t, ticket);
+      }
+      bg_last_id_ = std::max(bg_last_id_, batch.last_id);
+      if (batch.syncs_clog) bg_clog_last_id_ = std::max(bg_clog_last_id_, batch.last_id);
     }
-    bg_last_id_ = std::max(bg_last_id_, batch.last_id);
-    if (batch.syncs_clog) bg_clog_last_id_ = std::max(bg_clog_last_id_, batch.last_id);
+    bg_aht_upto_ = std::max(bg_aht_upto_, batch.aht_sync_upto);
     if (!bg_thread_.joinable()) bg_thread_ = std::thread([this] { BackgroundSyncLoop(); });
   }
   bg_cv_.notify_one();
@@ -604,17 +622,23 @@ void StoreImpl::BackgroundSyncLoop() {
   Appendable* logs[3] = {txlog_.get(), clog_.get(), vlog_file_.get()};
   std::unique_lock<std::mutex> l(bg_mu_);
   for (;;) {
-    bg_cv_.wait(l, [&] { return bg_stop_ || bg_last_id_ > 0; });
-    if (bg_last_id_ == 0) return;  // Stopped with nothing left to sync.
+    bg_cv_.wait(l, [&] { return bg_stop_ || bg_last_id_ > 0 || bg_aht_upto_ > 0; });
+    if (bg_last_id_ == 0 && bg_aht_upto_ == 0) return;  // Stopped with nothing left to sync.
     std::vector<std::pair<Appendable*, uint64_t>> tickets;
     for (int i = 0; i < 3; i++) {
       if (bg_tickets_[i] != 0 && logs[i] != nullptr) tickets.emplace_back(logs[i], bg_tickets_[i]);
     }
     const uint64_t last_id = bg_last_id_, clog_last_id = bg_clog_last_id_;
+    const uint64_t aht_upto = bg_aht_upto_;
     std::fill(std::begin(bg_tickets_), std::end(bg_tickets_), 0);
-    bg_last_id_ = bg_clog_last_id_ = 0;
+    bg_last_id_ = bg_clog_last_id_ = bg_aht_upto_ = 0;
     l.unlock();
     Status s = SyncTickets(tickets);
+    if (s.ok() && aht_upto > 0) {
+      std::lock_guard<std::mutex> g(sync_mu_);  // Not during the leader's AHT Sync.
+      s = aht_->SyncFlushed().WithPrefix("AHT sync");
+      if (s.ok()) aht_bg_synced_.store(aht_upto, std::memory_order_release);
+    }
     if (s.ok()) {
       Advance(&durable_id_, last_id);
       if (clog_last_id > 0) Advance(&clog_durable_id_, clog_last_id);

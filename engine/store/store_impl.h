@@ -125,6 +125,9 @@ class StoreImpl : public Store {
     // Unsynced mode's periodic sync: `tickets` go to the background syncer
     // and the batch publishes without waiting for them.
     bool background_sync = false;
+    // Unsynced mode: the AHT leaves whose fsync this batch registered
+    // (AHTree::FlushForSync) for the background syncer; 0: none.
+    uint64_t aht_sync_upto = 0;
   };
 
   // Leads until `self` is committed: takes the queued writers (up to the
@@ -280,6 +283,10 @@ class StoreImpl : public Store {
   // stage B, read by the leader.
   std::atomic<uint64_t> durable_id_{0};
   uint64_t aht_synced_ = 0;  // AHT leaves durable as of the last AHT sync.
+  // Unsynced mode: the leaves of the AHT sync last handed to the background
+  // syncer (leader), and the leaves it made durable (written by the syncer).
+  uint64_t aht_sync_asked_ = 0;
+  std::atomic<uint64_t> aht_bg_synced_{0};
   // Format 3: every commit record <= clog_durable_id_ is durable (written by
   // stage B); the leader's marks of the last batch that synced the commit log.
   std::atomic<uint64_t> clog_durable_id_{0};
@@ -296,6 +303,7 @@ class StoreImpl : public Store {
   uint64_t bg_tickets_[3] = {0, 0, 0};  // Per log as synced_ticket_: highest pending.
   uint64_t bg_last_id_ = 0;             // Last tx of the newest batch pending; 0: none.
   uint64_t bg_clog_last_id_ = 0;        // Same, of the newest that registered the commit log.
+  uint64_t bg_aht_upto_ = 0;            // AHT leaves of a pending AHT sync; 0: none.
 
   // The most recently written txs (no values), for ReadTxsFollowing: the
   // leader appends each tx it writes and drops the oldest beyond

@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -393,6 +395,92 @@ Hash FillUnsynced(const std::string& dir, int n) {
     EXPECT_TRUE(s->Commit({Kv("k" + std::to_string(i), "v")}).ok());
   }
   return s->CurrentState().alh;
+}
+
+// Records the threads that sync files of the AHT.
+class AhtSyncSpy : public FileSystemWrapper {
+ public:
+  using FileSystemWrapper::FileSystemWrapper;
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, bool create) override {
+    IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<File> f, target()->OpenFile(path, create));
+    if (path.find("/aht/") == std::string::npos) return f;
+    return std::unique_ptr<File>(new SpyFile(std::move(f), this));
+  }
+
+  // AHT file syncs run on `thread`, and on every other thread.
+  std::pair<int, int> Syncs(std::thread::id thread) {
+    std::lock_guard<std::mutex> l(mu_);
+    int on = 0, off = 0;
+    for (const std::thread::id& t : syncs_) (t == thread ? on : off)++;
+    return {on, off};
+  }
+
+ private:
+  class SpyFile : public File {
+   public:
+    SpyFile(std::unique_ptr<File> f, AhtSyncSpy* spy) : f_(std::move(f)), spy_(spy) {}
+    Status Append(std::string_view data) override { return f_->Append(data); }
+    Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* read) const override {
+      return f_->ReadAt(offset, n, dst, read);
+    }
+    Status Sync() override {
+      {
+        std::lock_guard<std::mutex> l(spy_->mu_);
+        spy_->syncs_.push_back(std::this_thread::get_id());
+      }
+      return f_->Sync();
+    }
+    Status Truncate(uint64_t size) override { return f_->Truncate(size); }
+    uint64_t Size() const override { return f_->Size(); }
+    Status Close() override { return f_->Close(); }
+
+   private:
+    std::unique_ptr<File> f_;
+    AhtSyncSpy* spy_;
+  };
+
+  std::mutex mu_;
+  std::vector<std::thread::id> syncs_;
+};
+
+// Unsynced mode: the committing thread does not wait for the AHT's fsyncs;
+// the background syncer runs them (once half of kAhtLazyBytes is unsynced),
+// also when the data logs are never synced, and the store reopens whole.
+TEST(StoreTest, UnsyncedCommitsLeaveAhtSyncsToTheBackgroundSyncer) {
+  auto mem = NewMemFileSystem();
+  AhtSyncSpy spy(mem.get());
+  StoreOptions o;
+  o.fs = &spy;
+  o.synced = false;
+  o.unsynced_sync_interval_ms = 0;  // Never sync the data logs.
+  const int n = 20000;              // About 5 MiB of AHT records.
+  Hash alh;
+  {
+    auto s = Store::Open("/db", o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    for (int i = 1; i <= n; i++) {
+      ASSERT_TRUE((*s)->Commit({Kv("k" + std::to_string(i), "v")}).ok());
+      // Let the syncer keep up: the leader syncs itself only when it falls
+      // a whole kAhtLazyBytes behind.
+      if (i % 1000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    const auto [on, off] = spy.Syncs(std::this_thread::get_id());
+    EXPECT_EQ(on, 0);
+    EXPECT_GE(off, 4);
+    alh = (*s)->CurrentState().alh;
+    ASSERT_TRUE((*s)->Close().ok());
+  }
+  auto s = Store::Open("/db", o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)->CurrentState().tx_id, static_cast<uint64_t>(n));
+  EXPECT_EQ((*s)->CurrentState().alh, alh);
+  auto h1 = (*s)->ReadTxHeader(1);
+  auto hn = (*s)->ReadTxHeader(n);
+  ASSERT_TRUE(h1.ok() && hn.ok());
+  auto p = (*s)->BuildDualProof(*h1, *hn);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(verify::VerifyDualProof(*p, 1, n, *h1->Alh(), alh));
 }
 
 // Leaf 16384 closes the largest perfect block of a 24576-leaf AHT: its record
