@@ -408,8 +408,8 @@ TEST_P(AHTreeTest, LastRootFollowsAppendsReopenAndTruncate) {
   EXPECT_EQ(t->LastRoot().status().code(), StatusCode::kOutOfRange);
   RefTree ref;
   for (uint64_t x = 1; x <= 40; x++) {
-    ASSERT_TRUE(t->Append(A1Alh(x)).ok());
-    ref.Append(A1Alh(x));
+    ASSERT_TRUE(t->Append(testutil::SpecA1Alh(x)).ok());
+    ref.Append(testutil::SpecA1Alh(x));
     Result<Hash> last = t->LastRoot();
     ASSERT_TRUE(last.ok()) << last.status().ToString();
     ASSERT_EQ(ToHex(*last), ToHex(ref.R(1, x))) << x;
@@ -425,7 +425,7 @@ TEST_P(AHTreeTest, LastRootFollowsAppendsReopenAndTruncate) {
   ASSERT_TRUE(last.ok()) << last.status().ToString();
   EXPECT_EQ(ToHex(*last), ToHex(ref.R(1, 33)));
   RefTree ref2;
-  for (uint64_t x = 1; x <= 33; x++) ref2.Append(A1Alh(x));
+  for (uint64_t x = 1; x <= 33; x++) ref2.Append(testutil::SpecA1Alh(x));
   for (uint64_t x = 34; x <= 40; x++) {
     ASSERT_TRUE(t->Append(OtherAlh(x)).ok());
     ref2.Append(OtherAlh(x));
