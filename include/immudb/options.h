@@ -43,7 +43,7 @@ struct StoreOptions {
   // the values, in 16 MiB chunks mapped on first use, up to this many bytes;
   // values outside them are read with pread(2). Mapped pages count in the
   // process's resident memory. 0 reads every value with pread(2).
-  uint64_t value_map_bytes = 256ull << 20;
+  uint64_t value_map_bytes = 192ull << 20;
 
   // Clock for header timestamps (Unix seconds); nullptr means the system clock.
   std::function<int64_t()> now_unix_seconds;
