@@ -241,8 +241,49 @@ class PosixFileLock final : public FileLock {
   const int fd_;
 };
 
+class PosixMappedRegion final : public MappedRegion {
+ public:
+  PosixMappedRegion(void* addr, uint64_t len) : addr_(addr), len_(len) {}
+  ~PosixMappedRegion() override { ::munmap(addr_, static_cast<size_t>(len_)); }
+  const char* data() const override { return static_cast<const char*>(addr_); }
+  uint64_t size() const override { return len_; }
+
+ private:
+  void* const addr_;
+  const uint64_t len_;
+};
+
 class PosixFileSystem final : public FileSystem {
  public:
+  Result<std::unique_ptr<MappedRegion>> MapReadOnly(const std::string& path, uint64_t offset,
+                                                    uint64_t len) override {
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    if (len == 0 || offset % page != 0) {
+      return Status::InvalidArgument("map " + path + ": bad range");
+    }
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return PosixError("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      Status s = PosixError("fstat", path, errno);
+      ::close(fd);
+      return s;
+    }
+    if (static_cast<uint64_t>(st.st_size) < offset + len) {
+      ::close(fd);
+      return Status::InvalidArgument("map " + path + ": range past the end of the file");
+    }
+    void* addr = ::mmap(nullptr, static_cast<size_t>(len), PROT_READ, MAP_SHARED, fd,
+                        static_cast<off_t>(offset));
+    const int err = errno;
+    ::close(fd);  // The mapping keeps the file.
+    if (addr == MAP_FAILED) return PosixError("mmap", path, err);
+    return std::unique_ptr<MappedRegion>(std::make_unique<PosixMappedRegion>(addr, len));
+  }
+
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, bool create) override {
     int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
     int fd;

@@ -20,6 +20,7 @@
 #include "appendable/appendable.h"
 #include "immudb/store.h"
 #include "store/log_format.h"
+#include "store/value_map.h"
 #include "util/parallel.h"
 
 namespace immudb::store {
@@ -75,6 +76,8 @@ class StoreImpl : public Store {
   Status Close() override;
   std::vector<std::string> RecoveryNotes() const override { return notes_; }
   CommitStats Stats() const override;
+  // Bytes of the value log mapped for reads so far (StoreOptions::value_map_bytes).
+  uint64_t value_map_mapped_bytes() const { return value_map_ ? value_map_->mapped_bytes() : 0; }
 
  private:
   // A transaction waiting in the commit queue. Everything that does not
@@ -223,6 +226,10 @@ class StoreImpl : public Store {
   // each tx's values just before its tx record).
   Appendable* vlog_ = nullptr;
   bool shared_vlog() const { return vlog_ == txlog_.get(); }
+  // Mapped reads of vlog_'s files (StoreOptions::value_map_bytes); created
+  // after recovery, which may cut the files. Not used after Close.
+  std::unique_ptr<ValueMap> value_map_;
+  std::atomic<bool> map_values_{false};
   int format_ = 3;  // Of the marker (store.md).
   // Format 3: each tx's values carry a length frame and the commit log is
   // synced lazily (kClogLazyTxs).

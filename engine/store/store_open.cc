@@ -102,7 +102,18 @@ Status StoreImpl::OpenAndRecover() {
   // Recovery must know which values truncation discarded before it checks any.
   IMMUDB_RETURN_IF_ERROR(LoadTruncationMark());
   IMMUDB_RETURN_IF_ERROR(RecoverTail());
-  return CheckTruncationMark();
+  IMMUDB_RETURN_IF_ERROR(CheckTruncationMark());
+  // Recovery has cut the logs; from here on they only grow.
+  if (opts_.value_map_bytes > 0) {
+    value_map_ =
+        shared_vlog()
+            ? std::make_unique<ValueMap>(fs_, dir_ + "/tx", "tx", opts_.tx_log_segment_size,
+                                         opts_.value_map_bytes)
+            : std::make_unique<ValueMap>(fs_, dir_ + "/val", "val", opts_.value_log_segment_size,
+                                         opts_.value_map_bytes);
+    map_values_.store(true);
+  }
+  return Status::OK();
 }
 
 Status StoreImpl::RemoveDirFiles(const std::string& dir) {
@@ -389,6 +400,9 @@ Status StoreImpl::Close() {
   };
   const bool healthy = bg_error_.ok();
   l.unlock();
+  // Reads after Close take the appendables' path (the mappings stay until
+  // the store is destroyed, for reads already under way).
+  map_values_.store(false);
   {
     std::lock_guard<std::mutex> g(state_mu_);
     state_closed_ = true;

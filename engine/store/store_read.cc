@@ -200,6 +200,12 @@ Result<std::string> StoreImpl::ReadValue(const TxEntry& entry) const {
       entry.vlen > 0 && entry.voff < truncated_voff_.load(std::memory_order_acquire);
   if (truncated) return ValueTruncated(entry);
   std::string v(entry.vlen, '\0');
+  // A mapped read shows the file: a value still in the write buffer reads as
+  // zeros there and fails its hash, so it is read again through the log.
+  if (entry.vlen > 0 && map_values_.load(std::memory_order_relaxed) &&
+      value_map_->Read(entry.voff, entry.vlen, v.data()) && Sha256Of(v) == entry.hval) {
+    return v;
+  }
   if (entry.vlen > 0) IMMUDB_RETURN_IF_ERROR(vlog_->ReadAt(entry.voff, entry.vlen, v.data()));
   if (Sha256Of(v) != entry.hval) {
     // A truncation may have discarded the bytes while they were read.

@@ -82,6 +82,17 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
+// A read-only shared mapping of part of a file; unmapped when destroyed. The
+// bytes follow later writes to the file. Reading a byte past the file's end
+// (a file cut shorter after mapping) kills the process (SIGBUS): map only
+// ranges the file keeps.
+class MappedRegion {
+ public:
+  virtual ~MappedRegion() = default;
+  virtual const char* data() const = 0;
+  virtual uint64_t size() const = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -110,6 +121,18 @@ class FileSystem {
   // Takes an exclusive advisory lock on `path` (created if missing). Fails with
   // Unavailable if another process or another open holds it.
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+  // Maps bytes [offset, offset + len) of `path` for reading; `offset` must be
+  // a multiple of the page size, and the file at least offset + len long
+  // (else InvalidArgument). Unimplemented where files cannot be mapped (the
+  // in-memory file system, and wrappers: tests that wrap a file system to
+  // inject faults keep every read on File::ReadAt).
+  virtual Result<std::unique_ptr<MappedRegion>> MapReadOnly(const std::string& path,
+                                                            uint64_t offset, uint64_t len) {
+    (void)path;
+    (void)offset;
+    (void)len;
+    return Status::Unimplemented("file mapping");
+  }
 };
 
 // Reads a whole file into a string.

@@ -39,6 +39,11 @@ struct StoreOptions {
   // 64 / 2^k bytes per tx (k = 4 at 10M txs: 45 MB allocated), and k rises
   // as the store grows to stay under this bound. 0 disables it.
   uint64_t aht_block_cache_bytes = 64ull << 20;
+  // Value reads (ReadValue) through read-only mappings of the log that holds
+  // the values, in 16 MiB chunks mapped on first use, up to this many bytes;
+  // values outside them are read with pread(2). Mapped pages count in the
+  // process's resident memory. 0 reads every value with pread(2).
+  uint64_t value_map_bytes = 192ull << 20;
 
   // Clock for header timestamps (Unix seconds); nullptr means the system clock.
   std::function<int64_t()> now_unix_seconds;
