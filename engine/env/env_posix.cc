@@ -33,6 +33,24 @@ Status PosixError(const std::string& context, const std::string& path, int err) 
   return Status::IOError(msg);
 }
 
+// open(2), retried on EINTR, and the opened file's size; the descriptor is
+// closed again when fstat fails.
+Result<int> OpenSized(const std::string& path, int flags, uint64_t* size) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags, 0644);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return PosixError("open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = PosixError("fstat", path, errno);
+    ::close(fd);
+    return s;
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+
 class PosixFile final : public File {
  public:
   PosixFile(std::string path, int fd, uint64_t size)
@@ -261,18 +279,9 @@ class PosixFileSystem final : public FileSystem {
     if (len == 0 || offset % page != 0) {
       return Status::InvalidArgument("map " + path + ": bad range");
     }
-    int fd;
-    do {
-      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) return PosixError("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      Status s = PosixError("fstat", path, errno);
-      ::close(fd);
-      return s;
-    }
-    if (static_cast<uint64_t>(st.st_size) < offset + len) {
+    uint64_t size = 0;
+    IMMUDB_ASSIGN_OR_RETURN(const int fd, OpenSized(path, O_RDONLY | O_CLOEXEC, &size));
+    if (size < offset + len) {
       ::close(fd);
       return Status::InvalidArgument("map " + path + ": range past the end of the file");
     }
@@ -285,20 +294,10 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, bool create) override {
-    int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
-    int fd;
-    do {
-      fd = ::open(path.c_str(), flags, 0644);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) return PosixError("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      Status s = PosixError("fstat", path, errno);
-      ::close(fd);
-      return s;
-    }
-    return std::unique_ptr<File>(
-        std::make_unique<PosixFile>(path, fd, static_cast<uint64_t>(st.st_size)));
+    uint64_t size = 0;
+    IMMUDB_ASSIGN_OR_RETURN(const int fd,
+                            OpenSized(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), &size));
+    return std::unique_ptr<File>(std::make_unique<PosixFile>(path, fd, size));
   }
 
   Status CreateDir(const std::string& path) override {
