@@ -31,6 +31,12 @@
 
 namespace immudb {
 
+std::string SegmentPath(const std::string& dir, uint64_t index, const std::string& ext) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%08" PRIu64 ".", index);
+  return dir + "/" + name + ext;
+}
+
 // Parses "<digits>.<ext>" into the segment number; false for any other name.
 bool ParseSegmentName(const std::string& name, const std::string& ext, uint64_t* index) {
   const size_t dot = name.find('.');
@@ -76,9 +82,7 @@ class AppendableImpl final : public Appendable {
 
  private:
   std::string SegmentPath(uint64_t index) const {
-    char name[32];
-    std::snprintf(name, sizeof(name), "%08" PRIu64 ".", index);
-    return dir_ + "/" + name + opts_.ext;
+    return immudb::SegmentPath(dir_, index, opts_.ext);
   }
 
   // Checks that the appendable can still be written.

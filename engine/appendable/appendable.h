@@ -43,6 +43,8 @@ struct AppendableOptions {
 // Parses a segment file name "<8+ digits>.<ext>" into the segment number;
 // false for any other name (docs/format/appendable.md).
 bool ParseSegmentName(const std::string& name, const std::string& ext, uint64_t* index);
+// The path "<dir>/<8 digits>.<ext>" of segment `index`.
+std::string SegmentPath(const std::string& dir, uint64_t index, const std::string& ext);
 
 class Appendable {
  public:

@@ -1,9 +1,9 @@
 // Mapped reads of the value log. See value_map.h.
 #include "store/value_map.h"
 
-#include <cinttypes>
-#include <cstdio>
 #include <cstring>
+
+#include "appendable/appendable.h"
 
 namespace immudb::store {
 
@@ -75,9 +75,7 @@ const char* ValueMap::MapChunk(uint64_t c) const {
   }
   const uint64_t segment = c * chunk_ / segment_size_;
   const uint64_t in_segment = c * chunk_ % segment_size_;
-  char name[32];
-  std::snprintf(name, sizeof(name), "%08" PRIu64 ".", segment);
-  const std::string path = dir_ + "/" + name + ext_;
+  const std::string path = SegmentPath(dir_, segment, ext_);
   auto size = fs_->GetFileSize(path);
   if (!size.ok() || *size < in_segment + chunk_) {
     misses_.fetch_add(1, std::memory_order_relaxed);
