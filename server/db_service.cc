@@ -380,6 +380,20 @@ grpc::Status ImmuServiceImpl::DoDatabaseListV2(grpc::ServerContextBase* ctx,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// Whether UseDatabase may select `name`: a loaded database, or systemdb,
+// which is always there (the sysadmin, and users the sysadmin granted a
+// permission on it, may select it; AuthorizeDb keeps it read-only).
+grpc::Status CheckSelectable(const DatabaseManager& dbs, const std::string& name) {
+  if (name == kSystemDb) return grpc::Status::OK;
+  if (!dbs.Exists(name)) return NotFound("'" + name + "' does not exist");
+  if (!dbs.IsLoaded(name)) return Unknown("already closed");
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
 grpc::Status ImmuServiceImpl::DoUseDatabase(grpc::ServerContextBase* ctx,
                                             const schema::Database* req,
                                             schema::UseDatabaseReply* resp) {
@@ -392,10 +406,7 @@ grpc::Status ImmuServiceImpl::DoUseDatabase(grpc::ServerContextBase* ctx,
     Status local = CheckLocalWhenAuthOff(ctx);
     if (!local.ok()) return ToGrpcStatus(local);
     const std::string& name = req->databasename();
-    if (name != kSystemDb) {
-      if (!s_->dbs->Exists(name)) return NotFound("'" + name + "' does not exist");
-      if (!s_->dbs->IsLoaded(name)) return Unknown("already closed");
-    }
+    if (grpc::Status st = CheckSelectable(*s_->dbs, name); !st.ok()) return st;
     resp->set_token(s_->tokens->Login("", name));
     return grpc::Status::OK;
   }
@@ -407,12 +418,7 @@ grpc::Status ImmuServiceImpl::DoUseDatabase(grpc::ServerContextBase* ctx,
     return GrpcError(grpc::StatusCode::UNAUTHENTICATED, "Please login");
   }
   const std::string& name = req->databasename();
-  // systemdb is always there: the sysadmin, and users the sysadmin granted
-  // a permission on it, may select it (read-only, AuthorizeDb).
-  if (name != kSystemDb) {
-    if (!s_->dbs->Exists(name)) return NotFound("'" + name + "' does not exist");
-    if (!s_->dbs->IsLoaded(name)) return Unknown("already closed");
-  }
+  if (grpc::Status st = CheckSelectable(*s_->dbs, name); !st.ok()) return st;
   if (caller->user.PermissionOn(name) == kPermNone) {
     return PermissionDenied("Logged in user does not have permission on this database");
   }
