@@ -176,12 +176,8 @@ TEST_F(MaintenanceTest, ReadsNeedUseDatabaseWritesAreRefused) {
     EXPECT_EQ(got.error_message(), "operation not allowed in maintenance mode");
   };
   {
-    schema::SetRequest req;
-    auto* kv = req.add_kvs();
-    kv->set_key("k");
-    kv->set_value("during");
+    refused(SetKey(token, "k", "during"));
     schema::TxHeader hdr;
-    refused(stub_->Set(Ctx(token).get(), req, &hdr));
     schema::ZAddRequest z;
     z.set_set("s");
     z.set_key("k");

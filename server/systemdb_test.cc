@@ -312,12 +312,7 @@ TEST_F(SystemDbTest, SessionsOnSystemDb) {
   schema::ImmutableState state;
   ASSERT_TRUE(stub_->CurrentState(SessionCtx(opened.sessionid()).get(), Empty(), &state).ok());
   EXPECT_EQ(state.db(), "systemdb");
-  schema::SetRequest set;
-  auto* kv = set.add_kvs();
-  kv->set_key("k");
-  kv->set_value("v");
-  schema::TxHeader hdr;
-  EXPECT_EQ(stub_->Set(SessionCtx(opened.sessionid()).get(), set, &hdr).error_message(),
+  EXPECT_EQ(SetKey(SessionCtx(opened.sessionid()).get(), "k", "v").error_message(),
             "permission denied");
 
   // UseDatabase re-binds a session to defaultdb and back.
@@ -325,7 +320,7 @@ TEST_F(SystemDbTest, SessionsOnSystemDb) {
   use.set_databasename("defaultdb");
   schema::UseDatabaseReply reply;
   ASSERT_TRUE(stub_->UseDatabase(SessionCtx(opened.sessionid()).get(), use, &reply).ok());
-  EXPECT_TRUE(stub_->Set(SessionCtx(opened.sessionid()).get(), set, &hdr).ok());
+  EXPECT_TRUE(SetKey(SessionCtx(opened.sessionid()).get(), "k", "v").ok());
   use.set_databasename("systemdb");
   ASSERT_TRUE(stub_->UseDatabase(SessionCtx(opened.sessionid()).get(), use, &reply).ok());
   EXPECT_EQ(GetKey(SessionCtx(opened.sessionid()).get(), "k", &e).error_message(), "key not found");

@@ -107,12 +107,16 @@ class ServerFixture : public testing::Test {
 
   // Sets key=value with `token`; returns the gRPC status.
   grpc::Status SetKey(const std::string& token, const std::string& key, const std::string& value) {
+    return SetKey(Ctx(token).get(), key, value);
+  }
+  // The same, on a given context (a session's, SessionCtx).
+  grpc::Status SetKey(grpc::ClientContext* ctx, const std::string& key, const std::string& value) {
     schema::SetRequest set;
     auto* kv = set.add_kvs();
     kv->set_key(key);
     kv->set_value(value);
     schema::TxHeader hdr;
-    return stub_->Set(Ctx(token).get(), set, &hdr);
+    return stub_->Set(ctx, set, &hdr);
   }
 
   std::string dir_;
