@@ -25,13 +25,7 @@ std::unique_ptr<client::Client> OpenClient(const Settings& s, bool large_message
   o.address = s.address;
   o.port = s.port;
   o.state_dir = HomeDir();
-  if (s.mtls) {
-    o.tls.enabled = true;
-    o.tls.server_name = s.servername;
-    o.tls.ca_cert = s.clientcas;
-    o.tls.client_cert = s.certificate;
-    o.tls.client_key = s.pkey;
-  }
+  s.tls.ApplyTo(&o);
   if (large_messages) {
     o.max_recv_msg_size = 1 << 30;
     o.timeout = std::chrono::milliseconds(600000);

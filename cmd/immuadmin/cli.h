@@ -16,6 +16,7 @@
 #include <string>
 
 #include "client/client.h"
+#include "cmd/common/tls_flags.h"
 #include "cmd/common/token_file.h"
 #include "immudb/result.h"
 
@@ -41,10 +42,7 @@ struct Settings {
   std::string password;  // Login password; stdin when empty.
   std::string database;  // Database for dump/backup (--db).
   int metrics_port = 9497;
-  // TLS to the server (--mtls): the server's name and CA, our certificate.
-  bool mtls = false;
-  std::string servername = "localhost";
-  std::string certificate, pkey, clientcas;
+  cli::TlsFlags tls;  // --mtls and its certificates.
 
   std::string TokenPath() const;
 };

@@ -294,16 +294,7 @@ int main(int argc, char** argv) {
       "IMMUADMIN_TOKENFILE");
   env(app.add_option("--password", s.password, "password for login (default: read from stdin)"),
       "IMMUADMIN_PASSWORD");
-  env(app.add_flag("-m,--mtls", s.mtls, "connect with TLS, presenting a client certificate"),
-      "IMMUADMIN_MTLS");
-  env(app.add_option("--servername", s.servername, "name in the server's certificate")
-          ->capture_default_str(),
-      "IMMUADMIN_SERVERNAME");
-  env(app.add_option("--certificate", s.certificate, "client certificate (PEM)"),
-      "IMMUADMIN_CERTIFICATE");
-  env(app.add_option("--pkey", s.pkey, "client private key (PEM)"), "IMMUADMIN_PKEY");
-  env(app.add_option("--clientcas", s.clientcas, "CA certificates of the server (PEM)"),
-      "IMMUADMIN_CLIENTCAS");
+  immudb::cli::AddTlsFlags(app, s.tls, "IMMUADMIN");
   std::string config;
   env(app.add_option("--config", config,
                      "settings file (immuadmin.toml): `name = value` with the long option "

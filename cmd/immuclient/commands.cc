@@ -408,17 +408,9 @@ void AddGlobalFlags(CLI::App& app, Settings& s) {
           ->check(CLI::PositiveNumber),
       "IMMUCLIENT_MAX_RECV_MSG_SIZE");
   env(app.add_flag("--value-only", s.value_only, "print only values"), "IMMUCLIENT_VALUE_ONLY");
-  env(app.add_flag("-m,--mtls", s.mtls, "connect with TLS, presenting a client certificate"),
-      "IMMUCLIENT_MTLS");
-  env(app.add_option("--servername", s.servername, "name in the server's certificate"),
-      "IMMUCLIENT_SERVERNAME");
-  env(app.add_option("--certificate", s.certificate, "client certificate (PEM)"),
-      "IMMUCLIENT_CERTIFICATE");
-  env(app.add_option("--pkey", s.pkey, "client private key (PEM)"), "IMMUCLIENT_PKEY");
+  immudb::cli::AddTlsFlags(app, s.tls, "IMMUCLIENT");
   // Read before parsing (ApplyConfigFile); declared so that parsing accepts it.
   app.add_option("--config", "settings file (immuclient.toml: flag = value)");
-  env(app.add_option("--clientcas", s.clientcas, "CA certificates of the server (PEM)"),
-      "IMMUCLIENT_CLIENTCAS");
 }
 
 std::string ApplyConfigFile(const CLI::App& app, int argc, char** argv) {

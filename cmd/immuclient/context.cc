@@ -22,13 +22,7 @@ immudb::client::Options ClientOptions(const Settings& s) {
   o.state_dir = s.dir.empty() ? HomeDir() : s.dir;
   o.server_signing_pub_key = s.pub_key;
   o.max_recv_msg_size = s.max_recv_msg_size;
-  if (s.mtls) {
-    o.tls.enabled = true;
-    o.tls.server_name = s.servername;
-    o.tls.ca_cert = s.clientcas;
-    o.tls.client_cert = s.certificate;
-    o.tls.client_key = s.pkey;
-  }
+  s.tls.ApplyTo(&o);
   return o;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "client/client.h"
+#include "cmd/common/tls_flags.h"
 #include "immudb/result.h"
 
 namespace immuclient {
@@ -42,13 +43,7 @@ struct Settings {
   std::string revision_separator = "@";
   bool value_only = false;
   int max_recv_msg_size = 4 << 20;
-  // TLS: with --mtls the client speaks TLS, verifies the server against
-  // --clientcas under --servername and presents --certificate / --pkey.
-  bool mtls = false;
-  std::string servername = "localhost";
-  std::string certificate;
-  std::string pkey;
-  std::string clientcas;
+  immudb::cli::TlsFlags tls;  // --mtls and its certificates.
 
   // $HOME/<tokenfile> for a plain name, else the path as given.
   std::string TokenPath() const;
