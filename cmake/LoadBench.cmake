@@ -14,7 +14,8 @@ immudb_warnings(immudb-load)
 
 add_executable(immudb-echo-server ${CMAKE_SOURCE_DIR}/bench/echo_server.cc)
 target_include_directories(immudb-echo-server PRIVATE ${CMAKE_SOURCE_DIR})
-target_link_libraries(immudb-echo-server PRIVATE immudb_proto CLI11::CLI11 Threads::Threads)
+target_link_libraries(immudb-echo-server PRIVATE immudb_proto CLI11::CLI11 Threads::Threads
+  ${IMMUDB_SERVER_ALLOCATOR})
 immudb_warnings(immudb-echo-server)
 
 if(IMMUDB_BUILD_TESTS)

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <dlfcn.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
@@ -48,6 +49,20 @@ class NoReflectionOption : public grpc::ServerBuilderOption {
   }
 };
 
+// The malloc this process runs on, for the startup log: jemalloc when the
+// binary links it (its mallctl is then visible), else the C library's.
+std::string AllocatorName() {
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl == nullptr) return "glibc malloc";
+  const char* version = nullptr;
+  size_t len = sizeof(version);
+  if (mallctl("version", &version, &len, nullptr, 0) != 0 || version == nullptr) {
+    return "jemalloc";
+  }
+  return std::string("jemalloc ") + version;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Open(const ServerConfig& config) {
@@ -63,6 +78,7 @@ Status Server::Init(const ServerConfig& config) {
     IMMUDB_ASSIGN_OR_RETURN(state_.signer, StateSigner::FromFile(config.signing_key));
     spdlog::info("state signing enabled with key {}", config.signing_key);
   }
+  spdlog::info("memory allocator: {}", AllocatorName());
   state_.started_at = static_cast<int64_t>(std::time(nullptr));
   IMMUDB_RETURN_IF_ERROR(FileSystem::Default()->CreateDir(config.dir));
   IMMUDB_ASSIGN_OR_RETURN(state_.uuid, LoadOrCreateServerId(config.dir));
