@@ -25,6 +25,10 @@ namespace immudb::index {
 // Converts a RocksDB status at the boundary; `what` says where.
 Status FromRocks(const rocksdb::Status& s, std::string_view what);
 
+// Sets the RocksDB options of the index's write side (memtable inserts,
+// write batching, flushes and compaction triggers); index_write_options.cc.
+void ApplyWriteSideOptions(const IndexOptions& opts, rocksdb::Options* o);
+
 struct Index::Rep {
   std::string dir;
   const Store* store = nullptr;

@@ -194,9 +194,10 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
   GroupEntries();
   IMMUDB_RETURN_IF_ERROR(LatestRevisions());
 
-  // Records go into the memtable sorted ('H' < 'L' < 'M'), so each insert
-  // starts its skiplist search at the one before. History keys order by key
-  // length first; with keys of one length that is the groups' key order.
+  // Records go into the memtable sorted ('H' < 'L' < 'M'), and the index's
+  // memtable (memtable_rep.cc) starts each insert at the previous one of the
+  // same kind. History keys order by key length first; with keys of one
+  // length that is the groups' key order.
   s.history_order.resize(s.groups.size());
   bool one_length = true;
   for (uint32_t g = 0; g < s.groups.size(); g++) {
