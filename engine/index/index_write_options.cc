@@ -3,7 +3,6 @@
 // are in index_open.cc. See docs/format/index.md (RocksDB settings).
 #include <rocksdb/options.h>
 
-#include "index/index_format.h"
 #include "index/index_impl.h"
 #include "index/memtable_rep.h"
 
