@@ -42,17 +42,22 @@ std::string HistoryKey(std::string_view key, uint64_t revision) {
   return k;
 }
 
-void EncodeRecordTo(const IndexedEntry& e, std::string* r) {
-  const std::string md = e.entry.md.Encode();
+void EncodeRecordFieldsTo(uint64_t tx, uint32_t index, uint64_t revision, const TxEntry& entry,
+                          std::string* r) {
+  const std::string md = entry.md.Encode();  // At most 11 bytes: no allocation.
   r->clear();
-  AppendU64BE(r, e.tx);
-  AppendU32BE(r, e.index);
-  AppendU64BE(r, e.revision);
+  AppendU64BE(r, tx);
+  AppendU32BE(r, index);
+  AppendU64BE(r, revision);
   AppendU8(r, static_cast<uint8_t>(md.size()));
   r->append(md);
-  r->append(reinterpret_cast<const char*>(e.entry.hval.data()), e.entry.hval.size());
-  AppendU32BE(r, e.entry.vlen);
-  AppendU64BE(r, e.entry.voff);
+  r->append(reinterpret_cast<const char*>(entry.hval.data()), entry.hval.size());
+  AppendU32BE(r, entry.vlen);
+  AppendU64BE(r, entry.voff);
+}
+
+void EncodeRecordTo(const IndexedEntry& e, std::string* r) {
+  EncodeRecordFieldsTo(e.tx, e.index, e.revision, e.entry, r);
 }
 
 std::string EncodeRecord(const IndexedEntry& e) {

@@ -38,6 +38,9 @@ void HistoryKeyTo(std::string_view key, uint64_t revision, std::string* out);
 std::string EncodeRecord(const IndexedEntry& e);
 // EncodeRecord into *out (replacing its contents), reusing its buffer.
 void EncodeRecordTo(const IndexedEntry& e, std::string* out);
+// The same from the record's fields; entry.key is not part of the record.
+void EncodeRecordFieldsTo(uint64_t tx, uint32_t index, uint64_t revision, const TxEntry& entry,
+                          std::string* out);
 // The revision field of an encoded record. Corruption on a malformed record.
 Result<uint64_t> DecodeRevision(std::string_view bytes);
 // Parses EncodeRecord's output; `key` becomes e->entry.key. Corruption on a

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -23,6 +24,10 @@ namespace immudb::index {
 
 // Converts a RocksDB status at the boundary; `what` says where.
 Status FromRocks(const rocksdb::Status& s, std::string_view what);
+
+// Sets the RocksDB options of the index's write side (memtable inserts,
+// write batching, flushes and compaction triggers); index_write_options.cc.
+void ApplyWriteSideOptions(const IndexOptions& opts, rocksdb::Options* o);
 
 struct Index::Rep {
   std::string dir;
@@ -58,10 +63,46 @@ struct Index::Rep {
   Status IndexBatch(uint64_t from, uint64_t last);
   // Reads the txs of the next batch.
   Status ReadTxs(uint64_t from, uint64_t last, std::vector<Tx>* txs);
-  // Fills `revs` with the latest indexed revision (0: none) of every
-  // indexable key in `txs`, from the revision cache or else RocksDB.
-  Status LatestRevisions(const std::vector<Tx>& txs,
-                         std::unordered_map<std::string_view, uint64_t>* revs);
+
+  // Working memory of IndexBatch, used under batch_mu and kept between
+  // batches so that indexing a record allocates nothing: the records are
+  // encoded into reused buffers and copied into the reused WriteBatch.
+  struct Scratch {
+    // One indexable entry: its key and its place in `txs`.
+    struct Item {
+      std::string_view key;
+      uint32_t tx;
+      uint32_t entry;
+    };
+    // The items of one distinct key, consecutive in `items`, and the key's
+    // latest revision before the batch.
+    struct Group {
+      uint32_t first;
+      uint32_t count;
+      uint64_t revision;
+    };
+    std::vector<Tx> txs;
+    std::vector<Item> items;              // Sorted by key, then by position.
+    std::vector<Group> groups;            // In key order.
+    std::vector<uint32_t> missing;        // Groups whose revision RocksDB holds.
+    std::vector<uint32_t> history_order;  // Groups in 'H' key order.
+    std::string keys;                     // Encoded RocksDB keys for MultiGet.
+    std::string key;                      // The RocksDB key being written.
+    std::string value;                    // The record being written.
+    rocksdb::WriteBatch batch;
+    // Drops buffers a large batch grew past what a usual one needs.
+    void Trim();
+  };
+  Scratch scratch;
+  // Sorts the batch's indexable entries into scratch.items and
+  // scratch.groups.
+  void GroupEntries();
+  // Sets every group's revision: the latest indexed one (0: none), from the
+  // revision cache or else with one MultiGet.
+  Status LatestRevisions();
+  // Encodes the record of item `i` of group `g` (revision: the group's + i
+  // + 1) into scratch.value.
+  void EncodeItem(const Scratch::Group& g, uint32_t i);
   void SetError(const Status& s);
   // Runs (outside mu) the WhenIndexed callbacks the index now covers, or all
   // of them with the error or the close.

@@ -60,6 +60,7 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
   t.block_restart_interval = 4;
   t.format_version = 5;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  ApplyWriteSideOptions(opts, &o);
   return o;
 }
 

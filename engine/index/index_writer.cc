@@ -1,8 +1,8 @@
 // The indexer thread: turns committed transactions into index records.
+#include <rocksdb/perf_level.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "index/index_format.h"
 #include "index/index_impl.h"
@@ -95,101 +95,150 @@ Status Index::Rep::ReadTxs(uint64_t from, uint64_t last, std::vector<Tx>* txs) {
   return Status::OK();
 }
 
-Status Index::Rep::LatestRevisions(const std::vector<Tx>& txs,
-                                   std::unordered_map<std::string_view, uint64_t>* revs) {
-  // Keys neither cached nor already seen in this batch, read with one MultiGet.
-  std::vector<std::string_view> missing;
-  for (const Tx& tx : txs) {
-    for (const TxEntry& e : tx.entries) {
-      if (e.md.non_indexable || revs->contains(e.key)) continue;
-      if (auto rev = revisions.Lookup(e.key)) {
-        revs->emplace(e.key, *rev);
-      } else {
-        revs->emplace(e.key, 0);
-        missing.push_back(e.key);
-      }
+void Index::Rep::Scratch::Trim() {
+  // Buffers of a usual batch stay; those a batch of many or large entries
+  // grew (up to max_batch_entries, or one tx of max_tx_entries) go.
+  constexpr size_t kKeepBytes = 4 << 20;
+  constexpr size_t kKeepItems = 1 << 16;
+  txs.clear();
+  if (txs.capacity() > kKeepItems / 8) std::vector<Tx>().swap(txs);
+  if (items.capacity() > kKeepItems) std::vector<Item>().swap(items);
+  if (groups.capacity() > kKeepItems) std::vector<Group>().swap(groups);
+  if (missing.capacity() > kKeepItems) std::vector<uint32_t>().swap(missing);
+  if (history_order.capacity() > kKeepItems) std::vector<uint32_t>().swap(history_order);
+  if (keys.capacity() > kKeepBytes) std::string().swap(keys);
+  if (batch.GetDataSize() > kKeepBytes) {
+    batch = rocksdb::WriteBatch();
+  } else {
+    batch.Clear();
+  }
+}
+
+void Index::Rep::GroupEntries() {
+  Scratch& s = scratch;
+  s.items.clear();
+  s.groups.clear();
+  for (size_t t = 0; t < s.txs.size(); t++) {
+    const std::vector<TxEntry>& entries = s.txs[t].entries;
+    for (size_t i = 0; i < entries.size(); i++) {
+      if (entries[i].md.non_indexable) continue;
+      s.items.push_back({entries[i].key, static_cast<uint32_t>(t), static_cast<uint32_t>(i)});
     }
   }
-  if (missing.empty()) return Status::OK();
-  std::sort(missing.begin(), missing.end());
-  std::vector<std::string> db_keys(missing.size());
-  std::vector<rocksdb::Slice> slices(missing.size());
-  for (size_t i = 0; i < missing.size(); i++) {
-    LatestKeyTo(missing[i], &db_keys[i]);
-    slices[i] = db_keys[i];
+  // By key, then in commit order: a key's versions in revision order.
+  std::sort(s.items.begin(), s.items.end(), [](const Scratch::Item& a, const Scratch::Item& b) {
+    if (const int c = a.key.compare(b.key); c != 0) return c < 0;
+    return a.tx != b.tx ? a.tx < b.tx : a.entry < b.entry;
+  });
+  for (uint32_t i = 0; i < s.items.size(); i++) {
+    if (i > 0 && s.items[i].key == s.items[i - 1].key) {
+      s.groups.back().count++;
+    } else {
+      s.groups.push_back({i, 1, 0});
+    }
   }
-  std::vector<rocksdb::PinnableSlice> values(missing.size());
-  std::vector<rocksdb::Status> statuses(missing.size());
-  db->MultiGet(rocksdb::ReadOptions(), db->DefaultColumnFamily(), slices.size(), slices.data(),
-               values.data(), statuses.data(), /*sorted_input=*/true);
-  for (size_t i = 0; i < missing.size(); i++) {
+}
+
+Status Index::Rep::LatestRevisions() {
+  Scratch& s = scratch;
+  // Groups are in key order, so the MultiGet keys come out sorted.
+  s.missing.clear();
+  s.keys.clear();
+  for (uint32_t g = 0; g < s.groups.size(); g++) {
+    const std::string_view key = s.items[s.groups[g].first].key;
+    if (auto rev = revisions.Lookup(key)) {
+      s.groups[g].revision = *rev;
+    } else {
+      s.missing.push_back(g);
+      s.keys.push_back(kLatestTag);
+      s.keys.append(key);
+    }
+  }
+  if (s.missing.empty()) return Status::OK();
+  const size_t n = s.missing.size();
+  std::vector<rocksdb::Slice> slices(n);
+  size_t off = 0;
+  for (size_t i = 0; i < n; i++) {
+    const size_t len = 1 + s.items[s.groups[s.missing[i]].first].key.size();
+    slices[i] = rocksdb::Slice(s.keys.data() + off, len);
+    off += len;
+  }
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  db->MultiGet(rocksdb::ReadOptions(), db->DefaultColumnFamily(), n, slices.data(), values.data(),
+               statuses.data(), /*sorted_input=*/true);
+  for (size_t i = 0; i < n; i++) {
     if (statuses[i].IsNotFound()) continue;
     IMMUDB_RETURN_IF_ERROR(FromRocks(statuses[i], "index read"));
     IMMUDB_ASSIGN_OR_RETURN(uint64_t rev,
                             DecodeRevision(std::string_view(values[i].data(), values[i].size())));
-    (*revs)[missing[i]] = rev;
+    s.groups[s.missing[i]].revision = rev;
   }
   return Status::OK();
 }
 
-Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
-  std::vector<Tx> txs;
-  IMMUDB_RETURN_IF_ERROR(ReadTxs(from, last, &txs));
-  // Latest revision of every key of the batch, advanced as entries are added.
-  std::unordered_map<std::string_view, uint64_t> revs;
-  IMMUDB_RETURN_IF_ERROR(LatestRevisions(txs, &revs));
+void Index::Rep::EncodeItem(const Scratch::Group& g, uint32_t i) {
+  const Scratch::Item& item = scratch.items[g.first + i];
+  const TxEntry& e = scratch.txs[item.tx].entries[item.entry];
+  EncodeRecordFieldsTo(scratch.txs[item.tx].header.id, item.entry, g.revision + i + 1, e,
+                       &scratch.value);
+}
 
-  // Records go into the memtable sorted, so each insert starts its skiplist
-  // search at the one before; a key written twice in the batch gets one
-  // latest record, its last version.
-  struct Record {
-    std::string db_key;
-    std::string value;
-  };
-  std::vector<Record> history;
-  std::unordered_map<std::string_view, size_t> latest;  // Key -> its last history record.
-  IndexedEntry rec;
-  for (Tx& tx : txs) {
-    for (size_t i = 0; i < tx.entries.size(); i++) {
-      const TxEntry& e = tx.entries[i];
-      if (e.md.non_indexable) continue;
-      uint64_t& rev = revs[e.key];
-      rev++;
-      rec.tx = tx.header.id;
-      rec.index = static_cast<uint32_t>(i);
-      rec.revision = rev;
-      rec.entry.md = e.md;
-      rec.entry.hval = e.hval;
-      rec.entry.vlen = e.vlen;
-      rec.entry.voff = e.voff;
-      Record& r = history.emplace_back();
-      EncodeRecordTo(rec, &r.value);
-      HistoryKeyTo(e.key, rev, &r.db_key);
-      latest[e.key] = history.size() - 1;
+Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
+  Scratch& s = scratch;
+  s.Trim();
+  // RocksDB's per-thread perf counters (on by default, read by no one) cost
+  // two thread-local lookups per key comparison of the memtable inserts.
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  IMMUDB_RETURN_IF_ERROR(ReadTxs(from, last, &s.txs));
+  GroupEntries();
+  IMMUDB_RETURN_IF_ERROR(LatestRevisions());
+
+  // Records go into the memtable sorted ('H' < 'L' < 'M'), and the index's
+  // memtable (memtable_rep.cc) starts each insert at the previous one of the
+  // same kind. History keys order by key length first; with keys of one
+  // length that is the groups' key order.
+  s.history_order.resize(s.groups.size());
+  bool one_length = true;
+  for (uint32_t g = 0; g < s.groups.size(); g++) {
+    s.history_order[g] = g;
+    one_length = one_length &&
+                 s.items[s.groups[g].first].key.size() == s.items[s.groups[0].first].key.size();
+  }
+  if (!one_length) {
+    std::sort(s.history_order.begin(), s.history_order.end(), [&](uint32_t a, uint32_t b) {
+      const std::string_view ka = s.items[s.groups[a].first].key;
+      const std::string_view kb = s.items[s.groups[b].first].key;
+      return ka.size() != kb.size() ? ka.size() < kb.size() : ka < kb;
+    });
+  }
+  for (uint32_t g : s.history_order) {
+    const Scratch::Group& group = s.groups[g];
+    for (uint32_t i = 0; i < group.count; i++) {
+      HistoryKeyTo(s.items[group.first].key, group.revision + i + 1, &s.key);
+      EncodeItem(group, i);
+      s.batch.Put(s.key, s.value);
     }
   }
-  std::vector<size_t> order(history.size());
-  for (size_t i = 0; i < order.size(); i++) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return history[a].db_key < history[b].db_key; });
-  std::vector<std::pair<std::string_view, size_t>> latest_sorted(latest.begin(), latest.end());
-  std::sort(latest_sorted.begin(), latest_sorted.end());
-  rocksdb::WriteBatch batch;
-  for (size_t i : order) batch.Put(history[i].db_key, history[i].value);
-  std::string latest_key;
-  for (const auto& [key, i] : latest_sorted) {
-    LatestKeyTo(key, &latest_key);
-    batch.Put(latest_key, history[i].value);
+  // One latest record per key: its last version in the batch.
+  for (const Scratch::Group& group : s.groups) {
+    LatestKeyTo(s.items[group.first].key, &s.key);
+    EncodeItem(group, group.count - 1);
+    s.batch.Put(s.key, s.value);
   }
-  const uint64_t to = txs.back().header.id;
-  std::string upto;
-  AppendU64BE(&upto, to);
-  batch.Put(rocksdb::Slice(kIndexedUpToKey.data(), kIndexedUpToKey.size()), upto);
+  const uint64_t to = s.txs.back().header.id;
+  uint8_t upto[8];
+  PutU64BE(upto, to);
+  s.batch.Put(rocksdb::Slice(kIndexedUpToKey.data(), kIndexedUpToKey.size()),
+              rocksdb::Slice(reinterpret_cast<const char*>(upto), sizeof(upto)));
   rocksdb::WriteOptions wo;
   wo.disableWAL = opts.disable_wal;
-  IMMUDB_RETURN_IF_ERROR(FromRocks(db->Write(wo, &batch), "index write"));
+  IMMUDB_RETURN_IF_ERROR(FromRocks(db->Write(wo, &s.batch), "index write"));
   // Only now does RocksDB hold these revisions.
-  for (const auto& [key, rev] : revs) revisions.Insert(key, rev);
+  for (const Scratch::Group& group : s.groups) {
+    revisions.Insert(s.items[group.first].key, group.revision + group.count);
+  }
+  s.Trim();
   {
     std::lock_guard<std::mutex> l(mu);
     indexed_upto.store(to);

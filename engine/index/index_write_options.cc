@@ -1,0 +1,22 @@
+// RocksDB settings of the index's write side: how the indexer's batches go
+// into the memtable. Read-side settings (block cache, filters, block format)
+// are in index_open.cc. See docs/format/index.md (RocksDB settings).
+#include <rocksdb/options.h>
+
+#include "index/index_impl.h"
+#include "index/memtable_rep.h"
+
+namespace immudb::index {
+
+void ApplyWriteSideOptions(const IndexOptions& opts, rocksdb::Options* o) {
+  (void)opts;
+  // The indexer writes each kind of record ('H', 'L', 'M': the first byte)
+  // in ascending key order, and each batch mostly continues where the
+  // previous one of that kind stopped. The index's own skip list
+  // (memtable_rep.cc) starts every insert at the previous insert of the same
+  // kind; it takes one writer at a time, as the indexer is.
+  o->memtable_factory = NewIndexMemTableFactory();
+  o->allow_concurrent_memtable_write = false;
+}
+
+}  // namespace immudb::index
