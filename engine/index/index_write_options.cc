@@ -15,8 +15,10 @@ void ApplyWriteSideOptions(const IndexOptions& opts, rocksdb::Options* o) {
   // previous one of that kind stopped. The index's own skip list
   // (memtable_rep.cc) starts every insert at the previous insert of the same
   // kind; it takes one writer at a time, as the indexer is.
-  o->memtable_factory = NewIndexMemTableFactory();
-  o->allow_concurrent_memtable_write = false;
+  if (auto factory = NewIndexMemTableFactory()) {
+    o->memtable_factory = std::move(factory);
+    o->allow_concurrent_memtable_write = false;
+  }
 }
 
 }  // namespace immudb::index

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <new>
 
+#ifdef IMMUDB_INDEX_MEMTABLE
+
 namespace rocksdb {
 // RocksDB places memtable iterators in its internal arena (not part of its
 // public headers) and then only runs their destructors. The arena's
@@ -288,3 +290,13 @@ std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory() {
 }
 
 }  // namespace immudb::index
+
+#else  // Another RocksDB: its own skip list (memtable_rep.h).
+
+namespace immudb::index {
+
+std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory() { return nullptr; }
+
+}  // namespace immudb::index
+
+#endif

@@ -5,12 +5,22 @@
 #pragma once
 
 #include <rocksdb/memtablerep.h>
+#include <rocksdb/version.h>
 
 #include <memory>
 
 namespace immudb::index {
 
-// The factory for rocksdb::Options::memtable_factory. It supports no
+// The list places its iterators in RocksDB's internal arena through the
+// allocation function RocksDB 7.8 exports (memtable_rep.cc), so it is built
+// only against that version; with any other, the index keeps RocksDB's own
+// skip list.
+#if ROCKSDB_MAJOR == 7 && ROCKSDB_MINOR == 8
+#define IMMUDB_INDEX_MEMTABLE 1
+#endif
+
+// The factory for rocksdb::Options::memtable_factory, or nullptr when the
+// linked RocksDB is not the version it is built for. It supports no
 // concurrent inserts: the options must set allow_concurrent_memtable_write =
 // false and no prefix_extractor.
 std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory();

@@ -123,6 +123,21 @@ class IndexMemTableTest : public ::testing::Test {
   std::map<std::string, std::string> model_;
 };
 
+// The index's own list with the RocksDB version it is built for; RocksDB's
+// skip list (and concurrent inserts) with any other.
+TEST(IndexMemTableFactoryTest, TheWriteSideOptionsPickTheListForTheLinkedRocksDb) {
+  rocksdb::Options o;
+  ApplyWriteSideOptions(IndexOptions{}, &o);
+  ASSERT_NE(o.memtable_factory, nullptr);
+#ifdef IMMUDB_INDEX_MEMTABLE
+  EXPECT_STREQ(o.memtable_factory->Name(), "ImmudbIndexSkipList");
+  EXPECT_FALSE(o.allow_concurrent_memtable_write);
+#else
+  EXPECT_STREQ(o.memtable_factory->Name(), "SkipListFactory");
+  EXPECT_TRUE(o.allow_concurrent_memtable_write);
+#endif
+}
+
 TEST_F(IndexMemTableTest, MatchesAnOrderedMapInTheMemtableAndAfterFlushes) {
   Open(64 << 20);  // Everything stays in one memtable.
   WriteRandom(20000, /*sorted_batches=*/true);
