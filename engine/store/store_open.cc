@@ -371,7 +371,7 @@ Status StoreImpl::Close() {
   if (closed_) return Status::OK();
   closed_ = true;
   // Let queued commits finish; new ones are refused from here on.
-  while (!writers_.empty() || inflight_ > 0) {
+  while (!writers_.empty() || inflight_.load(std::memory_order_acquire) > 0) {
     l.unlock();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     l.lock();
