@@ -118,17 +118,26 @@ Status StoreImpl::Prepare(Writer* w, std::vector<EntrySpec> entries) {
 Result<TxHeader> StoreImpl::Enqueue(Writer* wp, std::vector<EntrySpec> entries) {
   Writer& w = *wp;
   IMMUDB_RETURN_IF_ERROR(Prepare(&w, std::move(entries)));
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (closed_) return Status::FailedPrecondition("store is closed");
-    if (!bg_error_.ok()) return bg_error_;
-    writers_.push_back(&w);
-    if (!leading_) {
-      leading_ = true;
-      w.lead = true;
+  std::unique_lock<std::mutex> l(mu_);
+  if (closed_) return Status::FailedPrecondition("store is closed");
+  if (!bg_error_.ok()) return bg_error_;
+  writers_.push_back(&w);
+  if (!leading_) {
+    leading_ = true;
+    w.lead = true;
+    // A slot for the batch is free (the common case when alone): take the
+    // batch under this same lock.
+    if (published_.load(std::memory_order_acquire) + kMaxInflight >
+        batches_taken_.load(std::memory_order_relaxed)) {
+      Lead(&w, &l);
+    } else {
+      l.unlock();
+      Lead(&w);
     }
+  } else {
+    l.unlock();
+    if (!WaitCommittedOrLead(&w)) Lead(&w);
   }
-  if (w.lead || !WaitCommittedOrLead(&w)) Lead(&w);
   if (!w.status.ok()) return w.status;
   return w.header;
 }
@@ -245,7 +254,7 @@ void StoreImpl::HandOver(bool to_commit_thread, uint64_t next_batch) {
   FutexWake(&next, 1);
 }
 
-void StoreImpl::Lead(Writer* self) {
+void StoreImpl::Lead(Writer* self, std::unique_lock<std::mutex>* held) {
   // After its own batch, a writer whose batch had no fsync to wait for leads
   // up to this many more batches itself: with nothing to overlap, handing
   // leadership over would only cost a wake-up per batch.
@@ -253,17 +262,23 @@ void StoreImpl::Lead(Writer* self) {
   int lead_on_left = kLeadOnBatches;
   bool own_done = false;  // self's batch is published; leading on.
   for (;;) {
-    {
-      // At most kMaxInflight batches in flight: wait for the oldest to publish
-      // (no lock when it is: published_ only grows).
-      const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
-      if (published_.load(std::memory_order_acquire) + kMaxInflight <= next) {
-        std::unique_lock<std::mutex> p(pub_mu_);
-        pub_cv_.wait(
-            p, [&] { return published_.load(std::memory_order_relaxed) + kMaxInflight > next; });
+    std::unique_lock<std::mutex> l;
+    if (held != nullptr) {
+      l = std::move(*held);  // Checked by the caller: a slot is free.
+      held = nullptr;
+    } else {
+      {
+        // At most kMaxInflight batches in flight: wait for the oldest to
+        // publish (no lock when it is: published_ only grows).
+        const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
+        if (published_.load(std::memory_order_acquire) + kMaxInflight <= next) {
+          std::unique_lock<std::mutex> p(pub_mu_);
+          pub_cv_.wait(
+              p, [&] { return published_.load(std::memory_order_relaxed) + kMaxInflight > next; });
+        }
       }
+      l = std::unique_lock<std::mutex>(mu_);
     }
-    std::unique_lock<std::mutex> l(mu_);
     if ((self == nullptr || own_done) && writers_.empty()) {
       leading_ = false;
       return;
@@ -295,6 +310,14 @@ void StoreImpl::Lead(Writer* self) {
       if (!batch.status.ok() && bg_error_.ok()) bg_error_ = batch.status;
     }
     for (size_t i = 0; i < batch.writers.size(); i++) writers_.pop_front();
+    // A batch with no fsync of its own, whose predecessors are all published,
+    // takes the store's error state now, under this lock, instead of in
+    // SyncAndPublish (no earlier batch can fail any more).
+    if (batch.tickets.empty() && batch.aht_sync_upto == 0 &&
+        published_.load(std::memory_order_acquire) == batch.no) {
+      if (batch.status.ok()) batch.status = bg_error_;
+      batch.error_checked = true;
+    }
     bool mine = false;
     if (!own_done) {
       for (Writer* x : batch.writers) mine |= x == self;
@@ -337,7 +360,7 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
     std::unique_lock<std::mutex> p(pub_mu_);
     pub_cv_.wait(p, [&] { return published_.load(std::memory_order_relaxed) == batch->no; });
   }
-  {
+  if (!batch->error_checked) {
     // A failure of an earlier batch fails this one too: its txs chain on
     // txs that may not be durable.
     std::lock_guard<std::mutex> l(mu_);
@@ -510,8 +533,10 @@ Status StoreImpl::WriteBatch(Batch* batch) {
   IMMUDB_RETURN_IF_ERROR(clog_->Append(crecs).status());
   bool sync = opts_.synced;
   if (!sync && opts_.unsynced_sync_interval_ms > 0) {
-    auto t = std::chrono::steady_clock::now();
-    if (t - last_sync_ >= std::chrono::milliseconds(opts_.unsynced_sync_interval_ms)) {
+    // The coarse clock (a tick, some milliseconds) is enough for an interval
+    // of milliseconds and costs less than a precise read on every batch.
+    const uint64_t t = CoarseMonotonicNs();
+    if (t - last_sync_ >= uint64_t{opts_.unsynced_sync_interval_ms} * 1000000) {
       sync = true;
       last_sync_ = t;
     }

@@ -4,6 +4,8 @@
 // in docs/format/store.md.
 #pragma once
 
+#include <time.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -24,6 +26,13 @@
 #include "util/parallel.h"
 
 namespace immudb::store {
+
+// CLOCK_MONOTONIC_COARSE in nanoseconds: advances by the kernel's tick.
+inline uint64_t CoarseMonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000 + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 // Tx headers already read and checked, by id, in a few slots: a client that
 // proves every read against its trusted tx asks for that tx's header each
@@ -141,6 +150,8 @@ class StoreImpl : public Store {
     // Unsynced mode: the AHT leaves whose fsync this batch registered
     // (AHTree::FlushForSync) for the background syncer; 0: none.
     uint64_t aht_sync_upto = 0;
+    // The leader already merged the store's error state into `status`.
+    bool error_checked = false;
 
     // Empties the batch for batch number `n`, keeping every buffer.
     void Reset(uint64_t n) {
@@ -154,6 +165,7 @@ class StoreImpl : public Store {
       syncs_clog = false;
       background_sync = false;
       aht_sync_upto = 0;
+      error_checked = false;
     }
   };
 
@@ -162,7 +174,9 @@ class StoreImpl : public Store {
   // hands leadership to a queued writer at once and syncs and publishes its
   // batch while the next one is written (stage B).
   // With `self` null (the commit thread), leads until the queue is empty.
-  void Lead(Writer* self);
+  // `held`: the caller holds mu_ (moved in) and has checked that a batch
+  // slot is free, so the first batch is taken under that lock.
+  void Lead(Writer* self, std::unique_lock<std::mutex>* held = nullptr);
   // Makes the first queued writer's thread (or, when it has none, the commit
   // thread) the leader; `next_batch` is the number of the next batch to take.
   // REQUIRES: the caller holds leadership and gives it up, mu_ not held.
@@ -330,7 +344,7 @@ class StoreImpl : public Store {
   std::atomic<uint64_t> clog_durable_id_{0};
   uint64_t clog_mark_id_ = 0;
   uint64_t clog_mark_bytes_ = 0;
-  std::chrono::steady_clock::time_point last_sync_;
+  uint64_t last_sync_ = 0;  // CoarseMonotonicNs() of the last unsynced-mode sync.
   ParallelRunner syncer_{3};
 
   // Background syncer (unsynced mode). The bg_* fields are guarded by bg_mu_.
