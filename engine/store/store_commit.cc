@@ -491,7 +491,13 @@ Status StoreImpl::WriteBatch(Batch* batch) {
       TxEntry& e = tx.entries[i];
       IMMUDB_ASSIGN_OR_RETURN(e.voff, vlog_->Append(spec.value));
       e.vlen = static_cast<uint32_t>(spec.value.size());
-      e.key.assign(spec.key);  // Into the buffer the slot's earlier tx left.
+      // Into the buffer the slot's earlier tx left when it is large enough,
+      // else the writer's buffer is taken: no allocation either way.
+      if (e.key.capacity() >= spec.key.size()) {
+        e.key.assign(spec.key);
+      } else {
+        e.key = std::move(spec.key);
+      }
       e.md = spec.md;
       e.hval = w->hval(i);
       EncodeTxEntry(e, &scratch_);
