@@ -65,10 +65,19 @@ Result<InclusionProof> HTree::Proof(size_t i) const {
 
 Hash HTreeRoot(std::span<const Hash> digests) {
   if (digests.empty()) return EmptyHash();
-  std::vector<Hash> level(digests.size());
+  if (digests.size() == 1) return LeafHash(digests[0]);
+  // Small trees (most txs) reduce on the stack, larger ones on the heap.
+  constexpr size_t kStackLeaves = 32;
+  Hash stack[kStackLeaves];
+  std::vector<Hash> heap;
+  Hash* level = stack;
+  if (digests.size() > kStackLeaves) {
+    heap.resize(digests.size());
+    level = heap.data();
+  }
   for (size_t i = 0; i < digests.size(); i++) level[i] = LeafHash(digests[i]);
   // Reduce in place: each level overwrites the front of the one below it.
-  for (size_t n = level.size(); n > 1; n = (n + 1) / 2) ReduceLevel(level.data(), n, level.data());
+  for (size_t n = digests.size(); n > 1; n = (n + 1) / 2) ReduceLevel(level, n, level);
   return level[0];
 }
 

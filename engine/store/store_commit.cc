@@ -27,9 +27,13 @@ Status StoreImpl::ValidateEntries(const std::vector<EntrySpec>& entries) const {
                                    std::to_string(entries.size()) + " > " +
                                    std::to_string(opts_.max_tx_entries) + ")");
   }
+  // Few entries (most txs): duplicates found by comparing pairs, no set.
+  constexpr size_t kPairwiseKeys = 8;
+  const bool pairwise = entries.size() <= kPairwiseKeys;
   std::unordered_set<std::string_view> keys;
-  keys.reserve(entries.size());
-  for (const EntrySpec& e : entries) {
+  if (!pairwise) keys.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); i++) {
+    const EntrySpec& e = entries[i];
     if (e.key.empty()) return Status::InvalidArgument("key is empty");
     if (e.key.size() > opts_.max_key_len || e.key.size() > 0xffff) {
       return Status::InvalidArgument("max key length exceeded");
@@ -37,9 +41,13 @@ Status StoreImpl::ValidateEntries(const std::vector<EntrySpec>& entries) const {
     if (e.value.size() > opts_.max_value_len || e.value.size() > 0xffffffffull) {
       return Status::InvalidArgument("max value length exceeded");
     }
-    if (!keys.insert(e.key).second) {
-      return Status::InvalidArgument("duplicate key in transaction");
+    bool dup = false;
+    if (pairwise) {
+      for (size_t j = 0; j < i && !dup; j++) dup = entries[j].key == e.key;
+    } else {
+      dup = !keys.insert(e.key).second;
     }
+    if (dup) return Status::InvalidArgument("duplicate key in transaction");
   }
   return Status::OK();
 }
@@ -77,18 +85,29 @@ Result<TxHeader> StoreImpl::CommitExported(const TxHeader& header, std::vector<E
 }
 
 Status StoreImpl::Prepare(Writer* w, std::vector<EntrySpec> entries) {
-  w->hvals.reserve(entries.size());
-  std::vector<Hash> digests;
-  digests.reserve(entries.size());
-  for (const EntrySpec& e : entries) {
+  const size_t n = entries.size();
+  // Small txs keep their hashes in the writer and on the stack: no allocation.
+  Hash* hvals = w->small_hvals;
+  if (n > Writer::kSmallTx) {
+    w->hvals.resize(n);
+    hvals = w->hvals.data();
+  }
+  Hash small_digests[Writer::kSmallTx];
+  std::vector<Hash> heap_digests;
+  Hash* digests = small_digests;
+  if (n > Writer::kSmallTx) {
+    heap_digests.resize(n);
+    digests = heap_digests.data();
+  }
+  for (size_t i = 0; i < n; i++) {
+    const EntrySpec& e = entries[i];
     if (w->version == 0 && !e.md.empty()) {
       return Status::InvalidArgument("a version 0 tx cannot carry KV metadata");
     }
-    w->hvals.push_back(Sha256Of(e.value));
-    IMMUDB_ASSIGN_OR_RETURN(Hash d, EntryDigest(w->version, e.key, e.md.Encode(), w->hvals.back()));
-    digests.push_back(d);
+    hvals[i] = Sha256Of(e.value);
+    IMMUDB_ASSIGN_OR_RETURN(digests[i], EntryDigest(w->version, e.key, e.md.Encode(), hvals[i]));
   }
-  w->eh = HTreeRoot(digests);
+  w->eh = HTreeRoot(std::span<const Hash>(digests, n));
   if (w->exported != nullptr && w->eh != w->exported->eh) {
     return Status::InvalidArgument("the entries do not hash to the tx header's Eh");
   }
@@ -99,17 +118,26 @@ Status StoreImpl::Prepare(Writer* w, std::vector<EntrySpec> entries) {
 Result<TxHeader> StoreImpl::Enqueue(Writer* wp, std::vector<EntrySpec> entries) {
   Writer& w = *wp;
   IMMUDB_RETURN_IF_ERROR(Prepare(&w, std::move(entries)));
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (closed_) return Status::FailedPrecondition("store is closed");
-    if (!bg_error_.ok()) return bg_error_;
-    writers_.push_back(&w);
-    if (!leading_) {
-      leading_ = true;
-      w.lead = true;
+  std::unique_lock<std::mutex> l(mu_);
+  if (closed_) return Status::FailedPrecondition("store is closed");
+  if (!bg_error_.ok()) return bg_error_;
+  writers_.push_back(&w);
+  if (!leading_) {
+    leading_ = true;
+    w.lead = true;
+    // A slot for the batch is free (the common case when alone): take the
+    // batch under this same lock.
+    if (published_.load(std::memory_order_acquire) + kMaxInflight >
+        batches_taken_.load(std::memory_order_relaxed)) {
+      Lead(&w, &l);
+    } else {
+      l.unlock();
+      Lead(&w);
     }
+  } else {
+    l.unlock();
+    if (!WaitCommittedOrLead(&w)) Lead(&w);
   }
-  if (w.lead || !WaitCommittedOrLead(&w)) Lead(&w);
   if (!w.status.ok()) return w.status;
   return w.header;
 }
@@ -226,7 +254,7 @@ void StoreImpl::HandOver(bool to_commit_thread, uint64_t next_batch) {
   FutexWake(&next, 1);
 }
 
-void StoreImpl::Lead(Writer* self) {
+void StoreImpl::Lead(Writer* self, std::unique_lock<std::mutex>* held) {
   // After its own batch, a writer whose batch had no fsync to wait for leads
   // up to this many more batches itself: with nothing to overlap, handing
   // leadership over would only cost a wake-up per batch.
@@ -234,14 +262,23 @@ void StoreImpl::Lead(Writer* self) {
   int lead_on_left = kLeadOnBatches;
   bool own_done = false;  // self's batch is published; leading on.
   for (;;) {
-    Batch batch;
-    {
-      // At most kMaxInflight batches in flight: wait for the oldest to publish.
-      std::unique_lock<std::mutex> p(pub_mu_);
-      const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
-      pub_cv_.wait(p, [&] { return published_ + kMaxInflight > next; });
+    std::unique_lock<std::mutex> l;
+    if (held != nullptr) {
+      l = std::move(*held);  // Checked by the caller: a slot is free.
+      held = nullptr;
+    } else {
+      {
+        // At most kMaxInflight batches in flight: wait for the oldest to
+        // publish (no lock when it is: published_ only grows).
+        const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
+        if (published_.load(std::memory_order_acquire) + kMaxInflight <= next) {
+          std::unique_lock<std::mutex> p(pub_mu_);
+          pub_cv_.wait(
+              p, [&] { return published_.load(std::memory_order_relaxed) + kMaxInflight > next; });
+        }
+      }
+      l = std::unique_lock<std::mutex>(mu_);
     }
-    std::unique_lock<std::mutex> l(mu_);
     if ((self == nullptr || own_done) && writers_.empty()) {
       leading_ = false;
       return;
@@ -253,14 +290,18 @@ void StoreImpl::Lead(Writer* self) {
       HandOver(to_commit_thread, next);
       return;
     }
-    batch.no = batches_taken_.load(std::memory_order_relaxed);
+    // The slot of batch no - kWords, published before this one could be
+    // taken (at most kMaxInflight in flight); its vectors keep their capacity.
+    const uint64_t no = batches_taken_.load(std::memory_order_relaxed);
+    Batch& batch = batches_[no % kWords];
+    batch.Reset(no);
     for (Writer* x : writers_) {
       batch.writers.push_back(x);
       x->batch_no.store(batch.no, std::memory_order_relaxed);
       if (batch.writers.size() >= opts_.max_group_commit_txs) break;
     }
     batches_taken_.store(batch.no + 1, std::memory_order_release);
-    inflight_++;
+    inflight_.fetch_add(1, std::memory_order_relaxed);
     batch.status = bg_error_;
     if (batch.status.ok()) {
       l.unlock();
@@ -269,6 +310,14 @@ void StoreImpl::Lead(Writer* self) {
       if (!batch.status.ok() && bg_error_.ok()) bg_error_ = batch.status;
     }
     for (size_t i = 0; i < batch.writers.size(); i++) writers_.pop_front();
+    // A batch with no fsync of its own, whose predecessors are all published,
+    // takes the store's error state now, under this lock, instead of in
+    // SyncAndPublish (no earlier batch can fail any more).
+    if (batch.tickets.empty() && batch.aht_sync_upto == 0 &&
+        published_.load(std::memory_order_acquire) == batch.no) {
+      if (batch.status.ok()) batch.status = bg_error_;
+      batch.error_checked = true;
+    }
     bool mine = false;
     if (!own_done) {
       for (Writer* x : batch.writers) mine |= x == self;
@@ -307,11 +356,11 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
       if (batch->syncs_clog) Advance(&clog_durable_id_, batch->last_id);
     }
   }
-  {
+  if (published_.load(std::memory_order_acquire) != batch->no) {
     std::unique_lock<std::mutex> p(pub_mu_);
-    pub_cv_.wait(p, [&] { return published_ == batch->no; });
+    pub_cv_.wait(p, [&] { return published_.load(std::memory_order_relaxed) == batch->no; });
   }
-  {
+  if (!batch->error_checked) {
     // A failure of an earlier batch fails this one too: its txs chain on
     // txs that may not be durable.
     std::lock_guard<std::mutex> l(mu_);
@@ -320,14 +369,26 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
   }
   if (s.ok() && batch->last_id != 0) {
     stat_batches_.fetch_add(1, std::memory_order_relaxed);
-    stat_txs_.fetch_add(batch->txs.size(), std::memory_order_relaxed);
+    stat_txs_.fetch_add(batch->ntxs, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> g(recent_mu_);
-      if (recent_.empty()) recent_first_ = batch->txs.front().header.id;
-      for (Tx& tx : batch->txs) recent_.push_back(std::move(tx));
-      while (recent_.size() > kRecentTxs) {
-        recent_.pop_front();
-        recent_first_++;
+      for (size_t i = 0; i < batch->ntxs; i++) {
+        Tx& tx = batch->txs[i];
+        const uint64_t id = tx.header.id;
+        if (recent_count_ == 0) recent_base_ = recent_first_ = id;
+        const size_t slot = static_cast<size_t>((id - recent_base_) % kRecentTxs);
+        if (slot == recent_.size()) {
+          recent_.push_back(std::move(tx));
+        } else {
+          // Swapped, not moved: the tx dropped from the ring leaves its
+          // buffers to the batch slot, which reuses them for a later tx.
+          std::swap(recent_[slot], tx);
+        }
+        if (recent_count_ == kRecentTxs) {
+          recent_first_++;
+        } else {
+          recent_count_++;
+        }
       }
     }
     {
@@ -352,13 +413,10 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
   std::atomic<uint32_t>& done = done_words_[batch->no % kWords];
   done.fetch_add(1);
   if (sleepers_.load() > 0) FutexWake(&done, INT_MAX);
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    inflight_--;
-  }
+  inflight_.fetch_sub(1, std::memory_order_release);
   {
     std::lock_guard<std::mutex> p(pub_mu_);
-    published_++;
+    published_.store(batch->no + 1, std::memory_order_release);
   }
   pub_cv_.notify_all();
   for (Writer* x : async) {
@@ -372,8 +430,8 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
 }
 
 Status StoreImpl::WriteBatch(Batch* batch) {
-  std::string crecs;
-  crecs.reserve(batch->writers.size() * kCommitRecordSize);
+  std::string& crecs = crecs_;
+  crecs.clear();
   const int64_t now =
       opts_.now_unix_seconds ? opts_.now_unix_seconds() : static_cast<int64_t>(std::time(nullptr));
   // Format 3: the commit records up to durable_upto must be durable too
@@ -425,16 +483,23 @@ Status StoreImpl::WriteBatch(Batch* batch) {
     // Serialize the tx record in place: prefix placeholder, header, entries.
     scratch_.assign(kTxRecordPrefixSize, '\0');
     EncodeTxHeader(h, &scratch_);
-    Tx& tx = batch->txs.emplace_back();
+    if (batch->ntxs == batch->txs.size()) batch->txs.emplace_back();
+    Tx& tx = batch->txs[batch->ntxs++];
     tx.entries.resize(w->specs.size());
     for (size_t i = 0; i < w->specs.size(); i++) {
       EntrySpec& spec = w->specs[i];
       TxEntry& e = tx.entries[i];
       IMMUDB_ASSIGN_OR_RETURN(e.voff, vlog_->Append(spec.value));
       e.vlen = static_cast<uint32_t>(spec.value.size());
-      e.key = std::move(spec.key);
+      // Into the buffer the slot's earlier tx left when it is large enough,
+      // else the writer's buffer is taken: no allocation either way.
+      if (e.key.capacity() >= spec.key.size()) {
+        e.key.assign(spec.key);
+      } else {
+        e.key = std::move(spec.key);
+      }
       e.md = spec.md;
-      e.hval = w->hvals[i];
+      e.hval = w->hval(i);
       EncodeTxEntry(e, &scratch_);
     }
     // Format 2 appends the record to the same log, right after the values.
@@ -474,8 +539,10 @@ Status StoreImpl::WriteBatch(Batch* batch) {
   IMMUDB_RETURN_IF_ERROR(clog_->Append(crecs).status());
   bool sync = opts_.synced;
   if (!sync && opts_.unsynced_sync_interval_ms > 0) {
-    auto t = std::chrono::steady_clock::now();
-    if (t - last_sync_ >= std::chrono::milliseconds(opts_.unsynced_sync_interval_ms)) {
+    // The coarse clock (a tick, some milliseconds) is enough for an interval
+    // of milliseconds and costs less than a precise read on every batch.
+    const uint64_t t = CoarseMonotonicNs();
+    if (t - last_sync_ >= uint64_t{opts_.unsynced_sync_interval_ms} * 1000000) {
       sync = true;
       last_sync_ = t;
     }

@@ -4,6 +4,8 @@
 // in docs/format/store.md.
 #pragma once
 
+#include <time.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -24,6 +26,13 @@
 #include "util/parallel.h"
 
 namespace immudb::store {
+
+// CLOCK_MONOTONIC_COARSE in nanoseconds: advances by the kernel's tick.
+inline uint64_t CoarseMonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000 + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 // Tx headers already read and checked, by id, in a few slots: a client that
 // proves every read against its trusted tx asks for that tx's header each
@@ -85,7 +94,14 @@ class StoreImpl : public Store {
   // before it queues (value hashes, digests, Eh), so hashing runs in parallel.
   struct Writer {
     std::vector<EntrySpec> specs;
+    // The values' hashes: in small_hvals for txs of up to kSmallTx entries,
+    // else in hvals.
+    static constexpr size_t kSmallTx = 4;
+    Hash small_hvals[kSmallTx];
     std::vector<Hash> hvals;
+    const Hash& hval(size_t i) const {
+      return specs.size() <= kSmallTx ? small_hvals[i] : hvals[i];
+    }
     uint16_t version = 0;
     Hash eh{};
     Status status;
@@ -123,7 +139,10 @@ class StoreImpl : public Store {
     std::vector<std::pair<Appendable*, uint64_t>> tickets;
     uint64_t last_id = 0;  // 0: no tx of it was written.
     Hash last_alh{};
-    std::vector<Tx> txs;      // For recent_.
+    // For recent_: the first ntxs are this batch's; the rest, and the
+    // buffers of all, are kept for reuse.
+    std::vector<Tx> txs;
+    size_t ntxs = 0;
     bool syncs_clog = false;  // The commit log is among `tickets`.
     // Unsynced mode's periodic sync: `tickets` go to the background syncer
     // and the batch publishes without waiting for them.
@@ -131,6 +150,23 @@ class StoreImpl : public Store {
     // Unsynced mode: the AHT leaves whose fsync this batch registered
     // (AHTree::FlushForSync) for the background syncer; 0: none.
     uint64_t aht_sync_upto = 0;
+    // The leader already merged the store's error state into `status`.
+    bool error_checked = false;
+
+    // Empties the batch for batch number `n`, keeping every buffer.
+    void Reset(uint64_t n) {
+      no = n;
+      writers.clear();
+      status = Status::OK();
+      tickets.clear();
+      last_id = 0;
+      last_alh = Hash{};
+      ntxs = 0;
+      syncs_clog = false;
+      background_sync = false;
+      aht_sync_upto = 0;
+      error_checked = false;
+    }
   };
 
   // Leads until `self` is committed: takes the queued writers (up to the
@@ -138,7 +174,9 @@ class StoreImpl : public Store {
   // hands leadership to a queued writer at once and syncs and publishes its
   // batch while the next one is written (stage B).
   // With `self` null (the commit thread), leads until the queue is empty.
-  void Lead(Writer* self);
+  // `held`: the caller holds mu_ (moved in) and has checked that a batch
+  // slot is free, so the first batch is taken under that lock.
+  void Lead(Writer* self, std::unique_lock<std::mutex>* held = nullptr);
   // Makes the first queued writer's thread (or, when it has none, the commit
   // thread) the leader; `next_batch` is the number of the next batch to take.
   // REQUIRES: the caller holds leadership and gives it up, mu_ not held.
@@ -247,14 +285,18 @@ class StoreImpl : public Store {
   // being written), so queued writers never share a word with them.
   std::mutex mu_;
   std::deque<Writer*> writers_;
-  bool leading_ = false;                    // Guarded by mu_.
-  uint64_t inflight_ = 0;                   // Batches taken, not yet published. Guarded by mu_.
+  bool leading_ = false;  // Guarded by mu_.
+  // Batches taken, not yet published: raised under mu_, lowered without it.
+  std::atomic<uint64_t> inflight_{0};
   std::atomic<uint64_t> batches_taken_{0};  // Written under mu_.
   // Batches written and not yet published (deeper pipelines measured no
   // faster: the rounds already coalesce).
   static constexpr uint64_t kMaxInflight = 2;
   static constexpr uint64_t kWords = kMaxInflight + 1;
   std::atomic<uint32_t> done_words_[kWords] = {};
+  // Batch no lives in batches_[no % kWords]: reused once batch no - kWords is
+  // published, which taking batch no waits for.
+  Batch batches_[kWords];
   std::atomic<uint32_t> sleepers_{0};  // Writers in WaitCommittedOrLead.
   std::atomic<uint64_t> stat_batches_{0}, stat_txs_{0}, stat_sync_rounds_{0}, stat_sync_ns_{0};
   std::atomic<uint32_t> lead_wanted_{0};
@@ -272,8 +314,10 @@ class StoreImpl : public Store {
   // Batches publish in the order they were taken.
   std::mutex pub_mu_;
   std::condition_variable pub_cv_;
-  uint64_t published_ = 0;  // Batches published. Guarded by pub_mu_.
-  std::mutex sync_mu_;      // One round of fsyncs at a time (syncer_).
+  // Batches published: written under pub_mu_ (for pub_cv_), read without it
+  // where it is enough to see that a batch is published.
+  std::atomic<uint64_t> published_{0};
+  std::mutex sync_mu_;  // One round of fsyncs at a time (syncer_).
   // Per log (tx, commit, value): the highest FlushForSync ticket a finished
   // round covered. Guarded by sync_mu_.
   uint64_t synced_ticket_[3] = {0, 0, 0};
@@ -286,6 +330,7 @@ class StoreImpl : public Store {
   Hash last_alh_{};
   int64_t last_ts_ = 0;
   std::string scratch_;
+  std::string crecs_;  // The commit records of the batch being written.
   // Every tx <= durable_id_ is durable in all logs but the AHT. Written by
   // stage B, read by the leader.
   std::atomic<uint64_t> durable_id_{0};
@@ -299,7 +344,7 @@ class StoreImpl : public Store {
   std::atomic<uint64_t> clog_durable_id_{0};
   uint64_t clog_mark_id_ = 0;
   uint64_t clog_mark_bytes_ = 0;
-  std::chrono::steady_clock::time_point last_sync_;
+  uint64_t last_sync_ = 0;  // CoarseMonotonicNs() of the last unsynced-mode sync.
   ParallelRunner syncer_{3};
 
   // Background syncer (unsynced mode). The bg_* fields are guarded by bg_mu_.
@@ -312,13 +357,16 @@ class StoreImpl : public Store {
   uint64_t bg_clog_last_id_ = 0;        // Same, of the newest that registered the commit log.
   uint64_t bg_aht_upto_ = 0;            // AHT leaves of a pending AHT sync; 0: none.
 
-  // The most recently written txs (no values), for ReadTxsFollowing: the
-  // leader appends each tx it writes and drops the oldest beyond
-  // kRecentTxs. recent_first_ is the id of recent_.front().
+  // The most recently published txs (no values), for ReadTxsFollowing: a
+  // ring of kRecentTxs slots (grown up to that on first use), tx id in slot
+  // (id - recent_base_) % kRecentTxs. It holds the recent_count_ txs from
+  // id recent_first_ on. Guarded by recent_mu_.
   static constexpr size_t kRecentTxs = 16384;
   mutable std::mutex recent_mu_;
-  std::deque<Tx> recent_;      // Guarded by recent_mu_.
-  uint64_t recent_first_ = 0;  // Guarded by recent_mu_.
+  std::vector<Tx> recent_;
+  uint64_t recent_base_ = 0;
+  uint64_t recent_first_ = 0;
+  size_t recent_count_ = 0;
 
   // Truncation: values of txs <= truncated_upto_ are discarded; they lie
   // below value log offset truncated_voff_ (values are appended in tx order).

@@ -260,7 +260,7 @@ Status StoreImpl::RecoverTail() {
   clog_mark_bytes_ = txlog_->Size();
   last_alh_ = prev;
   last_ts_ = good_ts;
-  last_sync_ = std::chrono::steady_clock::now();
+  last_sync_ = CoarseMonotonicNs();
   std::lock_guard<std::mutex> g(state_mu_);
   committed_alh_ = last_alh_;
   committed_id_.store(good, std::memory_order_release);
@@ -371,7 +371,7 @@ Status StoreImpl::Close() {
   if (closed_) return Status::OK();
   closed_ = true;
   // Let queued commits finish; new ones are refused from here on.
-  while (!writers_.empty() || inflight_ > 0) {
+  while (!writers_.empty() || inflight_.load(std::memory_order_acquire) > 0) {
     l.unlock();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     l.lock();

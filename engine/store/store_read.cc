@@ -150,11 +150,10 @@ Status StoreImpl::ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx
   {
     std::lock_guard<std::mutex> g(recent_mu_);
     // Older than the ring: read them from the logs first (below).
-    if (!recent_.empty() && id >= recent_first_) {
+    if (recent_count_ > 0 && id >= recent_first_) {
       for (; id <= last && max_txs > 0; id++, max_txs--) {
-        const uint64_t k = id - recent_first_;
-        if (k >= recent_.size()) break;
-        out->push_back(recent_[k]);
+        if (id - recent_first_ >= recent_count_) break;
+        out->push_back(recent_[static_cast<size_t>((id - recent_base_) % kRecentTxs)]);
       }
       return Status::OK();
     }

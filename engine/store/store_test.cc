@@ -827,3 +827,89 @@ TEST(StoreTest, CommitExportedReproducesTheChain) {
 
 }  // namespace
 }  // namespace immudb
+
+namespace immudb {
+namespace {
+
+// Duplicate keys are refused whatever the tx size (small txs compare keys
+// pairwise, larger ones use a set), and nothing is written.
+TEST(StoreTest, DuplicateKeysAreRefusedInSmallAndLargeTxs) {
+  TempDir d;
+  auto s = MustOpen(d.path());
+  for (size_t n : {2, 3, 8, 9, 20}) {
+    for (size_t dup_at : {size_t{1}, n - 1}) {
+      std::vector<EntrySpec> es;
+      for (size_t i = 0; i < n; i++) es.push_back(Kv("key" + std::to_string(i), "v"));
+      es[dup_at].key = es[dup_at - 1].key;
+      EXPECT_TRUE(s->Commit(es).status().IsInvalidArgument()) << n << " " << dup_at;
+      es[dup_at].key = "other";
+      EXPECT_TRUE(s->Commit(es).ok()) << n << " " << dup_at;
+    }
+  }
+  EXPECT_EQ(s->CurrentState().tx_id, 10u);
+}
+
+// The ring of recent txs wraps after 16384 txs: the txs read from it, of
+// sizes that vary (so a slot's buffers are reused by txs of other shapes)
+// and written by several threads (batches of several txs), still equal
+// ReadTx's, up to the oldest it holds and from the logs before that.
+TEST(StoreTest, ReadTxsFollowingAfterTheRecentRingWraps) {
+  TempDir d;
+  StoreOptions o;
+  o.synced = false;
+  auto s = MustOpen(d.path(), o);
+  constexpr int kThreads = 4, kPerThread = 4500;  // 18000 txs in all.
+  std::vector<std::thread> threads;
+  std::atomic<bool> failed{false};
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; i++) {
+        std::vector<EntrySpec> es;
+        const int n = (i + t) % 6 + 1;
+        for (int e = 0; e < n; e++) {
+          // Keys of 5 to 40 bytes: some fit a string's own storage, some not.
+          std::string key = "t" + std::to_string(t) + "_" + std::to_string(i) + "_" +
+                            std::to_string(e) +
+                            std::string(static_cast<size_t>((i * 7 + e) % 30), 'k');
+          es.push_back(Kv(std::move(key), "value" + std::to_string(i)));
+        }
+        if (i % 5 == 0) es[0].md.deleted = true;
+        if (!s->Commit(std::move(es)).ok()) failed = true;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_FALSE(failed.load());
+  const uint64_t last = s->CurrentState().tx_id;
+  ASSERT_EQ(last, uint64_t{kThreads} * kPerThread);
+  auto check = [&](uint64_t from, size_t max) {
+    std::vector<Tx> txs;
+    ASSERT_TRUE(s->ReadTxsFollowing(from, max, &txs).ok());
+    ASSERT_FALSE(txs.empty()) << from;
+    ASSERT_LE(txs.size(), max);
+    for (size_t k = 0; k < txs.size(); k++) {
+      auto want = s->ReadTx(from + k);
+      ASSERT_TRUE(want.ok());
+      ASSERT_EQ(txs[k].header, want->header) << from + k;
+      ASSERT_EQ(txs[k].entries.size(), want->entries.size()) << from + k;
+      for (size_t e = 0; e < want->entries.size(); e++) {
+        EXPECT_EQ(txs[k].entries[e].key, want->entries[e].key);
+        EXPECT_EQ(txs[k].entries[e].hval, want->entries[e].hval);
+        EXPECT_EQ(txs[k].entries[e].voff, want->entries[e].voff);
+        EXPECT_EQ(txs[k].entries[e].vlen, want->entries[e].vlen);
+        EXPECT_TRUE(txs[k].entries[e].md == want->entries[e].md);
+      }
+    }
+  };
+  const uint64_t oldest = last - 16384 + 1;  // The oldest tx in the ring.
+  check(1, 50);                              // From the logs.
+  check(oldest - 3, 10);                     // From the logs, before the ring.
+  check(oldest, 20000);                      // The whole ring.
+  check(last - 10, 100);                     // Its newest.
+  std::vector<Tx> none;
+  ASSERT_TRUE(s->ReadTxsFollowing(last + 1, 10, &none).ok());
+  EXPECT_TRUE(none.empty());
+}
+
+}  // namespace
+}  // namespace immudb
