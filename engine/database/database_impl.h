@@ -39,10 +39,23 @@ struct RawVersion {
   std::string value;  // Stored value (with its prefix byte).
 };
 
+// How an open splits the read memory between the index's block cache and
+// the value map: `latest_bytes` of latest-version index records, the
+// configured cache and value map budgets. Their sum stays the same; the
+// cache grows to at most MaxBlockCacheBytes (its share of the value map's
+// budget is at most three times its own size).
+struct ReadMemory {
+  uint64_t block_cache_bytes = 0;
+  uint64_t value_map_bytes = 0;
+};
+uint64_t MaxBlockCacheBytes(uint64_t cache_bytes, uint64_t map_bytes);
+ReadMemory SplitReadMemory(uint64_t latest_bytes, uint64_t cache_bytes, uint64_t map_bytes);
+
 class DatabaseImpl : public Database {
  public:
   DatabaseImpl(const DatabaseOptions& opts, std::unique_ptr<Store> store);
   ~DatabaseImpl() override;
+  // Opens the index and splits the read memory (SplitReadMemory).
   Status OpenIndex(const std::string& dir);
 
   using Database::ExecAll;

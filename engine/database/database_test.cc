@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "database/database_impl.h"
 #include "database/database_test_util.h"
 
 namespace immudb {
@@ -222,6 +223,25 @@ TEST_F(DatabaseTest, NoWaitAndSinceTx) {
   KeyRequest r{"a"};
   r.since_tx = h->id;
   EXPECT_EQ(db_->Get(r)->value, "1");
+}
+
+TEST(ReadMemoryTest, TheCacheTakesTheValueMapsShareUpToTheLatestRecords) {
+  using database::SplitReadMemory;
+  constexpr uint64_t M = 1 << 20;
+  // Latest records that fit the cache: nothing moves.
+  EXPECT_EQ(SplitReadMemory(90 * M, 128 * M, 192 * M).block_cache_bytes, 128 * M);
+  EXPECT_EQ(SplitReadMemory(90 * M, 128 * M, 192 * M).value_map_bytes, 192 * M);
+  EXPECT_EQ(SplitReadMemory(0, 128 * M, 192 * M).value_map_bytes, 192 * M);
+  // Larger: the cache grows to them, the value map gives what it grows by.
+  EXPECT_EQ(SplitReadMemory(200 * M, 128 * M, 192 * M).block_cache_bytes, 200 * M);
+  EXPECT_EQ(SplitReadMemory(200 * M, 128 * M, 192 * M).value_map_bytes, 120 * M);
+  // Past both budgets together: all of it to the cache, the sum unchanged.
+  EXPECT_EQ(SplitReadMemory(900 * M, 128 * M, 192 * M).block_cache_bytes, 320 * M);
+  EXPECT_EQ(SplitReadMemory(900 * M, 128 * M, 192 * M).value_map_bytes, 0u);
+  EXPECT_EQ(SplitReadMemory(900 * M, 128 * M, 0).block_cache_bytes, 128 * M);
+  // A value map budget far above the cache: the cache grows to 4x at most.
+  EXPECT_EQ(SplitReadMemory(900 * M, 128 * M, 4096 * M).block_cache_bytes, 512 * M);
+  EXPECT_EQ(SplitReadMemory(900 * M, 128 * M, 4096 * M).value_map_bytes, 3712 * M);
 }
 
 TEST_F(DatabaseTest, IndexLossIsRebuiltAndReadsStayRight) {

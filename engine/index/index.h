@@ -42,6 +42,9 @@ struct IndexOptions {
   // most two). Filters and block indexes are held apart, about 3 bytes per
   // record. See docs/format/index.md for the memory bound.
   size_t block_cache_bytes = 128 << 20;
+  // The most Index::SetBlockCacheBytes can raise the cache to (the clock
+  // cache sizes its table for it when created); 0: block_cache_bytes.
+  size_t block_cache_max_bytes = 0;
   size_t write_buffer_bytes = 32 << 20;
   // Write index batches without RocksDB's WAL. The index is derived data: a
   // crash loses at most the unflushed memtable, and "indexed up to" always
@@ -104,6 +107,14 @@ class Index {
   // `done` runs on the thread that indexes `tx` (or closes the index). `tx`
   // must be committed.
   void WhenIndexed(uint64_t tx, std::function<void(Status)> done) const;
+
+  // Read memory. LatestRecordsBytes: about how many bytes of the index's
+  // files hold latest-version records (what a Get reads; the memtables are
+  // not counted). BlockCacheBytes: the block cache's capacity, which
+  // SetBlockCacheBytes changes (a lower one evicts down to it).
+  uint64_t LatestRecordsBytes() const;
+  size_t BlockCacheBytes() const;
+  void SetBlockCacheBytes(size_t bytes);
 
   // Latest version of a stored key. NotFound when never indexed.
   Result<IndexedEntry> Get(std::string_view key) const;

@@ -49,10 +49,13 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
   t.whole_key_filtering = true;
   // A clock cache: lookups take no shard mutex and keep no LRU list, which
   // random Gets paid for on every hit. Its table is sized for entries of
-  // about one data block.
-  rocksdb::HyperClockCacheOptions cache(std::max<size_t>(opts.block_cache_bytes, 1 << 20),
+  // about one data block and for the most the cache may be raised to
+  // (Index::SetBlockCacheBytes); it starts at block_cache_bytes.
+  const size_t cache_bytes = std::max<size_t>(opts.block_cache_bytes, 1 << 20);
+  rocksdb::HyperClockCacheOptions cache(std::max(cache_bytes, opts.block_cache_max_bytes),
                                         kDataBlockBytes);
   t.block_cache = cache.MakeSharedCache();
+  t.block_cache->SetCapacity(cache_bytes);
   t.block_size = kDataBlockBytes;
   // Point lookups: a hash index in each data block finds the restart point,
   // and short restart intervals keep the scan from it short.

@@ -1,6 +1,8 @@
 // Index queries. Multi-step reads use one RocksDB snapshot so they see a
 // single committed index batch.
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/table.h>
 
 #include "index/index_format.h"
 #include "index/index_impl.h"
@@ -54,7 +56,35 @@ bool StartsWith(const rocksdb::Slice& s, const std::string& p) {
   return s.size() >= p.size() && memcmp(s.data(), p.data(), p.size()) == 0;
 }
 
+// The index's block cache (index_open.cc always sets one).
+std::shared_ptr<rocksdb::Cache> BlockCache(rocksdb::DB* db) {
+  const auto* t = db->GetOptions().table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+  return t != nullptr ? t->block_cache : nullptr;
+}
+
 }  // namespace
+
+uint64_t Index::LatestRecordsBytes() const {
+  const char lo[1] = {kLatestTag};
+  const char hi[1] = {static_cast<char>(kLatestTag + 1)};
+  const rocksdb::Range r(rocksdb::Slice(lo, 1), rocksdb::Slice(hi, 1));
+  rocksdb::SizeApproximationOptions o;
+  o.include_files = true;
+  o.include_memtables = false;
+  uint64_t bytes = 0;
+  rocksdb::DB* db = rep_->db.get();
+  if (!db->GetApproximateSizes(o, db->DefaultColumnFamily(), &r, 1, &bytes).ok()) return 0;
+  return bytes;
+}
+
+size_t Index::BlockCacheBytes() const {
+  auto c = BlockCache(rep_->db.get());
+  return c ? c->GetCapacity() : 0;
+}
+
+void Index::SetBlockCacheBytes(size_t bytes) {
+  if (auto c = BlockCache(rep_->db.get())) c->SetCapacity(bytes);
+}
 
 Result<IndexedEntry> Index::Get(std::string_view key) const {
   return ReadRecord(rep_->db.get(), rocksdb::ReadOptions(), key, LatestKey(key));

@@ -214,6 +214,13 @@ INSTANTIATE_TEST_SUITE_P(IndexFiles, IndexDamageTest,
 // Point reads from SST files through a block cache far smaller than the
 // index (blocks evicted and read again), before and after a reopen: every
 // key's latest record must be its own.
+TEST_F(IndexTest, AnEmptyIndexHasNoLatestRecordBytes) {
+  auto ix = OpenIndex();
+  ASSERT_NE(ix, nullptr);
+  EXPECT_EQ(ix->LatestRecordsBytes(), 0u);
+  EXPECT_EQ(ix->BlockCacheBytes(), IndexOptions{}.block_cache_bytes);
+}
+
 TEST_F(IndexTest, GetsThroughASmallBlockCacheReturnEachKeysRecord) {
   IndexOptions o;
   o.block_cache_bytes = 1 << 20;
@@ -245,10 +252,20 @@ TEST_F(IndexTest, GetsThroughASmallBlockCacheReturnEachKeysRecord) {
     ASSERT_TRUE((*ix)->Compact().ok());
     ASSERT_TRUE((*ix)->Close().ok());
   }
+  o.block_cache_max_bytes = 4 << 20;
   auto ix = Index::Open(dir_.Sub("store/index"), store_.get(), o);
   ASSERT_TRUE(ix.ok()) << ix.status().ToString();
   EXPECT_FALSE((*ix)->rebuilt_on_open());
+  // 30,000 latest records of about 70 bytes in the files.
+  const uint64_t latest = (*ix)->LatestRecordsBytes();
+  EXPECT_GT(latest, 30000u * 40);
+  EXPECT_LT(latest, 30000u * 200);
+  EXPECT_EQ((*ix)->BlockCacheBytes(), size_t{1} << 20);
   for (int round = 0; round < 2; round++) {
+    if (round == 1) {  // The same reads through a raised cache.
+      (*ix)->SetBlockCacheBytes(4 << 20);
+      EXPECT_EQ((*ix)->BlockCacheBytes(), size_t{4} << 20);
+    }
     for (int n = 0; n < kKeys; n++) {
       const int i = static_cast<int>((static_cast<uint64_t>(n) * 7919) % kKeys);
       auto e = (*ix)->Get(key(i));

@@ -75,6 +75,7 @@ class StoreImpl : public Store {
   Status ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const override;
   Result<Hash> TxAlh(uint64_t id) const override;
   Result<std::string> ReadValue(const TxEntry& entry) const override;
+  void LimitValueMap(uint64_t bytes) override;
   Result<TruncationResult> TruncateValues(uint64_t tx_id) override;
   uint64_t TruncatedUpTo() const override {
     return truncated_upto_.load(std::memory_order_acquire);

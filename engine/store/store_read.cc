@@ -217,6 +217,10 @@ Result<std::string> StoreImpl::ReadValue(const TxEntry& entry) const {
   return v;
 }
 
+void StoreImpl::LimitValueMap(uint64_t bytes) {
+  if (value_map_) value_map_->LowerBudget(bytes);
+}
+
 Status StoreImpl::CheckValues(const Tx& tx) const {
   // Discarded by truncation: nothing left to check.
   if (tx.header.id <= TruncatedUpTo()) return Status::OK();

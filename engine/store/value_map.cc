@@ -43,6 +43,15 @@ ValueMap::ValueMap(FileSystem* fs, std::string dir, std::string ext, uint64_t se
 
 ValueMap::~ValueMap() = default;
 
+void ValueMap::LowerBudget(uint64_t bytes) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (bytes >= budget_) return;
+  budget_ = bytes;
+  if (chunk_ == 0 || mapped_bytes_.load(std::memory_order_relaxed) + chunk_ > budget_) {
+    full_.store(true, std::memory_order_relaxed);
+  }
+}
+
 bool ValueMap::Read(uint64_t offset, size_t n, char* dst) const {
   if (max_chunks_ == 0) return false;
   const uint64_t c = offset / chunk_;

@@ -46,6 +46,10 @@ class ValueMap {
   // when they lie in one chunk that is (or now gets) mapped; false otherwise.
   bool Read(uint64_t offset, size_t n, char* dst) const;
 
+  // Lowers the budget to `bytes` (never raises it): chunks already mapped
+  // stay mapped, and no further chunk is mapped past the new budget.
+  void LowerBudget(uint64_t bytes);
+
   // Bytes mapped so far.
   uint64_t mapped_bytes() const { return mapped_bytes_.load(std::memory_order_relaxed); }
 
@@ -61,7 +65,7 @@ class ValueMap {
   const std::string ext_;
   const uint64_t segment_size_;
   const uint64_t chunk_;
-  const uint64_t budget_;
+  uint64_t budget_;  // Guarded by mu_.
   // Chunk number -> mapped bytes (null: not mapped yet). Chunks past its end
   // are never mapped.
   std::unique_ptr<std::atomic<const char*>[]> chunks_;

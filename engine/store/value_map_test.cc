@@ -49,6 +49,27 @@ TEST(ValueMapTest, ReadsMappedBytesWithinTheBudgetOnly) {
   EXPECT_EQ(buf[0], static_cast<char>(SegmentBytes(1)[10] ^ 0x40));
 }
 
+TEST(ValueMapTest, LoweredBudgetKeepsMappedChunksAndMapsNoMore) {
+  TempDir d;
+  for (int s = 0; s < 3; s++) {
+    testutil::WriteAll(d.Sub("0000000" + std::to_string(s) + ".tx"), SegmentBytes(s));
+  }
+  store::ValueMap m(FileSystem::Default(), d.path(), "tx", kSeg, 3 * kSeg);
+  char buf[100];
+  ASSERT_TRUE(m.Read(10, 100, buf));
+  m.LowerBudget(4 * kSeg);  // Never raised.
+  m.LowerBudget(kSeg + kSeg / 2);
+  EXPECT_FALSE(m.Read(kSeg + 10, 100, buf));  // Past the lowered budget.
+  ASSERT_TRUE(m.Read(20, 100, buf));          // Still mapped.
+  EXPECT_EQ(std::string(buf, 100), SegmentBytes(0).substr(20, 100));
+  EXPECT_EQ(m.mapped_bytes(), kSeg);
+
+  store::ValueMap none(FileSystem::Default(), d.path(), "tx", kSeg, 3 * kSeg);
+  none.LowerBudget(0);
+  EXPECT_FALSE(none.Read(10, 100, buf));
+  EXPECT_EQ(none.mapped_bytes(), 0u);
+}
+
 TEST(ValueMapTest, ChunkIsMappedOnlyOnceTheFileHoldsIt) {
   TempDir d;
   testutil::WriteAll(d.Sub("00000000.val"), SegmentBytes(0, kSeg / 2));

@@ -41,6 +41,12 @@ struct DatabaseOptions {
   uint64_t index_wait_timeout_ms = 60000;
   // See index::IndexOptions.
   bool verify_index_on_open = true;
+  // Read memory: the key index's block cache. With store.value_map_bytes it
+  // is one budget: when the index's latest-version records exceed the cache,
+  // the cache takes as much of the value map's budget as they need (a cached
+  // index block serves about 45 keys, a mapped MiB of the tx log about 3,600
+  // values), decided on each open.
+  size_t index_block_cache_bytes = 128 << 20;
   // A replica takes transactions only through ReplicateTx: every other write
   // fails (kUnknown, "database is read-only because it's a replica").
   bool replica = false;

@@ -104,6 +104,10 @@ class Store {
   // TruncatedUpTo()) fails with the status IsValueTruncated() recognises.
   virtual Result<std::string> ReadValue(const TxEntry& entry) const = 0;
 
+  // Lowers the budget of mapped value reads (StoreOptions::value_map_bytes)
+  // to `bytes`; it never raises it. Chunks already mapped stay mapped.
+  virtual void LimitValueMap(uint64_t bytes) = 0;
+
   // Truncation (docs/format/truncation.md): discards the values of every tx
   // <= tx_id, giving their disk space back where the file system can, while
   // every header, entry (key, metadata, value length and hash) and proof
