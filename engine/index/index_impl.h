@@ -44,6 +44,12 @@ struct Index::Rep {
   // WhenIndexed callbacks waiting for their tx, by tx. GUARDED_BY(mu).
   std::multimap<uint64_t, std::function<void(Status)>> when_indexed;
   std::thread indexer;
+  // Batches indexed by waiters (WaitFor, WhenIndexed) rather than by the
+  // indexer thread; the indexer rests while this keeps growing (Run).
+  std::atomic<uint64_t> waiter_batches{0};
+  // Wakes the indexer from its rest: signalled (under mu) on stop only, not
+  // on progress, so commits indexed by waiters do not wake it.
+  std::condition_variable rest_cv;
 
   // Held by whoever runs IndexBatch: the indexer thread, or a thread in
   // WaitFor that indexes the committed txs itself instead of waiting to be
@@ -55,6 +61,8 @@ struct Index::Rep {
   // Under batch_mu: indexes one batch of what is committed past
   // indexed_upto, if anything; false when there was nothing to index.
   Result<bool> IndexSome();
+  // IndexSome for a waiter (WaitFor, WhenIndexed): counts its batches.
+  Result<bool> IndexSomeForWaiter();
 
   // The indexer thread: indexes committed txs until stopped.
   void Run();

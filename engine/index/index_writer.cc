@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "index/index_format.h"
 #include "index/index_impl.h"
@@ -13,6 +14,9 @@ namespace immudb::index {
 namespace {
 // How long the indexer sleeps in Store::WaitForTx before checking for stop.
 constexpr uint64_t kPollMs = 50;
+// How long the indexer rests, not woken by commits, while waiters index the
+// committed txs themselves: the most a tx nobody waits for then waits.
+constexpr auto kRest = std::chrono::milliseconds(5);
 }  // namespace
 
 void Index::Rep::SetError(const Status& s) {
@@ -56,7 +60,21 @@ Result<bool> Index::Rep::IndexSome() {
   return true;
 }
 
+Result<bool> Index::Rep::IndexSomeForWaiter() {
+  auto did = IndexSome();
+  if (did.ok() && *did) waiter_batches.fetch_add(1, std::memory_order_relaxed);
+  return did;
+}
+
 void Index::Rep::Run() {
+  // Waiters (a synced Set, WaitFor) index their own tx as soon as it is
+  // committed, mostly before this thread, woken by the same commit, gets
+  // to it: it would then wake only to find its work done. So while waiters
+  // have indexed batches since it last looked, it rests kRest, not woken by
+  // commits, and then indexes whatever nobody waited for. When a rest saw no
+  // waiter's batch it waits for the next commit again: a tx nobody waits
+  // for is indexed at most kRest after its commit.
+  uint64_t seen_waiter_batches = waiter_batches.load(std::memory_order_relaxed);
   while (!stop.load()) {
     {
       std::lock_guard<std::mutex> g(batch_mu);
@@ -67,6 +85,13 @@ void Index::Rep::Run() {
       auto did = IndexSome();
       if (!did.ok()) return;
       if (*did) continue;
+    }
+    const uint64_t waiters_now = waiter_batches.load(std::memory_order_relaxed);
+    if (waiters_now != seen_waiter_batches) {
+      seen_waiter_batches = waiters_now;
+      std::unique_lock<std::mutex> l(mu);
+      rest_cv.wait_for(l, kRest, [&] { return stop.load(); });
+      continue;
     }
     const uint64_t next = indexed_upto.load() + 1;
     Status w = store->WaitForTx(next, kPollMs);
