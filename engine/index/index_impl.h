@@ -70,7 +70,7 @@ struct Index::Rep {
   // max_batch_entries) in one RocksDB batch with the new marker.
   Status IndexBatch(uint64_t from, uint64_t last);
   // Reads the txs of the next batch.
-  Status ReadTxs(uint64_t from, uint64_t last, std::vector<Tx>* txs);
+  Status ReadTxs(uint64_t from, uint64_t last, std::vector<std::shared_ptr<const Tx>>* txs);
 
   // Working memory of IndexBatch, used under batch_mu and kept between
   // batches so that indexing a record allocates nothing: the records are
@@ -89,7 +89,8 @@ struct Index::Rep {
       uint32_t count;
       uint64_t revision;
     };
-    std::vector<Tx> txs;
+    // Shared with the store's recent txs (no copy); released by Trim.
+    std::vector<std::shared_ptr<const Tx>> txs;
     std::vector<Item> items;              // Sorted by key, then by position.
     std::vector<Group> groups;            // In key order.
     std::vector<uint32_t> missing;        // Groups whose revision RocksDB holds.
