@@ -44,6 +44,12 @@ struct Index::Rep {
   // WhenIndexed callbacks waiting for their tx, by tx. GUARDED_BY(mu).
   std::multimap<uint64_t, std::function<void(Status)>> when_indexed;
   std::thread indexer;
+  // Batches indexed by waiters (WaitFor, WhenIndexed) rather than by the
+  // indexer thread; the indexer rests while this keeps growing (Run).
+  std::atomic<uint64_t> waiter_batches{0};
+  // Wakes the indexer from its rest: signalled (under mu) on stop only, not
+  // on progress, so commits indexed by waiters do not wake it.
+  std::condition_variable rest_cv;
 
   // Held by whoever runs IndexBatch: the indexer thread, or a thread in
   // WaitFor that indexes the committed txs itself instead of waiting to be
@@ -55,6 +61,8 @@ struct Index::Rep {
   // Under batch_mu: indexes one batch of what is committed past
   // indexed_upto, if anything; false when there was nothing to index.
   Result<bool> IndexSome();
+  // IndexSome for a waiter (WaitFor, WhenIndexed): counts its batches.
+  Result<bool> IndexSomeForWaiter();
 
   // The indexer thread: indexes committed txs until stopped.
   void Run();
@@ -62,7 +70,7 @@ struct Index::Rep {
   // max_batch_entries) in one RocksDB batch with the new marker.
   Status IndexBatch(uint64_t from, uint64_t last);
   // Reads the txs of the next batch.
-  Status ReadTxs(uint64_t from, uint64_t last, std::vector<Tx>* txs);
+  Status ReadTxs(uint64_t from, uint64_t last, std::vector<std::shared_ptr<const Tx>>* txs);
 
   // Working memory of IndexBatch, used under batch_mu and kept between
   // batches so that indexing a record allocates nothing: the records are
@@ -81,7 +89,8 @@ struct Index::Rep {
       uint32_t count;
       uint64_t revision;
     };
-    std::vector<Tx> txs;
+    // Shared with the store's recent txs (no copy); released by Trim.
+    std::vector<std::shared_ptr<const Tx>> txs;
     std::vector<Item> items;              // Sorted by key, then by position.
     std::vector<Group> groups;            // In key order.
     std::vector<uint32_t> missing;        // Groups whose revision RocksDB holds.

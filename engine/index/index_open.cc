@@ -186,7 +186,12 @@ Status Index::Close() {
     std::lock_guard<std::mutex> l(r->mu);
     if (r->closed) return Status::OK();
   }
-  r->stop.store(true);
+  {
+    // Under mu: the indexer checks stop under mu before it rests.
+    std::lock_guard<std::mutex> l(r->mu);
+    r->stop.store(true);
+  }
+  r->rest_cv.notify_all();
   if (r->indexer.joinable()) r->indexer.join();
   // A waiter may be indexing (WaitFor): it checks stop under batch_mu.
   std::lock_guard<std::mutex> g(r->batch_mu);
@@ -221,7 +226,7 @@ Status Index::WaitFor(uint64_t tx, uint64_t timeout_ms) const {
       if (!r->error.ok() || r->closed) break;
     }
     if (r->stop.load()) break;
-    auto did = r->IndexSome();
+    auto did = r->IndexSomeForWaiter();
     if (!did.ok()) return did.status();
     if (!*did) break;
   }
@@ -250,7 +255,7 @@ void Index::WhenIndexed(uint64_t tx, std::function<void(Status)> done) const {
       if (!r->error.ok() || r->closed) break;
     }
     if (r->stop.load()) break;
-    auto did = r->IndexSome();
+    auto did = r->IndexSomeForWaiter();
     if (!did.ok() || !*did) break;  // A failure ran the queued callbacks; ours follows.
   }
   Status now;

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <thread>
 
 #include "testutil/test_util.h"
 
@@ -145,6 +148,44 @@ TEST_F(IndexTest, CatchesUpAfterReopenAndWaitTimesOut) {
   ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
   EXPECT_EQ(ix->Get("k")->revision, 3u);
   EXPECT_EQ(ix->WaitFor(t + 1, 20).code(), StatusCode::kDeadlineExceeded);
+}
+
+// Polls IndexedUpTo (which indexes nothing itself) until it reaches `tx`.
+bool IndexerReaches(const Index& ix, uint64_t tx, std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (ix.IndexedUpTo() < tx) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Waiters index their own txs; the indexer thread, resting meanwhile, must
+// still index by itself the commits nobody waits for, and stop promptly.
+TEST_F(IndexTest, CommitsNobodyWaitsForAreIndexedAfterWaitersIndexedInline) {
+  auto ix = OpenIndex();
+  for (int round = 0; round < 20; round++) {
+    for (int i = 0; i < 20; i++) {
+      const uint64_t t = Commit({Kv("w" + std::to_string(i), std::to_string(round))});
+      if (i % 2 == 0) {
+        ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+      } else {
+        std::promise<Status> p;
+        ix->WhenIndexed(t, [&p](Status st) { p.set_value(st); });
+        ASSERT_TRUE(p.get_future().get().ok());
+      }
+    }
+    // Nobody waits for these: only the indexer thread indexes them.
+    const uint64_t last = Commit({Kv("n", std::to_string(round))});
+    ASSERT_TRUE(IndexerReaches(*ix, last, std::chrono::seconds(5))) << "round " << round;
+  }
+  EXPECT_EQ(ix->Get("n")->revision, 20u);
+  EXPECT_EQ(ix->Get("w0")->revision, 20u);
+  // Right after a waiter indexed: Close does not wait out a rest or a poll.
+  ASSERT_TRUE(ix->WaitFor(Commit({Kv("w0", "x")}), 5000).ok());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ix->Close().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
 }
 
 TEST_F(IndexTest, MissingIndexIsRebuilt) {

@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "index/index_format.h"
 #include "index/index_impl.h"
@@ -13,6 +14,9 @@ namespace immudb::index {
 namespace {
 // How long the indexer sleeps in Store::WaitForTx before checking for stop.
 constexpr uint64_t kPollMs = 50;
+// How long the indexer rests, not woken by commits, while waiters index the
+// committed txs themselves: the most a tx nobody waits for then waits.
+constexpr auto kRest = std::chrono::milliseconds(5);
 }  // namespace
 
 void Index::Rep::SetError(const Status& s) {
@@ -56,7 +60,21 @@ Result<bool> Index::Rep::IndexSome() {
   return true;
 }
 
+Result<bool> Index::Rep::IndexSomeForWaiter() {
+  auto did = IndexSome();
+  if (did.ok() && *did) waiter_batches.fetch_add(1, std::memory_order_relaxed);
+  return did;
+}
+
 void Index::Rep::Run() {
+  // Waiters (a synced Set, WaitFor) index their own tx as soon as it is
+  // committed, mostly before this thread, woken by the same commit, gets
+  // to it: it would then wake only to find its work done. So while waiters
+  // have indexed batches since it last looked, it rests kRest, not woken by
+  // commits, and then indexes whatever nobody waited for. When a rest saw no
+  // waiter's batch it waits for the next commit again: a tx nobody waits
+  // for is indexed at most kRest after its commit.
+  uint64_t seen_waiter_batches = waiter_batches.load(std::memory_order_relaxed);
   while (!stop.load()) {
     {
       std::lock_guard<std::mutex> g(batch_mu);
@@ -68,6 +86,13 @@ void Index::Rep::Run() {
       if (!did.ok()) return;
       if (*did) continue;
     }
+    const uint64_t waiters_now = waiter_batches.load(std::memory_order_relaxed);
+    if (waiters_now != seen_waiter_batches) {
+      seen_waiter_batches = waiters_now;
+      std::unique_lock<std::mutex> l(mu);
+      rest_cv.wait_for(l, kRest, [&] { return stop.load(); });
+      continue;
+    }
     const uint64_t next = indexed_upto.load() + 1;
     Status w = store->WaitForTx(next, kPollMs);
     if (!w.ok() && w.code() != StatusCode::kDeadlineExceeded) {
@@ -78,7 +103,8 @@ void Index::Rep::Run() {
   }
 }
 
-Status Index::Rep::ReadTxs(uint64_t from, uint64_t last, std::vector<Tx>* txs) {
+Status Index::Rep::ReadTxs(uint64_t from, uint64_t last,
+                           std::vector<std::shared_ptr<const Tx>>* txs) {
   // Whole chunks from the store (recent ones straight from memory), until
   // the batch has enough txs or entries.
   constexpr size_t kChunk = 64;
@@ -87,9 +113,9 @@ Status Index::Rep::ReadTxs(uint64_t from, uint64_t last, std::vector<Tx>* txs) {
   while (id <= last && txs->size() < opts.max_batch_txs && entries < opts.max_batch_entries) {
     const size_t before = txs->size();
     const size_t want = std::min<uint64_t>({kChunk, opts.max_batch_txs - before, last - id + 1});
-    IMMUDB_RETURN_IF_ERROR(store->ReadTxsFollowing(id, want, txs));
+    IMMUDB_RETURN_IF_ERROR(store->ReadTxsFollowingShared(id, want, txs));
     if (txs->size() == before) break;
-    for (size_t i = before; i < txs->size(); i++) entries += (*txs)[i].entries.size();
+    for (size_t i = before; i < txs->size(); i++) entries += (*txs)[i]->entries.size();
     id += txs->size() - before;
   }
   return Status::OK();
@@ -101,7 +127,7 @@ void Index::Rep::Scratch::Trim() {
   constexpr size_t kKeepBytes = 4 << 20;
   constexpr size_t kKeepItems = 1 << 16;
   txs.clear();
-  if (txs.capacity() > kKeepItems / 8) std::vector<Tx>().swap(txs);
+  if (txs.capacity() > kKeepItems / 8) std::vector<std::shared_ptr<const Tx>>().swap(txs);
   if (items.capacity() > kKeepItems) std::vector<Item>().swap(items);
   if (groups.capacity() > kKeepItems) std::vector<Group>().swap(groups);
   if (missing.capacity() > kKeepItems) std::vector<uint32_t>().swap(missing);
@@ -119,7 +145,7 @@ void Index::Rep::GroupEntries() {
   s.items.clear();
   s.groups.clear();
   for (size_t t = 0; t < s.txs.size(); t++) {
-    const std::vector<TxEntry>& entries = s.txs[t].entries;
+    const std::vector<TxEntry>& entries = s.txs[t]->entries;
     for (size_t i = 0; i < entries.size(); i++) {
       if (entries[i].md.non_indexable) continue;
       s.items.push_back({entries[i].key, static_cast<uint32_t>(t), static_cast<uint32_t>(i)});
@@ -179,8 +205,8 @@ Status Index::Rep::LatestRevisions() {
 
 void Index::Rep::EncodeItem(const Scratch::Group& g, uint32_t i) {
   const Scratch::Item& item = scratch.items[g.first + i];
-  const TxEntry& e = scratch.txs[item.tx].entries[item.entry];
-  EncodeRecordFieldsTo(scratch.txs[item.tx].header.id, item.entry, g.revision + i + 1, e,
+  const TxEntry& e = scratch.txs[item.tx]->entries[item.entry];
+  EncodeRecordFieldsTo(scratch.txs[item.tx]->header.id, item.entry, g.revision + i + 1, e,
                        &scratch.value);
 }
 
@@ -226,7 +252,7 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
     EncodeItem(group, group.count - 1);
     s.batch.Put(s.key, s.value);
   }
-  const uint64_t to = s.txs.back().header.id;
+  const uint64_t to = s.txs.back()->header.id;
   uint8_t upto[8];
   PutU64BE(upto, to);
   s.batch.Put(rocksdb::Slice(kIndexedUpToKey.data(), kIndexedUpToKey.size()),

@@ -373,15 +373,15 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
     {
       std::lock_guard<std::mutex> g(recent_mu_);
       for (size_t i = 0; i < batch->ntxs; i++) {
-        Tx& tx = batch->txs[i];
-        const uint64_t id = tx.header.id;
+        std::shared_ptr<Tx>& tx = batch->txs[i];
+        const uint64_t id = tx->header.id;
         if (recent_count_ == 0) recent_base_ = recent_first_ = id;
         const size_t slot = static_cast<size_t>((id - recent_base_) % kRecentTxs);
         if (slot == recent_.size()) {
           recent_.push_back(std::move(tx));
         } else {
-          // Swapped, not moved: the tx dropped from the ring leaves its
-          // buffers to the batch slot, which reuses them for a later tx.
+          // Swapped, not moved: the tx dropped from the ring goes to the
+          // batch slot, which reuses its buffers for a later tx.
           std::swap(recent_[slot], tx);
         }
         if (recent_count_ == kRecentTxs) {
@@ -484,7 +484,17 @@ Status StoreImpl::WriteBatch(Batch* batch) {
     scratch_.assign(kTxRecordPrefixSize, '\0');
     EncodeTxHeader(h, &scratch_);
     if (batch->ntxs == batch->txs.size()) batch->txs.emplace_back();
-    Tx& tx = batch->txs[batch->ntxs++];
+    std::shared_ptr<Tx>& slot = batch->txs[batch->ntxs++];
+    // The slot's tx left the ring: its buffers are free unless a reader
+    // (ReadTxsFollowingShared) still holds it, and no one can take it
+    // again. The fence orders the reader's last use (its release of the
+    // tx) before our writes.
+    if (slot == nullptr || slot.use_count() != 1) {
+      slot = std::make_shared<Tx>();
+    } else {
+      std::atomic_thread_fence(std::memory_order_acquire);
+    }
+    Tx& tx = *slot;
     tx.entries.resize(w->specs.size());
     for (size_t i = 0; i < w->specs.size(); i++) {
       EntrySpec& spec = w->specs[i];

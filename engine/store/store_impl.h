@@ -73,6 +73,8 @@ class StoreImpl : public Store {
   Result<Tx> ReadTx(uint64_t id) const override;
   Result<TxHeader> ReadTxHeader(uint64_t id) const override;
   Status ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const override;
+  Status ReadTxsFollowingShared(uint64_t from, size_t max_txs,
+                                std::vector<std::shared_ptr<const Tx>>* out) const override;
   Result<Hash> TxAlh(uint64_t id) const override;
   Result<std::string> ReadValue(const TxEntry& entry) const override;
   void LimitValueMap(uint64_t bytes) override;
@@ -141,8 +143,9 @@ class StoreImpl : public Store {
     uint64_t last_id = 0;  // 0: no tx of it was written.
     Hash last_alh{};
     // For recent_: the first ntxs are this batch's; the rest, and the
-    // buffers of all, are kept for reuse.
-    std::vector<Tx> txs;
+    // buffers of all, are kept for reuse. A slot is null, or holds a tx
+    // that left the ring (its buffers are reused when no reader holds it).
+    std::vector<std::shared_ptr<Tx>> txs;
     size_t ntxs = 0;
     bool syncs_clog = false;  // The commit log is among `tickets`.
     // Unsynced mode's periodic sync: `tickets` go to the background syncer
@@ -361,10 +364,11 @@ class StoreImpl : public Store {
   // The most recently published txs (no values), for ReadTxsFollowing: a
   // ring of kRecentTxs slots (grown up to that on first use), tx id in slot
   // (id - recent_base_) % kRecentTxs. It holds the recent_count_ txs from
-  // id recent_first_ on. Guarded by recent_mu_.
+  // id recent_first_ on. Guarded by recent_mu_. A tx is immutable once in
+  // the ring: readers (ReadTxsFollowingShared) share it.
   static constexpr size_t kRecentTxs = 16384;
   mutable std::mutex recent_mu_;
-  std::vector<Tx> recent_;
+  std::vector<std::shared_ptr<Tx>> recent_;
   uint64_t recent_base_ = 0;
   uint64_t recent_first_ = 0;
   size_t recent_count_ = 0;

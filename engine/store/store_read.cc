@@ -143,7 +143,8 @@ Result<Tx> StoreImpl::ReadTx(uint64_t id) const {
   return ReadTxAt(recs[1], &recs[0].alh);
 }
 
-Status StoreImpl::ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const {
+Status StoreImpl::ReadTxsFollowingShared(uint64_t from, size_t max_txs,
+                                         std::vector<std::shared_ptr<const Tx>>* out) const {
   const uint64_t last = committed_id();
   if (from == 0) return Status::InvalidArgument("tx ids start at 1");
   uint64_t id = from;
@@ -160,8 +161,17 @@ Status StoreImpl::ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx
   }
   for (; id <= last && max_txs > 0; id++, max_txs--) {
     IMMUDB_ASSIGN_OR_RETURN(Tx tx, ReadTx(id));
-    out->push_back(std::move(tx));
+    out->push_back(std::make_shared<const Tx>(std::move(tx)));
   }
+  return Status::OK();
+}
+
+Status StoreImpl::ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const {
+  // The shared txs are copied outside recent_mu_.
+  std::vector<std::shared_ptr<const Tx>> shared;
+  IMMUDB_RETURN_IF_ERROR(ReadTxsFollowingShared(from, max_txs, &shared));
+  out->reserve(out->size() + shared.size());
+  for (const std::shared_ptr<const Tx>& tx : shared) out->push_back(*tx);
   return Status::OK();
 }
 

@@ -721,6 +721,18 @@ TEST(StoreTest, ValuePastTheEndIsCorruptionEvenWhenTheOffsetWraps) {
 namespace immudb {
 namespace {
 
+void ExpectSameTx(const Tx& got, const Tx& want) {
+  EXPECT_EQ(got.header, want.header);
+  ASSERT_EQ(got.entries.size(), want.entries.size()) << got.header.id;
+  for (size_t e = 0; e < want.entries.size(); e++) {
+    EXPECT_EQ(got.entries[e].key, want.entries[e].key);
+    EXPECT_EQ(got.entries[e].hval, want.entries[e].hval);
+    EXPECT_EQ(got.entries[e].voff, want.entries[e].voff);
+    EXPECT_EQ(got.entries[e].vlen, want.entries[e].vlen);
+    EXPECT_TRUE(got.entries[e].md == want.entries[e].md);
+  }
+}
+
 // The txs a log follower gets are the committed ones, equal to ReadTx's,
 // whether they come from memory (written by this process) or from the logs.
 TEST(StoreTest, ReadTxsFollowingMatchesReadTx) {
@@ -749,6 +761,21 @@ TEST(StoreTest, ReadTxsFollowingMatchesReadTx) {
       }
     }
   };
+  // The shared variant hands out the same txs.
+  auto check_shared = [&](uint64_t from, size_t max) {
+    std::vector<Tx> copies;
+    std::vector<std::shared_ptr<const Tx>> shared;
+    ASSERT_TRUE(s->ReadTxsFollowing(from, max, &copies).ok());
+    ASSERT_TRUE(s->ReadTxsFollowingShared(from, max, &shared).ok());
+    ASSERT_EQ(shared.size(), copies.size());
+    for (size_t k = 0; k < shared.size(); k++) ExpectSameTx(*shared[k], copies[k]);
+  };
+  check_shared(1, 100);
+  check_shared(38, 5);
+  check_shared(41, 100);
+  check_shared(51, 10);
+  std::vector<std::shared_ptr<const Tx>> no_shared;
+  EXPECT_FALSE(s->ReadTxsFollowingShared(0, 1, &no_shared).ok());
   check(1, 100, 50);   // From the logs (older than this process's commits).
   check(38, 5, 42);    // Across the boundary.
   check(41, 100, 50);  // From memory.
@@ -909,6 +936,48 @@ TEST(StoreTest, ReadTxsFollowingAfterTheRecentRingWraps) {
   std::vector<Tx> none;
   ASSERT_TRUE(s->ReadTxsFollowing(last + 1, 10, &none).ok());
   EXPECT_TRUE(none.empty());
+}
+
+// A tx shared out of the ring stays as committed while the ring wraps past
+// it and its slot's later txs are built: the store builds those elsewhere.
+TEST(StoreTest, SharedRecentTxsStayIntactAfterTheRingWraps) {
+  TempDir d;
+  StoreOptions o;
+  o.synced = false;
+  auto s = MustOpen(d.path(), o);
+  auto commit = [&](int i) {
+    std::vector<EntrySpec> es;
+    for (int e = 0; e < i % 4 + 1; e++) {
+      es.push_back(Kv("key" + std::to_string(i) + "_" + std::to_string(e) +
+                          std::string(static_cast<size_t>(i % 40), 'k'),
+                      "v" + std::to_string(i)));
+    }
+    ASSERT_TRUE(s->Commit(std::move(es)).ok());
+  };
+  for (int i = 1; i <= 100; i++) commit(i);
+  std::vector<std::shared_ptr<const Tx>> held;
+  ASSERT_TRUE(s->ReadTxsFollowingShared(1, 100, &held).ok());
+  ASSERT_EQ(held.size(), 100u);
+  std::vector<Tx> copies;
+  for (const auto& tx : held) copies.push_back(*tx);
+  // Past the 16384-tx ring: every held tx's slot is reused twice over.
+  for (int i = 101; i <= 2 * 16384 + 200; i++) {
+    commit(i);
+    if (HasFatalFailure()) return;
+  }
+  for (size_t k = 0; k < held.size(); k++) {
+    ASSERT_EQ(held[k].use_count(), 1) << k;  // The ring let go of it.
+    ExpectSameTx(*held[k], copies[k]);
+    auto want = s->ReadTx(k + 1);
+    ASSERT_TRUE(want.ok());
+    ExpectSameTx(*held[k], *want);
+  }
+  // The newest txs come shared from the ring again, equal to ReadTx's.
+  const uint64_t last = s->CurrentState().tx_id;
+  std::vector<std::shared_ptr<const Tx>> recent;
+  ASSERT_TRUE(s->ReadTxsFollowingShared(last - 99, 200, &recent).ok());
+  ASSERT_EQ(recent.size(), 100u);
+  for (size_t k = 0; k < recent.size(); k++) ExpectSameTx(*recent[k], *s->ReadTx(last - 99 + k));
 }
 
 }  // namespace

@@ -97,6 +97,12 @@ class Store {
   // come from memory, as the commit that hashed them built them; older ones
   // are read and checked as ReadTx does.
   virtual Status ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const = 0;
+  // ReadTxsFollowing without copying the recent txs: each comes as an
+  // immutable object shared with the store's memory of recent txs (the
+  // store builds a new one for a later tx while a reader still holds it).
+  // Older txs are read and checked as ReadTx does.
+  virtual Status ReadTxsFollowingShared(uint64_t from, size_t max_txs,
+                                        std::vector<std::shared_ptr<const Tx>>* out) const = 0;
   // Alh of committed tx id (EmptyHash() for id 0).
   virtual Result<Hash> TxAlh(uint64_t id) const = 0;
   // Reads an entry's value from the value log and checks it against hval;
