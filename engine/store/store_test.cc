@@ -750,15 +750,7 @@ TEST(StoreTest, ReadTxsFollowingMatchesReadTx) {
     for (size_t k = 0; k < txs.size(); k++) {
       auto want = s->ReadTx(from + k);
       ASSERT_TRUE(want.ok());
-      EXPECT_EQ(txs[k].header, want->header);
-      ASSERT_EQ(txs[k].entries.size(), want->entries.size());
-      for (size_t e = 0; e < want->entries.size(); e++) {
-        EXPECT_EQ(txs[k].entries[e].key, want->entries[e].key);
-        EXPECT_EQ(txs[k].entries[e].hval, want->entries[e].hval);
-        EXPECT_EQ(txs[k].entries[e].voff, want->entries[e].voff);
-        EXPECT_EQ(txs[k].entries[e].vlen, want->entries[e].vlen);
-        EXPECT_TRUE(txs[k].entries[e].md == want->entries[e].md);
-      }
+      ExpectSameTx(txs[k], *want);
     }
   };
   // The shared variant hands out the same txs.
@@ -917,15 +909,8 @@ TEST(StoreTest, ReadTxsFollowingAfterTheRecentRingWraps) {
     for (size_t k = 0; k < txs.size(); k++) {
       auto want = s->ReadTx(from + k);
       ASSERT_TRUE(want.ok());
-      ASSERT_EQ(txs[k].header, want->header) << from + k;
-      ASSERT_EQ(txs[k].entries.size(), want->entries.size()) << from + k;
-      for (size_t e = 0; e < want->entries.size(); e++) {
-        EXPECT_EQ(txs[k].entries[e].key, want->entries[e].key);
-        EXPECT_EQ(txs[k].entries[e].hval, want->entries[e].hval);
-        EXPECT_EQ(txs[k].entries[e].voff, want->entries[e].voff);
-        EXPECT_EQ(txs[k].entries[e].vlen, want->entries[e].vlen);
-        EXPECT_TRUE(txs[k].entries[e].md == want->entries[e].md);
-      }
+      ASSERT_EQ(txs[k].header.id, from + k);
+      ExpectSameTx(txs[k], *want);
     }
   };
   const uint64_t oldest = last - 16384 + 1;  // The oldest tx in the ring.
