@@ -4,10 +4,14 @@
 
 namespace immudb::server {
 std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key) {
+  return std::string(CallMetadataView(ctx, key));
+}
+
+std::string_view CallMetadataView(const grpc::ServerContextBase* ctx, const char* key) {
   const auto& md = ctx->client_metadata();
   auto it = md.find(key);
-  if (it == md.end()) return "";
-  return std::string(it->second.data(), it->second.size());
+  if (it == md.end()) return {};
+  return std::string_view(it->second.data(), it->second.size());
 }
 
 namespace {
@@ -70,6 +74,7 @@ bool LevelAllows(Access access, uint32_t level) {
 
 Result<DbRef> ImmuServiceImpl::AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
                                            Caller* caller) const {
+  if (s_->config.auth && caller == nullptr) return AuthorizeDbRights(ctx, access);
   Caller c;
   if (!s_->config.auth) {
     IMMUDB_RETURN_IF_ERROR(CheckLocalWhenAuthOff(ctx));
@@ -91,22 +96,56 @@ Result<DbRef> ImmuServiceImpl::AuthorizeDb(grpc::ServerContextBase* ctx, Access 
   } else {
     IMMUDB_ASSIGN_OR_RETURN(c, Authenticate(ctx));
   }
-  if (c.database.empty()) return Status(StatusCode::kUnknown, kErrSelectDb);
+  const bool sysadmin = c.user.IsSysAdmin();
+  IMMUDB_ASSIGN_OR_RETURN(DbHandle * handle,
+                          SelectedDb(c.database, access, sysadmin,
+                                     sysadmin ? kPermSysAdmin : c.user.PermissionOn(c.database)));
+  if (caller) *caller = std::move(c);
+  return DbRef(handle);
+}
+
+Result<DbRef> ImmuServiceImpl::AuthorizeDbRights(grpc::ServerContextBase* ctx,
+                                                 Access access) const {
+  // As Authenticate, then AuthorizeDb's checks, in the same order and with
+  // the same errors; the user's record is read in place, not copied.
+  std::string database;
+  UserStore::Rights rights;
+  const std::string_view session_id = CallMetadataView(ctx, "sessionid");
+  if (!session_id.empty()) {
+    IMMUDB_ASSIGN_OR_RETURN(SessionInfo session, s_->sessions->Touch(std::string(session_id)));
+    auto r = s_->users->RightsOn(session.username, session.database);
+    if (!r.ok() || !r->active) return Status::PermissionDenied(kErrSessionNotFound);
+    rights = *r;
+    database = std::move(session.database);
+  } else {
+    IMMUDB_ASSIGN_OR_RETURN(TokenInfo info,
+                            s_->tokens->Resolve(CallMetadataView(ctx, "authorization")));
+    auto r = s_->users->RightsOn(info.username, info.database);
+    if (!r.ok()) return Status(StatusCode::kUnknown, kErrNotLoggedIn);
+    rights = *r;
+    database = std::move(info.database);
+  }
+  IMMUDB_ASSIGN_OR_RETURN(DbHandle * handle,
+                          SelectedDb(database, access, rights.sysadmin,
+                                     rights.sysadmin ? kPermSysAdmin : rights.level));
+  return DbRef(handle);
+}
+
+Result<DbHandle*> ImmuServiceImpl::SelectedDb(const std::string& database, Access access,
+                                              bool sysadmin, uint32_t level) const {
+  if (database.empty()) return Status(StatusCode::kUnknown, kErrSelectDb);
   DbHandle* handle = nullptr;
-  if (c.database == kSystemDb) {
+  if (database == kSystemDb) {
     // systemdb is read-only from outside, whoever selected it.
     if (!ReadOnlyAllowed(access)) return Status::Internal(kErrPermissionDenied);
     handle = s_->dbs->systemdb();
   } else {
-    auto db = s_->dbs->Get(c.database);
+    auto db = s_->dbs->Get(database);
     if (!db.ok()) return Status(StatusCode::kUnknown, kErrSelectDb);
     handle = *db;
   }
-  if (!c.user.IsSysAdmin() && !LevelAllows(access, c.user.PermissionOn(c.database))) {
-    return Status::Internal(kErrPermissionDenied);
-  }
-  if (caller) *caller = std::move(c);
-  return DbRef(handle);
+  if (!sysadmin && !LevelAllows(access, level)) return Status::Internal(kErrPermissionDenied);
+  return handle;
 }
 
 void ImmuServiceImpl::LogOutEverywhere(const std::string& username) {

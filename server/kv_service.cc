@@ -18,10 +18,21 @@ constexpr char kErrDuplicateKeys[] =
 // Checks a SetRequest before anything is written.
 grpc::Status ValidateSet(const schema::SetRequest& req, std::vector<KeyValue>* kvs) {
   if (req.kvs_size() == 0) return InvalidArgument(kErrIllegalArguments);
-  std::set<std::string> seen;
-  for (const auto& kv : req.kvs()) {
+  // Few keys (most requests): duplicates found by comparing pairs, no set.
+  constexpr int kPairwiseKeys = 8;
+  const bool pairwise = req.kvs_size() <= kPairwiseKeys;
+  std::set<std::string_view> seen;
+  kvs->reserve(static_cast<size_t>(req.kvs_size()));
+  for (int i = 0; i < req.kvs_size(); i++) {
+    const schema::KeyValue& kv = req.kvs(i);
     if (kv.key().empty()) return InvalidArgument(kErrIllegalArguments);
-    if (!seen.insert(kv.key()).second) return InvalidArgument(kErrDuplicateKeys);
+    bool dup = false;
+    if (pairwise) {
+      for (int j = 0; j < i && !dup; j++) dup = req.kvs(j).key() == kv.key();
+    } else {
+      dup = !seen.insert(kv.key()).second;
+    }
+    if (dup) return InvalidArgument(kErrDuplicateKeys);
     kvs->push_back(FromProto(kv));
   }
   return grpc::Status::OK;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "authorization.grpc.pb.h"
 #include "schema.grpc.pb.h"
@@ -86,6 +87,8 @@ struct Caller {
 
 // The value of a client metadata key ("" when absent).
 std::string CallMetadata(const grpc::ServerContextBase* ctx, const char* key);
+// The same value in place: valid for as long as the call.
+std::string_view CallMetadataView(const grpc::ServerContextBase* ctx, const char* key);
 
 // In a callback override with `ctx`, of a class with kServicePath and
 // state(): begins the call's CallRecord `call` (every override must).
@@ -335,6 +338,14 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   // `caller` (optional) receives the caller; empty user when auth is off.
   Result<DbRef> AuthorizeDb(grpc::ServerContextBase* ctx, Access access,
                             Caller* caller = nullptr) const;
+  // AuthorizeDb with auth on and no caller wanted (most calls): the same
+  // checks and errors, reading the user's rights without copying its record.
+  Result<DbRef> AuthorizeDbRights(grpc::ServerContextBase* ctx, Access access) const;
+  // AuthorizeDb's checks once the caller is known: a database is selected
+  // and exists, and `level` (the caller's on it; kPermSysAdmin for the
+  // sysadmin) allows `access`.
+  Result<DbHandle*> SelectedDb(const std::string& database, Access access, bool sysadmin,
+                               uint32_t level) const;
   // Set through Database::TrySetAsync; null when the database declined
   // (nothing done, the default reactor untouched).
   grpc::ServerUnaryReactor* TrySetAsync(grpc::CallbackServerContext* ctx,

@@ -88,6 +88,33 @@ TEST_F(SessionTest, SessionIdTakesPrecedenceOverToken) {
   EXPECT_EQ(State(std::move(ctx2), &st).error_message(), "session not found");
 }
 
+// A session's calls get the permission checks of its user on the session's
+// database: a read-only user reads and is refused writes, a read-write user
+// writes.
+TEST_F(SessionTest, SessionCallsCheckTheUsersPermission) {
+  const std::string admin = Login();
+  ASSERT_TRUE(CreateUser(admin, "reader", 1, "defaultdb").ok());
+  ASSERT_TRUE(CreateUser(admin, "writer", 2, "defaultdb").ok());
+  schema::SetRequest set;
+  auto* kv = set.add_kvs();
+  kv->set_key("k");
+  kv->set_value("v");
+  schema::TxHeader hdr;
+  schema::ImmutableState st;
+
+  std::string reader;
+  ASSERT_TRUE(Open("reader", "Secret1!", "defaultdb", &reader).ok());
+  EXPECT_TRUE(State(SessionCtx(reader), &st).ok());
+  grpc::Status s = stub_->Set(SessionCtx(reader).get(), set, &hdr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(s.error_message(), "permission denied");
+
+  std::string writer;
+  ASSERT_TRUE(Open("writer", "Secret1!", "defaultdb", &writer).ok());
+  ASSERT_TRUE(stub_->Set(SessionCtx(writer).get(), set, &hdr).ok());
+  EXPECT_GT(hdr.id(), 0u);
+}
+
 TEST_F(SessionTest, MaxSessions) {
   std::string id;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Open("immudb", "immudb", "", &id).ok());

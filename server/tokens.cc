@@ -34,8 +34,11 @@ bool WellFormed(std::string_view token) {
   if (token.substr(0, kTokenPrefix.size()) != kTokenPrefix) return false;
   std::string_view body = token.substr(kTokenPrefix.size());
   if (body.size() != (kTokenRandomBytes * 8 + 5) / 6) return false;
+  // The base64url alphabet, checked without the locale (std::isalnum).
   for (char c : body) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
   }
   return true;
 }
@@ -74,7 +77,7 @@ Result<TokenInfo> TokenManager::Resolve(std::string_view header) const {
   if (token.empty()) return Status(StatusCode::kUnknown, kErrNotLoggedIn);
   if (!WellFormed(token)) return Status::Internal(kErrInvalidToken);
   std::lock_guard<std::mutex> l(mu_);
-  auto it = tokens_.find(std::string(token));
+  auto it = tokens_.find(token);
   if (it == tokens_.end()) return Status(StatusCode::kUnknown, kErrNotLoggedIn);
   if (std::chrono::system_clock::now() >= it->second.expires_at) {
     return Status::PermissionDenied(kErrTokenExpired);

@@ -46,8 +46,8 @@ class TokenManager {
 
   const std::chrono::milliseconds lifetime_;
   mutable std::mutex mu_;
-  std::map<std::string, TokenInfo> tokens_;     // GUARDED_BY(mu_)
-  std::map<std::string, int> logged_in_count_;  // GUARDED_BY(mu_)
+  std::map<std::string, TokenInfo, std::less<>> tokens_;  // GUARDED_BY(mu_)
+  std::map<std::string, int> logged_in_count_;            // GUARDED_BY(mu_)
 };
 
 // Strips an optional "Bearer " prefix.

@@ -133,6 +133,20 @@ Result<UserRecord> UserStore::Get(const std::string& username) const {
   return it->second;
 }
 
+Result<UserStore::Rights> UserStore::RightsOn(const std::string& username,
+                                              const std::string& db) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = users_.find(username);
+  if (it == users_.end()) return Status::NotFound("user " + username + " not found");
+  const UserRecord& u = it->second;
+  Rights r;
+  r.active = u.active;
+  r.sysadmin = u.IsSysAdmin();
+  auto p = u.permissions.find(db);
+  if (p != u.permissions.end()) r.level = p->second;
+  return r;
+}
+
 bool UserStore::Exists(const std::string& username) const {
   std::lock_guard<std::mutex> l(mu_);
   return users_.count(username) > 0;

@@ -57,6 +57,15 @@ class UserStore {
 
   // Copy of the record; NotFound if the user does not exist.
   Result<UserRecord> Get(const std::string& username) const;
+  // What a call's permission check reads of a user, without copying its
+  // record: whether it is active, whether it is the sysadmin, and the level
+  // granted on `db` itself (kPermNone when none). NotFound as Get.
+  struct Rights {
+    bool active = false;
+    bool sysadmin = false;
+    uint32_t level = kPermNone;
+  };
+  Result<Rights> RightsOn(const std::string& username, const std::string& db) const;
   bool Exists(const std::string& username) const;
   // All users in name order.
   std::vector<UserRecord> List() const;

@@ -159,6 +159,9 @@ class DatabaseImpl : public Database {
   // Validates and encodes ops into store entries. REQUIRES: the index covers
   // the txs the checks must see (references and sorted-set targets).
   Result<std::vector<EntrySpec>> PrepareOps(const std::vector<Op>& ops, const OpsMode& mode) const;
+  // PrepareOps of plain key-values only (Set): the same entries and errors,
+  // without copying the requests into Ops first.
+  Result<std::vector<EntrySpec>> PrepareKeyValues(const std::vector<KeyValue>& kvs) const;
   Result<EntrySpec> PrepareRef(const ReferenceRequest& ref, const OpsMode& mode,
                                bool set_earlier) const;
   Result<EntrySpec> PrepareZAdd(const ZAddRequest& z, const OpsMode& mode, bool set_earlier) const;
