@@ -36,6 +36,11 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
   o.paranoid_checks = true;
   o.keep_log_file_num = 2;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // RocksDB's periodic statistics dump (every 10 minutes by default) walks
+  // the whole block cache for a report that goes to the info log at INFO
+  // level, which this level drops; nothing else reads it.
+  o.stats_dump_period_sec = 0;
+  o.stats_persist_period_sec = 0;
   o.write_buffer_size = std::max<size_t>(opts.write_buffer_bytes, 64 << 10);
   o.max_write_buffer_number = 2;
   // Records hold hashes and offsets: compression would cost CPU for little.
