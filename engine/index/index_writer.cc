@@ -100,6 +100,12 @@ void Index::Rep::Run() {
       SetError(w.WithPrefix("index"));
       return;
     }
+    if (w.ok() && opts.gather_us > 0) {
+      // Let the commits that follow join this one's batch. A waiter that
+      // comes meanwhile indexes them itself (batch_mu is free).
+      std::unique_lock<std::mutex> l(mu);
+      rest_cv.wait_for(l, std::chrono::microseconds(opts.gather_us), [&] { return stop.load(); });
+    }
   }
 }
 
