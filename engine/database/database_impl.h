@@ -159,6 +159,8 @@ class DatabaseImpl : public Database {
   // Validates and encodes ops into store entries. REQUIRES: the index covers
   // the txs the checks must see (references and sorted-set targets).
   Result<std::vector<EntrySpec>> PrepareOps(const std::vector<Op>& ops, const OpsMode& mode) const;
+  // PrepareOps of plain key-values (Set), without copying them into ops.
+  Result<std::vector<EntrySpec>> PrepareKeyValues(const std::vector<KeyValue>& kvs) const;
   Result<EntrySpec> PrepareRef(const ReferenceRequest& ref, const OpsMode& mode,
                                bool set_earlier) const;
   Result<EntrySpec> PrepareZAdd(const ZAddRequest& z, const OpsMode& mode, bool set_earlier) const;

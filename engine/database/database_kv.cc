@@ -128,11 +128,10 @@ Result<std::vector<Entry>> DatabaseImpl::GetAll(const std::vector<std::string>& 
 Result<TxHeader> DatabaseImpl::Set(const std::vector<KeyValue>& kvs, bool no_wait,
                                    const std::vector<Precondition>& preconditions) {
   if (kvs.empty()) return Status::InvalidArgument("illegal arguments");
-  std::vector<Op> ops(kvs.begin(), kvs.end());
   WritePlan plan;
   plan.no_wait = no_wait;
   plan.preconditions = &preconditions;
-  plan.build = [&](uint64_t) { return PrepareOps(ops, OpsMode{}); };
+  plan.build = [&](uint64_t) { return PrepareKeyValues(kvs); };
   return Write(plan);
 }
 
@@ -145,8 +144,7 @@ bool DatabaseImpl::TrySetAsync(const std::vector<KeyValue>& kvs, bool no_wait, S
   if (s.ok() && kvs.empty()) s = Status::InvalidArgument("illegal arguments");
   std::vector<EntrySpec> entries;
   if (s.ok()) {
-    std::vector<Op> ops(kvs.begin(), kvs.end());
-    auto prepared = PrepareOps(ops, OpsMode{});
+    auto prepared = PrepareKeyValues(kvs);
     if (prepared.ok()) {
       entries = std::move(prepared).value();
       s = CheckEntries(entries);

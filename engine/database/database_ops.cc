@@ -120,6 +120,17 @@ Result<std::vector<EntrySpec>> DatabaseImpl::PrepareOps(const std::vector<Op>& o
   return entries;
 }
 
+Result<std::vector<EntrySpec>> DatabaseImpl::PrepareKeyValues(
+    const std::vector<KeyValue>& kvs) const {
+  std::vector<EntrySpec> entries;
+  entries.reserve(kvs.size());
+  for (const KeyValue& kv : kvs) {
+    if (kv.key.empty()) return IllegalArguments();
+    entries.push_back(EntrySpec{EncodeKey(kv.key), EncodeValue(kv.value), kv.md});
+  }
+  return entries;
+}
+
 Result<TxHeader> DatabaseImpl::SetReference(const ReferenceRequest& req) {
   WritePlan plan;
   plan.exclusive = plan.wait_index = true;
