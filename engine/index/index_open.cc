@@ -121,6 +121,20 @@ Result<uint64_t> CheckDb(rocksdb::DB* db, uint64_t store_last, const IndexOption
   return upto;
 }
 
+// The greatest stored key with a latest record ('L'), or "" when there is
+// none.
+Result<std::string> GreatestLatestKey(rocksdb::DB* db) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  const char past[1] = {static_cast<char>(kLatestTag + 1)};
+  it->SeekForPrev(rocksdb::Slice(past, 1));
+  std::string key;
+  if (it->Valid() && it->key().size() > 1 && it->key()[0] == kLatestTag) {
+    key.assign(it->key().data() + 1, it->key().size() - 1);
+  }
+  IMMUDB_RETURN_IF_ERROR(FromRocks(it->status(), "read index"));
+  return key;
+}
+
 Status DestroyDir(const std::string& dir, const IndexOptions& opts) {
   // DestroyDB removes RocksDB's own files; remove_all takes whatever else a
   // damaged directory holds.
@@ -174,6 +188,7 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& dir, const Store* 
     rebuilt = true;
   }
   rep->db = std::move(db).value();
+  IMMUDB_ASSIGN_OR_RETURN(rep->latest_bound, GreatestLatestKey(rep->db.get()));
   rep->indexed_upto.store(upto);
   Rep* r = rep.get();
   rep->indexer = std::thread([r] { r->Run(); });

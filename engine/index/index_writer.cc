@@ -180,6 +180,10 @@ Status Index::Rep::LatestRevisions() {
     const std::string_view key = s.items[s.groups[g].first].key;
     if (auto rev = revisions.Lookup(key)) {
       s.groups[g].revision = *rev;
+    } else if (key > latest_bound) {
+      // Past every key with a latest record (keys written in ascending
+      // order): a new key.
+      s.groups[g].revision = 0;
     } else {
       s.missing.push_back(g);
       s.keys.push_back(kLatestTag);
@@ -269,6 +273,10 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
   // Only now does RocksDB hold these revisions.
   for (const Scratch::Group& group : s.groups) {
     revisions.Insert(s.items[group.first].key, group.revision + group.count);
+  }
+  if (!s.groups.empty()) {
+    const std::string_view greatest = s.items[s.groups.back().first].key;  // Groups are sorted.
+    if (greatest > latest_bound) latest_bound.assign(greatest);
   }
   s.Trim();
   {
