@@ -110,8 +110,8 @@ struct Index::Rep {
   // Sorts the batch's indexable entries into scratch.items and
   // scratch.groups.
   void GroupEntries();
-  // Sets every group's revision: the latest indexed one (0: none), from the
-  // revision cache, from latest_bound (keys past it are new), or else with
+  // Sets every group's revision: the latest indexed one (0: none), from
+  // latest_bound (keys past it are new), the revision cache, or else with
   // one MultiGet.
   Status LatestRevisions();
   // Encodes the record of item `i` of group `g` (revision: the group's + i

@@ -178,12 +178,13 @@ Status Index::Rep::LatestRevisions() {
   s.keys.clear();
   for (uint32_t g = 0; g < s.groups.size(); g++) {
     const std::string_view key = s.items[s.groups[g].first].key;
-    if (auto rev = revisions.Lookup(key)) {
-      s.groups[g].revision = *rev;
-    } else if (key > latest_bound) {
+    if (key > latest_bound) {
       // Past every key with a latest record (keys written in ascending
-      // order): a new key.
+      // order): a new key. The revision cache holds keys of written batches,
+      // none past latest_bound, so it is not read (a miss on a random slot).
       s.groups[g].revision = 0;
+    } else if (auto rev = revisions.Lookup(key)) {
+      s.groups[g].revision = *rev;
     } else {
       s.missing.push_back(g);
       s.keys.push_back(kLatestTag);
