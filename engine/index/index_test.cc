@@ -197,9 +197,9 @@ TEST_F(IndexTest, WaitersAndCloseDoNotWaitForTheIndexersGather) {
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   auto ix = std::move(opened).value();
   const uint64_t first = Commit({Kv("a", "1")});
-  // The commit wakes the indexer thread, which now gathers for 30 s.
+  // The commit wakes the indexer thread, which now gathers for 30 s (or,
+  // had it not reached its wait yet, indexed the tx at once).
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(ix->IndexedUpTo(), 0u);
   const uint64_t second = Commit({Kv("a", "2")});
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(ix->WaitFor(second, 10'000).ok());
@@ -224,13 +224,15 @@ TEST_F(IndexTest, CommitsWithinTheGatherAreIndexedWhenItEnds) {
   auto opened = Index::Open(dir_.Sub("store/index"), store_.get(), o);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   auto ix = std::move(opened).value();
+  // Let the indexer thread reach its wait for the next commit.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const auto start = std::chrono::steady_clock::now();
   uint64_t last = 0;
   for (int i = 0; i < 10; i++) last = Commit({Kv("k", std::to_string(i))});
   // The first commit started the gather; unless the commits took most of it
-  // (a loaded machine), nothing is indexed yet.
+  // (a loaded machine), the later ones are not indexed yet.
   if (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500)) {
-    EXPECT_EQ(ix->IndexedUpTo(), 0u);
+    EXPECT_LT(ix->IndexedUpTo(), last);
   }
   ASSERT_TRUE(IndexerReaches(*ix, last, std::chrono::seconds(10)));
   EXPECT_EQ(ix->Get("k")->revision, 10u);
