@@ -55,6 +55,15 @@ TEST_F(DatabaseTest, BadRequestsAreRejectedAndWriteNothing) {
   EXPECT_TRUE(db_->Set({KeyValue{"", "v"}}, false).status().IsInvalidArgument());
   EXPECT_EQ(db_->Set({KeyValue{"d", "1"}, KeyValue{"d", "2"}}, false).status().message(),
             "duplicated keys are not supported in single batch transaction");
+  // Many entries (checked through a set) and few (pairwise): the same check.
+  for (size_t n : {3u, 8u, 9u, 40u}) {
+    std::vector<KeyValue> kvs;
+    for (size_t i = 0; i < n; i++) kvs.push_back(KeyValue{"m" + std::to_string(i), "v"});
+    kvs.back().key = kvs[n / 2].key;
+    EXPECT_EQ(db_->Set(kvs, false).status().message(),
+              "duplicated keys are not supported in single batch transaction")
+        << n;
+  }
   EXPECT_EQ(db_->Set({KeyValue{std::string(1024, 'k'), "v"}}, false).status().message(),
             "max key length exceeded");
   EXPECT_EQ(db_->ExecAll({}, false).status().message(), "empty set");

@@ -34,13 +34,22 @@ Status DatabaseImpl::CheckEntries(const std::vector<EntrySpec>& entries) const {
   if (entries.size() > so.max_tx_entries) {
     return Status::InvalidArgument("max number of entries per tx exceeded");
   }
+  // Few entries (a usual Set): compare them pairwise rather than build a set.
+  constexpr size_t kPairwise = 8;
   std::set<std::string_view> seen;
-  for (const EntrySpec& e : entries) {
+  for (size_t i = 0; i < entries.size(); i++) {
+    const EntrySpec& e = entries[i];
     if (e.key.size() > so.max_key_len) return Status::InvalidArgument("max key length exceeded");
     if (e.value.size() > so.max_value_len) {
       return Status::InvalidArgument("max value length exceeded");
     }
-    if (!seen.insert(e.key).second) {
+    bool dup = false;
+    if (entries.size() <= kPairwise) {
+      for (size_t j = 0; j < i && !dup; j++) dup = entries[j].key == e.key;
+    } else {
+      dup = !seen.insert(e.key).second;
+    }
+    if (dup) {
       return Status::InvalidArgument(
           "duplicated keys are not supported in single batch transaction");
     }

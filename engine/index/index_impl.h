@@ -57,6 +57,10 @@ struct Index::Rep {
   std::mutex batch_mu;
   // Latest revision of recently indexed keys; used under batch_mu.
   RevisionCache revisions{0};
+  // No stored key greater than this one has a latest record ('L'), so such a
+  // key is new without a lookup; empty: there are no latest records. Set on
+  // open, raised after each batch is written; used under batch_mu.
+  std::string latest_bound;
 
   // Under batch_mu: indexes one batch of what is committed past
   // indexed_upto, if anything; false when there was nothing to index.
@@ -106,8 +110,9 @@ struct Index::Rep {
   // Sorts the batch's indexable entries into scratch.items and
   // scratch.groups.
   void GroupEntries();
-  // Sets every group's revision: the latest indexed one (0: none), from the
-  // revision cache or else with one MultiGet.
+  // Sets every group's revision: the latest indexed one (0: none), from
+  // latest_bound (keys past it are new), the revision cache, or else with
+  // one MultiGet.
   Status LatestRevisions();
   // Encodes the record of item `i` of group `g` (revision: the group's + i
   // + 1) into scratch.value.

@@ -36,6 +36,11 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
   o.paranoid_checks = true;
   o.keep_log_file_num = 2;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // RocksDB's periodic statistics dump (every 10 minutes by default) walks
+  // the whole block cache for a report that goes to the info log at INFO
+  // level, which this level drops; nothing else reads it.
+  o.stats_dump_period_sec = 0;
+  o.stats_persist_period_sec = 0;
   o.write_buffer_size = std::max<size_t>(opts.write_buffer_bytes, 64 << 10);
   o.max_write_buffer_number = 2;
   // Records hold hashes and offsets: compression would cost CPU for little.
@@ -116,6 +121,20 @@ Result<uint64_t> CheckDb(rocksdb::DB* db, uint64_t store_last, const IndexOption
   return upto;
 }
 
+// The greatest stored key with a latest record ('L'), or "" when there is
+// none.
+Result<std::string> GreatestLatestKey(rocksdb::DB* db) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  const char past[1] = {static_cast<char>(kLatestTag + 1)};
+  it->SeekForPrev(rocksdb::Slice(past, 1));
+  std::string key;
+  if (it->Valid() && it->key().size() > 1 && it->key()[0] == kLatestTag) {
+    key.assign(it->key().data() + 1, it->key().size() - 1);
+  }
+  IMMUDB_RETURN_IF_ERROR(FromRocks(it->status(), "read index"));
+  return key;
+}
+
 Status DestroyDir(const std::string& dir, const IndexOptions& opts) {
   // DestroyDB removes RocksDB's own files; remove_all takes whatever else a
   // damaged directory holds.
@@ -169,6 +188,7 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& dir, const Store* 
     rebuilt = true;
   }
   rep->db = std::move(db).value();
+  IMMUDB_ASSIGN_OR_RETURN(rep->latest_bound, GreatestLatestKey(rep->db.get()));
   rep->indexed_upto.store(upto);
   Rep* r = rep.get();
   rep->indexer = std::thread([r] { r->Run(); });

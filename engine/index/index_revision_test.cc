@@ -135,6 +135,47 @@ TEST(IndexRevisionTest, TinyCacheAndSmallBatchesAcrossReopenAndRebuild) {
   ExpectMatches(**ix, ModelOf(**store, last));
 }
 
+// Without a revision cache, a key past every indexed key is new without a
+// lookup; the greatest key must then count up when written again, in the
+// same run and after a reopen, and keys below it still need their lookup.
+TEST(IndexRevisionTest, KeysPastTheGreatestIndexedKeyAcrossReopen) {
+  TempDir dir;
+  auto store = Store::Open(dir.Sub("store"), StoreOptions{.synced = false});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  IndexOptions o;
+  o.revision_cache_entries = 0;
+  o.max_batch_txs = 1;
+  const std::string ix_dir = dir.Sub("store/index");
+  auto commit = [&](std::vector<std::string> keys) {
+    std::vector<EntrySpec> es;
+    for (auto& k : keys) es.push_back(EntrySpec{k, "v", {}});
+    auto h = (*store)->Commit(std::move(es));
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    return h.ok() ? h->id : 0;
+  };
+  uint64_t last = 0;
+  for (int round = 0; round < 3; round++) {
+    auto ix = Index::Open(ix_dir, store->get(), o);
+    ASSERT_TRUE(ix.ok());
+    const std::string r = std::to_string(round);
+    commit({"b" + r});
+    commit({"b" + r});                      // The greatest key, again.
+    commit({"a", "c" + r, "c" + r + "x"});  // Below and past it.
+    commit({"c" + r + "x"});
+    commit({"c" + r});  // Now below the greatest.
+    last = commit({"a", "b" + r, "d" + r});
+    ASSERT_TRUE((*ix)->WaitFor(last, 10000).ok());
+    ExpectMatches(**ix, ModelOf(**store, last));
+  }
+  // After a reopen the first key written is the greatest one.
+  auto ix = Index::Open(ix_dir, store->get(), o);
+  ASSERT_TRUE(ix.ok());
+  last = commit({"d2"});
+  ASSERT_TRUE((*ix)->WaitFor(last, 10000).ok());
+  EXPECT_EQ((*ix)->Get("d2")->revision, 2u);
+  ExpectMatches(**ix, ModelOf(**store, last));
+}
+
 // The child side of KilledIndexerLeavesAConsistentPrefix: runs only in the
 // process that test starts (IMMUDB_INDEX_CRASH_DIR set). It commits and
 // indexes until killed, with memtables small enough to flush often.

@@ -188,6 +188,60 @@ TEST_F(IndexTest, CommitsNobodyWaitsForAreIndexedAfterWaitersIndexedInline) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
 }
 
+// With a long gather the indexer thread waits for more commits before it
+// indexes: a waiter must not wait for that, and Close must cut it short.
+TEST_F(IndexTest, WaitersAndCloseDoNotWaitForTheIndexersGather) {
+  IndexOptions o;
+  o.gather_us = 30'000'000;
+  auto opened = Index::Open(dir_.Sub("store/index"), store_.get(), o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto ix = std::move(opened).value();
+  const uint64_t first = Commit({Kv("a", "1")});
+  // The commit wakes the indexer thread, which now gathers for 30 s (or,
+  // had it not reached its wait yet, indexed the tx at once).
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const uint64_t second = Commit({Kv("a", "2")});
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ix->WaitFor(second, 10'000).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_GE(ix->IndexedUpTo(), second);
+  EXPECT_EQ(ix->Get("a")->revision, 2u);
+  EXPECT_EQ(ix->Get("a")->tx, second);
+  EXPECT_EQ(ix->GetRevision("a", 1)->tx, first);
+  // Nobody waits for this one: the thread is gathering when Close comes.
+  Commit({Kv("b", "1")});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ix->Close().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+// Commits nobody waits for are indexed by the thread once its gather ends,
+// all of those that came within it.
+TEST_F(IndexTest, CommitsWithinTheGatherAreIndexedWhenItEnds) {
+  IndexOptions o;
+  o.gather_us = 1'000'000;
+  auto opened = Index::Open(dir_.Sub("store/index"), store_.get(), o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto ix = std::move(opened).value();
+  // Let the indexer thread reach its wait for the next commit.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t last = 0;
+  for (int i = 0; i < 10; i++) last = Commit({Kv("k", std::to_string(i))});
+  // The first commit started the gather; unless the commits took most of it
+  // (a loaded machine), the later ones are not indexed yet.
+  if (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500)) {
+    EXPECT_LT(ix->IndexedUpTo(), last);
+  }
+  ASSERT_TRUE(IndexerReaches(*ix, last, std::chrono::seconds(10)));
+  EXPECT_EQ(ix->Get("k")->revision, 10u);
+  auto history = ix->History("k", 0, 100, false);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 10u);
+  for (uint64_t i = 0; i < 10; i++) EXPECT_EQ((*history)[i].revision, i + 1);
+}
+
 TEST_F(IndexTest, MissingIndexIsRebuilt) {
   uint64_t t = 0;
   {

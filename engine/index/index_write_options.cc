@@ -15,7 +15,7 @@ void ApplyWriteSideOptions(const IndexOptions& opts, rocksdb::Options* o) {
   // previous one of that kind stopped. The index's own skip list
   // (memtable_rep.cc) starts every insert at the previous insert of the same
   // kind; it takes one writer at a time, as the indexer is.
-  if (auto factory = NewIndexMemTableFactory()) {
+  if (auto factory = NewIndexMemTableFactory(o->comparator)) {
     o->memtable_factory = std::move(factory);
     o->allow_concurrent_memtable_write = false;
   }

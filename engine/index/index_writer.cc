@@ -100,6 +100,12 @@ void Index::Rep::Run() {
       SetError(w.WithPrefix("index"));
       return;
     }
+    if (w.ok() && opts.gather_us > 0) {
+      // Let the commits that follow join this one's batch. A waiter that
+      // comes meanwhile indexes them itself (batch_mu is free).
+      std::unique_lock<std::mutex> l(mu);
+      rest_cv.wait_for(l, std::chrono::microseconds(opts.gather_us), [&] { return stop.load(); });
+    }
   }
 }
 
@@ -172,7 +178,12 @@ Status Index::Rep::LatestRevisions() {
   s.keys.clear();
   for (uint32_t g = 0; g < s.groups.size(); g++) {
     const std::string_view key = s.items[s.groups[g].first].key;
-    if (auto rev = revisions.Lookup(key)) {
+    if (key > latest_bound) {
+      // Past every key with a latest record (keys written in ascending
+      // order): a new key. The revision cache holds keys of written batches,
+      // none past latest_bound, so it is not read (a miss on a random slot).
+      s.groups[g].revision = 0;
+    } else if (auto rev = revisions.Lookup(key)) {
       s.groups[g].revision = *rev;
     } else {
       s.missing.push_back(g);
@@ -263,6 +274,10 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
   // Only now does RocksDB hold these revisions.
   for (const Scratch::Group& group : s.groups) {
     revisions.Insert(s.items[group.first].key, group.revision + group.count);
+  }
+  if (!s.groups.empty()) {
+    const std::string_view greatest = s.items[s.groups.back().first].key;  // Groups are sorted.
+    if (greatest > latest_bound) latest_bound.assign(greatest);
   }
   s.Trim();
   {

@@ -11,6 +11,9 @@
 // cost a few comparisons per record.
 #include "index/memtable_rep.h"
 
+#include <rocksdb/comparator.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -48,10 +51,46 @@ struct Node {
   const char* Entry() const { return reinterpret_cast<const char*>(this + 1); }
 };
 
+// RocksDB's internal key of a bytewise-ordered column family: the user key,
+// then 8 bytes (sequence number << 8 | value type, little-endian) ordered
+// from the highest down, so a key's newest version comes first.
+int CompareInternalKeys(const char* a, size_t a_len, const char* b, size_t b_len) {
+  constexpr size_t kTrailer = 8;
+  const size_t an = a_len - kTrailer;
+  const size_t bn = b_len - kTrailer;
+  int r = std::memcmp(a, b, std::min(an, bn));
+  if (r != 0) return r;
+  if (an != bn) return an < bn ? -1 : 1;
+  uint64_t at = 0, bt = 0;
+  for (size_t i = kTrailer; i-- > 0;) {
+    at = (at << 8) | static_cast<uint8_t>(a[an + i]);
+    bt = (bt << 8) | static_cast<uint8_t>(b[bn + i]);
+  }
+  if (at == bt) return 0;
+  return at > bt ? -1 : 1;
+}
+
+// The internal key of a memtable entry: a varint32 length, then the key.
+const char* EntryKey(const char* entry, size_t* len) {
+  const auto* p = reinterpret_cast<const uint8_t*>(entry);
+  uint32_t n = 0;
+  for (int shift = 0; shift <= 28; shift += 7) {
+    const uint8_t b = *p++;
+    n |= static_cast<uint32_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) break;
+  }
+  *len = n;
+  return reinterpret_cast<const char*>(p);
+}
+
 class IndexSkipList : public rocksdb::MemTableRep {
  public:
-  IndexSkipList(const KeyComparator& cmp, rocksdb::Allocator* allocator)
-      : MemTableRep(allocator), cmp_(cmp) {
+  // `bytewise`: the column family orders user keys bytewise (RocksDB's
+  // default, the index's), so entries are compared here instead of through
+  // RocksDB's comparator objects (two virtual calls and a length decode per
+  // comparison, most of an insert's cost).
+  IndexSkipList(const KeyComparator& cmp, rocksdb::Allocator* allocator, bool bytewise)
+      : MemTableRep(allocator), cmp_(cmp), bytewise_(bytewise) {
     head_ = NewNode(kMaxHeight, 0, nullptr);
   }
 
@@ -88,16 +127,16 @@ class IndexSkipList : public rocksdb::MemTableRep {
     int top = 0;
     for (; top < max_h; top++) {
       Node* p = s.prev[top];
-      if (p != head_ && cmp_(p->Entry(), key) >= 0) continue;
+      if (p != head_ && Compare(p->Entry(), key) >= 0) continue;
       Node* n = p->Next(top);
-      if (n == nullptr || cmp_(n->Entry(), key) > 0) break;
+      if (n == nullptr || Compare(n->Entry(), key) > 0) break;
     }
     Node* pred[kMaxHeight];
     Node* succ = nullptr;
     if (top == max_h) {
       top = max_h - 1;
       Node* p = s.prev[top];
-      pred[top] = (p == head_ || cmp_(p->Entry(), key) < 0) ? p : head_;
+      pred[top] = (p == head_ || Compare(p->Entry(), key) < 0) ? p : head_;
     } else {
       pred[top] = s.prev[top];
     }
@@ -125,7 +164,7 @@ class IndexSkipList : public rocksdb::MemTableRep {
 
   bool Contains(const char* entry) const override {
     Node* x = Seek(cmp_.decode_key(entry));
-    return x != nullptr && cmp_(x->Entry(), cmp_.decode_key(entry)) == 0;
+    return x != nullptr && Compare(x->Entry(), cmp_.decode_key(entry)) == 0;
   }
 
   size_t ApproximateMemoryUsage() override {
@@ -152,7 +191,7 @@ class IndexSkipList : public rocksdb::MemTableRep {
           memtable_key != nullptr ? list_->cmp_.decode_key(memtable_key) : internal_key;
       // The last entry <= target.
       node_ = list_->Seek(target);
-      if (node_ == nullptr || list_->cmp_(node_->Entry(), target) > 0) {
+      if (node_ == nullptr || list_->Compare(node_->Entry(), target) > 0) {
         node_ = list_->Before(target);
       }
     }
@@ -181,6 +220,14 @@ class IndexSkipList : public rocksdb::MemTableRep {
   }
 
  private:
+  // Compares the entry's internal key with `key`, as RocksDB's comparator.
+  int Compare(const char* entry, const rocksdb::Slice& key) const {
+    if (!bytewise_) return cmp_(entry, key);
+    size_t len;
+    const char* k = EntryKey(entry, &len);
+    return CompareInternalKeys(k, len, key.data(), key.size());
+  }
+
   struct Splice {
     int height = 0;
     Node* prev[kMaxHeight];
@@ -223,7 +270,7 @@ class IndexSkipList : public rocksdb::MemTableRep {
         *c = 1;
         return p;
       }
-      const int r = cmp_(n->Entry(), key);
+      const int r = Compare(n->Entry(), key);
       if (r >= 0) {
         *succ = n;
         *c = r;
@@ -264,6 +311,7 @@ class IndexSkipList : public rocksdb::MemTableRep {
   }
 
   const KeyComparator& cmp_;
+  const bool bytewise_;
   Node* head_;
   std::atomic<int> max_height_{1};
   uint64_t rnd_ = 0x9e3779b97f4a7c15ULL;  // Writer only.
@@ -272,21 +320,26 @@ class IndexSkipList : public rocksdb::MemTableRep {
 
 class IndexMemTableFactory : public rocksdb::MemTableRepFactory {
  public:
+  explicit IndexMemTableFactory(bool bytewise) : bytewise_(bytewise) {}
   rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator& cmp,
                                           rocksdb::Allocator* allocator,
                                           const rocksdb::SliceTransform*,
                                           rocksdb::Logger*) override {
-    return new IndexSkipList(cmp, allocator);
+    return new IndexSkipList(cmp, allocator, bytewise_);
   }
   const char* Name() const override { return "ImmudbIndexSkipList"; }
   bool IsInsertConcurrentlySupported() const override { return false; }
   bool CanHandleDuplicatedKey() const override { return true; }
+
+ private:
+  const bool bytewise_;
 };
 
 }  // namespace
 
-std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory() {
-  return std::make_shared<IndexMemTableFactory>();
+std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory(
+    const rocksdb::Comparator* user_comparator) {
+  return std::make_shared<IndexMemTableFactory>(user_comparator == rocksdb::BytewiseComparator());
 }
 
 }  // namespace immudb::index
@@ -295,7 +348,9 @@ std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory() {
 
 namespace immudb::index {
 
-std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory() { return nullptr; }
+std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory(const rocksdb::Comparator*) {
+  return nullptr;
+}
 
 }  // namespace immudb::index
 

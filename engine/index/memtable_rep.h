@@ -4,6 +4,7 @@
 // settings).
 #pragma once
 
+#include <rocksdb/comparator.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/version.h>
 
@@ -22,7 +23,9 @@ namespace immudb::index {
 // The factory for rocksdb::Options::memtable_factory, or nullptr when the
 // linked RocksDB is not the version it is built for. It supports no
 // concurrent inserts: the options must set allow_concurrent_memtable_write =
-// false and no prefix_extractor.
-std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory();
+// false and no prefix_extractor. `user_comparator` is the options'
+// comparator; with RocksDB's bytewise one the list compares keys itself.
+std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory(
+    const rocksdb::Comparator* user_comparator);
 
 }  // namespace immudb::index

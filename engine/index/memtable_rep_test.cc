@@ -1,6 +1,7 @@
 #include "index/memtable_rep.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/comparator.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -11,6 +12,7 @@
 #include <memory>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "index/index_impl.h"
 #include "testutil/test_util.h"
@@ -136,6 +138,67 @@ TEST(IndexMemTableFactoryTest, TheWriteSideOptionsPickTheListForTheLinkedRocksDb
   EXPECT_STREQ(o.memtable_factory->Name(), "SkipListFactory");
   EXPECT_TRUE(o.allow_concurrent_memtable_write);
 #endif
+}
+
+// The list compares RocksDB's internal keys itself: user keys bytewise
+// (a prefix first), then a key's versions newest first, which snapshots
+// and overwrites within one memtable depend on.
+TEST_F(IndexMemTableTest, VersionsOfAKeyAndKeysThatExtendIt) {
+  Open(64 << 20);
+  const std::string a("L\x00a", 3);
+  const std::string a0("L\x00a\x00", 4);
+  const std::string aff("L\x00a\xff", 4);
+  const std::string b("L\x00b", 3);
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  std::vector<const rocksdb::Snapshot*> snaps;
+  for (int v = 0; v < 5; v++) {
+    rocksdb::WriteBatch batch;
+    for (const std::string* k : {&a, &a0, &aff, &b}) {
+      ASSERT_TRUE(batch.Put(*k, *k + std::to_string(v)).ok());
+    }
+    ASSERT_TRUE(db_->Write(wo, &batch).ok());
+    snaps.push_back(db_->GetSnapshot());
+  }
+  for (int v = 0; v < 5; v++) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snaps[v];
+    for (const std::string* k : {&a, &a0, &aff, &b}) {
+      std::string got;
+      ASSERT_TRUE(db_->Get(ro, *k, &got).ok());
+      EXPECT_EQ(got, *k + std::to_string(v));
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    std::vector<std::string> keys;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      keys.push_back(it->key().ToString());
+      EXPECT_EQ(it->value().ToString(), keys.back() + std::to_string(v));
+    }
+    EXPECT_EQ(keys, (std::vector<std::string>{a, a0, aff, b}));
+  }
+  for (const rocksdb::Snapshot* s : snaps) db_->ReleaseSnapshot(s);
+}
+
+// With another comparator the list orders through RocksDB's comparator.
+TEST(IndexMemTableComparatorTest, AnotherComparatorOrdersTheMemtable) {
+  TempDir dir;
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.comparator = rocksdb::ReverseBytewiseComparator();
+  ApplyWriteSideOptions(IndexOptions{}, &o);
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(o, dir.Sub("db"), &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteBatch batch;
+  for (const char* k : {"b", "a", "ab", "c"}) ASSERT_TRUE(batch.Put(k, k).ok());
+  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::vector<std::string> keys;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  EXPECT_EQ(keys, (std::vector<std::string>{"c", "b", "ab", "a"}));
+  std::string v;
+  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), "ab", &v).ok());
+  EXPECT_EQ(v, "ab");
 }
 
 TEST_F(IndexMemTableTest, MatchesAnOrderedMapInTheMemtableAndAfterFlushes) {
