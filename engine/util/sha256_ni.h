@@ -15,6 +15,15 @@ bool Available();
 // REQUIRES: Available().
 void Compress(uint32_t state[8], const uint8_t* blocks, size_t nblocks);
 
+// A chain of hash-tree nodes: c = first, then for k = 0..n-1
+// c = SHA-256(0x01 | lefts[k][0..32) | c), each c written to out[32k..32k+32).
+// Kept in registers from one node to the next; the rounds that read only
+// lefts[k] do not wait for the previous node. REQUIRES: Available().
+void NodeChain(const uint8_t first[32], const uint8_t* const* lefts, size_t n, uint8_t* out);
+// out[0..32) = SHA-256(0x00 | d[0..32)) (the leaf hash), then NodeChain from
+// it into out + 32. REQUIRES: Available().
+void LeafNodeChain(const uint8_t d[32], const uint8_t* const* lefts, size_t n, uint8_t* out);
+
 // SHA-256 of data[0..n) into out[32]. REQUIRES: Available().
 void Hash(const void* data, size_t n, uint8_t out[32]);
 
