@@ -24,6 +24,14 @@ void NodeChain(const uint8_t first[32], const uint8_t* const* lefts, size_t n, u
 // it into out + 32. REQUIRES: Available().
 void LeafNodeChain(const uint8_t d[32], const uint8_t* const* lefts, size_t n, uint8_t* out);
 
+// A tx header's inner hash, SHA-256(prefix[0..prefix_len) | root[0..32)),
+// with prefix_len 52 or 56 (header versions 0 and 1; prefix zero-padded to
+// 64 bytes), and its Alh, SHA-256(id_prev[0..40) | inner) (id_prev padded
+// to 48 bytes), kept in registers from one to the other. REQUIRES:
+// Available().
+void InnerAndAlh(const uint8_t prefix[64], size_t prefix_len, const uint8_t root[32],
+                 const uint8_t id_prev[48], uint8_t inner[32], uint8_t alh[32]);
+
 // SHA-256 of data[0..n) into out[32]. REQUIRES: Available().
 void Hash(const void* data, size_t n, uint8_t out[32]);
 
