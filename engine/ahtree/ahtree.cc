@@ -597,14 +597,20 @@ Result<uint64_t> AHTreeImpl::Append(const Hash& alh) {
 
   // Digest #d = R(m_d + 1, n): fold the leaf hash into the frontier blocks
   // from the lowest set bit of n-1 upwards (proofs.md §4.3).
+  // The leaf hash and its NodeHash chain in one call: the frontier blocks
+  // are known before the leaf, so each node's rounds over them need not
+  // wait for the node before.
   uint8_t rec[kMaxRecordSize];
-  Hash c = LeafHash(alh);
-  size_t len = 0;
-  std::copy(c.begin(), c.end(), rec);
-  len += kDigestSize;
+  const Hash* lefts[64];
+  size_t m = 0;
   for (uint64_t bits = prev; bits != 0; bits &= bits - 1) {
-    c = NodeHash(frontier_[std::countr_zero(bits)], c);
-    std::copy(c.begin(), c.end(), rec + len);
+    lefts[m++] = &frontier_[std::countr_zero(bits)];
+  }
+  Hash digests[65];
+  const Hash c = LeafNodeHashChain(alh, lefts, m, digests);
+  size_t len = 0;
+  for (size_t i = 0; i <= m; i++) {
+    std::copy(digests[i].begin(), digests[i].end(), rec + len);
     len += kDigestSize;
   }
   PutU32BE(rec + len, crc32c::Mask(crc32c::Value(rec, len)));

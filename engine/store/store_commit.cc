@@ -521,8 +521,8 @@ Status StoreImpl::WriteBatch(Batch* batch) {
              crc32c::Mask(crc32c::Value(scratch_.data() + kTxRecordPrefixSize, payload_len)));
     IMMUDB_ASSIGN_OR_RETURN(uint64_t tx_off, txlog_->Append(scratch_));
 
-    IMMUDB_ASSIGN_OR_RETURN(Hash inner, h.Inner());
-    Hash alh = AlhFrom(h.id, h.prev_alh, inner);
+    Hash inner, alh;
+    IMMUDB_RETURN_IF_ERROR(h.InnerAndAlh(&inner, &alh));
     IMMUDB_RETURN_IF_ERROR(aht_->Append(alh).status());
 
     CommitRecord rec;

@@ -8,6 +8,7 @@
 
 #include "htree/htree.h"
 #include "util/coding.h"
+#include "util/sha256_ni.h"
 
 namespace immudb {
 namespace {
@@ -144,6 +145,38 @@ Hash AlhFrom(uint64_t id, const Hash& prev_alh, const Hash& inner) {
   std::memcpy(buf + 8, prev_alh.data(), kHashSize);
   std::memcpy(buf + 8 + kHashSize, inner.data(), kHashSize);
   return Sha256Of(buf, sizeof(buf));
+}
+
+Status TxHeader::InnerAndAlh(Hash* inner, Hash* alh) const {
+  static const bool kNi = sha_ni::Available();
+  if (!kNi || (version != 0 && version != 1) || (version == 0 && nentries > 0xffff)) {
+    IMMUDB_ASSIGN_OR_RETURN(*inner, Inner());
+    *alh = AlhFrom(id, prev_alh, *inner);
+    return Status::OK();
+  }
+  // The inner hash's bytes before bl_root, as Inner() lays them out.
+  alignas(16) uint8_t prefix[64] = {};
+  uint8_t* p = prefix;
+  PutU64BE(p, static_cast<uint64_t>(ts));
+  PutU16BE(p + 8, version);
+  p += 10;
+  if (version == 0) {
+    PutU16BE(p, static_cast<uint16_t>(nentries));
+    p += 2;
+  } else {
+    PutU16BE(p, 0);
+    PutU32BE(p + 2, nentries);
+    p += 6;
+  }
+  std::memcpy(p, eh.data(), kHashSize);
+  PutU64BE(p + kHashSize, bl_tx_id);
+  p += kHashSize + 8;
+  alignas(16) uint8_t id_prev[48] = {};
+  PutU64BE(id_prev, id);
+  std::memcpy(id_prev + 8, prev_alh.data(), kHashSize);
+  sha_ni::InnerAndAlh(prefix, static_cast<size_t>(p - prefix), bl_root.data(), id_prev,
+                      inner->data(), alh->data());
+  return Status::OK();
 }
 
 Result<Hash> TxHeader::Alh() const {

@@ -6,6 +6,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "immudb/hash.h"
@@ -131,6 +132,54 @@ Hash NodeHash(const Hash& left, const Hash& right) {
   std::memcpy(buf + 1, left.data(), kHashSize);
   std::memcpy(buf + 1 + kHashSize, right.data(), kHashSize);
   return Sha256Of(buf, sizeof(buf));
+}
+
+namespace {
+
+// The SHA-NI chains take plain pointers, this many at a time.
+constexpr size_t kChainStep = 64;
+
+// NodeHashChain for n <= kChainStep; with leaf, out[0] is LeafHash(first)
+// and the nodes start at out[1].
+Hash ChainStep(const Hash& first, bool leaf, const Hash* const* lefts, size_t n, Hash* out) {
+  static_assert(sizeof(Hash) == kHashSize);
+  const uint8_t* l[kChainStep];
+  for (size_t k = 0; k < n; k++) l[k] = lefts[k]->data();
+  // out[] is an array of Hash, std::array<uint8_t, 32>: its bytes are contiguous.
+  if (leaf) {
+    sha_ni::LeafNodeChain(first.data(), l, n, out[0].data());
+  } else {
+    sha_ni::NodeChain(first.data(), l, n, out[0].data());
+  }
+  return out[leaf ? n : n - 1];
+}
+
+}  // namespace
+
+Hash NodeHashChain(const Hash& first, const Hash* const* lefts, size_t n, Hash* out) {
+  if (n == 0) return first;
+  if (!kNi) {
+    Hash c = first;
+    for (size_t k = 0; k < n; k++) out[k] = c = NodeHash(*lefts[k], c);
+    return c;
+  }
+  Hash c = first;
+  for (size_t done = 0; done < n;) {
+    const size_t m = std::min(kChainStep, n - done);
+    c = ChainStep(c, false, lefts + done, m, out + done);
+    done += m;
+  }
+  return c;
+}
+
+Hash LeafNodeHashChain(const Hash& d, const Hash* const* lefts, size_t n, Hash* out) {
+  if (!kNi) {
+    out[0] = LeafHash(d);
+    return NodeHashChain(out[0], lefts, n, out + 1);
+  }
+  const size_t m = std::min(kChainStep, n);
+  const Hash c = ChainStep(d, true, lefts, m, out);
+  return m == n ? c : NodeHashChain(c, lefts + m, n - m, out + 1 + m);
 }
 
 std::string ToHex(const void* data, size_t n) {

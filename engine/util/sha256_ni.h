@@ -15,6 +15,23 @@ bool Available();
 // REQUIRES: Available().
 void Compress(uint32_t state[8], const uint8_t* blocks, size_t nblocks);
 
+// A chain of hash-tree nodes: c = first, then for k = 0..n-1
+// c = SHA-256(0x01 | lefts[k][0..32) | c), each c written to out[32k..32k+32).
+// Kept in registers from one node to the next; the rounds that read only
+// lefts[k] do not wait for the previous node. REQUIRES: Available().
+void NodeChain(const uint8_t first[32], const uint8_t* const* lefts, size_t n, uint8_t* out);
+// out[0..32) = SHA-256(0x00 | d[0..32)) (the leaf hash), then NodeChain from
+// it into out + 32. REQUIRES: Available().
+void LeafNodeChain(const uint8_t d[32], const uint8_t* const* lefts, size_t n, uint8_t* out);
+
+// A tx header's inner hash, SHA-256(prefix[0..prefix_len) | root[0..32)),
+// with prefix_len 52 or 56 (header versions 0 and 1; prefix zero-padded to
+// 64 bytes), and its Alh, SHA-256(id_prev[0..40) | inner) (id_prev padded
+// to 48 bytes), kept in registers from one to the other. REQUIRES:
+// Available().
+void InnerAndAlh(const uint8_t prefix[64], size_t prefix_len, const uint8_t root[32],
+                 const uint8_t id_prev[48], uint8_t inner[32], uint8_t alh[32]);
+
 // SHA-256 of data[0..n) into out[32]. REQUIRES: Available().
 void Hash(const void* data, size_t n, uint8_t out[32]);
 

@@ -13,8 +13,10 @@
 #include <openssl/sha.h>
 
 #include <atomic>
+#include <cstring>
 #include <random>
 #include <thread>
+#include <vector>
 
 namespace immudb {
 namespace {
@@ -68,6 +70,53 @@ TEST(Sha256Test, LeafAndNodeHashPrefixTheInput) {
   node_in.append(reinterpret_cast<const char*>(b.data()), 32);
   EXPECT_EQ(NodeHash(a, b), Sha256Of(node_in));
   EXPECT_NE(NodeHash(a, b), NodeHash(b, a));
+}
+
+// NodeHashChain against OpenSSL over 0x01 | left | right, for chains shorter
+// and longer than one call of the SHA-NI chain (64 nodes), with random bytes
+// so that every byte position of left and right matters.
+TEST(Sha256Test, NodeHashChainMatchesOpenSsl) {
+  std::mt19937 rng(11);
+  auto random_hash = [&rng] {
+    Hash h;
+    for (auto& b : h) b = static_cast<uint8_t>(rng());
+    return h;
+  };
+  for (size_t n : {0, 1, 2, 3, 9, 31, 63, 64, 65, 130}) {
+    std::vector<Hash> lefts(n);
+    std::vector<const Hash*> ptrs(n);
+    for (size_t k = 0; k < n; k++) {
+      lefts[k] = random_hash();
+      ptrs[k] = &lefts[k];
+    }
+    const Hash first = random_hash();
+    std::vector<Hash> out(n);
+    const Hash last = NodeHashChain(first, ptrs.data(), n, out.data());
+    Hash c = first;
+    for (size_t k = 0; k < n; k++) {
+      unsigned char in[65];
+      in[0] = 0x01;
+      std::memcpy(in + 1, lefts[k].data(), 32);
+      std::memcpy(in + 33, c.data(), 32);
+      SHA256(in, sizeof(in), c.data());
+      ASSERT_EQ(out[k], c) << "node " << k << " of " << n;
+    }
+    EXPECT_EQ(last, c) << n;
+
+    // The same chain from a leaf: out[0] = H(0x00 | d), then the nodes.
+    const Hash d = random_hash();
+    std::vector<Hash> lout(n + 1);
+    const Hash llast = LeafNodeHashChain(d, ptrs.data(), n, lout.data());
+    unsigned char leaf_in[33];
+    leaf_in[0] = 0x00;
+    std::memcpy(leaf_in + 1, d.data(), 32);
+    SHA256(leaf_in, sizeof(leaf_in), c.data());
+    ASSERT_EQ(lout[0], c) << "leaf of " << n;
+    for (size_t k = 0; k < n; k++) {
+      ASSERT_EQ(lout[k + 1], NodeHash(lefts[k], lout[k])) << "node " << k << " of " << n;
+    }
+    EXPECT_EQ(llast, lout[n]) << n;
+  }
 }
 
 TEST(HexTest, RoundTripAndRejectsBadInput) {
