@@ -26,8 +26,8 @@ class IndexTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
   }
-  std::unique_ptr<Index> OpenIndex() {
-    auto ix = Index::Open(dir_.Sub("store/index"), store_.get(), IndexOptions{});
+  std::unique_ptr<Index> OpenIndex(const IndexOptions& o = IndexOptions{}) {
+    auto ix = Index::Open(dir_.Sub("store/index"), store_.get(), o);
     EXPECT_TRUE(ix.ok()) << ix.status().ToString();
     return ix.ok() ? std::move(ix).value() : nullptr;
   }
@@ -193,9 +193,8 @@ TEST_F(IndexTest, CommitsNobodyWaitsForAreIndexedAfterWaitersIndexedInline) {
 TEST_F(IndexTest, WaitersAndCloseDoNotWaitForTheIndexersGather) {
   IndexOptions o;
   o.gather_us = 30'000'000;
-  auto opened = Index::Open(dir_.Sub("store/index"), store_.get(), o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  auto ix = std::move(opened).value();
+  auto ix = OpenIndex(o);
+  ASSERT_NE(ix, nullptr);
   const uint64_t first = Commit({Kv("a", "1")});
   // The commit wakes the indexer thread, which now gathers for 30 s (or,
   // had it not reached its wait yet, indexed the tx at once).
@@ -221,9 +220,8 @@ TEST_F(IndexTest, WaitersAndCloseDoNotWaitForTheIndexersGather) {
 TEST_F(IndexTest, CommitsWithinTheGatherAreIndexedWhenItEnds) {
   IndexOptions o;
   o.gather_us = 1'000'000;
-  auto opened = Index::Open(dir_.Sub("store/index"), store_.get(), o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  auto ix = std::move(opened).value();
+  auto ix = OpenIndex(o);
+  ASSERT_NE(ix, nullptr);
   // Let the indexer thread reach its wait for the next commit.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const auto start = std::chrono::steady_clock::now();
