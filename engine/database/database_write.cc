@@ -5,10 +5,10 @@
 // commit, with the index covering every committed tx, so no other commit can
 // change what it saw. Every commit goes through Write, so under the exclusive
 // gate the next tx id is known before the commit.
-#include <set>
 
 #include "database/database_impl.h"
 #include "store/export.h"
+#include "util/seen_keys.h"
 
 namespace immudb::database {
 
@@ -34,22 +34,13 @@ Status DatabaseImpl::CheckEntries(const std::vector<EntrySpec>& entries) const {
   if (entries.size() > so.max_tx_entries) {
     return Status::InvalidArgument("max number of entries per tx exceeded");
   }
-  // Few entries (a usual Set): compare them pairwise rather than build a set.
-  constexpr size_t kPairwise = 8;
-  std::set<std::string_view> seen;
-  for (size_t i = 0; i < entries.size(); i++) {
-    const EntrySpec& e = entries[i];
+  SeenKeys seen(entries.size());
+  for (const EntrySpec& e : entries) {
     if (e.key.size() > so.max_key_len) return Status::InvalidArgument("max key length exceeded");
     if (e.value.size() > so.max_value_len) {
       return Status::InvalidArgument("max value length exceeded");
     }
-    bool dup = false;
-    if (entries.size() <= kPairwise) {
-      for (size_t j = 0; j < i && !dup; j++) dup = entries[j].key == e.key;
-    } else {
-      dup = !seen.insert(e.key).second;
-    }
-    if (dup) {
+    if (seen.Repeats(e.key)) {
       return Status::InvalidArgument(
           "duplicated keys are not supported in single batch transaction");
     }

@@ -10,13 +10,13 @@
 #include <ctime>
 #include <functional>
 #include <string_view>
-#include <unordered_set>
 
 #include "ahtree/ahtree_format.h"
 #include "htree/htree.h"
 #include "store/store_impl.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/seen_keys.h"
 
 namespace immudb::store {
 
@@ -27,13 +27,8 @@ Status StoreImpl::ValidateEntries(const std::vector<EntrySpec>& entries) const {
                                    std::to_string(entries.size()) + " > " +
                                    std::to_string(opts_.max_tx_entries) + ")");
   }
-  // Few entries (most txs): duplicates found by comparing pairs, no set.
-  constexpr size_t kPairwiseKeys = 8;
-  const bool pairwise = entries.size() <= kPairwiseKeys;
-  std::unordered_set<std::string_view> keys;
-  if (!pairwise) keys.reserve(entries.size());
-  for (size_t i = 0; i < entries.size(); i++) {
-    const EntrySpec& e = entries[i];
+  SeenKeys keys(entries.size());
+  for (const EntrySpec& e : entries) {
     if (e.key.empty()) return Status::InvalidArgument("key is empty");
     if (e.key.size() > opts_.max_key_len || e.key.size() > 0xffff) {
       return Status::InvalidArgument("max key length exceeded");
@@ -41,13 +36,7 @@ Status StoreImpl::ValidateEntries(const std::vector<EntrySpec>& entries) const {
     if (e.value.size() > opts_.max_value_len || e.value.size() > 0xffffffffull) {
       return Status::InvalidArgument("max value length exceeded");
     }
-    bool dup = false;
-    if (pairwise) {
-      for (size_t j = 0; j < i && !dup; j++) dup = entries[j].key == e.key;
-    } else {
-      dup = !keys.insert(e.key).second;
-    }
-    if (dup) return Status::InvalidArgument("duplicate key in transaction");
+    if (keys.Repeats(e.key)) return Status::InvalidArgument("duplicate key in transaction");
   }
   return Status::OK();
 }
