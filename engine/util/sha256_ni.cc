@@ -167,94 +167,6 @@ __attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline void Digest(co
   y = _mm_shuffle_epi32(_mm_unpacklo_epi64(r.s0, r.s1), 0xB1);
 }
 
-// W[j] = (P[j] << 24) | (V[j] >> 8), P = (prev lane 3, V lanes 0..2): the
-// words of a message whose bytes are those of V shifted one byte on.
-__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline __m128i ShiftIn(__m128i v,
-                                                                                  __m128i prev) {
-  return _mm_or_si128(_mm_slli_epi32(_mm_alignr_epi8(v, prev, 12), 24), _mm_srli_epi32(v, 8));
-}
-
-// The node chain of NodeChain from digest words (x, y).
-__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline void NodeLoop(
-    __m128i x, __m128i y, const uint8_t* const* lefts, size_t n, uint8_t* out) {
-  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
-  const Regs iv = Initial();
-  const uint32_t* kc = C().k;
-  const __m128i one = _mm_set_epi32(1, 0, 0, 0);  // The 0x01 prefix as lane 3.
-  const __m128i len = _mm_set_epi32(65 * 8, 0, 0, 0);
-  for (size_t k = 0; k < n; k++) {
-    // Block 1 of 0x01 | left | right: left's words shifted in after 0x01,
-    // then right's after left's last byte. Rounds 0..7 read left only, so
-    // they need not wait for the previous node.
-    const __m128i la =
-        _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lefts[k])), bswap);
-    const __m128i lb =
-        _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lefts[k] + 16)), bswap);
-    __m128i w[4] = {ShiftIn(la, one), ShiftIn(lb, la), ShiftIn(x, lb), ShiftIn(y, x)};
-    Regs r = iv;
-    Group(r, w[0], kc, 0);
-    Group(r, w[1], kc, 1);
-    // Block 2: right's last byte, 0x80, zeros and the length in bits.
-    const __m128i b2w0 = _mm_cvtsi32_si128(
-        static_cast<int>((static_cast<uint32_t>(_mm_extract_epi32(y, 3)) << 24) | 0x00800000u));
-    Rounds8To63(r, w, kc);
-    r.s0 = _mm_add_epi32(r.s0, iv.s0);
-    r.s1 = _mm_add_epi32(r.s1, iv.s1);
-    const Regs mid = r;
-    __m128i v[4] = {b2w0, _mm_setzero_si128(), _mm_setzero_si128(), len};
-    Group(r, v[0], kc, 0);
-    Group(r, v[1], kc, 1);
-    Rounds8To63(r, v, kc);
-    r.s0 = _mm_add_epi32(r.s0, mid.s0);
-    r.s1 = _mm_add_epi32(r.s1, mid.s1);
-    Digest(r, x, y);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 32 * k), _mm_shuffle_epi8(x, bswap));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 32 * k + 16), _mm_shuffle_epi8(y, bswap));
-  }
-}
-
-}  // namespace
-
-__attribute__((target("sha,sse4.1,ssse3"))) void NodeChain(const uint8_t first[32],
-                                                           const uint8_t* const* lefts, size_t n,
-                                                           uint8_t* out) {
-  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
-  const __m128i x =
-      _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(first)), bswap);
-  const __m128i y =
-      _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(first + 16)), bswap);
-  NodeLoop(x, y, lefts, n, out);
-}
-
-__attribute__((target("sha,sse4.1,ssse3"))) void LeafNodeChain(const uint8_t d[32],
-                                                               const uint8_t* const* lefts,
-                                                               size_t n, uint8_t* out) {
-  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
-  const __m128i da = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)), bswap);
-  const __m128i db =
-      _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 16)), bswap);
-  // One block: 0x00 | d, 0x80, zeros and the length (33 bytes, 264 bits).
-  const __m128i pad = _mm_set_epi32(0, 0, 0, 0x00800000);
-  __m128i w[4] = {
-      ShiftIn(da, _mm_setzero_si128()), ShiftIn(db, da),
-      _mm_or_si128(_mm_slli_epi32(_mm_alignr_epi8(_mm_setzero_si128(), db, 12), 24), pad),
-      _mm_set_epi32(33 * 8, 0, 0, 0)};
-  const Regs iv = Initial();
-  Regs r = iv;
-  Group(r, w[0], C().k, 0);
-  Group(r, w[1], C().k, 1);
-  Rounds8To63(r, w, C().k);
-  r.s0 = _mm_add_epi32(r.s0, iv.s0);
-  r.s1 = _mm_add_epi32(r.s1, iv.s1);
-  __m128i x, y;
-  Digest(r, x, y);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_shuffle_epi8(x, bswap));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_shuffle_epi8(y, bswap));
-  NodeLoop(x, y, lefts, n, out + 32);
-}
-
-namespace {
-
 // One whole block from state r: rounds 0..63 and the feed-forward.
 __attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline Regs Block(const Regs& in,
                                                                              __m128i w[4],
@@ -275,14 +187,76 @@ __attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline __m128i LoadWo
   return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), bswap);
 }
 
+// Stores digest words (x, y) as the digest's 32 bytes.
+__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline void StoreWords(__m128i x,
+                                                                                  __m128i y,
+                                                                                  uint8_t out[32]) {
+  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_shuffle_epi8(x, bswap));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_shuffle_epi8(y, bswap));
+}
+
+// W[j] = (P[j] << 24) | (V[j] >> 8), P = (prev lane 3, V lanes 0..2): the
+// words of a message whose bytes are those of V shifted one byte on.
+__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline __m128i ShiftIn(__m128i v,
+                                                                                  __m128i prev) {
+  return _mm_or_si128(_mm_slli_epi32(_mm_alignr_epi8(v, prev, 12), 24), _mm_srli_epi32(v, 8));
+}
+
+// The node chain of NodeChain from digest words (x, y).
+__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline void NodeLoop(
+    __m128i x, __m128i y, const uint8_t* const* lefts, size_t n, uint8_t* out) {
+  const Regs iv = Initial();
+  const uint32_t* kc = C().k;
+  const __m128i one = _mm_set_epi32(1, 0, 0, 0);  // The 0x01 prefix as lane 3.
+  const __m128i len = _mm_set_epi32(65 * 8, 0, 0, 0);
+  for (size_t k = 0; k < n; k++) {
+    // Block 1 of 0x01 | left | right: left's words shifted in after 0x01,
+    // then right's after left's last byte. Rounds 0..7 read left only, so
+    // they need not wait for the previous node.
+    const __m128i la = LoadWords(lefts[k]);
+    const __m128i lb = LoadWords(lefts[k] + 16);
+    __m128i w[4] = {ShiftIn(la, one), ShiftIn(lb, la), ShiftIn(x, lb), ShiftIn(y, x)};
+    // Block 2: right's last byte, 0x80, zeros and the length in bits.
+    __m128i v[4] = {_mm_cvtsi32_si128(static_cast<int>(
+                        (static_cast<uint32_t>(_mm_extract_epi32(y, 3)) << 24) | 0x00800000u)),
+                    _mm_setzero_si128(), _mm_setzero_si128(), len};
+    const Regs r = Block(Block(iv, w, kc), v, kc);
+    Digest(r, x, y);
+    StoreWords(x, y, out + 32 * k);
+  }
+}
+
 }  // namespace
+
+__attribute__((target("sha,sse4.1,ssse3"))) void NodeChain(const uint8_t first[32],
+                                                           const uint8_t* const* lefts, size_t n,
+                                                           uint8_t* out) {
+  NodeLoop(LoadWords(first), LoadWords(first + 16), lefts, n, out);
+}
+
+__attribute__((target("sha,sse4.1,ssse3"))) void LeafNodeChain(const uint8_t d[32],
+                                                               const uint8_t* const* lefts,
+                                                               size_t n, uint8_t* out) {
+  const __m128i da = LoadWords(d);
+  const __m128i db = LoadWords(d + 16);
+  // One block: 0x00 | d, 0x80, zeros and the length (33 bytes, 264 bits).
+  const __m128i pad = _mm_set_epi32(0, 0, 0, 0x00800000);
+  __m128i w[4] = {
+      ShiftIn(da, _mm_setzero_si128()), ShiftIn(db, da),
+      _mm_or_si128(_mm_slli_epi32(_mm_alignr_epi8(_mm_setzero_si128(), db, 12), 24), pad),
+      _mm_set_epi32(33 * 8, 0, 0, 0)};
+  __m128i x, y;
+  Digest(Block(Initial(), w, C().k), x, y);
+  StoreWords(x, y, out);
+  NodeLoop(x, y, lefts, n, out + 32);
+}
 
 __attribute__((target("sha,sse4.1,ssse3"))) void InnerAndAlh(const uint8_t prefix[64],
                                                              size_t prefix_len,
                                                              const uint8_t root[32],
                                                              const uint8_t id_prev[48],
                                                              uint8_t inner[32], uint8_t alh[32]) {
-  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
   const uint32_t* kc = C().k;
   const Regs iv = Initial();
   const __m128i r0 = LoadWords(root), r1 = LoadWords(root + 16);
@@ -303,22 +277,16 @@ __attribute__((target("sha,sse4.1,ssse3"))) void InnerAndAlh(const uint8_t prefi
   }
   b2[2] = _mm_setzero_si128();
   b2[3] = _mm_set_epi32(static_cast<int>((prefix_len + 32) * 8), 0, 0, 0);
-  Regs r = Block(iv, m, kc);
-  r = Block(r, b2, kc);
   __m128i x, y;
-  Digest(r, x, y);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(inner), _mm_shuffle_epi8(x, bswap));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(inner + 16), _mm_shuffle_epi8(y, bswap));
+  Digest(Block(Block(iv, m, kc), b2, kc), x, y);
+  StoreWords(x, y, inner);
   // Alh: id (2 words), prev_alh (8), inner (8), then 0x80 and 576 bits.
   __m128i a[4] = {LoadWords(id_prev), LoadWords(id_prev + 16),
                   _mm_unpacklo_epi64(LoadWords(id_prev + 32), x), _mm_alignr_epi8(y, x, 8)};
   __m128i a2[4] = {_mm_unpackhi_epi64(y, end2), _mm_setzero_si128(), _mm_setzero_si128(),
                    _mm_set_epi32(72 * 8, 0, 0, 0)};
-  r = Block(iv, a, kc);
-  r = Block(r, a2, kc);
-  Digest(r, x, y);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(alh), _mm_shuffle_epi8(x, bswap));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(alh + 16), _mm_shuffle_epi8(y, bswap));
+  Digest(Block(Block(iv, a, kc), a2, kc), x, y);
+  StoreWords(x, y, alh);
 }
 
 #else
