@@ -73,35 +73,37 @@ void EntriesToProto(const std::vector<Entry>& entries, schema::Entries* out) {
     if (!_g.ok()) return _g;              \
   } while (0)
 
-void ImmuServiceImpl::ServeSet(grpc::ServerContext* ctx, const schema::SetRequest* req,
-                               schema::TxHeader* resp, UnaryFinisher* done) {
+grpc::ServerUnaryReactor* ImmuServiceImpl::Set(grpc::CallbackServerContext* ctx,
+                                               const schema::SetRequest* req,
+                                               schema::TxHeader* resp) {
   IMMUDB_RECORD_CALL(Set);
-  if (req->preconditions_size() == 0 && TrySetAsync(ctx, req, resp, call, done)) return;
-  pool()->Submit(
-      [this, ctx, req, resp, call, done] { done->Finish(call.End(DoSet(ctx, req, resp))); });
+  if (req->preconditions_size() == 0 && inline_writer_.load(std::memory_order_relaxed)) {
+    if (grpc::ServerUnaryReactor* r = TrySetAsync(ctx, req, resp, call)) return r;
+  }
+  return RunWrite(ctx, [this, ctx, req, resp, call] { return call.End(DoSet(ctx, req, resp)); });
 }
 
-bool ImmuServiceImpl::TrySetAsync(grpc::ServerContext* ctx, const schema::SetRequest* req,
-                                  schema::TxHeader* resp, const CallRecord& call,
-                                  UnaryFinisher* done) {
+grpc::ServerUnaryReactor* ImmuServiceImpl::TrySetAsync(grpc::CallbackServerContext* ctx,
+                                                       const schema::SetRequest* req,
+                                                       schema::TxHeader* resp,
+                                                       const CallRecord& call) {
   auto db_r = AuthorizeDb(ctx, Access::kWrite);
-  if (!db_r.ok()) {
-    done->Finish(call.End(ToGrpcStatus(db_r.status())));
-    return true;
-  }
+  if (!db_r.ok()) return FinishInline(ctx, [&] { return call.End(ToGrpcStatus(db_r.status())); });
   std::vector<KeyValue> kvs;
   grpc::Status valid = ValidateSet(*req, &kvs);
-  if (!valid.ok()) {
-    done->Finish(call.End(valid));
-    return true;
-  }
+  if (!valid.ok()) return FinishInline(ctx, [&] { return call.End(valid); });
   Database* db = (*db_r)->db.get();
   // The request stays pending on the database until it is answered.
   auto pending = std::make_shared<DbRef>(std::move(*db_r));
-  return db->TrySetAsync(kvs, req->nowait(), [done, resp, pending, call](Result<TxHeader> h) {
-    if (h.ok()) ToProto(*h, resp);
-    done->Finish(call.End(h.ok() ? grpc::Status::OK : ToGrpcStatus(h.status())));
-  });
+  auto* reactor = new OwnedUnaryReactor();
+  const bool started =
+      db->TrySetAsync(kvs, req->nowait(), [reactor, resp, pending, call](Result<TxHeader> h) {
+        if (h.ok()) ToProto(*h, resp);
+        reactor->Finish(call.End(h.ok() ? grpc::Status::OK : ToGrpcStatus(h.status())));
+      });
+  if (started) return reactor;
+  delete reactor;
+  return nullptr;
 }
 
 grpc::Status ImmuServiceImpl::DoSet(grpc::ServerContextBase* ctx, const schema::SetRequest* req,

@@ -151,11 +151,9 @@ Status Server::Start() {
   builder.SetMaxReceiveMessageSize(static_cast<int>(state_.config.max_recv_msg_size));
   builder.RegisterService(service_.get());
   builder.RegisterService(auth_service_.get());
-  async_set_ = std::make_unique<AsyncSetServer>(service_.get(), &builder, /*threads=*/1);
   if (!state_.config.grpc_reflection) builder.SetOption(std::make_unique<NoReflectionOption>());
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || port_ == 0) return Status::Unavailable("cannot listen on " + addr);
-  async_set_->Start();
   spdlog::info("immudb {} listening on {}:{} (server uuid {})", IMMUDB_VERSION,
                state_.config.address, port_, state_.uuid);
   replication_ = std::make_unique<ReplicationManager>(state_.dbs.get());
@@ -238,8 +236,6 @@ Status Server::Shutdown() {
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
-  // No call in progress any more: the Set queues are drained and their threads stop.
-  if (async_set_) async_set_->Shutdown();
   replication_.reset();  // Before the databases close.
   if (truncation_) {     // Wakes every truncator: no waiting for a period to end.
     state_.dbs->SetListener(nullptr);

@@ -10,7 +10,6 @@
 #include <mutex>
 
 #include "immudb/result.h"
-#include "server/async_set.h"
 #include "server/config.h"
 #include "server/metrics.h"
 #include "server/replicator.h"
@@ -52,8 +51,6 @@ class Server {
   ServerState state_;
   std::unique_ptr<ImmuServiceImpl> service_;
   std::unique_ptr<AuthorizationServiceImpl> auth_service_;
-  // Destroyed after grpc_: its completion queues outlive the gRPC server.
-  std::unique_ptr<AsyncSetServer> async_set_;
   std::unique_ptr<grpc::Server> grpc_;
   RpcMetrics rpc_metrics_;
   std::unique_ptr<MetricsServer> metrics_;

@@ -17,7 +17,6 @@
 #include "server/callback.h"
 #include "server/config.h"
 #include "server/db_manager.h"
-#include "server/immu_service_base.h"
 #include "server/metrics.h"
 #include "server/sessions.h"
 #include "server/state_signer.h"
@@ -60,7 +59,7 @@ struct ServerState {
 // call, before anything is sent; End with the status the call finishes with.
 class CallRecord {
  public:
-  CallRecord(const ServerState* s, grpc::ServerContextBase* ctx, const std::string* method)
+  CallRecord(const ServerState* s, grpc::CallbackServerContext* ctx, const std::string* method)
       : s_(s), method_(method), start_(std::chrono::steady_clock::now()) {
     ctx->AddInitialMetadata("immudb-uuid", s->uuid);
   }
@@ -158,17 +157,7 @@ struct OpenedSession {
   int64_t inactive_at = 0;  // Unix seconds, if idle from now on.
 };
 
-// How a handler served through gRPC's async API answers its call: Finish
-// once, from any thread.
-class UnaryFinisher {
- public:
-  virtual void Finish(grpc::Status status) = 0;
-
- protected:
-  ~UnaryFinisher() = default;
-};
-
-class ImmuServiceImpl final : public ImmuServiceBase {
+class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackService {
  public:
   explicit ImmuServiceImpl(ServerState* state) : s_(state) {}
   static constexpr const char* kServicePath = "/immudb.schema.ImmuService/";
@@ -250,13 +239,12 @@ class ImmuServiceImpl final : public ImmuServiceBase {
                       schema::TruncateDatabaseResponse);
 
   // ---- key-value, sorted sets, transactions (kv_service.cc, tx_service.cc) ----
-  // Set, on a thread of AsyncSetServer: a plain write (no preconditions) is
-  // queued in the engine and committed by the thread's CommitHere scope, or
-  // by whichever thread leads the database's commits then; otherwise, and
-  // when the engine cannot start it at once, DoSet runs on the pool. `done`
-  // gets the call's status once.
-  void ServeSet(grpc::ServerContext* ctx, const schema::SetRequest* req, schema::TxHeader* resp,
-                UnaryFinisher* done);
+  // Set: while another write blocks a gRPC thread (see FinishWrite), a
+  // plain write (no preconditions) is queued in the engine and answered from
+  // its commit thread, with no thread of ours waiting for it; otherwise, and
+  // when the engine cannot start it at once, it runs as a WRITE.
+  grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* ctx, const schema::SetRequest* req,
+                                schema::TxHeader* resp) override;
   grpc::Status DoSet(grpc::ServerContextBase* ctx, const schema::SetRequest* req,
                      schema::TxHeader* resp);
   IMMUDB_UNARY_WRITE(VerifiableSet, schema::VerifiableSetRequest, schema::VerifiableTx);
@@ -358,10 +346,11 @@ class ImmuServiceImpl final : public ImmuServiceBase {
   // sysadmin) allows `access`.
   Result<DbHandle*> SelectedDb(const std::string& database, Access access, bool sysadmin,
                                uint32_t level) const;
-  // Set through Database::TrySetAsync; false when the database declined
-  // (nothing done, `done` not called).
-  bool TrySetAsync(grpc::ServerContext* ctx, const schema::SetRequest* req, schema::TxHeader* resp,
-                   const CallRecord& call, UnaryFinisher* done);
+  // Set through Database::TrySetAsync; null when the database declined
+  // (nothing done, the default reactor untouched).
+  grpc::ServerUnaryReactor* TrySetAsync(grpc::CallbackServerContext* ctx,
+                                        const schema::SetRequest* req, schema::TxHeader* resp,
+                                        const CallRecord& call);
   // Auth-off callers must be local unless --devmode.
   Status CheckLocalWhenAuthOff(grpc::ServerContextBase* ctx) const;
   // Fills `out` with the signature of (db, tx_id, alh) when a signing key is
