@@ -127,6 +127,11 @@ Result<TxHeader> StoreImpl::Enqueue(Writer* wp, std::vector<EntrySpec> entries) 
     l.unlock();
     if (!WaitCommittedOrLead(&w)) Lead(&w);
   }
+  // A writer that claimed the leadership after another leader had already
+  // taken it into a batch returns from Lead before that batch is published.
+  while (w.state.load(std::memory_order_acquire) != Writer::kDone) {
+    if (!WaitCommittedOrLead(&w)) Lead(&w);
+  }
   if (!w.status.ok()) return w.status;
   return w.header;
 }
@@ -221,6 +226,7 @@ bool StoreImpl::WaitCommittedOrLead(Writer* self) {
     std::atomic<uint32_t>& word = done_words_[(mine != Writer::kNoBatch ? mine : taken) % kWords];
     const uint32_t seq = word.load();
     if (self->state.load(std::memory_order_acquire) == Writer::kDone) return true;
+    if (auto* hook = test_before_lead_claim.load(std::memory_order_relaxed)) hook();
     if (mine == Writer::kNoBatch && lead_wanted_.load(std::memory_order_acquire) != 0 &&
         lead_wanted_.exchange(0, std::memory_order_acq_rel) != 0) {
       return false;
@@ -249,7 +255,9 @@ void StoreImpl::Lead(Writer* self, std::unique_lock<std::mutex>* held) {
   // leadership over would only cost a wake-up per batch.
   constexpr int kLeadOnBatches = 4;
   int lead_on_left = kLeadOnBatches;
-  bool own_done = false;  // self's batch is published; leading on.
+  // self's batch is published, or another leader took self into its batch;
+  // leading on.
+  bool own_done = false;
   for (;;) {
     std::unique_lock<std::mutex> l;
     if (held != nullptr) {
@@ -267,6 +275,15 @@ void StoreImpl::Lead(Writer* self, std::unique_lock<std::mutex>* held) {
         }
       }
       l = std::unique_lock<std::mutex>(mu_);
+    }
+    if (self != nullptr && !own_done &&
+        self->batch_no.load(std::memory_order_relaxed) != Writer::kNoBatch) {
+      // Another leader took self into its batch between self's last look at
+      // its batch number and its claim of the handed-over leadership. Self
+      // is the leader now: it leads for the queue as after its own batch
+      // (never waiting for a batch of its own to come by), and the caller
+      // waits for self's batch.
+      own_done = true;
     }
     if ((self == nullptr || own_done) && writers_.empty()) {
       leading_ = false;

@@ -27,6 +27,11 @@
 
 namespace immudb::store {
 
+// For tests: when set, a queued committer calls it after reading which batch
+// it is in and before it claims a leadership handed over to the queue, to
+// widen that window. Null outside tests.
+inline std::atomic<void (*)()> test_before_lead_claim{nullptr};
+
 // CLOCK_MONOTONIC_COARSE in nanoseconds: advances by the kernel's tick.
 inline uint64_t CoarseMonotonicNs() {
   timespec ts;
