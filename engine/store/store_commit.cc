@@ -93,10 +93,11 @@ Status StoreImpl::Prepare(Writer* w, std::vector<EntrySpec> entries) {
     if (w->version == 0 && !e.md.empty()) {
       return Status::InvalidArgument("a version 0 tx cannot carry KV metadata");
     }
-    hvals[i] = Sha256Of(e.value);
-    IMMUDB_ASSIGN_OR_RETURN(digests[i], EntryDigest(w->version, e.key, e.md.Encode(), hvals[i]));
+    // A 1-entry tx's Eh is its entry's leaf hash (proofs.md §2.2).
+    IMMUDB_RETURN_IF_ERROR(EntryHashes(w->version, e.key, e.md, e.value, &hvals[i], &digests[i],
+                                       n == 1 ? &w->eh : nullptr));
   }
-  w->eh = HTreeRoot(std::span<const Hash>(digests, n));
+  if (n > 1) w->eh = HTreeRoot(std::span<const Hash>(digests, n));
   if (w->exported != nullptr && w->eh != w->exported->eh) {
     return Status::InvalidArgument("the entries do not hash to the tx header's Eh");
   }
