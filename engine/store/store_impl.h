@@ -58,6 +58,22 @@ class HeaderCache {
   std::array<TxHeader, kSlots> slots_{};  // id 0: empty.
 };
 
+// ahtree::RecordOffset(n + 1), the AHT's bytes at n leaves, for a caller
+// that asks about a growing n: one record added when n grew by one since the
+// last call, else computed again.
+struct AhtBytes {
+  uint64_t n = 0, bytes = 0;
+  uint64_t At(uint64_t m) {
+    if (m == n + 1) {
+      bytes += ahtree::RecordSize(m);
+    } else if (m != n) {
+      bytes = ahtree::RecordOffset(m + 1);
+    }
+    n = m;
+    return bytes;
+  }
+};
+
 class StoreImpl : public Store {
  public:
   StoreImpl(const std::string& dir, const StoreOptions& opts);
@@ -355,21 +371,7 @@ class StoreImpl : public Store {
   // stage B, read by the leader.
   std::atomic<uint64_t> durable_id_{0};
   uint64_t aht_synced_ = 0;  // AHT leaves durable as of the last AHT sync.
-  // ahtree::RecordOffset(n + 1), the AHT's bytes at n leaves, for the leaf
-  // counts the leader asks about: one record added when n grew by one, else
-  // computed again.
-  struct AhtBytes {
-    uint64_t n = 0, bytes = 0;
-    uint64_t At(uint64_t m) {
-      if (m == n + 1) {
-        bytes += ahtree::RecordSize(m);
-      } else if (m != n) {
-        bytes = ahtree::RecordOffset(m + 1);
-      }
-      n = m;
-      return bytes;
-    }
-  };
+  // The AHT's bytes at aht_->Size() and at aht_synced_ leaves, as last asked.
   AhtBytes aht_bytes_, aht_synced_bytes_;
   // Unsynced mode: the leaves of the AHT sync last handed to the background
   // syncer (leader), and the leaves it made durable (written by the syncer).
