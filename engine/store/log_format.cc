@@ -10,10 +10,6 @@ namespace immudb::store {
 
 namespace {
 
-void AppendHash(std::string* dst, const Hash& h) {
-  dst->append(reinterpret_cast<const char*>(h.data()), h.size());
-}
-
 Hash ReadHash(const uint8_t* p) {
   Hash h;
   std::memcpy(h.data(), p, kHashSize);
@@ -23,25 +19,36 @@ Hash ReadHash(const uint8_t* p) {
 }  // namespace
 
 void EncodeTxHeader(const TxHeader& h, std::string* dst) {
-  AppendU64BE(dst, h.id);
-  AppendU64BE(dst, static_cast<uint64_t>(h.ts));
-  AppendU16BE(dst, h.version);
-  AppendU32BE(dst, h.nentries);
-  AppendU64BE(dst, h.bl_tx_id);
-  AppendHash(dst, h.bl_root);
-  AppendHash(dst, h.prev_alh);
-  AppendHash(dst, h.eh);
+  // Grown once, then written in place.
+  const size_t at = dst->size();
+  dst->resize(at + kTxHeaderSize);
+  uint8_t* p = reinterpret_cast<uint8_t*>(dst->data()) + at;
+  PutU64BE(p, h.id);
+  PutU64BE(p + 8, static_cast<uint64_t>(h.ts));
+  PutU16BE(p + 16, h.version);
+  PutU32BE(p + 18, h.nentries);
+  PutU64BE(p + 22, h.bl_tx_id);
+  std::memcpy(p + 30, h.bl_root.data(), kHashSize);
+  std::memcpy(p + 30 + kHashSize, h.prev_alh.data(), kHashSize);
+  std::memcpy(p + 30 + 2 * kHashSize, h.eh.data(), kHashSize);
 }
 
 void EncodeTxEntry(const TxEntry& e, std::string* dst) {
-  std::string md = e.md.Encode();
-  AppendU16BE(dst, static_cast<uint16_t>(e.key.size()));
-  dst->append(e.key);
-  AppendU8(dst, static_cast<uint8_t>(md.size()));
-  dst->append(md);
-  AppendU32BE(dst, e.vlen);
-  AppendU64BE(dst, e.voff);
-  AppendHash(dst, e.hval);
+  uint8_t md[kMaxKVMetadataLen];
+  const size_t md_len = e.md.EncodeTo(md);
+  const size_t at = dst->size();
+  dst->resize(at + 2 + e.key.size() + 1 + md_len + 4 + 8 + kHashSize);
+  uint8_t* p = reinterpret_cast<uint8_t*>(dst->data()) + at;
+  PutU16BE(p, static_cast<uint16_t>(e.key.size()));
+  p += 2;
+  if (!e.key.empty()) std::memcpy(p, e.key.data(), e.key.size());
+  p += e.key.size();
+  *p++ = static_cast<uint8_t>(md_len);
+  if (md_len > 0) std::memcpy(p, md, md_len);
+  p += md_len;
+  PutU32BE(p, e.vlen);
+  PutU64BE(p + 4, e.voff);
+  std::memcpy(p + 12, e.hval.data(), kHashSize);
 }
 
 std::string FrameTxRecord(std::string_view payload) {

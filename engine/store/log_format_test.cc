@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include "store/store_impl.h"
 #include "util/coding.h"
 
 namespace immudb::store {
@@ -105,6 +108,27 @@ TEST(LogFormatTest, CommitRecordChecksumCoversEveryByte) {
     std::copy(buf, buf + kCommitRecordSize, bad);
     bad[i] ^= 0x01;
     EXPECT_TRUE(DecodeCommitRecord(bad).status().IsCorruption()) << i;
+  }
+}
+
+// The leader's running count of the AHT's bytes against the closed form, on
+// single steps, repeats, jumps of a batch and a drop (a reopened store).
+TEST(AhtBytesTest, MatchesRecordOffset) {
+  store::AhtBytes b;
+  std::mt19937_64 rng(3);
+  uint64_t m = 0;
+  for (int i = 0; i < 20000; i++) {
+    const uint64_t r = rng() % 100;
+    if (r < 80) {
+      m++;
+    } else if (r < 90) {
+      // The same size again.
+    } else if (r < 98) {
+      m += rng() % 5000;
+    } else {
+      m = rng() % (m + 1);
+    }
+    ASSERT_EQ(b.At(m), ahtree::RecordOffset(m + 1)) << "leaves " << m;
   }
 }
 

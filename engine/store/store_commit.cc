@@ -93,10 +93,11 @@ Status StoreImpl::Prepare(Writer* w, std::vector<EntrySpec> entries) {
     if (w->version == 0 && !e.md.empty()) {
       return Status::InvalidArgument("a version 0 tx cannot carry KV metadata");
     }
-    hvals[i] = Sha256Of(e.value);
-    IMMUDB_ASSIGN_OR_RETURN(digests[i], EntryDigest(w->version, e.key, e.md.Encode(), hvals[i]));
+    // A 1-entry tx's Eh is its entry's leaf hash (proofs.md §2.2).
+    IMMUDB_RETURN_IF_ERROR(EntryHashes(w->version, e.key, e.md, e.value, &hvals[i], &digests[i],
+                                       n == 1 ? &w->eh : nullptr));
   }
-  w->eh = HTreeRoot(std::span<const Hash>(digests, n));
+  if (n > 1) w->eh = HTreeRoot(std::span<const Hash>(digests, n));
   if (w->exported != nullptr && w->eh != w->exported->eh) {
     return Status::InvalidArgument("the entries do not hash to the tx header's Eh");
   }
@@ -269,9 +270,7 @@ void StoreImpl::Lead(Writer* self, std::unique_lock<std::mutex>* held) {
         // publish (no lock when it is: published_ only grows).
         const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
         if (published_.load(std::memory_order_acquire) + kMaxInflight <= next) {
-          std::unique_lock<std::mutex> p(pub_mu_);
-          pub_cv_.wait(
-              p, [&] { return published_.load(std::memory_order_relaxed) + kMaxInflight > next; });
+          WaitPublished([&] { return published_.load() + kMaxInflight > next; });
         }
       }
       l = std::unique_lock<std::mutex>(mu_);
@@ -363,8 +362,7 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
     }
   }
   if (published_.load(std::memory_order_acquire) != batch->no) {
-    std::unique_lock<std::mutex> p(pub_mu_);
-    pub_cv_.wait(p, [&] { return published_.load(std::memory_order_relaxed) == batch->no; });
+    WaitPublished([&] { return published_.load() == batch->no; });
   }
   if (!batch->error_checked) {
     // A failure of an earlier batch fails this one too: its txs chain on
@@ -420,11 +418,12 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
   done.fetch_add(1);
   if (sleepers_.load() > 0) FutexWake(&done, INT_MAX);
   inflight_.fetch_sub(1, std::memory_order_release);
-  {
-    std::lock_guard<std::mutex> p(pub_mu_);
-    published_.store(batch->no + 1, std::memory_order_release);
+  published_.store(batch->no + 1);
+  if (pub_waiters_.load() > 0) {
+    // Not between a waiter's check and its sleep.
+    { std::lock_guard<std::mutex> p(pub_mu_); }
+    pub_cv_.notify_all();
   }
-  pub_cv_.notify_all();
   for (Writer* x : async) {
     std::unique_ptr<Writer> owned(x);
     if (x->status.ok()) {
@@ -572,8 +571,7 @@ Status StoreImpl::WriteBatch(Batch* batch) {
   // behind.
   const uint64_t aht_size = aht_->Size();
   aht_synced_ = std::max(aht_synced_, aht_bg_synced_.load(std::memory_order_acquire));
-  const uint64_t aht_unsynced =
-      ahtree::RecordOffset(aht_size + 1) - ahtree::RecordOffset(aht_synced_ + 1);
+  const uint64_t aht_unsynced = aht_bytes_.At(aht_size) - aht_synced_bytes_.At(aht_synced_);
   if (aht_unsynced >= kAhtLazyBytes) {
     if (opts_.synced) {
       IMMUDB_RETURN_IF_ERROR(aht_->Sync());

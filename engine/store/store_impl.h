@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ahtree/ahtree.h"
+#include "ahtree/ahtree_format.h"
 #include "appendable/appendable.h"
 #include "immudb/store.h"
 #include "store/log_format.h"
@@ -60,6 +61,22 @@ class HeaderCache {
   static constexpr size_t kSlots = 64;
   mutable std::mutex mu_;
   std::array<TxHeader, kSlots> slots_{};  // id 0: empty.
+};
+
+// ahtree::RecordOffset(n + 1), the AHT's bytes at n leaves, for a caller
+// that asks about a growing n: one record added when n grew by one since the
+// last call, else computed again.
+struct AhtBytes {
+  uint64_t n = 0, bytes = 0;
+  uint64_t At(uint64_t m) {
+    if (m == n + 1) {
+      bytes += ahtree::RecordSize(m);
+    } else if (m != n) {
+      bytes = ahtree::RecordOffset(m + 1);
+    }
+    n = m;
+    return bytes;
+  }
 };
 
 class StoreImpl : public Store {
@@ -323,9 +340,24 @@ class StoreImpl : public Store {
   // Batches publish in the order they were taken.
   std::mutex pub_mu_;
   std::condition_variable pub_cv_;
-  // Batches published: written under pub_mu_ (for pub_cv_), read without it
-  // where it is enough to see that a batch is published.
+  // Batches published, read without pub_mu_ where it is enough to see that a
+  // batch is published. Waiters on pub_cv_ count themselves in pub_waiters_
+  // before they check published_ under pub_mu_; a publisher stores it, then
+  // takes pub_mu_ and notifies only when it sees a waiter (both sequentially
+  // consistent: either the publisher sees the count or the waiter sees the
+  // new value).
   std::atomic<uint64_t> published_{0};
+  std::atomic<uint32_t> pub_waiters_{0};
+  // Waits under pub_mu_ until done() holds (it reads published_).
+  template <typename Pred>
+  void WaitPublished(Pred done) {
+    pub_waiters_.fetch_add(1);
+    {
+      std::unique_lock<std::mutex> p(pub_mu_);
+      pub_cv_.wait(p, done);
+    }
+    pub_waiters_.fetch_sub(1);
+  }
   std::mutex sync_mu_;  // One round of fsyncs at a time (syncer_).
   // Per log (tx, commit, value): the highest FlushForSync ticket a finished
   // round covered. Guarded by sync_mu_.
@@ -344,6 +376,8 @@ class StoreImpl : public Store {
   // stage B, read by the leader.
   std::atomic<uint64_t> durable_id_{0};
   uint64_t aht_synced_ = 0;  // AHT leaves durable as of the last AHT sync.
+  // The AHT's bytes at aht_->Size() and at aht_synced_ leaves, as last asked.
+  AhtBytes aht_bytes_, aht_synced_bytes_;
   // Unsynced mode: the leaves of the AHT sync last handed to the background
   // syncer (leader), and the leaves it made durable (written by the syncer).
   uint64_t aht_sync_asked_ = 0;

@@ -24,16 +24,23 @@ constexpr size_t kInnerV1Len = 8 + 2 + 2 + 4 + 32 + 8 + 32;
 
 }  // namespace
 
-std::string KVMetadata::Encode() const {
-  std::string out;
-  if (deleted) AppendU8(&out, kAttrDeleted);
+size_t KVMetadata::EncodeTo(uint8_t* out) const {
+  size_t n = 0;
+  if (deleted) out[n++] = kAttrDeleted;
   if (expires_at) {
-    AppendU8(&out, kAttrExpiresAt);
+    out[n++] = kAttrExpiresAt;
     // Signed seconds are written as the u64 of their two's complement.
-    AppendU64BE(&out, static_cast<uint64_t>(*expires_at));
+    PutU64BE(out + n, static_cast<uint64_t>(*expires_at));
+    n += 8;
   }
-  if (non_indexable) AppendU8(&out, kAttrNonIndexable);
-  return out;
+  if (non_indexable) out[n++] = kAttrNonIndexable;
+  return n;
+}
+
+std::string KVMetadata::Encode() const {
+  uint8_t buf[kMaxKVMetadataLen];
+  const size_t n = EncodeTo(buf);
+  return std::string(reinterpret_cast<const char*>(buf), n);
 }
 
 Result<KVMetadata> KVMetadata::Decode(std::string_view bytes) {
@@ -99,6 +106,44 @@ Result<Hash> EntryDigest(uint16_t version, std::string_view key, std::string_vie
       return Status::InvalidArgument("entry digest: unsupported header version " +
                                      std::to_string(version));
   }
+}
+
+Status EntryHashes(uint16_t version, std::string_view key, const KVMetadata& md,
+                   std::string_view value, Hash* hval, Hash* digest, Hash* leaf) {
+  static const bool kNi = sha_ni::Available();
+  uint8_t md_bytes[kMaxKVMetadataLen];
+  const size_t md_len = md.EncodeTo(md_bytes);
+  // The digest's input before the value hash (proofs.md §1.4).
+  const size_t at = version == 0 ? key.size() : 2 + md_len + 2 + key.size();
+  if (!kNi || (version != 0 && version != 1) || (version == 0 && md_len > 0) ||
+      at > sha_ni::kMaxDigestAt) {
+    *hval = Sha256Of(value);
+    IMMUDB_ASSIGN_OR_RETURN(
+        *digest,
+        EntryDigest(version, key, std::string_view(reinterpret_cast<const char*>(md_bytes), md_len),
+                    *hval));
+    if (leaf != nullptr) *leaf = LeafHash(*digest);
+    return Status::OK();
+  }
+  // The digest's padded blocks without the value hash: the bytes before it,
+  // 32 zeros in its place, 0x80, zeros and the length in bits.
+  alignas(16) uint8_t msg[128] = {};
+  uint8_t* p = msg;
+  if (version == 1) {
+    PutU16BE(p, static_cast<uint16_t>(md_len));
+    if (md_len > 0) std::memcpy(p + 2, md_bytes, md_len);
+    PutU16BE(p + 2 + md_len, static_cast<uint16_t>(key.size()));
+    p += 4 + md_len;
+  }
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  const size_t len = at + kHashSize;
+  const size_t nblocks = len + 9 <= 64 ? 1 : 2;
+  msg[len] = 0x80;
+  PutU64BE(msg + 64 * nblocks - 8, static_cast<uint64_t>(len) * 8);
+  sha_ni::ValueDigestLeaf(reinterpret_cast<const uint8_t*>(value.data()), value.size(), msg, at,
+                          nblocks, hval->data(), digest->data(),
+                          leaf != nullptr ? leaf->data() : nullptr);
+  return Status::OK();
 }
 
 Result<Hash> TxHeader::Inner() const {

@@ -10,6 +10,9 @@
 #include "testutil/reference_aht.h"
 #include "util/coding.h"
 
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/sha.h>
+
 namespace immudb {
 namespace {
 
@@ -333,6 +336,95 @@ TEST(TxHeaderTest, InnerAndAlhMatchInnerThenAlhFrom) {
   EXPECT_TRUE(bad.InnerAndAlh(&inner, &alh).IsInvalidArgument());
   bad.version = 2;
   EXPECT_TRUE(bad.InnerAndAlh(&inner, &alh).IsInvalidArgument());
+}
+
+Hash OpenSslSha256(std::string_view s) {
+  Hash h;
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), h.data());
+  return h;
+}
+
+std::string AsBytes(const Hash& h) {
+  return std::string(reinterpret_cast<const char*>(h.data()), 32);
+}
+
+// EntryHashes (fused in registers on SHA-NI for short digest inputs) against
+// the formats of proofs.md §1.2, §1.4 and §2.1 hashed with OpenSSL, and
+// against Sha256Of, EntryDigest and LeafHash: every key length up to past
+// the fused limit and value lengths across the 55/64-byte block bounds, so
+// the digest input ends on each side of them, both header versions, with
+// and without KV metadata.
+TEST(EntryHashesTest, MatchOpenSslAndTheGeneralPath) {
+  std::mt19937_64 rng(11);
+  auto random_bytes = [&rng](size_t n) {
+    std::string s(n, '\0');
+    for (auto& c : s) c = static_cast<char>(rng());
+    return s;
+  };
+  std::vector<size_t> value_lens;
+  for (size_t n = 0; n <= 200; n++) value_lens.push_back(n);
+  for (size_t n : {255, 256, 257, 1000, 4096 + 17}) value_lens.push_back(n);
+  int checked = 0;
+  for (uint16_t version = 0; version <= 1; version++) {
+    for (size_t klen = 1; klen <= 120; klen++) {
+      for (int round = 0; round < 12; round++) {
+        const std::string key = random_bytes(klen);
+        // Every value length with each version, next to every other key length.
+        const std::string value =
+            random_bytes(value_lens[(klen * 12 + static_cast<size_t>(round)) % value_lens.size()]);
+        KVMetadata md;
+        if (version == 1) {
+          const unsigned bits = static_cast<unsigned>(rng() % 8);
+          md.deleted = bits & 1;
+          if (bits & 2) md.expires_at = static_cast<int64_t>(rng());
+          md.non_indexable = bits & 4;
+        }
+        const std::string md_bytes = md.Encode();
+        // The digest input as the spec lays it out.
+        const Hash want_hval = OpenSslSha256(value);
+        std::string in;
+        if (version == 1) {
+          AppendU16BE(&in, static_cast<uint16_t>(md_bytes.size()));
+          in += md_bytes;
+          AppendU16BE(&in, static_cast<uint16_t>(key.size()));
+        }
+        in += key;
+        in += AsBytes(want_hval);
+        const Hash want_digest = OpenSslSha256(in);
+        const Hash want_leaf = OpenSslSha256(std::string(1, '\0') + AsBytes(want_digest));
+
+        Hash hval, digest, leaf;
+        ASSERT_TRUE(EntryHashes(version, key, md, value, &hval, &digest, &leaf).ok());
+        const std::string what = "v" + std::to_string(version) + " key " + std::to_string(klen) +
+                                 " md " + std::to_string(md_bytes.size()) + " value " +
+                                 std::to_string(value.size());
+        ASSERT_EQ(ToHex(want_hval), ToHex(hval)) << what;
+        ASSERT_EQ(ToHex(want_digest), ToHex(digest)) << what;
+        ASSERT_EQ(ToHex(want_leaf), ToHex(leaf)) << what;
+        ASSERT_EQ(ToHex(Sha256Of(value)), ToHex(hval)) << what;
+        ASSERT_EQ(HexOf(EntryDigest(version, key, md_bytes, hval)), ToHex(digest)) << what;
+        ASSERT_EQ(ToHex(LeafHash(digest)), ToHex(leaf)) << what;
+        // Without the leaf: the same value hash and digest.
+        Hash hval2, digest2;
+        ASSERT_TRUE(EntryHashes(version, key, md, value, &hval2, &digest2, nullptr).ok());
+        ASSERT_EQ(hval, hval2) << what;
+        ASSERT_EQ(digest, digest2) << what;
+        checked++;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2 * 120 * 12);
+}
+
+TEST(EntryHashesTest, RejectsWhatEntryDigestRejects) {
+  Hash hval, digest, leaf;
+  KVMetadata md;
+  md.deleted = true;
+  EXPECT_TRUE(EntryHashes(0, "k", md, "v", &hval, &digest, &leaf).IsInvalidArgument());
+  EXPECT_TRUE(EntryHashes(2, "k", {}, "v", &hval, &digest, &leaf).IsInvalidArgument());
+  EXPECT_TRUE(
+      EntryHashes(1, std::string(70000, 'k'), {}, "v", &hval, &digest, &leaf).IsInvalidArgument());
+  EXPECT_TRUE(EntryHashes(1, "k", md, "v", &hval, &digest, &leaf).ok());
 }
 
 TEST(ComputeEhTest, EmptyAndMetadataCases) {

@@ -235,21 +235,103 @@ __attribute__((target("sha,sse4.1,ssse3"))) void NodeChain(const uint8_t first[3
   NodeLoop(LoadWords(first), LoadWords(first + 16), lefts, n, out);
 }
 
-__attribute__((target("sha,sse4.1,ssse3"))) void LeafNodeChain(const uint8_t d[32],
-                                                               const uint8_t* const* lefts,
-                                                               size_t n, uint8_t* out) {
-  const __m128i da = LoadWords(d);
-  const __m128i db = LoadWords(d + 16);
-  // One block: 0x00 | d, 0x80, zeros and the length (33 bytes, 264 bits).
+namespace {
+
+// The leaf hash SHA-256(0x00 | d) of the digest words (da, db): one block of
+// 0x00 | d, 0x80, zeros and the length (33 bytes, 264 bits).
+__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline Regs LeafBlock(__m128i da,
+                                                                                 __m128i db) {
   const __m128i pad = _mm_set_epi32(0, 0, 0, 0x00800000);
   __m128i w[4] = {
       ShiftIn(da, _mm_setzero_si128()), ShiftIn(db, da),
       _mm_or_si128(_mm_slli_epi32(_mm_alignr_epi8(_mm_setzero_si128(), db, 12), 24), pad),
       _mm_set_epi32(33 * 8, 0, 0, 0)};
+  return Block(Initial(), w, C().k);
+}
+
+// kWindow[128 + i] = i for i in 0..15, every other byte 0x80: 16 bytes of it
+// from 128 + s are the pshufb control that moves a register's bytes s
+// places on (negative s: back), zeroing the rest.
+struct Window {
+  alignas(16) uint8_t b[128 + 16 + 128];
+  Window() {
+    std::memset(b, 0x80, sizeof(b));
+    for (int i = 0; i < 16; i++) b[128 + i] = static_cast<uint8_t>(i);
+  }
+};
+
+const Window kWindow;
+
+}  // namespace
+
+__attribute__((target("sha,sse4.1,ssse3"))) void LeafNodeChain(const uint8_t d[32],
+                                                               const uint8_t* const* lefts,
+                                                               size_t n, uint8_t* out) {
   __m128i x, y;
-  Digest(Block(Initial(), w, C().k), x, y);
+  Digest(LeafBlock(LoadWords(d), LoadWords(d + 16)), x, y);
   StoreWords(x, y, out);
   NodeLoop(x, y, lefts, n, out + 32);
+}
+
+__attribute__((target("sha,sse4.1,ssse3"))) void ValueDigestLeaf(const uint8_t* value, size_t vlen,
+                                                                 const uint8_t msg[128], size_t at,
+                                                                 size_t nblocks, uint8_t hval[32],
+                                                                 uint8_t digest[32],
+                                                                 uint8_t* leaf) {
+  const uint32_t* kc = C().k;
+  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+  // The value's whole blocks from where they are, the rest padded on the
+  // stack (one block, or two when the padding does not fit).
+  Regs r = Initial();
+  const size_t full = vlen / 64;
+  for (size_t b = 0; b < full; b++) {
+    const uint8_t* p = value + 64 * b;
+    __m128i w[4] = {LoadWords(p), LoadWords(p + 16), LoadWords(p + 32), LoadWords(p + 48)};
+    r = Block(r, w, kc);
+  }
+  alignas(16) uint8_t tail[128];
+  const size_t rest = vlen - 64 * full;
+  const size_t tail_len = rest + 9 <= 64 ? 64 : 128;
+  std::memset(tail, 0, tail_len);
+  if (rest > 0) std::memcpy(tail, value + 64 * full, rest);
+  tail[rest] = 0x80;
+  const uint64_t bits = static_cast<uint64_t>(vlen) * 8;
+  for (int i = 0; i < 8; i++) tail[tail_len - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
+  for (size_t b = 0; b < tail_len / 64; b++) {
+    const uint8_t* p = tail + 64 * b;
+    __m128i w[4] = {LoadWords(p), LoadWords(p + 16), LoadWords(p + 32), LoadWords(p + 48)};
+    r = Block(r, w, kc);
+  }
+  __m128i x, y;
+  Digest(r, x, y);
+  StoreWords(x, y, hval);
+
+  // The digest's message words: msg's, with hval's bytes moved into
+  // [at, at + 32) straight from the digest words. A control byte c of the
+  // byte-order window becomes (window at c ^ 3) ^ 3 in word order, so one
+  // pshufb per half of hval does the move and the byte swap.
+  const __m128i three = _mm_set1_epi8(3);
+  r = Initial();
+  for (size_t b = 0; b < nblocks; b++) {
+    __m128i w[4];
+    for (int j = 0; j < 4; j++) {
+      const size_t q = 64 * b + 16 * static_cast<size_t>(j);
+      const uint8_t* win = kWindow.b + 128 + q - at;
+      const __m128i m0 = _mm_xor_si128(
+          _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(win)), bswap), three);
+      const __m128i m1 = _mm_xor_si128(
+          _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(win - 16)), bswap),
+          three);
+      w[j] = _mm_or_si128(LoadWords(msg + q),
+                          _mm_or_si128(_mm_shuffle_epi8(x, m0), _mm_shuffle_epi8(y, m1)));
+    }
+    r = Block(r, w, kc);
+  }
+  Digest(r, x, y);
+  StoreWords(x, y, digest);
+  if (leaf == nullptr) return;
+  Digest(LeafBlock(x, y), x, y);
+  StoreWords(x, y, leaf);
 }
 
 __attribute__((target("sha,sse4.1,ssse3"))) void InnerAndAlh(const uint8_t prefix[64],
@@ -296,6 +378,8 @@ void Compress(uint32_t*, const uint8_t*, size_t) {}
 void NodeChain(const uint8_t*, const uint8_t* const*, size_t, uint8_t*) {}
 void LeafNodeChain(const uint8_t*, const uint8_t* const*, size_t, uint8_t*) {}
 void InnerAndAlh(const uint8_t*, size_t, const uint8_t*, const uint8_t*, uint8_t*, uint8_t*) {}
+void ValueDigestLeaf(const uint8_t*, size_t, const uint8_t*, size_t, size_t, uint8_t*, uint8_t*,
+                     uint8_t*) {}
 
 #endif
 

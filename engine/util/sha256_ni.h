@@ -32,6 +32,20 @@ void LeafNodeChain(const uint8_t d[32], const uint8_t* const* lefts, size_t n, u
 void InnerAndAlh(const uint8_t prefix[64], size_t prefix_len, const uint8_t root[32],
                  const uint8_t id_prev[48], uint8_t inner[32], uint8_t alh[32]);
 
+// The largest `at` ValueDigestLeaf takes: the hash and the padding (9
+// bytes) must fit in two blocks.
+inline constexpr size_t kMaxDigestAt = 128 - 32 - 9;
+
+// Three hashes chained in registers: hval = SHA-256(value[0..vlen)); then
+// digest = SHA-256 of the message whose padded blocks are msg[0..64 *
+// nblocks) with hval's 32 bytes at [at, at + 32) (msg holds the other bytes,
+// the 0x80, the zeros and the length, and zeros at [at, at + 32)); then,
+// unless leaf is null, leaf = SHA-256(0x00 | digest). The value's whole
+// blocks are read where they are. REQUIRES: Available(), nblocks 1 or 2,
+// at + 32 <= 64 * nblocks - 9, at <= kMaxDigestAt.
+void ValueDigestLeaf(const uint8_t* value, size_t vlen, const uint8_t msg[128], size_t at,
+                     size_t nblocks, uint8_t hval[32], uint8_t digest[32], uint8_t* leaf);
+
 // SHA-256 of data[0..n) into out[32]. REQUIRES: Available().
 void Hash(const void* data, size_t n, uint8_t out[32]);
 

@@ -23,6 +23,8 @@ struct KVMetadata {
   bool empty() const { return !deleted && !expires_at && !non_indexable; }
   // The attribute bytes, ascending code order; "" when empty (at most 11 bytes).
   std::string Encode() const;
+  // The same bytes into out; returns how many (0 to kMaxKVMetadataLen).
+  size_t EncodeTo(uint8_t* out) const;
   // Parses Encode()'s output; Corruption on unknown codes, repeats, bad order
   // or truncated payloads.
   static Result<KVMetadata> Decode(std::string_view bytes);
@@ -36,6 +38,14 @@ inline constexpr size_t kMaxKVMetadataLen = 11;
 // and 1 are InvalidArgument.
 Result<Hash> EntryDigest(uint16_t version, std::string_view key, std::string_view md_bytes,
                          const Hash& hval);
+
+// The three hashes of an entry, the same as Sha256Of(value), EntryDigest
+// over it, and LeafHash of the digest (the tx's Eh when the entry is its
+// only one; leaf may be null). With SHA-NI and a digest input of up to 87
+// bytes before the value hash, they chain in registers. The errors of
+// EntryDigest.
+Status EntryHashes(uint16_t version, std::string_view key, const KVMetadata& md,
+                   std::string_view value, Hash* hval, Hash* digest, Hash* leaf);
 
 // A stored entry of a committed transaction: the stored key, its metadata, the
 // hash of the stored value and where that value lives in the value log.
