@@ -2,6 +2,7 @@
 #include "index/revision_cache.h"
 
 #include <bit>
+#include <cstring>
 #include <functional>
 
 namespace immudb::index {
@@ -18,7 +19,10 @@ std::optional<uint64_t> RevisionCache::Lookup(std::string_view key) const {
   if (slots_.empty()) return std::nullopt;
   const uint64_t h = HashOf(key);
   const Slot& s = slots_[h & mask_];
-  if (s.revision == 0 || s.hash != h || s.key != key) return std::nullopt;
+  if (s.revision == 0 || s.hash != h || s.len != key.size() ||
+      std::memcmp(s.key(), key.data(), key.size()) != 0) {
+    return std::nullopt;
+  }
   return s.revision;
 }
 
@@ -26,15 +30,29 @@ void RevisionCache::Insert(std::string_view key, uint64_t revision) {
   if (slots_.empty()) return;
   const uint64_t h = HashOf(key);
   Slot& s = slots_[h & mask_];
+  char* dst = s.inline_key;
+  if (key.size() > kInlineKey) {
+    if (s.long_capacity < key.size()) {
+      s.long_key = std::make_unique<char[]>(key.size());
+      s.long_capacity = static_cast<uint32_t>(key.size());
+    }
+    dst = s.long_key.get();
+  }
+  std::memcpy(dst, key.data(), key.size());
   s.hash = h;
   s.revision = revision;
-  s.key.assign(key);
+  s.len = static_cast<uint32_t>(key.size());
+}
+
+void RevisionCache::Prefetch(std::string_view key) const {
+  if (slots_.empty()) return;
+  __builtin_prefetch(&slots_[HashOf(key) & mask_], /*rw=*/1);
 }
 
 void RevisionCache::Clear() {
   for (Slot& s : slots_) {
     s.revision = 0;
-    s.key.clear();
+    s.len = 0;
   }
 }
 
