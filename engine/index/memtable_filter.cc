@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 
 #include "index/index_format.h"
 
@@ -53,14 +54,24 @@ bool StoredKeyOfRecordKey(std::string_view user_key, std::string_view* stored) {
   return true;
 }
 
+size_t MemTableKeyFilter::SizeFor(size_t bytes) {
+  return std::bit_ceil(std::max<size_t>(bytes / kLineBytes, 1)) * kLineBytes;
+}
+
 MemTableKeyFilter::MemTableKeyFilter(size_t bytes)
-    : lines_(std::bit_ceil(std::max<size_t>(bytes / kLineBytes, 1))),
-      words_(new std::atomic<uint64_t>[lines_ * kLineWords]()) {}
+    : lines_(SizeFor(bytes) / kLineBytes),
+      owned_(new std::atomic<uint64_t>[lines_ * kLineWords]()),
+      words_(owned_.get()) {}
+
+MemTableKeyFilter::MemTableKeyFilter(size_t bytes, void* memory)
+    : lines_(SizeFor(bytes) / kLineBytes), words_(static_cast<std::atomic<uint64_t>*>(memory)) {
+  for (size_t i = 0; i < lines_ * kLineWords; i++) new (&words_[i]) std::atomic<uint64_t>(0);
+}
 
 MemTableKeyFilter::~MemTableKeyFilter() = default;
 
 void MemTableKeyFilter::Add(uint64_t hash) {
-  std::atomic<uint64_t>* line = words_.get() + (hash & (lines_ - 1)) * kLineWords;
+  std::atomic<uint64_t>* line = words_ + (hash & (lines_ - 1)) * kLineWords;
   uint64_t g = (hash ^ (hash >> 31)) * 0xbf58476d1ce4e5b9ULL;
   for (int i = 0; i < kProbes; i++, g <<= 9) {
     const unsigned bit = static_cast<unsigned>(g >> 55);  // 0..511
@@ -72,7 +83,7 @@ void MemTableKeyFilter::Add(uint64_t hash) {
 }
 
 bool MemTableKeyFilter::MayContain(uint64_t hash) const {
-  const std::atomic<uint64_t>* line = words_.get() + (hash & (lines_ - 1)) * kLineWords;
+  const std::atomic<uint64_t>* line = words_ + (hash & (lines_ - 1)) * kLineWords;
   uint64_t g = (hash ^ (hash >> 31)) * 0xbf58476d1ce4e5b9ULL;
   for (int i = 0; i < kProbes; i++, g <<= 9) {
     const unsigned bit = static_cast<unsigned>(g >> 55);

@@ -34,8 +34,14 @@ bool StoredKeyOfRecordKey(std::string_view record_key, std::string_view* stored)
 
 class MemTableKeyFilter {
  public:
-  // About `bytes` of filter (a power of two of 64-byte lines, at least one).
+  // The size of a filter of about `bytes`: a power of two of 64-byte lines,
+  // at least one.
+  static size_t SizeFor(size_t bytes);
+  // A filter of SizeFor(bytes) in its own memory.
   explicit MemTableKeyFilter(size_t bytes);
+  // A filter of SizeFor(bytes) in `memory` (that many bytes, 8-byte aligned),
+  // which it zeroes and which must outlive it.
+  MemTableKeyFilter(size_t bytes, void* memory);
   ~MemTableKeyFilter();
   MemTableKeyFilter(const MemTableKeyFilter&) = delete;
   MemTableKeyFilter& operator=(const MemTableKeyFilter&) = delete;
@@ -52,7 +58,8 @@ class MemTableKeyFilter {
   static constexpr int kProbes = 6;
 
   const size_t lines_;
-  std::unique_ptr<std::atomic<uint64_t>[]> words_;  // Zeroed.
+  std::unique_ptr<std::atomic<uint64_t>[]> owned_;
+  std::atomic<uint64_t>* words_;
 };
 
 }  // namespace immudb::index

@@ -1,10 +1,10 @@
 // See memtable_pool.h.
 #include "index/memtable_pool.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cassert>
+
+#include "util/anon_memory.h"
 
 namespace immudb::index {
 
@@ -22,7 +22,7 @@ MemTableChunkPool::MemTableChunkPool(size_t chunk_bytes, size_t max_idle_chunks)
 
 MemTableChunkPool::~MemTableChunkPool() {
   assert(mapped_ == idle_.size());
-  for (char* c : idle_) munmap(c, chunk_bytes_);
+  for (char* c : idle_) UnmapAnonymous(c, chunk_bytes_);
 }
 
 char* MemTableChunkPool::Acquire() {
@@ -34,12 +34,12 @@ char* MemTableChunkPool::Acquire() {
       return c;
     }
   }
-  void* p = mmap(nullptr, chunk_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return nullptr;
+  char* p = MapAnonymous(chunk_bytes_);
+  if (p == nullptr) return nullptr;
   std::lock_guard<std::mutex> l(mu_);
   mapped_++;
   mapped_total_++;
-  return static_cast<char*>(p);
+  return p;
 }
 
 void MemTableChunkPool::Release(char* chunk) {
@@ -51,7 +51,7 @@ void MemTableChunkPool::Release(char* chunk) {
     }
     mapped_--;
   }
-  munmap(chunk, chunk_bytes_);
+  UnmapAnonymous(chunk, chunk_bytes_);
 }
 
 size_t MemTableChunkPool::mapped_chunks() const {

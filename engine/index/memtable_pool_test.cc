@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "util/anon_memory.h"
+
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <set>
 #include <thread>
@@ -35,6 +38,24 @@ TEST(MemTableChunkPoolTest, ReleasedChunksAreReusedBeforeNewOnesAreMapped) {
   pool.Release(c);
   pool.Release(d);
   EXPECT_EQ(pool.idle_chunks(), 2u);
+}
+
+// Chunks of a huge page start at a huge page boundary (so the kernel can
+// back each with one) and are whole.
+TEST(MemTableChunkPoolTest, HugePageChunksAreAligned) {
+  MemTableChunkPool pool(kHugePageBytes, 1);
+  char* a = pool.Acquire();
+  char* b = pool.Acquire();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % kHugePageBytes, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b) % kHugePageBytes, 0u);
+  EXPECT_EQ(a[0] | a[kHugePageBytes - 1], 0);  // Zeroed when new.
+  std::memset(a, 1, kHugePageBytes);
+  std::memset(b, 2, kHugePageBytes);
+  pool.Release(a);
+  pool.Release(b);  // Past the one idle chunk: unmapped.
+  EXPECT_EQ(pool.mapped_chunks(), 1u);
 }
 
 TEST(MemTableChunkPoolTest, KeepsAtMostMaxIdleChunks) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "index/memtable_filter.h"
+#include "util/anon_memory.h"
 
 #ifdef IMMUDB_INDEX_MEMTABLE
 
@@ -102,7 +103,18 @@ class IndexSkipList : public rocksdb::MemTableRep {
                 std::shared_ptr<MemTableChunkPool> pool, size_t filter_bytes)
       : MemTableRep(allocator), cmp_(cmp), bytewise_(bytewise), pool_(std::move(pool)) {
     if (bytewise_ && filter_bytes > 0) {
-      filter_ = std::make_unique<MemTableKeyFilter>(filter_bytes);
+      // The filter at the start of the first chunk (memory that is already
+      // resident, in a huge page when chunks are), else in its own.
+      const size_t bytes = MemTableKeyFilter::SizeFor(filter_bytes);
+      char* c = bytes <= pool_->chunk_bytes() / 2 ? pool_->Acquire() : nullptr;
+      if (c != nullptr) {
+        chunks_.push_back(c);
+        filter_ = std::make_unique<MemTableKeyFilter>(bytes, c);
+        chunk_next_ = c + bytes;
+        chunk_left_ = pool_->chunk_bytes() - bytes;
+      } else {
+        filter_ = std::make_unique<MemTableKeyFilter>(bytes);
+      }
       memory_.store(filter_->bytes(), std::memory_order_relaxed);
     }
     // The head from RocksDB's allocator: a memtable takes no chunk until its
@@ -193,8 +205,10 @@ class IndexSkipList : public rocksdb::MemTableRep {
     return x != nullptr && Compare(x->Entry(), cmp_.decode_key(entry)) == 0;
   }
 
-  // The chunks and the filter; RocksDB adds what its own allocator holds
-  // (the head, large nodes). Read by RocksDB's flush decision after each
+  // The filter and the chunks' bytes up to the last node (the unused end of
+  // the current chunk is not counted, so that the memtable fills its last
+  // chunk before RocksDB flushes it); RocksDB adds what its own allocator
+  // holds (the head, large nodes). Read by RocksDB's flush decision after each
   // write and by other threads for memory properties.
   size_t ApproximateMemoryUsage() override { return memory_.load(std::memory_order_relaxed); }
 
@@ -290,18 +304,21 @@ class IndexSkipList : public rocksdb::MemTableRep {
   char* AllocateAligned(size_t bytes, bool from_chunks) {
     bytes = (bytes + alignof(Node) - 1) & ~(alignof(Node) - 1);
     if (from_chunks && bytes <= pool_->chunk_bytes() / 4) {
+      size_t used = bytes;
       if (bytes > chunk_left_) {
         if (char* c = pool_->Acquire()) {
+          used += chunk_left_;  // The rest of the previous chunk stays unused.
           chunks_.push_back(c);
           chunk_next_ = c;
           chunk_left_ = pool_->chunk_bytes();
-          memory_.fetch_add(pool_->chunk_bytes(), std::memory_order_relaxed);
         }
       }
       if (bytes <= chunk_left_) {
         char* p = chunk_next_;
         chunk_next_ += bytes;
         chunk_left_ -= bytes;
+        // One writer: no read-modify-write instruction needed.
+        memory_.store(memory_.load(std::memory_order_relaxed) + used, std::memory_order_relaxed);
         return p;
       }
     }
@@ -392,7 +409,7 @@ class IndexSkipList : public rocksdb::MemTableRep {
   std::vector<char*> chunks_;                  // Writer only (and the destructor).
   char* chunk_next_ = nullptr;                 // Writer only.
   size_t chunk_left_ = 0;                      // Writer only.
-  std::atomic<size_t> memory_{0};              // Chunks and filter, in bytes.
+  std::atomic<size_t> memory_{0};              // ApproximateMemoryUsage.
   Node* head_;
   std::atomic<int> max_height_{1};
   uint64_t rnd_ = 0x9e3779b97f4a7c15ULL;  // Writer only.
@@ -422,8 +439,11 @@ class IndexMemTableFactory : public rocksdb::MemTableRepFactory {
 }  // namespace
 
 std::shared_ptr<MemTableChunkPool> NewIndexMemTablePool(size_t write_buffer_bytes) {
-  // RocksDB's own arena block for this buffer size: 1/8 of it, at most 1 MiB.
-  const size_t chunk = std::clamp<size_t>(write_buffer_bytes / 8, 4096, 1 << 20);
+  // RocksDB's own arena block for this buffer size (1/8 of it, at most 1
+  // MiB), or a huge page when an eighth of the buffer holds one.
+  const size_t chunk = write_buffer_bytes / 8 >= kHugePageBytes
+                           ? kHugePageBytes
+                           : std::clamp<size_t>(write_buffer_bytes / 8, 4096, 1 << 20);
   const size_t per_memtable = (write_buffer_bytes + chunk - 1) / chunk;
   return std::make_shared<MemTableChunkPool>(chunk, kIndexMemTables * (per_memtable + 1));
 }

@@ -19,7 +19,6 @@
 #include <memory>
 #include <optional>
 #include <string_view>
-#include <vector>
 
 namespace immudb::index {
 
@@ -29,7 +28,13 @@ class RevisionCache {
   static constexpr size_t kInlineKey = 32;
 
   // Room for `capacity` keys, rounded up to a power of two (0: no cache).
+  // The slots are anonymous memory, in huge pages when the kernel grants
+  // them (util/anon_memory.h): a new key's slot is a random one. When that
+  // memory cannot be mapped the cache holds nothing.
   explicit RevisionCache(size_t capacity);
+  ~RevisionCache();
+  RevisionCache(RevisionCache&& other) noexcept;
+  RevisionCache& operator=(RevisionCache&& other) noexcept;
 
   // The cached latest revision of `key`, if any.
   std::optional<uint64_t> Lookup(std::string_view key) const;
@@ -38,7 +43,7 @@ class RevisionCache {
   // Starts loading the slot of `key` into the cache, for an Insert soon.
   void Prefetch(std::string_view key) const;
   void Clear();
-  size_t capacity() const { return slots_.size(); }
+  size_t capacity() const { return count_; }
 
  private:
   struct alignas(64) Slot {
@@ -54,7 +59,10 @@ class RevisionCache {
   static_assert(sizeof(Slot) == 64);
   static uint64_t HashOf(std::string_view key);
 
-  std::vector<Slot> slots_;
+  void Release();
+
+  Slot* slots_ = nullptr;  // count_ slots in MapAnonymous memory.
+  size_t count_ = 0;
   size_t mask_ = 0;
 };
 
