@@ -8,7 +8,8 @@
 // memory it holds (chunks in memtables plus idle ones) is never more than
 // the memtables held at their peak; of that, at most `max_idle_chunks` stay
 // idle, and chunks released past that are unmapped at once. The index keeps
-// at most two memtables, so the pool is sized for two (index_write_options.cc).
+// at most two memtables, so the pool is sized for two (NewIndexMemTablePool,
+// memtable_rep.h).
 //
 // Thread-safety: all members may be called from any thread. Memtables are
 // filled by the indexer and freed by whichever thread drops their last
