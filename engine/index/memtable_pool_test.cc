@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "util/anon_memory.h"
-
 #include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <set>
 #include <thread>
 #include <vector>
+
+#include "util/anon_memory.h"
 
 namespace immudb::index {
 namespace {
