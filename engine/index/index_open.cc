@@ -11,6 +11,7 @@
 
 #include "index/index_format.h"
 #include "index/index_impl.h"
+#include "index/memtable_rep.h"
 #include "util/coding.h"
 
 namespace immudb::index {
@@ -42,11 +43,12 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
   o.stats_dump_period_sec = 0;
   o.stats_persist_period_sec = 0;
   o.write_buffer_size = std::max<size_t>(opts.write_buffer_bytes, 64 << 10);
-  o.max_write_buffer_number = 2;
+  o.max_write_buffer_number = static_cast<int>(kIndexMemTables);
   // Records hold hashes and offsets: compression would cost CPU for little.
   o.compression = rocksdb::kNoCompression;
   // A memtable bloom filter answers the indexer's lookups of new keys
-  // without searching the skiplist.
+  // without searching the skiplist. The index's own memtable (memtable_rep.h,
+  // ApplyWriteSideOptions) turns it off and keeps its own filter.
   o.memtable_prefix_bloom_size_ratio = 0.02;
   o.memtable_whole_key_filtering = true;
   rocksdb::BlockBasedTableOptions t;

@@ -46,6 +46,31 @@ TEST(RevisionCacheTest, HitsAreExactAndEvictionIsBounded) {
   EXPECT_FALSE(none.Lookup("a"));
 }
 
+TEST(RevisionCacheTest, LongAndShortKeysShareASlot) {
+  RevisionCache c(1);  // Every key in the one slot.
+  const std::string long_a(RevisionCache::kInlineKey + 8, 'a');
+  const std::string long_b = long_a.substr(0, long_a.size() - 1) + "b";
+  const std::string longer(RevisionCache::kInlineKey * 3, 'a');
+  const std::string inline_max(RevisionCache::kInlineKey, 'a');
+  c.Insert(long_a, 1);
+  EXPECT_EQ(c.Lookup(long_a), 1u);
+  EXPECT_FALSE(c.Lookup(long_b));
+  EXPECT_FALSE(c.Lookup(inline_max));  // A prefix of the cached key.
+  c.Insert(inline_max, 2);
+  EXPECT_EQ(c.Lookup(inline_max), 2u);
+  EXPECT_FALSE(c.Lookup(long_a));
+  c.Insert(longer, 3);  // Grows the slot's long-key buffer.
+  EXPECT_EQ(c.Lookup(longer), 3u);
+  EXPECT_FALSE(c.Lookup(long_a));
+  c.Insert(long_b, 4);  // Reuses it.
+  EXPECT_EQ(c.Lookup(long_b), 4u);
+  EXPECT_FALSE(c.Lookup(longer));
+  EXPECT_FALSE(c.Lookup(long_a));
+  c.Insert("", 5);
+  EXPECT_EQ(c.Lookup(""), 5u);
+  EXPECT_FALSE(c.Lookup(long_b));
+}
+
 // Expected index contents, built from the tx log alone.
 using Model = std::map<std::string, std::vector<uint64_t>>;  // Key -> tx of each revision.
 

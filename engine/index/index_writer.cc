@@ -181,8 +181,10 @@ Status Index::Rep::LatestRevisions() {
     if (key > latest_bound) {
       // Past every key with a latest record (keys written in ascending
       // order): a new key. The revision cache holds keys of written batches,
-      // none past latest_bound, so it is not read (a miss on a random slot).
+      // none past latest_bound, so it is not read; its slot is loaded now,
+      // while the batch is encoded and written, for the Insert after.
       s.groups[g].revision = 0;
+      revisions.Prefetch(key);
     } else if (auto rev = revisions.Lookup(key)) {
       s.groups[g].revision = *rev;
     } else {

@@ -15,9 +15,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <vector>
+
+#include "index/memtable_filter.h"
+#include "util/anon_memory.h"
 
 #ifdef IMMUDB_INDEX_MEMTABLE
 
@@ -89,9 +94,36 @@ class IndexSkipList : public rocksdb::MemTableRep {
   // default, the index's), so entries are compared here instead of through
   // RocksDB's comparator objects (two virtual calls and a length decode per
   // comparison, most of an insert's cost).
-  IndexSkipList(const KeyComparator& cmp, rocksdb::Allocator* allocator, bool bytewise)
-      : MemTableRep(allocator), cmp_(cmp), bytewise_(bytewise) {
-    head_ = NewNode(kMaxHeight, 0, nullptr);
+  //
+  // Nodes live in chunks of `pool` (back to it when the list is freed), but
+  // for nodes over a quarter of a chunk, which take RocksDB's allocator.
+  // `filter_bytes` > 0 (bytewise only): a filter of the stored keys of the
+  // list's 'L' and 'H' records answers point lookups of absent keys.
+  IndexSkipList(const KeyComparator& cmp, rocksdb::Allocator* allocator, bool bytewise,
+                std::shared_ptr<MemTableChunkPool> pool, size_t filter_bytes)
+      : MemTableRep(allocator), cmp_(cmp), bytewise_(bytewise), pool_(std::move(pool)) {
+    if (bytewise_ && filter_bytes > 0) {
+      // The filter at the start of the first chunk (memory that is already
+      // resident, in a huge page when chunks are), else in its own.
+      const size_t bytes = MemTableKeyFilter::SizeFor(filter_bytes);
+      char* c = bytes <= pool_->chunk_bytes() / 2 ? pool_->Acquire() : nullptr;
+      if (c != nullptr) {
+        chunks_.push_back(c);
+        filter_ = std::make_unique<MemTableKeyFilter>(bytes, c);
+        chunk_next_ = c + bytes;
+        chunk_left_ = pool_->chunk_bytes() - bytes;
+      } else {
+        filter_ = std::make_unique<MemTableKeyFilter>(bytes);
+      }
+      memory_.store(filter_->bytes(), std::memory_order_relaxed);
+    }
+    // The head from RocksDB's allocator: a memtable takes no chunk until its
+    // first insert.
+    head_ = NewNode(kMaxHeight, 0, nullptr, /*from_chunks=*/false);
+  }
+
+  ~IndexSkipList() override {
+    for (char* c : chunks_) pool_->Release(c);
   }
 
   rocksdb::KeyHandle Allocate(const size_t len, char** buf) override {
@@ -110,6 +142,12 @@ class IndexSkipList : public rocksdb::MemTableRep {
     const int height =
         static_cast<int>(reinterpret_cast<uintptr_t>(x->Link(0).load(std::memory_order_relaxed)));
     const rocksdb::Slice key = cmp_.decode_key(x->Entry());
+    if (filter_ != nullptr) {
+      std::string_view stored;
+      if (StoredKeyOfRecordKey(std::string_view(key.data(), key.size() - kTrailer), &stored)) {
+        filter_->Add(MemTableKeyHash(stored));
+      }
+    }
     Splice& s = splices_[key.empty() ? 0 : static_cast<uint8_t>(key[0]) % kSplices];
     int max_h = max_height_.load(std::memory_order_relaxed);
     if (height > max_h) {
@@ -167,24 +205,36 @@ class IndexSkipList : public rocksdb::MemTableRep {
     return x != nullptr && Compare(x->Entry(), cmp_.decode_key(entry)) == 0;
   }
 
-  size_t ApproximateMemoryUsage() override {
-    return 0;  // Nodes live in the memtable's allocator, which RocksDB counts.
-  }
+  // The filter and the chunks' bytes up to the last node (the unused end of
+  // the current chunk is not counted, so that the memtable fills its last
+  // chunk before RocksDB flushes it); RocksDB adds what its own allocator
+  // holds (the head, large nodes). Read by RocksDB's flush decision after each
+  // write and by other threads for memory properties.
+  size_t ApproximateMemoryUsage() override { return memory_.load(std::memory_order_relaxed); }
 
   class Iterator : public rocksdb::MemTableRep::Iterator {
    public:
     explicit Iterator(const IndexSkipList* list) : list_(list) {}
-    void SetList(const IndexSkipList* list) {
+    // `point_lookup`: the iterator of a point lookup, which reads only
+    // entries of the key it seeks; a seek of a key the filter rules out
+    // finds nothing.
+    void SetList(const IndexSkipList* list, bool point_lookup) {
       list_ = list;
       node_ = nullptr;
+      point_lookup_ = point_lookup;
     }
     bool Valid() const override { return node_ != nullptr; }
     const char* key() const override { return node_->Entry(); }
     void Next() override { node_ = node_->Next(0); }
     void Prev() override { node_ = list_->Before(list_->cmp_.decode_key(node_->Entry())); }
     void Seek(const rocksdb::Slice& internal_key, const char* memtable_key) override {
-      node_ = list_->Seek(memtable_key != nullptr ? list_->cmp_.decode_key(memtable_key)
-                                                  : internal_key);
+      const rocksdb::Slice target =
+          memtable_key != nullptr ? list_->cmp_.decode_key(memtable_key) : internal_key;
+      if (point_lookup_ && !list_->MayContain(target)) {
+        node_ = nullptr;
+        return;
+      }
+      node_ = list_->Seek(target);
     }
     void SeekForPrev(const rocksdb::Slice& internal_key, const char* memtable_key) override {
       const rocksdb::Slice target =
@@ -201,6 +251,7 @@ class IndexSkipList : public rocksdb::MemTableRep {
    private:
     const IndexSkipList* list_;
     Node* node_ = nullptr;
+    bool point_lookup_ = false;
   };
 
   rocksdb::MemTableRep::Iterator* GetIterator(rocksdb::Arena* arena) override {
@@ -209,17 +260,32 @@ class IndexSkipList : public rocksdb::MemTableRep {
     return new (mem) Iterator(this);
   }
 
-  // RocksDB's MemTableRep::Get (point lookups) is the only caller without an
-  // arena, and it neither deletes the iterator nor keeps it past the call: it
-  // gets a per-thread one.
+  // RocksDB's MemTableRep::Get (point lookups: Get, MultiGet) is the only
+  // caller without an arena, and it neither deletes the iterator nor keeps it
+  // past the call: it gets a per-thread one, which first asks the filter.
+  // (RocksDB 7.8's other callers, in-place updates and merges, are not used
+  // by the index.)
   rocksdb::MemTableRep::Iterator* GetDynamicPrefixIterator(rocksdb::Arena* arena) override {
     if (arena != nullptr) return GetIterator(arena);
     thread_local Iterator lookup(nullptr);
-    lookup.SetList(this);
+    lookup.SetList(this, /*point_lookup=*/true);
     return &lookup;
   }
 
  private:
+  static constexpr size_t kTrailer = 8;  // Sequence number and type.
+
+  // False when no entry of the internal key's user key is in the list.
+  bool MayContain(const rocksdb::Slice& internal_key) const {
+    if (filter_ == nullptr || internal_key.size() < kTrailer) return true;
+    std::string_view stored;
+    if (!StoredKeyOfRecordKey(std::string_view(internal_key.data(), internal_key.size() - kTrailer),
+                              &stored)) {
+      return true;  // Not an 'L' or 'H' record: not in the filter.
+    }
+    return filter_->MayContain(MemTableKeyHash(stored));
+  }
+
   // Compares the entry's internal key with `key`, as RocksDB's comparator.
   int Compare(const char* entry, const rocksdb::Slice& key) const {
     if (!bytewise_) return cmp_(entry, key);
@@ -233,13 +299,39 @@ class IndexSkipList : public rocksdb::MemTableRep {
     Node* prev[kMaxHeight];
   };
 
-  Node* NewNode(int height, size_t entry_len, char** buf) {
-    constexpr size_t kLink = sizeof(Node);
+  // `bytes` aligned for a Node: from the current chunk, a new one, or
+  // (large nodes, no memory for a chunk) RocksDB's allocator.
+  char* AllocateAligned(size_t bytes, bool from_chunks) {
+    bytes = (bytes + alignof(Node) - 1) & ~(alignof(Node) - 1);
+    if (from_chunks && bytes <= pool_->chunk_bytes() / 4) {
+      size_t used = bytes;
+      if (bytes > chunk_left_) {
+        if (char* c = pool_->Acquire()) {
+          used += chunk_left_;  // The rest of the previous chunk stays unused.
+          chunks_.push_back(c);
+          chunk_next_ = c;
+          chunk_left_ = pool_->chunk_bytes();
+        }
+      }
+      if (bytes <= chunk_left_) {
+        char* p = chunk_next_;
+        chunk_next_ += bytes;
+        chunk_left_ -= bytes;
+        // One writer: no read-modify-write instruction needed.
+        memory_.store(memory_.load(std::memory_order_relaxed) + used, std::memory_order_relaxed);
+        return p;
+      }
+    }
     char* raw = nullptr;
-    MemTableRep::Allocate(kLink * height + entry_len + alignof(Node) - 1, &raw);
+    MemTableRep::Allocate(bytes + alignof(Node) - 1, &raw);
     const uintptr_t a =
         (reinterpret_cast<uintptr_t>(raw) + alignof(Node) - 1) & ~(alignof(Node) - 1);
-    char* p = reinterpret_cast<char*>(a);
+    return reinterpret_cast<char*>(a);
+  }
+
+  Node* NewNode(int height, size_t entry_len, char** buf, bool from_chunks = true) {
+    constexpr size_t kLink = sizeof(Node);
+    char* p = AllocateAligned(kLink * height + entry_len, from_chunks);
     for (int i = 0; i < height; i++) new (p + i * kLink) Node{nullptr};
     Node* x = reinterpret_cast<Node*>(p + (height - 1) * kLink);
     if (buf != nullptr) *buf = const_cast<char*>(x->Entry());
@@ -312,6 +404,12 @@ class IndexSkipList : public rocksdb::MemTableRep {
 
   const KeyComparator& cmp_;
   const bool bytewise_;
+  const std::shared_ptr<MemTableChunkPool> pool_;
+  std::unique_ptr<MemTableKeyFilter> filter_;  // Null: no filter.
+  std::vector<char*> chunks_;                  // Writer only (and the destructor).
+  char* chunk_next_ = nullptr;                 // Writer only.
+  size_t chunk_left_ = 0;                      // Writer only.
+  std::atomic<size_t> memory_{0};              // ApproximateMemoryUsage.
   Node* head_;
   std::atomic<int> max_height_{1};
   uint64_t rnd_ = 0x9e3779b97f4a7c15ULL;  // Writer only.
@@ -320,12 +418,13 @@ class IndexSkipList : public rocksdb::MemTableRep {
 
 class IndexMemTableFactory : public rocksdb::MemTableRepFactory {
  public:
-  explicit IndexMemTableFactory(bool bytewise) : bytewise_(bytewise) {}
+  IndexMemTableFactory(bool bytewise, std::shared_ptr<MemTableChunkPool> pool, size_t filter_bytes)
+      : bytewise_(bytewise), pool_(std::move(pool)), filter_bytes_(filter_bytes) {}
   rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator& cmp,
                                           rocksdb::Allocator* allocator,
                                           const rocksdb::SliceTransform*,
                                           rocksdb::Logger*) override {
-    return new IndexSkipList(cmp, allocator, bytewise_);
+    return new IndexSkipList(cmp, allocator, bytewise_, pool_, filter_bytes_);
   }
   const char* Name() const override { return "ImmudbIndexSkipList"; }
   bool IsInsertConcurrentlySupported() const override { return false; }
@@ -333,13 +432,29 @@ class IndexMemTableFactory : public rocksdb::MemTableRepFactory {
 
  private:
   const bool bytewise_;
+  const std::shared_ptr<MemTableChunkPool> pool_;
+  const size_t filter_bytes_;
 };
 
 }  // namespace
 
+std::shared_ptr<MemTableChunkPool> NewIndexMemTablePool(size_t write_buffer_bytes) {
+  // RocksDB's own arena block for this buffer size (1/8 of it, at most 1
+  // MiB), or a huge page when an eighth of the buffer holds one.
+  const size_t chunk = write_buffer_bytes / 8 >= kHugePageBytes
+                           ? kHugePageBytes
+                           : std::clamp<size_t>(write_buffer_bytes / 8, 4096, 1 << 20);
+  const size_t per_memtable = (write_buffer_bytes + chunk - 1) / chunk;
+  return std::make_shared<MemTableChunkPool>(chunk, kIndexMemTables * (per_memtable + 1));
+}
+
 std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory(
-    const rocksdb::Comparator* user_comparator) {
-  return std::make_shared<IndexMemTableFactory>(user_comparator == rocksdb::BytewiseComparator());
+    const rocksdb::Comparator* user_comparator, size_t write_buffer_bytes,
+    std::shared_ptr<MemTableChunkPool> pool) {
+  if (pool == nullptr) pool = NewIndexMemTablePool(write_buffer_bytes);
+  return std::make_shared<IndexMemTableFactory>(user_comparator == rocksdb::BytewiseComparator(),
+                                                std::move(pool),
+                                                write_buffer_bytes / kFilterFraction);
 }
 
 }  // namespace immudb::index
@@ -348,7 +463,10 @@ std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory(
 
 namespace immudb::index {
 
-std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory(const rocksdb::Comparator*) {
+std::shared_ptr<MemTableChunkPool> NewIndexMemTablePool(size_t) { return nullptr; }
+
+std::shared_ptr<rocksdb::MemTableRepFactory> NewIndexMemTableFactory(
+    const rocksdb::Comparator*, size_t, std::shared_ptr<MemTableChunkPool>) {
   return nullptr;
 }
 

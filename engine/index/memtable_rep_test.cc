@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "index/index_impl.h"
+#include "index/memtable_filter.h"
+#include "index/memtable_pool.h"
 #include "testutil/test_util.h"
 
 namespace immudb::index {
@@ -22,15 +24,38 @@ namespace {
 
 using testutil::TempDir;
 
+// A stored key as the database layer makes them: 0x00 and a zero-padded
+// sequence number.
+std::string Stored(int i) {
+  char num[24];
+  std::snprintf(num, sizeof(num), "%016d", i);
+  return std::string(1, '\0') + num;
+}
+
+// A history record's key: 'H' u32BE(len) key u64BE(revision).
+std::string HistoryRecordKey(const std::string& stored, uint64_t revision) {
+  std::string k(1, 'H');
+  for (int i = 3; i >= 0; i--) k.push_back(static_cast<char>(stored.size() >> (8 * i)));
+  k += stored;
+  for (int i = 7; i >= 0; i--) k.push_back(static_cast<char>(revision >> (8 * i)));
+  return k;
+}
+
 // RocksDB with the index's write-side options (its memtable), checked against
 // a std::map through every read path.
 class IndexMemTableTest : public ::testing::Test {
  protected:
-  void Open(size_t write_buffer) {
+  // `pool`: the memtables' chunks come from it (the index's own list only).
+  void Open(size_t write_buffer, std::shared_ptr<MemTableChunkPool> pool = nullptr) {
     rocksdb::Options o;
     o.create_if_missing = true;
     o.write_buffer_size = write_buffer;
+    o.max_write_buffer_number = static_cast<int>(kIndexMemTables);
     ApplyWriteSideOptions(IndexOptions{}, &o);
+    if (pool != nullptr) {
+      o.memtable_factory = NewIndexMemTableFactory(o.comparator, write_buffer, pool);
+      ASSERT_NE(o.memtable_factory, nullptr);
+    }
     rocksdb::DB* raw = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(o, dir_.Sub("db"), &raw).ok());
     db_.reset(raw);
@@ -38,12 +63,16 @@ class IndexMemTableTest : public ::testing::Test {
 
   // A key of one of the index's record kinds (or another first byte), of
   // random length, from a small space so that keys repeat.
+  // Some 'H' keys have the history record layout ('H' u32BE(len) key
+  // u64BE(revision)), which the memtable's key filter parses.
   std::string RandomKey() {
     static const char kKinds[] = {'H', 'L', 'M', 'A', 'z'};
     std::string k(1, kKinds[rng_() % 5]);
     const size_t len = rng_() % 6;
-    for (size_t i = 0; i < len; i++) k.push_back(static_cast<char>('a' + rng_() % 4));
-    return k;
+    std::string stored;
+    for (size_t i = 0; i < len; i++) stored.push_back(static_cast<char>('a' + rng_() % 4));
+    if (k[0] == 'H' && rng_() % 2 == 0) return HistoryRecordKey(stored, rng_() % 3);
+    return k + stored;
   }
 
   // Writes `n` random puts and deletes in batches, sorted or not.
@@ -134,6 +163,7 @@ TEST(IndexMemTableFactoryTest, TheWriteSideOptionsPickTheListForTheLinkedRocksDb
 #ifdef IMMUDB_INDEX_MEMTABLE
   EXPECT_STREQ(o.memtable_factory->Name(), "ImmudbIndexSkipList");
   EXPECT_FALSE(o.allow_concurrent_memtable_write);
+  EXPECT_EQ(o.memtable_prefix_bloom_size_ratio, 0);  // The list keeps its own filter.
 #else
   EXPECT_STREQ(o.memtable_factory->Name(), "SkipListFactory");
   EXPECT_TRUE(o.allow_concurrent_memtable_write);
@@ -261,6 +291,128 @@ TEST_F(IndexMemTableTest, ReadersSeeOrderedEntriesWhileTheWriterInserts) {
   ASSERT_TRUE(db_->Get(rocksdb::ReadOptions(), "H00012345", &v).ok());
   EXPECT_EQ(v, "h");
 }
+
+#ifdef IMMUDB_INDEX_MEMTABLE
+// Records as the indexer writes them: per batch the 'H' records, the 'L'
+// records and the marker, keys ascending.
+TEST_F(IndexMemTableTest, MemtablesReuseThePoolsChunks) {
+  constexpr size_t kWriteBuffer = 256 << 10;
+  auto pool = NewIndexMemTablePool(kWriteBuffer);
+  ASSERT_NE(pool, nullptr);
+  const size_t per_memtable = kWriteBuffer / pool->chunk_bytes();
+  Open(kWriteBuffer, pool);
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  const std::string value(70, 'v');
+  constexpr int kKeys = 40000;  // About 10 MB of records: 40 memtables.
+  for (int i = 0; i < kKeys; i += 20) {
+    rocksdb::WriteBatch b;
+    for (int j = i; j < i + 20; j++) {
+      ASSERT_TRUE(b.Put(HistoryRecordKey(Stored(j), 1), value).ok());
+    }
+    for (int j = i; j < i + 20; j++) ASSERT_TRUE(b.Put("L" + Stored(j), value).ok());
+    ASSERT_TRUE(b.Put("Mindexed_upto", std::to_string(i)).ok());
+    ASSERT_TRUE(db_->Write(wo, &b).ok());
+  }
+  uint64_t active = 0;
+  ASSERT_TRUE(db_->GetIntProperty("rocksdb.cur-size-active-mem-table", &active));
+  EXPECT_GE(active, pool->chunk_bytes());  // The chunks are counted as memtable memory.
+  ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions()).ok());
+  // The records went through many memtables, but the chunks mapped were
+  // only those of the memtables alive at once: the active one and the one
+  // being flushed, and briefly a flushed one RocksDB frees only after the
+  // switch to the next (each up to a chunk or two past the write buffer).
+  const size_t written_chunks = size_t{kKeys} * 2 * (value.size() + 40) / pool->chunk_bytes();
+  EXPECT_GT(written_chunks, 10 * per_memtable);
+  EXPECT_LE(pool->chunks_mapped_total(), (kIndexMemTables + 1) * (per_memtable + 2));
+  EXPECT_LE(pool->idle_chunks(), pool->max_idle_chunks());
+  // Every record reads back, from the SSTs; and absent keys are absent.
+  std::string v;
+  for (int j = 0; j < kKeys; j += 97) {
+    ASSERT_TRUE(db_->Get(rocksdb::ReadOptions(), "L" + Stored(j), &v).ok()) << j;
+    ASSERT_TRUE(db_->Get(rocksdb::ReadOptions(), HistoryRecordKey(Stored(j), 1), &v).ok()) << j;
+    ASSERT_TRUE(db_->Get(rocksdb::ReadOptions(), HistoryRecordKey(Stored(j), 2), &v).IsNotFound());
+  }
+  db_.reset();
+  // Closed: every memtable freed, its chunks idle or unmapped.
+  EXPECT_EQ(pool->mapped_chunks(), pool->idle_chunks());
+}
+
+// Point lookups of 'L' and 'H' records go through the memtable's key filter:
+// present records are found in the memtable, absent ones are not, for keys
+// of every kind and of record layouts the filter does not parse.
+TEST_F(IndexMemTableTest, PointLookupsThroughTheKeyFilter) {
+  Open(64 << 20);
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  for (int i = 0; i < 3000; i += 2) {  // Even keys only.
+    rocksdb::WriteBatch b;
+    ASSERT_TRUE(b.Put(HistoryRecordKey(Stored(i), 1), "h1").ok());
+    ASSERT_TRUE(b.Put(HistoryRecordKey(Stored(i), 2), "h2").ok());
+    ASSERT_TRUE(b.Put("L" + Stored(i), "l").ok());
+    ASSERT_TRUE(b.Put("H" + Stored(i), "malformed").ok());  // Not the 'H' layout.
+    ASSERT_TRUE(b.Put("M" + Stored(i), "m").ok());
+    ASSERT_TRUE(db_->Write(wo, &b).ok());
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < 3000; i++) {
+      const bool present = i % 2 == 0;
+      std::string v;
+      for (const std::string& k : {HistoryRecordKey(Stored(i), 1), HistoryRecordKey(Stored(i), 2),
+                                   "L" + Stored(i), "H" + Stored(i), "M" + Stored(i)}) {
+        rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), k, &v);
+        ASSERT_EQ(st.ok(), present) << i << " " << st.ToString();
+      }
+      ASSERT_TRUE(
+          db_->Get(rocksdb::ReadOptions(), HistoryRecordKey(Stored(i), 3), &v).IsNotFound());
+      // MultiGet takes the same path.
+      std::vector<rocksdb::Slice> keys;
+      const std::string l = "L" + Stored(i);
+      const std::string h = HistoryRecordKey(Stored(i), 2);
+      keys.emplace_back(h);
+      keys.emplace_back(l);
+      std::vector<std::string> values;
+      std::vector<rocksdb::Status> st = db_->MultiGet(rocksdb::ReadOptions(), keys, &values);
+      ASSERT_EQ(st[0].ok(), present);
+      ASSERT_EQ(st[1].ok(), present);
+      if (present) {
+        EXPECT_EQ(values[0], "h2");
+        EXPECT_EQ(values[1], "l");
+      }
+    }
+    // Then the same from an SST.
+    ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions()).ok());
+  }
+}
+
+TEST(MemTableKeyFilterTest, ParsesRecordKeysAndHasNoFalseNegatives) {
+  std::string_view stored;
+  ASSERT_TRUE(StoredKeyOfRecordKey("Lkey", &stored));
+  EXPECT_EQ(stored, "key");
+  const std::string h = HistoryRecordKey("key", 7);
+  ASSERT_TRUE(StoredKeyOfRecordKey(h, &stored));
+  EXPECT_EQ(stored, "key");
+  EXPECT_FALSE(StoredKeyOfRecordKey("Hkey", &stored));
+  EXPECT_FALSE(StoredKeyOfRecordKey(h.substr(0, h.size() - 1), &stored));
+  EXPECT_FALSE(StoredKeyOfRecordKey("Mindexed_upto", &stored));
+  EXPECT_FALSE(StoredKeyOfRecordKey("", &stored));
+  ASSERT_TRUE(StoredKeyOfRecordKey("L", &stored));
+  EXPECT_EQ(stored, "");
+
+  // 8 KiB for 6,000 keys (about 11 bits each, as a full memtable's filter):
+  // sequential keys, as the benchmarks write them.
+  MemTableKeyFilter f(8 << 10);
+  EXPECT_EQ(f.bytes(), 8u << 10);
+  constexpr int kKeys = 6000;
+  for (int i = 0; i < kKeys; i++) f.Add(MemTableKeyHash(Stored(i)));
+  for (int i = 0; i < kKeys; i++) ASSERT_TRUE(f.MayContain(MemTableKeyHash(Stored(i)))) << i;
+  int false_positives = 0;
+  for (int i = kKeys; i < 11 * kKeys; i++)
+    false_positives += f.MayContain(MemTableKeyHash(Stored(i)));
+  EXPECT_LT(false_positives, kKeys * 10 / 50);  // Under 2%.
+  EXPECT_GT(false_positives, 0);                // It is a filter of that size.
+}
+#endif
 
 }  // namespace
 }  // namespace immudb::index
