@@ -53,6 +53,20 @@ const Constants& C() {
   return kC;
 }
 
+// The last blocks of an n-byte message that ends in rest[0..r) (r + 9 <=
+// 128, and n - r a multiple of 64): those bytes, 0x80, zeros, then the bit
+// length as u64 big-endian, written to tail. Returns their length (64, or
+// 128 when the padding does not fit one block).
+size_t PadTail(const uint8_t* rest, size_t r, uint64_t n, uint8_t tail[128]) {
+  const size_t tail_len = r + 9 <= 64 ? 64 : 128;
+  if (r > 0) std::memcpy(tail, rest, r);
+  tail[r] = 0x80;
+  std::memset(tail + r + 1, 0, tail_len - r - 1 - 8);
+  const uint64_t bits = n * 8;
+  for (int i = 0; i < 8; i++) tail[tail_len - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
+  return tail_len;
+}
+
 }  // namespace
 
 #if defined(__x86_64__)
@@ -290,13 +304,7 @@ __attribute__((target("sha,sse4.1,ssse3"))) void ValueDigestLeaf(const uint8_t* 
     r = Block(r, w, kc);
   }
   alignas(16) uint8_t tail[128];
-  const size_t rest = vlen - 64 * full;
-  const size_t tail_len = rest + 9 <= 64 ? 64 : 128;
-  std::memset(tail, 0, tail_len);
-  if (rest > 0) std::memcpy(tail, value + 64 * full, rest);
-  tail[rest] = 0x80;
-  const uint64_t bits = static_cast<uint64_t>(vlen) * 8;
-  for (int i = 0; i < 8; i++) tail[tail_len - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
+  const size_t tail_len = PadTail(value + 64 * full, vlen - 64 * full, vlen, tail);
   for (size_t b = 0; b < tail_len / 64; b++) {
     const uint8_t* p = tail + 64 * b;
     __m128i w[4] = {LoadWords(p), LoadWords(p + 16), LoadWords(p + 32), LoadWords(p + 48)};
@@ -387,9 +395,8 @@ void Hash(const void* data, size_t n, uint8_t out[32]) {
   uint32_t st[8];
   std::memcpy(st, C().h0, sizeof(st));
   const auto* p = static_cast<const uint8_t*>(data);
-  // Padding: 0x80, zeros, then the bit length as u64 big-endian. Short
-  // messages (the hash-tree nodes, leaves and headers) are padded in one
-  // buffer and compressed in one call.
+  // Short messages (the hash-tree nodes, leaves and headers) are padded in
+  // one buffer and compressed in one call.
   alignas(16) uint8_t tail[128];
   size_t full = 0, rest = n;
   if (n + 9 > sizeof(tail)) {
@@ -397,13 +404,7 @@ void Hash(const void* data, size_t n, uint8_t out[32]) {
     rest = n - full * 64;
     Compress(st, p, full);
   }
-  const size_t tail_len = rest + 9 <= 64 ? 64 : 128;
-  std::memcpy(tail, p + full * 64, rest);
-  tail[rest] = 0x80;
-  std::memset(tail + rest + 1, 0, tail_len - rest - 1 - 8);
-  const uint64_t bits = static_cast<uint64_t>(n) * 8;
-  for (int i = 0; i < 8; i++) tail[tail_len - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
-  Compress(st, tail, tail_len / 64);
+  Compress(st, tail, PadTail(p + full * 64, rest, n, tail) / 64);
   for (int i = 0; i < 8; i++) {
     const uint32_t be = __builtin_bswap32(st[i]);
     std::memcpy(out + 4 * i, &be, 4);
