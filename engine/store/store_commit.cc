@@ -126,10 +126,10 @@ Result<TxHeader> StoreImpl::Enqueue(Writer* wp, std::vector<EntrySpec> entries) 
     }
   } else {
     l.unlock();
-    if (!WaitCommittedOrLead(&w)) Lead(&w);
   }
-  // A writer that claimed the leadership after another leader had already
-  // taken it into a batch returns from Lead before that batch is published.
+  // Queued, or back from leading: a writer that claimed the leadership after
+  // another leader had already taken it into a batch returns from Lead
+  // before that batch is published.
   while (w.state.load(std::memory_order_acquire) != Writer::kDone) {
     if (!WaitCommittedOrLead(&w)) Lead(&w);
   }
