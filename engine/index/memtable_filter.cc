@@ -7,6 +7,7 @@
 #include <new>
 
 #include "index/index_format.h"
+#include "util/coding.h"
 
 namespace immudb::index {
 
@@ -47,8 +48,7 @@ bool StoredKeyOfRecordKey(std::string_view user_key, std::string_view* stored) {
   // 'H' || u32BE(len) || key || u64BE(revision).
   constexpr size_t kFixed = 1 + 4 + 8;
   if (user_key[0] != kHistoryTag || user_key.size() < kFixed) return false;
-  const auto* l = reinterpret_cast<const uint8_t*>(user_key.data() + 1);
-  const size_t len = (size_t{l[0]} << 24) | (size_t{l[1]} << 16) | (size_t{l[2]} << 8) | l[3];
+  const size_t len = GetU32BE(reinterpret_cast<const uint8_t*>(user_key.data() + 1));
   if (len != user_key.size() - kFixed) return false;
   *stored = user_key.substr(5, len);
   return true;

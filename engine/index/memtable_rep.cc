@@ -142,12 +142,8 @@ class IndexSkipList : public rocksdb::MemTableRep {
     const int height =
         static_cast<int>(reinterpret_cast<uintptr_t>(x->Link(0).load(std::memory_order_relaxed)));
     const rocksdb::Slice key = cmp_.decode_key(x->Entry());
-    if (filter_ != nullptr) {
-      std::string_view stored;
-      if (StoredKeyOfRecordKey(std::string_view(key.data(), key.size() - kTrailer), &stored)) {
-        filter_->Add(MemTableKeyHash(stored));
-      }
-    }
+    uint64_t h;
+    if (filter_ != nullptr && FilterHash(key, &h)) filter_->Add(h);
     Splice& s = splices_[key.empty() ? 0 : static_cast<uint8_t>(key[0]) % kSplices];
     int max_h = max_height_.load(std::memory_order_relaxed);
     if (height > max_h) {
@@ -275,15 +271,23 @@ class IndexSkipList : public rocksdb::MemTableRep {
  private:
   static constexpr size_t kTrailer = 8;  // Sequence number and type.
 
+  // The filter's hash of an internal key's stored key; false for keys the
+  // filter does not hold (not an 'L' or 'H' record).
+  static bool FilterHash(const rocksdb::Slice& internal_key, uint64_t* h) {
+    std::string_view stored;
+    if (internal_key.size() < kTrailer ||
+        !StoredKeyOfRecordKey(std::string_view(internal_key.data(), internal_key.size() - kTrailer),
+                              &stored)) {
+      return false;
+    }
+    *h = MemTableKeyHash(stored);
+    return true;
+  }
+
   // False when no entry of the internal key's user key is in the list.
   bool MayContain(const rocksdb::Slice& internal_key) const {
-    if (filter_ == nullptr || internal_key.size() < kTrailer) return true;
-    std::string_view stored;
-    if (!StoredKeyOfRecordKey(std::string_view(internal_key.data(), internal_key.size() - kTrailer),
-                              &stored)) {
-      return true;  // Not an 'L' or 'H' record: not in the filter.
-    }
-    return filter_->MayContain(MemTableKeyHash(stored));
+    uint64_t h;
+    return filter_ == nullptr || !FilterHash(internal_key, &h) || filter_->MayContain(h);
   }
 
   // Compares the entry's internal key with `key`, as RocksDB's comparator.
