@@ -320,11 +320,16 @@ TEST_F(IndexMemTableTest, MemtablesReuseThePoolsChunks) {
   ASSERT_TRUE(db_->Flush(rocksdb::FlushOptions()).ok());
   // The records went through many memtables, but the chunks mapped were
   // only those of the memtables alive at once: the active one and the one
-  // being flushed, and briefly a flushed one RocksDB frees only after the
-  // switch to the next (each up to a chunk or two past the write buffer).
+  // being flushed, and a flushed one until RocksDB frees it. That moment is
+  // the flush thread's: in a quiet run the peak is about three memtables'
+  // chunks (each up to a chunk or two past the write buffer), on a loaded
+  // machine flushed memtables wait longer to be freed and the peak was
+  // seen at five to six. Without reuse every written chunk is mapped.
   const size_t written_chunks = size_t{kKeys} * 2 * (value.size() + 40) / pool->chunk_bytes();
   EXPECT_GT(written_chunks, 10 * per_memtable);
-  EXPECT_LE(pool->chunks_mapped_total(), (kIndexMemTables + 1) * (per_memtable + 2));
+  const size_t alive_bound = (kIndexMemTables + 1) * (per_memtable + 2);
+  ASSERT_LT(alive_bound, written_chunks / 4);
+  EXPECT_LE(pool->chunks_mapped_total(), written_chunks / 4);
   EXPECT_LE(pool->idle_chunks(), pool->max_idle_chunks());
   // Every record reads back, from the SSTs; and absent keys are absent.
   std::string v;
