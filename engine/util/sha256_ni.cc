@@ -243,83 +243,6 @@ __attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline void NodeLoop(
 
 }  // namespace
 
-namespace {
-
-// One block in each of two independent lanes, their round groups
-// interleaved: each lane's rounds wait on their own previous group only, so
-// one lane's rounds run while the other's are in flight.
-__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline void Block2(
-    Regs& a, __m128i wa[4], Regs& b, __m128i wb[4], const uint32_t* k) {
-  const Regs ia = a, ib = b;
-  for (int i = 0; i < 16; i++) {
-    if (i >= 4) {
-      __m128i x = _mm_sha256msg1_epu32(wa[i & 3], wa[(i + 1) & 3]);
-      x = _mm_add_epi32(x, _mm_alignr_epi8(wa[(i + 3) & 3], wa[(i + 2) & 3], 4));
-      wa[i & 3] = _mm_sha256msg2_epu32(x, wa[(i + 3) & 3]);
-      __m128i y = _mm_sha256msg1_epu32(wb[i & 3], wb[(i + 1) & 3]);
-      y = _mm_add_epi32(y, _mm_alignr_epi8(wb[(i + 3) & 3], wb[(i + 2) & 3], 4));
-      wb[i & 3] = _mm_sha256msg2_epu32(y, wb[(i + 3) & 3]);
-    }
-    Group(a, wa[i & 3], k, i);
-    Group(b, wb[i & 3], k, i);
-  }
-  a.s0 = _mm_add_epi32(a.s0, ia.s0);
-  a.s1 = _mm_add_epi32(a.s1, ia.s1);
-  b.s0 = _mm_add_epi32(b.s0, ib.s0);
-  b.s1 = _mm_add_epi32(b.s1, ib.s1);
-}
-
-// A state of 8 native-order words in the instructions' layout, and back.
-__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline Regs LoadState(
-    const uint32_t state[8]) {
-  Regs r;
-  r.s0 = _mm_set_epi32(static_cast<int>(state[0]), static_cast<int>(state[1]),
-                       static_cast<int>(state[4]), static_cast<int>(state[5]));
-  r.s1 = _mm_set_epi32(static_cast<int>(state[2]), static_cast<int>(state[3]),
-                       static_cast<int>(state[6]), static_cast<int>(state[7]));
-  return r;
-}
-
-__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline void StoreState(
-    const Regs& r, uint32_t state[8]) {
-  __m128i x, y;
-  Digest(r, x, y);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), x);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), y);
-}
-
-__attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline void LoadBlock(const uint8_t* p,
-                                                                                 __m128i w[4]) {
-  for (int j = 0; j < 4; j++) w[j] = LoadWords(p + 16 * j);
-}
-
-}  // namespace
-
-__attribute__((target("sha,sse4.1,ssse3"))) void Compress2(uint32_t state_a[8],
-                                                           const uint8_t* blocks_a, size_t na,
-                                                           uint32_t state_b[8],
-                                                           const uint8_t* blocks_b, size_t nb) {
-  const uint32_t* kc = C().k;
-  Regs a = LoadState(state_a), b = LoadState(state_b);
-  const size_t both = na < nb ? na : nb;
-  __m128i wa[4], wb[4];
-  for (size_t i = 0; i < both; i++) {
-    LoadBlock(blocks_a + 64 * i, wa);
-    LoadBlock(blocks_b + 64 * i, wb);
-    Block2(a, wa, b, wb, kc);
-  }
-  for (size_t i = both; i < na; i++) {
-    LoadBlock(blocks_a + 64 * i, wa);
-    a = Block(a, wa, kc);
-  }
-  for (size_t i = both; i < nb; i++) {
-    LoadBlock(blocks_b + 64 * i, wb);
-    b = Block(b, wb, kc);
-  }
-  StoreState(a, state_a);
-  StoreState(b, state_b);
-}
-
 __attribute__((target("sha,sse4.1,ssse3"))) void NodeChain(const uint8_t first[32],
                                                            const uint8_t* const* lefts, size_t n,
                                                            uint8_t* out) {
@@ -460,7 +383,6 @@ __attribute__((target("sha,sse4.1,ssse3"))) void InnerAndAlh(const uint8_t prefi
 
 bool Available() { return false; }
 void Compress(uint32_t*, const uint8_t*, size_t) {}
-void Compress2(uint32_t*, const uint8_t*, size_t, uint32_t*, const uint8_t*, size_t) {}
 void NodeChain(const uint8_t*, const uint8_t* const*, size_t, uint8_t*) {}
 void LeafNodeChain(const uint8_t*, const uint8_t* const*, size_t, uint8_t*) {}
 void InnerAndAlh(const uint8_t*, size_t, const uint8_t*, const uint8_t*, uint8_t*, uint8_t*) {}

@@ -15,12 +15,6 @@ bool Available();
 // REQUIRES: Available().
 void Compress(uint32_t state[8], const uint8_t* blocks, size_t nblocks);
 
-// Two independent Compress calls in one: na blocks into state_a and nb into
-// state_b, the rounds of the two lanes' blocks interleaved while both have
-// blocks left. REQUIRES: Available().
-void Compress2(uint32_t state_a[8], const uint8_t* blocks_a, size_t na, uint32_t state_b[8],
-               const uint8_t* blocks_b, size_t nb);
-
 // A chain of hash-tree nodes: c = first, then for k = 0..n-1
 // c = SHA-256(0x01 | lefts[k][0..32) | c), each c written to out[32k..32k+32).
 // Kept in registers from one node to the next; the rounds that read only

@@ -60,37 +60,6 @@ TEST(Sha256Test, MatchesOpenSslOnAllShortLengthsAndSplits) {
   }
 }
 
-// Compress2 against OpenSSL's block function, from random states over
-// random blocks, for every pair of lane lengths 0..6 (equal, either longer).
-TEST(Sha256Test, TwoLaneCompressMatchesOpenSsl) {
-  if (!sha_ni::Available()) GTEST_SKIP() << "no SHA-NI on this CPU";
-  std::mt19937 rng(19);
-  for (int rep = 0; rep < 20; rep++) {
-    for (size_t na = 0; na <= 6; na++) {
-      for (size_t nb = 0; nb <= 6; nb++) {
-        std::vector<uint8_t> ba(64 * na), bb(64 * nb);
-        for (auto& x : ba) x = static_cast<uint8_t>(rng());
-        for (auto& x : bb) x = static_cast<uint8_t>(rng());
-        uint32_t sa[8], sb[8];
-        SHA256_CTX ca, cb;
-        SHA256_Init(&ca);
-        SHA256_Init(&cb);
-        for (int i = 0; i < 8; i++) {
-          ca.h[i] = sa[i] = static_cast<uint32_t>(rng());
-          cb.h[i] = sb[i] = static_cast<uint32_t>(rng());
-        }
-        SHA256_Update(&ca, ba.data(), ba.size());
-        SHA256_Update(&cb, bb.data(), bb.size());
-        sha_ni::Compress2(sa, ba.data(), na, sb, bb.data(), nb);
-        for (int i = 0; i < 8; i++) {
-          ASSERT_EQ(sa[i], ca.h[i]) << "lane a, word " << i << ", " << na << "/" << nb;
-          ASSERT_EQ(sb[i], cb.h[i]) << "lane b, word " << i << ", " << na << "/" << nb;
-        }
-      }
-    }
-  }
-}
-
 TEST(Sha256Test, LeafAndNodeHashPrefixTheInput) {
   Hash a = Sha256Of("a"), b = Sha256Of("b");
   std::string leaf_in(1, '\0');
