@@ -47,6 +47,10 @@ struct DatabaseOptions {
   // index block serves about 45 keys, a mapped MiB of the tx log about 3,600
   // values), decided on each open.
   size_t index_block_cache_bytes = 128 << 20;
+  // Values of at most this many bytes are kept in the index beside their
+  // key's latest version, so a Get of such a key reads the index only, not
+  // the tx log (index::IndexOptions::inline_value_max_bytes; 0: never).
+  uint32_t index_inline_value_bytes = 128;
   // A replica takes transactions only through ReplicateTx: every other write
   // fails (kUnknown, "database is read-only because it's a replica").
   bool replica = false;
