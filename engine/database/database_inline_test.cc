@@ -78,6 +78,8 @@ TEST_F(DatabaseInlineTest, ReadsAreUnchangedByTheThresholdAndAcrossReopen) {
 }
 
 TEST_F(DatabaseInlineTest, ATamperedInlineValueFailsTheReadNeverReturnsIt) {
+  opts_.index_inline_value_bytes = 128;
+  Reopen();
   const TxHeader h = MustSet("k", "the right value");
   MustSet("big", std::string(1000, 'b'));
   MustSet("other", "fine");
@@ -111,6 +113,32 @@ TEST_F(DatabaseInlineTest, ATamperedInlineValueFailsTheReadNeverReturnsIt) {
   auto hist = db_->History(hr);
   ASSERT_TRUE(hist.ok());
   EXPECT_EQ((*hist)[0].value, "the right value");
+}
+
+// What inline values change: a byte of a small value changed in the tx log
+// is not read by a Get, which returns the index's copy (the committed value,
+// matching the entry's hash); reads of the log still report it.
+TEST_F(DatabaseInlineTest, ALogValueChangedUnderAnInlineCopyIsReportedByReadsOfTheLog) {
+  opts_.index_inline_value_bytes = 128;
+  Reopen();
+  const TxHeader h = MustSet("k", "value-to-be-edited");
+  ASSERT_TRUE(db_->FlushIndex().ok());
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  const std::string log = dir_.Sub("db") + "/tx/00000000.tx";
+  const std::string bytes = testutil::ReadAll(log);
+  const size_t at = bytes.find("value-to-be-edited");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_TRUE(testutil::FlipByte(log, at));
+  Reopen();
+  EXPECT_EQ(MustGet("k").value, "value-to-be-edited");
+  KeyRequest at_tx;
+  at_tx.key = "k";
+  at_tx.at_tx = h.id;
+  EXPECT_TRUE(db_->Get(at_tx).status().IsCorruption());
+  HistoryRequest hr;
+  hr.key = "k";
+  EXPECT_TRUE(db_->History(hr).status().IsCorruption());
 }
 
 }  // namespace

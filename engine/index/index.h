@@ -58,9 +58,10 @@ struct IndexOptions {
   uint32_t gather_us = 2000;
   // Latest-version records of values of at most this many bytes carry the
   // value itself, so a Get reads it from the index instead of the tx log
-  // (one read instead of two); 0: never. Not part of the format: records of
-  // either kind are read whatever this is (docs/format/index.md).
-  uint32_t inline_value_max_bytes = 128;
+  // (one read instead of two); 0: never (the default; see
+  // DatabaseOptions::index_inline_value_bytes). Not part of the format:
+  // records of either kind are read whatever this is (docs/format/index.md).
+  uint32_t inline_value_max_bytes = 0;
 };
 
 // One indexed version of a stored key.
