@@ -75,6 +75,9 @@ class DbWorkloads {
       o.store.unsynced_sync_interval_ms = static_cast<uint32_t>(f_.sync_interval_ms);
     }
     o.index_wait_timeout_ms = 3600 * 1000;
+    if (f_.inline_value_bytes >= 0) {
+      o.index_inline_value_bytes = static_cast<uint32_t>(f_.inline_value_bytes);
+    }
     return o;
   }
 

@@ -62,7 +62,9 @@ const char kUsage[] =
     "  --seed=N            random seed [301]\n"
     "  --sync_interval_ms=N  unsynced mode: sync at most every N ms, 0 = never\n"
     "                      [StoreOptions default]\n"
-    "  --index_wait        database fills wait for their tx to be indexed\n";
+    "  --index_wait        database fills wait for their tx to be indexed\n"
+    "  --inline_value_bytes=N  values of at most N bytes kept in the index's latest\n"
+    "                      records (0: none) [DatabaseOptions default]\n";
 
 bool ParseUint(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;
@@ -106,6 +108,7 @@ bool ParseFlag(std::string_view arg, Flags* f) {
   if (name == "batch") return num(&f->batch, 1, 1 << 20);
   if (name == "seed") return num(&f->seed, 0, UINT64_MAX);
   if (name == "sync_interval_ms") return num(&f->sync_interval_ms, 0, UINT32_MAX);
+  if (name == "inline_value_bytes") return num(&f->inline_value_bytes, 0, UINT32_MAX);
   if (name == "keep") return boolean(&f->keep);
   if (name == "histogram") return boolean(&f->histogram);
   if (name == "index_wait") return boolean(&f->index_wait);

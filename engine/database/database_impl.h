@@ -114,7 +114,10 @@ class DatabaseImpl : public Database {
   Result<size_t> MaxResults(uint64_t limit) const;
 
   // --- database_kv.cc ---
+  // The version with its value: the one the index record carries (checked
+  // against its hash), else read from the log.
   Result<RawVersion> Materialize(const index::IndexedEntry& ie) const;
+  Result<RawVersion> Materialize(index::IndexedEntry&& ie) const;
   Result<RawVersion> LatestRaw(std::string_view stored_key) const;
   Result<RawVersion> AtTxRaw(std::string_view stored_key, uint64_t tx) const;
   // Turns a stored version of `user_key` into an Entry: hides deleted and

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "database/database_impl.h"
+#include "immudb/hash.h"
 #include "util/coding.h"
 
 namespace immudb::database {
@@ -21,7 +22,26 @@ bool ParseReference(std::string_view v, uint64_t* at_tx, std::string* user_key) 
 
 }  // namespace
 
+Result<RawVersion> DatabaseImpl::Materialize(index::IndexedEntry&& ie) const {
+  RawVersion r{ie.tx, ie.index, ie.revision, std::move(ie.entry), {}};
+  // A value the index record carries is used only when it matches the
+  // entry's hash, as a value read from the log is (Store::ReadValue); one of
+  // a tx whose values truncation discarded is not used at all: ReadValue
+  // reports the truncation.
+  if (ie.value_inline && ie.tx > store_->TruncatedUpTo()) {
+    if (ie.value.size() != r.entry.vlen || Sha256Of(ie.value) != r.entry.hval) {
+      return Status::Corruption("value of tx " + std::to_string(ie.tx) +
+                                " in the key index does not match its hash");
+    }
+    r.value = std::move(ie.value);
+    return r;
+  }
+  IMMUDB_ASSIGN_OR_RETURN(r.value, store_->ReadValue(r.entry));
+  return r;
+}
+
 Result<RawVersion> DatabaseImpl::Materialize(const index::IndexedEntry& ie) const {
+  if (ie.value_inline) return Materialize(index::IndexedEntry(ie));
   RawVersion r{ie.tx, ie.index, ie.revision, ie.entry, {}};
   IMMUDB_ASSIGN_OR_RETURN(r.value, store_->ReadValue(r.entry));
   return r;
@@ -30,7 +50,7 @@ Result<RawVersion> DatabaseImpl::Materialize(const index::IndexedEntry& ie) cons
 Result<RawVersion> DatabaseImpl::LatestRaw(std::string_view stored_key) const {
   auto ie = index_->Get(stored_key);
   if (!ie.ok()) return ie.status().IsNotFound() ? KeyNotFound() : ie.status();
-  return Materialize(*ie);
+  return Materialize(std::move(ie).value());
 }
 
 Result<RawVersion> DatabaseImpl::AtTxRaw(std::string_view stored_key, uint64_t tx_id) const {

@@ -38,6 +38,7 @@ Status DatabaseImpl::OpenIndex(const std::string& dir) {
   index::IndexOptions io;
   io.verify_checksums_on_open = opts_.verify_index_on_open;
   io.block_cache_bytes = opts_.index_block_cache_bytes;
+  io.inline_value_max_bytes = opts_.index_inline_value_bytes;
   io.block_cache_max_bytes = MaxBlockCacheBytes(io.block_cache_bytes, opts_.store.value_map_bytes);
   IMMUDB_ASSIGN_OR_RETURN(index_, index::Index::Open(dir, store_.get(), io));
   const ReadMemory m = SplitReadMemory(index_->LatestRecordsBytes(), io.block_cache_bytes,

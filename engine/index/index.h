@@ -56,6 +56,12 @@ struct IndexOptions {
   // write and a MultiGet). A tx no one waits for is then indexed up to this
   // much later; waiters (WaitFor, WhenIndexed) index at once. 0: at once.
   uint32_t gather_us = 2000;
+  // Latest-version records of values of at most this many bytes carry the
+  // value itself, so a Get reads it from the index instead of the tx log
+  // (one read instead of two); 0: never (the default; see
+  // DatabaseOptions::index_inline_value_bytes). Not part of the format:
+  // records of either kind are read whatever this is (docs/format/index.md).
+  uint32_t inline_value_max_bytes = 0;
 };
 
 // One indexed version of a stored key.
@@ -64,6 +70,11 @@ struct IndexedEntry {
   uint32_t index = 0;     // Position of the entry in its tx.
   uint64_t revision = 0;  // 1-based version number of the key.
   TxEntry entry;          // Stored key, metadata, hval and value location.
+  // The value, when the record carries it (latest records of values of at
+  // most IndexOptions::inline_value_max_bytes): unchecked, as the index
+  // holds it; readers check it against entry.hval before use.
+  bool value_inline = false;
+  std::string value;
 };
 
 // A range of latest versions: stored keys starting with `prefix`, after

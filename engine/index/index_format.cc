@@ -43,7 +43,7 @@ std::string HistoryKey(std::string_view key, uint64_t revision) {
 }
 
 void EncodeRecordFieldsTo(uint64_t tx, uint32_t index, uint64_t revision, const TxEntry& entry,
-                          std::string* r) {
+                          const char* value, std::string* r) {
   const std::string md = entry.md.Encode();  // At most 11 bytes: no allocation.
   r->clear();
   AppendU64BE(r, tx);
@@ -54,10 +54,13 @@ void EncodeRecordFieldsTo(uint64_t tx, uint32_t index, uint64_t revision, const 
   r->append(reinterpret_cast<const char*>(entry.hval.data()), entry.hval.size());
   AppendU32BE(r, entry.vlen);
   AppendU64BE(r, entry.voff);
+  if (value != nullptr && entry.vlen > 0) r->append(value, entry.vlen);
 }
 
 void EncodeRecordTo(const IndexedEntry& e, std::string* r) {
-  EncodeRecordFieldsTo(e.tx, e.index, e.revision, e.entry, r);
+  const bool inline_value = e.value_inline && e.entry.vlen > 0 && e.value.size() == e.entry.vlen;
+  EncodeRecordFieldsTo(e.tx, e.index, e.revision, e.entry, inline_value ? e.value.data() : nullptr,
+                       r);
 }
 
 std::string EncodeRecord(const IndexedEntry& e) {
@@ -67,9 +70,24 @@ std::string EncodeRecord(const IndexedEntry& e) {
   return r;
 }
 
+namespace {
+
+// The length of the inline value of a record of `size` bytes (0: a plain
+// record), or -1 when the size fits neither form.
+int64_t InlineLength(const uint8_t* p, size_t size) {
+  if (size < kRecordFixedSize) return -1;
+  const size_t plain = kRecordFixedSize + p[20];
+  if (size == plain) return 0;
+  if (size < plain) return -1;
+  const uint32_t vlen = GetU32BE(p + 21 + p[20] + 32);
+  return vlen > 0 && size - plain == vlen ? int64_t{vlen} : -1;
+}
+
+}  // namespace
+
 Result<uint64_t> DecodeRevision(std::string_view bytes) {
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  if (bytes.size() < kRecordFixedSize || bytes.size() != kRecordFixedSize + p[20]) {
+  if (InlineLength(p, bytes.size()) < 0) {
     return Status::Corruption("index record has a bad length");
   }
   return GetU64BE(p + 12);
@@ -81,9 +99,8 @@ Status DecodeRecord(std::string_view key, std::string_view bytes, IndexedEntry* 
   }
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   const size_t mdlen = p[20];
-  if (bytes.size() != kRecordFixedSize + mdlen) {
-    return Status::Corruption("index record has a bad length");
-  }
+  const int64_t inline_len = InlineLength(p, bytes.size());
+  if (inline_len < 0) return Status::Corruption("index record has a bad length");
   e->tx = GetU64BE(p);
   e->index = GetU32BE(p + 8);
   e->revision = GetU64BE(p + 12);
@@ -95,6 +112,12 @@ Status DecodeRecord(std::string_view key, std::string_view bytes, IndexedEntry* 
   std::copy(q, q + 32, e->entry.hval.begin());
   e->entry.vlen = GetU32BE(q + 32);
   e->entry.voff = GetU64BE(q + 36);
+  e->value_inline = inline_len > 0;
+  if (e->value_inline) {
+    e->value.assign(reinterpret_cast<const char*>(q + 44), static_cast<size_t>(inline_len));
+  } else {
+    e->value.clear();
+  }
   return Status::OK();
 }
 

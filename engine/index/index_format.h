@@ -18,11 +18,15 @@ inline constexpr char kHistoryTag = 'H';
 
 // Meta keys. kFormatKey holds kFormatValue; kIndexedUpToKey holds u64BE(tx).
 inline constexpr std::string_view kFormatKey = "Mformat";
-inline constexpr std::string_view kFormatValue = "immudb-index 1";
+// Format 2: 'L' records may carry their value inline (docs/format/index.md).
+// An index of another format is rebuilt from the log on open.
+inline constexpr std::string_view kFormatValue = "immudb-index 2";
 inline constexpr std::string_view kIndexedUpToKey = "Mindexed_upto";
 
 // Fixed part of a record value: tx(8) index(4) revision(8) mdlen(1) hval(32)
-// vlen(4) voff(8), plus mdlen bytes of KV metadata.
+// vlen(4) voff(8), plus mdlen bytes of KV metadata. An inline record ('L'
+// only) is followed by the vlen bytes of the value itself: a record is
+// inline exactly when vlen > 0 and its size is the fixed part + mdlen + vlen.
 inline constexpr size_t kRecordFixedSize = 8 + 4 + 8 + 1 + 32 + 4 + 8;
 
 // 'L' || stored key.
@@ -39,12 +43,15 @@ std::string EncodeRecord(const IndexedEntry& e);
 // EncodeRecord into *out (replacing its contents), reusing its buffer.
 void EncodeRecordTo(const IndexedEntry& e, std::string* out);
 // The same from the record's fields; entry.key is not part of the record.
+// `value`, when not null, is the entry's value (entry.vlen bytes, vlen > 0),
+// written inline after the fields.
 void EncodeRecordFieldsTo(uint64_t tx, uint32_t index, uint64_t revision, const TxEntry& entry,
-                          std::string* out);
+                          const char* value, std::string* out);
 // The revision field of an encoded record. Corruption on a malformed record.
 Result<uint64_t> DecodeRevision(std::string_view bytes);
-// Parses EncodeRecord's output; `key` becomes e->entry.key. Corruption on a
-// malformed record.
+// Parses EncodeRecord's output; `key` becomes e->entry.key, an inline value
+// e->value (with e->value_inline; unchecked: readers check it against
+// e->entry.hval). Corruption on a malformed record.
 Status DecodeRecord(std::string_view key, std::string_view bytes, IndexedEntry* e);
 
 }  // namespace immudb::index

@@ -85,6 +85,15 @@ struct Index::Rep {
       std::string_view key;
       uint32_t tx;
       uint32_t entry;
+      uint32_t value_at;  // Where `values` holds its value; kNoValue: not read.
+    };
+    static constexpr uint32_t kNoValue = UINT32_MAX;
+    // A range of the value log holding values to inline, read into `values`
+    // at `at`.
+    struct Span {
+      uint64_t offset;
+      uint64_t end;
+      uint32_t at;
     };
     // The items of one distinct key, consecutive in `items`, and the key's
     // latest revision before the batch.
@@ -99,6 +108,8 @@ struct Index::Rep {
     std::vector<Group> groups;            // In key order.
     std::vector<uint32_t> missing;        // Groups whose revision RocksDB holds.
     std::vector<uint32_t> history_order;  // Groups in 'H' key order.
+    std::vector<Span> spans;              // In log order.
+    std::string values;                   // The spans' bytes.
     std::string keys;                     // Encoded RocksDB keys for MultiGet.
     std::string key;                      // The RocksDB key being written.
     std::string value;                    // The record being written.
@@ -108,15 +119,19 @@ struct Index::Rep {
   };
   Scratch scratch;
   // Sorts the batch's indexable entries into scratch.items and
-  // scratch.groups.
+  // scratch.groups, and plans the value-log ranges (scratch.spans) that
+  // hold the values to inline.
   void GroupEntries();
+  // Reads scratch.spans into scratch.values.
+  Status ReadValues();
   // Sets every group's revision: the latest indexed one (0: none), from
   // latest_bound (keys past it are new), the revision cache, or else with
   // one MultiGet.
   Status LatestRevisions();
   // Encodes the record of item `i` of group `g` (revision: the group's + i
-  // + 1) into scratch.value.
-  void EncodeItem(const Scratch::Group& g, uint32_t i);
+  // + 1) into scratch.value; a latest record with its value when it was
+  // read (ReadValues).
+  void EncodeItem(const Scratch::Group& g, uint32_t i, bool latest);
   void SetError(const Status& s);
   // Runs (outside mu) the WhenIndexed callbacks the index now covers, or all
   // of them with the error or the close.

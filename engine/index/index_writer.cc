@@ -139,6 +139,8 @@ void Index::Rep::Scratch::Trim() {
   if (missing.capacity() > kKeepItems) std::vector<uint32_t>().swap(missing);
   if (history_order.capacity() > kKeepItems) std::vector<uint32_t>().swap(history_order);
   if (keys.capacity() > kKeepBytes) std::string().swap(keys);
+  if (values.capacity() > kKeepBytes) std::string().swap(values);
+  if (spans.capacity() > kKeepItems) std::vector<Span>().swap(spans);
   if (batch.GetDataSize() > kKeepBytes) {
     batch = rocksdb::WriteBatch();
   } else {
@@ -150,11 +152,42 @@ void Index::Rep::GroupEntries() {
   Scratch& s = scratch;
   s.items.clear();
   s.groups.clear();
+  s.spans.clear();
+  // Values to inline: small ones of txs whose values truncation has not
+  // discarded (one racing with this batch is caught by the reader, which
+  // checks the truncation point before it uses an inline value). Values are
+  // appended in tx order, so the batch's lie in one range of the log, with
+  // the txs' records (and any larger values) between them. They are read in
+  // spans, one read each: a span takes the next value when at most kMaxGap
+  // bytes lie between them and the span stays within kMaxSpan bytes, so the
+  // bytes read are at most the values plus kMaxGap each (about 290 bytes per
+  // 1-entry tx of a 100-byte value).
+  constexpr uint64_t kMaxGap = 1024;
+  constexpr uint64_t kMaxSpan = 1 << 20;
+  const uint32_t max_inline = opts.inline_value_max_bytes;
+  const uint64_t truncated = max_inline > 0 ? store->TruncatedUpTo() : 0;
+  uint32_t at = 0;  // Bytes of the closed spans.
   for (size_t t = 0; t < s.txs.size(); t++) {
-    const std::vector<TxEntry>& entries = s.txs[t]->entries;
+    const Tx& tx = *s.txs[t];
+    const bool values = max_inline > 0 && tx.header.id > truncated;
+    const std::vector<TxEntry>& entries = tx.entries;
     for (size_t i = 0; i < entries.size(); i++) {
-      if (entries[i].md.non_indexable) continue;
-      s.items.push_back({entries[i].key, static_cast<uint32_t>(t), static_cast<uint32_t>(i)});
+      const TxEntry& e = entries[i];
+      if (e.md.non_indexable) continue;
+      uint32_t value_at = Scratch::kNoValue;
+      if (values && e.vlen > 0 && e.vlen <= max_inline) {
+        if (!s.spans.empty() && e.voff >= s.spans.back().end &&
+            e.voff - s.spans.back().end <= kMaxGap &&
+            e.voff + e.vlen - s.spans.back().offset <= kMaxSpan) {
+          s.spans.back().end = e.voff + e.vlen;
+        } else {
+          if (!s.spans.empty())
+            at += static_cast<uint32_t>(s.spans.back().end - s.spans.back().offset);
+          s.spans.push_back({e.voff, e.voff + e.vlen, at});
+        }
+        value_at = s.spans.back().at + static_cast<uint32_t>(e.voff - s.spans.back().offset);
+      }
+      s.items.push_back({e.key, static_cast<uint32_t>(t), static_cast<uint32_t>(i), value_at});
     }
   }
   // By key, then in commit order: a key's versions in revision order.
@@ -169,6 +202,19 @@ void Index::Rep::GroupEntries() {
       s.groups.push_back({i, 1, 0});
     }
   }
+}
+
+Status Index::Rep::ReadValues() {
+  Scratch& s = scratch;
+  if (s.spans.empty()) return Status::OK();
+  const Scratch::Span& last = s.spans.back();
+  s.values.resize(last.at + (last.end - last.offset));
+  for (const Scratch::Span& span : s.spans) {
+    IMMUDB_RETURN_IF_ERROR(
+        store->ReadValueLogRange(span.offset, span.end - span.offset, s.values.data() + span.at)
+            .WithPrefix("index: reading values to inline"));
+  }
+  return Status::OK();
 }
 
 Status Index::Rep::LatestRevisions() {
@@ -216,10 +262,13 @@ Status Index::Rep::LatestRevisions() {
   return Status::OK();
 }
 
-void Index::Rep::EncodeItem(const Scratch::Group& g, uint32_t i) {
+void Index::Rep::EncodeItem(const Scratch::Group& g, uint32_t i, bool latest) {
   const Scratch::Item& item = scratch.items[g.first + i];
   const TxEntry& e = scratch.txs[item.tx]->entries[item.entry];
-  EncodeRecordFieldsTo(scratch.txs[item.tx]->header.id, item.entry, g.revision + i + 1, e,
+  const char* value = latest && item.value_at != Scratch::kNoValue
+                          ? scratch.values.data() + item.value_at
+                          : nullptr;
+  EncodeRecordFieldsTo(scratch.txs[item.tx]->header.id, item.entry, g.revision + i + 1, e, value,
                        &scratch.value);
 }
 
@@ -231,6 +280,7 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   IMMUDB_RETURN_IF_ERROR(ReadTxs(from, last, &s.txs));
   GroupEntries();
+  IMMUDB_RETURN_IF_ERROR(ReadValues());
   IMMUDB_RETURN_IF_ERROR(LatestRevisions());
 
   // Records go into the memtable sorted ('H' < 'L' < 'M'), and the index's
@@ -255,14 +305,14 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
     const Scratch::Group& group = s.groups[g];
     for (uint32_t i = 0; i < group.count; i++) {
       HistoryKeyTo(s.items[group.first].key, group.revision + i + 1, &s.key);
-      EncodeItem(group, i);
+      EncodeItem(group, i, /*latest=*/false);
       s.batch.Put(s.key, s.value);
     }
   }
   // One latest record per key: its last version in the batch.
   for (const Scratch::Group& group : s.groups) {
     LatestKeyTo(s.items[group.first].key, &s.key);
-    EncodeItem(group, group.count - 1);
+    EncodeItem(group, group.count - 1, /*latest=*/true);
     s.batch.Put(s.key, s.value);
   }
   const uint64_t to = s.txs.back()->header.id;

@@ -99,6 +99,7 @@ class StoreImpl : public Store {
                                 std::vector<std::shared_ptr<const Tx>>* out) const override;
   Result<Hash> TxAlh(uint64_t id) const override;
   Result<std::string> ReadValue(const TxEntry& entry) const override;
+  Status ReadValueLogRange(uint64_t offset, size_t n, char* dst) const override;
   void LimitValueMap(uint64_t bytes) override;
   Result<TruncationResult> TruncateValues(uint64_t tx_id) override;
   uint64_t TruncatedUpTo() const override {

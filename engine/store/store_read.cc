@@ -227,6 +227,11 @@ Result<std::string> StoreImpl::ReadValue(const TxEntry& entry) const {
   return v;
 }
 
+Status StoreImpl::ReadValueLogRange(uint64_t offset, size_t n, char* dst) const {
+  if (n == 0) return Status::OK();
+  return vlog_->ReadAt(offset, n, dst);
+}
+
 void StoreImpl::LimitValueMap(uint64_t bytes) {
   if (value_map_) value_map_->LowerBudget(bytes);
 }

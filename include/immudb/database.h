@@ -44,9 +44,17 @@ struct DatabaseOptions {
   // Read memory: the key index's block cache. With store.value_map_bytes it
   // is one budget: when the index's latest-version records exceed the cache,
   // the cache takes as much of the value map's budget as they need (a cached
-  // index block serves about 45 keys, a mapped MiB of the tx log about 3,600
-  // values), decided on each open.
+  // index block serves about 45 keys, or about 19 with 100-byte values
+  // inline; a mapped MiB of the tx log about 3,600 values), decided on each
+  // open.
   size_t index_block_cache_bytes = 128 << 20;
+  // Values of at most this many bytes are kept in the index beside their
+  // key's latest version, so a Get of such a key reads the index only, not
+  // the tx log (index::IndexOptions::inline_value_max_bytes; 0: never). Off
+  // by default: with it, a Get no longer reads (and so no longer notices a
+  // changed byte of) a small value in the tx log; it returns the index's
+  // copy, checked against the entry's hash. docs/format/index.md.
+  uint32_t index_inline_value_bytes = 0;
   // A replica takes transactions only through ReplicateTx: every other write
   // fails (kUnknown, "database is read-only because it's a replica").
   bool replica = false;

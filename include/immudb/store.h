@@ -109,6 +109,13 @@ class Store {
   // Corruption on mismatch. A value discarded by truncation (a tx <=
   // TruncatedUpTo()) fails with the status IsValueTruncated() recognises.
   virtual Result<std::string> ReadValue(const TxEntry& entry) const = 0;
+  // Copies bytes [offset, offset + n) of the value log (the tx log in store
+  // formats 2 and 3) into dst, unchecked: for readers that take the values
+  // of many consecutive txs at once, like the key index, since those values
+  // lie in one range (with the txs' records between them in formats 2 and
+  // 3). The caller checks each value against its hval. Bytes discarded by
+  // truncation read as zeros. OutOfRange past the end of the log.
+  virtual Status ReadValueLogRange(uint64_t offset, size_t n, char* dst) const = 0;
 
   // Lowers the budget of mapped value reads (StoreOptions::value_map_bytes)
   // to `bytes`; it never raises it. Chunks already mapped stay mapped.
