@@ -3,7 +3,11 @@
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <pthread.h>
 
+#include <atomic>
+#include <optional>
+
 #include "immudb/store.h"
+#include "server/queued_methods.h"
 
 namespace immudb::server {
 namespace {
@@ -27,7 +31,11 @@ grpc::ByteBuffer Serialize(const google::protobuf::Message& msg) {
   return out;
 }
 
+std::atomic<bool> g_commit_here{true};
+
 }  // namespace
+
+void SetQueuedCommitHere(bool on) { g_commit_here.store(on); }
 
 QueuedCall::QueuedCall(QueuedServer* server, grpc::ServerCompletionQueue* cq)
     : server_(server), cq_(cq) {}
@@ -155,7 +163,8 @@ void QueuedServer::Run(grpc::ServerCompletionQueue* cq) {
     // Everything ready now is served as one group: the commits its Sets
     // queue are led here when the scope ends (unless another thread leads
     // them already), and their calls answered from here.
-    CommitHere group;
+    std::optional<CommitHere> group;
+    if (g_commit_here.load(std::memory_order_relaxed)) group.emplace();
     static_cast<QueuedTag*>(tag)->Done(ok);
     while (cq->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC)) ==
            grpc::CompletionQueue::GOT_EVENT) {

@@ -153,6 +153,7 @@ Status Server::Start() {
   if (state_.config.grpc_dispatch == "queues") {
     // No other service: any thread waiting on one of the server's queues may
     // read the sockets, so only our queue threads may wait on one.
+    SetQueuedCommitHere(!state_.config.synced);
     queued_ = std::make_unique<QueuedServer>(QueuedMethods(service_.get(), auth_service_.get()),
                                              &builder, state_.config.grpc_dispatch_threads);
     builder.SetOption(std::make_unique<NoReflectionOption>());
