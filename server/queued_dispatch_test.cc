@@ -112,7 +112,10 @@ TEST_F(QueuedDispatchTest, RequestBytesThatDoNotParseAreInvalidArgument) {
   schema::KeyRequest kr;
   kr.set_key("k");
   schema::Entry e;
-  EXPECT_EQ(stub_->Get(Ctx(token).get(), kr, &e).error_code(), grpc::StatusCode::NOT_FOUND);
+  grpc::Status missing = stub_->Get(Ctx(token).get(), kr, &e);
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.error_message().find("key not found"), std::string::npos)
+      << missing.error_message();
   ASSERT_TRUE(SetKey(token, "k", "v").ok());
   ASSERT_TRUE(stub_->Get(Ctx(token).get(), kr, &e).ok());
   EXPECT_EQ(e.value(), "v");
