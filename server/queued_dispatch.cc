@@ -4,7 +4,10 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include "immudb/store.h"
 #include "server/queued_methods.h"
@@ -33,6 +36,28 @@ grpc::ByteBuffer Serialize(const google::protobuf::Message& msg) {
 
 std::atomic<bool> g_commit_here{true};
 
+// The calls taken and not yet finished, per server. gRPC's Shutdown may
+// return while a cancelled call's body still runs (a stream on the pool), and
+// that body's Finish must not reach a queue already shut down: a server's
+// queues shut down only once its count is 0.
+std::mutex g_live_mu;
+std::condition_variable g_live_cv;
+std::unordered_map<const QueuedServer*, int64_t> g_live;
+
+void CallTaken(const QueuedServer* s) {
+  std::lock_guard<std::mutex> l(g_live_mu);
+  g_live[s]++;
+}
+void CallEnded(const QueuedServer* s) {
+  std::lock_guard<std::mutex> l(g_live_mu);
+  if (--g_live[s] == 0) g_live_cv.notify_all();
+}
+void WaitNoLiveCalls(const QueuedServer* s) {
+  std::unique_lock<std::mutex> l(g_live_mu);
+  g_live_cv.wait(l, [s] { return g_live[s] == 0; });
+  g_live.erase(s);
+}
+
 }  // namespace
 
 void SetQueuedCommitHere(bool on) { g_commit_here.store(on); }
@@ -50,6 +75,7 @@ void QueuedCall::OnAccepted(bool ok) {
     delete this;
     return;
   }
+  CallTaken(server_);
   Request(server_, cq_);  // Takes this one's place for the next call.
   method_ = server_->Find(ctx_.method());
   if (method_ == nullptr) {
@@ -93,7 +119,11 @@ void QueuedCall::Finish(grpc::Status status) {
   }
 }
 
-void QueuedCall::OnFinished(bool) { delete this; }
+void QueuedCall::OnFinished(bool) {
+  const QueuedServer* server = server_;
+  delete this;
+  CallEnded(server);
+}
 
 void QueuedCall::SendInitialMetadata() {
   metadata_.waiter.Begin();
@@ -142,6 +172,7 @@ void QueuedServer::Start() {
 void QueuedServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  if (started_) WaitNoLiveCalls(this);  // The threads still serve them.
   for (auto& cq : cqs_) cq->Shutdown();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
