@@ -162,6 +162,13 @@ std::vector<Spec> Specs() {
       Int("web-server-port", "REST API port", &C::web_server_port, 0, kPortMax),
       Bool("swaggerui", "serve the OpenAPI document under /api/docs/", &C::swaggerui),
       Bool("grpc-reflection", "serve the gRPC reflection service", &C::grpc_reflection),
+      Str("grpc-dispatch",
+          "how gRPC calls reach the handlers: callback (gRPC's threads) or queues (prototype: "
+          "threads of our own on async completion queues, no reflection)",
+          &C::grpc_dispatch)
+          .Choices({"callback", "queues"}),
+      Int("grpc-dispatch-threads", "threads (and completion queues) of --grpc-dispatch=queues",
+          &C::grpc_dispatch_threads, 1, 64),
       Int("max-sessions", "most open sessions", &C::max_sessions, 1, INT32_MAX),
       Duration("session-timeout", "idle time after which a session is closed",
                &C::session_timeout_ms),

@@ -77,6 +77,13 @@ struct ServerConfig {
   // cmd/immudb/main.cc).
   bool grpc_reflection = true;
 
+  // How gRPC calls reach the handlers: "callback" (gRPC's callback API and
+  // its threads) or "queues" (a prototype: every method through one generic
+  // async service served from grpc_dispatch_threads completion queues of our
+  // own, server/queued_dispatch.h; no reflection service).
+  std::string grpc_dispatch = "callback";
+  int grpc_dispatch_threads = 1;
+
   // Sessions (wire-api.md §5.4). Durations in milliseconds; flags take Go
   // duration text ("2m", "90s", "500ms"). max_session_age_ms 0 = no limit.
   int max_sessions = 100;

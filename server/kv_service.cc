@@ -83,18 +83,27 @@ grpc::ServerUnaryReactor* ImmuServiceImpl::Set(grpc::CallbackServerContext* ctx,
   return RunWrite(ctx, [this, ctx, req, resp, call] { return call.End(DoSet(ctx, req, resp)); });
 }
 
+grpc::Status ImmuServiceImpl::PrepareSet(grpc::ServerContextBase* ctx,
+                                         const schema::SetRequest* req, std::optional<DbRef>* db,
+                                         std::vector<KeyValue>* kvs) {
+  auto db_r = AuthorizeDb(ctx, Access::kWrite);
+  if (!db_r.ok()) return ToGrpcStatus(db_r.status());
+  IMMUDB_GRPC_RETURN_IF_ERROR(ValidateSet(*req, kvs));
+  db->emplace(std::move(*db_r));
+  return grpc::Status::OK;
+}
+
 grpc::ServerUnaryReactor* ImmuServiceImpl::TrySetAsync(grpc::CallbackServerContext* ctx,
                                                        const schema::SetRequest* req,
                                                        schema::TxHeader* resp,
                                                        const CallRecord& call) {
-  auto db_r = AuthorizeDb(ctx, Access::kWrite);
-  if (!db_r.ok()) return FinishInline(ctx, [&] { return call.End(ToGrpcStatus(db_r.status())); });
+  std::optional<DbRef> ref;
   std::vector<KeyValue> kvs;
-  grpc::Status valid = ValidateSet(*req, &kvs);
+  grpc::Status valid = PrepareSet(ctx, req, &ref, &kvs);
   if (!valid.ok()) return FinishInline(ctx, [&] { return call.End(valid); });
-  Database* db = (*db_r)->db.get();
+  Database* db = (*ref)->db.get();
   // The request stays pending on the database until it is answered.
-  auto pending = std::make_shared<DbRef>(std::move(*db_r));
+  auto pending = std::make_shared<DbRef>(std::move(*ref));
   auto* reactor = new OwnedUnaryReactor();
   const bool started =
       db->TrySetAsync(kvs, req->nowait(), [reactor, resp, pending, call](Result<TxHeader> h) {
@@ -104,6 +113,31 @@ grpc::ServerUnaryReactor* ImmuServiceImpl::TrySetAsync(grpc::CallbackServerConte
   if (started) return reactor;
   delete reactor;
   return nullptr;
+}
+
+void ImmuServiceImpl::QueuedSet(QueuedCall* q, const schema::SetRequest* req,
+                                schema::TxHeader* resp) {
+  grpc::ServerContextBase* ctx = q->ctx();
+  IMMUDB_RECORD_CALL(Set);
+  if (req->preconditions_size() == 0 && TrySetAsync(q, req, resp, call)) return;
+  RunWrite(q, [this, ctx, req, resp, call] { return call.End(DoSet(ctx, req, resp)); });
+}
+
+bool ImmuServiceImpl::TrySetAsync(QueuedCall* q, const schema::SetRequest* req,
+                                  schema::TxHeader* resp, const CallRecord& call) {
+  std::optional<DbRef> ref;
+  std::vector<KeyValue> kvs;
+  grpc::Status valid = PrepareSet(q->ctx(), req, &ref, &kvs);
+  if (!valid.ok()) {
+    q->Finish(call.End(valid));
+    return true;
+  }
+  Database* db = (*ref)->db.get();
+  auto pending = std::make_shared<DbRef>(std::move(*ref));
+  return db->TrySetAsync(kvs, req->nowait(), [q, resp, pending, call](Result<TxHeader> h) {
+    if (h.ok()) ToProto(*h, resp);
+    q->Finish(call.End(h.ok() ? grpc::Status::OK : ToGrpcStatus(h.status())));
+  });
 }
 
 grpc::Status ImmuServiceImpl::DoSet(grpc::ServerContextBase* ctx, const schema::SetRequest* req,

@@ -16,6 +16,7 @@
 #include "server/identity.h"
 #include "server/metrics.h"
 #include "server/password.h"
+#include "server/queued_methods.h"
 
 namespace immudb::server {
 namespace {
@@ -149,11 +150,25 @@ Status Server::Start() {
   const std::string addr = state_.config.address + ":" + std::to_string(state_.config.port);
   builder.AddListeningPort(addr, creds, &port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(state_.config.max_recv_msg_size));
-  builder.RegisterService(service_.get());
-  builder.RegisterService(auth_service_.get());
-  if (!state_.config.grpc_reflection) builder.SetOption(std::make_unique<NoReflectionOption>());
+  if (state_.config.grpc_dispatch == "queues") {
+    // No other service: any thread waiting on one of the server's queues may
+    // read the sockets, so only our queue threads may wait on one.
+    SetQueuedCommitHere(!state_.config.synced);
+    queued_ = std::make_unique<QueuedServer>(QueuedMethods(service_.get(), auth_service_.get()),
+                                             &builder, state_.config.grpc_dispatch_threads);
+    builder.SetOption(std::make_unique<NoReflectionOption>());
+  } else {
+    builder.RegisterService(service_.get());
+    builder.RegisterService(auth_service_.get());
+    if (!state_.config.grpc_reflection) builder.SetOption(std::make_unique<NoReflectionOption>());
+  }
   grpc_ = builder.BuildAndStart();
   if (!grpc_ || port_ == 0) return Status::Unavailable("cannot listen on " + addr);
+  if (queued_) {
+    queued_->Start();
+    spdlog::info("gRPC calls served from {} completion queue thread(s) of our own",
+                 state_.config.grpc_dispatch_threads);
+  }
   spdlog::info("immudb {} listening on {}:{} (server uuid {})", IMMUDB_VERSION,
                state_.config.address, port_, state_.uuid);
   replication_ = std::make_unique<ReplicationManager>(state_.dbs.get());
@@ -236,6 +251,8 @@ Status Server::Shutdown() {
   if (grpc_) {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
+  // No call in progress any more: the queues are drained and their threads stop.
+  if (queued_) queued_->Shutdown();
   replication_.reset();  // Before the databases close.
   if (truncation_) {     // Wakes every truncator: no waiting for a period to end.
     state_.dbs->SetListener(nullptr);

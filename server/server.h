@@ -12,6 +12,7 @@
 #include "immudb/result.h"
 #include "server/config.h"
 #include "server/metrics.h"
+#include "server/queued_dispatch.h"
 #include "server/replicator.h"
 #include "server/rest_gateway.h"
 #include "server/service.h"
@@ -51,6 +52,9 @@ class Server {
   ServerState state_;
   std::unique_ptr<ImmuServiceImpl> service_;
   std::unique_ptr<AuthorizationServiceImpl> auth_service_;
+  // --grpc-dispatch=queues. Destroyed after grpc_: its completion queues
+  // outlive the gRPC server.
+  std::unique_ptr<QueuedServer> queued_;
   std::unique_ptr<grpc::Server> grpc_;
   RpcMetrics rpc_metrics_;
   std::unique_ptr<MetricsServer> metrics_;

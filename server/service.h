@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,7 @@
 #include "server/config.h"
 #include "server/db_manager.h"
 #include "server/metrics.h"
+#include "server/queued_dispatch.h"
 #include "server/sessions.h"
 #include "server/state_signer.h"
 #include "server/tokens.h"
@@ -59,7 +61,7 @@ struct ServerState {
 // call, before anything is sent; End with the status the call finishes with.
 class CallRecord {
  public:
-  CallRecord(const ServerState* s, grpc::CallbackServerContext* ctx, const std::string* method)
+  CallRecord(const ServerState* s, grpc::ServerContextBase* ctx, const std::string* method)
       : s_(s), method_(method), start_(std::chrono::steady_clock::now()) {
     ctx->AddInitialMetadata("immudb-uuid", s->uuid);
   }
@@ -104,11 +106,18 @@ std::string_view CallMetadataView(const grpc::ServerContextBase* ctx, const char
 // for commits; everything else that may wait (the index, a password hash) or
 // run long (scans) is POOLED. `mode` names the class's RunInline, RunPooled
 // or RunWrite.
+// Queued<name> is the same for --grpc-dispatch=queues (server/queued_dispatch.h):
+// `mode` then runs the body on the queue thread or on the pool.
 #define IMMUDB_UNARY(mode, name, Req, Resp)                                                        \
   grpc::ServerUnaryReactor* name(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp)     \
       override {                                                                                   \
     IMMUDB_RECORD_CALL(name);                                                                      \
     return mode(ctx, [this, ctx, req, resp, call] { return call.End(Do##name(ctx, req, resp)); }); \
+  }                                                                                                \
+  void Queued##name(QueuedCall* q, const Req* req, Resp* resp) {                                   \
+    grpc::ServerContextBase* ctx = q->ctx();                                                       \
+    IMMUDB_RECORD_CALL(name);                                                                      \
+    mode(q, [this, ctx, req, resp, call] { return call.End(Do##name(ctx, req, resp)); });          \
   }                                                                                                \
   grpc::Status Do##name(grpc::ServerContextBase* ctx, const Req* req, Resp* resp)
 #define IMMUDB_UNARY_INLINE(name, Req, Resp) IMMUDB_UNARY(RunInline, name, Req, Resp)
@@ -181,6 +190,21 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* ctx, Body body) {
     return FinishWrite(pool(), &inline_writer_, ctx, std::move(body));
   }
+  // The same for a call served from our queues (--grpc-dispatch=queues):
+  // inline on the queue thread, else on the pool; writes always on the pool
+  // (a queue thread blocked in a commit would stall every call of its queue).
+  template <class Body>
+  void RunInline(QueuedCall* q, Body body) {
+    q->Finish(body());
+  }
+  template <class Body>
+  void RunPooled(QueuedCall* q, Body body) {
+    pool()->Submit([q, body = std::move(body)] { q->Finish(body()); });
+  }
+  template <class Body>
+  void RunWrite(QueuedCall* q, Body body) {
+    RunPooled(q, std::move(body));
+  }
 
   // ---- users and login (users_service.cc) ----
   IMMUDB_UNARY_POOLED(Login, schema::LoginRequest, schema::LoginResponse);
@@ -245,6 +269,11 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   // when the engine cannot start it at once, it runs as a WRITE.
   grpc::ServerUnaryReactor* Set(grpc::CallbackServerContext* ctx, const schema::SetRequest* req,
                                 schema::TxHeader* resp) override;
+  // Set from our queues: a plain write is queued in the engine (committed by
+  // the queue thread at the end of its group, store::CommitHere, or by
+  // whichever thread leads the database's commits then); otherwise DoSet on
+  // the pool.
+  void QueuedSet(QueuedCall* q, const schema::SetRequest* req, schema::TxHeader* resp);
   grpc::Status DoSet(grpc::ServerContextBase* ctx, const schema::SetRequest* req,
                      schema::TxHeader* resp);
   IMMUDB_UNARY_WRITE(VerifiableSet, schema::VerifiableSetRequest, schema::VerifiableTx);
@@ -255,6 +284,12 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
     auto body = [this, ctx, req, resp, call] { return call.End(DoGet(ctx, req, resp)); };
     return req->sincetx() == 0 ? RunInline(ctx, body) : RunPooled(ctx, body);
   }
+  void QueuedGet(QueuedCall* q, const schema::KeyRequest* req, schema::Entry* resp) {
+    grpc::ServerContextBase* ctx = q->ctx();
+    IMMUDB_RECORD_CALL(Get);
+    auto body = [this, ctx, req, resp, call] { return call.End(DoGet(ctx, req, resp)); };
+    req->sincetx() == 0 ? RunInline(q, body) : RunPooled(q, body);
+  }
   grpc::Status DoGet(grpc::ServerContextBase* ctx, const schema::KeyRequest* req,
                      schema::Entry* resp);
   grpc::ServerUnaryReactor* VerifiableGet(grpc::CallbackServerContext* ctx,
@@ -264,6 +299,13 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
     IMMUDB_RECORD_CALL(VerifiableGet);
     auto body = [this, ctx, req, resp, call] { return call.End(DoVerifiableGet(ctx, req, resp)); };
     return req->keyrequest().sincetx() == 0 ? RunInline(ctx, body) : RunPooled(ctx, body);
+  }
+  void QueuedVerifiableGet(QueuedCall* q, const schema::VerifiableGetRequest* req,
+                           schema::VerifiableEntry* resp) {
+    grpc::ServerContextBase* ctx = q->ctx();
+    IMMUDB_RECORD_CALL(VerifiableGet);
+    auto body = [this, ctx, req, resp, call] { return call.End(DoVerifiableGet(ctx, req, resp)); };
+    req->keyrequest().sincetx() == 0 ? RunInline(q, body) : RunPooled(q, body);
   }
   grpc::Status DoVerifiableGet(grpc::ServerContextBase* ctx,
                                const schema::VerifiableGetRequest* req,
@@ -351,6 +393,14 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   grpc::ServerUnaryReactor* TrySetAsync(grpc::CallbackServerContext* ctx,
                                         const schema::SetRequest* req, schema::TxHeader* resp,
                                         const CallRecord& call);
+  // The same for a call from our queues; false when the database declined
+  // (nothing done, the call not answered).
+  bool TrySetAsync(QueuedCall* q, const schema::SetRequest* req, schema::TxHeader* resp,
+                   const CallRecord& call);
+  // A plain Set's checks (caller, request): on OK, `db` holds the database as
+  // a request in progress and `kvs` the entries.
+  grpc::Status PrepareSet(grpc::ServerContextBase* ctx, const schema::SetRequest* req,
+                          std::optional<DbRef>* db, std::vector<KeyValue>* kvs);
   // Auth-off callers must be local unless --devmode.
   Status CheckLocalWhenAuthOff(grpc::ServerContextBase* ctx) const;
   // Fills `out` with the signature of (db, tx_id, alh) when a signing key is
@@ -396,6 +446,14 @@ class AuthorizationServiceImpl final : public immudb::model::AuthorizationServic
   template <class Body>
   grpc::ServerUnaryReactor* RunPooled(grpc::CallbackServerContext* ctx, Body body) {
     return FinishOnPool(pool(), ctx, std::move(body));
+  }
+  template <class Body>
+  void RunInline(QueuedCall* q, Body body) {
+    q->Finish(body());
+  }
+  template <class Body>
+  void RunPooled(QueuedCall* q, Body body) {
+    pool()->Submit([q, body = std::move(body)] { q->Finish(body()); });
   }
   IMMUDB_UNARY_POOLED(OpenSession, model::OpenSessionRequest, model::OpenSessionResponse);
   IMMUDB_UNARY_INLINE(KeepAlive, model::KeepAliveRequest, model::KeepAliveResponse);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -43,6 +44,9 @@ class ServerFixture : public testing::Test {
     c.port = 0;
     c.metrics_server = false;
     c.web_server = false;
+    // The same tests against --grpc-dispatch=queues (a second CTest run of
+    // server_tests sets it).
+    if (const char* d = std::getenv("IMMUDB_GRPC_DISPATCH")) c.grpc_dispatch = d;
     return c;
   }
 

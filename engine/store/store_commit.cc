@@ -165,7 +165,12 @@ void StoreImpl::CommitAsync(std::vector<EntrySpec> entries, CommitCallback done)
     w->done(s);
     return;
   }
-  if (lead) WakeCommitThread();
+  if (!lead) return;
+  if (CommitHere* here = CommitHere::Current()) {
+    here->Defer([this] { Lead(nullptr); });
+    return;
+  }
+  WakeCommitThread();
 }
 
 void StoreImpl::WakeCommitThread() {
@@ -742,3 +747,28 @@ void StoreImpl::StopBackgroundSync() {
 }
 
 }  // namespace immudb::store
+
+namespace immudb {
+namespace {
+thread_local CommitHere* t_commit_here = nullptr;
+}  // namespace
+
+CommitHere::CommitHere() : outer_(t_commit_here) { t_commit_here = this; }
+
+CommitHere::~CommitHere() {
+  Lead();
+  t_commit_here = outer_;
+}
+
+CommitHere* CommitHere::Current() { return t_commit_here; }
+
+void CommitHere::Lead() {
+  // A callback may queue more commits (and defer more batches): run until none.
+  while (!deferred_.empty()) {
+    std::vector<std::function<void()>> now;
+    now.swap(deferred_);
+    for (auto& lead : now) lead();
+  }
+}
+
+}  // namespace immudb

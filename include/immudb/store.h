@@ -67,6 +67,9 @@ class Store {
   // (durable in synced mode). That thread commits nothing else while `done`
   // runs, so `done` should hand long work elsewhere. Close waits for every
   // queued `done`.
+  // Within a CommitHere scope on the calling thread, the batch that would
+  // start on the commit thread is left to that scope, which leads it on the
+  // calling thread (the callbacks then run there).
   using CommitCallback = std::function<void(Result<TxHeader>)>;
   virtual void CommitAsync(std::vector<EntrySpec> entries, CommitCallback done) = 0;
 
@@ -166,6 +169,32 @@ class Store {
     int aht_cache_min_level = 64;
   };
   virtual CommitStats Stats() const = 0;
+};
+
+// While one lives on a thread, the CommitAsync calls made on that thread
+// that would wake a store's commit thread to lead their batch leave that
+// batch to this thread instead: Lead (or the destructor) commits every such
+// batch here, running their callbacks on this thread, before it returns. A
+// thread that gathers many commits first and then leads them saves the
+// wake-up of the commit thread and runs the callbacks itself.
+class CommitHere {
+ public:
+  CommitHere();
+  ~CommitHere();
+  CommitHere(const CommitHere&) = delete;
+  CommitHere& operator=(const CommitHere&) = delete;
+  // Leads the batches left to this scope so far, until their stores have no
+  // queued commits.
+  void Lead();
+
+  // For the store: the scope on this thread, or null.
+  static CommitHere* Current();
+  // For the store: `lead` leads the store's queued commits on this thread.
+  void Defer(std::function<void()> lead) { deferred_.push_back(std::move(lead)); }
+
+ private:
+  CommitHere* outer_;
+  std::vector<std::function<void()>> deferred_;
 };
 
 }  // namespace immudb

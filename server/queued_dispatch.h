@@ -1,0 +1,205 @@
+// Serving the gRPC methods from completion queues of our own
+// (--grpc-dispatch=queues, a prototype; the default is gRPC's callback API,
+// server/callback.h).
+//
+// No service is registered with gRPC: one grpc::AsyncGenericService takes
+// every call, and QueuedServer's threads, each on a ServerCompletionQueue of
+// its own, read each call's method path, look it up in a table of
+// QueuedMethod (server/queued_methods.cc), read and parse the request, run
+// the method's handler body (the same Do<name> functions the callback API
+// runs) and send the reply. With no other gRPC poller in the process, the
+// thread that reads a request is the one that answers it when the handler
+// answers at once, and a Set queued to the store is committed by that thread
+// at the end of its group of ready calls (store::CommitHere), which then
+// sends the replies itself.
+//
+// Handlers answer a unary call once with QueuedCall::Finish, from any thread
+// (inline, a BlockingPool thread, a store's committing thread). Streaming
+// bodies keep their blocking shape: they run on a BlockingPool thread over
+// ServerReaderInterface / ServerWriterInterface adapters whose Read and
+// Write start the stream's operation and wait for its completion.
+#pragma once
+
+#include <google/protobuf/message.h>
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "server/callback.h"
+
+namespace immudb::server {
+
+class QueuedCall;
+class QueuedServer;
+
+// One method as served from the queues.
+struct QueuedMethod {
+  enum Kind { kUnary, kServerStream, kClientStream, kBidi };
+  std::string path;  // "/immudb.schema.ImmuService/Get"
+  Kind kind = kUnary;
+  // Prototypes of the request (unary and server streams: read before
+  // `serve` runs) and of the reply (unary and client streams); else null.
+  const google::protobuf::Message* request = nullptr;
+  const google::protobuf::Message* response = nullptr;
+  // Runs on the queue thread once the request (if any) is parsed; answers
+  // the call with QueuedCall::Finish, now or later, from any thread.
+  std::function<void(QueuedCall*)> serve;
+};
+
+// A completion of ours: the queue's thread calls Done with gRPC's `ok`.
+class QueuedTag {
+ public:
+  virtual void Done(bool ok) = 0;
+
+ protected:
+  ~QueuedTag() = default;
+};
+
+// One call taken from the generic service; deletes itself once finished.
+class QueuedCall {
+ public:
+  // Asks gRPC for the next call on `cq` (one of `server`'s queues).
+  static void Request(QueuedServer* server, grpc::ServerCompletionQueue* cq);
+
+  grpc::GenericServerContext* ctx() { return &ctx_; }
+  const QueuedMethod* method() const { return method_; }
+  // The parsed request (unary and server streams) and the reply to fill
+  // (unary and client streams), of the method's types.
+  google::protobuf::Message* request() { return request_.get(); }
+  google::protobuf::Message* response() { return response_.get(); }
+
+  // Answers the call once, from any thread: the reply (when the method has
+  // one and `status` is OK) and the status. A stream whose request could not
+  // be parsed ends INVALID_ARGUMENT whatever `status` says.
+  void Finish(grpc::Status status);
+
+  // For a streaming body on a pool thread: one operation of each kind at a
+  // time, each waiting for its completion. Read returns false at the end of
+  // the client's stream, on a broken call, and for bytes that do not parse.
+  void SendInitialMetadata();
+  bool Read(google::protobuf::Message* msg);
+  bool Write(const google::protobuf::Message& msg, grpc::WriteOptions options);
+
+ private:
+  QueuedCall(QueuedServer* server, grpc::ServerCompletionQueue* cq);
+
+  class Tag final : public QueuedTag {
+   public:
+    Tag(QueuedCall* call, void (QueuedCall::*fn)(bool)) : call_(call), fn_(fn) {}
+    void Done(bool ok) override { (call_->*fn_)(ok); }
+
+   private:
+    QueuedCall* call_;
+    void (QueuedCall::*fn_)(bool);
+  };
+
+  void OnAccepted(bool ok);
+  void OnRequestRead(bool ok);
+  void OnFinished(bool ok);
+
+  QueuedServer* server_;
+  grpc::ServerCompletionQueue* cq_;
+  grpc::GenericServerContext ctx_;
+  grpc::GenericServerAsyncReaderWriter stream_{&ctx_};
+  const QueuedMethod* method_ = nullptr;
+  std::unique_ptr<google::protobuf::Message> request_;
+  std::unique_ptr<google::protobuf::Message> response_;
+  grpc::ByteBuffer in_;
+  bool parse_failed_ = false;  // A streamed message did not parse.
+  Tag accepted_{this, &QueuedCall::OnAccepted};
+  Tag request_read_{this, &QueuedCall::OnRequestRead};
+  Tag finished_{this, &QueuedCall::OnFinished};
+  // The blocking operations of streaming bodies.
+  class WaitTag final : public QueuedTag {
+   public:
+    void Done(bool ok) override { waiter.Done(ok); }
+    callback_internal::OpWaiter waiter;
+  };
+  WaitTag metadata_, read_, write_;
+};
+
+// The queues and their threads.
+class QueuedServer {
+ public:
+  // Registers the generic service with `builder` and adds `threads`
+  // completion queues, serving `methods`.
+  QueuedServer(std::vector<QueuedMethod> methods, grpc::ServerBuilder* builder, int threads);
+  // Shutdown first (it is called if not).
+  ~QueuedServer();
+  QueuedServer(const QueuedServer&) = delete;
+  QueuedServer& operator=(const QueuedServer&) = delete;
+
+  // After the gRPC server started: one thread per queue.
+  void Start();
+  // After the gRPC server's Shutdown returned (no call left): shuts the
+  // queues down, drains them and joins their threads. Idempotent.
+  void Shutdown();
+
+  // The method at `path`, or null.
+  const QueuedMethod* Find(const std::string& path) const;
+  grpc::AsyncGenericService* generic() { return &generic_; }
+
+ private:
+  void Run(grpc::ServerCompletionQueue* cq);
+
+  grpc::AsyncGenericService generic_;
+  std::unordered_map<std::string, QueuedMethod> methods_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
+  std::vector<std::thread> threads_;
+  bool started_ = false;
+  bool shut_down_ = false;
+};
+
+// The ServerReaderInterface / ServerWriterInterface of a streaming body over
+// a queued call.
+template <class W>
+class QueuedWriter final : public grpc::ServerWriterInterface<W> {
+ public:
+  explicit QueuedWriter(QueuedCall* c) : c_(c) {}
+  void SendInitialMetadata() override { c_->SendInitialMetadata(); }
+  bool Write(const W& msg, grpc::WriteOptions options) override { return c_->Write(msg, options); }
+
+ private:
+  QueuedCall* c_;
+};
+
+template <class R>
+class QueuedReader final : public grpc::ServerReaderInterface<R> {
+ public:
+  explicit QueuedReader(QueuedCall* c) : c_(c) {}
+  void SendInitialMetadata() override { c_->SendInitialMetadata(); }
+  bool NextMessageSize(uint32_t* sz) override {
+    *sz = UINT32_MAX;  // Unknown before the read; the receive limit still applies.
+    return true;
+  }
+  bool Read(R* msg) override { return c_->Read(msg); }
+
+ private:
+  QueuedCall* c_;
+};
+
+template <class W, class R>
+class QueuedReaderWriter final : public grpc::ServerReaderWriterInterface<W, R> {
+ public:
+  explicit QueuedReaderWriter(QueuedCall* c) : c_(c) {}
+  void SendInitialMetadata() override { c_->SendInitialMetadata(); }
+  bool NextMessageSize(uint32_t* sz) override {
+    *sz = UINT32_MAX;
+    return true;
+  }
+  bool Read(R* msg) override { return c_->Read(msg); }
+  bool Write(const W& msg, grpc::WriteOptions options) override { return c_->Write(msg, options); }
+
+ private:
+  QueuedCall* c_;
+};
+
+}  // namespace immudb::server
