@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <ctime>
 #include <functional>
 #include <string_view>
+#include <thread>
 
 #include "ahtree/ahtree_format.h"
 #include "htree/htree.h"
@@ -213,7 +215,32 @@ void FutexWake(std::atomic<uint32_t>* word, int count) {
 
 }  // namespace
 
+void StoreImpl::SpinForCommit(const Writer* self) {
+  // An unsynced commit takes a few µs of its leader's time, less than a futex
+  // sleep and wake-up cost on a virtual CPU; the waiter's CPU is idle anyway
+  // while it waits. One spinner at a time, and none on a single CPU (it would
+  // take the CPU the leader needs); the others sleep at once. Synced stores
+  // never spin: their writers wait for an fsync.
+  static const uint32_t max_spinners = std::thread::hardware_concurrency() > 1 ? 1 : 0;
+  constexpr auto kSpinFor = std::chrono::microseconds(40);
+  if (spinners_.fetch_add(1, std::memory_order_acq_rel) >= max_spinners) {
+    spinners_.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kSpinFor;
+  for (uint32_t i = 1;; i++) {
+    if (self->state.load(std::memory_order_acquire) == Writer::kDone) break;
+    if (lead_wanted_.load(std::memory_order_acquire) != 0) break;
+    if (i % 32 == 0 && std::chrono::steady_clock::now() >= deadline) break;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  spinners_.fetch_sub(1, std::memory_order_release);
+}
+
 bool StoreImpl::WaitCommittedOrLead(Writer* self) {
+  if (!opts_.synced) SpinForCommit(self);
   // Counted as a possible sleeper for the whole wait, so publishers may skip
   // the wake-up call when nobody waits (sequentially consistent with their
   // bump of the word: either they see this count or this reads their bump).

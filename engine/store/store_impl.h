@@ -216,6 +216,10 @@ class StoreImpl : public Store {
   // Waits until `self` is committed (true) or this writer, not yet taken
   // into a batch, has claimed leadership (false).
   bool WaitCommittedOrLead(Writer* self);
+  // Unsynced stores: waits a few µs, without sleeping, for self's commit or
+  // for a handed-over leadership, when no other writer is already spinning.
+  // Returns having seen either or not: WaitCommittedOrLead then decides.
+  void SpinForCommit(const Writer* self);
   // Stage B: runs the batch's fsyncs, waits for the batch before it to be
   // published, publishes the batch (or its failure) and wakes its writers.
   void SyncAndPublish(Batch* batch);
@@ -325,6 +329,9 @@ class StoreImpl : public Store {
   // published, which taking batch no waits for.
   Batch batches_[kWords];
   std::atomic<uint32_t> sleepers_{0};  // Writers in WaitCommittedOrLead.
+  // Unsynced stores: writers spinning for their commit before they sleep
+  // (SpinForCommit), at most kMaxSpinners at a time.
+  std::atomic<uint32_t> spinners_{0};
   std::atomic<uint64_t> stat_batches_{0}, stat_txs_{0}, stat_sync_rounds_{0}, stat_sync_ns_{0};
   std::atomic<uint32_t> lead_wanted_{0};
   Status bg_error_;      // Sticky after a failed write or sync. Guarded by mu_.

@@ -319,6 +319,49 @@ TEST_P(ConcurrentCommitTest, WritersGetDistinctChainedTransactions) {
 INSTANTIATE_TEST_SUITE_P(BatchLimits, ConcurrentCommitTest,
                          ::testing::Combine(::testing::Values(1, 3, 4096), ::testing::Bool()));
 
+// Two writers of an unsynced store, where the waiting one spins for its
+// commit or for the leadership instead of sleeping: every commit lands once,
+// in one chain, and reads back; with batches of one tx the leadership passes
+// between the writers all the time.
+TEST(StoreTest, TwoUnsyncedWritersCommitEveryTxOnceInOneChain) {
+  for (uint32_t batch_limit : {1u, 4096u}) {
+    TempDir d;
+    StoreOptions o;
+    o.synced = false;
+    o.max_group_commit_txs = batch_limit;
+    auto s = MustOpen(d.path(), o);
+    constexpr int kPer = 3000;
+    std::mutex mu;
+    std::map<uint64_t, std::string> by_id;
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 2; t++) {
+      ts.emplace_back([&, t] {
+        for (int i = 0; i < kPer; i++) {
+          std::string k = "w" + std::to_string(t) + "_" + std::to_string(i);
+          auto h = s->Commit({Kv(k, "v" + k)});
+          ASSERT_TRUE(h.ok()) << h.status().ToString();
+          std::lock_guard<std::mutex> g(mu);
+          EXPECT_TRUE(by_id.emplace(h->id, k).second);
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    ASSERT_EQ(by_id.size(), size_t{2 * kPer});
+    EXPECT_EQ(by_id.begin()->first, 1u);
+    EXPECT_EQ(s->CurrentState().tx_id, uint64_t{2 * kPer});
+    Hash prev = EmptyHash();
+    for (auto& [id, k] : by_id) {
+      auto tx = s->ReadTx(id);
+      ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+      ASSERT_EQ(tx->header.prev_alh, prev) << id;
+      ASSERT_EQ(tx->entries[0].key, k);
+      ASSERT_EQ(*s->ReadValue(tx->entries[0]), "v" + k);
+      prev = *tx->header.Alh();
+    }
+    EXPECT_EQ(s->CurrentState().alh, prev);
+  }
+}
+
 uint64_t FileSize(const std::string& p) { return std::filesystem::file_size(p); }
 
 void AppendBytes(const std::string& p, const std::string& bytes) {
