@@ -329,9 +329,6 @@ class StoreImpl : public Store {
   // published, which taking batch no waits for.
   Batch batches_[kWords];
   std::atomic<uint32_t> sleepers_{0};  // Writers in WaitCommittedOrLead.
-  // Unsynced stores: writers spinning for their commit before they sleep
-  // (SpinForCommit), at most kMaxSpinners at a time.
-  std::atomic<uint32_t> spinners_{0};
   std::atomic<uint64_t> stat_batches_{0}, stat_txs_{0}, stat_sync_rounds_{0}, stat_sync_ns_{0};
   std::atomic<uint32_t> lead_wanted_{0};
   Status bg_error_;      // Sticky after a failed write or sync. Guarded by mu_.
@@ -434,6 +431,10 @@ class StoreImpl : public Store {
   Hash committed_alh_{};                      // Guarded by state_mu_.
   bool state_closed_ = false;                 // Guarded by state_mu_.
   mutable std::condition_variable state_cv_;  // Signalled on every commit and on close.
+
+  // Unsynced stores: writers spinning for their commit before they sleep
+  // (SpinForCommit). Written only by waiting writers, on a line of its own.
+  alignas(64) std::atomic<uint32_t> spinners_{0};
 };
 
 }  // namespace immudb::store
