@@ -418,6 +418,7 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
         const uint64_t id = tx->header.id;
         if (recent_count_ == 0) recent_base_ = recent_first_ = id;
         const size_t slot = static_cast<size_t>((id - recent_base_) % kRecentTxs);
+        const size_t entries = tx->entries.size();
         if (slot == recent_.size()) {
           recent_.push_back(std::move(tx));
         } else {
@@ -425,10 +426,22 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
           // batch slot, which reuses its buffers for a later tx.
           std::swap(recent_[slot], tx);
         }
+        recent_entries_ += entries;
         if (recent_count_ == kRecentTxs) {
+          recent_entries_ -= tx->entries.size();  // The oldest, swapped out.
           recent_first_++;
         } else {
           recent_count_++;
+        }
+        // Large txs: the oldest leave early, so the ring's memory stays
+        // bounded by entries as well as by txs (the newest always stays).
+        while (recent_entries_ > kRecentEntries && recent_count_ > 1) {
+          std::shared_ptr<Tx>& oldest =
+              recent_[static_cast<size_t>((recent_first_ - recent_base_) % kRecentTxs)];
+          recent_entries_ -= oldest->entries.size();
+          oldest.reset();
+          recent_first_++;
+          recent_count_--;
         }
       }
     }

@@ -411,11 +411,15 @@ class StoreImpl : public Store {
   // id recent_first_ on. Guarded by recent_mu_. A tx is immutable once in
   // the ring: readers (ReadTxsFollowingShared) share it.
   static constexpr size_t kRecentTxs = 16384;
+  // ... and at most this many entries in all (more only in its newest tx):
+  // 16384 1-entry txs fit, 64 txs of 1000 entries do.
+  static constexpr size_t kRecentEntries = 65536;
   mutable std::mutex recent_mu_;
   std::vector<std::shared_ptr<Tx>> recent_;
   uint64_t recent_base_ = 0;
   uint64_t recent_first_ = 0;
   size_t recent_count_ = 0;
+  size_t recent_entries_ = 0;  // Of the recent_count_ txs.
 
   // Truncation: values of txs <= truncated_upto_ are discarded; they lie
   // below value log offset truncated_voff_ (values are appended in tx order).

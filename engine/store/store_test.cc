@@ -966,6 +966,59 @@ TEST(StoreTest, ReadTxsFollowingAfterTheRecentRingWraps) {
   EXPECT_TRUE(none.empty());
 }
 
+// Large txs leave the ring of recent txs early: it holds at most 65,536
+// entries (and always its newest tx), so 1000-entry txs do not keep 16,384
+// txs' worth of entries in memory. Older txs are read from the logs, equal
+// to what the ring held.
+TEST(StoreTest, RecentRingOfLargeTxsIsBoundedByEntries) {
+  TempDir d;
+  StoreOptions o;
+  o.synced = false;
+  o.max_tx_entries = 70000;
+  auto s = MustOpen(d.path(), o);
+  constexpr int kTxs = 100, kEntries = 1000;
+  for (int t = 0; t < kTxs; t++) {
+    std::vector<EntrySpec> es;
+    for (int e = 0; e < kEntries; e++) {
+      es.push_back(Kv("k" + std::to_string(t) + "_" + std::to_string(e), "v"));
+    }
+    ASSERT_TRUE(s->Commit(std::move(es)).ok());
+  }
+  // The newest txs come shared from the ring (the ring holds a reference
+  // too); the oldest are read from the logs (only the caller holds them).
+  std::vector<std::shared_ptr<const Tx>> newest, oldest;
+  ASSERT_TRUE(s->ReadTxsFollowingShared(kTxs - 9, 10, &newest).ok());
+  ASSERT_EQ(newest.size(), 10u);
+  for (const auto& tx : newest) EXPECT_GE(tx.use_count(), 2) << tx->header.id;
+  ASSERT_TRUE(s->ReadTxsFollowingShared(1, 10, &oldest).ok());
+  ASSERT_EQ(oldest.size(), 10u);
+  for (const auto& tx : oldest) EXPECT_EQ(tx.use_count(), 1) << tx->header.id;
+  // Every tx reads back the same either way, across the ring's first tx.
+  for (uint64_t from : {uint64_t{1}, uint64_t{30}, uint64_t{36}, uint64_t{40}}) {
+    std::vector<Tx> txs;
+    ASSERT_TRUE(s->ReadTxsFollowing(from, 10, &txs).ok());
+    ASSERT_EQ(txs.size(), 10u);
+    for (size_t k = 0; k < txs.size(); k++) {
+      auto want = s->ReadTx(from + k);
+      ASSERT_TRUE(want.ok());
+      ExpectSameTx(txs[k], *want);
+    }
+  }
+  // A tx larger than the bound stays, alone, as the newest.
+  std::vector<EntrySpec> big;
+  for (int e = 0; e < 70000; e++) big.push_back(Kv("big" + std::to_string(e), "v"));
+  auto h = s->Commit(std::move(big));
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  std::vector<std::shared_ptr<const Tx>> last;
+  ASSERT_TRUE(s->ReadTxsFollowingShared(h->id, 1, &last).ok());
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_GE(last[0].use_count(), 2);
+  std::vector<std::shared_ptr<const Tx>> before;
+  ASSERT_TRUE(s->ReadTxsFollowingShared(h->id - 1, 1, &before).ok());
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].use_count(), 1);
+}
+
 // A tx shared out of the ring stays as committed while the ring wraps past
 // it and its slot's later txs are built: the store builds those elsewhere.
 TEST(StoreTest, SharedRecentTxsStayIntactAfterTheRingWraps) {
