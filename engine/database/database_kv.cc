@@ -5,6 +5,7 @@
 #include "database/database_impl.h"
 #include "immudb/hash.h"
 #include "util/coding.h"
+#include "util/op_phases.h"
 
 namespace immudb::database {
 
@@ -48,8 +49,12 @@ Result<RawVersion> DatabaseImpl::Materialize(const index::IndexedEntry& ie) cons
 }
 
 Result<RawVersion> DatabaseImpl::LatestRaw(std::string_view stored_key) const {
-  auto ie = index_->Get(stored_key);
+  Result<index::IndexedEntry> ie = [&] {
+    PhaseScope phase(OpPhase::kIndex);
+    return index_->Get(stored_key);
+  }();
   if (!ie.ok()) return ie.status().IsNotFound() ? KeyNotFound() : ie.status();
+  PhaseScope phase(OpPhase::kValue);
   return Materialize(std::move(ie).value());
 }
 

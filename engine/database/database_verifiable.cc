@@ -3,6 +3,7 @@
 // tx (prove_since_tx) and the tx that holds the entry.
 #include "database/database_impl.h"
 #include "htree/htree.h"
+#include "util/op_phases.h"
 
 namespace immudb::database {
 
@@ -16,7 +17,10 @@ Status DatabaseImpl::CheckProveSinceTx(uint64_t prove_since_tx) const {
 
 Result<VerifiableTx> DatabaseImpl::ProveTx(uint64_t tx_id, uint64_t prove_since_tx) const {
   VerifiableTx vt;
-  auto tx = store_->ReadTx(tx_id);
+  Result<Tx> tx = [&] {
+    PhaseScope phase(OpPhase::kTx);
+    return store_->ReadTx(tx_id);
+  }();
   if (!tx.ok()) return tx.status().IsNotFound() ? Status::NotFound("tx not found") : tx.status();
   vt.tx = std::move(tx).value();
   // No trusted state: the proof runs from the tx to itself. Otherwise the
@@ -24,7 +28,11 @@ Result<VerifiableTx> DatabaseImpl::ProveTx(uint64_t tx_id, uint64_t prove_since_
   TxHeader source = vt.tx.header;
   TxHeader target = vt.tx.header;
   if (prove_since_tx > 0) {
-    IMMUDB_ASSIGN_OR_RETURN(TxHeader root, store_->ReadTxHeader(prove_since_tx));
+    Result<TxHeader> root_or = [&] {
+      PhaseScope phase(OpPhase::kTxHeader);
+      return store_->ReadTxHeader(prove_since_tx);
+    }();
+    IMMUDB_ASSIGN_OR_RETURN(TxHeader root, std::move(root_or));
     if (prove_since_tx <= tx_id) {
       source = root;
     } else {
@@ -88,6 +96,7 @@ Result<VerifiableEntry> DatabaseImpl::VerifiableGet(const KeyRequest& req,
     if (tx.entries[i].key != stored) continue;
     // The tx was read and checked (its entries hash to Eh) above: build the
     // inclusion proof from it rather than read it again.
+    PhaseScope phase(OpPhase::kInclusion);
     IMMUDB_ASSIGN_OR_RETURN(ve.inclusion_proof, TxEntryInclusionProof(tx, i));
     return ve;
   }

@@ -9,6 +9,7 @@
 #include "store/store_impl.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/op_phases.h"
 
 namespace immudb::store {
 
@@ -292,12 +293,14 @@ Result<DualProof> StoreImpl::BuildDualProof(const TxHeader& source, const TxHead
     outs.push_back(&p.last_inclusion_proof);
   }
   if (!specs.empty()) {
+    PhaseScope phase(OpPhase::kAhtProof);
     IMMUDB_ASSIGN_OR_RETURN(std::vector<std::vector<Hash>> proofs, aht_->Proofs(specs));
     for (size_t k = 0; k < outs.size(); k++) *outs[k] = std::move(proofs[k]);
   }
   // A target header that hashes to the committed Alh of its tx is that tx's
   // header (the Alh covers every field): its PrevAlh and inner hash are the
   // Alh of the tx before it and its linear proof term, without reading them.
+  PhaseScope phase(OpPhase::kLinearProof);
   IMMUDB_ASSIGN_OR_RETURN(Hash target_alh, TxAlh(target.id));
   const Result<Hash> target_inner = target.Inner();
   const bool committed =
