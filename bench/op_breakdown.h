@@ -103,6 +103,7 @@ class OpBreakdown {
     if (from >= to) return;
     const double count = static_cast<double>(to - from);
     double total = 0, cpu = 0, other = 0, vcsw = 0, ivcsw = 0, majflt = 0, minflt = 0;
+    double log_reads = 0, block_reads = 0, cache_hits = 0;
     double part[kPhases] = {};
     size_t largest[kPhases + 1] = {};  // The last slot: "other".
     size_t preempted = 0, blocked = 0, faulted = 0;
@@ -115,6 +116,9 @@ class OpBreakdown {
       ivcsw += s.ivcsw;
       majflt += s.majflt;
       minflt += s.minflt;
+      log_reads += s.phases.log_reads;
+      block_reads += s.phases.index_block_reads;
+      cache_hits += s.phases.index_cache_hits;
       preempted += s.ivcsw > 0;
       blocked += s.vcsw > 0;
       faulted += s.majflt > 0;
@@ -135,6 +139,8 @@ class OpBreakdown {
     }
     std::printf(" other %.1f | vcsw %.2f ivcsw %.2f majflt %.2f minflt %.2f\n", other / count / 1e3,
                 vcsw / count, ivcsw / count, majflt / count, minflt / count);
+    std::printf("  %-9s log reads %.2f, index blocks read %.2f, index block cache hits %.2f\n", "",
+                log_reads / count, block_reads / count, cache_hits / count);
     if (!dominant) return;
     std::printf("  %-9s largest part:", "");
     for (int p = 0; p <= kPhases; p++) {

@@ -32,6 +32,9 @@ static_assert(sizeof(kOpPhaseNames) / sizeof(kOpPhaseNames[0]) ==
 
 struct OpPhaseTimes {
   uint64_t ns[static_cast<int>(OpPhase::kCount)] = {};
+  uint32_t log_reads = 0;          // Reads of the store's logs (a system call each).
+  uint32_t index_block_reads = 0;  // Blocks RocksDB read from its files.
+  uint32_t index_cache_hits = 0;   // Blocks RocksDB found in its block cache.
 };
 
 namespace op_phases_internal {
@@ -44,6 +47,14 @@ inline uint64_t NowNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 }  // namespace op_phases_internal
+
+// The calling thread's sink, or null.
+inline OpPhaseTimes* CurrentOpPhaseSink() { return op_phases_internal::sink; }
+
+// Counts a read of a store log on the calling thread's sink, if any.
+inline void CountOpLogRead() {
+  if (op_phases_internal::sink != nullptr) op_phases_internal::sink->log_reads++;
+}
 
 // Installs `times` (or null) as the calling thread's sink; returns the old one.
 inline OpPhaseTimes* SetOpPhaseSink(OpPhaseTimes* times) {
