@@ -14,6 +14,7 @@
 
 #include "bench_runner.h"
 #include "immudb/database.h"
+#include "op_breakdown.h"
 
 namespace immudb::bench {
 
@@ -279,13 +280,20 @@ class DbWorkloads {
   Status VerifiableGet() {
     IMMUDB_RETURN_IF_ERROR(EnsureFilled());
     const uint64_t trusted = db_->CurrentState().tx_id;
-    return RunReads("verifiableget", [&](ThreadState& st, uint64_t) -> Status {
+    OpBreakdown breakdown;
+    auto call = [&](ThreadState& st) -> Status {
       KeyRequest req;
       req.key = MakeKey(st.rng.Uniform(keys_), f_.key_size);
       IMMUDB_ASSIGN_OR_RETURN(VerifiableEntry ve, db_->VerifiableGet(req, trusted));
       st.bytes += ve.entry.key.size() + ve.entry.value.size();
       return Status::OK();
-    });
+    };
+    IMMUDB_RETURN_IF_ERROR(RunReads("verifiableget", [&](ThreadState& st, uint64_t) -> Status {
+      if (!f_.breakdown) return call(st);
+      return breakdown.Measure(&st, [&] { return call(st); });
+    }));
+    if (f_.breakdown) breakdown.Print("verifiableget");
+    return Status::OK();
   }
 
   // History (100 versions) of one of 100 keys that have 100 versions each;

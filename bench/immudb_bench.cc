@@ -64,7 +64,9 @@ const char kUsage[] =
     "                      [StoreOptions default]\n"
     "  --index_wait        database fills wait for their tx to be indexed\n"
     "  --inline_value_bytes=N  values of at most N bytes kept in the index's latest\n"
-    "                      records (0: none) [DatabaseOptions default]\n";
+    "                      records (0: none) [DatabaseOptions default]\n"
+    "  --breakdown         verifiableget: time each part of every call and print\n"
+    "                      where the median and the slowest 1% of the calls spend it\n";
 
 bool ParseUint(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;
@@ -112,6 +114,7 @@ bool ParseFlag(std::string_view arg, Flags* f) {
   if (name == "keep") return boolean(&f->keep);
   if (name == "histogram") return boolean(&f->histogram);
   if (name == "index_wait") return boolean(&f->index_wait);
+  if (name == "breakdown") return boolean(&f->breakdown);
   if (name == "sync") {
     bool b = false;
     if (!boolean(&b)) return false;

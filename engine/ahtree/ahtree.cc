@@ -172,7 +172,11 @@ bool PerfectBlock(const Range& r, int* h) {
 // as it closes; readers add the blocks that end at every record they read and
 // check, so blocks closed before an open are known once a proof needed them.
 // Memory stays under max_bytes: the lowest level is dropped when the tree
-// outgrows it. Thread-safe; Reset only without concurrent readers.
+// outgrows it. Thread-safe; Reset only without concurrent readers. Readers
+// (Lookup, AddRecord) share mu_: a digest is written with atomic word stores
+// before its known bit is set (release), and read only after the bit is seen
+// set (acquire), so readers that learn blocks do not exclude each other;
+// only the writer's Append and the level changes take mu_ exclusively.
 class BlockCache {
  public:
   explicit BlockCache(uint64_t max_bytes) : max_bytes_(max_bytes) {}
@@ -187,7 +191,7 @@ class BlockCache {
       }
     }
     bytes_ = 0;
-    known_ = 0;
+    known_.store(0, std::memory_order_relaxed);
     for (int h = 0; h < kNone; h++) {
       Level& lv = levels_[h];
       lv = Level{};
@@ -218,7 +222,7 @@ class BlockCache {
         Grow(&lv, lv.size + lv.size / 4 + 64);
         bytes_ += LevelBytes(lv);
       }
-      std::copy_n(digests + size_t(h) * kDigestSize, kDigestSize, lv.digests[lv.size].begin());
+      StoreDigest(lv, lv.size, digests + size_t(h) * kDigestSize);
       SetKnown(lv, lv.size);
       lv.size++;
     }
@@ -227,15 +231,16 @@ class BlockCache {
   }
 
   // Adds the blocks that end at `leaf`, from its checked record `digests`.
+  // Two readers adding the same block store the same digest.
   void AddRecord(uint64_t leaf, const uint8_t* digests) {
     const int t = std::countr_zero(leaf);
     if (t < min_level_.load(std::memory_order_relaxed)) return;
-    std::unique_lock<std::shared_mutex> l(mu_);
+    std::shared_lock<std::shared_mutex> l(mu_);
     for (int h = min_level_.load(std::memory_order_relaxed); h <= t; h++) {
       Level& lv = levels_[h];
       const uint64_t b = leaf >> h;
       if (b > lv.size || IsKnown(lv, b - 1)) continue;
-      std::copy_n(digests + size_t(h) * kDigestSize, kDigestSize, lv.digests[b - 1].begin());
+      StoreDigest(lv, b - 1, digests + size_t(h) * kDigestSize);
       SetKnown(lv, b - 1);
     }
   }
@@ -258,7 +263,7 @@ class BlockCache {
       const Level& lv = levels_[h];
       const uint64_t b = ranges[t].b >> h;
       if (b > lv.size || !IsKnown(lv, b - 1)) continue;
-      *terms[t] = lv.digests[b - 1];
+      LoadDigest(lv, b - 1, terms[t]);
       have[t] = 1;
     }
   }
@@ -268,7 +273,7 @@ class BlockCache {
     AHTreeCacheStats s;
     s.block_cache_bytes = bytes_;
     s.block_cache_min_level = min_level_.load(std::memory_order_relaxed);
-    s.block_cache_digests = known_;
+    s.block_cache_digests = known_.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -281,11 +286,17 @@ class BlockCache {
   // a small tree they all fit the DigestCache.
   static constexpr int kLowest = 4;
 
+  // A digest as four words, each read and written atomically.
+  struct Words {
+    uint64_t w[4];
+  };
+  static_assert(sizeof(Words) == kDigestSize);
+
   // Slots for `cap` blocks, the first `size` of them closed. A digest is
   // valid where its bit in `known` is set; the others were never written
   // (untouched memory, which an open does not have to fill).
   struct Level {
-    std::unique_ptr<Hash[]> digests;
+    std::unique_ptr<Words[]> digests;
     std::unique_ptr<uint64_t[]> known;
     uint64_t size = 0;
     uint64_t cap = 0;
@@ -293,10 +304,10 @@ class BlockCache {
 
   // Reallocates lv for `cap` slots, keeping its blocks.
   static void Grow(Level* lv, uint64_t cap) {
-    std::unique_ptr<Hash[]> digests(new Hash[cap]);  // Left uninitialized.
+    std::unique_ptr<Words[]> digests(new Words[cap]);  // Left uninitialized.
     std::unique_ptr<uint64_t[]> known(new uint64_t[BitWords(cap)]());
     if (lv->size > 0) {
-      std::memcpy(digests.get(), lv->digests.get(), lv->size * sizeof(Hash));
+      std::memcpy(digests.get(), lv->digests.get(), lv->size * sizeof(Words));
       std::memcpy(known.get(), lv->known.get(), BitWords(lv->size) * sizeof(uint64_t));
     }
     lv->digests = std::move(digests);
@@ -309,7 +320,7 @@ class BlockCache {
   void DropOverBudget(int* min) {
     while (bytes_ > max_bytes_ && *min < kNone) {
       Level& lv = levels_[*min];
-      known_ -= CountKnown(lv);
+      known_.fetch_sub(CountKnown(lv), std::memory_order_relaxed);
       bytes_ -= LevelBytes(lv);
       lv = Level{};
       (*min)++;
@@ -318,20 +329,42 @@ class BlockCache {
 
   static uint64_t BitWords(uint64_t count) { return (count + 63) / 64; }
   static uint64_t LevelBytes(const Level& lv) {
-    return lv.cap * sizeof(Hash) + BitWords(lv.cap) * sizeof(uint64_t);
+    return lv.cap * sizeof(Words) + BitWords(lv.cap) * sizeof(uint64_t);
   }
   // Bytes that levels min.. take for a tree of n leaves.
   static uint64_t Footprint(uint64_t n, int min) {
     uint64_t bytes = 0;
     for (int h = min; h < kNone; h++) {
-      bytes += (n >> h) * sizeof(Hash) + BitWords(n >> h) * sizeof(uint64_t);
+      bytes += (n >> h) * sizeof(Words) + BitWords(n >> h) * sizeof(uint64_t);
     }
     return bytes;
   }
-  static bool IsKnown(const Level& lv, uint64_t i) { return (lv.known[i / 64] >> (i % 64)) & 1; }
+  // The known bits and digests are accessed atomically (see the class
+  // comment); the level arrays themselves change only under mu_ exclusively.
+  static bool IsKnown(const Level& lv, uint64_t i) {
+    const uint64_t word =
+        std::atomic_ref<uint64_t>(lv.known[i / 64]).load(std::memory_order_acquire);
+    return (word >> (i % 64)) & 1;
+  }
   void SetKnown(Level& lv, uint64_t i) {
-    lv.known[i / 64] |= uint64_t{1} << (i % 64);
-    known_++;
+    const uint64_t bit = uint64_t{1} << (i % 64);
+    const uint64_t old =
+        std::atomic_ref<uint64_t>(lv.known[i / 64]).fetch_or(bit, std::memory_order_release);
+    if ((old & bit) == 0) known_.fetch_add(1, std::memory_order_relaxed);
+  }
+  static void StoreDigest(Level& lv, uint64_t i, const uint8_t* digest) {
+    Words words;
+    std::memcpy(words.w, digest, kDigestSize);
+    for (int k = 0; k < 4; k++) {
+      std::atomic_ref<uint64_t>(lv.digests[i].w[k]).store(words.w[k], std::memory_order_relaxed);
+    }
+  }
+  static void LoadDigest(const Level& lv, uint64_t i, Hash* out) {
+    Words words;
+    for (int k = 0; k < 4; k++) {
+      words.w[k] = std::atomic_ref<uint64_t>(lv.digests[i].w[k]).load(std::memory_order_relaxed);
+    }
+    std::memcpy(out->data(), words.w, kDigestSize);
   }
   static uint64_t CountKnown(const Level& lv) {
     uint64_t c = 0;
@@ -346,8 +379,8 @@ class BlockCache {
   // Written under mu_ held exclusively; read without it only to skip work.
   std::atomic<int> min_level_{kNone};
   std::array<Level, kNone> levels_;
-  uint64_t bytes_ = 0;  // Allocated by levels_. Guarded by mu_.
-  uint64_t known_ = 0;  // Known digests. Guarded by mu_.
+  uint64_t bytes_ = 0;              // Allocated by levels_. Guarded by mu_.
+  std::atomic<uint64_t> known_{0};  // Known digests.
 };
 
 // Per-thread buffers of a proof's fetch, so that a proof allocates only the

@@ -29,6 +29,8 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "util/op_phases.h"
+
 namespace immudb {
 
 std::string SegmentPath(const std::string& dir, uint64_t index, const std::string& ext) {
@@ -362,6 +364,7 @@ Status AppendableImpl::ReadAt(uint64_t offset, size_t n, char* dst) const {
     }
     size_t got = 0;
     const uint64_t within = offset - index * opts_.segment_size;
+    CountOpLogRead();
     IMMUDB_RETURN_IF_ERROR(f->ReadAt(within, static_cast<size_t>(chunk), dst, &got));
     if (got != chunk) {
       return Status::IOError("appendable short read of " + SegmentPath(index) + " at offset " +

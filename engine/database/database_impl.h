@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -124,6 +125,11 @@ class DatabaseImpl : public Database {
   // expired versions (NotFound) and follows a reference when `follow`.
   Result<Entry> Resolve(std::string_view user_key, const RawVersion& raw, bool follow) const;
   Result<Entry> GetUnlocked(const KeyRequest& req) const;
+  // GetUnlocked, and for the latest version of a plain entry (no reference,
+  // value not in the index record) also the tx that holds it, read with the
+  // value in one go (Store::ReadTxAndValue) into *tx; *tx stays empty
+  // otherwise.
+  Result<Entry> GetWithTx(const KeyRequest& req, std::optional<Tx>* tx) const;
   // The walk of Scan and ZScan: index entries of `spec` that are neither
   // deleted nor expired, the first `offset` of them passed over, then each
   // given to `visit` until `limit` have been. A non-OK status from `visit`
@@ -175,6 +181,8 @@ class DatabaseImpl : public Database {
   // --- database_verifiable.cc ---
   Status CheckProveSinceTx(uint64_t prove_since_tx) const;
   Result<VerifiableTx> ProveTx(uint64_t tx_id, uint64_t prove_since_tx) const;
+  // ProveTx for a tx already read and checked.
+  Result<VerifiableTx> ProveReadTx(Tx tx, uint64_t prove_since_tx) const;
 
   DatabaseOptions opts_;
   std::unique_ptr<Store> store_;

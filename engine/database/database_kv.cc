@@ -5,6 +5,7 @@
 #include "database/database_impl.h"
 #include "immudb/hash.h"
 #include "util/coding.h"
+#include "util/op_phases.h"
 
 namespace immudb::database {
 
@@ -48,8 +49,12 @@ Result<RawVersion> DatabaseImpl::Materialize(const index::IndexedEntry& ie) cons
 }
 
 Result<RawVersion> DatabaseImpl::LatestRaw(std::string_view stored_key) const {
-  auto ie = index_->Get(stored_key);
+  Result<index::IndexedEntry> ie = [&] {
+    PhaseScope phase(OpPhase::kIndex);
+    return index_->Get(stored_key);
+  }();
   if (!ie.ok()) return ie.status().IsNotFound() ? KeyNotFound() : ie.status();
+  PhaseScope phase(OpPhase::kValue);
   return Materialize(std::move(ie).value());
 }
 
@@ -121,6 +126,38 @@ Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req) const {
                           index_->GetRevision(key, static_cast<uint64_t>(rev)));
   IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, Materialize(ie));
   return Resolve(req.key, raw, true);
+}
+
+Result<Entry> DatabaseImpl::GetWithTx(const KeyRequest& req, std::optional<Tx>* tx) const {
+  tx->reset();
+  // Other requests (and their errors) as Get has them.
+  if (req.key.empty() || req.at_tx > 0 || req.at_revision != 0) return GetUnlocked(req);
+  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(req.since_tx));
+  if (!req.no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
+  const std::string key = EncodeKey(req.key);
+  Result<index::IndexedEntry> ie = [&] {
+    PhaseScope phase(OpPhase::kIndex);
+    return index_->Get(key);
+  }();
+  if (!ie.ok()) return ie.status().IsNotFound() ? KeyNotFound() : ie.status();
+  if (ie->value_inline || ie->entry.vlen == 0) {
+    Result<RawVersion> raw = [&] {
+      PhaseScope phase(OpPhase::kValue);
+      return Materialize(std::move(ie).value());
+    }();
+    if (!raw.ok()) return raw.status();
+    return Resolve(req.key, *raw, true);
+  }
+  RawVersion raw{ie->tx, ie->index, ie->revision, std::move(ie->entry), {}};
+  Result<Tx> read = [&] {
+    PhaseScope phase(OpPhase::kTx);  // The value's read included.
+    return store_->ReadTxAndValue(raw.tx, raw.entry, &raw.value);
+  }();
+  if (!read.ok())
+    return read.status().IsNotFound() ? Status::NotFound("tx not found") : read.status();
+  IMMUDB_ASSIGN_OR_RETURN(Entry e, Resolve(req.key, raw, true));
+  if (!e.referenced_by) *tx = std::move(read).value();
+  return e;
 }
 
 Result<Entry> DatabaseImpl::Get(const KeyRequest& req) { return GetUnlocked(req); }

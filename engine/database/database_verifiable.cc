@@ -3,6 +3,7 @@
 // tx (prove_since_tx) and the tx that holds the entry.
 #include "database/database_impl.h"
 #include "htree/htree.h"
+#include "util/op_phases.h"
 
 namespace immudb::database {
 
@@ -15,16 +16,28 @@ Status DatabaseImpl::CheckProveSinceTx(uint64_t prove_since_tx) const {
 }
 
 Result<VerifiableTx> DatabaseImpl::ProveTx(uint64_t tx_id, uint64_t prove_since_tx) const {
-  VerifiableTx vt;
-  auto tx = store_->ReadTx(tx_id);
+  Result<Tx> tx = [&] {
+    PhaseScope phase(OpPhase::kTx);
+    return store_->ReadTx(tx_id);
+  }();
   if (!tx.ok()) return tx.status().IsNotFound() ? Status::NotFound("tx not found") : tx.status();
-  vt.tx = std::move(tx).value();
+  return ProveReadTx(std::move(tx).value(), prove_since_tx);
+}
+
+Result<VerifiableTx> DatabaseImpl::ProveReadTx(Tx tx, uint64_t prove_since_tx) const {
+  VerifiableTx vt;
+  const uint64_t tx_id = tx.header.id;
+  vt.tx = std::move(tx);
   // No trusted state: the proof runs from the tx to itself. Otherwise the
   // older of the two is the source.
   TxHeader source = vt.tx.header;
   TxHeader target = vt.tx.header;
   if (prove_since_tx > 0) {
-    IMMUDB_ASSIGN_OR_RETURN(TxHeader root, store_->ReadTxHeader(prove_since_tx));
+    Result<TxHeader> root_or = [&] {
+      PhaseScope phase(OpPhase::kTxHeader);
+      return store_->ReadTxHeader(prove_since_tx);
+    }();
+    IMMUDB_ASSIGN_OR_RETURN(TxHeader root, std::move(root_or));
     if (prove_since_tx <= tx_id) {
       source = root;
     } else {
@@ -72,7 +85,10 @@ Result<VerifiableEntry> DatabaseImpl::VerifiableGet(const KeyRequest& req,
                                                     uint64_t prove_since_tx) {
   IMMUDB_RETURN_IF_ERROR(CheckProveSinceTx(prove_since_tx));
   VerifiableEntry ve;
-  IMMUDB_ASSIGN_OR_RETURN(ve.entry, Get(req));
+  // The latest version of a plain key comes with its tx, read together with
+  // the value.
+  std::optional<Tx> read;
+  IMMUDB_ASSIGN_OR_RETURN(ve.entry, GetWithTx(req, &read));
   // The client rebuilds the entry it asked for: the reference entry when one
   // was followed, else the plain entry.
   uint64_t v_tx = ve.entry.tx;
@@ -81,13 +97,18 @@ Result<VerifiableEntry> DatabaseImpl::VerifiableGet(const KeyRequest& req,
     v_tx = ve.entry.referenced_by->tx;
     v_key = ve.entry.referenced_by->key;
   }
-  IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx, ProveTx(v_tx, prove_since_tx));
+  if (read) {
+    IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx, ProveReadTx(std::move(*read), prove_since_tx));
+  } else {
+    IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx, ProveTx(v_tx, prove_since_tx));
+  }
   const std::string stored = EncodeKey(v_key);
   const Tx& tx = ve.verifiable_tx.tx;
   for (size_t i = 0; i < tx.entries.size(); i++) {
     if (tx.entries[i].key != stored) continue;
     // The tx was read and checked (its entries hash to Eh) above: build the
     // inclusion proof from it rather than read it again.
+    PhaseScope phase(OpPhase::kInclusion);
     IMMUDB_ASSIGN_OR_RETURN(ve.inclusion_proof, TxEntryInclusionProof(tx, i));
     return ve;
   }

@@ -6,6 +6,7 @@
 #include "database/database_test_util.h"
 #include "htree/htree.h"
 #include "immudb/verify.h"
+#include "util/op_phases.h"
 
 namespace immudb {
 namespace {
@@ -224,6 +225,34 @@ TEST_F(DatabaseVerifiableTest, ProveSinceTxPastLastIsRejectedAndWritesNothing) {
   EXPECT_TRUE(db_->VerifiableGet(KeyRequest{"a"}, 5).status().IsInvalidArgument());
   EXPECT_TRUE(db_->VerifiableTxById(1, 5).status().IsInvalidArgument());
   EXPECT_EQ(db_->CurrentState().tx_id, 1u);
+}
+
+// With a phase sink installed on the thread, a VerifiableGet adds time to
+// each of its parts; without one, nothing is recorded.
+TEST_F(DatabaseVerifiableTest, PhaseTimersSeeEachPartOfAVerifiableGet) {
+  MustSet("a", "a1");
+  for (int i = 0; i < 5; i++) MustSet("k" + std::to_string(i), "v");
+  const uint64_t last = db_->CurrentState().tx_id;
+  OpPhaseTimes times;
+  OpPhaseTimes* old = SetOpPhaseSink(&times);
+  EXPECT_EQ(old, nullptr);
+  auto ve = db_->VerifiableGet(KeyRequest{"a"}, last);
+  EXPECT_EQ(SetOpPhaseSink(old), &times);
+  ASSERT_TRUE(ve.ok()) << ve.status().ToString();
+  // Tx 2 (key "a") lies below the target's BlTx: the AHT proof has terms.
+  ASSERT_FALSE(ve->verifiable_tx.dual_proof.inclusion_proof.empty());
+  // The value is read with the tx (Store::ReadTxAndValue): its time is the
+  // tx's.
+  for (OpPhase p : {OpPhase::kIndex, OpPhase::kTx, OpPhase::kTxHeader, OpPhase::kAhtProof,
+                    OpPhase::kLinearProof, OpPhase::kInclusion}) {
+    EXPECT_GT(times.ns[static_cast<int>(p)], 0u) << kOpPhaseNames[static_cast<int>(p)];
+  }
+  EXPECT_EQ(times.ns[static_cast<int>(OpPhase::kValue)], 0u);
+  const OpPhaseTimes before = times;
+  ASSERT_TRUE(db_->VerifiableGet(KeyRequest{"a"}, last).ok());
+  for (int p = 0; p < static_cast<int>(OpPhase::kCount); p++) {
+    EXPECT_EQ(times.ns[p], before.ns[p]) << kOpPhaseNames[p];
+  }
 }
 
 }  // namespace

@@ -8,35 +8,19 @@
 #include "immudb/hash.h"
 #include "index/index.h"
 #include "index/index_format.h"
-#include "testutil/test_util.h"
+#include "index/index_test_util.h"
 
 namespace immudb::index {
 namespace {
 
-using testutil::TempDir;
+using testing_index::Kv;
 
-EntrySpec Kv(std::string k, std::string v, KVMetadata md = {}) {
-  return EntrySpec{std::move(k), std::move(v), md};
-}
-
-class IndexInlineTest : public ::testing::Test {
+class IndexInlineTest : public testing_index::IndexFixture {
  protected:
-  void SetUp() override {
-    auto s = Store::Open(dir_.Sub("store"), StoreOptions{});
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-  }
   std::unique_ptr<Index> OpenIndex(uint32_t inline_max = 128) {
     IndexOptions o;
     o.inline_value_max_bytes = inline_max;
-    auto ix = Index::Open(dir_.Sub("store/index"), store_.get(), o);
-    EXPECT_TRUE(ix.ok()) << ix.status().ToString();
-    return ix.ok() ? std::move(ix).value() : nullptr;
-  }
-  uint64_t Commit(std::vector<EntrySpec> es) {
-    auto h = store_->Commit(std::move(es));
-    EXPECT_TRUE(h.ok()) << h.status().ToString();
-    return h.ok() ? h->id : 0;
+    return IndexFixture::OpenIndex(o);
   }
   // Reads the raw RocksDB value of `db_key` with the index closed.
   std::string RawRecord(const std::string& db_key) {
@@ -60,9 +44,6 @@ class IndexInlineTest : public ::testing::Test {
     ASSERT_TRUE(db->Flush(rocksdb::FlushOptions()).ok());
     ASSERT_TRUE(db->Close().ok());
   }
-
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 // Sizes around the default threshold of 128 bytes, and an empty value.

@@ -2,10 +2,13 @@
 // single committed index batch.
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
 
 #include "index/index_format.h"
 #include "index/index_impl.h"
+#include "util/op_phases.h"
 
 namespace immudb::index {
 
@@ -30,7 +33,25 @@ Result<IndexedEntry> ReadRecord(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
                                 std::string_view key, const std::string& db_key) {
   // A pinned value points into the block cache or memtable: no copy.
   rocksdb::PinnableSlice v;
+  // With a phase sink (a latency breakdown), RocksDB's counters of this
+  // thread say how many blocks the lookup read and found cached.
+  OpPhaseTimes* sink = CurrentOpPhaseSink();
+  rocksdb::PerfLevel level = rocksdb::PerfLevel::kDisable;
+  uint64_t reads0 = 0, hits0 = 0;
+  if (sink != nullptr) {
+    level = rocksdb::GetPerfLevel();
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+    reads0 = rocksdb::get_perf_context()->block_read_count;
+    hits0 = rocksdb::get_perf_context()->block_cache_hit_count;
+  }
   rocksdb::Status s = db->Get(ro, db->DefaultColumnFamily(), db_key, &v);
+  if (sink != nullptr) {
+    sink->index_block_reads +=
+        static_cast<uint32_t>(rocksdb::get_perf_context()->block_read_count - reads0);
+    sink->index_cache_hits +=
+        static_cast<uint32_t>(rocksdb::get_perf_context()->block_cache_hit_count - hits0);
+    rocksdb::SetPerfLevel(level);
+  }
   if (s.IsNotFound()) return Status::NotFound("key not found");
   IMMUDB_RETURN_IF_ERROR(FromRocks(s, "index read"));
   IndexedEntry e;

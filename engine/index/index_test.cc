@@ -8,39 +8,15 @@
 #include <future>
 #include <thread>
 
+#include "index/index_test_util.h"
 #include "testutil/test_util.h"
 
 namespace immudb::index {
 namespace {
 
-using testutil::TempDir;
+using testing_index::Kv;
 
-EntrySpec Kv(std::string k, std::string v, KVMetadata md = {}) {
-  return EntrySpec{std::move(k), std::move(v), md};
-}
-
-class IndexTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto s = Store::Open(dir_.Sub("store"), StoreOptions{});
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-  }
-  std::unique_ptr<Index> OpenIndex(const IndexOptions& o = IndexOptions{}) {
-    auto ix = Index::Open(dir_.Sub("store/index"), store_.get(), o);
-    EXPECT_TRUE(ix.ok()) << ix.status().ToString();
-    return ix.ok() ? std::move(ix).value() : nullptr;
-  }
-  uint64_t Commit(std::vector<EntrySpec> es) {
-    auto h = store_->Commit(std::move(es));
-    EXPECT_TRUE(h.ok()) << h.status().ToString();
-    return h.ok() ? h->id : 0;
-  }
-  std::string ValueOf(const IndexedEntry& e) { return *store_->ReadValue(e.entry); }
-
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
-};
+using IndexTest = testing_index::IndexFixture;
 
 TEST_F(IndexTest, LatestRevisionAsOfAndHistory) {
   auto ix = OpenIndex();

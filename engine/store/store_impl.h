@@ -99,6 +99,7 @@ class StoreImpl : public Store {
                                 std::vector<std::shared_ptr<const Tx>>* out) const override;
   Result<Hash> TxAlh(uint64_t id) const override;
   Result<std::string> ReadValue(const TxEntry& entry) const override;
+  Result<Tx> ReadTxAndValue(uint64_t id, const TxEntry& entry, std::string* value) const override;
   Status ReadValueLogRange(uint64_t offset, size_t n, char* dst) const override;
   void LimitValueMap(uint64_t bytes) override;
   Result<TruncationResult> TruncateValues(uint64_t tx_id) override;
@@ -251,6 +252,13 @@ class StoreImpl : public Store {
   // that it hashes to the commit record's Alh (and chains to prev_alh).
   // prev_alh: the Alh of tx id - 1 to check the chain against; nullptr skips it.
   Result<Tx> ReadTxAt(const CommitRecord& rec, const Hash* prev_alh) const;
+  // ReadTxAt's checks of the record's bytes `buf` (rec.tx_len of them).
+  Result<Tx> DecodeTxAt(const CommitRecord& rec, std::string_view buf, const Hash* prev_alh) const;
+  // The commit record of tx id (committed, > 0) and the Alh it must chain to,
+  // in one read.
+  Status LoadTxCommitRecord(uint64_t id, CommitRecord* rec, Hash* prev_alh) const;
+  // The value's hash check and its errors, as ReadValue has them.
+  Status CheckValue(const TxEntry& entry, std::string_view v) const;
   Result<TxHeader> ReadHeaderAt(const CommitRecord& rec) const;
   Status CheckValues(const Tx& tx) const;
   uint64_t committed_id() const { return committed_id_.load(std::memory_order_acquire); }

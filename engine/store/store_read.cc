@@ -9,6 +9,7 @@
 #include "store/store_impl.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/op_phases.h"
 
 namespace immudb::store {
 
@@ -84,6 +85,11 @@ Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, const Hash* prev_alh) co
   }
   std::string buf(rec.tx_len, '\0');
   IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(rec.tx_off, rec.tx_len, buf.data()));
+  return DecodeTxAt(rec, buf, prev_alh);
+}
+
+Result<Tx> StoreImpl::DecodeTxAt(const CommitRecord& rec, std::string_view buf,
+                                 const Hash* prev_alh) const {
   const auto* p = reinterpret_cast<const uint8_t*>(buf.data());
   const std::string_view payload(buf.data() + kTxRecordPrefixSize,
                                  rec.tx_len - kTxRecordPrefixSize);
@@ -127,20 +133,60 @@ Result<TxHeader> StoreImpl::ReadHeaderAt(const CommitRecord& rec) const {
   return h;
 }
 
-Result<Tx> StoreImpl::ReadTx(uint64_t id) const {
-  if (id == 0 || id > committed_id()) {
-    return Status::NotFound("tx " + std::to_string(id) + " not found");
-  }
+Status StoreImpl::LoadTxCommitRecord(uint64_t id, CommitRecord* rec, Hash* prev_alh) const {
   if (id == 1) {
-    IMMUDB_ASSIGN_OR_RETURN(CommitRecord rec, LoadCommitRecord(1));
-    const Hash empty = EmptyHash();
-    return ReadTxAt(rec, &empty);
+    IMMUDB_ASSIGN_OR_RETURN(*rec, LoadCommitRecord(1));
+    *prev_alh = EmptyHash();
+    return Status::OK();
   }
   // The commit record of tx id - 1, just before, holds the Alh tx id must
   // chain to: one read for both.
   CommitRecord recs[2];
   IMMUDB_RETURN_IF_ERROR(LoadCommitRecords(id - 1, 2, recs));
-  return ReadTxAt(recs[1], &recs[0].alh);
+  *rec = recs[1];
+  *prev_alh = recs[0].alh;
+  return Status::OK();
+}
+
+Result<Tx> StoreImpl::ReadTx(uint64_t id) const {
+  if (id == 0 || id > committed_id()) {
+    return Status::NotFound("tx " + std::to_string(id) + " not found");
+  }
+  CommitRecord rec;
+  Hash prev_alh;
+  IMMUDB_RETURN_IF_ERROR(LoadTxCommitRecord(id, &rec, &prev_alh));
+  return ReadTxAt(rec, &prev_alh);
+}
+
+Result<Tx> StoreImpl::ReadTxAndValue(uint64_t id, const TxEntry& entry, std::string* value) const {
+  if (id == 0 || id > committed_id()) {
+    return Status::NotFound("tx " + std::to_string(id) + " not found");
+  }
+  CommitRecord rec;
+  Hash prev_alh;
+  IMMUDB_RETURN_IF_ERROR(LoadTxCommitRecord(id, &rec, &prev_alh));
+  // The value and the record in one read when the value lies in the tx log
+  // shortly before the record (a larger gap holds other values of the tx,
+  // read for nothing) and truncation has not discarded it.
+  static constexpr uint64_t kMaxGap = 4096;
+  const bool joint = shared_vlog() && entry.vlen > 0 && entry.voff < rec.tx_off &&
+                     entry.vlen <= rec.tx_off - entry.voff && rec.tx_off - entry.voff <= kMaxGap &&
+                     entry.voff >= truncated_voff_.load(std::memory_order_acquire) &&
+                     rec.tx_len >= kTxRecordPrefixSize + kTxHeaderSize &&
+                     rec.tx_len <= kMaxTxRecordLen;
+  if (!joint) {
+    IMMUDB_ASSIGN_OR_RETURN(Tx tx, ReadTxAt(rec, &prev_alh));
+    IMMUDB_ASSIGN_OR_RETURN(*value, ReadValue(entry));
+    return tx;
+  }
+  const uint64_t gap = rec.tx_off - entry.voff;
+  std::string buf(gap + rec.tx_len, '\0');
+  IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(entry.voff, buf.size(), buf.data()));
+  IMMUDB_ASSIGN_OR_RETURN(Tx tx, DecodeTxAt(rec, std::string_view(buf).substr(gap), &prev_alh));
+  IMMUDB_RETURN_IF_ERROR(CheckValue(entry, std::string_view(buf.data(), entry.vlen)));
+  buf.resize(entry.vlen);
+  *value = std::move(buf);
+  return tx;
 }
 
 Status StoreImpl::ReadTxsFollowingShared(uint64_t from, size_t max_txs,
@@ -216,15 +262,18 @@ Result<std::string> StoreImpl::ReadValue(const TxEntry& entry) const {
     return v;
   }
   if (entry.vlen > 0) IMMUDB_RETURN_IF_ERROR(vlog_->ReadAt(entry.voff, entry.vlen, v.data()));
-  if (Sha256Of(v) != entry.hval) {
-    // A truncation may have discarded the bytes while they were read.
-    if (entry.vlen > 0 && entry.voff < truncated_voff_.load(std::memory_order_acquire)) {
-      return ValueTruncated(entry);
-    }
-    return Status::Corruption("value at value log offset " + std::to_string(entry.voff) +
-                              " does not match its hash");
-  }
+  IMMUDB_RETURN_IF_ERROR(CheckValue(entry, v));
   return v;
+}
+
+Status StoreImpl::CheckValue(const TxEntry& entry, std::string_view v) const {
+  if (Sha256Of(v) == entry.hval) return Status::OK();
+  // A truncation may have discarded the bytes while they were read.
+  if (entry.vlen > 0 && entry.voff < truncated_voff_.load(std::memory_order_acquire)) {
+    return ValueTruncated(entry);
+  }
+  return Status::Corruption("value at value log offset " + std::to_string(entry.voff) +
+                            " does not match its hash");
 }
 
 Status StoreImpl::ReadValueLogRange(uint64_t offset, size_t n, char* dst) const {
@@ -292,12 +341,14 @@ Result<DualProof> StoreImpl::BuildDualProof(const TxHeader& source, const TxHead
     outs.push_back(&p.last_inclusion_proof);
   }
   if (!specs.empty()) {
+    PhaseScope phase(OpPhase::kAhtProof);
     IMMUDB_ASSIGN_OR_RETURN(std::vector<std::vector<Hash>> proofs, aht_->Proofs(specs));
     for (size_t k = 0; k < outs.size(); k++) *outs[k] = std::move(proofs[k]);
   }
   // A target header that hashes to the committed Alh of its tx is that tx's
   // header (the Alh covers every field): its PrevAlh and inner hash are the
   // Alh of the tx before it and its linear proof term, without reading them.
+  PhaseScope phase(OpPhase::kLinearProof);
   IMMUDB_ASSIGN_OR_RETURN(Hash target_alh, TxAlh(target.id));
   const Result<Hash> target_inner = target.Inner();
   const bool committed =

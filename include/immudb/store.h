@@ -112,6 +112,12 @@ class Store {
   // Corruption on mismatch. A value discarded by truncation (a tx <=
   // TruncatedUpTo()) fails with the status IsValueTruncated() recognises.
   virtual Result<std::string> ReadValue(const TxEntry& entry) const = 0;
+  // ReadTx(id) and ReadValue(entry) for an entry of that tx (as the key index
+  // holds it), with the same checks and errors, and the value in *value. In
+  // store formats 2 and 3 a tx's values lie just before its record in the tx
+  // log: a value close enough is read in one read with the record.
+  virtual Result<Tx> ReadTxAndValue(uint64_t id, const TxEntry& entry,
+                                    std::string* value) const = 0;
   // Copies bytes [offset, offset + n) of the value log (the tx log in store
   // formats 2 and 3) into dst, unchecked: for readers that take the values
   // of many consecutive txs at once, like the key index, since those values
