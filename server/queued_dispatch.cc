@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -36,19 +35,6 @@ grpc::ByteBuffer Serialize(const google::protobuf::Message& msg) {
 }
 
 std::atomic<bool> g_commit_here{true};
-
-// The bodies run inline by this queue thread in its current group.
-thread_local int t_group_bodies = 0;
-// Whether this queue thread found its current group ready without waiting.
-thread_local bool t_busy = false;
-// Bodies handed to the helpers and not yet run, above which a queue thread
-// runs its bodies itself.
-constexpr int kMaxBacklog = 8;
-
-int EnvInt(const char* name, int def) {
-  const char* v = std::getenv(name);
-  return v == nullptr || *v == 0 ? def : std::atoi(v);
-}
 
 // The calls taken and not yet finished, per server. gRPC's Shutdown may
 // return while a cancelled call's body still runs (a stream on the pool), and
@@ -168,55 +154,7 @@ QueuedServer::QueuedServer(std::vector<QueuedMethod> methods, grpc::ServerBuilde
     methods_.emplace(std::move(path), std::move(m));
   }
   builder->RegisterAsyncGenericService(&generic_);
-  queue_threads_ = threads;
-  const int cqs = EnvInt("IMMUDB_QUEUES_SHARED_CQ", 0) != 0 ? 1 : threads;
-  for (int i = 0; i < cqs; i++) cqs_.push_back(builder->AddCompletionQueue());
-  helpers_ = EnvInt("IMMUDB_QUEUES_HELPERS", 0);
-  share_policy_ = EnvInt("IMMUDB_QUEUES_SHARE", 0);
-}
-
-bool QueuedServer::ShouldShare() {
-  if (helpers_ == 0) return false;
-  const int n = t_group_bodies++;
-  // An idle queue thread (it waited for this group) answers its group's first
-  // body itself: a lone client waits for no hand-off.
-  if (!t_busy && n == 0) return false;
-  if (help_backlog_.load(std::memory_order_relaxed) >= kMaxBacklog) return false;
-  return share_policy_ != 0 || (n % 2) == 1;
-}
-
-void QueuedServer::Share(std::function<void()> work) {
-  help_backlog_.fetch_add(1, std::memory_order_relaxed);
-  bool wake = false;
-  {
-    std::lock_guard<std::mutex> l(help_mu_);
-    help_work_.push_back(std::move(work));
-    wake = help_sleeping_ > 0;
-  }
-  if (wake) help_cv_.notify_one();
-}
-
-void QueuedServer::RunHelper() {
-  pthread_setname_np(pthread_self(), "immudb-grpc-h");
-  std::vector<std::function<void()>> work;
-  std::unique_lock<std::mutex> l(help_mu_);
-  for (;;) {
-    if (help_work_.empty()) {
-      if (help_stop_) return;
-      help_sleeping_++;
-      help_cv_.wait(l, [this] { return help_stop_ || !help_work_.empty(); });
-      help_sleeping_--;
-      continue;
-    }
-    work.swap(help_work_);
-    l.unlock();
-    for (auto& w : work) {
-      w();
-      help_backlog_.fetch_sub(1, std::memory_order_relaxed);
-    }
-    work.clear();
-    l.lock();
-  }
+  for (int i = 0; i < threads; i++) cqs_.push_back(builder->AddCompletionQueue());
 }
 
 QueuedServer::~QueuedServer() { Shutdown(); }
@@ -228,24 +166,13 @@ const QueuedMethod* QueuedServer::Find(const std::string& path) const {
 
 void QueuedServer::Start() {
   started_ = true;
-  for (int i = 0; i < helpers_; i++) helper_threads_.emplace_back([this] { RunHelper(); });
-  for (int i = 0; i < queue_threads_; i++) {
-    grpc::ServerCompletionQueue* q = cqs_[i % cqs_.size()].get();
-    threads_.emplace_back([this, q] { Run(q); });
-  }
+  for (auto& cq : cqs_) threads_.emplace_back([this, q = cq.get()] { Run(q); });
 }
 
 void QueuedServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (started_) WaitNoLiveCalls(this);  // The threads still serve them.
-  {
-    std::lock_guard<std::mutex> l(help_mu_);
-    help_stop_ = true;
-  }
-  help_cv_.notify_all();
-  for (std::thread& t : helper_threads_) t.join();
-  helper_threads_.clear();
   for (auto& cq : cqs_) cq->Shutdown();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
@@ -263,19 +190,12 @@ void QueuedServer::Run(grpc::ServerCompletionQueue* cq) {
   for (int i = 0; i < kRequestedCalls; i++) QueuedCall::Request(this, cq);
   void* tag = nullptr;
   bool ok = false;
-  for (;;) {
-    // Whether work was waiting: then the group's bodies may go to a helper.
-    grpc::CompletionQueue::NextStatus st =
-        cq->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
-    if (st == grpc::CompletionQueue::SHUTDOWN) break;
-    t_busy = st == grpc::CompletionQueue::GOT_EVENT;
-    if (!t_busy && !cq->Next(&tag, &ok)) break;
+  while (cq->Next(&tag, &ok)) {
     // Everything ready now is served as one group: the commits its Sets
     // queue are led here when the scope ends (unless another thread leads
     // them already), and their calls answered from here.
     std::optional<CommitHere> group;
     if (g_commit_here.load(std::memory_order_relaxed)) group.emplace();
-    t_group_bodies = 0;
     static_cast<QueuedTag*>(tag)->Done(ok);
     while (cq->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC)) ==
            grpc::CompletionQueue::GOT_EVENT) {

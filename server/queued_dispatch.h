@@ -26,11 +26,9 @@
 #include <grpcpp/support/sync_stream.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -73,7 +71,6 @@ class QueuedCall {
   static void Request(QueuedServer* server, grpc::ServerCompletionQueue* cq);
 
   grpc::GenericServerContext* ctx() { return &ctx_; }
-  QueuedServer* server() { return server_; }
   const QueuedMethod* method() const { return method_; }
   // The parsed request (unary and server streams) and the reply to fill
   // (unary and client streams), of the method's types.
@@ -151,47 +148,23 @@ class QueuedServer {
   const QueuedMethod* Find(const std::string& path) const;
   grpc::AsyncGenericService* generic() { return &generic_; }
 
-  // On a queue thread, for a call that would answer at once: true when its
-  // body should run on a helper thread instead (see Share).
-  bool ShouldShare();
-  // Runs `work` on a helper thread.
-  void Share(std::function<void()> work);
-
  private:
   void Run(grpc::ServerCompletionQueue* cq);
-  void RunHelper();
 
   grpc::AsyncGenericService generic_;
   std::unordered_map<std::string, QueuedMethod> methods_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
-  int queue_threads_ = 1;
   std::vector<std::thread> threads_;
   bool started_ = false;
   bool shut_down_ = false;
-
-  // The helper threads and their work.
-  int helpers_ = 0;
-  int share_policy_ = 0;
-  std::vector<std::thread> helper_threads_;
-  std::mutex help_mu_;
-  std::condition_variable help_cv_;
-  std::vector<std::function<void()>> help_work_;  // Guarded by help_mu_.
-  int help_sleeping_ = 0;                         // Guarded by help_mu_.
-  bool help_stop_ = false;                        // Guarded by help_mu_.
-  std::atomic<int> help_backlog_{0};
 };
 
 // The forms of server/callback.h's FinishInline, FinishOnPool and FinishWrite
 // for a call from our queues.
 
-// Answers `q` with `body()`'s status: on the calling queue thread, or on a
-// helper thread when QueuedServer::ShouldShare says so.
+// Answers `q` now, on the calling queue thread, with `body()`'s status.
 template <class Body>
 void FinishInline(QueuedCall* q, Body body) {
-  if (q->server()->ShouldShare()) {
-    q->server()->Share([q, body = std::move(body)]() mutable { q->Finish(body()); });
-    return;
-  }
   q->Finish(body());
 }
 
