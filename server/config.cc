@@ -164,7 +164,7 @@ std::vector<Spec> Specs() {
       Bool("grpc-reflection", "serve the gRPC reflection service", &C::grpc_reflection),
       Str("grpc-dispatch",
           "how gRPC calls reach the handlers: callback (gRPC's threads) or queues (prototype: "
-          "threads of our own on async completion queues, no reflection)",
+          "threads of our own on async completion queues)",
           &C::grpc_dispatch)
           .Choices({"callback", "queues"}),
       Int("grpc-dispatch-threads", "threads (and completion queues) of --grpc-dispatch=queues",

@@ -73,14 +73,15 @@ struct ServerConfig {
   int web_server_port = 8080;  // 0 picks a free port.
   bool swaggerui = true;
 
-  // grpc.reflection.v1alpha.ServerReflection on the gRPC port (set up by
-  // cmd/immudb/main.cc).
+  // grpc.reflection.v1alpha.ServerReflection on the gRPC port (gRPC's plugin,
+  // linked by cmd/immudb, in callback mode; server/reflection_service.h in
+  // queues mode).
   bool grpc_reflection = true;
 
   // How gRPC calls reach the handlers: "callback" (gRPC's callback API and
   // its threads) or "queues" (a prototype: every method through one generic
   // async service served from grpc_dispatch_threads completion queues of our
-  // own, server/queued_dispatch.h; no reflection service).
+  // own, server/queued_dispatch.h).
   std::string grpc_dispatch = "callback";
   int grpc_dispatch_threads = 1;
 

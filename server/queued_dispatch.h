@@ -25,6 +25,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/sync_stream.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -157,6 +158,28 @@ class QueuedServer {
   bool started_ = false;
   bool shut_down_ = false;
 };
+
+// The forms of server/callback.h's FinishInline, FinishOnPool and FinishWrite
+// for a call from our queues.
+
+// Answers `q` now, on the calling queue thread, with `body()`'s status.
+template <class Body>
+void FinishInline(QueuedCall* q, Body body) {
+  q->Finish(body());
+}
+
+// Runs `body` on `pool` and answers `q` with its status.
+template <class Body>
+void FinishOnPool(BlockingPool* pool, QueuedCall* q, Body body) {
+  pool->Submit([q, body = std::move(body)] { q->Finish(body()); });
+}
+
+// A write: always on `pool` (a queue thread waiting for a commit would stall
+// every call of its queue), whatever `inline_busy` says.
+template <class Body>
+void FinishWrite(BlockingPool* pool, std::atomic<bool>* /*inline_busy*/, QueuedCall* q, Body body) {
+  FinishOnPool(pool, q, std::move(body));
+}
 
 // The ServerReaderInterface / ServerWriterInterface of a streaming body over
 // a queued call.

@@ -86,8 +86,9 @@ QueuedMethod Bidi(C* svc, const char* name,
 
 }  // namespace
 
-std::vector<QueuedMethod> QueuedMethods(ImmuServiceImpl* immu, AuthorizationServiceImpl* auth) {
-  return {
+std::vector<QueuedMethod> QueuedMethods(ImmuServiceImpl* immu, AuthorizationServiceImpl* auth,
+                                        ReflectionServiceImpl* reflection) {
+  std::vector<QueuedMethod> methods = {
       Unary(immu, "Login", &ImmuServiceImpl::QueuedLogin),
       Unary(immu, "Logout", &ImmuServiceImpl::QueuedLogout),
       Unary(immu, "ListUsers", &ImmuServiceImpl::QueuedListUsers),
@@ -166,6 +167,11 @@ std::vector<QueuedMethod> QueuedMethods(ImmuServiceImpl* immu, AuthorizationServ
       Unary(auth, "KeepAlive", &AuthorizationServiceImpl::QueuedKeepAlive),
       Unary(auth, "CloseSession", &AuthorizationServiceImpl::QueuedCloseSession),
   };
+  if (reflection != nullptr) {
+    methods.push_back(
+        Bidi(reflection, "ServerReflectionInfo", &ReflectionServiceImpl::DoServerReflectionInfo));
+  }
+  return methods;
 }
 
 }  // namespace immudb::server

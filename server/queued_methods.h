@@ -4,13 +4,16 @@
 #include <vector>
 
 #include "server/queued_dispatch.h"
+#include "server/reflection_service.h"
 #include "server/service.h"
 
 namespace immudb::server {
 
 // Every method of `immu`'s ImmuService and `auth`'s AuthorizationService,
-// with the adapters that run their handlers from our queues.
-std::vector<QueuedMethod> QueuedMethods(ImmuServiceImpl* immu, AuthorizationServiceImpl* auth);
+// and `reflection`'s when not null, with the adapters that run their
+// handlers from our queues.
+std::vector<QueuedMethod> QueuedMethods(ImmuServiceImpl* immu, AuthorizationServiceImpl* auth,
+                                        ReflectionServiceImpl* reflection = nullptr);
 
 // Whether a queue thread commits the Sets it queued itself, at the end of its
 // group of ready calls (store::CommitHere; the default), or leaves them to

@@ -154,8 +154,16 @@ Status Server::Start() {
     // No other service: any thread waiting on one of the server's queues may
     // read the sockets, so only our queue threads may wait on one.
     SetQueuedCommitHere(!state_.config.synced);
-    queued_ = std::make_unique<QueuedServer>(QueuedMethods(service_.get(), auth_service_.get()),
-                                             &builder, state_.config.grpc_dispatch_threads);
+    if (state_.config.grpc_reflection) {
+      // Served from our queues too, listing what the plugin lists in callback mode.
+      reflection_ = std::make_unique<ReflectionServiceImpl>(
+          &state_, service_->stream_pool(),
+          std::vector<std::string>{"immudb.schema.ImmuService", "immudb.model.AuthorizationService",
+                                   "grpc.reflection.v1alpha.ServerReflection"});
+    }
+    queued_ = std::make_unique<QueuedServer>(
+        QueuedMethods(service_.get(), auth_service_.get(), reflection_.get()), &builder,
+        state_.config.grpc_dispatch_threads);
     builder.SetOption(std::make_unique<NoReflectionOption>());
   } else {
     builder.RegisterService(service_.get());

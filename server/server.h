@@ -13,6 +13,7 @@
 #include "server/config.h"
 #include "server/metrics.h"
 #include "server/queued_dispatch.h"
+#include "server/reflection_service.h"
 #include "server/replicator.h"
 #include "server/rest_gateway.h"
 #include "server/service.h"
@@ -54,6 +55,7 @@ class Server {
   std::unique_ptr<AuthorizationServiceImpl> auth_service_;
   // --grpc-dispatch=queues. Destroyed after grpc_: its completion queues
   // outlive the gRPC server.
+  std::unique_ptr<ReflectionServiceImpl> reflection_;  // --grpc-dispatch=queues only.
   std::unique_ptr<QueuedServer> queued_;
   std::unique_ptr<grpc::Server> grpc_;
   RpcMetrics rpc_metrics_;

@@ -178,32 +178,22 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   // client keeps it open, so streams have a pool of their own: streams waiting
   // on slow or idle clients cannot take the threads unary calls need.
   BlockingPool* stream_pool() { return &stream_blocking_; }
-  template <class Body>
-  grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* ctx, Body body) {
-    return FinishInline(ctx, std::move(body));
+  // The run modes of the IMMUDB_UNARY_* methods, for both APIs: `Call` is the
+  // callback API's grpc::CallbackServerContext (server/callback.h) or a
+  // QueuedCall of --grpc-dispatch=queues (server/queued_dispatch.h, where a
+  // write always runs on the pool: a queue thread blocked in a commit would
+  // stall every call of its queue).
+  template <class Call, class Body>
+  auto RunInline(Call* call, Body body) {
+    return FinishInline(call, std::move(body));
   }
-  template <class Body>
-  grpc::ServerUnaryReactor* RunPooled(grpc::CallbackServerContext* ctx, Body body) {
-    return FinishOnPool(pool(), ctx, std::move(body));
+  template <class Call, class Body>
+  auto RunPooled(Call* call, Body body) {
+    return FinishOnPool(pool(), call, std::move(body));
   }
-  template <class Body>
-  grpc::ServerUnaryReactor* RunWrite(grpc::CallbackServerContext* ctx, Body body) {
-    return FinishWrite(pool(), &inline_writer_, ctx, std::move(body));
-  }
-  // The same for a call served from our queues (--grpc-dispatch=queues):
-  // inline on the queue thread, else on the pool; writes always on the pool
-  // (a queue thread blocked in a commit would stall every call of its queue).
-  template <class Body>
-  void RunInline(QueuedCall* q, Body body) {
-    q->Finish(body());
-  }
-  template <class Body>
-  void RunPooled(QueuedCall* q, Body body) {
-    pool()->Submit([q, body = std::move(body)] { q->Finish(body()); });
-  }
-  template <class Body>
-  void RunWrite(QueuedCall* q, Body body) {
-    RunPooled(q, std::move(body));
+  template <class Call, class Body>
+  auto RunWrite(Call* call, Body body) {
+    return FinishWrite(pool(), &inline_writer_, call, std::move(body));
   }
 
   // ---- users and login (users_service.cc) ----
@@ -439,21 +429,14 @@ class AuthorizationServiceImpl final : public immudb::model::AuthorizationServic
   static constexpr const char* kServicePath = "/immudb.model.AuthorizationService/";
   const ServerState* state() const { return immu_->state(); }
   BlockingPool* pool() { return immu_->pool(); }
-  template <class Body>
-  grpc::ServerUnaryReactor* RunInline(grpc::CallbackServerContext* ctx, Body body) {
-    return FinishInline(ctx, std::move(body));
+  // As ImmuServiceImpl's.
+  template <class Call, class Body>
+  auto RunInline(Call* call, Body body) {
+    return FinishInline(call, std::move(body));
   }
-  template <class Body>
-  grpc::ServerUnaryReactor* RunPooled(grpc::CallbackServerContext* ctx, Body body) {
-    return FinishOnPool(pool(), ctx, std::move(body));
-  }
-  template <class Body>
-  void RunInline(QueuedCall* q, Body body) {
-    q->Finish(body());
-  }
-  template <class Body>
-  void RunPooled(QueuedCall* q, Body body) {
-    pool()->Submit([q, body = std::move(body)] { q->Finish(body()); });
+  template <class Call, class Body>
+  auto RunPooled(Call* call, Body body) {
+    return FinishOnPool(pool(), call, std::move(body));
   }
   IMMUDB_UNARY_POOLED(OpenSession, model::OpenSessionRequest, model::OpenSessionResponse);
   IMMUDB_UNARY_INLINE(KeepAlive, model::KeepAliveRequest, model::KeepAliveResponse);

@@ -2,6 +2,7 @@
 // startup log lines.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
@@ -16,11 +17,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "reflection_wire.pb.h"
 #include "schema.grpc.pb.h"
 
 namespace immudb::server {
@@ -118,9 +121,9 @@ void StopByPid(pid_t pid) {
   if (Alive(pid)) kill(pid, SIGKILL);
 }
 
-// Asks the reflection service on `port` for its list of services; the reply's
-// bytes (the service names are in them as text), or "" with *code set.
-std::string ListServices(int port, grpc::StatusCode* code) {
+// One request to the reflection service on `port` (`request`: a serialized
+// ServerReflectionRequest); the first reply's bytes, or "" with *code set.
+std::string ReflectionCall(int port, const std::string& request, grpc::StatusCode* code) {
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
@@ -137,9 +140,7 @@ std::string ListServices(int port, grpc::StatusCode* code) {
   std::string reply;
   call->StartCall(reinterpret_cast<void*>(1));
   if (step(1)) {
-    // ServerReflectionRequest{list_services: ""}: field 7, length 0.
-    const char req_bytes[] = {0x3a, 0x00};
-    grpc::Slice slice(req_bytes, sizeof(req_bytes));
+    grpc::Slice slice(request);
     grpc::ByteBuffer req(&slice, 1);
     call->Write(req, reinterpret_cast<void*>(2));
     if (step(2)) {
@@ -167,6 +168,13 @@ std::string ListServices(int port, grpc::StatusCode* code) {
   while (cq.Next(&tag, &ok)) {
   }
   return reply;
+}
+
+// Asks the reflection service on `port` for its list of services; the reply's
+// bytes (the service names are in them as text), or "" with *code set.
+std::string ListServices(int port, grpc::StatusCode* code) {
+  // ServerReflectionRequest{list_services: ""}: field 7, length 0.
+  return ReflectionCall(port, std::string("\x3a\x00", 2), code);
 }
 
 std::string Scratch(const std::string& name) {
@@ -251,6 +259,61 @@ TEST(StartupTest, GrpcReflectionCanBeTurnedOff) {
   EXPECT_EQ(code, grpc::StatusCode::UNIMPLEMENTED);
   StopByPid(server);
   fs::remove_all(dir);
+}
+
+// Both dispatch modes serve the same reflection service: the same services
+// listed, the same files for a symbol, the same error for an unknown one.
+TEST(StartupTest, BothDispatchModesServeTheSameReflection) {
+  struct Answers {
+    std::set<std::string> services, symbol_files;
+    int unknown_symbol_code = -1;
+  };
+  auto ask = [](const std::string& mode) {
+    Answers a;
+    const std::string dir = Scratch("reflection_" + mode);
+    const std::string pidfile = dir + "/immudb.pid";
+    const int port = FreePort();
+    const Launch l =
+        RunLauncher(dir, {"-d", "--pidfile", pidfile, "--port", std::to_string(port), "--address",
+                          "127.0.0.1", "--dir", dir + "/data", "--metrics-server=false",
+                          "--web-server=false", "--grpc-dispatch=" + mode});
+    const pid_t server = static_cast<pid_t>(std::atoi(Read(pidfile).c_str()));
+    EXPECT_EQ(l.exit_code, 0) << l.out << l.err;
+    reflection_wire::ServerReflectionRequest req;
+    reflection_wire::ServerReflectionResponse resp;
+    grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+
+    req.set_list_services("");
+    EXPECT_TRUE(resp.ParseFromString(ReflectionCall(port, req.SerializeAsString(), &code)));
+    EXPECT_EQ(code, grpc::StatusCode::OK) << mode;
+    for (const auto& s : resp.list_services_response().service()) a.services.insert(s.name());
+
+    req.set_file_containing_symbol("immudb.schema.ImmuService.Get");
+    EXPECT_TRUE(resp.ParseFromString(ReflectionCall(port, req.SerializeAsString(), &code)));
+    EXPECT_EQ(code, grpc::StatusCode::OK) << mode;
+    for (const std::string& bytes : resp.file_descriptor_response().file_descriptor_proto()) {
+      google::protobuf::FileDescriptorProto file;
+      EXPECT_TRUE(file.ParseFromString(bytes));
+      a.symbol_files.insert(file.name());
+    }
+
+    req.set_file_containing_symbol("no.such.Symbol");
+    EXPECT_TRUE(resp.ParseFromString(ReflectionCall(port, req.SerializeAsString(), &code)));
+    a.unknown_symbol_code = resp.error_response().error_code();
+    StopByPid(server);
+    fs::remove_all(dir);
+    return a;
+  };
+  const Answers callback = ask("callback");
+  const Answers queues = ask("queues");
+  EXPECT_EQ(callback.services,
+            (std::set<std::string>{"immudb.schema.ImmuService", "immudb.model.AuthorizationService",
+                                   "grpc.reflection.v1alpha.ServerReflection"}));
+  EXPECT_EQ(queues.services, callback.services);
+  EXPECT_TRUE(callback.symbol_files.count("schema.proto")) << callback.symbol_files.size();
+  EXPECT_EQ(queues.symbol_files, callback.symbol_files);
+  EXPECT_EQ(callback.unknown_symbol_code, static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(queues.unknown_symbol_code, callback.unknown_symbol_code);
 }
 
 TEST(StartupTest, DetachedStartupFailureIsReported) {
