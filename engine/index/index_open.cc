@@ -74,7 +74,27 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
   return o;
 }
 
+// RocksDB starts a new write-ahead log at every open and deletes the old
+// ones only after a flush, so opens that write nothing (the index's writes
+// skip the log anyway) would each leave an empty "<number>.log" file behind.
+// Empty ones hold no records to replay: they are removed before the open.
+void RemoveEmptyWalFiles(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = f.path().filename().string();
+    if (name.size() <= 4 || name.compare(name.size() - 4, 4, ".log") != 0) continue;
+    if (!std::all_of(name.begin(), name.end() - 4, [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    std::error_code size_ec;
+    if (f.is_regular_file(size_ec) && f.file_size(size_ec) == 0 && !size_ec) {
+      std::filesystem::remove(f.path(), size_ec);
+    }
+  }
+}
+
 Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir, const IndexOptions& opts) {
+  RemoveEmptyWalFiles(dir);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(DbOptions(opts), dir, &raw);
   if (!s.ok()) return FromRocks(s, "open index " + dir);

@@ -126,6 +126,44 @@ TEST_F(IndexTest, CatchesUpAfterReopenAndWaitTimesOut) {
   EXPECT_EQ(ix->WaitFor(t + 1, 20).code(), StatusCode::kDeadlineExceeded);
 }
 
+// RocksDB starts a write-ahead log at every open and deletes old ones only
+// after a flush, so opens that write nothing left one empty "<n>.log" each
+// (a server restarted for years would gather thousands): an open removes the
+// empty ones, and what was indexed stays, without a rebuild.
+TEST_F(IndexTest, OpenRemovesEmptyWriteAheadLogs) {
+  const uint64_t t = Commit({Kv("k", "1")});
+  {
+    auto ix = OpenIndex();
+    ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+    ASSERT_TRUE(ix->Close().ok());
+  }
+  const std::string dir = dir_.Sub("store/index");
+  for (const char* name : {"000001.log", "000002.log", "000003.log"}) {
+    std::ofstream(dir + "/" + name).flush();  // Empty, as RocksDB leaves them.
+  }
+  std::ofstream(dir + "/notes.log") << "not a write-ahead log";
+  auto empty_logs = [&] {
+    int n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir)) {
+      const std::string name = f.path().filename().string();
+      if (name.size() > 4 && name.substr(name.size() - 4) == ".log" && f.file_size() == 0) n++;
+    }
+    return n;
+  };
+  ASSERT_GE(empty_logs(), 3);
+  auto ix = OpenIndex();
+  ASSERT_NE(ix, nullptr);
+  EXPECT_FALSE(ix->rebuilt_on_open());
+  ASSERT_TRUE(ix->WaitFor(t, 5000).ok());
+  EXPECT_EQ(ix->Get("k")->revision, 1u);
+  // Only the log this open started may be empty; other files are kept.
+  EXPECT_LE(empty_logs(), 1);
+  for (const char* name : {"000001.log", "000002.log", "000003.log"}) {
+    EXPECT_FALSE(std::filesystem::exists(dir + "/" + name)) << name;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir + "/notes.log"));
+}
+
 // Polls IndexedUpTo (which indexes nothing itself) until it reaches `tx`.
 bool IndexerReaches(const Index& ix, uint64_t tx, std::chrono::milliseconds within) {
   const auto deadline = std::chrono::steady_clock::now() + within;
