@@ -252,10 +252,15 @@ class StoreImpl : public Store {
   // that it hashes to the commit record's Alh (and chains to prev_alh).
   // prev_alh: the Alh of tx id - 1 to check the chain against; nullptr skips it.
   Result<Tx> ReadTxAt(const CommitRecord& rec, const Hash* prev_alh) const;
+  // NotFound unless tx id is committed (id 0 never is).
+  Status CheckCommittedId(uint64_t id) const;
+  // Corruption when the commit record gives the tx record a length no record
+  // can have.
+  Status CheckTxRecordLen(const CommitRecord& rec) const;
   // ReadTxAt's checks of the record's bytes `buf` (rec.tx_len of them).
   Result<Tx> DecodeTxAt(const CommitRecord& rec, std::string_view buf, const Hash* prev_alh) const;
-  // The commit record of tx id (committed, > 0) and the Alh it must chain to,
-  // in one read.
+  // The commit record of tx id and the Alh it must chain to, in one read;
+  // NotFound for an id that is 0 or not committed.
   Status LoadTxCommitRecord(uint64_t id, CommitRecord* rec, Hash* prev_alh) const;
   // The value's hash check and its errors, as ReadValue has them.
   Status CheckValue(const TxEntry& entry, std::string_view v) const;

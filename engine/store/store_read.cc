@@ -72,17 +72,27 @@ Status StoreImpl::LoadCommitRecords(uint64_t first, size_t count, CommitRecord* 
   return Status::OK();
 }
 
-Result<CommitRecord> StoreImpl::ReadCommitRecord(uint64_t id) const {
+Status StoreImpl::CheckCommittedId(uint64_t id) const {
   if (id == 0 || id > committed_id()) {
     return Status::NotFound("tx " + std::to_string(id) + " not found");
   }
+  return Status::OK();
+}
+
+Result<CommitRecord> StoreImpl::ReadCommitRecord(uint64_t id) const {
+  IMMUDB_RETURN_IF_ERROR(CheckCommittedId(id));
   return LoadCommitRecord(id);
 }
 
-Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, const Hash* prev_alh) const {
+Status StoreImpl::CheckTxRecordLen(const CommitRecord& rec) const {
   if (rec.tx_len < kTxRecordPrefixSize + kTxHeaderSize || rec.tx_len > kMaxTxRecordLen) {
     return Status::Corruption(TxRecordWhere(rec) + ": bad record length");
   }
+  return Status::OK();
+}
+
+Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, const Hash* prev_alh) const {
+  IMMUDB_RETURN_IF_ERROR(CheckTxRecordLen(rec));
   std::string buf(rec.tx_len, '\0');
   IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(rec.tx_off, rec.tx_len, buf.data()));
   return DecodeTxAt(rec, buf, prev_alh);
@@ -134,6 +144,7 @@ Result<TxHeader> StoreImpl::ReadHeaderAt(const CommitRecord& rec) const {
 }
 
 Status StoreImpl::LoadTxCommitRecord(uint64_t id, CommitRecord* rec, Hash* prev_alh) const {
+  IMMUDB_RETURN_IF_ERROR(CheckCommittedId(id));
   if (id == 1) {
     IMMUDB_ASSIGN_OR_RETURN(*rec, LoadCommitRecord(1));
     *prev_alh = EmptyHash();
@@ -149,9 +160,6 @@ Status StoreImpl::LoadTxCommitRecord(uint64_t id, CommitRecord* rec, Hash* prev_
 }
 
 Result<Tx> StoreImpl::ReadTx(uint64_t id) const {
-  if (id == 0 || id > committed_id()) {
-    return Status::NotFound("tx " + std::to_string(id) + " not found");
-  }
   CommitRecord rec;
   Hash prev_alh;
   IMMUDB_RETURN_IF_ERROR(LoadTxCommitRecord(id, &rec, &prev_alh));
@@ -159,21 +167,17 @@ Result<Tx> StoreImpl::ReadTx(uint64_t id) const {
 }
 
 Result<Tx> StoreImpl::ReadTxAndValue(uint64_t id, const TxEntry& entry, std::string* value) const {
-  if (id == 0 || id > committed_id()) {
-    return Status::NotFound("tx " + std::to_string(id) + " not found");
-  }
   CommitRecord rec;
   Hash prev_alh;
   IMMUDB_RETURN_IF_ERROR(LoadTxCommitRecord(id, &rec, &prev_alh));
+  IMMUDB_RETURN_IF_ERROR(CheckTxRecordLen(rec));
   // The value and the record in one read when the value lies in the tx log
   // shortly before the record (a larger gap holds other values of the tx,
   // read for nothing) and truncation has not discarded it.
   static constexpr uint64_t kMaxGap = 4096;
   const bool joint = shared_vlog() && entry.vlen > 0 && entry.voff < rec.tx_off &&
                      entry.vlen <= rec.tx_off - entry.voff && rec.tx_off - entry.voff <= kMaxGap &&
-                     entry.voff >= truncated_voff_.load(std::memory_order_acquire) &&
-                     rec.tx_len >= kTxRecordPrefixSize + kTxHeaderSize &&
-                     rec.tx_len <= kMaxTxRecordLen;
+                     entry.voff >= truncated_voff_.load(std::memory_order_acquire);
   if (!joint) {
     IMMUDB_ASSIGN_OR_RETURN(Tx tx, ReadTxAt(rec, &prev_alh));
     IMMUDB_ASSIGN_OR_RETURN(*value, ReadValue(entry));
