@@ -119,17 +119,18 @@ class DatabaseImpl : public Database {
   // against its hash), else read from the log.
   Result<RawVersion> Materialize(const index::IndexedEntry& ie) const;
   Result<RawVersion> Materialize(index::IndexedEntry&& ie) const;
-  Result<RawVersion> LatestRaw(std::string_view stored_key) const;
+  // The key's latest version. With `tx` (else null), when the value is not in
+  // the index record, the tx holding it is read with the value in one go
+  // (Store::ReadTxAndValue) into *tx.
+  Result<RawVersion> LatestRaw(std::string_view stored_key, std::optional<Tx>* tx = nullptr) const;
   Result<RawVersion> AtTxRaw(std::string_view stored_key, uint64_t tx) const;
   // Turns a stored version of `user_key` into an Entry: hides deleted and
   // expired versions (NotFound) and follows a reference when `follow`.
   Result<Entry> Resolve(std::string_view user_key, const RawVersion& raw, bool follow) const;
-  Result<Entry> GetUnlocked(const KeyRequest& req) const;
-  // GetUnlocked, and for the latest version of a plain entry (no reference,
-  // value not in the index record) also the tx that holds it, read with the
-  // value in one go (Store::ReadTxAndValue) into *tx; *tx stays empty
-  // otherwise.
-  Result<Entry> GetWithTx(const KeyRequest& req, std::optional<Tx>* tx) const;
+  // With `tx` (else null): for the latest version of a plain entry (no
+  // reference, value not in the index record) also the tx that holds it, read
+  // with the value (LatestRaw); *tx stays empty otherwise.
+  Result<Entry> GetUnlocked(const KeyRequest& req, std::optional<Tx>* tx = nullptr) const;
   // The walk of Scan and ZScan: index entries of `spec` that are neither
   // deleted nor expired, the first `offset` of them passed over, then each
   // given to `visit` until `limit` have been. A non-OK status from `visit`

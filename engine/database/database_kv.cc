@@ -48,14 +48,26 @@ Result<RawVersion> DatabaseImpl::Materialize(const index::IndexedEntry& ie) cons
   return r;
 }
 
-Result<RawVersion> DatabaseImpl::LatestRaw(std::string_view stored_key) const {
+Result<RawVersion> DatabaseImpl::LatestRaw(std::string_view stored_key,
+                                           std::optional<Tx>* tx) const {
   Result<index::IndexedEntry> ie = [&] {
     PhaseScope phase(OpPhase::kIndex);
     return index_->Get(stored_key);
   }();
   if (!ie.ok()) return ie.status().IsNotFound() ? KeyNotFound() : ie.status();
-  PhaseScope phase(OpPhase::kValue);
-  return Materialize(std::move(ie).value());
+  if (tx == nullptr || ie->value_inline || ie->entry.vlen == 0) {
+    PhaseScope phase(OpPhase::kValue);
+    return Materialize(std::move(ie).value());
+  }
+  RawVersion raw{ie->tx, ie->index, ie->revision, std::move(ie->entry), {}};
+  Result<Tx> read = [&] {
+    PhaseScope phase(OpPhase::kTx);  // The value's read included.
+    return store_->ReadTxAndValue(raw.tx, raw.entry, &raw.value);
+  }();
+  if (!read.ok())
+    return read.status().IsNotFound() ? Status::NotFound("tx not found") : read.status();
+  *tx = std::move(read).value();
+  return raw;
 }
 
 Result<RawVersion> DatabaseImpl::AtTxRaw(std::string_view stored_key, uint64_t tx_id) const {
@@ -96,7 +108,8 @@ Result<Entry> DatabaseImpl::Resolve(std::string_view user_key, const RawVersion&
   return e;
 }
 
-Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req) const {
+Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req, std::optional<Tx>* tx) const {
+  if (tx != nullptr) tx->reset();
   if (req.key.empty()) return Status::InvalidArgument("illegal arguments: empty key");
   if (req.at_tx > 0 && req.since_tx > 0) {
     return Status::InvalidArgument(
@@ -114,8 +127,10 @@ Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req) const {
   }
   if (!req.no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
   if (req.at_revision == 0) {
-    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, LatestRaw(key));
-    return Resolve(req.key, raw, true);
+    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, LatestRaw(key, tx));
+    IMMUDB_ASSIGN_OR_RETURN(Entry e, Resolve(req.key, raw, true));
+    if (tx != nullptr && e.referenced_by) tx->reset();
+    return e;
   }
   auto latest = index_->Get(key);
   if (!latest.ok()) return latest.status().IsNotFound() ? KeyNotFound() : latest.status();
@@ -126,38 +141,6 @@ Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req) const {
                           index_->GetRevision(key, static_cast<uint64_t>(rev)));
   IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, Materialize(ie));
   return Resolve(req.key, raw, true);
-}
-
-Result<Entry> DatabaseImpl::GetWithTx(const KeyRequest& req, std::optional<Tx>* tx) const {
-  tx->reset();
-  // Other requests (and their errors) as Get has them.
-  if (req.key.empty() || req.at_tx > 0 || req.at_revision != 0) return GetUnlocked(req);
-  IMMUDB_RETURN_IF_ERROR(CheckSinceTx(req.since_tx));
-  if (!req.no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
-  const std::string key = EncodeKey(req.key);
-  Result<index::IndexedEntry> ie = [&] {
-    PhaseScope phase(OpPhase::kIndex);
-    return index_->Get(key);
-  }();
-  if (!ie.ok()) return ie.status().IsNotFound() ? KeyNotFound() : ie.status();
-  if (ie->value_inline || ie->entry.vlen == 0) {
-    Result<RawVersion> raw = [&] {
-      PhaseScope phase(OpPhase::kValue);
-      return Materialize(std::move(ie).value());
-    }();
-    if (!raw.ok()) return raw.status();
-    return Resolve(req.key, *raw, true);
-  }
-  RawVersion raw{ie->tx, ie->index, ie->revision, std::move(ie->entry), {}};
-  Result<Tx> read = [&] {
-    PhaseScope phase(OpPhase::kTx);  // The value's read included.
-    return store_->ReadTxAndValue(raw.tx, raw.entry, &raw.value);
-  }();
-  if (!read.ok())
-    return read.status().IsNotFound() ? Status::NotFound("tx not found") : read.status();
-  IMMUDB_ASSIGN_OR_RETURN(Entry e, Resolve(req.key, raw, true));
-  if (!e.referenced_by) *tx = std::move(read).value();
-  return e;
 }
 
 Result<Entry> DatabaseImpl::Get(const KeyRequest& req) { return GetUnlocked(req); }

@@ -88,7 +88,7 @@ Result<VerifiableEntry> DatabaseImpl::VerifiableGet(const KeyRequest& req,
   // The latest version of a plain key comes with its tx, read together with
   // the value.
   std::optional<Tx> read;
-  IMMUDB_ASSIGN_OR_RETURN(ve.entry, GetWithTx(req, &read));
+  IMMUDB_ASSIGN_OR_RETURN(ve.entry, GetUnlocked(req, &read));
   // The client rebuilds the entry it asked for: the reference entry when one
   // was followed, else the plain entry.
   uint64_t v_tx = ve.entry.tx;
