@@ -107,6 +107,10 @@ struct Index::Rep {
   struct Scratch {
     // One indexable entry: its key and its place in `txs`.
     struct Item {
+      // The 8 key bytes after the prefix all keys of the batch share,
+      // big-endian, zero-padded: orders items as their keys do, but for
+      // ties (GroupEntries).
+      uint64_t order;
       std::string_view key;
       uint32_t tx;
       uint32_t entry;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -183,6 +184,48 @@ TEST_F(IndexLayoutTest, AnIndexOfOneColumnFamilyIsRebuilt) {
   ASSERT_TRUE(ix->WaitFor(t2, 5000).ok());
   ExpectVersions(ix.get(), "k", {"v1", "v2"}, {t1, t2});
   EXPECT_TRUE(ix->Get("zz").status().IsNotFound());
+}
+
+TEST_F(IndexLayoutTest, KeysOfOneBatchSharingPrefixesOrExtendingEachOther) {
+  // Keys that share long prefixes, extend each other (a zero byte past the
+  // end included) or differ only past 8 bytes after the shared prefix,
+  // several versions each, all in one batch: sorted as their bytes are.
+  const std::string p(20, 'p');
+  const std::vector<std::string> keys = {p,
+                                         p + std::string(1, '\0'),
+                                         p + std::string(2, '\0'),
+                                         p + "a",
+                                         p + "a" + std::string(1, '\0'),
+                                         p + "ab",
+                                         p + "abcdefgh1",
+                                         p + "abcdefgh2",
+                                         p + "abcdefgh10",
+                                         p + "\xff\xff\xff\xff\xff\xff\xff\xff",
+                                         p + "\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+                                         "q"};
+  std::vector<std::vector<uint64_t>> txs(keys.size());
+  uint64_t last = 0;
+  for (int round = 0; round < 3; round++) {
+    for (size_t i = keys.size(); i-- > 0;) {  // Descending, to be sorted.
+      last = Commit({Kv(keys[i], std::to_string(round) + ":" + std::to_string(i))});
+      txs[i].push_back(last);
+    }
+  }
+  auto ix = Open();
+  ASSERT_TRUE(ix->WaitFor(last, 5000).ok());
+  for (size_t i = 0; i < keys.size(); i++) {
+    ExpectVersions(ix.get(), keys[i],
+                   {"0:" + std::to_string(i), "1:" + std::to_string(i), "2:" + std::to_string(i)},
+                   txs[i]);
+  }
+  std::vector<std::string> scanned;
+  ASSERT_TRUE(ix->Scan(ScanSpec{}, [&](const IndexedEntry& e) {
+                  scanned.push_back(e.entry.key);
+                  return true;
+                }).ok());
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(scanned, sorted);
 }
 
 }  // namespace

@@ -188,11 +188,33 @@ void Index::Rep::GroupEntries() {
         }
         value_at = s.spans.back().at + static_cast<uint32_t>(e.voff - s.spans.back().offset);
       }
-      s.items.push_back({e.key, static_cast<uint32_t>(t), static_cast<uint32_t>(i), value_at});
+      s.items.push_back({0, e.key, static_cast<uint32_t>(t), static_cast<uint32_t>(i), value_at});
     }
   }
-  // By key, then in commit order: a key's versions in revision order.
+  // By key, then in commit order: a key's versions in revision order. The
+  // keys of a batch mostly share a long prefix (sequence numbers, a common
+  // namespace), which every string comparison would compare again: items
+  // first compare by the 8 bytes that follow the batch's common prefix, and
+  // only equal ones by their keys.
+  if (!s.items.empty()) {
+    const std::string_view first = s.items[0].key;
+    size_t common = first.size();
+    for (const Scratch::Item& item : s.items) {
+      const size_t m = std::min(common, item.key.size());
+      size_t n = 0;
+      while (n < m && first[n] == item.key[n]) n++;
+      common = n;
+    }
+    for (Scratch::Item& item : s.items) {
+      uint64_t order = 0;
+      for (size_t j = common; j < common + 8; j++) {
+        order = (order << 8) | (j < item.key.size() ? static_cast<uint8_t>(item.key[j]) : 0);
+      }
+      item.order = order;
+    }
+  }
   std::sort(s.items.begin(), s.items.end(), [](const Scratch::Item& a, const Scratch::Item& b) {
+    if (a.order != b.order) return a.order < b.order;
     if (const int c = a.key.compare(b.key); c != 0) return c < 0;
     return a.tx != b.tx ? a.tx < b.tx : a.entry < b.entry;
   });
