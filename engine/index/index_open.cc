@@ -109,14 +109,14 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
 
 // The column families, in the order of Rep::families: the meta keys in
 // "default", the 'H' and the 'L' records each in their own. Apart, each
-// family's flushes cover a narrow key range: records of new keys written in
-// ascending order make files that overlap no other, which compactions move
-// down a level without rewriting them, where in one family every flushed
-// file spanned from the 'H' to the 'M' keys and each L0 compaction rewrote
-// all the 'L' records of the next level. The 'H' and 'L' families share
-// the memtable budget (half of write_buffer_bytes each) and one pool of
-// memtable memory; the meta family keeps RocksDB's skip list and a small
-// buffer (a marker per batch).
+// family's flushes cover a narrow key range: records of keys written in
+// about ascending order make files that overlap few others, so compactions
+// rewrite little, where in one family every flushed file spanned from the
+// 'H' to the 'M' keys and each L0 compaction rewrote all the 'L' records of
+// the next level. The 'H' and 'L' families share the memtable budget (half
+// of write_buffer_bytes each, each with its own pool of memtable memory);
+// the meta family keeps RocksDB's skip list and a small buffer (a marker
+// per batch).
 std::vector<rocksdb::ColumnFamilyDescriptor> ColumnFamilies(const IndexOptions& opts) {
   const rocksdb::Options base = DbOptions(opts);
   rocksdb::ColumnFamilyOptions meta(base);
