@@ -7,6 +7,7 @@
 #include <string>
 
 #include "database/database_test_util.h"
+#include "index/index_raw_test_util.h"
 
 namespace immudb::testing_db {
 namespace {
@@ -21,18 +22,14 @@ class DatabaseInlineTest : public DbFixture {
   void EditRecord(const std::string& db_key, const std::function<void(std::string*)>& edit) {
     ASSERT_TRUE(db_->Close().ok());
     db_.reset();
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), IndexDir(), &raw).ok());
-    std::unique_ptr<rocksdb::DB> idx(raw);
-    std::string v;
-    ASSERT_TRUE(idx->Get(rocksdb::ReadOptions(), db_key, &v).ok());
-    edit(&v);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    ASSERT_TRUE(idx->Put(wo, db_key, v).ok());
-    ASSERT_TRUE(idx->Flush(rocksdb::FlushOptions()).ok());
-    ASSERT_TRUE(idx->Close().ok());
-    idx.reset();
+    {
+      index::testing_index::RawIndexDb idx(IndexDir());
+      ASSERT_TRUE(idx.ok());
+      std::string v;
+      ASSERT_TRUE(idx.Get(db_key, &v));
+      edit(&v);
+      ASSERT_TRUE(idx.Put(db_key, v));
+    }
     Reopen();
   }
 };

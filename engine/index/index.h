@@ -38,9 +38,11 @@ struct IndexOptions {
   // Keys whose latest revision the indexer keeps in memory, so an update of a
   // recently written key needs no RocksDB read (0: no cache).
   size_t revision_cache_entries = 1 << 17;
-  // RocksDB memory: the LRU block cache (data blocks) and each memtable (at
-  // most two). Filters and block indexes are held apart, about 3 bytes per
-  // record. See docs/format/index.md for the memory bound.
+  // RocksDB memory: the LRU block cache (data blocks) and the memtables of
+  // records: write_buffer_bytes split between the 'H' and the 'L' column
+  // families (at most two memtables each). Filters and block indexes are
+  // held apart, about 3 bytes per record. See docs/format/index.md for the
+  // memory bound.
   size_t block_cache_bytes = 128 << 20;
   // The most Index::SetBlockCacheBytes can raise the cache to (the clock
   // cache sizes its table for it when created); 0: block_cache_bytes.

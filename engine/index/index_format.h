@@ -18,10 +18,17 @@ inline constexpr char kHistoryTag = 'H';
 
 // Meta keys. kFormatKey holds kFormatValue; kIndexedUpToKey holds u64BE(tx).
 inline constexpr std::string_view kFormatKey = "Mformat";
-// Format 2: 'L' records may carry their value inline (docs/format/index.md).
-// An index of another format is rebuilt from the log on open.
-inline constexpr std::string_view kFormatValue = "immudb-index 2";
+// Format 3: 'H' and 'L' records in column families of their own, the meta
+// keys in the default one; 'L' records may carry their value inline (format
+// 2). An index of another format is rebuilt from the log on open
+// (docs/format/index.md).
+inline constexpr std::string_view kFormatValue = "immudb-index 3";
 inline constexpr std::string_view kIndexedUpToKey = "Mindexed_upto";
+
+// The RocksDB column families of the 'H' and 'L' records; 'M' keys are in
+// the default one ("default").
+inline constexpr std::string_view kHistoryFamily = "history";
+inline constexpr std::string_view kLatestFamily = "latest";
 
 // Fixed part of a record value: tx(8) index(4) revision(8) mdlen(1) hval(32)
 // vlen(4) voff(8), plus mdlen bytes of KV metadata. An inline record ('L'
@@ -47,6 +54,11 @@ void EncodeRecordTo(const IndexedEntry& e, std::string* out);
 // written inline after the fields.
 void EncodeRecordFieldsTo(uint64_t tx, uint32_t index, uint64_t revision, const TxEntry& entry,
                           const char* value, std::string* out);
+// The size of a record without its inline value (the fixed part and the
+// metadata); `bytes` holds at least the fixed part.
+inline size_t PlainRecordSize(std::string_view bytes) {
+  return kRecordFixedSize + static_cast<uint8_t>(bytes[20]);
+}
 // The revision field of an encoded record. Corruption on a malformed record.
 Result<uint64_t> DecodeRevision(std::string_view bytes);
 // Parses EncodeRecord's output; `key` becomes e->entry.key, an inline value

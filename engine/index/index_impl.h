@@ -26,14 +26,39 @@ namespace immudb::index {
 Status FromRocks(const rocksdb::Status& s, std::string_view what);
 
 // Sets the RocksDB options of the index's write side (memtable inserts,
-// write batching, flushes and compaction triggers); index_write_options.cc.
+// write batching, flushes and compaction triggers) of a column family of
+// records; index_write_options.cc.
+void ApplyWriteSideOptions(const IndexOptions& opts, rocksdb::ColumnFamilyOptions* o);
+// The same for a database of one column family, with the database-wide
+// option the index's memtable needs (no concurrent memtable writes).
 void ApplyWriteSideOptions(const IndexOptions& opts, rocksdb::Options* o);
+
+// The index's RocksDB database and its column families (index_format.h):
+// the handles go before the database.
+struct IndexDb {
+  std::unique_ptr<rocksdb::DB> db;
+  // In the order of ColumnFamilies (index_open.cc): meta, 'H', 'L'.
+  std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> families;
+
+  rocksdb::ColumnFamilyHandle* meta() const { return families[0].get(); }
+  rocksdb::ColumnFamilyHandle* history() const { return families[1].get(); }
+  rocksdb::ColumnFamilyHandle* latest() const { return families[2].get(); }
+  // Flushes every family's memtable, together (atomic_flush).
+  Status FlushAll(const rocksdb::FlushOptions& fo) const;
+  // Releases the handles and closes the database.
+  Status Close();
+  ~IndexDb();
+};
 
 struct Index::Rep {
   std::string dir;
   const Store* store = nullptr;
   IndexOptions opts;
-  std::unique_ptr<rocksdb::DB> db;
+  std::unique_ptr<IndexDb> idb;
+  rocksdb::DB* db = nullptr;  // idb->db
+  rocksdb::ColumnFamilyHandle* meta_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* history_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* latest_cf = nullptr;
 
   std::atomic<uint64_t> indexed_upto{0};
   std::atomic<bool> stop{false};
@@ -82,6 +107,10 @@ struct Index::Rep {
   struct Scratch {
     // One indexable entry: its key and its place in `txs`.
     struct Item {
+      // The 8 key bytes after the prefix all keys of the batch share,
+      // big-endian, zero-padded: orders items as their keys do, but for
+      // ties (GroupEntries).
+      uint64_t order;
       std::string_view key;
       uint32_t tx;
       uint32_t entry;
@@ -101,6 +130,10 @@ struct Index::Rep {
       uint32_t first;
       uint32_t count;
       uint64_t revision;
+      // When the key's only version before the batch (revision 1) lives in
+      // its 'L' record alone: where `firsts` holds that record (plain, the
+      // 'H' record of revision 1 this batch writes); else kNoValue.
+      uint32_t first_at;
     };
     // Shared with the store's recent txs (no copy); released by Trim.
     std::vector<std::shared_ptr<const Tx>> txs;
@@ -110,6 +143,7 @@ struct Index::Rep {
     std::vector<uint32_t> history_order;  // Groups in 'H' key order.
     std::vector<Span> spans;              // In log order.
     std::string values;                   // The spans' bytes.
+    std::string firsts;                   // Records of Group::first_at.
     std::string keys;                     // Encoded RocksDB keys for MultiGet.
     std::string key;                      // The RocksDB key being written.
     std::string value;                    // The record being written.
@@ -126,7 +160,8 @@ struct Index::Rep {
   Status ReadValues();
   // Sets every group's revision: the latest indexed one (0: none), from
   // latest_bound (keys past it are new), the revision cache, or else with
-  // one MultiGet.
+  // one MultiGet, which also reads the 'L' record of keys at revision 1
+  // (Group::first_at).
   Status LatestRevisions();
   // Encodes the record of item `i` of group `g` (revision: the group's + i
   // + 1) into scratch.value; a latest record with its value when it was

@@ -8,6 +8,7 @@
 #include "immudb/hash.h"
 #include "index/index.h"
 #include "index/index_format.h"
+#include "index/index_raw_test_util.h"
 #include "index/index_test_util.h"
 
 namespace immudb::index {
@@ -24,25 +25,22 @@ class IndexInlineTest : public testing_index::IndexFixture {
   }
   // Reads the raw RocksDB value of `db_key` with the index closed.
   std::string RawRecord(const std::string& db_key) {
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Options o;
-    EXPECT_TRUE(rocksdb::DB::Open(o, dir_.Sub("store/index"), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
+    testing_index::RawIndexDb db(dir_.Sub("store/index"));
+    EXPECT_TRUE(db.ok());
     std::string v;
-    EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), db_key, &v).ok());
-    EXPECT_TRUE(db->Close().ok());
+    EXPECT_TRUE(db.Get(db_key, &v));
     return v;
   }
+  bool RawRecordExists(const std::string& db_key) {
+    testing_index::RawIndexDb db(dir_.Sub("store/index"));
+    EXPECT_TRUE(db.ok());
+    std::string v;
+    return db.Get(db_key, &v);
+  }
   void PutRaw(const std::string& db_key, const std::string& value) {
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Options o;
-    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.Sub("store/index"), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    ASSERT_TRUE(db->Put(wo, db_key, value).ok());
-    ASSERT_TRUE(db->Flush(rocksdb::FlushOptions()).ok());
-    ASSERT_TRUE(db->Close().ok());
+    testing_index::RawIndexDb db(dir_.Sub("store/index"));
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db.Put(db_key, value));
   }
 };
 
@@ -183,10 +181,13 @@ TEST_F(IndexInlineTest, LatestRecordsCarrySmallValuesHistoryRecordsDoNot) {
     EXPECT_FALSE(ix->GetRevision("k1", 1)->value_inline);
     ASSERT_TRUE(ix->Close().ok());
   }
-  // The raw 'H' record of a small value is the plain one.
-  const std::string hrec = RawRecord(HistoryKey("k1", 1));
+  // The raw 'H' record of a small value is the plain one; a key of one
+  // version has its 'L' record only.
+  const std::string hrec = RawRecord(HistoryKey("k6", 2));
   EXPECT_EQ(hrec.size(), kRecordFixedSize);
+  EXPECT_EQ(RawRecord(LatestKey("k6")).size(), kRecordFixedSize + 9);
   EXPECT_EQ(RawRecord(LatestKey("k1")).size(), kRecordFixedSize + 1);
+  EXPECT_FALSE(RawRecordExists(HistoryKey("k1", 1)));
 }
 
 TEST_F(IndexInlineTest, ThresholdZeroWritesPlainRecordsAndEitherKindIsRead) {

@@ -25,15 +25,46 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IOError(msg);
 }
 
+Status IndexDb::FlushAll(const rocksdb::FlushOptions& fo) const {
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  for (const auto& family : families) all.push_back(family.get());
+  return FromRocks(db->Flush(fo, all), "flush index");
+}
+
+Status IndexDb::Close() {
+  if (db == nullptr || families.empty()) return Status::OK();
+  // RocksDB requires the handles released before the close.
+  families.clear();
+  return FromRocks(db->Close(), "close index");
+}
+
+IndexDb::~IndexDb() {
+  Status ignored = Close();
+  (void)ignored;
+}
+
 namespace {
 
 // Data blocks of the index's SSTs (RocksDB's default size).
 constexpr size_t kDataBlockBytes = 4096;
+// The meta family's memtable: a marker (about 60 bytes of memtable) per
+// batch, so it fills only after tens of thousands of batches; a flush it
+// triggers flushes the other families too (atomic_flush).
+constexpr size_t kMetaWriteBufferBytes = 4 << 20;
 
-// RocksDB settings; docs/format/index.md (memory) explains the bound.
+// RocksDB settings; docs/format/index.md (memory) explains the bound. The
+// database-wide ones, and the defaults of the column families
+// (ColumnFamilies).
 rocksdb::Options DbOptions(const IndexOptions& opts) {
   rocksdb::Options o;
   o.create_if_missing = true;
+  // An index of an older format (one column family) opens, and is then
+  // rebuilt for its format marker.
+  o.create_missing_column_families = true;
+  // The index writes no WAL: its column families must be flushed together,
+  // so that the files hold the records of a prefix of the batches in every
+  // family and the marker that goes with it (docs/format/index.md).
+  o.atomic_flush = true;
   o.paranoid_checks = true;
   o.keep_log_file_num = 2;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -51,6 +82,9 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
   // ApplyWriteSideOptions) turns it off and keeps its own filter.
   o.memtable_prefix_bloom_size_ratio = 0.02;
   o.memtable_whole_key_filtering = true;
+  // One writer, the indexer: the index's own skip list takes no concurrent
+  // inserts (ApplyWriteSideOptions).
+  o.allow_concurrent_memtable_write = false;
   rocksdb::BlockBasedTableOptions t;
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   t.whole_key_filtering = true;
@@ -70,8 +104,35 @@ rocksdb::Options DbOptions(const IndexOptions& opts) {
   t.block_restart_interval = 4;
   t.format_version = 5;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-  ApplyWriteSideOptions(opts, &o);
   return o;
+}
+
+// The column families, in the order of Rep::families: the meta keys in
+// "default", the 'H' and the 'L' records each in their own. Apart, each
+// family's flushes cover a narrow key range: records of keys written in
+// about ascending order make files that overlap few others, so compactions
+// rewrite little, where in one family every flushed file spanned from the
+// 'H' to the 'M' keys and each L0 compaction rewrote all the 'L' records of
+// the next level. The 'H' and 'L' families share the memtable budget (half
+// of write_buffer_bytes each, each with its own pool of memtable memory);
+// the meta family keeps RocksDB's skip list and a small buffer (a marker
+// per batch).
+std::vector<rocksdb::ColumnFamilyDescriptor> ColumnFamilies(const IndexOptions& opts) {
+  const rocksdb::Options base = DbOptions(opts);
+  rocksdb::ColumnFamilyOptions meta(base);
+  meta.write_buffer_size = kMetaWriteBufferBytes;
+  const size_t half = std::max<size_t>(opts.write_buffer_bytes / 2, 64 << 10);
+  rocksdb::ColumnFamilyOptions history(base);
+  history.write_buffer_size = half;
+  ApplyWriteSideOptions(opts, &history);
+  rocksdb::ColumnFamilyOptions latest(base);
+  latest.write_buffer_size = half;
+  ApplyWriteSideOptions(opts, &latest);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, meta);
+  families.emplace_back(std::string(kHistoryFamily), history);
+  families.emplace_back(std::string(kLatestFamily), latest);
+  return families;
 }
 
 // RocksDB starts a new write-ahead log at every open and deletes the old
@@ -93,28 +154,36 @@ void RemoveEmptyWalFiles(const std::string& dir) {
   }
 }
 
-Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& dir, const IndexOptions& opts) {
+Result<std::unique_ptr<IndexDb>> OpenDb(const std::string& dir, const IndexOptions& opts) {
   RemoveEmptyWalFiles(dir);
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(DbOptions(opts), dir, &raw);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::Open(DbOptions(opts), dir, ColumnFamilies(opts), &handles, &raw);
   if (!s.ok()) return FromRocks(s, "open index " + dir);
-  return std::unique_ptr<rocksdb::DB>(raw);
+  auto db = std::make_unique<IndexDb>();
+  db->db.reset(raw);
+  for (rocksdb::ColumnFamilyHandle* h : handles) db->families.emplace_back(h);
+  return db;
 }
 
-bool IsEmpty(rocksdb::DB* db) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  it->SeekToFirst();
-  return !it->Valid() && it->status().ok();
+bool IsEmpty(const IndexDb& db) {
+  for (const auto& family : db.families) {
+    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), family.get()));
+    it->SeekToFirst();
+    if (it->Valid() || !it->status().ok()) return false;
+  }
+  return true;
 }
 
 // Returns the tx the index covers, or an error when the index must be
 // rebuilt: unknown format, bad marker, ahead of the store, failed checksums.
-Result<uint64_t> CheckDb(rocksdb::DB* db, uint64_t store_last, const IndexOptions& opts) {
+Result<uint64_t> CheckDb(const IndexDb& idb, uint64_t store_last, const IndexOptions& opts) {
+  rocksdb::DB* db = idb.db.get();
   std::string v;
   rocksdb::Status s =
       db->Get(rocksdb::ReadOptions(), rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), &v);
   if (s.IsNotFound()) {
-    if (!IsEmpty(db)) return Status::Corruption("index has data but no format marker");
+    if (!IsEmpty(idb)) return Status::Corruption("index has data but no format marker");
     rocksdb::WriteBatch b;
     std::string zero;
     AppendU64BE(&zero, 0);
@@ -145,10 +214,9 @@ Result<uint64_t> CheckDb(rocksdb::DB* db, uint64_t store_last, const IndexOption
 
 // The greatest stored key with a latest record ('L'), or "" when there is
 // none.
-Result<std::string> GreatestLatestKey(rocksdb::DB* db) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  const char past[1] = {static_cast<char>(kLatestTag + 1)};
-  it->SeekForPrev(rocksdb::Slice(past, 1));
+Result<std::string> GreatestLatestKey(const IndexDb& db) {
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.latest()));
+  it->SeekToLast();
   std::string key;
   if (it->Valid() && it->key().size() > 1 && it->key()[0] == kLatestTag) {
     key.assign(it->key().data() + 1, it->key().size() - 1);
@@ -160,7 +228,7 @@ Result<std::string> GreatestLatestKey(rocksdb::DB* db) {
 Status DestroyDir(const std::string& dir, const IndexOptions& opts) {
   // DestroyDB removes RocksDB's own files; remove_all takes whatever else a
   // damaged directory holds.
-  rocksdb::Status ignored = rocksdb::DestroyDB(dir, DbOptions(opts));
+  rocksdb::Status ignored = rocksdb::DestroyDB(dir, DbOptions(opts), ColumnFamilies(opts));
   (void)ignored;
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -192,25 +260,29 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& dir, const Store* 
   auto db = OpenDb(dir, rep->opts);
   Status bad = db.status();
   if (db.ok()) {
-    auto checked = CheckDb(db->get(), store_last, opts);
+    auto checked = CheckDb(**db, store_last, opts);
     bad = checked.status();
     if (checked.ok()) upto = *checked;
   }
   if (!bad.ok()) {
     // Derived data: start over from the log rather than refuse to open.
     if (db.ok()) {
-      Status ignored = FromRocks(db.value()->Close(), "close damaged index");
+      Status ignored = db.value()->Close();
       (void)ignored;
       db.value().reset();
     }
     IMMUDB_RETURN_IF_ERROR(DestroyDir(dir, rep->opts));
     db = OpenDb(dir, rep->opts);
     if (!db.ok()) return db.status();
-    IMMUDB_ASSIGN_OR_RETURN(upto, CheckDb(db->get(), store_last, opts));
+    IMMUDB_ASSIGN_OR_RETURN(upto, CheckDb(**db, store_last, opts));
     rebuilt = true;
   }
-  rep->db = std::move(db).value();
-  IMMUDB_ASSIGN_OR_RETURN(rep->latest_bound, GreatestLatestKey(rep->db.get()));
+  rep->idb = std::move(db).value();
+  rep->db = rep->idb->db.get();
+  rep->meta_cf = rep->idb->meta();
+  rep->history_cf = rep->idb->history();
+  rep->latest_cf = rep->idb->latest();
+  IMMUDB_ASSIGN_OR_RETURN(rep->latest_bound, GreatestLatestKey(*rep->idb));
   rep->indexed_upto.store(upto);
   Rep* r = rep.get();
   rep->indexer = std::thread([r] { r->Run(); });
@@ -238,8 +310,8 @@ Status Index::Close() {
   // A waiter may be indexing (WaitFor): it checks stop under batch_mu.
   std::lock_guard<std::mutex> g(r->batch_mu);
   // Flushing makes the next open read SST files instead of replaying the WAL.
-  Status st = FromRocks(r->db->Flush(rocksdb::FlushOptions()), "flush index");
-  Status cs = FromRocks(r->db->Close(), "close index");
+  Status st = r->idb->FlushAll(rocksdb::FlushOptions());
+  Status cs = r->idb->Close();
   if (st.ok()) st = cs;
   {
     std::lock_guard<std::mutex> l(r->mu);
@@ -323,7 +395,7 @@ Status Index::Flush() {
   if (r->stop.load()) return Status::FailedPrecondition("index is closed");
   rocksdb::FlushOptions fo;
   fo.wait = true;
-  return FromRocks(r->db->Flush(fo), "flush index");  // RocksDB syncs the files it writes.
+  return r->idb->FlushAll(fo);  // RocksDB syncs the files it writes.
 }
 
 Status Index::Compact() {
@@ -332,7 +404,11 @@ Status Index::Compact() {
   std::lock_guard<std::mutex> g(r->batch_mu);
   if (r->stop.load()) return Status::FailedPrecondition("index is closed");
   rocksdb::CompactRangeOptions co;
-  return FromRocks(r->db->CompactRange(co, nullptr, nullptr), "compact index");
+  for (const auto& family : r->idb->families) {
+    IMMUDB_RETURN_IF_ERROR(
+        FromRocks(r->db->CompactRange(co, family.get(), nullptr, nullptr), "compact index"));
+  }
+  return Status::OK();
 }
 
 }  // namespace immudb::index

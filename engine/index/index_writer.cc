@@ -139,6 +139,7 @@ void Index::Rep::Scratch::Trim() {
   if (missing.capacity() > kKeepItems) std::vector<uint32_t>().swap(missing);
   if (history_order.capacity() > kKeepItems) std::vector<uint32_t>().swap(history_order);
   if (keys.capacity() > kKeepBytes) std::string().swap(keys);
+  if (firsts.capacity() > kKeepBytes) std::string().swap(firsts);
   if (values.capacity() > kKeepBytes) std::string().swap(values);
   if (spans.capacity() > kKeepItems) std::vector<Span>().swap(spans);
   if (batch.GetDataSize() > kKeepBytes) {
@@ -187,11 +188,33 @@ void Index::Rep::GroupEntries() {
         }
         value_at = s.spans.back().at + static_cast<uint32_t>(e.voff - s.spans.back().offset);
       }
-      s.items.push_back({e.key, static_cast<uint32_t>(t), static_cast<uint32_t>(i), value_at});
+      s.items.push_back({0, e.key, static_cast<uint32_t>(t), static_cast<uint32_t>(i), value_at});
     }
   }
-  // By key, then in commit order: a key's versions in revision order.
+  // By key, then in commit order: a key's versions in revision order. The
+  // keys of a batch mostly share a long prefix (sequence numbers, a common
+  // namespace), which every string comparison would compare again: items
+  // first compare by the 8 bytes that follow the batch's common prefix, and
+  // only equal ones by their keys.
+  if (!s.items.empty()) {
+    const std::string_view first = s.items[0].key;
+    size_t common = first.size();
+    for (const Scratch::Item& item : s.items) {
+      const size_t m = std::min(common, item.key.size());
+      size_t n = 0;
+      while (n < m && first[n] == item.key[n]) n++;
+      common = n;
+    }
+    for (Scratch::Item& item : s.items) {
+      uint64_t order = 0;
+      for (size_t j = common; j < common + 8; j++) {
+        order = (order << 8) | (j < item.key.size() ? static_cast<uint8_t>(item.key[j]) : 0);
+      }
+      item.order = order;
+    }
+  }
   std::sort(s.items.begin(), s.items.end(), [](const Scratch::Item& a, const Scratch::Item& b) {
+    if (a.order != b.order) return a.order < b.order;
     if (const int c = a.key.compare(b.key); c != 0) return c < 0;
     return a.tx != b.tx ? a.tx < b.tx : a.entry < b.entry;
   });
@@ -199,7 +222,7 @@ void Index::Rep::GroupEntries() {
     if (i > 0 && s.items[i].key == s.items[i - 1].key) {
       s.groups.back().count++;
     } else {
-      s.groups.push_back({i, 1, 0});
+      s.groups.push_back({i, 1, 0, Scratch::kNoValue});
     }
   }
 }
@@ -222,6 +245,7 @@ Status Index::Rep::LatestRevisions() {
   // Groups are in key order, so the MultiGet keys come out sorted.
   s.missing.clear();
   s.keys.clear();
+  s.firsts.clear();
   for (uint32_t g = 0; g < s.groups.size(); g++) {
     const std::string_view key = s.items[s.groups[g].first].key;
     if (key > latest_bound) {
@@ -231,7 +255,8 @@ Status Index::Rep::LatestRevisions() {
       // while the batch is encoded and written, for the Insert after.
       s.groups[g].revision = 0;
       revisions.Prefetch(key);
-    } else if (auto rev = revisions.Lookup(key)) {
+    } else if (auto rev = revisions.Lookup(key); rev && *rev != 1) {
+      // (At revision 1 the batch needs the key's 'L' record: below.)
       s.groups[g].revision = *rev;
     } else {
       s.missing.push_back(g);
@@ -250,14 +275,22 @@ Status Index::Rep::LatestRevisions() {
   }
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
-  db->MultiGet(rocksdb::ReadOptions(), db->DefaultColumnFamily(), n, slices.data(), values.data(),
-               statuses.data(), /*sorted_input=*/true);
+  db->MultiGet(rocksdb::ReadOptions(), latest_cf, n, slices.data(), values.data(), statuses.data(),
+               /*sorted_input=*/true);
   for (size_t i = 0; i < n; i++) {
     if (statuses[i].IsNotFound()) continue;
     IMMUDB_RETURN_IF_ERROR(FromRocks(statuses[i], "index read"));
-    IMMUDB_ASSIGN_OR_RETURN(uint64_t rev,
-                            DecodeRevision(std::string_view(values[i].data(), values[i].size())));
-    s.groups[s.missing[i]].revision = rev;
+    const std::string_view record(values[i].data(), values[i].size());
+    IMMUDB_ASSIGN_OR_RETURN(uint64_t rev, DecodeRevision(record));
+    Scratch::Group& group = s.groups[s.missing[i]];
+    group.revision = rev;
+    if (rev == 1) {
+      // Its only version has no 'H' record yet: this batch writes one, the
+      // 'L' record without an inline value (DecodeRevision checked the
+      // length, so the metadata length byte is there).
+      group.first_at = static_cast<uint32_t>(s.firsts.size());
+      s.firsts.append(record.substr(0, PlainRecordSize(record)));
+    }
   }
   return Status::OK();
 }
@@ -301,24 +334,36 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
       return ka.size() != kb.size() ? ka.size() < kb.size() : ka < kb;
     });
   }
+  // A key's first version has an 'H' record only once the key has a second
+  // one (docs/format/index.md): a new key written once gets its 'L' record
+  // alone, and the batch that writes a key's second version also writes
+  // the 'H' record of its first, which is its 'L' record until then.
   for (uint32_t g : s.history_order) {
     const Scratch::Group& group = s.groups[g];
-    for (uint32_t i = 0; i < group.count; i++) {
-      HistoryKeyTo(s.items[group.first].key, group.revision + i + 1, &s.key);
+    const std::string_view key = s.items[group.first].key;
+    if (group.first_at != Scratch::kNoValue) {
+      HistoryKeyTo(key, 1, &s.key);
+      const std::string_view first = std::string_view(s.firsts).substr(group.first_at);
+      s.batch.Put(history_cf, s.key, rocksdb::Slice(first.data(), PlainRecordSize(first)));
+    }
+    // A new key's only version in the batch: its 'L' record alone.
+    const uint32_t from = group.revision == 0 && group.count == 1 ? 1 : 0;
+    for (uint32_t i = from; i < group.count; i++) {
+      HistoryKeyTo(key, group.revision + i + 1, &s.key);
       EncodeItem(group, i, /*latest=*/false);
-      s.batch.Put(s.key, s.value);
+      s.batch.Put(history_cf, s.key, s.value);
     }
   }
   // One latest record per key: its last version in the batch.
   for (const Scratch::Group& group : s.groups) {
     LatestKeyTo(s.items[group.first].key, &s.key);
     EncodeItem(group, group.count - 1, /*latest=*/true);
-    s.batch.Put(s.key, s.value);
+    s.batch.Put(latest_cf, s.key, s.value);
   }
   const uint64_t to = s.txs.back()->header.id;
   uint8_t upto[8];
   PutU64BE(upto, to);
-  s.batch.Put(rocksdb::Slice(kIndexedUpToKey.data(), kIndexedUpToKey.size()),
+  s.batch.Put(meta_cf, rocksdb::Slice(kIndexedUpToKey.data(), kIndexedUpToKey.size()),
               rocksdb::Slice(reinterpret_cast<const char*>(upto), sizeof(upto)));
   rocksdb::WriteOptions wo;
   wo.disableWAL = opts.disable_wal;

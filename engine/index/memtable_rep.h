@@ -27,7 +27,7 @@ namespace immudb::index {
 // max_write_buffer_number, index_open.cc).
 inline constexpr size_t kIndexMemTables = 2;
 // The memtable's key filter (memtable_filter.h) is this fraction of the
-// write buffer: 256 KiB for 32 MiB, about 11 bits per stored key when every
+// write buffer: 128 KiB for 16 MiB, about 11 bits per stored key when every
 // key has one version per memtable, the most keys a memtable holds.
 inline constexpr size_t kFilterFraction = 128;
 
