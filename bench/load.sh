@@ -3,7 +3,10 @@
 # data directory, free loopback port) and against immudb-echo-server (bare
 # gRPC, fixed replies), then prints one table with the ratios immudb/echo,
 # set/echo-set and verifiableget/get, each server's CPU time (and immudb's thread context
-# switches) per call, and immudb's memory.
+# switches) per call, the load tool's own CPU time per call against each, and
+# immudb's memory. immudb-load runs with its defaults: one thread draining one
+# gRPC completion queue drives every client (each its own connection, one
+# call in flight), for both servers.
 #
 #   bench/load.sh [--duration SEC] [--keys N] [--clients N] [--bin DIR] [--check]
 #
@@ -119,19 +122,20 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0)
 
 echo
 echo "immudb load ($duration s per run, synced, 16-byte keys, 100-byte values, loopback)"
-printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s\n' workload clients "immudb op/s" \
-  "p50 us" "p99 us" "p99.9 us" errors "echo op/s" "echo p50" "immudb/echo" "cpu us/op" "cs/op" \
-  "echo cpu"
+printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s %9s %9s\n' workload clients \
+  "immudb op/s" "p50 us" "p99 us" "p99.9 us" errors "echo op/s" "echo p50" "immudb/echo" \
+  "cpu us/op" "cs/op" "echo cpu" "load cpu" "load@echo"
 for r in "${runs[@]}"; do
   read -r name workload n <<<"$r"
   f="$work/immudb-$name.kv"
   e="$work/echo-$name.kv"
-  printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s\n' "$workload" "$n" \
+  printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s %9s %9s\n' "$workload" "$n" \
     "$(field "$f" ops_per_s)" "$(field "$f" p50_us)" "$(field "$f" p99_us)" \
     "$(field "$f" p999_us)" "$(field "$f" errors)" "$(field "$e" ops_per_s)" \
     "$(field "$e" p50_us)" "$(ratio "$(field "$f" ops_per_s)" "$(field "$e" ops_per_s)")" \
     "$(field "$f" server_cpu_us_per_op)" "$(field "$f" server_cs_per_op)" \
-    "$(field "$e" server_cpu_us_per_op)"
+    "$(field "$e" server_cpu_us_per_op)" "$(field "$f" client_cpu_us_per_op)" \
+    "$(field "$e" client_cpu_us_per_op)"
   ops="$(field "$f" ops)"
   if [ -z "$ops" ] || [ "$ops" = 0 ] || [ -z "$(field "$e" ops)" ] || [ "$(field "$e" ops)" = 0 ]; then
     failed=1
