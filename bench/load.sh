@@ -16,7 +16,8 @@
 #   --bin       directory of immudb, immudb-load, immudb-echo-server
 #               (default: build/bin next to this script)
 #   --check     then also make 200 verifiableset and 200 verifiableget calls
-#               with --verify against immudb (every proof checked)
+#               with --verify against immudb (every proof checked), through
+#               each client API of immudb-load (cq, callback, sync)
 #
 # Both servers are stopped by PID when the script ends. Exit status 0 when
 # every run made calls and none failed.
@@ -29,7 +30,7 @@ keys=10000
 clients=32
 check=0
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die() { echo "load.sh: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -152,15 +153,21 @@ awk -v rss="$(field "$last" rss_kib)" -v hwm="$(field "$last" hwm_kib)" \
   'BEGIN { if (rss == "" || rss < 0) print "immudb RSS: unknown";
            else printf "immudb RSS at the end: VmRSS %.1f MiB, VmHWM (peak) %.1f MiB\n", rss / 1024, hwm / 1024 }'
 if [ "$check" = 1 ]; then
+  # Each workload through each of the tool's client APIs (the runs above use
+  # its default, one completion queue); two queues for the cq runs here.
   for workload in verifiableset verifiableget; do
-    if "$bin/immudb-load" --port "$immudb_port" --workload "$workload" --clients 4 --num 200 \
-        --keys "$keys" --verify --format kv >"$work/check-$workload.kv" 2>"$work/check.err"; then
-      echo "check: 200 verified $workload calls: ok"
-    else
-      failed=1
-      echo "load.sh: check of $workload with --verify failed:" >&2
-      cat "$work/check.err" >&2
-    fi
+    for api in "cq --threads 2" callback sync; do
+      # shellcheck disable=SC2086 # $api is the flag's value and, for cq, --threads.
+      if "$bin/immudb-load" --port "$immudb_port" --workload "$workload" --clients 4 --num 200 \
+          --keys "$keys" --verify --api $api --format kv >"$work/check-$workload.kv" \
+          2>"$work/check.err" && grep -q ' ops=200 errors=0 ' "$work/check-$workload.kv"; then
+        echo "check: 200 verified $workload calls (--api ${api%% *}): ok"
+      else
+        failed=1
+        echo "load.sh: check of $workload with --verify --api $api failed:" >&2
+        cat "$work/check.err" >&2
+      fi
+    done
   done
 fi
 exit "$failed"
