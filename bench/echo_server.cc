@@ -4,10 +4,12 @@
 // and answers each at once with a fixed, well-formed reply, storing nothing
 // and checking no token. Every other method is UNIMPLEMENTED.
 //
-// The gRPC server is set up as immudb's (server/server.cc): every method on
-// gRPC's callback API, the same maximum receive message size; it answers on
-// the gRPC thread that read the call and has none of immudb's interceptors,
-// so immudb/echo is the cost of everything immudb does beyond bare gRPC.
+// The gRPC server is set up as immudb's with --grpc-dispatch=callback
+// (server/server.cc; immudb's default serves from completion queues of its
+// own): every method on gRPC's callback API, the same maximum receive
+// message size; it answers on the gRPC thread that read the call and has none
+// of immudb's per-call work, so immudb/echo is the cost of everything immudb
+// does beyond bare gRPC.
 //
 // It prints "immudb-echo-server listening on 127.0.0.1:<port>" once it
 // listens (--port 0 picks a free port) and stops on SIGTERM or SIGINT.

@@ -1,8 +1,10 @@
 // immudb-load: a gRPC load generator against a running immudb (or the echo
 // server, bench/echo_server.cc) on the loopback interface. It logs in, then
 // runs one workload (bench/load_worker.h) from --clients concurrent clients
-// (each one call in flight at a time; driven by gRPC's callback API, or with
-// --api sync by one blocking thread each), bounded by --duration seconds and/or --num calls, and
+// (each one call in flight at a time; driven by one thread draining a gRPC
+// completion queue, or --threads such threads; with --api callback by gRPC's
+// callback API, with --api sync by one blocking thread each), bounded by
+// --duration seconds and/or --num calls, and
 // prints calls/s, p50/p99/p99.9 latency, errors by gRPC code and, with
 // --server-pid, the server's resident memory (VmRSS, VmHWM) and its CPU time
 // and thread context switches per call.
@@ -47,7 +49,8 @@ struct Options {
   std::string workload = "set";
   int clients = 1;
   std::string channels = "per-client";
-  std::string api = "callback";
+  std::string api = "cq";
+  int threads = 1;
   double duration = 0;
   uint64_t num = 0;
   uint64_t keys = 10000;
@@ -143,7 +146,10 @@ void Validate(const Options& o) {
   if (o.channels != "per-client" && o.channels != "shared") {
     Fail("--channels must be per-client or shared");
   }
-  if (o.api != "callback" && o.api != "sync") Fail("--api must be callback or sync");
+  if (o.api != "cq" && o.api != "callback" && o.api != "sync") {
+    Fail("--api must be cq, callback or sync");
+  }
+  if (o.threads < 1 || o.threads > 64) Fail("--threads must be in [1, 64]");
   if (o.duration < 0 || o.duration > 86400) Fail("--duration must be in [0, 86400] seconds");
   if (o.keys < 1) Fail("--keys must be at least 1");
   if (o.key_size < 1 || o.key_size > 1023) Fail("--key-size must be in [1, 1023]");
@@ -236,7 +242,30 @@ Report RunWorkers(const Options& o, const LoadConfig& cfg,
     ctl.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                std::chrono::duration<double>(duration));
   }
-  if (o.api == "callback") {
+  if (o.api == "cq") {
+    // --threads threads, each draining a completion queue of its own that
+    // carries the calls of every --threads-th worker.
+    const int nthreads = std::min(o.threads, o.clients);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < nthreads; t++) {
+      threads.emplace_back([&workers, t, nthreads] {
+        grpc::CompletionQueue cq;
+        int in_flight = 0;
+        for (size_t i = static_cast<size_t>(t); i < workers.size(); i += nthreads) {
+          in_flight += workers[i]->StartQueued(&cq) ? 1 : 0;
+        }
+        void* tag = nullptr;
+        bool ok = false;
+        while (in_flight > 0 && cq.Next(&tag, &ok)) {
+          if (!static_cast<LoadWorker*>(tag)->OnQueued()) in_flight--;
+        }
+        cq.Shutdown();
+        while (cq.Next(&tag, &ok)) {
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  } else if (o.api == "callback") {
     std::latch finished(o.clients);
     for (auto& w : workers) w->RunAsync([&finished] { finished.count_down(); });
     finished.wait();
@@ -310,16 +339,18 @@ void Print(const Options& o, const Report& r) {
   const double p99 = r.hist.Percentile(99) / 1e3;
   const double p999 = r.hist.Percentile(99.9) / 1e3;
   const double max = static_cast<double>(r.hist.max()) / 1e3;
+  const double client_us = r.ok > 0 ? r.client_cpu_s * 1e6 / static_cast<double>(r.ok) : -1;
   if (o.format == "kv") {
     std::printf(
-        "workload=%s api=%s clients=%d channels=%s ops=%llu errors=%llu seconds=%.3f "
+        "workload=%s api=%s threads=%d clients=%d channels=%s ops=%llu errors=%llu seconds=%.3f "
         "ops_per_s=%.1f "
         "p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f rss_kib=%ld hwm_kib=%ld "
-        "client_cpu_s=%.2f server_cpu_us_per_op=%.1f server_cs_per_op=%.2f\n",
-        o.workload.c_str(), o.api.c_str(), o.clients, o.channels.c_str(),
-        static_cast<unsigned long long>(r.ok), static_cast<unsigned long long>(r.errors), r.seconds,
-        ops_s, p50, p99, p999, max, r.rss_kib, r.hwm_kib, r.client_cpu_s, r.server_cpu_us_per_op,
-        r.server_cs_per_op);
+        "client_cpu_s=%.2f client_cpu_us_per_op=%.1f server_cpu_us_per_op=%.1f "
+        "server_cs_per_op=%.2f\n",
+        o.workload.c_str(), o.api.c_str(), o.api == "cq" ? std::min(o.threads, o.clients) : 0,
+        o.clients, o.channels.c_str(), static_cast<unsigned long long>(r.ok),
+        static_cast<unsigned long long>(r.errors), r.seconds, ops_s, p50, p99, p999, max, r.rss_kib,
+        r.hwm_kib, r.client_cpu_s, client_us, r.server_cpu_us_per_op, r.server_cs_per_op);
   } else {
     std::printf("%s: %d client%s (%s API, %s channels), %.2f s\n", o.workload.c_str(), o.clients,
                 o.clients == 1 ? "" : "s", o.api.c_str(), o.channels.c_str(), r.seconds);
@@ -328,7 +359,7 @@ void Print(const Options& o, const Report& r) {
     std::printf("  calls/s     %.1f\n", ops_s);
     std::printf("  latency us  p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n", p50, p99,
                 p999, max, r.hist.mean() / 1e3);
-    std::printf("  client cpu  %.2f s\n", r.client_cpu_s);
+    std::printf("  client cpu  %.2f s (%.1f us per call)\n", r.client_cpu_s, client_us);
     if (o.server_pid > 0) {
       std::printf("  server      VmRSS %.1f MiB, VmHWM %.1f MiB (pid %d)\n", r.rss_kib / 1024.0,
                   r.hwm_kib / 1024.0, o.server_pid);
@@ -363,8 +394,12 @@ int main(int argc, char** argv) {
   app.add_option("--clients", o.clients, "concurrent clients (calls in flight)")
       ->capture_default_str();
   app.add_option("--api", o.api,
-                 "callback (gRPC's callback API: a few threads drive every client) or sync "
-                 "(one thread per client, blocking calls)")
+                 "cq (gRPC's completion-queue API: --threads threads drive every client, each "
+                 "draining a queue of its own), callback (gRPC's callback API: its own threads "
+                 "drive every client) or sync (one thread per client, blocking calls)")
+      ->capture_default_str();
+  app.add_option("--threads", o.threads,
+                 "with --api cq: the threads (and queues) driving the clients")
       ->capture_default_str();
   app.add_option("--channels", o.channels,
                  "per-client (one connection per client) or shared (one for all)")

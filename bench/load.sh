@@ -3,7 +3,10 @@
 # data directory, free loopback port) and against immudb-echo-server (bare
 # gRPC, fixed replies), then prints one table with the ratios immudb/echo,
 # set/echo-set and verifiableget/get, each server's CPU time (and immudb's thread context
-# switches) per call, and immudb's memory.
+# switches) per call, the load tool's own CPU time per call against each, and
+# immudb's memory. immudb-load runs with its defaults: one thread draining one
+# gRPC completion queue drives every client (each its own connection, one
+# call in flight), for both servers.
 #
 #   bench/load.sh [--duration SEC] [--keys N] [--clients N] [--bin DIR] [--check]
 #
@@ -13,7 +16,8 @@
 #   --bin       directory of immudb, immudb-load, immudb-echo-server
 #               (default: build/bin next to this script)
 #   --check     then also make 200 verifiableset and 200 verifiableget calls
-#               with --verify against immudb (every proof checked)
+#               with --verify against immudb (every proof checked), through
+#               each client API of immudb-load (cq, callback, sync)
 #
 # Both servers are stopped by PID when the script ends. Exit status 0 when
 # every run made calls and none failed.
@@ -26,7 +30,7 @@ keys=10000
 clients=32
 check=0
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die() { echo "load.sh: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -119,19 +123,20 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0)
 
 echo
 echo "immudb load ($duration s per run, synced, 16-byte keys, 100-byte values, loopback)"
-printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s\n' workload clients "immudb op/s" \
-  "p50 us" "p99 us" "p99.9 us" errors "echo op/s" "echo p50" "immudb/echo" "cpu us/op" "cs/op" \
-  "echo cpu"
+printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s %9s %9s\n' workload clients \
+  "immudb op/s" "p50 us" "p99 us" "p99.9 us" errors "echo op/s" "echo p50" "immudb/echo" \
+  "cpu us/op" "cs/op" "echo cpu" "load cpu" "load@echo"
 for r in "${runs[@]}"; do
   read -r name workload n <<<"$r"
   f="$work/immudb-$name.kv"
   e="$work/echo-$name.kv"
-  printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s\n' "$workload" "$n" \
+  printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s %9s %9s\n' "$workload" "$n" \
     "$(field "$f" ops_per_s)" "$(field "$f" p50_us)" "$(field "$f" p99_us)" \
     "$(field "$f" p999_us)" "$(field "$f" errors)" "$(field "$e" ops_per_s)" \
     "$(field "$e" p50_us)" "$(ratio "$(field "$f" ops_per_s)" "$(field "$e" ops_per_s)")" \
     "$(field "$f" server_cpu_us_per_op)" "$(field "$f" server_cs_per_op)" \
-    "$(field "$e" server_cpu_us_per_op)"
+    "$(field "$e" server_cpu_us_per_op)" "$(field "$f" client_cpu_us_per_op)" \
+    "$(field "$e" client_cpu_us_per_op)"
   ops="$(field "$f" ops)"
   if [ -z "$ops" ] || [ "$ops" = 0 ] || [ -z "$(field "$e" ops)" ] || [ "$(field "$e" ops)" = 0 ]; then
     failed=1
@@ -148,15 +153,21 @@ awk -v rss="$(field "$last" rss_kib)" -v hwm="$(field "$last" hwm_kib)" \
   'BEGIN { if (rss == "" || rss < 0) print "immudb RSS: unknown";
            else printf "immudb RSS at the end: VmRSS %.1f MiB, VmHWM (peak) %.1f MiB\n", rss / 1024, hwm / 1024 }'
 if [ "$check" = 1 ]; then
+  # Each workload through each of the tool's client APIs (the runs above use
+  # its default, one completion queue); two queues for the cq runs here.
   for workload in verifiableset verifiableget; do
-    if "$bin/immudb-load" --port "$immudb_port" --workload "$workload" --clients 4 --num 200 \
-        --keys "$keys" --verify --format kv >"$work/check-$workload.kv" 2>"$work/check.err"; then
-      echo "check: 200 verified $workload calls: ok"
-    else
-      failed=1
-      echo "load.sh: check of $workload with --verify failed:" >&2
-      cat "$work/check.err" >&2
-    fi
+    for api in "cq --threads 2" callback sync; do
+      # shellcheck disable=SC2086 # $api is the flag's value and, for cq, --threads.
+      if "$bin/immudb-load" --port "$immudb_port" --workload "$workload" --clients 4 --num 200 \
+          --keys "$keys" --verify --api $api --format kv >"$work/check-$workload.kv" \
+          2>"$work/check.err" && grep -q ' ops=200 errors=0 ' "$work/check-$workload.kv"; then
+        echo "check: 200 verified $workload calls (--api ${api%% *}): ok"
+      else
+        failed=1
+        echo "load.sh: check of $workload with --verify --api $api failed:" >&2
+        cat "$work/check.err" >&2
+      fi
+    done
   done
 fi
 exit "$failed"

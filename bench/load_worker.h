@@ -17,8 +17,9 @@
 // as an error; without it only the gRPC status is checked and the last tx is
 // taken from the reply.
 //
-// Thread-compatible: a worker has one call in flight, run by one thread or
-// by its chain of callbacks; LoadControl is shared.
+// Thread-compatible: a worker has one call in flight, run by one thread, by
+// its chain of callbacks, or by the thread that drains its completion queue;
+// LoadControl is shared.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -131,6 +132,25 @@ class LoadWorker {
     StartNextAsync();
   }
 
+  // Starts the same sequence of calls on `cq` (gRPC's completion-queue API):
+  // each call's completion comes out of `cq` with this worker as its tag,
+  // and whichever thread drains `cq` passes it to OnQueued, which starts the
+  // next call. So one thread can drive many workers with no thread switch
+  // between a call's completion and the next call. False when the run was
+  // already over (no call started).
+  bool StartQueued(grpc::CompletionQueue* cq) {
+    cq_ = cq;
+    return StartNextQueued();
+  }
+
+  // The completion of the call StartQueued (or the previous OnQueued)
+  // started: records it and starts the next one. False once this worker has
+  // no call in flight any more.
+  bool OnQueued() {
+    Finish(&async_call_, async_call_.status);
+    return StartNextQueued();
+  }
+
   const LatencyHistogram& histogram() const { return hist_; }
   const std::map<int, ErrorCount>& errors() const { return errors_; }
   std::chrono::steady_clock::time_point finished_at() const { return finished_at_; }
@@ -150,6 +170,12 @@ class LoadWorker {
     schema::VerifiableSetRequest vset;
     schema::VerifiableTx vset_reply;
     std::chrono::steady_clock::time_point start;
+    // Completion-queue calls: the call's reader and its final status.
+    std::unique_ptr<grpc::ClientAsyncResponseReader<schema::TxHeader>> set_rpc;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<schema::Entry>> get_rpc;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<schema::VerifiableEntry>> vget_rpc;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<schema::VerifiableTx>> vset_rpc;
+    grpc::Status status;
   };
 
   // Prepares the next call's request; false once the run is over.
@@ -225,6 +251,41 @@ class LoadWorker {
         async->VerifiableSet(c->ctx.get(), &c->vset, &c->vset_reply, std::move(on_done));
         break;
     }
+  }
+
+  bool StartNextQueued() {
+    Call* c = &async_call_;
+    // A reader lives in its call's memory: it goes before the context that
+    // NextCall replaces.
+    c->set_rpc.reset();
+    c->get_rpc.reset();
+    c->vget_rpc.reset();
+    c->vset_rpc.reset();
+    if (!NextCall(c)) return false;
+    void* tag = this;
+    switch (cfg_.workload) {
+      case Workload::kSet:
+        c->set_rpc = stub_->PrepareAsyncSet(c->ctx.get(), c->set, cq_);
+        c->set_rpc->StartCall();
+        c->set_rpc->Finish(&c->set_reply, &c->status, tag);
+        break;
+      case Workload::kGet:
+        c->get_rpc = stub_->PrepareAsyncGet(c->ctx.get(), c->get, cq_);
+        c->get_rpc->StartCall();
+        c->get_rpc->Finish(&c->get_reply, &c->status, tag);
+        break;
+      case Workload::kVerifiableGet:
+        c->vget_rpc = stub_->PrepareAsyncVerifiableGet(c->ctx.get(), c->vget, cq_);
+        c->vget_rpc->StartCall();
+        c->vget_rpc->Finish(&c->vget_reply, &c->status, tag);
+        break;
+      case Workload::kVerifiableSet:
+        c->vset_rpc = stub_->PrepareAsyncVerifiableSet(c->ctx.get(), c->vset, cq_);
+        c->vset_rpc->StartCall();
+        c->vset_rpc->Finish(&c->vset_reply, &c->status, tag);
+        break;
+    }
+    return true;
   }
 
   // Checks a finished call (and, with `verify`, its proofs) and records its
@@ -305,6 +366,7 @@ class LoadWorker {
   std::chrono::steady_clock::time_point finished_at_ = std::chrono::steady_clock::now();
   Call async_call_;
   std::function<void()> done_;
+  grpc::CompletionQueue* cq_ = nullptr;
 };
 
 }  // namespace immudb::bench

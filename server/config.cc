@@ -163,8 +163,8 @@ std::vector<Spec> Specs() {
       Bool("swaggerui", "serve the OpenAPI document under /api/docs/", &C::swaggerui),
       Bool("grpc-reflection", "serve the gRPC reflection service", &C::grpc_reflection),
       Str("grpc-dispatch",
-          "how gRPC calls reach the handlers: callback (gRPC's threads) or queues (prototype: "
-          "threads of our own on async completion queues)",
+          "how gRPC calls reach the handlers: queues (threads of our own on async completion "
+          "queues) or callback (gRPC's callback API and its threads)",
           &C::grpc_dispatch)
           .Choices({"callback", "queues"}),
       Int("grpc-dispatch-threads", "threads (and completion queues) of --grpc-dispatch=queues",

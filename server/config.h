@@ -78,11 +78,11 @@ struct ServerConfig {
   // queues mode).
   bool grpc_reflection = true;
 
-  // How gRPC calls reach the handlers: "callback" (gRPC's callback API and
-  // its threads) or "queues" (a prototype: every method through one generic
-  // async service served from grpc_dispatch_threads completion queues of our
-  // own, server/queued_dispatch.h).
-  std::string grpc_dispatch = "callback";
+  // How gRPC calls reach the handlers: "queues" (every method through one
+  // generic async service served from grpc_dispatch_threads completion
+  // queues of our own, server/queued_dispatch.h) or "callback" (gRPC's
+  // callback API and its threads).
+  std::string grpc_dispatch = "queues";
   int grpc_dispatch_threads = 1;
 
   // Sessions (wire-api.md §5.4). Durations in milliseconds; flags take Go

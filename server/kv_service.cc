@@ -102,13 +102,17 @@ grpc::ServerUnaryReactor* ImmuServiceImpl::TrySetAsync(grpc::CallbackServerConte
   grpc::Status valid = PrepareSet(ctx, req, &ref, &kvs);
   if (!valid.ok()) return FinishInline(ctx, [&] { return call.End(valid); });
   Database* db = (*ref)->db.get();
-  // The request stays pending on the database until it is answered.
-  auto pending = std::make_shared<DbRef>(std::move(*ref));
+  // The request stays pending on the database until it is answered: the
+  // callback drops it before the reply can reach the client (DatabaseHealth's
+  // pendingRequests), whatever copies of the callback the engine still holds.
+  auto pending = std::make_shared<std::optional<DbRef>>(std::move(ref));
   auto* reactor = new OwnedUnaryReactor();
   const bool started =
       db->TrySetAsync(kvs, req->nowait(), [reactor, resp, pending, call](Result<TxHeader> h) {
         if (h.ok()) ToProto(*h, resp);
-        reactor->Finish(call.End(h.ok() ? grpc::Status::OK : ToGrpcStatus(h.status())));
+        const grpc::Status st = call.End(h.ok() ? grpc::Status::OK : ToGrpcStatus(h.status()));
+        pending->reset();
+        reactor->Finish(st);
       });
   if (started) return reactor;
   delete reactor;
@@ -133,10 +137,13 @@ bool ImmuServiceImpl::TrySetAsync(QueuedCall* q, const schema::SetRequest* req,
     return true;
   }
   Database* db = (*ref)->db.get();
-  auto pending = std::make_shared<DbRef>(std::move(*ref));
+  // As above: pending on the database until just before the reply.
+  auto pending = std::make_shared<std::optional<DbRef>>(std::move(ref));
   return db->TrySetAsync(kvs, req->nowait(), [q, resp, pending, call](Result<TxHeader> h) {
     if (h.ok()) ToProto(*h, resp);
-    q->Finish(call.End(h.ok() ? grpc::Status::OK : ToGrpcStatus(h.status())));
+    const grpc::Status st = call.End(h.ok() ? grpc::Status::OK : ToGrpcStatus(h.status()));
+    pending->reset();
+    q->Finish(st);
   });
 }
 

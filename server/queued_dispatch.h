@@ -1,6 +1,6 @@
 // Serving the gRPC methods from completion queues of our own
-// (--grpc-dispatch=queues, a prototype; the default is gRPC's callback API,
-// server/callback.h).
+// (--grpc-dispatch=queues, the default; --grpc-dispatch=callback serves them
+// through gRPC's callback API instead, server/callback.h).
 //
 // No service is registered with gRPC: one grpc::AsyncGenericService takes
 // every call, and QueuedServer's threads, each on a ServerCompletionQueue of

@@ -1,7 +1,8 @@
-// --grpc-dispatch=queues: the method table against the services'
-// descriptors, and what only the generic service does (unknown methods,
-// request bytes that do not parse, shutdown with calls in flight). The
-// other server tests run against this mode too (the queues.* CTest entries).
+// --grpc-dispatch=queues (the default): the method table against the
+// services' descriptors, and what only the generic service does (unknown
+// methods, request bytes that do not parse, shutdown with calls in flight).
+// The other server tests run against both modes (the callback.* CTest
+// entries run them with --grpc-dispatch=callback).
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/generic/generic_stub.h>
 
@@ -117,6 +118,32 @@ TEST_F(QueuedDispatchTest, RequestBytesThatDoNotParseAreInvalidArgument) {
   EXPECT_NE(missing.error_message().find("key not found"), std::string::npos)
       << missing.error_message();
   ASSERT_TRUE(SetKey(token, "k", "v").ok());
+  ASSERT_TRUE(stub_->Get(Ctx(token).get(), kr, &e).ok());
+  EXPECT_EQ(e.value(), "v");
+}
+
+// A server started with the default configuration (whatever the CTest run's
+// IMMUDB_GRPC_DISPATCH says) serves from the queues.
+class DefaultDispatchTest : public QueuedDispatchTest {
+ protected:
+  void Configure(ServerConfig* c) override { c->grpc_dispatch = ServerConfig().grpc_dispatch; }
+};
+
+TEST_F(DefaultDispatchTest, IsQueuesAndAnswersUnparsableRequestsInvalidArgument) {
+  EXPECT_EQ(ServerConfig().grpc_dispatch, "queues");
+  EXPECT_EQ(ServerConfig().grpc_dispatch_threads, 1);
+  const std::string token = Login();
+  grpc::Status st = RawCall("/immudb.schema.ImmuService/Set", std::string("\x0a\x7f\x01", 3));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  st = RawCall("/immudb.schema.ImmuService/Get", std::string("\x0a\x05"
+                                                             "ab",
+                                                             4));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  // Well-formed calls still work.
+  ASSERT_TRUE(SetKey(token, "k", "v").ok());
+  schema::KeyRequest kr;
+  kr.set_key("k");
+  schema::Entry e;
   ASSERT_TRUE(stub_->Get(Ctx(token).get(), kr, &e).ok());
   EXPECT_EQ(e.value(), "v");
 }

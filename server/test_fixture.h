@@ -44,8 +44,8 @@ class ServerFixture : public testing::Test {
     c.port = 0;
     c.metrics_server = false;
     c.web_server = false;
-    // The same tests against --grpc-dispatch=queues (a second CTest run of
-    // server_tests sets it).
+    // The same tests against --grpc-dispatch=callback (a second CTest run of
+    // server_tests sets it; the default is queues).
     if (const char* d = std::getenv("IMMUDB_GRPC_DISPATCH")) c.grpc_dispatch = d;
     return c;
   }

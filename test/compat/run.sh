@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 for tool in node npm; do
   command -v "$tool" >/dev/null || { echo "compat: $tool not found (run scripts/install-deps.sh)" >&2; exit 1; }
 done
-# ctest runs compat_node and compat_node_queues at once; `npm ci` empties
+# ctest runs compat_node and compat_node_callback at once; `npm ci` empties
 # node_modules first, so the check and the install happen under one lock.
 (
   flock 9
