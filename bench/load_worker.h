@@ -262,30 +262,39 @@ class LoadWorker {
     c->vget_rpc.reset();
     c->vset_rpc.reset();
     if (!NextCall(c)) return false;
-    void* tag = this;
     switch (cfg_.workload) {
       case Workload::kSet:
-        c->set_rpc = stub_->PrepareAsyncSet(c->ctx.get(), c->set, cq_);
-        c->set_rpc->StartCall();
-        c->set_rpc->Finish(&c->set_reply, &c->status, tag);
+        StartQueued(c, &schema::ImmuService::Stub::PrepareAsyncSet, c->set, &c->set_reply,
+                    &c->set_rpc);
         break;
       case Workload::kGet:
-        c->get_rpc = stub_->PrepareAsyncGet(c->ctx.get(), c->get, cq_);
-        c->get_rpc->StartCall();
-        c->get_rpc->Finish(&c->get_reply, &c->status, tag);
+        StartQueued(c, &schema::ImmuService::Stub::PrepareAsyncGet, c->get, &c->get_reply,
+                    &c->get_rpc);
         break;
       case Workload::kVerifiableGet:
-        c->vget_rpc = stub_->PrepareAsyncVerifiableGet(c->ctx.get(), c->vget, cq_);
-        c->vget_rpc->StartCall();
-        c->vget_rpc->Finish(&c->vget_reply, &c->status, tag);
+        StartQueued(c, &schema::ImmuService::Stub::PrepareAsyncVerifiableGet, c->vget,
+                    &c->vget_reply, &c->vget_rpc);
         break;
       case Workload::kVerifiableSet:
-        c->vset_rpc = stub_->PrepareAsyncVerifiableSet(c->ctx.get(), c->vset, cq_);
-        c->vset_rpc->StartCall();
-        c->vset_rpc->Finish(&c->vset_reply, &c->status, tag);
+        StartQueued(c, &schema::ImmuService::Stub::PrepareAsyncVerifiableSet, c->vset,
+                    &c->vset_reply, &c->vset_rpc);
         break;
     }
     return true;
+  }
+
+  // Starts one unary call of `c` on the completion queue, tagged with this
+  // worker; its reader lives in *rpc until the call after it starts.
+  template <typename Request, typename Reply>
+  void StartQueued(Call* c,
+                   std::unique_ptr<grpc::ClientAsyncResponseReader<Reply>> (
+                       schema::ImmuService::Stub::*prepare)(grpc::ClientContext*, const Request&,
+                                                            grpc::CompletionQueue*),
+                   const Request& request, Reply* reply,
+                   std::unique_ptr<grpc::ClientAsyncResponseReader<Reply>>* rpc) {
+    *rpc = (stub_.get()->*prepare)(c->ctx.get(), request, cq_);
+    (*rpc)->StartCall();
+    (*rpc)->Finish(reply, &c->status, this);
   }
 
   // Checks a finished call (and, with `verify`, its proofs) and records its
