@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
 
 #include "client/auditor.h"
 #include "cmd/immuclient/audit_service.h"
@@ -49,12 +50,18 @@ T Global(CLI::App* app, const std::string& name, T fallback) {
   return o->as<T>();
 }
 
+// One whole line per call: the auditor's thread and the main thread both
+// print, and a reader of the output (a log file) must never see one line
+// break into another.
 void Print(const std::string& line) {
   char when[32];
   const time_t now = std::time(nullptr);
   struct tm tm_buf;
   std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm_buf));
-  std::cout << when << " " << line << std::endl;
+  const std::string text = std::string(when) + " " + line + "\n";
+  static std::mutex mu;
+  std::lock_guard<std::mutex> l(mu);
+  std::cout << text << std::flush;
 }
 
 [[noreturn]] void Fail(const std::string& message, int code = 1) {

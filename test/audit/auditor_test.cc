@@ -441,8 +441,10 @@ TEST_F(AuditorTest, ImmuclientAuditModeServesDebugVars) {
   for (int i = 0; i < 1000 && port == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     text = testutil::ReadAll(log);
+    // Only a whole line: the log may end inside it.
     if (const size_t at = text.find(marker); at != std::string::npos) {
-      port = std::atoi(text.c_str() + at + marker.size());
+      const size_t end = text.find('\n', at);
+      if (end != std::string::npos) port = std::atoi(text.substr(at + marker.size()).c_str());
     }
   }
   // A refused or failed request is retried for up to 5 s; the last failure is

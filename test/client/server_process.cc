@@ -92,7 +92,8 @@ bool ServerProcess::Start(std::string* error) {
   while (std::chrono::steady_clock::now() < deadline) {
     std::string text = ReadFile(log);
     size_t at = text.find(marker);
-    if (at != std::string::npos) {
+    // Only a whole line: the log may end inside the number.
+    if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
       port_ = std::atoi(text.c_str() + at + marker.size());
       if (port_ > 0) return true;
     }

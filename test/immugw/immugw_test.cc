@@ -402,7 +402,9 @@ TEST_F(ImmugwTest, BinaryServesAndAudits) {
     s << in.rdbuf();
     const std::string text = s.str();
     const std::string marker = "listening on 127.0.0.1:";
-    if (size_t at = text.find(marker); at != std::string::npos) {
+    // Only a whole line: the log may end inside the number.
+    if (size_t at = text.find(marker);
+        at != std::string::npos && text.find('\n', at) != std::string::npos) {
       port = std::atoi(text.c_str() + at + marker.size());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
