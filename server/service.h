@@ -166,7 +166,25 @@ struct OpenedSession {
   int64_t inactive_at = 0;  // Unix seconds, if idle from now on.
 };
 
-class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackService {
+// The run modes of the IMMUDB_UNARY_INLINE and IMMUDB_UNARY_POOLED methods of
+// both services, for both APIs: `Call` is the callback API's
+// grpc::CallbackServerContext (server/callback.h) or a QueuedCall of
+// --grpc-dispatch=queues (server/queued_dispatch.h). `Service` has pool().
+template <class Service>
+class UnaryRunModes {
+ public:
+  template <class Call, class Body>
+  auto RunInline(Call* call, Body body) {
+    return FinishInline(call, std::move(body));
+  }
+  template <class Call, class Body>
+  auto RunPooled(Call* call, Body body) {
+    return FinishOnPool(static_cast<Service*>(this)->pool(), call, std::move(body));
+  }
+};
+
+class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackService,
+                              public UnaryRunModes<ImmuServiceImpl> {
  public:
   explicit ImmuServiceImpl(ServerState* state) : s_(state) {}
   static constexpr const char* kServicePath = "/immudb.schema.ImmuService/";
@@ -178,19 +196,9 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
   // client keeps it open, so streams have a pool of their own: streams waiting
   // on slow or idle clients cannot take the threads unary calls need.
   BlockingPool* stream_pool() { return &stream_blocking_; }
-  // The run modes of the IMMUDB_UNARY_* methods, for both APIs: `Call` is the
-  // callback API's grpc::CallbackServerContext (server/callback.h) or a
-  // QueuedCall of --grpc-dispatch=queues (server/queued_dispatch.h, where a
-  // write always runs on the pool: a queue thread blocked in a commit would
-  // stall every call of its queue).
-  template <class Call, class Body>
-  auto RunInline(Call* call, Body body) {
-    return FinishInline(call, std::move(body));
-  }
-  template <class Call, class Body>
-  auto RunPooled(Call* call, Body body) {
-    return FinishOnPool(pool(), call, std::move(body));
-  }
+  // The write run mode of the IMMUDB_UNARY_WRITE methods (the others come
+  // from UnaryRunModes); in queues mode a write always runs on the pool: a
+  // queue thread blocked in a commit would stall every call of its queue.
   template <class Call, class Body>
   auto RunWrite(Call* call, Body body) {
     return FinishWrite(pool(), &inline_writer_, call, std::move(body));
@@ -423,21 +431,13 @@ class ImmuServiceImpl final : public immudb::schema::ImmuService::CallbackServic
 };
 
 // immudb.model.AuthorizationService: the session calls, on the same port.
-class AuthorizationServiceImpl final : public immudb::model::AuthorizationService::CallbackService {
+class AuthorizationServiceImpl final : public immudb::model::AuthorizationService::CallbackService,
+                                       public UnaryRunModes<AuthorizationServiceImpl> {
  public:
   explicit AuthorizationServiceImpl(ImmuServiceImpl* immu) : immu_(immu) {}
   static constexpr const char* kServicePath = "/immudb.model.AuthorizationService/";
   const ServerState* state() const { return immu_->state(); }
   BlockingPool* pool() { return immu_->pool(); }
-  // As ImmuServiceImpl's.
-  template <class Call, class Body>
-  auto RunInline(Call* call, Body body) {
-    return FinishInline(call, std::move(body));
-  }
-  template <class Call, class Body>
-  auto RunPooled(Call* call, Body body) {
-    return FinishOnPool(pool(), call, std::move(body));
-  }
   IMMUDB_UNARY_POOLED(OpenSession, model::OpenSessionRequest, model::OpenSessionResponse);
   IMMUDB_UNARY_INLINE(KeepAlive, model::KeepAliveRequest, model::KeepAliveResponse);
   IMMUDB_UNARY_INLINE(CloseSession, model::CloseSessionRequest, model::CloseSessionResponse);
