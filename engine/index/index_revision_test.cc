@@ -243,6 +243,11 @@ TEST(IndexRevisionTest, BatchesOfDisjointOverlappingAndUnorderedTxs) {
   // 1: ascending txs of disjoint ranges, committed out of key order.
   for (int t = 0; t < 20; t++) last = commit(range(((t * 7) % 20) * 10, 10), 1);
   index_phase();
+  // Disjoint txs committed in key order: second versions, then new keys.
+  last = commit({150, 151}, 7);
+  last = commit(range(400, 10), 1);
+  last = commit(range(410, 10), 1);
+  index_phase();
   // 2: second versions of some of them, disjoint and out of order, and new
   // keys past them.
   for (int t : {3, 1, 25, 2}) last = commit(range(t * 10, 10), 2);
@@ -263,6 +268,8 @@ TEST(IndexRevisionTest, BatchesOfDisjointOverlappingAndUnorderedTxs) {
   EXPECT_EQ((*ix)->Get(key(0))->revision, 2u);
   EXPECT_EQ((*ix)->Get(key(300))->revision, 1u);
   EXPECT_EQ((*ix)->Get(key(255))->revision, 1u);
+  EXPECT_EQ((*ix)->Get(key(419))->revision, 1u);
+  EXPECT_EQ((*ix)->Get(key(150))->revision, 3u);  // Phase 1, {150, 151} and phase 4.
 }
 
 TEST(IndexCrashChild, CommitAndIndexUntilKilled) {

@@ -203,7 +203,9 @@ void Index::Rep::GroupEntries() {
     }
   }
   if (runs_ascend && SortRuns()) {
-    GroupSorted();
+    // Strictly ascending: every key once.
+    for (uint32_t i = 0; i < s.items.size(); i++)
+      s.groups.push_back({i, 1, 0, Scratch::kNoValue, 0});
     return;
   }
   // By key, then in commit order: a key's versions in revision order. The
@@ -245,12 +247,16 @@ bool Index::Rep::SortRuns() {
   // overlapping runs (a key in two txs) take the sort.
   Scratch& s = scratch;
   if (s.runs.size() > 1) {
-    std::sort(s.runs.begin(), s.runs.end(), [&](const Scratch::Run& a, const Scratch::Run& b) {
+    auto by_first = [&](const Scratch::Run& a, const Scratch::Run& b) {
       return s.items[a.begin].key < s.items[b.begin].key;
-    });
+    };
+    // Runs committed in key order are laid out already.
+    const bool in_place = std::is_sorted(s.runs.begin(), s.runs.end(), by_first);
+    if (!in_place) std::sort(s.runs.begin(), s.runs.end(), by_first);
     for (size_t r = 1; r < s.runs.size(); r++) {
       if (!(s.items[s.runs[r - 1].end - 1].key < s.items[s.runs[r].begin].key)) return false;
     }
+    if (in_place) return true;
     s.sorted.clear();
     for (const Scratch::Run& run : s.runs) {
       s.sorted.insert(s.sorted.end(), s.items.begin() + run.begin, s.items.begin() + run.end);
@@ -290,10 +296,12 @@ Status Index::Rep::LatestRevisions() {
   s.missing.clear();
   s.keys.clear();
   s.firsts.clear();
+  bool past_bound = false;  // Groups are sorted: past it, the rest are too.
   for (uint32_t g = 0; g < s.groups.size(); g++) {
     const std::string_view key = s.items[s.groups[g].first].key;
     s.groups[g].hash = RevisionCache::HashOf(key);
-    if (key > latest_bound) {
+    past_bound = past_bound || key > latest_bound;
+    if (past_bound) {
       // Past every key with a latest record (keys written in ascending
       // order): a new key. The revision cache holds keys of written batches,
       // none past latest_bound, so it is not read; its slot is loaded now,
