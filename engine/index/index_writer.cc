@@ -204,8 +204,9 @@ void Index::Rep::GroupEntries() {
   }
   if (runs_ascend && SortRuns()) {
     // Strictly ascending: every key once.
-    for (uint32_t i = 0; i < s.items.size(); i++)
+    for (uint32_t i = 0; i < s.items.size(); i++) {
       s.groups.push_back({i, 1, 0, Scratch::kNoValue, 0});
+    }
     return;
   }
   // By key, then in commit order: a key's versions in revision order. The
