@@ -134,10 +134,18 @@ struct Index::Rep {
       // its 'L' record alone: where `firsts` holds that record (plain, the
       // 'H' record of revision 1 this batch writes); else kNoValue.
       uint32_t first_at;
+      uint64_t hash;  // RevisionCache::HashOf(key), set by LatestRevisions.
     };
     // Shared with the store's recent txs (no copy); released by Trim.
     std::vector<std::shared_ptr<const Tx>> txs;
+    // The items of one tx, [begin, end) in `items` before the sort.
+    struct Run {
+      uint32_t begin;
+      uint32_t end;
+    };
     std::vector<Item> items;              // Sorted by key, then by position.
+    std::vector<Item> sorted;             // `items` laid out run by run.
+    std::vector<Run> runs;                // One per tx with indexable entries.
     std::vector<Group> groups;            // In key order.
     std::vector<uint32_t> missing;        // Groups whose revision RocksDB holds.
     std::vector<uint32_t> history_order;  // Groups in 'H' key order.
@@ -156,6 +164,11 @@ struct Index::Rep {
   // scratch.groups, and plans the value-log ranges (scratch.spans) that
   // hold the values to inline.
   void GroupEntries();
+  // When every tx's items ascend: lays them out in key order by whole runs
+  // and returns true, unless runs overlap (false: items unchanged).
+  bool SortRuns();
+  // Fills scratch.groups from the sorted items.
+  void GroupSorted();
   // Reads scratch.spans into scratch.values.
   Status ReadValues();
   // Sets every group's revision: the latest indexed one (0: none), from

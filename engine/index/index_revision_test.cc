@@ -204,6 +204,74 @@ TEST(IndexRevisionTest, KeysPastTheGreatestIndexedKeyAcrossReopen) {
 // The child side of KilledIndexerLeavesAConsistentPrefix: runs only in the
 // process that test starts (IMMUDB_INDEX_CRASH_DIR set). It commits and
 // indexes until killed, with memtables small enough to flush often.
+// Txs of ascending keys are laid out by whole txs when their key ranges do
+// not overlap, and sorted entry by entry otherwise: both give the same
+// records as the log.
+TEST(IndexRevisionTest, BatchesOfDisjointOverlappingAndUnorderedTxs) {
+  TempDir dir;
+  auto store = Store::Open(dir.Sub("store"), StoreOptions{.synced = false});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto key = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "r%04d", i);
+    return std::string(buf);
+  };
+  auto commit = [&](std::vector<int> keys, int version) {
+    std::vector<EntrySpec> es;
+    for (int k : keys) es.push_back(EntrySpec{key(k), key(k) + "v" + std::to_string(version), {}});
+    auto h = (*store)->Commit(std::move(es));
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    return h.ok() ? h->id : 0;
+  };
+  auto range = [](int from, int n) {
+    std::vector<int> r;
+    for (int i = 0; i < n; i++) r.push_back(from + i);
+    return r;
+  };
+  const std::string ix_dir = dir.Sub("store/index");
+  // Each phase is committed with the index closed, so that the reopen
+  // indexes it in one batch (and with an empty revision cache).
+  uint64_t last = 0;
+  auto index_phase = [&] {
+    auto ix = Index::Open(ix_dir, store->get(), IndexOptions{});
+    EXPECT_TRUE(ix.ok()) << ix.status().ToString();
+    if (!ix.ok()) return;
+    EXPECT_TRUE((*ix)->WaitFor(last, 10000).ok());
+    ExpectMatches(**ix, ModelOf(**store, last));
+    EXPECT_TRUE((*ix)->Close().ok());
+  };
+  // 1: ascending txs of disjoint ranges, committed out of key order.
+  for (int t = 0; t < 20; t++) last = commit(range(((t * 7) % 20) * 10, 10), 1);
+  index_phase();
+  // Disjoint txs committed in key order: second versions, then new keys.
+  last = commit({150, 151}, 7);
+  last = commit(range(400, 10), 1);
+  last = commit(range(410, 10), 1);
+  index_phase();
+  // 2: second versions of some of them, disjoint and out of order, and new
+  // keys past them.
+  for (int t : {3, 1, 25, 2}) last = commit(range(t * 10, 10), 2);
+  index_phase();
+  // 3: overlapping ranges: keys in two txs of the batch.
+  last = commit(range(5, 10), 3);
+  last = commit(range(10, 10), 4);
+  index_phase();
+  // 4: txs whose keys do not ascend, reaching below and past the rest.
+  last = commit({42, 41, 40, 7}, 5);
+  last = commit({300, 0, 150}, 6);
+  index_phase();
+  auto ix = Index::Open(ix_dir, store->get(), IndexOptions{});
+  ASSERT_TRUE(ix.ok()) << ix.status().ToString();
+  ASSERT_TRUE((*ix)->WaitFor(last, 10000).ok());
+  EXPECT_EQ((*ix)->Get(key(10))->revision, 4u);  // Phases 1 and 2, both txs of 3.
+  EXPECT_EQ((*ix)->Get(key(7))->revision, 3u);   // Phases 1, 3 and 4.
+  EXPECT_EQ((*ix)->Get(key(0))->revision, 2u);
+  EXPECT_EQ((*ix)->Get(key(300))->revision, 1u);
+  EXPECT_EQ((*ix)->Get(key(255))->revision, 1u);
+  EXPECT_EQ((*ix)->Get(key(419))->revision, 1u);
+  EXPECT_EQ((*ix)->Get(key(150))->revision, 3u);  // Phase 1, {150, 151} and phase 4.
+}
+
 TEST(IndexCrashChild, CommitAndIndexUntilKilled) {
   const char* dir = std::getenv("IMMUDB_INDEX_CRASH_DIR");
   if (dir == nullptr) GTEST_SKIP() << "runs as the child of a crash test";

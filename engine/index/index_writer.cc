@@ -135,6 +135,8 @@ void Index::Rep::Scratch::Trim() {
   txs.clear();
   if (txs.capacity() > kKeepItems / 8) std::vector<std::shared_ptr<const Tx>>().swap(txs);
   if (items.capacity() > kKeepItems) std::vector<Item>().swap(items);
+  if (sorted.capacity() > kKeepItems) std::vector<Item>().swap(sorted);
+  if (runs.capacity() > kKeepItems) std::vector<Run>().swap(runs);
   if (groups.capacity() > kKeepItems) std::vector<Group>().swap(groups);
   if (missing.capacity() > kKeepItems) std::vector<uint32_t>().swap(missing);
   if (history_order.capacity() > kKeepItems) std::vector<uint32_t>().swap(history_order);
@@ -168,8 +170,13 @@ void Index::Rep::GroupEntries() {
   const uint32_t max_inline = opts.inline_value_max_bytes;
   const uint64_t truncated = max_inline > 0 ? store->TruncatedUpTo() : 0;
   uint32_t at = 0;  // Bytes of the closed spans.
+  // Whether each tx's items ascend by key (as a batch of sequence numbers
+  // does): then the txs' runs, unless they overlap, need no sort (below).
+  s.runs.clear();
+  bool runs_ascend = true;
   for (size_t t = 0; t < s.txs.size(); t++) {
     const Tx& tx = *s.txs[t];
+    const uint32_t run_first = static_cast<uint32_t>(s.items.size());
     const bool values = max_inline > 0 && tx.header.id > truncated;
     const std::vector<TxEntry>& entries = tx.entries;
     for (size_t i = 0; i < entries.size(); i++) {
@@ -188,8 +195,19 @@ void Index::Rep::GroupEntries() {
         }
         value_at = s.spans.back().at + static_cast<uint32_t>(e.voff - s.spans.back().offset);
       }
+      runs_ascend = runs_ascend && (s.items.size() == run_first || s.items.back().key < e.key);
       s.items.push_back({0, e.key, static_cast<uint32_t>(t), static_cast<uint32_t>(i), value_at});
     }
+    if (s.items.size() > run_first) {
+      s.runs.push_back({run_first, static_cast<uint32_t>(s.items.size())});
+    }
+  }
+  if (runs_ascend && SortRuns()) {
+    // Strictly ascending: every key once.
+    for (uint32_t i = 0; i < s.items.size(); i++) {
+      s.groups.push_back({i, 1, 0, Scratch::kNoValue, 0});
+    }
+    return;
   }
   // By key, then in commit order: a key's versions in revision order. The
   // keys of a batch mostly share a long prefix (sequence numbers, a common
@@ -218,11 +236,44 @@ void Index::Rep::GroupEntries() {
     if (const int c = a.key.compare(b.key); c != 0) return c < 0;
     return a.tx != b.tx ? a.tx < b.tx : a.entry < b.entry;
   });
+  GroupSorted();
+}
+
+bool Index::Rep::SortRuns() {
+  // Each run (a tx's items) ascends. Ordered by their first keys, runs that
+  // do not overlap (each starts past the end of the one before) are the
+  // batch in key order, each key once: the items are laid out run by run,
+  // without comparing them again. Txs of disjoint key ranges (writers of
+  // sequence numbers, committed a little out of order) take this path;
+  // overlapping runs (a key in two txs) take the sort.
+  Scratch& s = scratch;
+  if (s.runs.size() > 1) {
+    auto by_first = [&](const Scratch::Run& a, const Scratch::Run& b) {
+      return s.items[a.begin].key < s.items[b.begin].key;
+    };
+    // Runs committed in key order are laid out already.
+    const bool in_place = std::is_sorted(s.runs.begin(), s.runs.end(), by_first);
+    if (!in_place) std::sort(s.runs.begin(), s.runs.end(), by_first);
+    for (size_t r = 1; r < s.runs.size(); r++) {
+      if (!(s.items[s.runs[r - 1].end - 1].key < s.items[s.runs[r].begin].key)) return false;
+    }
+    if (in_place) return true;
+    s.sorted.clear();
+    for (const Scratch::Run& run : s.runs) {
+      s.sorted.insert(s.sorted.end(), s.items.begin() + run.begin, s.items.begin() + run.end);
+    }
+    s.items.swap(s.sorted);
+  }
+  return true;
+}
+
+void Index::Rep::GroupSorted() {
+  Scratch& s = scratch;
   for (uint32_t i = 0; i < s.items.size(); i++) {
     if (i > 0 && s.items[i].key == s.items[i - 1].key) {
       s.groups.back().count++;
     } else {
-      s.groups.push_back({i, 1, 0, Scratch::kNoValue});
+      s.groups.push_back({i, 1, 0, Scratch::kNoValue, 0});
     }
   }
 }
@@ -246,16 +297,19 @@ Status Index::Rep::LatestRevisions() {
   s.missing.clear();
   s.keys.clear();
   s.firsts.clear();
+  bool past_bound = false;  // Groups are sorted: past it, the rest are too.
   for (uint32_t g = 0; g < s.groups.size(); g++) {
     const std::string_view key = s.items[s.groups[g].first].key;
-    if (key > latest_bound) {
+    s.groups[g].hash = RevisionCache::HashOf(key);
+    past_bound = past_bound || key > latest_bound;
+    if (past_bound) {
       // Past every key with a latest record (keys written in ascending
       // order): a new key. The revision cache holds keys of written batches,
       // none past latest_bound, so it is not read; its slot is loaded now,
       // while the batch is encoded and written, for the Insert after.
       s.groups[g].revision = 0;
-      revisions.Prefetch(key);
-    } else if (auto rev = revisions.Lookup(key); rev && *rev != 1) {
+      revisions.Prefetch(s.groups[g].hash);
+    } else if (auto rev = revisions.Lookup(key, s.groups[g].hash); rev && *rev != 1) {
       // (At revision 1 the batch needs the key's 'L' record: below.)
       s.groups[g].revision = *rev;
     } else {
@@ -370,7 +424,7 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
   IMMUDB_RETURN_IF_ERROR(FromRocks(db->Write(wo, &s.batch), "index write"));
   // Only now does RocksDB hold these revisions.
   for (const Scratch::Group& group : s.groups) {
-    revisions.Insert(s.items[group.first].key, group.revision + group.count);
+    revisions.Insert(s.items[group.first].key, group.hash, group.revision + group.count);
   }
   if (!s.groups.empty()) {
     const std::string_view greatest = s.items[s.groups.back().first].key;  // Groups are sorted.

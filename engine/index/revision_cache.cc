@@ -50,9 +50,8 @@ void RevisionCache::Release() {
 
 uint64_t RevisionCache::HashOf(std::string_view key) { return std::hash<std::string_view>()(key); }
 
-std::optional<uint64_t> RevisionCache::Lookup(std::string_view key) const {
+std::optional<uint64_t> RevisionCache::Lookup(std::string_view key, uint64_t h) const {
   if (count_ == 0) return std::nullopt;
-  const uint64_t h = HashOf(key);
   const Slot& s = slots_[h & mask_];
   if (s.revision == 0 || s.hash != h || s.len != key.size() ||
       std::memcmp(s.key(), key.data(), key.size()) != 0) {
@@ -61,9 +60,8 @@ std::optional<uint64_t> RevisionCache::Lookup(std::string_view key) const {
   return s.revision;
 }
 
-void RevisionCache::Insert(std::string_view key, uint64_t revision) {
+void RevisionCache::Insert(std::string_view key, uint64_t h, uint64_t revision) {
   if (count_ == 0) return;
-  const uint64_t h = HashOf(key);
   Slot& s = slots_[h & mask_];
   char* dst = s.inline_key;
   if (key.size() > kInlineKey) {
@@ -79,9 +77,9 @@ void RevisionCache::Insert(std::string_view key, uint64_t revision) {
   s.len = static_cast<uint32_t>(key.size());
 }
 
-void RevisionCache::Prefetch(std::string_view key) const {
+void RevisionCache::Prefetch(uint64_t hash) const {
   if (count_ == 0) return;
-  __builtin_prefetch(&slots_[HashOf(key) & mask_], /*rw=*/1);
+  __builtin_prefetch(&slots_[hash & mask_], /*rw=*/1);
 }
 
 void RevisionCache::Clear() {

@@ -36,12 +36,18 @@ class RevisionCache {
   RevisionCache(RevisionCache&& other) noexcept;
   RevisionCache& operator=(RevisionCache&& other) noexcept;
 
-  // The cached latest revision of `key`, if any.
-  std::optional<uint64_t> Lookup(std::string_view key) const;
+  // The hash the other methods take: a caller that looks a key up, or
+  // prefetches its slot, and then inserts it hashes it once.
+  static uint64_t HashOf(std::string_view key);
+  // The cached latest revision of `key` (hash: HashOf(key)), if any.
+  std::optional<uint64_t> Lookup(std::string_view key, uint64_t hash) const;
+  std::optional<uint64_t> Lookup(std::string_view key) const { return Lookup(key, HashOf(key)); }
   // Records that `key`'s latest indexed revision is `revision` (>= 1).
-  void Insert(std::string_view key, uint64_t revision);
-  // Starts loading the slot of `key` into the cache, for an Insert soon.
-  void Prefetch(std::string_view key) const;
+  void Insert(std::string_view key, uint64_t hash, uint64_t revision);
+  void Insert(std::string_view key, uint64_t revision) { Insert(key, HashOf(key), revision); }
+  // Starts loading the slot of the key of `hash` into the cache, for an
+  // Insert soon.
+  void Prefetch(uint64_t hash) const;
   void Clear();
   size_t capacity() const { return count_; }
 
@@ -57,7 +63,6 @@ class RevisionCache {
     const char* key() const { return len <= kInlineKey ? inline_key : long_key.get(); }
   };
   static_assert(sizeof(Slot) == 64);
-  static uint64_t HashOf(std::string_view key);
 
   void Release();
 
