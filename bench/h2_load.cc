@@ -415,9 +415,12 @@ std::string RunH2(const H2Target& target, const std::vector<LoadWorker*>& worker
   constexpr auto kDeadlineCheck = std::chrono::milliseconds(50);
   auto next_check = Clock::now() + kDeadlineCheck;
   epoll_event events[64];
+  auto last_event = Clock::now();
   while (running > 0) {
-    const int n = epoll_wait(ep, events, 64, static_cast<int>(kDeadlineCheck.count()));
+    const bool spin = target.poll.count() > 0 && Clock::now() - last_event < target.poll;
+    const int n = epoll_wait(ep, events, 64, spin ? 0 : static_cast<int>(kDeadlineCheck.count()));
     if (n < 0 && errno != EINTR) break;
+    if (n > 0 && target.poll.count() > 0) last_event = Clock::now();
     for (int k = 0; k < n; k++) {
       const size_t i = events[k].data.u64;
       if (!busy[i]) continue;

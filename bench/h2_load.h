@@ -30,6 +30,10 @@ struct H2Target {
   int port = 3322;
   std::string token;                         // Sent as "authorization: Bearer <token>".
   std::chrono::milliseconds timeout{10000};  // Per call, also sent as grpc-timeout.
+  // After the last socket event, keep polling without blocking for this long
+  // before the thread sleeps in epoll_wait (0: always block): a client that
+  // is awake when a reply comes spares the server's send the wake-up.
+  std::chrono::microseconds poll{0};
 };
 
 // Connects one connection per worker and runs every worker's calls until

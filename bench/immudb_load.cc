@@ -61,6 +61,7 @@ struct Options {
   int value_size = 100;
   bool verify = false;
   double timeout = 10;
+  int poll_us = 0;
   int server_pid = 0;
   std::string format = "text";
 };
@@ -161,6 +162,8 @@ void Validate(const Options& o) {
   if (o.key_size < 1 || o.key_size > 1023) Fail("--key-size must be in [1, 1023]");
   if (o.value_size < 0 || o.value_size > (1 << 20)) Fail("--value-size must be in [0, 1048576]");
   if (o.timeout <= 0 || o.timeout > 3600) Fail("--timeout must be in (0, 3600] seconds");
+  if (o.poll_us < 0 || o.poll_us > 1000000) Fail("--poll-us must be in [0, 1000000]");
+  if (o.poll_us > 0 && o.api != "h2") Fail("--poll-us is for --api h2");
   if (o.format != "text" && o.format != "kv") Fail("--format must be text or kv");
   if (o.server_pid < 0) Fail("--server-pid must be positive");
   if (o.server_pid > 0 && ProcStatusKib(o.server_pid, "VmRSS") < 0) {
@@ -281,6 +284,7 @@ Report RunWorkers(const Options& o, const LoadConfig& cfg,
     target.port = o.port;
     target.token = cfg.token;
     target.timeout = cfg.timeout;
+    target.poll = std::chrono::microseconds(o.poll_us);
     const std::string failure = RunH2(target, raw);
     if (!failure.empty()) Fail(failure);
   } else if (o.api == "callback") {
@@ -436,6 +440,10 @@ int main(int argc, char** argv) {
   app.add_option("--value-size", o.value_size, "value length in bytes")->capture_default_str();
   app.add_flag("--verify", o.verify, "check the proofs of verifiable replies as a client does");
   app.add_option("--timeout", o.timeout, "per-call deadline in seconds")->capture_default_str();
+  app.add_option("--poll-us", o.poll_us,
+                 "with --api h2: after the last socket event, poll this many microseconds "
+                 "without blocking before sleeping (0: always block)")
+      ->capture_default_str();
   app.add_option(
       "--server-pid", o.server_pid,
       "report this process's VmRSS and VmHWM, and its CPU time and context switches per call");
