@@ -191,6 +191,14 @@ TEST_F(H2LoadTest, LoadToolRunsWithH2) {
   out = RunShell(tool + " --workload verifiableset --verify --clients 3 --num 60 2>&1", &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find(" ops=60 errors=0 "), std::string::npos) << out;
+  // Polling before each sleep changes nothing in what the calls do.
+  out = RunShell(tool + " --workload get --clients 4 --num 200 --poll-us 50 2>&1", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find(" ops=200 errors=0 "), std::string::npos) << out;
+  out = RunShell(BinDir() + "/immudb-load --api cq --poll-us 50 --port " +
+                     std::to_string(server_->port()) + " 2>&1",
+                 &code);
+  EXPECT_EQ(code, 2) << out;  // --poll-us is for --api h2.
   // A wrong password fails the login that comes before the run.
   out = RunShell(tool + " --workload set --num 5 --password wrong 2>&1", &code);
   EXPECT_EQ(code, 2) << out;
