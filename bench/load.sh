@@ -7,7 +7,7 @@
 # immudb's memory. By default immudb-load runs its lean HTTP/2 client
 # (--api h2: one thread speaks gRPC's protocol through libnghttp2 and drives
 # every client, each its own connection, one call in flight) for both
-# servers, polling 50 us before it sleeps.
+# servers; for the read workloads it polls 50 us before it sleeps.
 #
 #   bench/load.sh [--duration SEC] [--keys N] [--clients N] [--api API]
 #                 [--poll-us US] [--bin DIR] [--check]
@@ -17,7 +17,11 @@
 #   --clients   the concurrent clients of the multi-client runs (default 32)
 #   --api       immudb-load's client for every run: h2 (default) | cq | callback | sync
 #   --poll-us   with --api h2: how long the client polls after the last
-#               socket event before it sleeps (default 50; 0: never polls)
+#               socket event before it sleeps, in every run (default: 50 for
+#               get and verifiableget, 0 for set: a server that reads on one
+#               thread leaves the other CPU to the polling client and is
+#               spared waking it for each reply, but Set's commit and queue
+#               threads need both CPUs)
 #   --bin       directory of immudb, immudb-load, immudb-echo-server
 #               (default: build/bin next to this script)
 #   --check     then also make 200 verifiableset and 200 verifiableget calls
@@ -34,7 +38,7 @@ duration=10
 keys=10000
 clients=32
 api=h2
-poll_us=50
+poll_us=""
 check=0
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
@@ -57,9 +61,15 @@ done
 [[ "$keys" =~ ^[1-9][0-9]*$ ]] || die "--keys must be a positive integer"
 [[ "$clients" =~ ^[1-9][0-9]*$ ]] || die "--clients must be a positive integer"
 [[ "$api" =~ ^(cq|callback|sync|h2)$ ]] || die "--api must be cq, callback, sync or h2"
-[[ "$poll_us" =~ ^[0-9]+$ ]] || die "--poll-us must be a number of microseconds"
-api_args=(--api "$api")
-if [ "$api" = h2 ]; then api_args+=(--poll-us "$poll_us"); fi
+[[ -z "$poll_us" || "$poll_us" =~ ^[0-9]+$ ]] || die "--poll-us must be a number of microseconds"
+# api_args WORKLOAD: the client flags of a run of WORKLOAD.
+api_args() {
+  local poll="$poll_us"
+  if [ -z "$poll" ]; then
+    case "$1" in get|verifiableget) poll=50 ;; *) poll=0 ;; esac
+  fi
+  if [ "$api" = h2 ]; then echo "--api h2 --poll-us $poll"; else echo "--api $api"; fi
+}
 for b in immudb immudb-load immudb-echo-server; do
   [ -x "$bin/$b" ] || die "$bin/$b not found (build it first)"
 done
@@ -113,7 +123,8 @@ failed=0
 # to $work/NAME.kv.
 run() {
   local name="$1" port="$2" pid="$3" workload="$4" n="$5"
-  if ! "$bin/immudb-load" --port "$port" "${api_args[@]}" --workload "$workload" --clients "$n" \
+  # shellcheck disable=SC2046 # api_args prints whole flags and numbers.
+  if ! "$bin/immudb-load" --port "$port" $(api_args "$workload") --workload "$workload" --clients "$n" \
       --duration "$duration" --keys "$keys" --server-pid "$pid" --format kv \
       >"$work/$name.kv" 2>"$work/$name.err"; then
     failed=1
@@ -135,7 +146,7 @@ field() { tr ' ' '\n' <"$1" 2>/dev/null | sed -n "s/^$2=//p" | head -n 1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.3f", a / b }'; }
 
 echo
-echo "immudb load ($duration s per run, synced, 16-byte keys, 100-byte values, loopback, ${api_args[*]})"
+echo "immudb load ($duration s per run, synced, 16-byte keys, 100-byte values, loopback, --api $api${poll_us:+ --poll-us $poll_us})"
 printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s %9s %9s\n' workload clients \
   "immudb op/s" "p50 us" "p99 us" "p99.9 us" errors "echo op/s" "echo p50" "immudb/echo" \
   "cpu us/op" "cs/op" "echo cpu" "load cpu" "load@echo"
