@@ -3,7 +3,9 @@
 // runs one workload (bench/load_worker.h) from --clients concurrent clients
 // (each one call in flight at a time; driven by one thread draining a gRPC
 // completion queue, or --threads such threads; with --api callback by gRPC's
-// callback API, with --api sync by one blocking thread each), bounded by
+// callback API, with --api sync by one blocking thread each; with --api h2 by
+// one thread that speaks gRPC's HTTP/2 protocol through libnghttp2 over a
+// connection per client, bench/h2_load.h), bounded by
 // --duration seconds and/or --num calls, and
 // prints calls/s, p50/p99/p99.9 latency, errors by gRPC code and, with
 // --server-pid, the server's resident memory (VmRSS, VmHWM) and its CPU time
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "bench/cli_flags.h"
+#include "bench/h2_load.h"
 #include "bench/histogram.h"
 #include "bench/load_worker.h"
 #include "grpc_runtime.h"
@@ -58,6 +61,7 @@ struct Options {
   int value_size = 100;
   bool verify = false;
   double timeout = 10;
+  int poll_us = 0;
   int server_pid = 0;
   std::string format = "text";
 };
@@ -146,8 +150,11 @@ void Validate(const Options& o) {
   if (o.channels != "per-client" && o.channels != "shared") {
     Fail("--channels must be per-client or shared");
   }
-  if (o.api != "cq" && o.api != "callback" && o.api != "sync") {
-    Fail("--api must be cq, callback or sync");
+  if (o.api != "cq" && o.api != "callback" && o.api != "sync" && o.api != "h2") {
+    Fail("--api must be cq, callback, sync or h2");
+  }
+  if (o.api == "h2" && o.channels != "per-client") {
+    Fail("--api h2 gives every client a connection of its own (--channels per-client)");
   }
   if (o.threads < 1 || o.threads > 64) Fail("--threads must be in [1, 64]");
   if (o.duration < 0 || o.duration > 86400) Fail("--duration must be in [0, 86400] seconds");
@@ -155,6 +162,8 @@ void Validate(const Options& o) {
   if (o.key_size < 1 || o.key_size > 1023) Fail("--key-size must be in [1, 1023]");
   if (o.value_size < 0 || o.value_size > (1 << 20)) Fail("--value-size must be in [0, 1048576]");
   if (o.timeout <= 0 || o.timeout > 3600) Fail("--timeout must be in (0, 3600] seconds");
+  if (o.poll_us < 0 || o.poll_us > 1000000) Fail("--poll-us must be in [0, 1000000]");
+  if (o.poll_us > 0 && o.api != "h2") Fail("--poll-us is for --api h2");
   if (o.format != "text" && o.format != "kv") Fail("--format must be text or kv");
   if (o.server_pid < 0) Fail("--server-pid must be positive");
   if (o.server_pid > 0 && ProcStatusKib(o.server_pid, "VmRSS") < 0) {
@@ -207,9 +216,11 @@ double CpuSeconds() {
 }
 
 // The clients' channels: one per client, or one shared; each connected.
+// With --api h2 the clients connect by themselves and the one channel only
+// reads the state the verifiable workloads start from and probes for Prefill.
 std::vector<std::shared_ptr<grpc::Channel>> ClientChannels(const Options& o) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  const int n = o.channels == "per-client" ? o.clients : 1;
+  const int n = o.channels == "per-client" && o.api != "h2" ? o.clients : 1;
   for (int i = 0; i < n; i++) {
     channels.push_back(NewChannel(o, i));
     if (!channels.back()->WaitForConnected(std::chrono::system_clock::now() +
@@ -265,6 +276,17 @@ Report RunWorkers(const Options& o, const LoadConfig& cfg,
       });
     }
     for (auto& t : threads) t.join();
+  } else if (o.api == "h2") {
+    std::vector<LoadWorker*> raw;
+    for (auto& w : workers) raw.push_back(w.get());
+    H2Target target;
+    target.address = o.address;
+    target.port = o.port;
+    target.token = cfg.token;
+    target.timeout = cfg.timeout;
+    target.poll = std::chrono::microseconds(o.poll_us);
+    const std::string failure = RunH2(target, raw);
+    if (!failure.empty()) Fail(failure);
   } else if (o.api == "callback") {
     std::latch finished(o.clients);
     for (auto& w : workers) w->RunAsync([&finished] { finished.count_down(); });
@@ -347,7 +369,10 @@ void Print(const Options& o, const Report& r) {
         "p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f rss_kib=%ld hwm_kib=%ld "
         "client_cpu_s=%.2f client_cpu_us_per_op=%.1f server_cpu_us_per_op=%.1f "
         "server_cs_per_op=%.2f\n",
-        o.workload.c_str(), o.api.c_str(), o.api == "cq" ? std::min(o.threads, o.clients) : 0,
+        o.workload.c_str(), o.api.c_str(),
+        o.api == "cq"   ? std::min(o.threads, o.clients)
+        : o.api == "h2" ? 1
+                        : 0,
         o.clients, o.channels.c_str(), static_cast<unsigned long long>(r.ok),
         static_cast<unsigned long long>(r.errors), r.seconds, ops_s, p50, p99, p999, max, r.rss_kib,
         r.hwm_kib, r.client_cpu_s, client_us, r.server_cpu_us_per_op, r.server_cs_per_op);
@@ -396,7 +421,9 @@ int main(int argc, char** argv) {
   app.add_option("--api", o.api,
                  "cq (gRPC's completion-queue API: --threads threads drive every client, each "
                  "draining a queue of its own), callback (gRPC's callback API: its own threads "
-                 "drive every client) or sync (one thread per client, blocking calls)")
+                 "drive every client), sync (one thread per client, blocking calls) or h2 (one "
+                 "thread speaks gRPC's HTTP/2 protocol through libnghttp2, a connection per "
+                 "client)")
       ->capture_default_str();
   app.add_option("--threads", o.threads,
                  "with --api cq: the threads (and queues) driving the clients")
@@ -413,6 +440,10 @@ int main(int argc, char** argv) {
   app.add_option("--value-size", o.value_size, "value length in bytes")->capture_default_str();
   app.add_flag("--verify", o.verify, "check the proofs of verifiable replies as a client does");
   app.add_option("--timeout", o.timeout, "per-call deadline in seconds")->capture_default_str();
+  app.add_option("--poll-us", o.poll_us,
+                 "with --api h2: after the last socket event, poll this many microseconds "
+                 "without blocking before sleeping (0: always block)")
+      ->capture_default_str();
   app.add_option(
       "--server-pid", o.server_pid,
       "report this process's VmRSS and VmHWM, and its CPU time and context switches per call");

@@ -4,20 +4,29 @@
 # gRPC, fixed replies), then prints one table with the ratios immudb/echo,
 # set/echo-set and verifiableget/get, each server's CPU time (and immudb's thread context
 # switches) per call, the load tool's own CPU time per call against each, and
-# immudb's memory. immudb-load runs with its defaults: one thread draining one
-# gRPC completion queue drives every client (each its own connection, one
-# call in flight), for both servers.
+# immudb's memory. By default immudb-load runs its lean HTTP/2 client
+# (--api h2: one thread speaks gRPC's protocol through libnghttp2 and drives
+# every client, each its own connection, one call in flight) for both
+# servers; for the read workloads it polls 50 us before it sleeps.
 #
-#   bench/load.sh [--duration SEC] [--keys N] [--clients N] [--bin DIR] [--check]
+#   bench/load.sh [--duration SEC] [--keys N] [--clients N] [--api API]
+#                 [--poll-us US] [--bin DIR] [--check]
 #
 #   --duration  seconds per workload (default 10)
 #   --keys      key space of get and verifiableget (default 10000)
 #   --clients   the concurrent clients of the multi-client runs (default 32)
+#   --api       immudb-load's client for every run: h2 (default) | cq | callback | sync
+#   --poll-us   with --api h2: how long the client polls after the last
+#               socket event before it sleeps, in every run (default: 50 for
+#               get and verifiableget, 0 for set: a server that reads on one
+#               thread leaves the other CPU to the polling client and is
+#               spared waking it for each reply, but Set's commit and queue
+#               threads need both CPUs)
 #   --bin       directory of immudb, immudb-load, immudb-echo-server
 #               (default: build/bin next to this script)
 #   --check     then also make 200 verifiableset and 200 verifiableget calls
 #               with --verify against immudb (every proof checked), through
-#               each client API of immudb-load (cq, callback, sync)
+#               each client API of immudb-load (cq, callback, sync, h2)
 #
 # Both servers are stopped by PID when the script ends. Exit status 0 when
 # every run made calls and none failed.
@@ -28,6 +37,8 @@ bin="$here/../build/bin"
 duration=10
 keys=10000
 clients=32
+api=h2
+poll_us=""
 check=0
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
@@ -38,6 +49,8 @@ while [ $# -gt 0 ]; do
     --duration) duration="${2:-}"; shift 2 ;;
     --keys) keys="${2:-}"; shift 2 ;;
     --clients) clients="${2:-}"; shift 2 ;;
+    --api) api="${2:-}"; shift 2 ;;
+    --poll-us) poll_us="${2:-}"; shift 2 ;;
     --bin) bin="${2:-}"; shift 2 ;;
     --check) check=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -47,6 +60,16 @@ done
 [[ "$duration" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--duration must be a number of seconds"
 [[ "$keys" =~ ^[1-9][0-9]*$ ]] || die "--keys must be a positive integer"
 [[ "$clients" =~ ^[1-9][0-9]*$ ]] || die "--clients must be a positive integer"
+[[ "$api" =~ ^(cq|callback|sync|h2)$ ]] || die "--api must be cq, callback, sync or h2"
+[[ -z "$poll_us" || "$poll_us" =~ ^[0-9]+$ ]] || die "--poll-us must be a number of microseconds"
+# api_args WORKLOAD: the client flags of a run of WORKLOAD.
+api_args() {
+  local poll="$poll_us"
+  if [ -z "$poll" ]; then
+    case "$1" in get|verifiableget) poll=50 ;; *) poll=0 ;; esac
+  fi
+  if [ "$api" = h2 ]; then echo "--api h2 --poll-us $poll"; else echo "--api $api"; fi
+}
 for b in immudb immudb-load immudb-echo-server; do
   [ -x "$bin/$b" ] || die "$bin/$b not found (build it first)"
 done
@@ -100,7 +123,8 @@ failed=0
 # to $work/NAME.kv.
 run() {
   local name="$1" port="$2" pid="$3" workload="$4" n="$5"
-  if ! "$bin/immudb-load" --port "$port" --workload "$workload" --clients "$n" \
+  # shellcheck disable=SC2046 # api_args prints whole flags and numbers.
+  if ! "$bin/immudb-load" --port "$port" $(api_args "$workload") --workload "$workload" --clients "$n" \
       --duration "$duration" --keys "$keys" --server-pid "$pid" --format kv \
       >"$work/$name.kv" 2>"$work/$name.err"; then
     failed=1
@@ -122,7 +146,7 @@ field() { tr ' ' '\n' <"$1" 2>/dev/null | sed -n "s/^$2=//p" | head -n 1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.3f", a / b }'; }
 
 echo
-echo "immudb load ($duration s per run, synced, 16-byte keys, 100-byte values, loopback)"
+echo "immudb load ($duration s per run, synced, 16-byte keys, 100-byte values, loopback, --api $api${poll_us:+ --poll-us $poll_us})"
 printf '%-18s %7s %12s %9s %9s %9s %7s %12s %9s %12s %9s %8s %9s %9s %9s\n' workload clients \
   "immudb op/s" "p50 us" "p99 us" "p99.9 us" errors "echo op/s" "echo p50" "immudb/echo" \
   "cpu us/op" "cs/op" "echo cpu" "load cpu" "load@echo"
@@ -153,18 +177,18 @@ awk -v rss="$(field "$last" rss_kib)" -v hwm="$(field "$last" hwm_kib)" \
   'BEGIN { if (rss == "" || rss < 0) print "immudb RSS: unknown";
            else printf "immudb RSS at the end: VmRSS %.1f MiB, VmHWM (peak) %.1f MiB\n", rss / 1024, hwm / 1024 }'
 if [ "$check" = 1 ]; then
-  # Each workload through each of the tool's client APIs (the runs above use
-  # its default, one completion queue); two queues for the cq runs here.
+  # Each workload through each of the tool's client APIs; two queues for the
+  # cq runs here.
   for workload in verifiableset verifiableget; do
-    for api in "cq --threads 2" callback sync; do
-      # shellcheck disable=SC2086 # $api is the flag's value and, for cq, --threads.
+    for check_api in "cq --threads 2" callback sync h2; do
+      # shellcheck disable=SC2086 # $check_api is the flag's value and, for cq, --threads.
       if "$bin/immudb-load" --port "$immudb_port" --workload "$workload" --clients 4 --num 200 \
-          --keys "$keys" --verify --api $api --format kv >"$work/check-$workload.kv" \
+          --keys "$keys" --verify --api $check_api --format kv >"$work/check-$workload.kv" \
           2>"$work/check.err" && grep -q ' ops=200 errors=0 ' "$work/check-$workload.kv"; then
-        echo "check: 200 verified $workload calls (--api ${api%% *}): ok"
+        echo "check: 200 verified $workload calls (--api ${check_api%% *}): ok"
       else
         failed=1
-        echo "load.sh: check of $workload with --verify --api $api failed:" >&2
+        echo "load.sh: check of $workload with --verify --api $check_api failed:" >&2
         cat "$work/check.err" >&2
       fi
     done

@@ -32,6 +32,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "bench/histogram.h"
@@ -151,6 +152,70 @@ class LoadWorker {
     return StartNextQueued();
   }
 
+  // Calls over a transport of the caller's (immudb-load --api h2, bench/h2_load.h),
+  // one in flight: StartRaw prepares the next call and writes its gRPC
+  // message (the 5-byte length prefix, then the serialized request) to *body;
+  // false once the run is over. FinishRaw takes the call's status and, when
+  // it is OK, the reply's serialized bytes (without the prefix), then checks
+  // and records the call as the other modes do.
+  bool StartRaw(std::string* body) {
+    Call* c = &async_call_;
+    if (!NextCall(c, /*grpc_context=*/false)) return false;
+    switch (cfg_.workload) {
+      case Workload::kSet:
+        return Frame(c->set, body);
+      case Workload::kGet:
+        return Frame(c->get, body);
+      case Workload::kVerifiableGet:
+        return Frame(c->vget, body);
+      case Workload::kVerifiableSet:
+        return Frame(c->vset, body);
+    }
+    return false;
+  }
+  void FinishRaw(const grpc::Status& st, std::string_view reply) {
+    Call* c = &async_call_;
+    grpc::Status parsed = st;
+    if (st.ok()) {
+      bool ok = false;
+      switch (cfg_.workload) {
+        case Workload::kSet:
+          ok = Parse(reply, &c->set_reply);
+          break;
+        case Workload::kGet:
+          ok = Parse(reply, &c->get_reply);
+          break;
+        case Workload::kVerifiableGet:
+          ok = Parse(reply, &c->vget_reply);
+          break;
+        case Workload::kVerifiableSet:
+          ok = Parse(reply, &c->vset_reply);
+          break;
+      }
+      if (!ok) parsed = grpc::Status(grpc::StatusCode::INTERNAL, "cannot parse the reply");
+    }
+    Finish(c, parsed);
+  }
+  // The method of this worker's workload, as the path of an HTTP/2 request.
+  const char* MethodPath() const {
+    switch (cfg_.workload) {
+      case Workload::kSet:
+        return "/immudb.schema.ImmuService/Set";
+      case Workload::kGet:
+        return "/immudb.schema.ImmuService/Get";
+      case Workload::kVerifiableGet:
+        return "/immudb.schema.ImmuService/VerifiableGet";
+      case Workload::kVerifiableSet:
+        return "/immudb.schema.ImmuService/VerifiableSet";
+    }
+    return "";
+  }
+  // The request of the call started last (StartRaw or another mode).
+  const schema::SetRequest& last_set_request() const { return async_call_.set; }
+  const schema::KeyRequest& last_get_request() const { return async_call_.get; }
+  // The reply of the call finished last when it was a Get.
+  const schema::Entry& last_get_reply() const { return async_call_.get_reply; }
+
   const LatencyHistogram& histogram() const { return hist_; }
   const std::map<int, ErrorCount>& errors() const { return errors_; }
   std::chrono::steady_clock::time_point finished_at() const { return finished_at_; }
@@ -178,11 +243,12 @@ class LoadWorker {
     grpc::Status status;
   };
 
-  // Prepares the next call's request; false once the run is over.
-  bool NextCall(Call* c) {
+  // Prepares the next call's request (and, with `grpc_context`, its gRPC
+  // context); false once the run is over.
+  bool NextCall(Call* c, bool grpc_context = true) {
     if (std::chrono::steady_clock::now() >= ctl_->deadline) return false;
     if (ctl_->max_ops > 0 && ctl_->issued.fetch_add(1) >= ctl_->max_ops) return false;
-    c->ctx = LoadContext(cfg_);
+    if (grpc_context) c->ctx = LoadContext(cfg_);
     switch (cfg_.workload) {
       case Workload::kSet: {
         c->set.Clear();
@@ -345,6 +411,25 @@ class LoadWorker {
         return 0;
     }
     return 0;
+  }
+
+  // `msg` as one gRPC message: an uncompressed flag byte, the length (4
+  // bytes, big-endian), the serialized bytes.
+  static bool Frame(const google::protobuf::MessageLite& msg, std::string* body) {
+    const size_t size = msg.ByteSizeLong();
+    body->resize(5 + size);
+    auto* p = reinterpret_cast<uint8_t*>(body->data());
+    p[0] = 0;
+    p[1] = static_cast<uint8_t>(size >> 24);
+    p[2] = static_cast<uint8_t>(size >> 16);
+    p[3] = static_cast<uint8_t>(size >> 8);
+    p[4] = static_cast<uint8_t>(size);
+    msg.SerializeWithCachedSizesToArray(p + 5);
+    return true;
+  }
+  static bool Parse(std::string_view bytes, google::protobuf::MessageLite* msg) {
+    return bytes.size() <= INT32_MAX &&
+           msg->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
   }
 
   std::string NextValue() {

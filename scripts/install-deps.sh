@@ -9,7 +9,7 @@ PACKAGES=(
   librocksdb-dev rocksdb-tools
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcli11-dev libspdlog-dev libtomlplusplus-dev libcpp-httplib-dev libcrypt-dev
-  libedit-dev zlib1g-dev libjemalloc-dev
+  libedit-dev zlib1g-dev libjemalloc-dev libnghttp2-dev
 )
 
 missing=()
