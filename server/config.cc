@@ -169,6 +169,11 @@ std::vector<Spec> Specs() {
           .Choices({"callback", "queues"}),
       Int("grpc-dispatch-threads", "threads (and completion queues) of --grpc-dispatch=queues",
           &C::grpc_dispatch_threads, 1, 64),
+      Str("grpc-poll-strategy",
+          "gRPC's polling engine (GRPC_POLL_STRATEGY): poll (each connection polled by the queue "
+          "it was accepted on), epoll1 (one epoll set for all queues) or empty (gRPC's choice)",
+          &C::grpc_poll_strategy)
+          .Choices({"", "epoll1", "poll"}),
       Int("max-sessions", "most open sessions", &C::max_sessions, 1, INT32_MAX),
       Duration("session-timeout", "idle time after which a session is closed",
                &C::session_timeout_ms),

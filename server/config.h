@@ -84,6 +84,13 @@ struct ServerConfig {
   // callback API and its threads).
   std::string grpc_dispatch = "queues";
   int grpc_dispatch_threads = 1;
+  // gRPC's polling engine (its GRPC_POLL_STRATEGY, which immudb's main sets
+  // to this before gRPC starts; empty: gRPC's choice or the environment's).
+  // "poll" polls each connection only from the queue it was accepted on, so
+  // a call is read, served and completed on one thread; with "epoll1" all
+  // queues share one epoll set, and a thread that reads a request for
+  // another queue's call has to wake that queue's thread.
+  std::string grpc_poll_strategy = "poll";
 
   // Sessions (wire-api.md §5.4). Durations in milliseconds; flags take Go
   // duration text ("2m", "90s", "500ms"). max_session_age_ms 0 = no limit.

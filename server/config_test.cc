@@ -243,6 +243,7 @@ TEST(ConfigTest, InvalidNewValuesAreStartupErrors) {
                                              {"--s3-server-side-encryption=rot13"},
                                              {"--pgsql-server-port=99999"},
                                              {"--logformat=xml"},
+                                             {"--grpc-poll-strategy=select"},
                                              {"--replication-master-port=0"}}) {
     auto p = Parse(args);
     EXPECT_FALSE(p.ok()) << args[0];
@@ -251,6 +252,18 @@ TEST(ConfigTest, InvalidNewValuesAreStartupErrors) {
           << p.status().message();
     }
   }
+}
+
+TEST(ConfigTest, GrpcPollStrategy) {
+  auto d = Parse({});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->config.grpc_poll_strategy, "poll");
+  auto p = Parse({"--grpc-poll-strategy=epoll1"});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->config.grpc_poll_strategy, "epoll1");
+  auto e = Parse({}, {"IMMUDB_GRPC_POLL_STRATEGY="});
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->config.grpc_poll_strategy, "");
 }
 
 TEST(ConfigTest, S3StorageIsRefused) {

@@ -316,6 +316,84 @@ TEST(StartupTest, BothDispatchModesServeTheSameReflection) {
   EXPECT_EQ(queues.unknown_symbol_code, callback.unknown_symbol_code);
 }
 
+// The system calls the queue threads (immudb-grpc) of server `pid` are
+// blocked in, once all are blocked (at most 10 s): "poll" for gRPC's poll
+// engine, an epoll or futex wait for epoll1.
+std::multiset<std::string> QueueThreadWaits(pid_t pid) {
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  std::multiset<std::string> waits;
+  while (Clock::now() < deadline) {
+    waits.clear();
+    bool all_blocked = true;
+    for (const auto& t : fs::directory_iterator(task)) {
+      if (Read(t.path().string() + "/comm") != "immudb-grpc\n") continue;
+      std::istringstream line(Read(t.path().string() + "/syscall"));
+      std::string nr;
+      line >> nr;
+      if (nr.empty() || nr == "running") {
+        all_blocked = false;
+        continue;
+      }
+#if defined(__x86_64__)
+      if (nr == "7" || nr == "271") {
+        nr = "poll";
+      } else if (nr == "232" || nr == "281" || nr == "441") {
+        nr = "epoll";
+      } else if (nr == "202") {
+        nr = "futex";
+      }
+#endif
+      waits.insert(nr);
+    }
+    if (all_blocked && !waits.empty()) return waits;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return waits;
+}
+
+// --grpc-poll-strategy reaches gRPC: by default (poll) the queue thread, and
+// with two queues each thread, waits in poll(2) on its own connections; with
+// epoll1 none does.
+TEST(StartupTest, GrpcPollStrategyReachesGrpc) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "system call numbers of x86-64";
+#endif
+  auto waits = [](const std::vector<std::string>& extra) {
+    const std::string dir = Scratch("poll_strategy");
+    const std::string pidfile = dir + "/immudb.pid";
+    const int port = FreePort();
+    std::vector<std::string> args = {"-d",
+                                     "--pidfile",
+                                     pidfile,
+                                     "--port",
+                                     std::to_string(port),
+                                     "--address",
+                                     "127.0.0.1",
+                                     "--dir",
+                                     dir + "/data",
+                                     "--metrics-server=false",
+                                     "--web-server=false"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Launch l = RunLauncher(dir, args);
+    const pid_t server = static_cast<pid_t>(std::atoi(Read(pidfile).c_str()));
+    EXPECT_EQ(l.exit_code, 0) << l.out << l.err;
+    grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+    ListServices(port, &code);  // Serving: the queue threads run.
+    EXPECT_EQ(code, grpc::StatusCode::OK);
+    std::multiset<std::string> w = QueueThreadWaits(server);
+    StopByPid(server);
+    fs::remove_all(dir);
+    return w;
+  };
+  EXPECT_EQ(waits({}), (std::multiset<std::string>{"poll"}));
+  EXPECT_EQ(waits({"--grpc-dispatch-threads=2"}), (std::multiset<std::string>{"poll", "poll"}));
+  const std::multiset<std::string> epoll =
+      waits({"--grpc-poll-strategy=epoll1", "--grpc-dispatch-threads=2"});
+  EXPECT_EQ(epoll.size(), 2u);
+  EXPECT_EQ(epoll.count("poll"), 0u);
+}
+
 TEST(StartupTest, DetachedStartupFailureIsReported) {
   const std::string dir = Scratch("detached_fail");
   const std::string pidfile = dir + "/immudb.pid";

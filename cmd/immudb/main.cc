@@ -189,6 +189,10 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // gRPC reads its polling engine when it starts, which is after this.
+  if (!config.grpc_poll_strategy.empty()) {
+    setenv("GRPC_POLL_STRATEGY", config.grpc_poll_strategy.c_str(), 1);
+  }
   if (config.grpc_reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   auto server = immudb::server::Server::Open(config);
   if (!server.ok()) return StartupFailed(std::string(server.status().message()));
