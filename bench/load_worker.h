@@ -161,38 +161,17 @@ class LoadWorker {
   bool StartRaw(std::string* body) {
     Call* c = &async_call_;
     if (!NextCall(c, /*grpc_context=*/false)) return false;
-    switch (cfg_.workload) {
-      case Workload::kSet:
-        return Frame(c->set, body);
-      case Workload::kGet:
-        return Frame(c->get, body);
-      case Workload::kVerifiableGet:
-        return Frame(c->vget, body);
-      case Workload::kVerifiableSet:
-        return Frame(c->vset, body);
-    }
-    return false;
+    return WithMessages(c, [body](const auto& request, auto*) {
+      Frame(request, body);
+      return true;
+    });
   }
   void FinishRaw(const grpc::Status& st, std::string_view reply) {
     Call* c = &async_call_;
     grpc::Status parsed = st;
-    if (st.ok()) {
-      bool ok = false;
-      switch (cfg_.workload) {
-        case Workload::kSet:
-          ok = Parse(reply, &c->set_reply);
-          break;
-        case Workload::kGet:
-          ok = Parse(reply, &c->get_reply);
-          break;
-        case Workload::kVerifiableGet:
-          ok = Parse(reply, &c->vget_reply);
-          break;
-        case Workload::kVerifiableSet:
-          ok = Parse(reply, &c->vset_reply);
-          break;
-      }
-      if (!ok) parsed = grpc::Status(grpc::StatusCode::INTERNAL, "cannot parse the reply");
+    if (st.ok() &&
+        !WithMessages(c, [reply](const auto&, auto* msg) { return Parse(reply, msg); })) {
+      parsed = grpc::Status(grpc::StatusCode::INTERNAL, "cannot parse the reply");
     }
     Finish(c, parsed);
   }
@@ -242,6 +221,23 @@ class LoadWorker {
     std::unique_ptr<grpc::ClientAsyncResponseReader<schema::VerifiableTx>> vset_rpc;
     grpc::Status status;
   };
+
+  // Returns f(request, &reply) for the request and reply messages of this
+  // worker's workload in *c.
+  template <typename F>
+  bool WithMessages(Call* c, F&& f) {
+    switch (cfg_.workload) {
+      case Workload::kSet:
+        return f(c->set, &c->set_reply);
+      case Workload::kGet:
+        return f(c->get, &c->get_reply);
+      case Workload::kVerifiableGet:
+        return f(c->vget, &c->vget_reply);
+      case Workload::kVerifiableSet:
+        return f(c->vset, &c->vset_reply);
+    }
+    return false;
+  }
 
   // Prepares the next call's request (and, with `grpc_context`, its gRPC
   // context); false once the run is over.
@@ -415,7 +411,7 @@ class LoadWorker {
 
   // `msg` as one gRPC message: an uncompressed flag byte, the length (4
   // bytes, big-endian), the serialized bytes.
-  static bool Frame(const google::protobuf::MessageLite& msg, std::string* body) {
+  static void Frame(const google::protobuf::MessageLite& msg, std::string* body) {
     const size_t size = msg.ByteSizeLong();
     body->resize(5 + size);
     auto* p = reinterpret_cast<uint8_t*>(body->data());
@@ -425,7 +421,6 @@ class LoadWorker {
     p[3] = static_cast<uint8_t>(size >> 8);
     p[4] = static_cast<uint8_t>(size);
     msg.SerializeWithCachedSizesToArray(p + 5);
-    return true;
   }
   static bool Parse(std::string_view bytes, google::protobuf::MessageLite* msg) {
     return bytes.size() <= INT32_MAX &&
