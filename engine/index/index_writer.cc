@@ -24,6 +24,7 @@ void Index::Rep::SetError(const Status& s) {
     std::lock_guard<std::mutex> l(mu);
     error = s;
   }
+  store->KeepRecentTxsAfter(UINT64_MAX);  // No more batches follow.
   cv.notify_all();
   RunWhenIndexed();
 }
@@ -435,6 +436,9 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
     std::lock_guard<std::mutex> l(mu);
     indexed_upto.store(to);
   }
+  // The store's memory of recent txs may let go of these, and keeps the
+  // ones after them for the next batches (up to a bound).
+  store->KeepRecentTxsAfter(to);
   cv.notify_all();
   RunWhenIndexed();
   return Status::OK();
