@@ -416,8 +416,19 @@ Status Index::Rep::IndexBatch(uint64_t from, uint64_t last) {
       s.batch.Put(history_cf, s.key, s.value);
     }
   }
-  // One latest record per key: its last version in the batch.
-  for (const Scratch::Group& group : s.groups) {
+  // One latest record per key: its last version in the batch. A batch's
+  // keys and entries (about 2.6 MB for 16,384 entries of 16-byte keys) no
+  // longer fit the core's cache after GroupEntries went over them: each key,
+  // in its own heap block, and its entry are loaded a few keys ahead.
+  constexpr size_t kAhead = 8;
+  for (size_t g = 0; g < s.groups.size(); g++) {
+    if (g + kAhead < s.groups.size()) {
+      const Scratch::Group& next = s.groups[g + kAhead];
+      const Scratch::Item& item = s.items[next.first + next.count - 1];
+      __builtin_prefetch(item.key.data());
+      __builtin_prefetch(&s.txs[item.tx]->entries[item.entry]);
+    }
+    const Scratch::Group& group = s.groups[g];
     LatestKeyTo(s.items[group.first].key, &s.key);
     EncodeItem(group, group.count - 1, /*latest=*/true);
     s.batch.Put(latest_cf, s.key, s.value);
