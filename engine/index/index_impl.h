@@ -134,7 +134,9 @@ struct Index::Rep {
       // its 'L' record alone: where `firsts` holds that record (plain, the
       // 'H' record of revision 1 this batch writes); else kNoValue.
       uint32_t first_at;
-      uint64_t hash;  // RevisionCache::HashOf(key), set by LatestRevisions.
+      // RevisionCache::HashOf(key), set by LatestRevisions for a key the
+      // revision cache is read or written for (not one new and written once).
+      uint64_t hash;
     };
     // Shared with the store's recent txs (no copy); released by Trim.
     std::vector<std::shared_ptr<const Tx>> txs;

@@ -75,8 +75,9 @@ TEST_F(IndexLayoutTest, AFirstVersionGetsItsHistoryRecordWithTheSecond) {
     t1 = Commit({Kv("k", "one")});
     ASSERT_TRUE(ix->WaitFor(t1, 5000).ok());
     ExpectVersions(ix.get(), "k", {"one"}, {t1});
-    // The revision cache knows "u" at revision 1: its second version
-    // still reads the 'L' record for the first one's 'H' record.
+    // "u" was indexed by this open (at revision 1 it takes no revision
+    // cache slot): its second version reads the 'L' record for the first
+    // one's 'H' record.
     u1 = Commit({Kv("u", "first")});
     ASSERT_TRUE(ix->WaitFor(u1, 5000).ok());
     u2 = Commit({Kv("u", "second")});

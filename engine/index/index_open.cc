@@ -284,6 +284,9 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& dir, const Store* 
   rep->latest_cf = rep->idb->latest();
   IMMUDB_ASSIGN_OR_RETURN(rep->latest_bound, GreatestLatestKey(*rep->idb));
   rep->indexed_upto.store(upto);
+  // The txs the indexer has yet to read stay in the store's memory (up to a
+  // bound) rather than be read back from the log.
+  store->KeepRecentTxsAfter(upto);
   Rep* r = rep.get();
   rep->indexer = std::thread([r] { r->Run(); });
   // Named for profilers and top; failure only loses the name.
@@ -309,6 +312,7 @@ Status Index::Close() {
   if (r->indexer.joinable()) r->indexer.join();
   // A waiter may be indexing (WaitFor): it checks stop under batch_mu.
   std::lock_guard<std::mutex> g(r->batch_mu);
+  r->store->KeepRecentTxsAfter(UINT64_MAX);  // No reader follows the log now.
   // Flushing makes the next open read SST files instead of replaying the WAL.
   Status st = r->idb->FlushAll(rocksdb::FlushOptions());
   Status cs = r->idb->Close();

@@ -254,6 +254,71 @@ TEST_F(IndexTest, CommitsWithinTheGatherAreIndexedWhenItEnds) {
   for (uint64_t i = 0; i < 10; i++) EXPECT_EQ((*history)[i].revision, i + 1);
 }
 
+// While the index lags behind large txs, the store keeps the txs it has not
+// read in memory past the usual 65,536 entries (Store::KeepRecentTxsAfter),
+// so the indexer takes them from there instead of reading them back from the
+// log; once indexed, or once the index is closed, they may go.
+TEST(IndexStoreMemoryTest, TxsTheIndexerHasNotReadStayInTheStoresMemory) {
+  testutil::TempDir dir;
+  StoreOptions so;
+  so.synced = false;
+  so.max_tx_entries = 4000;
+  auto opened = Store::Open(dir.Sub("store"), so);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<Store> store = std::move(opened).value();
+  IndexOptions o;
+  o.gather_us = 30'000'000;  // The indexer thread waits; the test's WaitFor indexes.
+  auto ix = Index::Open(dir.Sub("store/index"), store.get(), o);
+  ASSERT_TRUE(ix.ok()) << ix.status().ToString();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  constexpr int kEntries = 4000;  // 16 such txs fit 65,536 entries.
+  auto key = [](uint64_t tx, int e) { return "k" + std::to_string(tx) + "_" + std::to_string(e); };
+  auto commit = [&](int n) {
+    for (int t = 0; t < n; t++) {
+      const uint64_t tx = store->CurrentState().tx_id + 1;
+      std::vector<EntrySpec> es;
+      for (int e = 0; e < kEntries; e++) es.push_back(Kv(key(tx, e), "v"));
+      auto h = store->Commit(std::move(es));
+      ASSERT_TRUE(h.ok()) << h.status().ToString();
+    }
+  };
+  // Shared from the store's memory (which holds it too), not read from the
+  // log (only the caller holds it).
+  auto in_memory = [&](uint64_t id) {
+    std::vector<std::shared_ptr<const Tx>> got;
+    EXPECT_TRUE(store->ReadTxsFollowingShared(id, 1, &got).ok());
+    return got.size() == 1 && got[0].use_count() >= 2;
+  };
+  commit(40);
+  if (::testing::Test::HasFatalFailure()) return;
+  // The indexer thread is gathering: it has read at most the first tx.
+  const uint64_t read = (*ix)->IndexedUpTo();
+  ASSERT_LE(read, 1u);
+  for (uint64_t id = read + 1; id <= 40; id++) EXPECT_TRUE(in_memory(id)) << id;
+  ASSERT_TRUE((*ix)->WaitFor(40, 30'000).ok());
+  for (uint64_t tx = 1; tx <= 40; tx++) {
+    for (int e : {0, kEntries - 1}) {
+      auto got = (*ix)->Get(key(tx, e));
+      ASSERT_TRUE(got.ok()) << key(tx, e) << ": " << got.status().ToString();
+      EXPECT_EQ(got->tx, tx);
+      EXPECT_EQ(got->index, static_cast<uint32_t>(e));
+      EXPECT_EQ(got->revision, 1u);
+    }
+  }
+  // Indexed: the next commit lets them go, down to the usual bound.
+  commit(1);
+  if (::testing::Test::HasFatalFailure()) return;
+  EXPECT_FALSE(in_memory(41 - 16));
+  EXPECT_TRUE(in_memory(41 - 15));
+  // Closed: no reader follows the log, so commits it will not read are kept
+  // within the usual bound only.
+  ASSERT_TRUE((*ix)->Close().ok());
+  commit(20);
+  if (::testing::Test::HasFatalFailure()) return;
+  EXPECT_FALSE(in_memory(61 - 16));
+  EXPECT_TRUE(in_memory(61 - 15));
+}
+
 TEST_F(IndexTest, MissingIndexIsRebuilt) {
   uint64_t t = 0;
   {

@@ -434,8 +434,13 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
           recent_count_++;
         }
         // Large txs: the oldest leave early, so the ring's memory stays
-        // bounded by entries as well as by txs (the newest always stays).
-        while (recent_entries_ > kRecentEntries && recent_count_ > 1) {
+        // bounded by entries as well as by txs (the newest always stays);
+        // those the reader that follows the log has not read yet stay up to
+        // a larger bound (KeepRecentTxsAfter).
+        const uint64_t keep_after = keep_after_.load(std::memory_order_relaxed);
+        while (recent_count_ > 1 &&
+               (recent_entries_ > kRecentKeptEntries ||
+                (recent_entries_ > kRecentEntries && recent_first_ <= keep_after))) {
           std::shared_ptr<Tx>& oldest =
               recent_[static_cast<size_t>((recent_first_ - recent_base_) % kRecentTxs)];
           recent_entries_ -= oldest->entries.size();

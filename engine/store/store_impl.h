@@ -97,6 +97,7 @@ class StoreImpl : public Store {
   Status ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const override;
   Status ReadTxsFollowingShared(uint64_t from, size_t max_txs,
                                 std::vector<std::shared_ptr<const Tx>>* out) const override;
+  void KeepRecentTxsAfter(uint64_t tx) const override;
   Result<Hash> TxAlh(uint64_t id) const override;
   Result<std::string> ReadValue(const TxEntry& entry) const override;
   Result<Tx> ReadTxAndValue(uint64_t id, const TxEntry& entry, std::string* value) const override;
@@ -427,6 +428,12 @@ class StoreImpl : public Store {
   // ... and at most this many entries in all (more only in its newest tx):
   // 16384 1-entry txs fit, 64 txs of 1000 entries do.
   static constexpr size_t kRecentEntries = 65536;
+  // Txs after keep_after_ (those the reader that follows the log has not
+  // read yet) stay past kRecentEntries, up to this many entries in all
+  // (KeepRecentTxsAfter): 128 writers of 1000-entry txs, each waiting for
+  // the index, leave up to 128,000 entries unread.
+  static constexpr size_t kRecentKeptEntries = 262144;
+  mutable std::atomic<uint64_t> keep_after_{UINT64_MAX};
   mutable std::mutex recent_mu_;
   std::vector<std::shared_ptr<Tx>> recent_;
   uint64_t recent_base_ = 0;

@@ -216,6 +216,10 @@ Status StoreImpl::ReadTxsFollowingShared(uint64_t from, size_t max_txs,
   return Status::OK();
 }
 
+void StoreImpl::KeepRecentTxsAfter(uint64_t tx) const {
+  keep_after_.store(tx, std::memory_order_relaxed);
+}
+
 Status StoreImpl::ReadTxsFollowing(uint64_t from, size_t max_txs, std::vector<Tx>* out) const {
   // The shared txs are copied outside recent_mu_.
   std::vector<std::shared_ptr<const Tx>> shared;

@@ -1019,6 +1019,59 @@ TEST(StoreTest, RecentRingOfLargeTxsIsBoundedByEntries) {
   EXPECT_EQ(before[0].use_count(), 1);
 }
 
+// The txs after the follower's position (KeepRecentTxsAfter) stay in the
+// ring past its usual 65,536 entries, up to 262,144; the ones it has read
+// leave as before, and without a follower the usual bound is back.
+TEST(StoreTest, RecentRingKeepsTheTxsAFollowerHasNotRead) {
+  TempDir d;
+  StoreOptions o;
+  o.synced = false;
+  o.max_tx_entries = 4000;
+  auto s = MustOpen(d.path(), o);
+  constexpr int kEntries = 4000;  // 16 txs fit 65,536 entries, 65 fit 262,144.
+  auto commit = [&](int n) {
+    for (int t = 0; t < n; t++) {
+      std::vector<EntrySpec> es;
+      const std::string tx = std::to_string(s->CurrentState().tx_id + 1);
+      for (int e = 0; e < kEntries; e++) es.push_back(Kv("k" + tx + "_" + std::to_string(e), "v"));
+      ASSERT_TRUE(s->Commit(std::move(es)).ok());
+    }
+  };
+  // Whether tx `id` comes shared from the ring (which holds it too) rather
+  // than read from the logs (only the caller holds it); either way equal to
+  // ReadTx's.
+  auto in_ring = [&](uint64_t id) {
+    std::vector<std::shared_ptr<const Tx>> got;
+    EXPECT_TRUE(s->ReadTxsFollowingShared(id, 1, &got).ok());
+    EXPECT_EQ(got.size(), 1u);
+    if (got.size() != 1) return false;
+    ExpectSameTx(*got[0], *s->ReadTx(id));
+    return got[0].use_count() >= 2;
+  };
+  s->KeepRecentTxsAfter(0);  // A follower that has read nothing.
+  commit(40);
+  if (HasFatalFailure()) return;
+  for (uint64_t id = 1; id <= 40; id++) EXPECT_TRUE(in_ring(id)) << id;
+  // It has read up to tx 10: the next commit lets go of txs 1..10 (down to
+  // the usual bound, 16 txs, but never a tx it has not read).
+  s->KeepRecentTxsAfter(10);
+  commit(1);
+  if (HasFatalFailure()) return;
+  EXPECT_FALSE(in_ring(10));
+  for (uint64_t id = 11; id <= 41; id++) EXPECT_TRUE(in_ring(id)) << id;
+  // Past 262,144 entries the oldest go even if it has not read them.
+  commit(39);
+  if (HasFatalFailure()) return;
+  EXPECT_FALSE(in_ring(80 - 65));
+  for (uint64_t id = 80 - 64; id <= 80; id++) EXPECT_TRUE(in_ring(id)) << id;
+  // No follower: the usual bound again.
+  s->KeepRecentTxsAfter(UINT64_MAX);
+  commit(1);
+  if (HasFatalFailure()) return;
+  EXPECT_FALSE(in_ring(81 - 16));
+  for (uint64_t id = 81 - 15; id <= 81; id++) EXPECT_TRUE(in_ring(id)) << id;
+}
+
 // A tx shared out of the ring stays as committed while the ring wraps past
 // it and its slot's later txs are built: the store builds those elsewhere.
 TEST(StoreTest, SharedRecentTxsStayIntactAfterTheRingWraps) {

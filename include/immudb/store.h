@@ -106,6 +106,14 @@ class Store {
   // Older txs are read and checked as ReadTx does.
   virtual Status ReadTxsFollowingShared(uint64_t from, size_t max_txs,
                                         std::vector<std::shared_ptr<const Tx>>* out) const = 0;
+  // The reader that follows the log (the key index) has read every tx up to
+  // `tx`. The store's memory of recent txs, which otherwise keeps the newest
+  // 65,536 entries' txs, then also keeps the txs after `tx` that fall past
+  // that, up to 262,144 entries in all, so that a reader lagging behind
+  // commits finds them in memory instead of reading and checking them again
+  // from the log. UINT64_MAX (the default, and what a closing reader sets):
+  // no reader; the txs after `tx` are kept only within the usual bound.
+  virtual void KeepRecentTxsAfter(uint64_t tx) const = 0;
   // Alh of committed tx id (EmptyHash() for id 0).
   virtual Result<Hash> TxAlh(uint64_t id) const = 0;
   // Reads an entry's value from the value log and checks it against hval;
