@@ -146,6 +146,31 @@ TEST_F(DatabaseTest, ReferencesResolveOneLevel) {
   EXPECT_EQ(MustGet("r").value, "1");
 }
 
+// SetReference refuses a reference to a reference, but an ExecAll that does
+// not wait for the index can make a referenced key a reference itself. A
+// read through the outer reference then fails with the resolution limit (one
+// level), and so does a Scan that meets it, as in immudb; History still shows
+// both versions of the inner key.
+TEST_F(DatabaseTest, AReferenceToAKeyThatBecameAReferenceHitsTheResolutionLimit) {
+  MustSet("t", "1");
+  MustSet("k", "2");
+  ASSERT_TRUE(db_->SetReference(ReferenceRequest{"r", "k"}).ok());
+  auto h = db_->ExecAll({KeyValue{"t", "3", {}}, ReferenceRequest{"k", "t", 0, true}}, true);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  const std::string limit = "key resolution limit reached. It may be due to cyclic references";
+  EXPECT_EQ(MustGet("k").value, "3");
+  EXPECT_EQ(db_->Get(KeyRequest{"r"}).status().message(), limit);
+  EXPECT_EQ(db_->Scan(ScanRequest{}).status().message(), limit);
+  EXPECT_EQ(Keys(*db_->Scan(ScanRequest{.prefix = "t"})), (std::vector<std::string>{"t"}));
+  auto hist = db_->History(HistoryRequest{"k"});
+  ASSERT_TRUE(hist.ok());
+  EXPECT_EQ(hist->size(), 2u);
+  // Deleting the inner key leaves the outer reference dangling: skipped.
+  ASSERT_TRUE(db_->Delete({"k"}, 0, false).ok());
+  EXPECT_TRUE(db_->Get(KeyRequest{"r"}).status().IsNotFound());
+  EXPECT_EQ(Keys(*db_->Scan(ScanRequest{})), (std::vector<std::string>{"t"}));
+}
+
 TEST_F(DatabaseTest, ScanBoundsOffsetLimitAndCount) {
   for (const char* k : {"a1", "a2", "a3", "a4", "b1"}) MustSet(k, k);
   using V = std::vector<std::string>;

@@ -39,17 +39,26 @@ constexpr char kDir[] = "/db";
 const char* const kLogDirs[] = {"tx", "commit", "aht"};
 
 // Optimized builds flip every byte of the commit, tx and value logs (a few
-// seconds); unoptimized and sanitizer builds, ten times slower per copy, flip
-// every 5th. IMMUDB_TAMPER_STRIDE overrides (1 = every byte).
+// seconds) and every 3rd or 7th byte in the longer sweeps; unoptimized and
+// sanitizer builds, ten times slower per copy, five times fewer.
+// IMMUDB_TAMPER_STRIDE sets one stride for every sweep (1 = every byte of
+// every file), and IMMUDB_TAMPER_MASK the bits the single-bit sweeps flip
+// (decimal, default 1; 128, 255, ...: a flip of the high bits of a length field
+// makes it huge rather than off by one).
 #if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
-constexpr int64_t kDefaultStride = 5;
+constexpr uint64_t kDefaultStride = 5;
 #else
-constexpr int64_t kDefaultStride = 1;
+constexpr uint64_t kDefaultStride = 1;
 #endif
 
 uint64_t Stride(uint64_t base) {
-  const int64_t s = testutil::EnvInt("IMMUDB_TAMPER_STRIDE", kDefaultStride);
-  return base * static_cast<uint64_t>(s > 0 ? s : 1);
+  const int64_t s = testutil::EnvInt("IMMUDB_TAMPER_STRIDE", 0);
+  return s > 0 ? static_cast<uint64_t>(s) : base * kDefaultStride;
+}
+
+uint8_t Mask() {
+  const int64_t m = testutil::EnvInt("IMMUDB_TAMPER_MASK", 1);
+  return m > 0 && m < 256 ? static_cast<uint8_t>(m) : 1;
 }
 
 struct Original {
@@ -248,7 +257,7 @@ class TamperSweepTest : public ::testing::Test {
     EXPECT_EQ(p->target_tx_header, Orig(last).header);
   }
 
-  void Sweep(const std::vector<Target>& targets, uint8_t mask = 0x01) {
+  void Sweep(const std::vector<Target>& targets, uint8_t mask = Mask()) {
     ASSERT_FALSE(targets.empty());
     for (const Target& t : targets) {
       CheckOne(t, mask);

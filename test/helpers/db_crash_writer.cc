@@ -1,0 +1,133 @@
+// Test helper for the database crash loop: writes through the Database layer
+// (store and key index together) from several threads until killed, and
+// after each acknowledged write appends a 40-byte record (tx id, thread,
+// sequence number, op, key slot; little-endian u64 each) to the
+// expected-state file with one write(2) on an O_APPEND descriptor, so a
+// SIGKILL leaves only whole records of acknowledged writes behind.
+//
+// Thread t owns the plain keys "t<t>/k<j>", the reference keys "t<t>/r<j>"
+// (j < kSlots) and the sorted set "z<t>". Sequence number seq picks the slot
+// and the op (DbCrashOp below); an op that needs a live key falls back to a
+// plain set when the slot's key is deleted, and the record names the op that
+// ran. Values are derived from (thread, seq, entry) so a reader can check
+// them without the writer's memory.
+//
+// Usage: immudb-db-crash-writer <dir> <expected file> <threads> <synced 0|1>
+//        <inline value bytes>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "immudb/database.h"
+
+namespace {
+
+constexpr uint64_t kSlots = 8;
+
+// Keep in step with test/engine/database_crash_test.cc.
+enum DbCrashOp : uint64_t {
+  kSetOne = 0,     // k<j> = V(t, seq, 0), waiting for the index.
+  kSetTwo = 1,     // k<j>, k<j+1> = V(t, seq, 0), V(t, seq, 1); without waiting.
+  kDelete = 2,     // Delete k<j>.
+  kReference = 3,  // r<j> -> k<j> (at_tx 0).
+  kZAdd = 4,       // z<t> gets k<j> with score seq % 5.
+  kExecAll = 5,    // k<j> = V(t, seq, 0) and r<j> -> k<j> bound to the tx.
+};
+
+std::string PlainKey(uint64_t t, uint64_t j) {
+  return "t" + std::to_string(t) + "/k" + std::to_string(j);
+}
+std::string RefKey(uint64_t t, uint64_t j) {
+  return "t" + std::to_string(t) + "/r" + std::to_string(j);
+}
+std::string ValueOf(uint64_t t, uint64_t seq, int e) {
+  return "v" + std::to_string(t) + "-" + std::to_string(seq) + "-" + std::to_string(e) +
+         std::string(seq % 90, '.');
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 6) {
+    std::fprintf(stderr,
+                 "usage: %s <dir> <expected file> <threads> <synced 0|1> <inline value bytes>\n",
+                 argv[0]);
+    return 2;
+  }
+  immudb::DatabaseOptions opts;
+  opts.store.synced = std::atoi(argv[4]) != 0;
+  opts.index_inline_value_bytes = static_cast<uint32_t>(std::atoi(argv[5]));
+  auto db = immudb::Database::Open(argv[1], opts);
+  if (!db.ok()) {
+    std::fprintf(stderr, "open: %s\n", db.status().ToString().c_str());
+    return 1;
+  }
+  int fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return 1;
+  const int threads = std::atoi(argv[3]);
+  // Sequence numbers continue across runs: start above anything written before.
+  const uint64_t base = (*db)->CurrentState().tx_id + 1;
+  std::vector<std::thread> ts;
+  for (int th = 0; th < threads; th++) {
+    ts.emplace_back([&, th] {
+      const uint64_t t = static_cast<uint64_t>(th);
+      immudb::Database* d = db->get();
+      auto fail = [](const char* what, const immudb::Status& s) {
+        std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+        std::_Exit(1);
+      };
+      // Which plain keys are live, as the database says after the last crash.
+      std::vector<bool> live(kSlots);
+      for (uint64_t j = 0; j < kSlots; j++) {
+        auto e = d->Get(immudb::KeyRequest{PlainKey(t, j)});
+        if (!e.ok() && !e.status().IsNotFound()) fail("get", e.status());
+        live[j] = e.ok();
+      }
+      for (uint64_t seq = base;; seq++) {
+        const uint64_t j = (seq * 5 + t) % kSlots;
+        uint64_t op = seq % 6;
+        if ((op == kDelete || op == kReference || op == kZAdd) && !live[j]) op = kSetOne;
+        immudb::Result<immudb::TxHeader> h = immudb::Status::Internal("no op");
+        switch (op) {
+          case kSetOne:
+            h = d->Set({{PlainKey(t, j), ValueOf(t, seq, 0), {}}}, false);
+            break;
+          case kSetTwo:
+            h = d->Set({{PlainKey(t, j), ValueOf(t, seq, 0), {}},
+                        {PlainKey(t, (j + 1) % kSlots), ValueOf(t, seq, 1), {}}},
+                       true);
+            break;
+          case kDelete:
+            h = d->Delete({PlainKey(t, j)}, 0, seq % 4 == 2);
+            break;
+          case kReference:
+            h = d->SetReference(immudb::ReferenceRequest{RefKey(t, j), PlainKey(t, j)});
+            break;
+          case kZAdd:
+            h = d->ZAdd(immudb::ZAddRequest{"z" + std::to_string(t), static_cast<double>(seq % 5),
+                                            PlainKey(t, j)});
+            break;
+          case kExecAll:
+            h = d->ExecAll({immudb::KeyValue{PlainKey(t, j), ValueOf(t, seq, 0), {}},
+                            immudb::ReferenceRequest{RefKey(t, j), PlainKey(t, j), 0, true}},
+                           seq % 2 == 0);
+            break;
+        }
+        if (!h.ok()) fail("write", h.status());
+        if (op == kDelete) live[j] = false;
+        if (op == kSetOne || op == kExecAll) live[j] = true;
+        if (op == kSetTwo) live[j] = live[(j + 1) % kSlots] = true;
+        uint64_t rec[5] = {h->id, t, seq, op, j};
+        if (write(fd, rec, sizeof(rec)) != sizeof(rec)) std::_Exit(1);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  return 0;
+}
