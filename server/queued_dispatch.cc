@@ -36,6 +36,9 @@ grpc::ByteBuffer Serialize(const google::protobuf::Message& msg) {
 
 std::atomic<bool> g_commit_here{true};
 
+// The queue whose thread this is (null on other threads).
+thread_local const QueuedQueue* t_queue = nullptr;
+
 // The calls taken and not yet finished, per server. gRPC's Shutdown may
 // return while a cancelled call's body still runs (a stream on the pool), and
 // that body's Finish must not reach a queue already shut down: a server's
@@ -62,11 +65,11 @@ void WaitNoLiveCalls(const QueuedServer* s) {
 
 void SetQueuedCommitHere(bool on) { g_commit_here.store(on); }
 
-QueuedCall::QueuedCall(QueuedServer* server, grpc::ServerCompletionQueue* cq)
-    : server_(server), cq_(cq) {}
+QueuedCall::QueuedCall(QueuedServer* server, QueuedQueue* queue) : server_(server), queue_(queue) {}
 
-void QueuedCall::Request(QueuedServer* server, grpc::ServerCompletionQueue* cq) {
-  auto* c = new QueuedCall(server, cq);
+void QueuedCall::Request(QueuedServer* server, QueuedQueue* queue) {
+  auto* c = new QueuedCall(server, queue);
+  grpc::ServerCompletionQueue* cq = queue->cq.get();
   server->generic()->RequestCall(&c->ctx_, &c->stream_, cq, cq, &c->accepted_);
 }
 
@@ -76,7 +79,7 @@ void QueuedCall::OnAccepted(bool ok) {
     return;
   }
   CallTaken(server_);
-  Request(server_, cq_);  // Takes this one's place for the next call.
+  Request(server_, queue_);  // Takes this one's place for the next call.
   method_ = server_->Find(ctx_.method());
   if (method_ == nullptr) {
     stream_.Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + ctx_.method()),
@@ -108,6 +111,55 @@ void QueuedCall::OnRequestRead(bool ok) {
 }
 
 void QueuedCall::Finish(grpc::Status status) {
+  if (t_queue == queue_) {
+    Send(std::move(status));
+  } else {
+    queue_->Hand(this, std::move(status));
+  }
+}
+
+void QueuedQueue::Hand(QueuedCall* call, grpc::Status status) {
+  call->handed_status_ = std::move(status);
+  bool arm = false;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    call->handed_next_ = box_head;
+    box_head = call;
+    arm = !armed;
+    armed = true;
+  }
+  // Set outside the lock: no other thread sets it while `armed` holds, and
+  // the queue's thread takes its tag only after this. A deadline in the past
+  // posts the tag now, from this thread.
+  if (arm) alarm.Set(cq.get(), gpr_inf_past(GPR_CLOCK_MONOTONIC), static_cast<QueuedTag*>(this));
+}
+
+void QueuedQueue::Done(bool) {
+  QueuedCall* calls = nullptr;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    calls = box_head;
+    box_head = nullptr;
+    armed = false;  // Calls handed from now on set the alarm again.
+    wakeups++;
+    for (QueuedCall* c = calls; c != nullptr; c = c->handed_next_) handed++;
+  }
+  // Oldest first.
+  QueuedCall* oldest_first = nullptr;
+  while (calls != nullptr) {
+    QueuedCall* next = calls->handed_next_;
+    calls->handed_next_ = oldest_first;
+    oldest_first = calls;
+    calls = next;
+  }
+  while (oldest_first != nullptr) {
+    QueuedCall* c = oldest_first;
+    oldest_first = c->handed_next_;
+    c->Send(std::move(c->handed_status_));  // May delete c.
+  }
+}
+
+void QueuedCall::Send(grpc::Status status) {
   if (parse_failed_) {
     status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "a streamed message did not parse: " + status.error_message());
@@ -154,7 +206,10 @@ QueuedServer::QueuedServer(std::vector<QueuedMethod> methods, grpc::ServerBuilde
     methods_.emplace(std::move(path), std::move(m));
   }
   builder->RegisterAsyncGenericService(&generic_);
-  for (int i = 0; i < threads; i++) cqs_.push_back(builder->AddCompletionQueue());
+  for (int i = 0; i < threads; i++) {
+    queues_.push_back(std::make_unique<QueuedQueue>());
+    queues_.back()->cq = builder->AddCompletionQueue();
+  }
 }
 
 QueuedServer::~QueuedServer() { Shutdown(); }
@@ -164,30 +219,43 @@ const QueuedMethod* QueuedServer::Find(const std::string& path) const {
   return it == methods_.end() ? nullptr : &it->second;
 }
 
+QueuedServer::HandStats QueuedServer::hand_stats() {
+  HandStats s;
+  for (auto& q : queues_) {
+    std::lock_guard<std::mutex> l(q->mu);
+    s.handed += q->handed;
+    s.wakeups += q->wakeups;
+  }
+  return s;
+}
+
 void QueuedServer::Start() {
   started_ = true;
-  for (auto& cq : cqs_) threads_.emplace_back([this, q = cq.get()] { Run(q); });
+  for (auto& q : queues_) threads_.emplace_back([this, q = q.get()] { Run(q); });
 }
 
 void QueuedServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  if (started_) WaitNoLiveCalls(this);  // The threads still serve them.
-  for (auto& cq : cqs_) cq->Shutdown();
+  // The threads still serve them, and answer those handed to them.
+  if (started_) WaitNoLiveCalls(this);
+  for (auto& q : queues_) q->cq->Shutdown();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
   if (!started_) {  // Queues no thread drained (the server did not start).
     void* tag = nullptr;
     bool ok = false;
-    for (auto& cq : cqs_) {
-      while (cq->Next(&tag, &ok)) static_cast<QueuedTag*>(tag)->Done(ok);
+    for (auto& q : queues_) {
+      while (q->cq->Next(&tag, &ok)) static_cast<QueuedTag*>(tag)->Done(ok);
     }
   }
 }
 
-void QueuedServer::Run(grpc::ServerCompletionQueue* cq) {
+void QueuedServer::Run(QueuedQueue* q) {
   pthread_setname_np(pthread_self(), "immudb-grpc");
-  for (int i = 0; i < kRequestedCalls; i++) QueuedCall::Request(this, cq);
+  t_queue = q;
+  grpc::ServerCompletionQueue* cq = q->cq.get();
+  for (int i = 0; i < kRequestedCalls; i++) QueuedCall::Request(this, q);
   void* tag = nullptr;
   bool ok = false;
   while (cq->Next(&tag, &ok)) {

@@ -14,13 +14,18 @@
 // sends the replies itself.
 //
 // Handlers answer a unary call once with QueuedCall::Finish, from any thread
-// (inline, a BlockingPool thread, a store's committing thread). Streaming
+// (inline, a BlockingPool thread, a store's committing thread). A call
+// finished by a thread other than its queue's is handed to that queue's
+// thread, which sends the reply: the calls finished while it was busy (the
+// replies of one committed group of Sets) cost one wake-up of it together,
+// and their sends and completions run where the calls are read. Streaming
 // bodies keep their blocking shape: they run on a BlockingPool thread over
 // ServerReaderInterface / ServerWriterInterface adapters whose Read and
 // Write start the stream's operation and wait for its completion.
 #pragma once
 
 #include <google/protobuf/message.h>
+#include <grpcpp/alarm.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/sync_stream.h>
@@ -29,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -40,6 +46,7 @@ namespace immudb::server {
 
 class QueuedCall;
 class QueuedServer;
+struct QueuedQueue;
 
 // One method as served from the queues.
 struct QueuedMethod {
@@ -67,8 +74,8 @@ class QueuedTag {
 // One call taken from the generic service; deletes itself once finished.
 class QueuedCall {
  public:
-  // Asks gRPC for the next call on `cq` (one of `server`'s queues).
-  static void Request(QueuedServer* server, grpc::ServerCompletionQueue* cq);
+  // Asks gRPC for the next call on `queue` (one of `server`'s).
+  static void Request(QueuedServer* server, QueuedQueue* queue);
 
   grpc::GenericServerContext* ctx() { return &ctx_; }
   const QueuedMethod* method() const { return method_; }
@@ -79,7 +86,9 @@ class QueuedCall {
 
   // Answers the call once, from any thread: the reply (when the method has
   // one and `status` is OK) and the status. A stream whose request could not
-  // be parsed ends INVALID_ARGUMENT whatever `status` says.
+  // be parsed ends INVALID_ARGUMENT whatever `status` says. From a thread
+  // other than the call's queue thread the answer is sent by that thread
+  // (QueuedQueue::Hand); the call's messages must stay as they are until then.
   void Finish(grpc::Status status);
 
   // For a streaming body on a pool thread: one operation of each kind at a
@@ -90,7 +99,10 @@ class QueuedCall {
   bool Write(const google::protobuf::Message& msg, grpc::WriteOptions options);
 
  private:
-  QueuedCall(QueuedServer* server, grpc::ServerCompletionQueue* cq);
+  friend struct QueuedQueue;
+  QueuedCall(QueuedServer* server, QueuedQueue* queue);
+  // Finish's sending part, on any thread.
+  void Send(grpc::Status status);
 
   class Tag final : public QueuedTag {
    public:
@@ -107,13 +119,15 @@ class QueuedCall {
   void OnFinished(bool ok);
 
   QueuedServer* server_;
-  grpc::ServerCompletionQueue* cq_;
+  QueuedQueue* queue_;
   grpc::GenericServerContext ctx_;
   grpc::GenericServerAsyncReaderWriter stream_{&ctx_};
   const QueuedMethod* method_ = nullptr;
   std::unique_ptr<google::protobuf::Message> request_;
   std::unique_ptr<google::protobuf::Message> response_;
   grpc::ByteBuffer in_;
+  grpc::Status handed_status_;  // Finish's status while the call waits in its queue's box.
+  QueuedCall* handed_next_ = nullptr;
   bool parse_failed_ = false;  // A streamed message did not parse.
   Tag accepted_{this, &QueuedCall::OnAccepted};
   Tag request_read_{this, &QueuedCall::OnRequestRead};
@@ -125,6 +139,26 @@ class QueuedCall {
     callback_internal::OpWaiter waiter;
   };
   WaitTag metadata_, read_, write_;
+};
+
+// One completion queue, its thread, and the box of calls other threads
+// finished for that thread to answer.
+struct QueuedQueue final : public QueuedTag {
+  std::unique_ptr<grpc::ServerCompletionQueue> cq;
+
+  // Answers `call` (finished with `status` on another thread) from this
+  // queue's thread: queued in the box, and the thread woken (an alarm on its
+  // queue) unless a wake-up is already on its way.
+  void Hand(QueuedCall* call, grpc::Status status);
+  // On the queue's thread: the wake-up came; answers every call in the box.
+  void Done(bool ok) override;
+
+  std::mutex mu;
+  QueuedCall* box_head = nullptr;  // Newest first.
+  bool armed = false;              // The alarm is set and its tag not yet taken.
+  grpc::Alarm alarm;
+  uint64_t wakeups = 0;  // Alarms taken (under mu; for tests).
+  uint64_t handed = 0;   // Calls answered through the box (under mu; for tests).
 };
 
 // The queues and their threads.
@@ -148,12 +182,20 @@ class QueuedServer {
   const QueuedMethod* Find(const std::string& path) const;
   grpc::AsyncGenericService* generic() { return &generic_; }
 
+  // Calls answered through the boxes of the queues, and the wake-ups that
+  // answered them (for tests).
+  struct HandStats {
+    uint64_t handed = 0;
+    uint64_t wakeups = 0;
+  };
+  HandStats hand_stats();
+
  private:
-  void Run(grpc::ServerCompletionQueue* cq);
+  void Run(QueuedQueue* q);
 
   grpc::AsyncGenericService generic_;
   std::unordered_map<std::string, QueuedMethod> methods_;
-  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
+  std::vector<std::unique_ptr<QueuedQueue>> queues_;
   std::vector<std::thread> threads_;
   bool started_ = false;
   bool shut_down_ = false;

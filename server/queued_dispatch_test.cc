@@ -1,6 +1,7 @@
 // --grpc-dispatch=queues (the default): the method table against the
 // services' descriptors, and what only the generic service does (unknown
-// methods, request bytes that do not parse, shutdown with calls in flight).
+// methods, request bytes that do not parse, shutdown with calls in flight),
+// and the calls other threads finish, answered by the queue's thread.
 // The other server tests run against both modes (the callback.* CTest
 // entries run them with --grpc-dispatch=callback).
 #include <google/protobuf/descriptor.h>
@@ -8,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -258,6 +260,233 @@ TEST_F(QueuedDispatchTest, ShutdownWithCallsInFlight) {
     schema::Entry e;
     ASSERT_TRUE(stub_->Get(Ctx(token2).get(), kr, &e).ok()) << key;
   }
+}
+
+// A QueuedServer of two test methods on one queue, without the services:
+// "Hold" keeps its calls for the test to finish from its own thread, "Block"
+// blocks the queue's thread until released, "Echo" answers inline.
+class QueuedServerTest : public ::testing::Test {
+ protected:
+  static constexpr char kHold[] = "/test.Queued/Hold";
+  static constexpr char kBlock[] = "/test.Queued/Block";
+  static constexpr char kEcho[] = "/test.Queued/Echo";
+
+  void SetUp() override {
+    std::vector<QueuedMethod> methods;
+    auto method = [&](const char* path, std::function<void(QueuedCall*)> serve) {
+      QueuedMethod m;
+      m.path = path;
+      m.request = &schema::KeyRequest::default_instance();
+      m.response = &schema::Entry::default_instance();
+      m.serve = std::move(serve);
+      methods.push_back(std::move(m));
+    };
+    method(kHold, [this](QueuedCall* c) {
+      std::lock_guard<std::mutex> l(mu_);
+      held_.push_back(c);
+      cv_.notify_all();
+    });
+    method(kBlock, [this](QueuedCall* c) {
+      std::unique_lock<std::mutex> l(mu_);
+      blocked_ = true;
+      cv_.notify_all();
+      cv_.wait(l, [this] { return released_; });
+      l.unlock();
+      c->Finish(grpc::Status::OK);
+    });
+    method(kEcho, [](QueuedCall* c) {
+      static_cast<schema::Entry*>(c->response())
+          ->set_key(static_cast<const schema::KeyRequest*>(c->request())->key());
+      c->Finish(grpc::Status::OK);
+    });
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    queued_ = std::make_unique<QueuedServer>(std::move(methods), &builder, 1);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    queued_->Start();
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  void TearDown() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+    if (server_) server_->Shutdown();
+    if (queued_) queued_->Shutdown();
+  }
+
+  // Starts a call of `path` with a KeyRequest for `key`; `done` gets its
+  // status and reply.
+  void Start(const std::string& path, const std::string& key,
+             std::function<void(grpc::Status, schema::Entry)> done) {
+    auto call = std::make_shared<Pending>();
+    schema::KeyRequest req;
+    req.set_key(key);
+    grpc::Slice slice(req.SerializeAsString());
+    call->in = grpc::ByteBuffer(&slice, 1);
+    call->stub = std::make_unique<grpc::GenericStub>(channel_);
+    call->stub->UnaryCall(&call->ctx, path, grpc::StubOptions(), &call->in, &call->out,
+                          [call, done](grpc::Status st) {
+                            schema::Entry e;
+                            std::vector<grpc::Slice> slices;
+                            std::string bytes;
+                            if (st.ok() && call->out.Dump(&slices).ok()) {
+                              for (const grpc::Slice& s : slices) bytes.append(s.begin(), s.end());
+                            }
+                            e.ParseFromString(bytes);
+                            done(st, e);
+                          });
+  }
+
+  // Waits until `n` calls are held.
+  void WaitHeld(size_t n) {
+    std::unique_lock<std::mutex> l(mu_);
+    ASSERT_TRUE(cv_.wait_for(l, std::chrono::seconds(30), [&] { return held_.size() >= n; }));
+  }
+
+  struct Pending {
+    grpc::ClientContext ctx;
+    grpc::ByteBuffer in, out;
+    std::unique_ptr<grpc::GenericStub> stub;
+  };
+  int port_ = 0;
+  std::unique_ptr<QueuedServer> queued_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<QueuedCall*> held_;
+  bool blocked_ = false;
+  bool released_ = false;
+};
+
+// Collects the replies of the calls it starts.
+struct Replies {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, std::pair<grpc::Status, schema::Entry>> got;
+  std::function<void(grpc::Status, schema::Entry)> For(const std::string& key) {
+    return [this, key](grpc::Status st, schema::Entry e) {
+      std::lock_guard<std::mutex> l(mu);
+      got[key] = {std::move(st), std::move(e)};
+      cv.notify_all();
+    };
+  }
+  bool WaitFor(size_t n) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, std::chrono::seconds(30), [&] { return got.size() >= n; });
+  }
+};
+
+TEST_F(QueuedServerTest, CallsFinishedElsewhereAreAnsweredByTheQueueThreadTogether) {
+  constexpr int kCalls = 16;
+  Replies replies;
+  for (int i = 0; i < kCalls; i++) {
+    const std::string key = "k" + std::to_string(i);
+    Start(kHold, key, replies.For(key));
+  }
+  WaitHeld(kCalls);
+  // The queue's thread blocks in a handler while this thread finishes every
+  // held call: they wait in the box, and one wake-up answers them all.
+  Replies blocked;
+  Start(kBlock, "block", blocked.For("block"));
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    ASSERT_TRUE(cv_.wait_for(l, std::chrono::seconds(30), [this] { return blocked_; }));
+  }
+  std::vector<QueuedCall*> held;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    held.swap(held_);
+  }
+  for (QueuedCall* c : held) {
+    auto* reply = static_cast<schema::Entry*>(c->response());
+    reply->set_key(static_cast<const schema::KeyRequest*>(c->request())->key());
+    reply->set_value("from the test's thread");
+    c->Finish(grpc::Status::OK);
+  }
+  {
+    std::lock_guard<std::mutex> l(replies.mu);
+    EXPECT_TRUE(replies.got.empty()) << "answered while the queue's thread was blocked";
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    released_ = true;
+  }
+  cv_.notify_all();
+  ASSERT_TRUE(replies.WaitFor(kCalls));
+  ASSERT_TRUE(blocked.WaitFor(1));
+  for (int i = 0; i < kCalls; i++) {
+    const std::string key = "k" + std::to_string(i);
+    const auto& [st, e] = replies.got[key];
+    EXPECT_TRUE(st.ok()) << key << ": " << st.error_message();
+    EXPECT_EQ(e.key(), key);
+    EXPECT_EQ(e.value(), "from the test's thread");
+  }
+  const QueuedServer::HandStats stats = queued_->hand_stats();
+  EXPECT_EQ(stats.handed, uint64_t{kCalls});
+  EXPECT_EQ(stats.wakeups, 1u);
+}
+
+TEST_F(QueuedServerTest, ErrorsFinishedElsewhereAndInlineAnswers) {
+  Replies replies;
+  Start(kHold, "bad", replies.For("bad"));
+  WaitHeld(1);
+  QueuedCall* c = nullptr;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    c = held_.back();
+    held_.clear();
+  }
+  c->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no such thing"));
+  // Answered inline on the queue's thread: nothing handed.
+  Start(kEcho, "echo", replies.For("echo"));
+  ASSERT_TRUE(replies.WaitFor(2));
+  EXPECT_EQ(replies.got["bad"].first.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(replies.got["bad"].first.error_message(), "no such thing");
+  EXPECT_TRUE(replies.got["echo"].first.ok());
+  EXPECT_EQ(replies.got["echo"].second.key(), "echo");
+  // Handed again after the first wake-up: the alarm is set anew.
+  Start(kHold, "again", replies.For("again"));
+  WaitHeld(1);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    c = held_.back();
+    held_.clear();
+  }
+  c->Finish(grpc::Status::OK);
+  ASSERT_TRUE(replies.WaitFor(3));
+  EXPECT_TRUE(replies.got["again"].first.ok());
+  const QueuedServer::HandStats stats = queued_->hand_stats();
+  EXPECT_EQ(stats.handed, 2u);
+  EXPECT_EQ(stats.wakeups, 2u);
+}
+
+TEST_F(QueuedServerTest, ShutdownWaitsForHandedCalls) {
+  Replies replies;
+  for (int i = 0; i < 4; i++)
+    Start(kHold, "s" + std::to_string(i), replies.For("s" + std::to_string(i)));
+  WaitHeld(4);
+  std::vector<QueuedCall*> held;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    held.swap(held_);
+  }
+  // Finished from another thread while the server shuts down: the queue's
+  // thread still answers (or ends) each before the queues go.
+  std::thread finisher([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (QueuedCall* c : held) c->Finish(grpc::Status::OK);
+  });
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  queued_->Shutdown();
+  finisher.join();
+  ASSERT_TRUE(replies.WaitFor(4));
+  EXPECT_EQ(queued_->hand_stats().handed, 4u);
 }
 
 }  // namespace
