@@ -231,6 +231,12 @@ QueuedServer::HandStats QueuedServer::hand_stats() {
 
 void QueuedServer::Start() {
   started_ = true;
+  // The calls are requested here, before Start returns, so that a Shutdown
+  // right after it never finds a queue thread still requesting them: a call
+  // requested on a queue already shut down aborts in gRPC.
+  for (auto& q : queues_) {
+    for (int i = 0; i < kRequestedCalls; i++) QueuedCall::Request(this, q.get());
+  }
   for (auto& q : queues_) threads_.emplace_back([this, q = q.get()] { Run(q); });
 }
 
@@ -255,7 +261,6 @@ void QueuedServer::Run(QueuedQueue* q) {
   pthread_setname_np(pthread_self(), "immudb-grpc");
   t_queue = q;
   grpc::ServerCompletionQueue* cq = q->cq.get();
-  for (int i = 0; i < kRequestedCalls; i++) QueuedCall::Request(this, q);
   void* tag = nullptr;
   bool ok = false;
   while (cq->Next(&tag, &ok)) {

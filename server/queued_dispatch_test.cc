@@ -489,5 +489,23 @@ TEST_F(QueuedServerTest, ShutdownWaitsForHandedCalls) {
   EXPECT_EQ(queued_->hand_stats().handed, 4u);
 }
 
+// A server shut down right after it started: the queue threads must not be
+// requesting calls on queues already shut down (gRPC aborts on that).
+TEST(QueuedServerStartStopTest, ShutdownRightAfterStart) {
+  for (int i = 0; i < 40; i++) {
+    std::vector<QueuedMethod> methods;
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    QueuedServer queued(std::move(methods), &builder, 2);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    ASSERT_NE(server, nullptr);
+    ASSERT_GT(port, 0);
+    queued.Start();
+    server->Shutdown();
+    queued.Shutdown();
+  }
+}
+
 }  // namespace
 }  // namespace immudb::server
