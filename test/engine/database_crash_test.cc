@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "database/database_impl.h"
+#include "helpers/db_crash_layout.h"
 #include "immudb/database.h"
 #include "immudb/verify.h"
 #include "testutil/test_util.h"
@@ -44,20 +45,7 @@ namespace {
 
 using testutil::TempDir;
 
-// As in test/helpers/db_crash_writer.cc.
-constexpr uint64_t kSlots = 8;
-enum DbCrashOp : uint64_t { kSetOne, kSetTwo, kDelete, kReference, kZAdd, kExecAll };
-
-std::string PlainKey(uint64_t t, uint64_t j) {
-  return "t" + std::to_string(t) + "/k" + std::to_string(j);
-}
-std::string RefKey(uint64_t t, uint64_t j) {
-  return "t" + std::to_string(t) + "/r" + std::to_string(j);
-}
-std::string ValueOf(uint64_t t, uint64_t seq, int e) {
-  return "v" + std::to_string(t) + "-" + std::to_string(seq) + "-" + std::to_string(e) +
-         std::string(seq % 90, '.');
-}
+using namespace db_crash;  // What the writer records and writes.
 
 struct Acked {
   uint64_t id, thread, seq, op, slot;

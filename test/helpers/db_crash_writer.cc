@@ -7,7 +7,7 @@
 //
 // Thread t owns the plain keys "t<t>/k<j>", the reference keys "t<t>/r<j>"
 // (j < kSlots) and the sorted set "z<t>". Sequence number seq picks the slot
-// and the op (DbCrashOp below); an op that needs a live key falls back to a
+// and the op (DbCrashOp, db_crash_layout.h); an op that needs a live key falls back to a
 // plain set when the slot's key is deleted, and the record names the op that
 // ran. Values are derived from (thread, seq, entry) so a reader can check
 // them without the writer's memory.
@@ -24,34 +24,10 @@
 #include <thread>
 #include <vector>
 
+#include "db_crash_layout.h"
 #include "immudb/database.h"
 
-namespace {
-
-constexpr uint64_t kSlots = 8;
-
-// Keep in step with test/engine/database_crash_test.cc.
-enum DbCrashOp : uint64_t {
-  kSetOne = 0,     // k<j> = V(t, seq, 0), waiting for the index.
-  kSetTwo = 1,     // k<j>, k<j+1> = V(t, seq, 0), V(t, seq, 1); without waiting.
-  kDelete = 2,     // Delete k<j>.
-  kReference = 3,  // r<j> -> k<j> (at_tx 0).
-  kZAdd = 4,       // z<t> gets k<j> with score seq % 5.
-  kExecAll = 5,    // k<j> = V(t, seq, 0) and r<j> -> k<j> bound to the tx.
-};
-
-std::string PlainKey(uint64_t t, uint64_t j) {
-  return "t" + std::to_string(t) + "/k" + std::to_string(j);
-}
-std::string RefKey(uint64_t t, uint64_t j) {
-  return "t" + std::to_string(t) + "/r" + std::to_string(j);
-}
-std::string ValueOf(uint64_t t, uint64_t seq, int e) {
-  return "v" + std::to_string(t) + "-" + std::to_string(seq) + "-" + std::to_string(e) +
-         std::string(seq % 90, '.');
-}
-
-}  // namespace
+using namespace immudb::db_crash;  // The layout the checker reads back.
 
 int main(int argc, char** argv) {
   if (argc != 6) {
