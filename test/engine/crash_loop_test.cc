@@ -7,7 +7,6 @@
 // IMMUDB_CRASH_CYCLES sets the number of cycles (default 50).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,9 +19,8 @@
 
 #include "immudb/store.h"
 #include "immudb/verify.h"
+#include "testutil/child_process.h"
 #include "testutil/test_util.h"
-
-extern char** environ;
 
 namespace immudb {
 namespace {
@@ -44,21 +42,6 @@ std::vector<Acked> ReadExpected(const std::string& path) {
 std::string BinDir() {
   const char* d = std::getenv("IMMUDB_BIN_DIR");
   return d ? d : IMMUDB_BIN_DIR;
-}
-
-uint64_t FileSize(const std::string& path) {
-  std::error_code ec;
-  const auto n = std::filesystem::file_size(path, ec);
-  return ec ? 0 : n;
-}
-
-pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
-  return pid;
 }
 
 void CheckAcked(Store* s, const std::vector<Acked>& acked) {
@@ -89,20 +72,15 @@ TEST(CrashLoopTest, EveryAcknowledgedTxSurvivesSigkill) {
   size_t total_acked = 0;
   for (int c = 0; c < cycles; c++) {
     const bool synced = (c % 4) != 3;  // Mostly synced; unsynced survives a process crash too.
-    pid_t pid = Spawn({BinDir() + "/immudb-crash-writer", dir, expected, "8", synced ? "1" : "0"});
+    pid_t pid = testutil::SpawnChild(
+        {BinDir() + "/immudb-crash-writer", dir, expected, "8", synced ? "1" : "0"});
     ASSERT_GT(pid, 0) << "cannot start " << BinDir() << "/immudb-crash-writer";
     // Kill it at a random moment once it commits: after its first
     // acknowledgement (a slow start, as under sanitizers, must not make
     // every kill land before the first commit).
-    const uint64_t acked_before = FileSize(expected);
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (FileSize(expected) == acked_before && std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 60));
-    ASSERT_EQ(kill(pid, SIGKILL), 0);
-    int wstatus = 0;
-    ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+    const int wstatus =
+        testutil::KillAfterProgress(pid, expected, std::chrono::seconds(10), 60, rng);
+    ASSERT_NE(wstatus, -1) << "cannot kill or reap the writer";
     ASSERT_TRUE(WIFSIGNALED(wstatus)) << "writer exited early with status " << wstatus;
 
     auto s = Store::Open(dir, {});

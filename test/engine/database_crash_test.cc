@@ -17,7 +17,6 @@
 // IMMUDB_DB_CRASH_CYCLES sets the number of cycles (default 8).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,10 +34,9 @@
 #include "helpers/db_crash_layout.h"
 #include "immudb/database.h"
 #include "immudb/verify.h"
+#include "testutil/child_process.h"
 #include "testutil/test_util.h"
 #include "util/coding.h"
-
-extern char** environ;
 
 namespace immudb {
 namespace {
@@ -60,24 +58,9 @@ std::vector<Acked> ReadExpected(const std::string& path) {
   return out;
 }
 
-uint64_t FileSize(const std::string& path) {
-  std::error_code ec;
-  const auto n = std::filesystem::file_size(path, ec);
-  return ec ? 0 : n;
-}
-
 std::string BinDir() {
   const char* d = std::getenv("IMMUDB_BIN_DIR");
   return d ? d : IMMUDB_BIN_DIR;
-}
-
-pid_t Spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
-  return pid;
 }
 
 // One written version of a user key, as the log holds it.
@@ -310,20 +293,14 @@ TEST(DatabaseCrashTest, AcknowledgedWritesAndTheIndexSurviveSigkill) {
   for (int c = 0; c < cycles; c++) {
     const bool synced = (c % 4) != 3;
     const std::string inline_bytes = (c % 3) == 1 ? "128" : "0";
-    pid_t pid = Spawn({BinDir() + "/immudb-db-crash-writer", dir, expected, "4", synced ? "1" : "0",
-                       inline_bytes});
+    pid_t pid = testutil::SpawnChild({BinDir() + "/immudb-db-crash-writer", dir, expected, "4",
+                                      synced ? "1" : "0", inline_bytes});
     ASSERT_GT(pid, 0) << "cannot start " << BinDir() << "/immudb-db-crash-writer";
     // Kill it at a random moment once it writes (a slow start, as under
     // sanitizers, must not make every kill land before the first write).
-    const uint64_t acked_before = FileSize(expected);
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (FileSize(expected) == acked_before && std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 150));
-    ASSERT_EQ(kill(pid, SIGKILL), 0);
-    int wstatus = 0;
-    ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+    const int wstatus =
+        testutil::KillAfterProgress(pid, expected, std::chrono::seconds(20), 150, rng);
+    ASSERT_NE(wstatus, -1) << "cannot kill or reap the writer";
     ASSERT_TRUE(WIFSIGNALED(wstatus)) << "writer exited early with status " << wstatus;
 
     DatabaseOptions o;
