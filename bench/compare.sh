@@ -12,6 +12,7 @@
 #   DURATION      cap per workload, seconds                    [120]
 #   BIN           the immudb-bench binary                      [build/bin/immudb-bench]
 #   DB_BENCH      the db_bench binary                          [db_bench]
+#   DB_BENCH_PRELOAD  LD_PRELOAD of db_bench  [the jemalloc BIN links, if any]
 #
 # Settings that make the two comparable (also printed):
 # - Keys 16 bytes, values 100 bytes, one key per write/transaction.
@@ -21,6 +22,9 @@
 #   to the total, and --writes for the op count.
 # - db_bench compresses with snappy by default; our store does not compress,
 #   so db_bench runs with --compression_type=none.
+# - Both tools allocate with the same malloc: immudb-bench links jemalloc as
+#   the server does (CMake IMMUDB_JEMALLOC), so db_bench runs with that same
+#   library in LD_PRELOAD (DB_BENCH_PRELOAD; empty when BIN uses glibc's).
 # - readrandom reads random keys from the NUM keys fillseq wrote; readtx reads
 #   random transactions (header, entries, values) from the NUM 1-entry
 #   transactions fillnosync committed; get reads random keys of the NUM keys
@@ -45,6 +49,16 @@ if ! command -v "$DB_BENCH" >/dev/null 2>&1; then
   exit 1
 fi
 
+# The jemalloc immudb-bench links, if any, for db_bench too.
+if [ -z "${DB_BENCH_PRELOAD+set}" ]; then
+  DB_BENCH_PRELOAD="$(ldd "$BIN" | awk '/libjemalloc/ { print $3; exit }')"
+fi
+if [ -n "$DB_BENCH_PRELOAD" ]; then
+  DB_BENCH_CMD=(env "LD_PRELOAD=$DB_BENCH_PRELOAD" "$DB_BENCH")
+else
+  DB_BENCH_CMD=("$DB_BENCH")
+fi
+
 TMP="$(mktemp -d /tmp/immudb-compare-XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 # No --duration for db_bench: with it, db_bench ignores the op count and runs
@@ -59,6 +73,11 @@ echo "  unsynced 1-entry writes: $NUM in total, 1 thread; random reads: $NUM in 
 echo "  db_bench counts ops per thread: it gets --writes/--reads = total/threads;" \
   "rates below are totals over all threads"
 echo "  db_bench: --compression_type=none (the store does not compress)"
+if [ -n "$DB_BENCH_PRELOAD" ]; then
+  echo "  allocator: immudb-bench links jemalloc; db_bench runs with LD_PRELOAD=$DB_BENCH_PRELOAD"
+else
+  echo "  allocator: immudb-bench links no jemalloc; db_bench runs as installed"
+fi
 echo
 
 # Rate from an immudb-bench line "<name> : ... <rate> ops/s; ...".
@@ -92,22 +111,22 @@ run "$TMP/ours_dbfill.txt" "$BIN" --benchmarks=dbfill --num="$NUM" --threads="$T
 
 per_thread_sync=$(((SYNC_NUM + THREADS - 1) / THREADS))
 per_thread_read=$(((NUM + READ_THREADS - 1) / READ_THREADS))
-run "$TMP/dbb_sync.txt" "$DB_BENCH" --benchmarks=fillsync --sync=1 --threads="$THREADS" \
+run "$TMP/dbb_sync.txt" "${DB_BENCH_CMD[@]}" --benchmarks=fillsync --sync=1 --threads="$THREADS" \
   --num=$((SYNC_NUM * 1000)) --writes="$per_thread_sync" --db="$TMP/rocksdb-sync" \
   "${COMMON_DBB[@]}"
 rm -rf "$TMP/rocksdb-sync"
-run "$TMP/dbb_seq.txt" "$DB_BENCH" --benchmarks=fillseq --sync=0 --threads=1 --num="$NUM" \
+run "$TMP/dbb_seq.txt" "${DB_BENCH_CMD[@]}" --benchmarks=fillseq --sync=0 --threads=1 --num="$NUM" \
   --db="$TMP/rocksdb" "${COMMON_DBB[@]}"
 # Random point reads over the same number of keys, ours and RocksDB's back to
 # back, with READ_THREADS threads and then with 1.
 run "$TMP/ours_get.txt" "$BIN" --benchmarks=get --num="$NUM" --read_threads="$READ_THREADS" \
   --db="$TMP/immudb-db" "${COMMON_OURS[@]}"
-run "$TMP/dbb_read.txt" "$DB_BENCH" --benchmarks=readrandom --use_existing_db=1 \
+run "$TMP/dbb_read.txt" "${DB_BENCH_CMD[@]}" --benchmarks=readrandom --use_existing_db=1 \
   --threads="$READ_THREADS" --num="$NUM" --reads="$per_thread_read" --db="$TMP/rocksdb" \
   "${COMMON_DBB[@]}"
 run "$TMP/ours_get1.txt" "$BIN" --benchmarks=get --num="$NUM" --read_threads=1 \
   --db="$TMP/immudb-db" "${COMMON_OURS[@]}"
-run "$TMP/dbb_read1.txt" "$DB_BENCH" --benchmarks=readrandom --use_existing_db=1 \
+run "$TMP/dbb_read1.txt" "${DB_BENCH_CMD[@]}" --benchmarks=readrandom --use_existing_db=1 \
   --threads=1 --num="$NUM" --reads="$NUM" --db="$TMP/rocksdb" "${COMMON_DBB[@]}"
 
 row() {  # label, ours, rocksdb

@@ -139,8 +139,8 @@ class DatabaseImpl : public Database {
                   const std::function<Status(const index::IndexedEntry&)>& visit) const;
 
   // --- database_write.cc ---
-  // One write. `build` makes the entries; it runs inside the write gate and
-  // gets the id the tx will have (0 unless `exclusive`).
+  // One write. `build` (or `fill`) makes the entries; it runs inside the
+  // write gate and gets the id the tx will have (0 unless `exclusive`).
   struct WritePlan {
     // Enter the gate exclusive: no other commit between build and commit.
     bool exclusive = false;
@@ -150,6 +150,9 @@ class DatabaseImpl : public Database {
     bool no_wait = false;  // Return without waiting for the index afterwards.
     const std::vector<Precondition>* preconditions = nullptr;
     std::function<Result<std::vector<EntrySpec>>(uint64_t next_tx)> build;
+    // Instead of `build`: assigns the entries into a vector this thread used
+    // for an earlier write, so that their strings' buffers are reused.
+    std::function<Status(uint64_t next_tx, std::vector<EntrySpec>* entries)> fill;
   };
   Result<TxHeader> Write(const WritePlan& plan);
   // The store limits and distinct keys, before anything is written.
@@ -170,8 +173,9 @@ class DatabaseImpl : public Database {
   // the txs the checks must see (references and sorted-set targets).
   Result<std::vector<EntrySpec>> PrepareOps(const std::vector<Op>& ops, const OpsMode& mode) const;
   // PrepareOps of plain key-values only (Set): the same entries and errors,
-  // without copying the requests into Ops first.
-  Result<std::vector<EntrySpec>> PrepareKeyValues(const std::vector<KeyValue>& kvs) const;
+  // without copying the requests into Ops first, assigned into *entries
+  // (resized to kvs.size(); its strings' buffers reused).
+  Status PrepareKeyValues(const std::vector<KeyValue>& kvs, std::vector<EntrySpec>* entries) const;
   Result<EntrySpec> PrepareRef(const ReferenceRequest& ref, const OpsMode& mode,
                                bool set_earlier) const;
   Result<EntrySpec> PrepareZAdd(const ZAddRequest& z, const OpsMode& mode, bool set_earlier) const;

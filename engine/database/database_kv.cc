@@ -171,7 +171,9 @@ Result<TxHeader> DatabaseImpl::Set(const std::vector<KeyValue>& kvs, bool no_wai
   WritePlan plan;
   plan.no_wait = no_wait;
   plan.preconditions = &preconditions;
-  plan.build = [&](uint64_t) { return PrepareKeyValues(kvs); };
+  plan.fill = [&](uint64_t, std::vector<EntrySpec>* entries) {
+    return PrepareKeyValues(kvs, entries);
+  };
   return Write(plan);
 }
 
@@ -184,13 +186,8 @@ bool DatabaseImpl::TrySetAsync(const std::vector<KeyValue>& kvs, bool no_wait, S
   if (s.ok() && kvs.empty()) s = Status::InvalidArgument("illegal arguments");
   std::vector<EntrySpec> entries;
   if (s.ok()) {
-    auto prepared = PrepareKeyValues(kvs);
-    if (prepared.ok()) {
-      entries = std::move(prepared).value();
-      s = CheckEntries(entries);
-    } else {
-      s = prepared.status();
-    }
+    s = PrepareKeyValues(kvs, &entries);
+    if (s.ok()) s = CheckEntries(entries);
   }
   if (!s.ok()) {
     done(s);

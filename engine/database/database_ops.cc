@@ -120,15 +120,21 @@ Result<std::vector<EntrySpec>> DatabaseImpl::PrepareOps(const std::vector<Op>& o
   return entries;
 }
 
-Result<std::vector<EntrySpec>> DatabaseImpl::PrepareKeyValues(
-    const std::vector<KeyValue>& kvs) const {
-  std::vector<EntrySpec> entries;
-  entries.reserve(kvs.size());
+Status DatabaseImpl::PrepareKeyValues(const std::vector<KeyValue>& kvs,
+                                      std::vector<EntrySpec>* entries) const {
   for (const KeyValue& kv : kvs) {
     if (kv.key.empty()) return IllegalArguments();
-    entries.push_back(EntrySpec{EncodeKey(kv.key), EncodeValue(kv.value), kv.md});
   }
-  return entries;
+  // Assigned into the strings already there: no allocation for those whose
+  // buffers are large enough.
+  entries->resize(kvs.size());
+  for (size_t i = 0; i < kvs.size(); i++) {
+    EntrySpec& e = (*entries)[i];
+    EncodeKeyTo(kvs[i].key, &e.key);
+    EncodeValueTo(kvs[i].value, &e.value);
+    e.md = kvs[i].md;
+  }
+  return Status::OK();
 }
 
 Result<TxHeader> DatabaseImpl::SetReference(const ReferenceRequest& req) {

@@ -26,6 +26,35 @@ const char* KindName(Precondition::Kind k) {
   return "unknown";
 }
 
+// The entries of this thread's last write, kept with their strings' buffers
+// for its next one (WritePlan::fill), unless they hold more than kKeepBytes:
+// a thread that writes batches allocates nothing per entry once its
+// buffers fit them. Taken out for the write and put back after it.
+class SpareEntries {
+ public:
+  SpareEntries() : entries_(std::move(Slot())) {}
+  ~SpareEntries() {
+    constexpr size_t kKeepBytes = 1 << 20;
+    size_t bytes = entries_.capacity() * sizeof(EntrySpec);
+    for (const EntrySpec& e : entries_) {
+      bytes += e.key.capacity() + e.value.capacity();
+      if (bytes > kKeepBytes) return;
+    }
+    Slot() = std::move(entries_);
+  }
+  SpareEntries(const SpareEntries&) = delete;
+  SpareEntries& operator=(const SpareEntries&) = delete;
+
+  std::vector<EntrySpec>* get() { return &entries_; }
+
+ private:
+  static std::vector<EntrySpec>& Slot() {
+    thread_local std::vector<EntrySpec> slot;
+    return slot;
+  }
+  std::vector<EntrySpec> entries_;
+};
+
 }  // namespace
 
 Status DatabaseImpl::CheckEntries(const std::vector<EntrySpec>& entries) const {
@@ -115,11 +144,17 @@ Result<TxHeader> DatabaseImpl::Write(const WritePlan& plan) {
       if (plan.wait_index || !pre.empty()) IMMUDB_RETURN_IF_ERROR(WaitIndex(last));
       next_tx = last + 1;
     }
-    IMMUDB_ASSIGN_OR_RETURN(std::vector<EntrySpec> entries, plan.build(next_tx));
+    SpareEntries spare;
+    std::vector<EntrySpec>& entries = *spare.get();
+    if (plan.fill) {
+      IMMUDB_RETURN_IF_ERROR(plan.fill(next_tx, &entries));
+    } else {
+      IMMUDB_ASSIGN_OR_RETURN(entries, plan.build(next_tx));
+    }
     IMMUDB_RETURN_IF_ERROR(CheckEntries(entries));
     IMMUDB_RETURN_IF_ERROR(CheckPreconditions(pre));
     IMMUDB_RETURN_IF_ERROR(CheckOpen());
-    IMMUDB_ASSIGN_OR_RETURN(h, store_->Commit(std::move(entries)));
+    IMMUDB_ASSIGN_OR_RETURN(h, store_->CommitReusing(&entries));
     if (exclusive && h.id != next_tx) {
       return Status::Internal("tx " + std::to_string(h.id) + " committed where tx " +
                               std::to_string(next_tx) + " was expected");

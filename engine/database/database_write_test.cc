@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <limits>
+#include <map>
 #include <thread>
 
 #include "database/database_test_util.h"
@@ -340,6 +341,55 @@ TEST_F(DatabaseWriteTest, DeleteErrorsAndRepeatedKeys) {
   auto h = db_->Delete({"a", "a"}, 2, false);
   ASSERT_TRUE(h.ok()) << h.status().ToString();
   EXPECT_EQ(h->nentries, 1u);
+}
+
+TEST(EncodingTest, EncodeToReplacesWhatTheStringHeld) {
+  std::string out(300, 'z');
+  EncodeKeyTo("key", &out);
+  EXPECT_EQ(out, EncodeKey("key"));
+  EncodeValueTo("", &out);
+  EXPECT_EQ(out, EncodeValue(""));
+  EncodeValueTo(std::string(500, 'v'), &out);
+  EXPECT_EQ(out, EncodeValue(std::string(500, 'v')));
+}
+
+TEST_F(DatabaseWriteTest, SetsOfOneThreadReuseTheirEntriesWithoutMixingThem) {
+  // Batches of other sizes and lengths on one thread: each Set assigns into
+  // the entries its thread's last write handed back, so what a longer key or
+  // value left there must not show in a shorter one.
+  const std::vector<std::pair<size_t, size_t>> shapes = {{50, 300}, {10, 20}, {80, 5},
+                                                         {1, 1000}, {30, 0},  {50, 40}};
+  std::map<std::string, std::string> want;
+  for (size_t round = 0; round < shapes.size(); round++) {
+    const auto [n, len] = shapes[round];
+    std::vector<KeyValue> kvs;
+    for (size_t i = 0; i < n; i++) {
+      const std::string key =
+          (round % 2 == 0 ? "a-long-key-prefix-" : "k") + std::to_string(i * 7 + round);
+      const std::string value(len, static_cast<char>('a' + (round + i) % 26));
+      kvs.push_back(KeyValue{key, value, {}});
+      want[key] = value;
+    }
+    ASSERT_TRUE(db_->Set(kvs, false).ok()) << round;
+    if (round == 2) {
+      // A refused Set in between (an empty key) writes nothing.
+      const uint64_t last = LastTx();
+      kvs[5].key.clear();
+      EXPECT_TRUE(db_->Set(kvs, false).status().IsInvalidArgument());
+      EXPECT_EQ(LastTx(), last);
+    }
+    if (round == 3) {
+      // ExecAll builds its own entries; the next Set still reuses.
+      ASSERT_TRUE(db_->ExecAll({Op(KeyValue{"via-exec", "e", {}})}, false).ok());
+      want["via-exec"] = "e";
+    }
+  }
+  for (const auto& [k, v] : want) EXPECT_EQ(MustGet(k).value, v) << k;
+  // A Set from another thread, then from this one again.
+  std::thread([&] { MustSet("other-thread", "o"); }).join();
+  MustSet("k0", "last");
+  EXPECT_EQ(MustGet("other-thread").value, "o");
+  EXPECT_EQ(MustGet("k0").value, "last");
 }
 
 }  // namespace

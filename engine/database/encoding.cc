@@ -30,6 +30,18 @@ std::string EncodeValue(std::string_view user_value) {
   return v;
 }
 
+void EncodeKeyTo(std::string_view user_key, std::string* out) {
+  out->reserve(1 + user_key.size());
+  out->assign(1, kSetKeyPrefix);
+  out->append(user_key);
+}
+
+void EncodeValueTo(std::string_view user_value, std::string* out) {
+  out->reserve(1 + user_value.size());
+  out->assign(1, kPlainValuePrefix);
+  out->append(user_value);
+}
+
 std::string EncodeReferenceValue(std::string_view referenced_user_key, uint64_t at_tx) {
   std::string v;
   v.push_back(kReferenceValuePrefix);

@@ -50,6 +50,67 @@ struct IndexDb {
   ~IndexDb();
 };
 
+// Working memory of IndexBatch, used under batch_mu and kept between
+// batches so that indexing a record allocates nothing: the records are
+// encoded into reused buffers and copied into the reused WriteBatch.
+struct IndexBatchScratch {
+  // One indexable entry: its key and its place in `txs`.
+  struct Item {
+    // The 8 key bytes after the prefix all keys of the batch share,
+    // big-endian, zero-padded: orders items as their keys do, but for
+    // ties (GroupEntries).
+    uint64_t order;
+    std::string_view key;
+    uint32_t tx;
+    uint32_t entry;
+    uint32_t value_at;  // Where `values` holds its value; kNoValue: not read.
+  };
+  static constexpr uint32_t kNoValue = UINT32_MAX;
+  // A range of the value log holding values to inline, read into `values`
+  // at `at`.
+  struct Span {
+    uint64_t offset;
+    uint64_t end;
+    uint32_t at;
+  };
+  // The items of one distinct key, consecutive in `items`, and the key's
+  // latest revision before the batch.
+  struct Group {
+    uint32_t first;
+    uint32_t count;
+    uint64_t revision;
+    // When the key's only version before the batch (revision 1) lives in
+    // its 'L' record alone: where `firsts` holds that record (plain, the
+    // 'H' record of revision 1 this batch writes); else kNoValue.
+    uint32_t first_at;
+    // RevisionCache::HashOf(key), set by LatestRevisions for a key the
+    // revision cache is read or written for (not one new and written once).
+    uint64_t hash;
+  };
+  // Shared with the store's recent txs (no copy); released by Trim.
+  std::vector<std::shared_ptr<const Tx>> txs;
+  // The items of one tx, [begin, end) in `items` before the sort.
+  struct Run {
+    uint32_t begin;
+    uint32_t end;
+  };
+  std::vector<Item> items;              // Sorted by key, then by position.
+  std::vector<Item> sorted;             // `items` laid out run by run.
+  std::vector<Run> runs;                // One per tx with indexable entries.
+  std::vector<Group> groups;            // In key order.
+  std::vector<uint32_t> missing;        // Groups whose revision RocksDB holds.
+  std::vector<uint32_t> history_order;  // Groups in 'H' key order.
+  std::vector<Span> spans;              // In log order.
+  std::string values;                   // The spans' bytes.
+  std::string firsts;                   // Records of Group::first_at.
+  std::string keys;                     // Encoded RocksDB keys for MultiGet.
+  std::string key;                      // The RocksDB key being written.
+  std::string value;                    // The record being written.
+  rocksdb::WriteBatch batch;
+  // Drops buffers a large batch grew past what a usual one needs.
+  void Trim();
+};
+
 struct Index::Rep {
   std::string dir;
   const Store* store = nullptr;
@@ -101,66 +162,8 @@ struct Index::Rep {
   // Reads the txs of the next batch.
   Status ReadTxs(uint64_t from, uint64_t last, std::vector<std::shared_ptr<const Tx>>* txs);
 
-  // Working memory of IndexBatch, used under batch_mu and kept between
-  // batches so that indexing a record allocates nothing: the records are
-  // encoded into reused buffers and copied into the reused WriteBatch.
-  struct Scratch {
-    // One indexable entry: its key and its place in `txs`.
-    struct Item {
-      // The 8 key bytes after the prefix all keys of the batch share,
-      // big-endian, zero-padded: orders items as their keys do, but for
-      // ties (GroupEntries).
-      uint64_t order;
-      std::string_view key;
-      uint32_t tx;
-      uint32_t entry;
-      uint32_t value_at;  // Where `values` holds its value; kNoValue: not read.
-    };
-    static constexpr uint32_t kNoValue = UINT32_MAX;
-    // A range of the value log holding values to inline, read into `values`
-    // at `at`.
-    struct Span {
-      uint64_t offset;
-      uint64_t end;
-      uint32_t at;
-    };
-    // The items of one distinct key, consecutive in `items`, and the key's
-    // latest revision before the batch.
-    struct Group {
-      uint32_t first;
-      uint32_t count;
-      uint64_t revision;
-      // When the key's only version before the batch (revision 1) lives in
-      // its 'L' record alone: where `firsts` holds that record (plain, the
-      // 'H' record of revision 1 this batch writes); else kNoValue.
-      uint32_t first_at;
-      // RevisionCache::HashOf(key), set by LatestRevisions for a key the
-      // revision cache is read or written for (not one new and written once).
-      uint64_t hash;
-    };
-    // Shared with the store's recent txs (no copy); released by Trim.
-    std::vector<std::shared_ptr<const Tx>> txs;
-    // The items of one tx, [begin, end) in `items` before the sort.
-    struct Run {
-      uint32_t begin;
-      uint32_t end;
-    };
-    std::vector<Item> items;              // Sorted by key, then by position.
-    std::vector<Item> sorted;             // `items` laid out run by run.
-    std::vector<Run> runs;                // One per tx with indexable entries.
-    std::vector<Group> groups;            // In key order.
-    std::vector<uint32_t> missing;        // Groups whose revision RocksDB holds.
-    std::vector<uint32_t> history_order;  // Groups in 'H' key order.
-    std::vector<Span> spans;              // In log order.
-    std::string values;                   // The spans' bytes.
-    std::string firsts;                   // Records of Group::first_at.
-    std::string keys;                     // Encoded RocksDB keys for MultiGet.
-    std::string key;                      // The RocksDB key being written.
-    std::string value;                    // The record being written.
-    rocksdb::WriteBatch batch;
-    // Drops buffers a large batch grew past what a usual one needs.
-    void Trim();
-  };
+  // IndexBatchScratch (above).
+  using Scratch = IndexBatchScratch;
   Scratch scratch;
   // Sorts the batch's indexable entries into scratch.items and
   // scratch.groups, and plans the value-log ranges (scratch.spans) that

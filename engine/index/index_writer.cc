@@ -128,11 +128,12 @@ Status Index::Rep::ReadTxs(uint64_t from, uint64_t last,
   return Status::OK();
 }
 
-void Index::Rep::Scratch::Trim() {
+void IndexBatchScratch::Trim() {
   // Buffers of a usual batch stay; those a batch of many or large entries
   // grew (up to max_batch_entries, or one tx of max_tx_entries) go.
   constexpr size_t kKeepBytes = 4 << 20;
   constexpr size_t kKeepItems = 1 << 16;
+  constexpr size_t kKeepBatchBytes = 8 << 20;
   txs.clear();
   if (txs.capacity() > kKeepItems / 8) std::vector<std::shared_ptr<const Tx>>().swap(txs);
   if (items.capacity() > kKeepItems) std::vector<Item>().swap(items);
@@ -145,7 +146,11 @@ void Index::Rep::Scratch::Trim() {
   if (firsts.capacity() > kKeepBytes) std::string().swap(firsts);
   if (values.capacity() > kKeepBytes) std::string().swap(values);
   if (spans.capacity() > kKeepItems) std::vector<Span>().swap(spans);
-  if (batch.GetDataSize() > kKeepBytes) {
+  // The WriteBatch has a bound of its own: ReadTxs takes txs in chunks of
+  // 64, so a batch of 1000-entry txs holds about 64,000 records (about
+  // 5.6 MB with 16-byte keys). Dropped at 4 MiB, its buffer was regrown by
+  // doubling, on freshly faulted pages, in every such batch.
+  if (batch.GetDataSize() > kKeepBatchBytes) {
     batch = rocksdb::WriteBatch();
   } else {
     batch.Clear();

@@ -62,6 +62,17 @@ Result<TxHeader> StoreImpl::Commit(std::vector<EntrySpec> entries) {
   return Enqueue(&w, std::move(entries));
 }
 
+Result<TxHeader> StoreImpl::CommitReusing(std::vector<EntrySpec>* entries) {
+  IMMUDB_RETURN_IF_ERROR(ValidateEntries(*entries));
+  Writer w;
+  w.version = VersionFor(*entries);
+  Result<TxHeader> h = Enqueue(&w, std::move(*entries));
+  // Enqueue returns once no leader uses the writer: its entries are ours
+  // again (empty when Prepare refused them).
+  *entries = std::move(w.specs);
+  return h;
+}
+
 Result<TxHeader> StoreImpl::CommitExported(const TxHeader& header, std::vector<EntrySpec> entries) {
   IMMUDB_RETURN_IF_ERROR(ValidateEntries(entries));
   if (header.version > 1) return Status::InvalidArgument("unsupported tx header version");

@@ -88,6 +88,7 @@ class StoreImpl : public Store {
   Status OpenAndRecover();
 
   Result<TxHeader> Commit(std::vector<EntrySpec> entries) override;
+  Result<TxHeader> CommitReusing(std::vector<EntrySpec>* entries) override;
   void CommitAsync(std::vector<EntrySpec> entries, CommitCallback done) override;
   Result<TxHeader> CommitExported(const TxHeader& header, std::vector<EntrySpec> entries) override;
   StoreState CurrentState() const override;

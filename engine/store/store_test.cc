@@ -91,6 +91,53 @@ TEST(StoreTest, InvalidTransactionsAreRejectedAndWriteNothing) {
   EXPECT_EQ(s->CurrentState().tx_id, 1u);
 }
 
+TEST(StoreTest, CommitReusingHandsTheEntriesBackForTheNextTx) {
+  TempDir d;
+  StoreOptions o;
+  o.max_tx_entries = 8;
+  auto s = MustOpen(d.path(), o);
+  std::vector<EntrySpec> es;
+  for (int i = 0; i < 6; i++)
+    es.push_back(Kv("key-" + std::to_string(i), std::string(200, 'a' + i)));
+  auto h1 = s->CommitReusing(&es);
+  ASSERT_TRUE(h1.ok()) << h1.status().ToString();
+  // The vector comes back with its values' buffers.
+  ASSERT_EQ(es.size(), 6u);
+  std::vector<const char*> buffers;
+  for (EntrySpec& e : es) {
+    EXPECT_GE(e.value.capacity(), 200u);
+    buffers.push_back(e.value.data());
+  }
+  // The next tx assigned into the same strings is committed as written, in
+  // those buffers, and the first tx is unchanged.
+  for (int i = 0; i < 6; i++) {
+    es[i].key = "next-" + std::to_string(i);
+    es[i].value.assign(150, 'p' + i);
+  }
+  auto h2 = s->CommitReusing(&es);
+  ASSERT_TRUE(h2.ok()) << h2.status().ToString();
+  EXPECT_EQ(h2->id, 2u);
+  ASSERT_EQ(es.size(), 6u);
+  for (int i = 0; i < 6; i++) EXPECT_EQ(es[i].value.data(), buffers[i]) << i;
+  for (uint64_t id : {1, 2}) {
+    auto tx = s->ReadTx(id);
+    ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+    ASSERT_EQ(tx->entries.size(), 6u);
+    for (int i = 0; i < 6; i++) {
+      const std::string n = std::to_string(i);
+      EXPECT_EQ(tx->entries[i].key, (id == 1 ? "key-" : "next-") + n);
+      EXPECT_EQ(*s->ReadValue(tx->entries[i]),
+                id == 1 ? std::string(200, 'a' + i) : std::string(150, 'p' + i));
+    }
+  }
+  // A refused tx (a repeated key) writes nothing and comes back as it was.
+  es[1].key = es[0].key;
+  EXPECT_TRUE(s->CommitReusing(&es).status().IsInvalidArgument());
+  ASSERT_EQ(es.size(), 6u);
+  EXPECT_EQ(es[1].key, "next-0");
+  EXPECT_EQ(s->CurrentState().tx_id, 2u);
+}
+
 TEST(StoreTest, HeaderVersionIsOneOnlyWhenAnEntryHasMetadata) {
   TempDir d;
   auto s = MustOpen(d.path());

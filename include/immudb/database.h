@@ -322,6 +322,9 @@ class Database {
 // Stored forms (proofs.md §1.1), shared with clients and tests.
 std::string EncodeKey(std::string_view user_key);
 std::string EncodeValue(std::string_view user_value);
+// The same into *out, replacing its contents (its buffer reused when large enough).
+void EncodeKeyTo(std::string_view user_key, std::string* out);
+void EncodeValueTo(std::string_view user_value, std::string* out);
 std::string EncodeReferenceValue(std::string_view referenced_user_key, uint64_t at_tx);
 std::string EncodeZAddKey(std::string_view set, double score, std::string_view user_key,
                           uint64_t at_tx);

@@ -60,6 +60,13 @@ class Store {
   // write or fsync the store refuses every later commit until reopened.
   virtual Result<TxHeader> Commit(std::vector<EntrySpec> entries) = 0;
 
+  // Commit of *entries that hands them back afterwards, whatever the outcome,
+  // with the buffers of their strings (a key's buffer the store kept for its
+  // memory of recent txs comes back as an empty string). Their contents are
+  // unspecified: a caller that assigns its next tx's keys and values into the
+  // same vector allocates nothing per entry once its buffers are large enough.
+  virtual Result<TxHeader> CommitReusing(std::vector<EntrySpec>* entries) = 0;
+
   // Commit without waiting for it: returns at once, and `done` runs exactly
   // once with what Commit would have returned. It runs on the caller's thread
   // when the tx is refused before it is queued (invalid entries, a closed or
