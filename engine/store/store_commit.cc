@@ -391,7 +391,10 @@ void StoreImpl::SyncAndPublish(Batch* batch) {
   Status s = batch->status;
   if (s.ok() && (batch->background_sync || batch->aht_sync_upto > 0)) {
     ScheduleBackgroundSync(*batch);
-  } else if (s.ok() && !batch->tickets.empty()) {
+  }
+  // A synced batch runs its own round even when it also handed the AHT's
+  // fsync to the background syncer.
+  if (s.ok() && !batch->background_sync && !batch->tickets.empty()) {
     s = SyncTickets(batch->tickets);
     if (s.ok()) {
       Advance(&durable_id_, batch->last_id);
@@ -619,23 +622,20 @@ Status StoreImpl::WriteBatch(Batch* batch) {
   }
   // The AHT is derived from the Alh values of the commit log, and recovery
   // re-appends the leaves it lost (store.md): a batch neither writes nor
-  // syncs it. It is written when its buffer fills and synced here, by the
-  // leader, once kAhtLazyBytes of it are unsynced, which bounds its torn
-  // window. Unsynced mode hands the fsync to the background syncer once half
-  // of that is unsynced, so the leader syncs only when the syncer falls
-  // behind.
+  // syncs it. It is written when its buffer fills; once half of kAhtLazyBytes
+  // of it are unsynced, its fsync goes to the background syncer, and the
+  // leader syncs it here only when the syncer has not finished by the time
+  // kAhtLazyBytes are unsynced, which bounds its torn window. A synced store
+  // did that fsync (about 1 MiB, a millisecond or more) in the leader's write
+  // step, where it held up the batch's round and every writer behind it.
   const uint64_t aht_size = aht_->Size();
   aht_synced_ = std::max(aht_synced_, aht_bg_synced_.load(std::memory_order_acquire));
   const uint64_t aht_unsynced = aht_bytes_.At(aht_size) - aht_synced_bytes_.At(aht_synced_);
   if (aht_unsynced >= kAhtLazyBytes) {
-    if (opts_.synced) {
-      IMMUDB_RETURN_IF_ERROR(aht_->Sync());
-    } else {
-      std::lock_guard<std::mutex> g(sync_mu_);  // Not during the syncer's SyncFlushed.
-      IMMUDB_RETURN_IF_ERROR(aht_->Sync());
-    }
+    std::lock_guard<std::mutex> g(aht_sync_mu_);  // Not during the syncer's SyncFlushed.
+    IMMUDB_RETURN_IF_ERROR(aht_->Sync());
     aht_synced_ = aht_size;
-  } else if (!opts_.synced && aht_unsynced >= kAhtLazyBytes / 2 && aht_sync_asked_ <= aht_synced_) {
+  } else if (aht_unsynced >= kAhtLazyBytes / 2 && aht_sync_asked_ <= aht_synced_) {
     IMMUDB_RETURN_IF_ERROR(aht_->FlushForSync());
     aht_sync_asked_ = aht_size;
     batch->aht_sync_upto = aht_size;
@@ -771,7 +771,7 @@ void StoreImpl::BackgroundSyncLoop() {
     l.unlock();
     Status s = SyncTickets(tickets);
     if (s.ok() && aht_upto > 0) {
-      std::lock_guard<std::mutex> g(sync_mu_);  // Not during the leader's AHT Sync.
+      std::lock_guard<std::mutex> g(aht_sync_mu_);  // Not during the leader's AHT Sync.
       s = aht_->SyncFlushed().WithPrefix("AHT sync");
       if (s.ok()) aht_bg_synced_.store(aht_upto, std::memory_order_release);
     }

@@ -176,7 +176,7 @@ class StoreImpl : public Store {
     // Unsynced mode's periodic sync: `tickets` go to the background syncer
     // and the batch publishes without waiting for them.
     bool background_sync = false;
-    // Unsynced mode: the AHT leaves whose fsync this batch registered
+    // The AHT leaves whose fsync this batch registered
     // (AHTree::FlushForSync) for the background syncer; 0: none.
     uint64_t aht_sync_upto = 0;
     // The leader already merged the store's error state into `status`.
@@ -397,10 +397,13 @@ class StoreImpl : public Store {
   uint64_t aht_synced_ = 0;  // AHT leaves durable as of the last AHT sync.
   // The AHT's bytes at aht_->Size() and at aht_synced_ leaves, as last asked.
   AhtBytes aht_bytes_, aht_synced_bytes_;
-  // Unsynced mode: the leaves of the AHT sync last handed to the background
-  // syncer (leader), and the leaves it made durable (written by the syncer).
+  // The leaves of the AHT sync last handed to the background syncer
+  // (leader), and the leaves it made durable (written by the syncer).
   uint64_t aht_sync_asked_ = 0;
   std::atomic<uint64_t> aht_bg_synced_{0};
+  // The leader's AHT Sync and the syncer's AHT SyncFlushed, one at a time
+  // (not sync_mu_: a synced store's rounds must not wait for the AHT).
+  std::mutex aht_sync_mu_;
   // Format 3: every commit record <= clog_durable_id_ is durable (written by
   // stage B); the leader's marks of the last batch that synced the commit log.
   std::atomic<uint64_t> clog_durable_id_{0};
