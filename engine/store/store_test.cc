@@ -452,6 +452,9 @@ class AhtSyncSpy : public FileSystemWrapper {
     return std::unique_ptr<File>(new SpyFile(std::move(f), this));
   }
 
+  // From now on every sync of an AHT file fails (EIO).
+  void FailSyncs() { fail_.store(true); }
+
   // AHT file syncs run on `thread`, and on every other thread.
   std::pair<int, int> Syncs(std::thread::id thread) {
     std::lock_guard<std::mutex> l(mu_);
@@ -473,6 +476,7 @@ class AhtSyncSpy : public FileSystemWrapper {
         std::lock_guard<std::mutex> l(spy_->mu_);
         spy_->syncs_.push_back(std::this_thread::get_id());
       }
+      if (spy_->fail_.load()) return Status::IOError("injected AHT sync failure");
       return f_->Sync();
     }
     Status Truncate(uint64_t size) override { return f_->Truncate(size); }
@@ -486,6 +490,7 @@ class AhtSyncSpy : public FileSystemWrapper {
 
   std::mutex mu_;
   std::vector<std::thread::id> syncs_;
+  std::atomic<bool> fail_{false};
 };
 
 // Waits (at most `timeout`) until no other thread of this process is running
@@ -550,6 +555,71 @@ TEST(StoreTest, UnsyncedCommitsLeaveAhtSyncsToTheBackgroundSyncer) {
   auto p = (*s)->BuildDualProof(*h1, *hn);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_TRUE(verify::VerifyDualProof(*p, 1, n, *h1->Alh(), alh));
+}
+
+// Synced mode too: a writer's commit (the leader's write step) never waits
+// for the AHT's fsync, which the background syncer runs; the store reopens
+// whole.
+TEST(StoreTest, SyncedCommitsLeaveAhtSyncsToTheBackgroundSyncer) {
+  auto mem = NewMemFileSystem();
+  AhtSyncSpy spy(mem.get());
+  StoreOptions o;
+  o.fs = &spy;
+  ASSERT_TRUE(o.synced);
+  const int n = 20000;  // About 5 MiB of AHT records.
+  Hash alh;
+  {
+    auto s = Store::Open("/db", o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    for (int i = 1; i <= n; i++) {
+      ASSERT_TRUE((*s)->Commit({Kv("k" + std::to_string(i), "v")}).ok());
+      // As above: the leader syncs the AHT itself only when the syncer falls
+      // a whole kAhtLazyBytes behind.
+      if (i % 500 == 0) WaitUntilOtherThreadsSleep(std::chrono::seconds(10));
+    }
+    const auto [on, off] = spy.Syncs(std::this_thread::get_id());
+    EXPECT_EQ(on, 0);
+    EXPECT_GE(off, 4);
+    alh = (*s)->CurrentState().alh;
+    ASSERT_TRUE((*s)->Close().ok());
+  }
+  auto s = Store::Open("/db", o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)->CurrentState().tx_id, static_cast<uint64_t>(n));
+  EXPECT_EQ((*s)->CurrentState().alh, alh);
+  auto h1 = (*s)->ReadTxHeader(1);
+  auto hn = (*s)->ReadTxHeader(n);
+  ASSERT_TRUE(h1.ok() && hn.ok());
+  auto p = (*s)->BuildDualProof(*h1, *hn);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(verify::VerifyDualProof(*p, 1, n, *h1->Alh(), alh));
+}
+
+// A failed fsync of the AHT in the background syncer puts a synced store in
+// the error state: the commits after it fail, and none is retried.
+TEST(StoreTest, FailedBackgroundAhtSyncFailsLaterSyncedCommits) {
+  auto mem = NewMemFileSystem();
+  AhtSyncSpy spy(mem.get());
+  StoreOptions o;
+  o.fs = &spy;
+  auto s = Store::Open("/db", o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE((*s)->Commit({Kv("k0", "v")}).ok());
+  spy.FailSyncs();
+  int failed_at = 0;
+  for (int i = 1; i <= 20000 && failed_at == 0; i++) {
+    Result<TxHeader> r = (*s)->Commit({Kv("k" + std::to_string(i), "v")});
+    if (!r.ok()) {
+      EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+      failed_at = i;
+    }
+    if (i % 500 == 0) WaitUntilOtherThreadsSleep(std::chrono::seconds(10));
+  }
+  ASSERT_GT(failed_at, 0) << "no commit failed after the AHT's syncs began to fail";
+  EXPECT_EQ(spy.Syncs(std::this_thread::get_id()).first, 0);
+  const uint64_t last = (*s)->CurrentState().tx_id;
+  EXPECT_FALSE((*s)->Commit({Kv("after", "v")}).ok());
+  EXPECT_EQ((*s)->CurrentState().tx_id, last);
 }
 
 // Leaf 16384 closes the largest perfect block of a 24576-leaf AHT: its record
