@@ -293,21 +293,45 @@ void StoreImpl::Lead(Writer* self, std::unique_lock<std::mutex>* held) {
   // leadership over would only cost a wake-up per batch.
   constexpr int kLeadOnBatches = 4;
   int lead_on_left = kLeadOnBatches;
+  // A writer that has published its batch takes up to this many more
+  // batches itself (TakeLeadAfterPublish), each handed over as its own; its
+  // commit returns that much later (about two batch cycles each).
+  constexpr int kPublisherLeads = 8;
+  int publisher_leads_left = kPublisherLeads;
   // self's batch is published, or another leader took self into its batch;
   // leading on.
   bool own_done = false;
+  // The next batch is one this thread took after publishing its own: it is
+  // handed over and published like the thread's own batch.
+  bool taken_after_publish = false;
   for (;;) {
     std::unique_lock<std::mutex> l;
     if (held != nullptr) {
       l = std::move(*held);  // Checked by the caller: a slot is free.
       held = nullptr;
     } else {
-      {
-        // At most kMaxInflight batches in flight: wait for the oldest to
-        // publish (no lock when it is: published_ only grows).
-        const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
-        if (published_.load(std::memory_order_acquire) + kMaxInflight <= next) {
+      // At most kMaxInflight batches in flight (no lock when a slot is free:
+      // published_ only grows).
+      const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
+      if (published_.load(std::memory_order_acquire) + kMaxInflight <= next) {
+        if (self == nullptr) {
+          // The commit thread waits for the oldest batch to publish.
           WaitPublished([&] { return published_.load() + kMaxInflight > next; });
+        } else {
+          // A writer parks the leadership instead: the thread that publishes
+          // the oldest batch is running, and takes the next batch at once
+          // (TakeLeadAfterPublish), where a sleeping leader would first have
+          // to be woken and get a CPU. This writer waits as a queued one.
+          l = std::unique_lock<std::mutex>(mu_);
+          if (published_.load() + kMaxInflight <= batches_taken_.load(std::memory_order_relaxed)) {
+            if (writers_.empty()) {
+              leading_ = false;  // Nobody left to lead for.
+            } else {
+              lead_parked_.store(true);  // Sequentially consistent with published_.
+            }
+            return;
+          }
+          l.unlock();  // The slot came free meanwhile.
         }
       }
       l = std::unique_lock<std::mutex>(mu_);
@@ -360,7 +384,8 @@ void StoreImpl::Lead(Writer* self, std::unique_lock<std::mutex>* held) {
       if (batch.status.ok()) batch.status = bg_error_;
       batch.error_checked = true;
     }
-    bool mine = false;
+    bool mine = taken_after_publish;
+    taken_after_publish = false;
     if (!own_done) {
       for (Writer* x : batch.writers) mine |= x == self;
     }
@@ -379,12 +404,53 @@ void StoreImpl::Lead(Writer* self, std::unique_lock<std::mutex>* held) {
     SyncAndPublish(&batch);
     if (lead_on) {
       own_done = true;
+    } else if (mine) {
+      if (publisher_leads_left > 0 && TakeLeadAfterPublish()) {
+        publisher_leads_left--;
+        stat_publisher_leads_.fetch_add(1, std::memory_order_relaxed);
+        own_done = true;
+        taken_after_publish = true;
+        continue;
+      }
+      UnparkLead();
+      return;
     } else if (own_done) {
       lead_on_left--;
-    } else if (mine) {
-      return;
     }
   }
+}
+
+bool StoreImpl::TakeLeadAfterPublish() {
+  // A leadership handed over (HandOver) that no queued writer has claimed yet
+  // is still on its way to a sleeping thread: claimed here instead (that
+  // writer, once awake, finds it gone and waits on).
+  if (lead_wanted_.load(std::memory_order_acquire) != 0 &&
+      lead_wanted_.exchange(0, std::memory_order_acq_rel) != 0) {
+    return true;
+  }
+  // A leader parked for want of the slot this publication freed.
+  if (!lead_parked_.load()) return false;
+  std::lock_guard<std::mutex> l(mu_);
+  if (!lead_parked_.load()) return false;
+  lead_parked_.store(false);
+  return true;
+}
+
+void StoreImpl::UnparkLead() {
+  // Whoever published a batch must not leave the leadership parked: a
+  // publisher that does not take it hands it over.
+  if (!lead_parked_.load()) return;
+  std::unique_lock<std::mutex> l(mu_);
+  if (!lead_parked_.load()) return;
+  lead_parked_.store(false);
+  if (writers_.empty()) {
+    leading_ = false;
+    return;
+  }
+  const bool to_commit_thread = writers_.front()->done != nullptr;
+  const uint64_t next = batches_taken_.load(std::memory_order_relaxed);
+  l.unlock();
+  HandOver(to_commit_thread, next);
 }
 
 void StoreImpl::SyncAndPublish(Batch* batch) {
@@ -682,6 +748,7 @@ Store::CommitStats StoreImpl::Stats() const {
   c.txs = stat_txs_.load(std::memory_order_relaxed);
   c.sync_rounds = stat_sync_rounds_.load(std::memory_order_relaxed);
   c.sync_ns = stat_sync_ns_.load(std::memory_order_relaxed);
+  c.publisher_leads = stat_publisher_leads_.load(std::memory_order_relaxed);
   if (aht_) {
     const AHTreeCacheStats a = aht_->CacheStats();
     c.aht_cache_bytes = a.block_cache_bytes;

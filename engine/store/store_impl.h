@@ -201,11 +201,20 @@ class StoreImpl : public Store {
   // Leads until `self` is committed: takes the queued writers (up to the
   // batch limit) and writes them (stage A); when `self` is in the batch,
   // hands leadership to a queued writer at once and syncs and publishes its
-  // batch while the next one is written (stage B).
+  // batch while the next one is written (stage B). A writer that finds no
+  // batch slot free parks the leadership and returns to wait; after
+  // publishing, a writer may take a parked or not yet claimed leadership and
+  // lead one more batch the same way (TakeLeadAfterPublish).
   // With `self` null (the commit thread), leads until the queue is empty.
   // `held`: the caller holds mu_ (moved in) and has checked that a batch
   // slot is free, so the first batch is taken under that lock.
   void Lead(Writer* self, std::unique_lock<std::mutex>* held = nullptr);
+  // After publishing its batch: claims a leadership handed over but not yet
+  // claimed, or a parked one. True: the caller leads now.
+  bool TakeLeadAfterPublish();
+  // After publishing its batch, a writer that does not lead on hands a
+  // parked leadership over (HandOver).
+  void UnparkLead();
   // Makes the first queued writer's thread (or, when it has none, the commit
   // thread) the leader; `next_batch` is the number of the next batch to take.
   // REQUIRES: the caller holds leadership and gives it up, mu_ not held.
@@ -345,6 +354,12 @@ class StoreImpl : public Store {
   std::atomic<uint32_t> sleepers_{0};  // Writers in WaitCommittedOrLead.
   std::atomic<uint64_t> stat_batches_{0}, stat_txs_{0}, stat_sync_rounds_{0}, stat_sync_ns_{0};
   std::atomic<uint32_t> lead_wanted_{0};
+  // A writer leading for the queue found no slot free for the next batch and
+  // stopped leading: the thread that publishes the oldest batch takes the
+  // leadership (TakeLeadAfterPublish) or hands it over (UnparkLead).
+  // leading_ stays true meanwhile. Set under mu_.
+  std::atomic<bool> lead_parked_{false};
+  std::atomic<uint64_t> stat_publisher_leads_{0};
   Status bg_error_;      // Sticky after a failed write or sync. Guarded by mu_.
   bool closed_ = false;  // Guarded by mu_.
 

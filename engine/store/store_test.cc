@@ -320,6 +320,89 @@ TEST_P(ConcurrentCommitTest, WritersGetDistinctChainedTransactions) {
 INSTANTIATE_TEST_SUITE_P(BatchLimits, ConcurrentCommitTest,
                          ::testing::Combine(::testing::Values(1, 3, 4096), ::testing::Bool()));
 
+// Every fsync takes `delay`: with many synced writers, a leader then finds
+// both batch slots taken and parks the leadership for the publisher of the
+// oldest batch to take.
+class SlowSyncFs : public FileSystemWrapper {
+ public:
+  SlowSyncFs(FileSystem* target, std::chrono::microseconds delay)
+      : FileSystemWrapper(target), delay_(delay) {}
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, bool create) override {
+    IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<File> f, target()->OpenFile(path, create));
+    return std::unique_ptr<File>(new SlowFile(std::move(f), delay_));
+  }
+
+ private:
+  class SlowFile : public File {
+   public:
+    SlowFile(std::unique_ptr<File> f, std::chrono::microseconds delay)
+        : f_(std::move(f)), delay_(delay) {}
+    Status Append(std::string_view data) override { return f_->Append(data); }
+    Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* read) const override {
+      return f_->ReadAt(offset, n, dst, read);
+    }
+    Status Sync() override {
+      std::this_thread::sleep_for(delay_);
+      return f_->Sync();
+    }
+    Status Truncate(uint64_t size) override { return f_->Truncate(size); }
+    uint64_t Size() const override { return f_->Size(); }
+    Status Close() override { return f_->Close(); }
+
+   private:
+    std::unique_ptr<File> f_;
+    std::chrono::microseconds delay_;
+  };
+
+  std::chrono::microseconds delay_;
+};
+
+// Synced writers whose fsyncs are slow: the leadership goes through parked
+// leaders and the threads that publish (Stats().publisher_leads), and still
+// every commit returns its own tx, each once, in one chain; with batches of
+// 3 the batch limit leaves writers queued behind every batch.
+TEST(StoreTest, ParkedLeadershipTakenByPublishersCommitsEveryTxOnce) {
+  for (size_t batch_limit : {size_t{3}, size_t{4096}}) {
+    auto mem = NewMemFileSystem();
+    SlowSyncFs fs(mem.get(), std::chrono::microseconds(300));
+    StoreOptions o;
+    o.fs = &fs;
+    o.max_group_commit_txs = batch_limit;
+    auto st = Store::Open("/db", o);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    std::unique_ptr<Store> s = std::move(st).value();
+    const int kThreads = 32, kPer = 30;
+    std::vector<std::thread> ts;
+    std::mutex mu;
+    std::map<uint64_t, std::string> by_id;
+    for (int t = 0; t < kThreads; t++) {
+      ts.emplace_back([&, t] {
+        for (int i = 0; i < kPer; i++) {
+          std::string k = "t" + std::to_string(t) + "_" + std::to_string(i);
+          auto h = s->Commit({Kv(k, "v" + k)});
+          ASSERT_TRUE(h.ok()) << h.status().ToString();
+          std::lock_guard<std::mutex> g(mu);
+          EXPECT_TRUE(by_id.emplace(h->id, k).second);
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    EXPECT_GT(s->Stats().publisher_leads, 0u) << batch_limit;
+    ASSERT_EQ(by_id.size(), size_t{kThreads * kPer});
+    EXPECT_EQ(s->CurrentState().tx_id, uint64_t{kThreads * kPer});
+    Hash prev = EmptyHash();
+    for (auto& [id, k] : by_id) {
+      auto tx = s->ReadTx(id);
+      ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+      EXPECT_EQ(tx->header.prev_alh, prev);
+      EXPECT_EQ(tx->entries[0].key, k);
+      prev = *tx->header.Alh();
+    }
+    ASSERT_TRUE(s->Close().ok());
+  }
+}
+
 // Two writers of an unsynced store, where the waiting one spins for its
 // commit or for the leadership instead of sleeping: every commit lands once,
 // in one chain, and reads back; with batches of one tx the leadership passes
