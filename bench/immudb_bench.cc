@@ -313,11 +313,14 @@ class Benchmark {
     const uint64_t batches = b.batches - a.batches, txs = b.txs - a.txs;
     const uint64_t rounds = b.sync_rounds - a.sync_rounds, ns = b.sync_ns - a.sync_ns;
     if (batches == 0) return;
-    std::printf("%-16s: %llu batches, %.1f txs/batch; %llu fsync rounds, %.0f us/round\n",
-                (name + " commit").c_str(), static_cast<unsigned long long>(batches),
-                static_cast<double>(txs) / static_cast<double>(batches),
-                static_cast<unsigned long long>(rounds),
-                rounds ? static_cast<double>(ns) / 1e3 / static_cast<double>(rounds) : 0.0);
+    std::printf(
+        "%-16s: %llu batches, %.1f txs/batch; %llu fsync rounds, %.0f us/round; %llu taken by "
+        "their publisher\n",
+        (name + " commit").c_str(), static_cast<unsigned long long>(batches),
+        static_cast<double>(txs) / static_cast<double>(batches),
+        static_cast<unsigned long long>(rounds),
+        rounds ? static_cast<double>(ns) / 1e3 / static_cast<double>(rounds) : 0.0,
+        static_cast<unsigned long long>(b.publisher_leads - a.publisher_leads));
   }
 
   // --num entries in transactions of --batch entries with sequential keys.

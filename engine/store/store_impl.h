@@ -177,7 +177,7 @@ class StoreImpl : public Store {
     // Unsynced mode's periodic sync: `tickets` go to the background syncer
     // and the batch publishes without waiting for them.
     bool background_sync = false;
-    // Unsynced mode: the AHT leaves whose fsync this batch registered
+    // The AHT leaves whose fsync this batch registered
     // (AHTree::FlushForSync) for the background syncer; 0: none.
     uint64_t aht_sync_upto = 0;
     // The leader already merged the store's error state into `status`.
@@ -202,11 +202,20 @@ class StoreImpl : public Store {
   // Leads until `self` is committed: takes the queued writers (up to the
   // batch limit) and writes them (stage A); when `self` is in the batch,
   // hands leadership to a queued writer at once and syncs and publishes its
-  // batch while the next one is written (stage B).
+  // batch while the next one is written (stage B). A writer that finds no
+  // batch slot free parks the leadership and returns to wait; after
+  // publishing, a writer may take a parked or not yet claimed leadership and
+  // lead one more batch the same way (TakeLeadAfterPublish).
   // With `self` null (the commit thread), leads until the queue is empty.
   // `held`: the caller holds mu_ (moved in) and has checked that a batch
   // slot is free, so the first batch is taken under that lock.
   void Lead(Writer* self, std::unique_lock<std::mutex>* held = nullptr);
+  // After publishing its batch: claims a leadership handed over but not yet
+  // claimed, or a parked one. True: the caller leads now.
+  bool TakeLeadAfterPublish();
+  // After publishing its batch, a writer that does not lead on hands a
+  // parked leadership over (HandOver).
+  void UnparkLead();
   // Makes the first queued writer's thread (or, when it has none, the commit
   // thread) the leader; `next_batch` is the number of the next batch to take.
   // REQUIRES: the caller holds leadership and gives it up, mu_ not held.
@@ -346,6 +355,12 @@ class StoreImpl : public Store {
   std::atomic<uint32_t> sleepers_{0};  // Writers in WaitCommittedOrLead.
   std::atomic<uint64_t> stat_batches_{0}, stat_txs_{0}, stat_sync_rounds_{0}, stat_sync_ns_{0};
   std::atomic<uint32_t> lead_wanted_{0};
+  // A writer leading for the queue found no slot free for the next batch and
+  // stopped leading: the thread that publishes the oldest batch takes the
+  // leadership (TakeLeadAfterPublish) or hands it over (UnparkLead).
+  // leading_ stays true meanwhile. Set under mu_.
+  std::atomic<bool> lead_parked_{false};
+  std::atomic<uint64_t> stat_publisher_leads_{0};
   Status bg_error_;      // Sticky after a failed write or sync. Guarded by mu_.
   bool closed_ = false;  // Guarded by mu_.
 
@@ -398,10 +413,13 @@ class StoreImpl : public Store {
   uint64_t aht_synced_ = 0;  // AHT leaves durable as of the last AHT sync.
   // The AHT's bytes at aht_->Size() and at aht_synced_ leaves, as last asked.
   AhtBytes aht_bytes_, aht_synced_bytes_;
-  // Unsynced mode: the leaves of the AHT sync last handed to the background
-  // syncer (leader), and the leaves it made durable (written by the syncer).
+  // The leaves of the AHT sync last handed to the background syncer
+  // (leader), and the leaves it made durable (written by the syncer).
   uint64_t aht_sync_asked_ = 0;
   std::atomic<uint64_t> aht_bg_synced_{0};
+  // The leader's AHT Sync and the syncer's AHT SyncFlushed, one at a time
+  // (not sync_mu_: a synced store's rounds must not wait for the AHT).
+  std::mutex aht_sync_mu_;
   // Format 3: every commit record <= clog_durable_id_ is durable (written by
   // stage B); the leader's marks of the last batch that synced the commit log.
   std::atomic<uint64_t> clog_durable_id_{0};

@@ -367,6 +367,89 @@ TEST_P(ConcurrentCommitTest, WritersGetDistinctChainedTransactions) {
 INSTANTIATE_TEST_SUITE_P(BatchLimits, ConcurrentCommitTest,
                          ::testing::Combine(::testing::Values(1, 3, 4096), ::testing::Bool()));
 
+// Every fsync takes `delay`: with many synced writers, a leader then finds
+// both batch slots taken and parks the leadership for the publisher of the
+// oldest batch to take.
+class SlowSyncFs : public FileSystemWrapper {
+ public:
+  SlowSyncFs(FileSystem* target, std::chrono::microseconds delay)
+      : FileSystemWrapper(target), delay_(delay) {}
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, bool create) override {
+    IMMUDB_ASSIGN_OR_RETURN(std::unique_ptr<File> f, target()->OpenFile(path, create));
+    return std::unique_ptr<File>(new SlowFile(std::move(f), delay_));
+  }
+
+ private:
+  class SlowFile : public File {
+   public:
+    SlowFile(std::unique_ptr<File> f, std::chrono::microseconds delay)
+        : f_(std::move(f)), delay_(delay) {}
+    Status Append(std::string_view data) override { return f_->Append(data); }
+    Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* read) const override {
+      return f_->ReadAt(offset, n, dst, read);
+    }
+    Status Sync() override {
+      std::this_thread::sleep_for(delay_);
+      return f_->Sync();
+    }
+    Status Truncate(uint64_t size) override { return f_->Truncate(size); }
+    uint64_t Size() const override { return f_->Size(); }
+    Status Close() override { return f_->Close(); }
+
+   private:
+    std::unique_ptr<File> f_;
+    std::chrono::microseconds delay_;
+  };
+
+  std::chrono::microseconds delay_;
+};
+
+// Synced writers whose fsyncs are slow: the leadership goes through parked
+// leaders and the threads that publish (Stats().publisher_leads), and still
+// every commit returns its own tx, each once, in one chain; with batches of
+// 3 the batch limit leaves writers queued behind every batch.
+TEST(StoreTest, ParkedLeadershipTakenByPublishersCommitsEveryTxOnce) {
+  for (size_t batch_limit : {size_t{3}, size_t{4096}}) {
+    auto mem = NewMemFileSystem();
+    SlowSyncFs fs(mem.get(), std::chrono::microseconds(300));
+    StoreOptions o;
+    o.fs = &fs;
+    o.max_group_commit_txs = batch_limit;
+    auto st = Store::Open("/db", o);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    std::unique_ptr<Store> s = std::move(st).value();
+    const int kThreads = 64, kPer = 20;  // Publishers lead only with 32 or more queued.
+    std::vector<std::thread> ts;
+    std::mutex mu;
+    std::map<uint64_t, std::string> by_id;
+    for (int t = 0; t < kThreads; t++) {
+      ts.emplace_back([&, t] {
+        for (int i = 0; i < kPer; i++) {
+          std::string k = "t" + std::to_string(t) + "_" + std::to_string(i);
+          auto h = s->Commit({Kv(k, "v" + k)});
+          ASSERT_TRUE(h.ok()) << h.status().ToString();
+          std::lock_guard<std::mutex> g(mu);
+          EXPECT_TRUE(by_id.emplace(h->id, k).second);
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    EXPECT_GT(s->Stats().publisher_leads, 0u) << batch_limit;
+    ASSERT_EQ(by_id.size(), size_t{kThreads * kPer});
+    EXPECT_EQ(s->CurrentState().tx_id, uint64_t{kThreads * kPer});
+    Hash prev = EmptyHash();
+    for (auto& [id, k] : by_id) {
+      auto tx = s->ReadTx(id);
+      ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+      EXPECT_EQ(tx->header.prev_alh, prev);
+      EXPECT_EQ(tx->entries[0].key, k);
+      prev = *tx->header.Alh();
+    }
+    ASSERT_TRUE(s->Close().ok());
+  }
+}
+
 // Two writers of an unsynced store, where the waiting one spins for its
 // commit or for the leadership instead of sleeping: every commit lands once,
 // in one chain, and reads back; with batches of one tx the leadership passes
@@ -499,6 +582,9 @@ class AhtSyncSpy : public FileSystemWrapper {
     return std::unique_ptr<File>(new SpyFile(std::move(f), this));
   }
 
+  // From now on every sync of an AHT file fails (EIO).
+  void FailSyncs() { fail_.store(true); }
+
   // AHT file syncs run on `thread`, and on every other thread.
   std::pair<int, int> Syncs(std::thread::id thread) {
     std::lock_guard<std::mutex> l(mu_);
@@ -520,6 +606,7 @@ class AhtSyncSpy : public FileSystemWrapper {
         std::lock_guard<std::mutex> l(spy_->mu_);
         spy_->syncs_.push_back(std::this_thread::get_id());
       }
+      if (spy_->fail_.load()) return Status::IOError("injected AHT sync failure");
       return f_->Sync();
     }
     Status Truncate(uint64_t size) override { return f_->Truncate(size); }
@@ -533,6 +620,7 @@ class AhtSyncSpy : public FileSystemWrapper {
 
   std::mutex mu_;
   std::vector<std::thread::id> syncs_;
+  std::atomic<bool> fail_{false};
 };
 
 // Waits (at most `timeout`) until no other thread of this process is running
@@ -597,6 +685,71 @@ TEST(StoreTest, UnsyncedCommitsLeaveAhtSyncsToTheBackgroundSyncer) {
   auto p = (*s)->BuildDualProof(*h1, *hn);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_TRUE(verify::VerifyDualProof(*p, 1, n, *h1->Alh(), alh));
+}
+
+// Synced mode too: a writer's commit (the leader's write step) never waits
+// for the AHT's fsync, which the background syncer runs; the store reopens
+// whole.
+TEST(StoreTest, SyncedCommitsLeaveAhtSyncsToTheBackgroundSyncer) {
+  auto mem = NewMemFileSystem();
+  AhtSyncSpy spy(mem.get());
+  StoreOptions o;
+  o.fs = &spy;
+  ASSERT_TRUE(o.synced);
+  const int n = 20000;  // About 5 MiB of AHT records.
+  Hash alh;
+  {
+    auto s = Store::Open("/db", o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    for (int i = 1; i <= n; i++) {
+      ASSERT_TRUE((*s)->Commit({Kv("k" + std::to_string(i), "v")}).ok());
+      // As above: the leader syncs the AHT itself only when the syncer falls
+      // a whole kAhtLazyBytes behind.
+      if (i % 500 == 0) WaitUntilOtherThreadsSleep(std::chrono::seconds(10));
+    }
+    const auto [on, off] = spy.Syncs(std::this_thread::get_id());
+    EXPECT_EQ(on, 0);
+    EXPECT_GE(off, 4);
+    alh = (*s)->CurrentState().alh;
+    ASSERT_TRUE((*s)->Close().ok());
+  }
+  auto s = Store::Open("/db", o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)->CurrentState().tx_id, static_cast<uint64_t>(n));
+  EXPECT_EQ((*s)->CurrentState().alh, alh);
+  auto h1 = (*s)->ReadTxHeader(1);
+  auto hn = (*s)->ReadTxHeader(n);
+  ASSERT_TRUE(h1.ok() && hn.ok());
+  auto p = (*s)->BuildDualProof(*h1, *hn);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(verify::VerifyDualProof(*p, 1, n, *h1->Alh(), alh));
+}
+
+// A failed fsync of the AHT in the background syncer puts a synced store in
+// the error state: the commits after it fail, and none is retried.
+TEST(StoreTest, FailedBackgroundAhtSyncFailsLaterSyncedCommits) {
+  auto mem = NewMemFileSystem();
+  AhtSyncSpy spy(mem.get());
+  StoreOptions o;
+  o.fs = &spy;
+  auto s = Store::Open("/db", o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE((*s)->Commit({Kv("k0", "v")}).ok());
+  spy.FailSyncs();
+  int failed_at = 0;
+  for (int i = 1; i <= 20000 && failed_at == 0; i++) {
+    Result<TxHeader> r = (*s)->Commit({Kv("k" + std::to_string(i), "v")});
+    if (!r.ok()) {
+      EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+      failed_at = i;
+    }
+    if (i % 500 == 0) WaitUntilOtherThreadsSleep(std::chrono::seconds(10));
+  }
+  ASSERT_GT(failed_at, 0) << "no commit failed after the AHT's syncs began to fail";
+  EXPECT_EQ(spy.Syncs(std::this_thread::get_id()).first, 0);
+  const uint64_t last = (*s)->CurrentState().tx_id;
+  EXPECT_FALSE((*s)->Commit({Kv("after", "v")}).ok());
+  EXPECT_EQ((*s)->CurrentState().tx_id, last);
 }
 
 // Leaf 16384 closes the largest perfect block of a 24576-leaf AHT: its record

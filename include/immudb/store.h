@@ -184,6 +184,9 @@ class Store {
     uint64_t txs = 0;          // Txs committed in them.
     uint64_t sync_rounds = 0;  // Rounds of concurrent fsyncs.
     uint64_t sync_ns = 0;      // Time spent in those rounds.
+    // Batches taken by a writer right after it published its own (instead of
+    // waking a queued writer to lead them).
+    uint64_t publisher_leads = 0;
     // Memory the AHT's block cache holds (StoreOptions::aht_block_cache_bytes)
     // and the lowest level it keeps (64: none).
     uint64_t aht_cache_bytes = 0;
