@@ -337,10 +337,21 @@ void StoreImpl::Lead(Writer* self, std::unique_lock<std::mutex>* held) {
           if (published_.load() + kMaxInflight <= batches_taken_.load(std::memory_order_relaxed)) {
             if (writers_.empty()) {
               leading_ = false;  // Nobody left to lead for.
-            } else {
-              lead_parked_.store(true);  // Sequentially consistent with published_.
+              return;
             }
-            return;
+            // Park first, then look at published_ again. The publisher
+            // stores published_ and then loads lead_parked_ (without mu_),
+            // all sequentially consistent: at least one of the two sees the
+            // other's store, so a publication that came before the park
+            // cannot leave the leadership parked with nobody to take it.
+            lead_parked_.store(true);
+            if (published_.load() + kMaxInflight <=
+                batches_taken_.load(std::memory_order_relaxed)) {
+              return;
+            }
+            // The slot came free meanwhile: lead on. A publisher that saw the
+            // park takes mu_ before it acts on it and finds it undone.
+            lead_parked_.store(false);
           }
           l.unlock();  // The slot came free meanwhile.
         }
