@@ -205,9 +205,19 @@ Result<uint64_t> CheckDb(const IndexDb& idb, uint64_t store_last, const IndexOpt
     b.Put(rocksdb::Slice(kFormatKey.data(), kFormatKey.size()),
           rocksdb::Slice(kFormatValue.data(), kFormatValue.size()));
     b.Put(rocksdb::Slice(kIndexedUpToKey.data(), kIndexedUpToKey.size()), zero);
+    // Without the WAL, and made durable by a flush, like every later batch:
+    // a database whose WAL has a record opens a new WAL file at its next
+    // memtable switch, and when that fails (an I/O error, a full disk)
+    // during a switch for an automatic atomic flush, RocksDB 7.8 keeps a
+    // reference to the column families it had not switched yet and aborts
+    // on close (fixed in RocksDB 8.10, facebook/rocksdb#12176). With no WAL
+    // record ever written, a memtable switch does no I/O and cannot fail.
     rocksdb::WriteOptions wo;
-    wo.sync = true;
+    wo.disableWAL = true;
     IMMUDB_RETURN_IF_ERROR(FromRocks(db->Write(wo, &b), "init index"));
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    IMMUDB_RETURN_IF_ERROR(idb.FlushAll(fo));
     return uint64_t{0};
   }
   IMMUDB_RETURN_IF_ERROR(FromRocks(s, "read index format"));
