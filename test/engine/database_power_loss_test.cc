@@ -15,6 +15,8 @@
 //    tx, History, Scan, ZScan, CountAll) agrees with the model rebuilt from
 //    the reopened log.
 // A fresh database is started every few rounds, so the checks stay short.
+// A third test cuts the power of the index alone while writes go on, then
+// closes and reopens the database.
 //
 // IMMUDB_DB_POWER_ROUNDS sets the rounds of each test (default 24).
 #include <gtest/gtest.h>
