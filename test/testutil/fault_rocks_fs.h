@@ -15,22 +15,23 @@
 //    in the pessimistic direction.
 //  - Directory entries. Creating, renaming, linking and deleting a file are
 //    volatile until FSDirectory::Fsync (or FsyncWithDirOptions, whatever its
-//    reason: on the file systems immudb runs on it fsyncs the directory) of
-//    the directory that holds the entry: that makes every entry change made
-//    in the directory so far durable at once, as a directory fsync does on
-//    ext4 and XFS. A rename is two entry changes: the new name is durable
-//    after a sync of the target's directory and the removal of the old name
-//    after a sync of the source's (the same one for every rename RocksDB
-//    makes: CURRENT, IDENTITY, OPTIONS in the database directory). So a
-//    power cut after the rename of a new CURRENT but before the directory
-//    sync that RocksDB makes next brings back the old CURRENT.
+//    reason: RocksDB's POSIX file system fsyncs the directory for every reason
+//    except on btrfs, which is not modelled) of the directory that holds the
+//    entry: that makes every entry change made in the directory so far durable
+//    at once, as a directory fsync does on ext4 and XFS. A rename is two entry
+//    changes: the new name is durable after a sync of the target's directory
+//    and the removal of the old name after a sync of the source's (the same
+//    one for every rename RocksDB makes: CURRENT, IDENTITY, OPTIONS in the
+//    database directory). So a power cut after the rename of a new CURRENT but
+//    before the directory sync that RocksDB makes next brings back the old
+//    CURRENT.
 //  - Files that were on disk when the wrapper first looked at their
 //    directory count as wholly durable, entry and bytes.
 //  - CreateDir, CreateDirIfMissing and DeleteDir are durable at once; a
 //    DeleteDir also makes the deletions made in that directory durable.
-//  - Files opened by RocksDB's logger (the LOG file), LockFile and
-//    NewRandomRWFile are not tracked (ReuseWritableFile and NewRandomRWFile,
-//    which RocksDB uses only for recycled logs and external files, fail).
+//  - Files opened by RocksDB's logger (the LOG file) and by LockFile are not
+//    tracked. ReuseWritableFile and NewRandomRWFile, which RocksDB uses only
+//    for recycled logs and external files, fail with NotSupported.
 //
 // SetActive(false) cuts the power: every later write, sync, file open,
 // directory change or listing fails with IOError (a read through a file
