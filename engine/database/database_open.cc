@@ -39,6 +39,8 @@ Status DatabaseImpl::OpenIndex(const std::string& dir) {
   io.verify_checksums_on_open = opts_.verify_index_on_open;
   io.block_cache_bytes = opts_.index_block_cache_bytes;
   io.inline_value_max_bytes = opts_.index_inline_value_bytes;
+  io.write_buffer_bytes = opts_.index_write_buffer_bytes;
+  io.env = opts_.index_env;
   io.block_cache_max_bytes = MaxBlockCacheBytes(io.block_cache_bytes, opts_.store.value_map_bytes);
   IMMUDB_ASSIGN_OR_RETURN(index_, index::Index::Open(dir, store_.get(), io));
   const ReadMemory m = SplitReadMemory(index_->LatestRecordsBytes(), io.block_cache_bytes,

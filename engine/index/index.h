@@ -25,6 +25,10 @@
 #include "immudb/store.h"
 #include "immudb/tx.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace immudb::index {
 
 struct IndexOptions {
@@ -64,6 +68,10 @@ struct IndexOptions {
   // DatabaseOptions::index_inline_value_bytes). Not part of the format:
   // records of either kind are read whatever this is (docs/format/index.md).
   uint32_t inline_value_max_bytes = 0;
+  // Environment RocksDB reads and writes the index through, and that Open
+  // lists and removes the index's files with; nullptr: rocksdb::Env::Default().
+  // Not owned; must outlive the index.
+  rocksdb::Env* env = nullptr;
 };
 
 // One indexed version of a stored key.

@@ -2,6 +2,8 @@
 #include <pthread.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -57,6 +59,7 @@ constexpr size_t kMetaWriteBufferBytes = 4 << 20;
 // (ColumnFamilies).
 rocksdb::Options DbOptions(const IndexOptions& opts) {
   rocksdb::Options o;
+  if (opts.env != nullptr) o.env = opts.env;
   o.create_if_missing = true;
   // An index of an older format (one column family) opens, and is then
   // rebuilt for its format marker.
@@ -135,27 +138,39 @@ std::vector<rocksdb::ColumnFamilyDescriptor> ColumnFamilies(const IndexOptions& 
   return families;
 }
 
+// The file system the index is kept through (IndexOptions::env).
+rocksdb::FileSystem* IndexFs(const IndexOptions& opts) {
+  rocksdb::Env* env = opts.env != nullptr ? opts.env : rocksdb::Env::Default();
+  return env->GetFileSystem().get();
+}
+
 // RocksDB starts a new write-ahead log at every open and deletes the old
 // ones only after a flush, so opens that write nothing (the index's writes
 // skip the log anyway) would each leave an empty "<number>.log" file behind.
 // Empty ones hold no records to replay: they are removed before the open.
-void RemoveEmptyWalFiles(const std::string& dir) {
-  std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = f.path().filename().string();
+void RemoveEmptyWalFiles(const std::string& dir, const IndexOptions& opts) {
+  rocksdb::FileSystem* fs = IndexFs(opts);
+  const rocksdb::IOOptions io;
+  std::vector<std::string> names;
+  if (!fs->GetChildren(dir, io, &names, nullptr).ok()) return;
+  for (const std::string& name : names) {
     if (name.size() <= 4 || name.compare(name.size() - 4, 4, ".log") != 0) continue;
     if (!std::all_of(name.begin(), name.end() - 4, [](char c) { return c >= '0' && c <= '9'; })) {
       continue;
     }
-    std::error_code size_ec;
-    if (f.is_regular_file(size_ec) && f.file_size(size_ec) == 0 && !size_ec) {
-      std::filesystem::remove(f.path(), size_ec);
+    const std::string path = dir + "/" + name;
+    bool is_dir = true;
+    uint64_t size = 1;
+    if (fs->IsDirectory(path, io, &is_dir, nullptr).ok() && !is_dir &&
+        fs->GetFileSize(path, io, &size, nullptr).ok() && size == 0) {
+      rocksdb::IOStatus ignored = fs->DeleteFile(path, io, nullptr);
+      (void)ignored;
     }
   }
 }
 
 Result<std::unique_ptr<IndexDb>> OpenDb(const std::string& dir, const IndexOptions& opts) {
-  RemoveEmptyWalFiles(dir);
+  RemoveEmptyWalFiles(dir, opts);
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s = rocksdb::DB::Open(DbOptions(opts), dir, ColumnFamilies(opts), &handles, &raw);
@@ -190,9 +205,19 @@ Result<uint64_t> CheckDb(const IndexDb& idb, uint64_t store_last, const IndexOpt
     b.Put(rocksdb::Slice(kFormatKey.data(), kFormatKey.size()),
           rocksdb::Slice(kFormatValue.data(), kFormatValue.size()));
     b.Put(rocksdb::Slice(kIndexedUpToKey.data(), kIndexedUpToKey.size()), zero);
+    // Without the WAL, and made durable by a flush, like every later batch:
+    // a database whose WAL has a record opens a new WAL file at its next
+    // memtable switch, and when that fails (an I/O error, a full disk)
+    // during a switch for an automatic atomic flush, RocksDB 7.8 keeps a
+    // reference to the column families it had not switched yet and aborts
+    // on close (fixed in RocksDB 8.10, facebook/rocksdb#12176). With no WAL
+    // record ever written, a memtable switch does no I/O and cannot fail.
     rocksdb::WriteOptions wo;
-    wo.sync = true;
+    wo.disableWAL = true;
     IMMUDB_RETURN_IF_ERROR(FromRocks(db->Write(wo, &b), "init index"));
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    IMMUDB_RETURN_IF_ERROR(idb.FlushAll(fo));
     return uint64_t{0};
   }
   IMMUDB_RETURN_IF_ERROR(FromRocks(s, "read index format"));
@@ -226,10 +251,26 @@ Result<std::string> GreatestLatestKey(const IndexDb& db) {
 }
 
 Status DestroyDir(const std::string& dir, const IndexOptions& opts) {
-  // DestroyDB removes RocksDB's own files; remove_all takes whatever else a
-  // damaged directory holds.
+  // DestroyDB removes RocksDB's own files, then the index's file system
+  // every other file it lists; remove_all takes whatever else a damaged
+  // directory holds (subdirectories).
   rocksdb::Status ignored = rocksdb::DestroyDB(dir, DbOptions(opts), ColumnFamilies(opts));
   (void)ignored;
+  rocksdb::FileSystem* fs = IndexFs(opts);
+  const rocksdb::IOOptions io;
+  std::vector<std::string> names;
+  if (fs->GetChildren(dir, io, &names, nullptr).ok()) {
+    for (const std::string& name : names) {
+      bool is_dir = true;
+      const std::string path = dir + "/" + name;
+      if (fs->IsDirectory(path, io, &is_dir, nullptr).ok() && !is_dir) {
+        rocksdb::IOStatus gone = fs->DeleteFile(path, io, nullptr);
+        (void)gone;
+      }
+    }
+    rocksdb::IOStatus gone = fs->DeleteDir(dir, io, nullptr);
+    (void)gone;
+  }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   if (ec) return Status::IOError("remove index " + dir + ": " + ec.message());

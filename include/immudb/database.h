@@ -31,6 +31,10 @@
 #include "immudb/store.h"
 #include "immudb/tx.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace immudb {
 
 struct DatabaseOptions {
@@ -55,6 +59,14 @@ struct DatabaseOptions {
   // changed byte of) a small value in the tx log; it returns the index's
   // copy, checked against the entry's hash. docs/format/index.md.
   uint32_t index_inline_value_bytes = 0;
+  // The key index's RocksDB memtable budget (index::IndexOptions::
+  // write_buffer_bytes): smaller makes more, smaller flushes.
+  size_t index_write_buffer_bytes = 32 << 20;
+  // The RocksDB environment (and so file system) the key index is kept
+  // through; nullptr: RocksDB's default, the local disk. Tests pass one that
+  // injects faults (test/testutil/fault_rocks_fs.h). Not owned; must outlive
+  // the database.
+  rocksdb::Env* index_env = nullptr;
   // A replica takes transactions only through ReplicateTx: every other write
   // fails (kUnknown, "database is read-only because it's a replica").
   bool replica = false;

@@ -24,10 +24,8 @@
 #include <thread>
 #include <vector>
 
-#include "db_crash_layout.h"
 #include "immudb/database.h"
-
-using namespace immudb::db_crash;  // The layout the checker reads back.
+#include "testutil/db_model.h"
 
 int main(int argc, char** argv) {
   if (argc != 6) {
@@ -58,48 +56,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
         std::_Exit(1);
       };
-      // Which plain keys are live, as the database says after the last crash.
-      std::vector<bool> live(kSlots);
-      for (uint64_t j = 0; j < kSlots; j++) {
-        auto e = d->Get(immudb::KeyRequest{PlainKey(t, j)});
-        if (!e.ok() && !e.status().IsNotFound()) fail("get", e.status());
-        live[j] = e.ok();
-      }
+      auto state = immudb::testutil::LoadDbCrashThread(d, t);
+      if (!state.ok()) fail("get", state.status());
       for (uint64_t seq = base;; seq++) {
-        const uint64_t j = (seq * 5 + t) % kSlots;
-        uint64_t op = seq % 6;
-        if ((op == kDelete || op == kReference || op == kZAdd) && !live[j]) op = kSetOne;
-        immudb::Result<immudb::TxHeader> h = immudb::Status::Internal("no op");
-        switch (op) {
-          case kSetOne:
-            h = d->Set({{PlainKey(t, j), ValueOf(t, seq, 0), {}}}, false);
-            break;
-          case kSetTwo:
-            h = d->Set({{PlainKey(t, j), ValueOf(t, seq, 0), {}},
-                        {PlainKey(t, (j + 1) % kSlots), ValueOf(t, seq, 1), {}}},
-                       true);
-            break;
-          case kDelete:
-            h = d->Delete({PlainKey(t, j)}, 0, seq % 4 == 2);
-            break;
-          case kReference:
-            h = d->SetReference(immudb::ReferenceRequest{RefKey(t, j), PlainKey(t, j)});
-            break;
-          case kZAdd:
-            h = d->ZAdd(immudb::ZAddRequest{"z" + std::to_string(t), static_cast<double>(seq % 5),
-                                            PlainKey(t, j)});
-            break;
-          case kExecAll:
-            h = d->ExecAll({immudb::KeyValue{PlainKey(t, j), ValueOf(t, seq, 0), {}},
-                            immudb::ReferenceRequest{RefKey(t, j), PlainKey(t, j), 0, true}},
-                           seq % 2 == 0);
-            break;
-        }
-        if (!h.ok()) fail("write", h.status());
-        if (op == kDelete) live[j] = false;
-        if (op == kSetOne || op == kExecAll) live[j] = true;
-        if (op == kSetTwo) live[j] = live[(j + 1) % kSlots] = true;
-        uint64_t rec[5] = {h->id, t, seq, op, j};
+        auto a = immudb::testutil::RunDbCrashOp(d, &*state, seq);
+        if (!a.ok()) fail("write", a.status());
+        uint64_t rec[5] = {a->id, a->thread, a->seq, a->op, a->slot};
         if (write(fd, rec, sizeof(rec)) != sizeof(rec)) std::_Exit(1);
       }
     });
