@@ -651,17 +651,18 @@ void WaitUntilOtherThreadsSleep(std::chrono::milliseconds timeout) {
   }
 }
 
-// Unsynced mode: the committing thread does not wait for the AHT's fsyncs;
-// the background syncer runs them (once half of kAhtLazyBytes is unsynced),
-// also when the data logs are never synced, and the store reopens whole.
-TEST(StoreTest, UnsyncedCommitsLeaveAhtSyncsToTheBackgroundSyncer) {
+// A writer's commit (the leader's write step) never waits for the AHT's
+// fsync: the background syncer runs them (once half of kAhtLazyBytes is
+// unsynced), in synced mode and in unsynced mode (there with the data logs
+// never synced), and the store reopens whole.
+void CheckCommitsLeaveAhtSyncsToTheBackgroundSyncer(bool synced) {
   auto mem = NewMemFileSystem();
   AhtSyncSpy spy(mem.get());
   StoreOptions o;
   o.fs = &spy;
-  o.synced = false;
-  o.unsynced_sync_interval_ms = 0;  // Never sync the data logs.
-  const int n = 20000;              // About 5 MiB of AHT records.
+  o.synced = synced;
+  if (!synced) o.unsynced_sync_interval_ms = 0;  // Never sync the data logs.
+  const int n = 20000;                           // About 5 MiB of AHT records.
   Hash alh;
   {
     auto s = Store::Open("/db", o);
@@ -693,42 +694,12 @@ TEST(StoreTest, UnsyncedCommitsLeaveAhtSyncsToTheBackgroundSyncer) {
   EXPECT_TRUE(verify::VerifyDualProof(*p, 1, n, *h1->Alh(), alh));
 }
 
-// Synced mode too: a writer's commit (the leader's write step) never waits
-// for the AHT's fsync, which the background syncer runs; the store reopens
-// whole.
+TEST(StoreTest, UnsyncedCommitsLeaveAhtSyncsToTheBackgroundSyncer) {
+  CheckCommitsLeaveAhtSyncsToTheBackgroundSyncer(false);
+}
+
 TEST(StoreTest, SyncedCommitsLeaveAhtSyncsToTheBackgroundSyncer) {
-  auto mem = NewMemFileSystem();
-  AhtSyncSpy spy(mem.get());
-  StoreOptions o;
-  o.fs = &spy;
-  ASSERT_TRUE(o.synced);
-  const int n = 20000;  // About 5 MiB of AHT records.
-  Hash alh;
-  {
-    auto s = Store::Open("/db", o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    for (int i = 1; i <= n; i++) {
-      ASSERT_TRUE((*s)->Commit({Kv("k" + std::to_string(i), "v")}).ok());
-      // As above: the leader syncs the AHT itself only when the syncer falls
-      // a whole kAhtLazyBytes behind.
-      if (i % 500 == 0) WaitUntilOtherThreadsSleep(std::chrono::seconds(10));
-    }
-    const auto [on, off] = spy.Syncs(std::this_thread::get_id());
-    EXPECT_EQ(on, 0);
-    EXPECT_GE(off, 4);
-    alh = (*s)->CurrentState().alh;
-    ASSERT_TRUE((*s)->Close().ok());
-  }
-  auto s = Store::Open("/db", o);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ((*s)->CurrentState().tx_id, static_cast<uint64_t>(n));
-  EXPECT_EQ((*s)->CurrentState().alh, alh);
-  auto h1 = (*s)->ReadTxHeader(1);
-  auto hn = (*s)->ReadTxHeader(n);
-  ASSERT_TRUE(h1.ok() && hn.ok());
-  auto p = (*s)->BuildDualProof(*h1, *hn);
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
-  EXPECT_TRUE(verify::VerifyDualProof(*p, 1, n, *h1->Alh(), alh));
+  CheckCommitsLeaveAhtSyncsToTheBackgroundSyncer(true);
 }
 
 // A failed fsync of the AHT in the background syncer puts a synced store in
