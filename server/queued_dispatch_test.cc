@@ -265,6 +265,38 @@ TEST_F(QueuedDispatchTest, ShutdownWithCallsInFlight) {
 // A QueuedServer of two test methods on one queue, without the services:
 // "Hold" keeps its calls for the test to finish from its own thread, "Block"
 // blocks the queue's thread until released, "Echo" answers inline.
+// gRPC's callback API (the test's clients) runs on one process-wide
+// completion queue with threads of its own, created with the first channel
+// that makes a callback call and torn down when the last such channel goes.
+// Tearing it down and making it again between tests raced inside gRPC 1.51
+// (an ASan double free in grpc_cq_internal_unref on one of its threads,
+// docs/testing.md), so one channel that made such a call is kept for the
+// whole process.
+void KeepCallbackQueueUp() {
+  // Reachable until the process exits (not a leak to LeakSanitizer).
+  static std::shared_ptr<grpc::Channel>* const keeper = [] {
+    auto* channel = new std::shared_ptr<grpc::Channel>(
+        grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()));
+    grpc::GenericStub stub(*channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(50));
+    grpc::Slice empty(std::string{});
+    grpc::ByteBuffer in(&empty, 1), out;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    stub.UnaryCall(&ctx, "/keep/Alive", grpc::StubOptions(), &in, &out, [&](grpc::Status) {
+      std::lock_guard<std::mutex> l(mu);
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return done; });
+    return channel;
+  }();
+  (void)keeper;
+}
+
 class QueuedServerTest : public ::testing::Test {
  protected:
   static constexpr char kHold[] = "/test.Queued/Hold";
@@ -272,6 +304,7 @@ class QueuedServerTest : public ::testing::Test {
   static constexpr char kEcho[] = "/test.Queued/Echo";
 
   void SetUp() override {
+    KeepCallbackQueueUp();
     std::vector<QueuedMethod> methods;
     auto method = [&](const char* path, std::function<void(QueuedCall*)> serve) {
       QueuedMethod m;
