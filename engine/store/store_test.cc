@@ -372,6 +372,24 @@ TEST_P(ConcurrentCommitTest, WritersGetDistinctChainedTransactions) {
 INSTANTIATE_TEST_SUITE_P(BatchLimits, ConcurrentCommitTest,
                          ::testing::Combine(::testing::Values(1, 3, 4096), ::testing::Bool()));
 
+// A file that passes every call to the file it wraps; the test file systems
+// below change only its Sync.
+class ForwardingFile : public File {
+ public:
+  explicit ForwardingFile(std::unique_ptr<File> f) : f_(std::move(f)) {}
+  Status Append(std::string_view data) override { return f_->Append(data); }
+  Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* read) const override {
+    return f_->ReadAt(offset, n, dst, read);
+  }
+  Status Sync() override { return f_->Sync(); }
+  Status Truncate(uint64_t size) override { return f_->Truncate(size); }
+  uint64_t Size() const override { return f_->Size(); }
+  Status Close() override { return f_->Close(); }
+
+ private:
+  std::unique_ptr<File> f_;
+};
+
 // Every fsync takes `delay`: with many synced writers, a leader then finds
 // both batch slots taken and parks the leadership for the publisher of the
 // oldest batch to take.
@@ -386,24 +404,16 @@ class SlowSyncFs : public FileSystemWrapper {
   }
 
  private:
-  class SlowFile : public File {
+  class SlowFile : public ForwardingFile {
    public:
     SlowFile(std::unique_ptr<File> f, std::chrono::microseconds delay)
-        : f_(std::move(f)), delay_(delay) {}
-    Status Append(std::string_view data) override { return f_->Append(data); }
-    Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* read) const override {
-      return f_->ReadAt(offset, n, dst, read);
-    }
+        : ForwardingFile(std::move(f)), delay_(delay) {}
     Status Sync() override {
       std::this_thread::sleep_for(delay_);
-      return f_->Sync();
+      return ForwardingFile::Sync();
     }
-    Status Truncate(uint64_t size) override { return f_->Truncate(size); }
-    uint64_t Size() const override { return f_->Size(); }
-    Status Close() override { return f_->Close(); }
 
    private:
-    std::unique_ptr<File> f_;
     std::chrono::microseconds delay_;
   };
 
@@ -581,27 +591,19 @@ class AhtSyncSpy : public FileSystemWrapper {
   }
 
  private:
-  class SpyFile : public File {
+  class SpyFile : public ForwardingFile {
    public:
-    SpyFile(std::unique_ptr<File> f, AhtSyncSpy* spy) : f_(std::move(f)), spy_(spy) {}
-    Status Append(std::string_view data) override { return f_->Append(data); }
-    Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* read) const override {
-      return f_->ReadAt(offset, n, dst, read);
-    }
+    SpyFile(std::unique_ptr<File> f, AhtSyncSpy* spy) : ForwardingFile(std::move(f)), spy_(spy) {}
     Status Sync() override {
       {
         std::lock_guard<std::mutex> l(spy_->mu_);
         spy_->syncs_.push_back(std::this_thread::get_id());
       }
       if (spy_->fail_.load()) return Status::IOError("injected AHT sync failure");
-      return f_->Sync();
+      return ForwardingFile::Sync();
     }
-    Status Truncate(uint64_t size) override { return f_->Truncate(size); }
-    uint64_t Size() const override { return f_->Size(); }
-    Status Close() override { return f_->Close(); }
 
    private:
-    std::unique_ptr<File> f_;
     AhtSyncSpy* spy_;
   };
 
