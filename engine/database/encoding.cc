@@ -14,22 +14,6 @@ constexpr char kPlainValuePrefix = 0x00;
 constexpr char kReferenceValuePrefix = 0x01;
 }  // namespace
 
-std::string EncodeKey(std::string_view user_key) {
-  std::string k;
-  k.reserve(1 + user_key.size());
-  k.push_back(kSetKeyPrefix);
-  k.append(user_key);
-  return k;
-}
-
-std::string EncodeValue(std::string_view user_value) {
-  std::string v;
-  v.reserve(1 + user_value.size());
-  v.push_back(kPlainValuePrefix);
-  v.append(user_value);
-  return v;
-}
-
 void EncodeKeyTo(std::string_view user_key, std::string* out) {
   out->reserve(1 + user_key.size());
   out->assign(1, kSetKeyPrefix);
@@ -40,6 +24,18 @@ void EncodeValueTo(std::string_view user_value, std::string* out) {
   out->reserve(1 + user_value.size());
   out->assign(1, kPlainValuePrefix);
   out->append(user_value);
+}
+
+std::string EncodeKey(std::string_view user_key) {
+  std::string k;
+  EncodeKeyTo(user_key, &k);
+  return k;
+}
+
+std::string EncodeValue(std::string_view user_value) {
+  std::string v;
+  EncodeValueTo(user_value, &v);
+  return v;
 }
 
 std::string EncodeReferenceValue(std::string_view referenced_user_key, uint64_t at_tx) {
