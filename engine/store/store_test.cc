@@ -434,6 +434,7 @@ TEST(StoreTest, ParkedLeadershipTakenByPublishersCommitsEveryTxOnce) {
       SlowSyncFs fs(mem.get(), std::chrono::microseconds(300));
       StoreOptions o;
       o.fs = &fs;
+      o.committers_append = false;  // The leader pipeline.
       o.max_group_commit_txs = batch_limit;
       auto st = Store::Open("/db", o);
       ASSERT_TRUE(st.ok()) << st.status().ToString();
