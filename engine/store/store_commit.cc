@@ -180,11 +180,7 @@ void StoreImpl::CommitAsync(std::vector<EntrySpec> entries, CommitCallback done)
   }
   w->done = std::move(done);
   if (appending_committers()) {
-    {
-      LockSpinning(append_mu_);
-      std::lock_guard<std::mutex> a(append_mu_, std::adopt_lock);
-      s = AppendToOpenBatch(w.get());
-    }
+    s = AppendToOpenBatch(w.get());
     if (!s.ok()) {
       w->done(s);
       return;
@@ -218,11 +214,7 @@ void StoreImpl::CommitAsync(std::vector<EntrySpec> entries, CommitCallback done)
 }
 
 Result<TxHeader> StoreImpl::EnqueueSynced(Writer* w) {
-  {
-    LockSpinning(append_mu_);
-    std::lock_guard<std::mutex> a(append_mu_, std::adopt_lock);
-    IMMUDB_RETURN_IF_ERROR(AppendToOpenBatch(w));
-  }
+  IMMUDB_RETURN_IF_ERROR(AppendToOpenBatch(w));
   RoundsAfterAppend(w);
   while (w->state.load(std::memory_order_acquire) != Writer::kDone) WaitCommittedOrLead(w);
   if (!w->status.ok()) return w->status;
@@ -230,10 +222,27 @@ Result<TxHeader> StoreImpl::EnqueueSynced(Writer* w) {
 }
 
 Status StoreImpl::AppendToOpenBatch(Writer* w) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (closed_) return Status::FailedPrecondition("store is closed");
-    if (!bg_error_.ok()) return bg_error_;
+  LockSpinning(append_mu_);
+  std::unique_lock<std::mutex> a(append_mu_, std::adopt_lock);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (closed_) return Status::FailedPrecondition("store is closed");
+      if (!bg_error_.ok()) return bg_error_;
+    }
+    if (batches_[open_round_ % kWords].writers.size() < opts_.max_group_commit_txs) break;
+    // The open batch is full: a round takes it first (which bounds what one
+    // round adds to the AHT and the commit log: their torn windows).
+    a.unlock();
+    uint32_t free = 0;
+    if (round_token_.load() == 0 && round_token_.compare_exchange_strong(free, 1)) {
+      RunRound();
+      if (ReleaseRoundToken()) WakeCommitThread();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    LockSpinning(append_mu_);
+    a = std::unique_lock<std::mutex>(append_mu_, std::adopt_lock);
   }
   Batch& open = batches_[open_round_ % kWords];
   Status s = AppendTx(w, NowUnixSeconds(), &open);

@@ -275,8 +275,9 @@ class StoreImpl : public Store {
   // (docs/format/store.md, "Commit pipeline").
   Result<TxHeader> EnqueueSynced(Writer* w);
   bool appending_committers() const { return opts_.synced && opts_.committers_append; }
-  // Appends w to the open batch (REQUIRES: append_mu_ held). Not OK when the
-  // store refuses it (closed, error state) or w's own tx was refused.
+  // Appends w to the open batch, once a round has taken it when it is full
+  // (max_group_commit_txs). Not OK when the store refuses it (closed, error
+  // state) or w's own tx was refused.
   Status AppendToOpenBatch(Writer* w);
   // After an append: takes the round token when nobody holds it. A writer
   // (`self`) then runs the round that covers its tx; CommitAsync (null)

@@ -32,9 +32,7 @@ struct StoreOptions {
   size_t max_value_len = 32 << 20;
   size_t max_tx_entries = 1024;
 
-  // Most transactions one group commit makes durable with one fsync round
-  // (a leader's batch; with committers_append a round covers every tx
-  // appended before it).
+  // Most transactions one group commit makes durable with one fsync round.
   size_t max_group_commit_txs = 4096;
 
   // Segment sizes of the logs.
