@@ -182,6 +182,9 @@ class StoreImpl : public Store {
     uint64_t aht_sync_upto = 0;
     // The leader already merged the store's error state into `status`.
     bool error_checked = false;
+    // The commit records of its txs, appended to the commit log when the
+    // batch is finished (FinishBatchWrite).
+    std::string crecs;
 
     // Empties the batch for batch number `n`, keeping every buffer.
     void Reset(uint64_t n) {
@@ -196,6 +199,7 @@ class StoreImpl : public Store {
       background_sync = false;
       aht_sync_upto = 0;
       error_checked = false;
+      crecs.clear();
     }
   };
 
@@ -253,6 +257,41 @@ class StoreImpl : public Store {
   // Stage A: writes one batch as leader (to the operating system); fills
   // each writer's header and the batch's syncs and txs.
   Status WriteBatch(Batch* batch);
+  int64_t NowUnixSeconds() const;
+  // Appends w's tx after the last one (its header, values, tx record, AHT
+  // leaf) and its commit record to batch->crecs; the tx goes to the batch's
+  // txs. An exported tx that does not chain sets w->status and appends
+  // nothing. An error leaves the logs unusable (the store's error state).
+  Status AppendTx(Writer* w, int64_t now, Batch* batch);
+  // After the batch's txs are appended: its commit records to the commit
+  // log, the AHT's lazy sync, and the logs written out for the batch's round
+  // (batch->tickets).
+  Status FinishBatchWrite(Batch* batch);
+
+  // Synced stores: every committer appends its own tx (under append_mu_) to
+  // the open batch, and whoever holds the round token runs rounds: it takes
+  // the open batch (everything appended so far), syncs it, publishes it and
+  // wakes its writers; the next round takes what was appended meanwhile
+  // (docs/format/store.md, "Commit pipeline").
+  Result<TxHeader> EnqueueSynced(Writer* w);
+  bool appending_committers() const { return opts_.synced && opts_.committers_append; }
+  // Appends w to the open batch, once a round has taken it when it is full
+  // (max_group_commit_txs). Not OK when the store refuses it (closed, error
+  // state) or w's own tx was refused.
+  Status AppendToOpenBatch(Writer* w);
+  // After an append: takes the round token when nobody holds it. A writer
+  // (`self`) then runs the round that covers its tx; CommitAsync (null)
+  // hands the token to the commit thread.
+  void RoundsAfterAppend(Writer* self);
+  // Runs one round for the open batch (REQUIRES: the round token held).
+  // False when nothing was appended since the last round.
+  bool RunRound();
+  // The token holder is done: gives the token back, or keeps it (true)
+  // when a tx was appended meanwhile that no round covers yet.
+  bool ReleaseRoundToken();
+  bool RoundPending() const { return appended_id_.load() > rounded_id_.load(); }
+  // The commit thread of a synced store: runs rounds while any is pending.
+  void RunRoundsOnCommitThread();
   // Syncs every log and the AHT, concurrently (recovery).
   Status SyncAll();
 
@@ -401,12 +440,22 @@ class StoreImpl : public Store {
     return synced_ticket_[log == txlog_.get() ? 0 : log == clog_.get() ? 1 : 2];
   }
 
-  // Owned by the leader (only one at a time).
+  // Synced stores: committers append under append_mu_ to the open batch,
+  // batches_[open_round_ % kWords]; rounds take it in turn (the round token:
+  // 1 while a round runs or its holder looks for the next one).
+  std::mutex append_mu_;
+  uint64_t open_round_ = 0;  // Guarded by append_mu_.
+  // The last tx appended (raised under append_mu_), and the last one a round
+  // took (raised under append_mu_ by the token holder).
+  std::atomic<uint64_t> appended_id_{0}, rounded_id_{0};
+  std::atomic<uint32_t> round_token_{0};
+
+  // Owned by the leader (only one at a time); in synced stores guarded by
+  // append_mu_.
   uint64_t last_id_ = 0;
   Hash last_alh_{};
   int64_t last_ts_ = 0;
   std::string scratch_;
-  std::string crecs_;  // The commit records of the batch being written.
   // Every tx <= durable_id_ is durable in all logs but the AHT. Written by
   // stage B, read by the leader.
   std::atomic<uint64_t> durable_id_{0};

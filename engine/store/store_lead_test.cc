@@ -35,6 +35,7 @@ void CommitWithWideClaimWindow(const std::string& dir) {
   store::test_before_lead_claim.store(&SleepSometimes);
   StoreOptions o;
   o.synced = true;
+  o.committers_append = false;  // Leaders hand over only in the leader pipeline.
   auto st = Store::Open(dir, o);
   if (!st.ok()) _exit(2);
   std::unique_ptr<Store> s = std::move(st).value();

@@ -367,11 +367,15 @@ Status StoreImpl::RebuildAhtTail(uint64_t durable, const std::vector<Hash>& alhs
 }
 
 Status StoreImpl::Close() {
+  // Synced stores: no append is under way once closed_ is set (appenders
+  // check it under both locks).
+  std::unique_lock<std::mutex> a(append_mu_);
   std::unique_lock<std::mutex> l(mu_);
   if (closed_) return Status::OK();
   closed_ = true;
-  // Let queued commits finish; new ones are refused from here on.
-  while (!writers_.empty() || inflight_.load(std::memory_order_acquire) > 0) {
+  a.unlock();
+  // Let queued and appended commits finish; new ones are refused from here on.
+  while (!writers_.empty() || inflight_.load(std::memory_order_acquire) > 0 || RoundPending()) {
     l.unlock();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     l.lock();

@@ -358,19 +358,22 @@ void CommitConcurrentlyAndCheckChain(Store* s, int threads, int per) {
   }
 }
 
-class ConcurrentCommitTest : public ::testing::TestWithParam<std::tuple<size_t, bool>> {};
+// (batch limit, synced, committers append)
+class ConcurrentCommitTest : public ::testing::TestWithParam<std::tuple<size_t, bool, bool>> {};
 
 TEST_P(ConcurrentCommitTest, WritersGetDistinctChainedTransactions) {
   TempDir d;
   StoreOptions o;
   o.max_group_commit_txs = std::get<0>(GetParam());
   o.synced = std::get<1>(GetParam());
+  o.committers_append = std::get<2>(GetParam());
   auto s = MustOpen(d.path(), o);
   CommitConcurrentlyAndCheckChain(s.get(), 48, 40);
 }
 
 INSTANTIATE_TEST_SUITE_P(BatchLimits, ConcurrentCommitTest,
-                         ::testing::Combine(::testing::Values(1, 3, 4096), ::testing::Bool()));
+                         ::testing::Combine(::testing::Values(1, 3, 4096), ::testing::Bool(),
+                                            ::testing::Bool()));
 
 // A file that passes every call to the file it wraps; the test file systems
 // below change only its Sync.
@@ -434,6 +437,7 @@ TEST(StoreTest, ParkedLeadershipTakenByPublishersCommitsEveryTxOnce) {
       SlowSyncFs fs(mem.get(), std::chrono::microseconds(300));
       StoreOptions o;
       o.fs = &fs;
+      o.committers_append = false;  // The leader pipeline.
       o.max_group_commit_txs = batch_limit;
       auto st = Store::Open("/db", o);
       ASSERT_TRUE(st.ok()) << st.status().ToString();
@@ -444,6 +448,67 @@ TEST(StoreTest, ParkedLeadershipTakenByPublishersCommitsEveryTxOnce) {
       ASSERT_TRUE(s->Close().ok());
     }
     EXPECT_GT(publisher_leads, 0u) << batch_limit;
+  }
+}
+
+// Synced committers that append their own txs while slow fsyncs run, mixed
+// with CommitAsync from one more thread: every commit lands once, in one
+// chain; rounds group many txs each; Close waits for every callback.
+TEST(StoreTest, AppendingCommittersShareRoundsWithAsyncCommits) {
+  auto mem = NewMemFileSystem();
+  SlowSyncFs fs(mem.get(), std::chrono::microseconds(300));
+  StoreOptions o;
+  o.fs = &fs;
+  auto st = Store::Open("/db", o);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  std::unique_ptr<Store> s = std::move(st).value();
+  constexpr int kAsync = 400;
+  std::atomic<int> async_ok{0};
+  std::mutex mu;
+  std::set<uint64_t> async_ids;
+  std::thread async([&] {
+    for (int i = 0; i < kAsync; i++) {
+      s->CommitAsync({Kv("a" + std::to_string(i), "v")}, [&](Result<TxHeader> h) {
+        ASSERT_TRUE(h.ok()) << h.status().ToString();
+        std::lock_guard<std::mutex> g(mu);
+        EXPECT_TRUE(async_ids.insert(h->id).second);
+        async_ok++;
+      });
+    }
+  });
+  std::vector<std::thread> ts;
+  std::set<uint64_t> ids;
+  for (int t = 0; t < 32; t++) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 25; i++) {
+        auto h = s->Commit({Kv("t" + std::to_string(t) + "_" + std::to_string(i), "v")});
+        ASSERT_TRUE(h.ok()) << h.status().ToString();
+        std::lock_guard<std::mutex> g(mu);
+        EXPECT_TRUE(ids.insert(h->id).second);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  async.join();
+  ASSERT_TRUE(s->Close().ok());
+  EXPECT_EQ(async_ok.load(), kAsync);
+  const uint64_t total = 32 * 25 + kAsync;
+  for (uint64_t id : async_ids) EXPECT_EQ(ids.count(id), 0u) << id;
+  EXPECT_EQ(ids.size() + async_ids.size(), total);
+  const Store::CommitStats stats = s->Stats();
+  EXPECT_EQ(stats.txs, total);
+  EXPECT_LT(stats.batches, total / 4) << "rounds did not group txs";
+
+  st = Store::Open("/db", o);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  s = std::move(st).value();
+  EXPECT_EQ(s->CurrentState().tx_id, total);
+  Hash prev = EmptyHash();
+  for (uint64_t id = 1; id <= total; id++) {
+    auto tx = s->ReadTx(id);
+    ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+    EXPECT_EQ(tx->header.prev_alh, prev);
+    prev = *tx->header.Alh();
   }
 }
 

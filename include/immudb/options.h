@@ -21,6 +21,12 @@ struct StoreOptions {
   // this long has passed since the last sync, bounding what a power loss can
   // take. 0 disables periodic syncs.
   uint32_t unsynced_sync_interval_ms = 20;
+  // Synced mode only: each committer appends its own tx, and a round of
+  // fsyncs covers everything appended before it began (true); or a leader
+  // writes the queued txs as a batch and syncs it (false, the pipeline of
+  // unsynced mode). Appending in the committers' threads keeps the leader's
+  // write off the path between two rounds.
+  bool committers_append = true;
 
   size_t max_key_len = 1024;
   size_t max_value_len = 32 << 20;
