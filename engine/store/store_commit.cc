@@ -306,9 +306,11 @@ bool StoreImpl::RunRound() {
     // published before this round began: it can be reused.
     open_round_++;
     batches_[open_round_ % kWords].Reset(open_round_);
+    // In flight before it is no longer pending: Close reads the two the
+    // other way round (both sequentially consistent).
+    inflight_.fetch_add(1);
     rounded_id_.store(last_id_);
     batches_taken_.store(open_round_, std::memory_order_release);
-    inflight_.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> l(mu_);
       batch->status = bg_error_;

@@ -375,7 +375,9 @@ Status StoreImpl::Close() {
   closed_ = true;
   a.unlock();
   // Let queued and appended commits finish; new ones are refused from here on.
-  while (!writers_.empty() || inflight_.load(std::memory_order_acquire) > 0 || RoundPending()) {
+  // A round takes the pending txs into flight (RunRound): pending is read
+  // first, so no round falls between the two reads.
+  while (RoundPending() || inflight_.load() > 0 || !writers_.empty()) {
     l.unlock();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     l.lock();
