@@ -139,8 +139,7 @@ Result<TxHeader> StoreImpl::Enqueue(Writer* wp, std::vector<EntrySpec> entries) 
   IMMUDB_RETURN_IF_ERROR(Prepare(&w, std::move(entries)));
   if (appending_committers()) return EnqueueSynced(&w);
   std::unique_lock<std::mutex> l(mu_);
-  if (closed_) return Status::FailedPrecondition("store is closed");
-  if (!bg_error_.ok()) return bg_error_;
+  IMMUDB_RETURN_IF_ERROR(RefusesWrites());
   writers_.push_back(&w);
   if (!leading_) {
     leading_ = true;
@@ -192,11 +191,8 @@ void StoreImpl::CommitAsync(std::vector<EntrySpec> entries, CommitCallback done)
   bool lead = false;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (closed_) {
-      s = Status::FailedPrecondition("store is closed");
-    } else if (!bg_error_.ok()) {
-      s = bg_error_;
-    } else {
+    s = RefusesWrites();
+    if (s.ok()) {
       writers_.push_back(w.release());
       if (!leading_) lead = leading_ = true;
     }
@@ -227,17 +223,14 @@ Status StoreImpl::AppendToOpenBatch(Writer* w) {
   for (;;) {
     {
       std::lock_guard<std::mutex> l(mu_);
-      if (closed_) return Status::FailedPrecondition("store is closed");
-      if (!bg_error_.ok()) return bg_error_;
+      IMMUDB_RETURN_IF_ERROR(RefusesWrites());
     }
     if (batches_[open_round_ % kWords].writers.size() < opts_.max_group_commit_txs) break;
     // The open batch is full: a round takes it first (which bounds what one
     // round adds to the AHT and the commit log: their torn windows).
     a.unlock();
-    uint32_t free = 0;
-    if (round_token_.load() == 0 && round_token_.compare_exchange_strong(free, 1)) {
-      RunRound();
-      if (ReleaseRoundToken()) WakeCommitThread();
+    if (TakeRoundToken()) {
+      RunRoundAndRelease();
     } else {
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
@@ -262,18 +255,25 @@ Status StoreImpl::AppendToOpenBatch(Writer* w) {
 }
 
 void StoreImpl::RoundsAfterAppend(Writer* self) {
-  uint32_t free = 0;
-  if (round_token_.load() != 0 || !round_token_.compare_exchange_strong(free, 1)) {
-    return;  // The holder's round, or its next one, covers this tx.
-  }
+  // Token taken: the holder's round, or its next one, covers this tx.
+  if (!TakeRoundToken()) return;
   if (self == nullptr) {
     WakeCommitThread();
     return;
   }
   // self's tx was appended before the token was taken: the round covers it.
+  RunRoundAndRelease();
+}
+
+bool StoreImpl::TakeRoundToken() {
+  uint32_t free = 0;
+  return round_token_.load() == 0 && round_token_.compare_exchange_strong(free, 1);
+}
+
+void StoreImpl::RunRoundAndRelease() {
   RunRound();
   // Rounds for txs appended meanwhile go to the commit thread, so that this
-  // commit returns now (a writer alone never hands over).
+  // thread returns now (a writer alone never hands over).
   if (ReleaseRoundToken()) WakeCommitThread();
 }
 
@@ -283,9 +283,7 @@ bool StoreImpl::ReleaseRoundToken() {
   // An appender that saw the token still taken relies on its holder: look
   // once more after the release (sequentially consistent with its store of
   // appended_id_), and take the token back if it did not.
-  if (!RoundPending()) return false;
-  uint32_t free = 0;
-  return round_token_.compare_exchange_strong(free, 1);
+  return RoundPending() && TakeRoundToken();
 }
 
 void StoreImpl::RunRoundsOnCommitThread() {
@@ -310,18 +308,13 @@ bool StoreImpl::RunRound() {
     // other way round (both sequentially consistent).
     inflight_.fetch_add(1);
     rounded_id_.store(last_id_);
-    batches_taken_.store(open_round_, std::memory_order_release);
     {
       std::lock_guard<std::mutex> l(mu_);
       batch->status = bg_error_;
     }
+    // Sets the batch's last tx; a failure reaches the store's error state
+    // in SyncAndPublish.
     if (batch->status.ok()) batch->status = FinishBatchWrite(batch);
-    batch->last_id = last_id_;
-    batch->last_alh = last_alh_;
-  }
-  if (!batch->status.ok()) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (bg_error_.ok()) bg_error_ = batch->status;
   }
   SyncAndPublish(batch);
   return true;

@@ -254,6 +254,12 @@ class StoreImpl : public Store {
   void StopBackgroundSync();
 
   Status ValidateEntries(const std::vector<EntrySpec>& entries) const;
+  // Why the store takes no more writes (closed, or its error state), or OK.
+  // REQUIRES: mu_ held.
+  Status RefusesWrites() const {
+    if (closed_) return Status::FailedPrecondition("store is closed");
+    return bg_error_;
+  }
   // Stage A: writes one batch as leader (to the operating system); fills
   // each writer's header and the batch's syncs and txs.
   Status WriteBatch(Batch* batch);
@@ -283,6 +289,11 @@ class StoreImpl : public Store {
   // (`self`) then runs the round that covers its tx; CommitAsync (null)
   // hands the token to the commit thread.
   void RoundsAfterAppend(Writer* self);
+  // Takes the round token if nobody holds it.
+  bool TakeRoundToken();
+  // Runs one round with the token held, then releases it, or hands it to
+  // the commit thread while more is pending.
+  void RunRoundAndRelease();
   // Runs one round for the open batch (REQUIRES: the round token held).
   // False when nothing was appended since the last round.
   bool RunRound();

@@ -67,8 +67,7 @@ Result<Store::TruncationResult> StoreImpl::TruncateValues(uint64_t tx_id) {
   std::lock_guard<std::mutex> tg(trunc_mu_);
   {
     std::lock_guard<std::mutex> g(mu_);
-    if (closed_) return Status::FailedPrecondition("store is closed");
-    if (!bg_error_.ok()) return bg_error_;
+    IMMUDB_RETURN_IF_ERROR(RefusesWrites());
   }
   if (tx_id == 0) return Status::InvalidArgument("cannot truncate up to tx 0: tx ids start at 1");
   const uint64_t committed = committed_id();
