@@ -46,6 +46,7 @@ struct Flags {
   int64_t sync_interval_ms = -1;    // -1: the store's default.
   bool index_wait = false;          // Database fills: wait for the index.
   int64_t inline_value_bytes = -1;  // -1: DatabaseOptions' default.
+  int64_t index_write_buffer_mb = -1;  // -1: DatabaseOptions' default.
   bool breakdown = false;           // verifiableget: per-part timing of each call.
 };
 

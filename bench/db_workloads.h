@@ -79,6 +79,9 @@ class DbWorkloads {
     if (f_.inline_value_bytes >= 0) {
       o.index_inline_value_bytes = static_cast<uint32_t>(f_.inline_value_bytes);
     }
+    if (f_.index_write_buffer_mb > 0) {
+      o.index_write_buffer_bytes = static_cast<size_t>(f_.index_write_buffer_mb) << 20;
+    }
     return o;
   }
 

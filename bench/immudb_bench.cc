@@ -65,6 +65,8 @@ const char kUsage[] =
     "  --index_wait        database fills wait for their tx to be indexed\n"
     "  --inline_value_bytes=N  values of at most N bytes kept in the index's latest\n"
     "                      records (0: none) [DatabaseOptions default]\n"
+    "  --index_write_buffer_mb=N  the index's memtable budget in MiB\n"
+    "                      [DatabaseOptions default]\n"
     "  --breakdown         verifiableget: time each part of every call and print\n"
     "                      where the median and the slowest 1% of the calls spend it\n";
 
@@ -111,6 +113,7 @@ bool ParseFlag(std::string_view arg, Flags* f) {
   if (name == "seed") return num(&f->seed, 0, UINT64_MAX);
   if (name == "sync_interval_ms") return num(&f->sync_interval_ms, 0, UINT32_MAX);
   if (name == "inline_value_bytes") return num(&f->inline_value_bytes, 0, UINT32_MAX);
+  if (name == "index_write_buffer_mb") return num(&f->index_write_buffer_mb, 1, 1 << 16);
   if (name == "keep") return boolean(&f->keep);
   if (name == "histogram") return boolean(&f->histogram);
   if (name == "index_wait") return boolean(&f->index_wait);
