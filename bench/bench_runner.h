@@ -43,11 +43,11 @@ struct Flags {
   double duration = 120;  // Seconds per workload; 0 means no cap.
   bool histogram = false;
   uint64_t seed = 301;
-  int64_t sync_interval_ms = -1;    // -1: the store's default.
-  bool index_wait = false;          // Database fills: wait for the index.
-  int64_t inline_value_bytes = -1;  // -1: DatabaseOptions' default.
+  int64_t sync_interval_ms = -1;       // -1: the store's default.
+  bool index_wait = false;             // Database fills: wait for the index.
+  int64_t inline_value_bytes = -1;     // -1: DatabaseOptions' default.
   int64_t index_write_buffer_mb = -1;  // -1: DatabaseOptions' default.
-  bool breakdown = false;           // verifiableget: per-part timing of each call.
+  bool breakdown = false;              // verifiableget: per-part timing of each call.
 };
 
 // splitmix64: small, fast and good enough for keys, ids and offsets.
