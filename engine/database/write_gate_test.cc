@@ -65,19 +65,27 @@ TEST(WriteGateTest, AWaitingExclusiveWriterKeepsNewSharedHoldersOut) {
 }
 
 TEST(WriteGateTest, ExclusiveHoldersExcludeEveryoneUnderContention) {
+  constexpr int kThreads = 8;
+  constexpr int kIters = 20000;
   WriteGate gate;
   std::atomic<int> shared_in{0};
   std::atomic<int> exclusive_in{0};
   std::atomic<bool> broken{false};
+  std::atomic<bool> go{false};
   std::atomic<uint64_t> exclusive_entries{0};
   std::vector<std::thread> threads;
-  for (int t = 0; t < 8; t++) {
+  for (int t = 0; t < kThreads; t++) {
     threads.emplace_back([&, t] {
-      for (int i = 0; i < 3000; i++) {
-        const bool exclusive = (i + t) % 16 == 0;
-        if (exclusive) {
+      while (!go.load()) std::this_thread::yield();  // Start together.
+      for (int i = 0; i < kIters; i++) {
+        // Now and then a holder gives up its CPU inside, so that others
+        // arrive while it holds the gate.
+        const bool linger = i % 64 == 0;
+        if ((i + t) % 16 == 0) {
           gate.Lock();
           if (exclusive_in.fetch_add(1) != 0 || shared_in.load() != 0) broken = true;
+          if (linger) std::this_thread::yield();
+          if (shared_in.load() != 0) broken = true;
           exclusive_entries++;
           exclusive_in.fetch_sub(1);
           gate.Unlock();
@@ -86,20 +94,23 @@ TEST(WriteGateTest, ExclusiveHoldersExcludeEveryoneUnderContention) {
           if (!entered) continue;
           shared_in.fetch_add(1);
           if (exclusive_in.load() != 0) broken = true;
+          if (linger) std::this_thread::yield();
+          if (exclusive_in.load() != 0) broken = true;
           shared_in.fetch_sub(1);
           gate.UnlockShared();
         }
       }
     });
   }
+  go = true;
   for (auto& th : threads) th.join();
   EXPECT_FALSE(broken.load());
   uint64_t want = 0;
-  for (int t = 0; t < 8; t++) {
-    for (int i = 0; i < 3000; i++) want += (i + t) % 16 == 0;
+  for (int t = 0; t < kThreads; t++) {
+    for (int i = 0; i < kIters; i++) want += (i + t) % 16 == 0;
   }
   EXPECT_EQ(exclusive_entries.load(), want);
-  ASSERT_TRUE(gate.TryLockShared());
+  ASSERT_TRUE(gate.TryLockShared()) << "the gate is free again";
   gate.UnlockShared();
 }
 
