@@ -104,8 +104,13 @@ struct IndexBatchScratch {
   std::string values;                   // The spans' bytes.
   std::string firsts;                   // Records of Group::first_at.
   std::string keys;                     // Encoded RocksDB keys for MultiGet.
-  std::string key;                      // The RocksDB key being written.
-  std::string value;                    // The record being written.
+  // One MultiGet call's keys, values and statuses (LatestRevisions); the
+  // values pin nothing between calls.
+  std::vector<rocksdb::Slice> get_keys;
+  std::vector<rocksdb::PinnableSlice> get_values;
+  std::vector<rocksdb::Status> get_statuses;
+  std::string key;    // The RocksDB key being written.
+  std::string value;  // The record being written.
   rocksdb::WriteBatch batch;
   // Drops buffers a large batch grew past what a usual one needs.
   void Trim();

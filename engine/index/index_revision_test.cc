@@ -160,6 +160,46 @@ TEST(IndexRevisionTest, TinyCacheAndSmallBatchesAcrossReopenAndRebuild) {
   ExpectMatches(**ix, ModelOf(**store, last));
 }
 
+// A batch whose keys all need their 'L' record read (no revision cache),
+// more of them than one MultiGet call takes: every revision continues from
+// the right record, across the calls.
+TEST(IndexRevisionTest, ABatchOfManyRewrittenKeysReadsTheirRecordsInSeveralCalls) {
+  TempDir dir;
+  auto store = Store::Open(dir.Sub("store"), StoreOptions{.synced = false});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  IndexOptions o;
+  o.revision_cache_entries = 0;
+  auto ix = Index::Open(dir.Sub("store/index"), store->get(), o);
+  ASSERT_TRUE(ix.ok()) << ix.status().ToString();
+  constexpr int kKeys = 1000;  // Within StoreOptions::max_tx_entries.
+  auto commit_all = [&](int step) {
+    std::vector<EntrySpec> es;
+    for (int k = 0; k < kKeys; k += step) {
+      char key[16];
+      std::snprintf(key, sizeof(key), "k%05d", k);
+      es.push_back(EntrySpec{key, "v" + std::to_string(step), {}});
+    }
+    auto h = (*store)->Commit(std::move(es));
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    return h.ok() ? h->id : 0;
+  };
+  // Revision 1 of every key; then every other key (500 records to read) and
+  // every third (334), each in a tx and a batch of its own.
+  ASSERT_TRUE((*ix)->WaitFor(commit_all(1), 10000).ok());
+  const uint64_t a = commit_all(2);
+  ASSERT_GT(a, 0u);
+  ASSERT_TRUE((*ix)->WaitFor(a, 10000).ok());
+  const uint64_t last = commit_all(3);
+  ASSERT_TRUE((*ix)->WaitFor(last, 10000).ok());
+  ExpectMatches(**ix, ModelOf(**store, last));
+  auto k0 = (*ix)->Get("k00000");
+  ASSERT_TRUE(k0.ok());
+  EXPECT_EQ(k0->revision, 3u);
+  auto k1 = (*ix)->Get("k00001");
+  ASSERT_TRUE(k1.ok());
+  EXPECT_EQ(k1->revision, 1u);
+}
+
 // Without a revision cache, a key past every indexed key is new without a
 // lookup; the greatest key must then count up when written again, in the
 // same run and after a reopen, and keys below it still need their lookup.

@@ -332,32 +332,51 @@ Status Index::Rep::LatestRevisions() {
     }
   }
   if (s.missing.empty()) return Status::OK();
+  // RocksDB's MultiGet keeps a context per key in a vector it grows key by
+  // key: one call for a batch's thousands of keys reallocated megabytes, on
+  // newly faulted pages, in every batch. Calls of at most kPerCall keys keep
+  // it, and the buffers here, small and reused; each call's keys are sorted.
+  constexpr size_t kPerCall = 256;
   const size_t n = s.missing.size();
-  std::vector<rocksdb::Slice> slices(n);
+  const rocksdb::ReadOptions ro;
   size_t off = 0;
-  for (size_t i = 0; i < n; i++) {
-    const size_t len = 1 + s.items[s.groups[s.missing[i]].first].key.size();
-    slices[i] = rocksdb::Slice(s.keys.data() + off, len);
-    off += len;
-  }
-  std::vector<rocksdb::PinnableSlice> values(n);
-  std::vector<rocksdb::Status> statuses(n);
-  db->MultiGet(rocksdb::ReadOptions(), latest_cf, n, slices.data(), values.data(), statuses.data(),
-               /*sorted_input=*/true);
-  for (size_t i = 0; i < n; i++) {
-    if (statuses[i].IsNotFound()) continue;
-    IMMUDB_RETURN_IF_ERROR(FromRocks(statuses[i], "index read"));
-    const std::string_view record(values[i].data(), values[i].size());
-    IMMUDB_ASSIGN_OR_RETURN(uint64_t rev, DecodeRevision(record));
-    Scratch::Group& group = s.groups[s.missing[i]];
-    group.revision = rev;
-    if (rev == 1) {
-      // Its only version has no 'H' record yet: this batch writes one, the
-      // 'L' record without an inline value (DecodeRevision checked the
-      // length, so the metadata length byte is there).
-      group.first_at = static_cast<uint32_t>(s.firsts.size());
-      s.firsts.append(record.substr(0, PlainRecordSize(record)));
+  for (size_t base = 0; base < n; base += kPerCall) {
+    const size_t m = std::min(kPerCall, n - base);
+    s.get_keys.resize(m);
+    s.get_statuses.resize(m);
+    if (s.get_values.size() < m) s.get_values.resize(m);
+    for (size_t i = 0; i < m; i++) {
+      const size_t len = 1 + s.items[s.groups[s.missing[base + i]].first].key.size();
+      s.get_keys[i] = rocksdb::Slice(s.keys.data() + off, len);
+      off += len;
+      s.get_values[i].Reset();
     }
+    db->MultiGet(ro, latest_cf, m, s.get_keys.data(), s.get_values.data(), s.get_statuses.data(),
+                 /*sorted_input=*/true);
+    Status st;
+    for (size_t i = 0; i < m && st.ok(); i++) {
+      if (s.get_statuses[i].IsNotFound()) continue;
+      st = FromRocks(s.get_statuses[i], "index read");
+      if (!st.ok()) break;
+      const std::string_view record(s.get_values[i].data(), s.get_values[i].size());
+      auto rev = DecodeRevision(record);
+      if (!rev.ok()) {
+        st = rev.status();
+        break;
+      }
+      Scratch::Group& group = s.groups[s.missing[base + i]];
+      group.revision = *rev;
+      if (*rev == 1) {
+        // Its only version has no 'H' record yet: this batch writes one, the
+        // 'L' record without an inline value (DecodeRevision checked the
+        // length, so the metadata length byte is there).
+        group.first_at = static_cast<uint32_t>(s.firsts.size());
+        s.firsts.append(record.substr(0, PlainRecordSize(record)));
+      }
+    }
+    // Unpin the blocks the values point into.
+    for (size_t i = 0; i < m; i++) s.get_values[i].Reset();
+    IMMUDB_RETURN_IF_ERROR(st);
   }
   return Status::OK();
 }
