@@ -349,31 +349,28 @@ Status Index::Rep::LatestRevisions() {
       const size_t len = 1 + s.items[s.groups[s.missing[base + i]].first].key.size();
       s.get_keys[i] = rocksdb::Slice(s.keys.data() + off, len);
       off += len;
-      s.get_values[i].Reset();
     }
     db->MultiGet(ro, latest_cf, m, s.get_keys.data(), s.get_values.data(), s.get_statuses.data(),
                  /*sorted_input=*/true);
-    Status st;
-    for (size_t i = 0; i < m && st.ok(); i++) {
-      if (s.get_statuses[i].IsNotFound()) continue;
-      st = FromRocks(s.get_statuses[i], "index read");
-      if (!st.ok()) break;
-      const std::string_view record(s.get_values[i].data(), s.get_values[i].size());
-      auto rev = DecodeRevision(record);
-      if (!rev.ok()) {
-        st = rev.status();
-        break;
+    auto take = [&]() -> Status {
+      for (size_t i = 0; i < m; i++) {
+        if (s.get_statuses[i].IsNotFound()) continue;
+        IMMUDB_RETURN_IF_ERROR(FromRocks(s.get_statuses[i], "index read"));
+        const std::string_view record(s.get_values[i].data(), s.get_values[i].size());
+        IMMUDB_ASSIGN_OR_RETURN(uint64_t rev, DecodeRevision(record));
+        Scratch::Group& group = s.groups[s.missing[base + i]];
+        group.revision = rev;
+        if (rev == 1) {
+          // Its only version has no 'H' record yet: this batch writes one, the
+          // 'L' record without an inline value (DecodeRevision checked the
+          // length, so the metadata length byte is there).
+          group.first_at = static_cast<uint32_t>(s.firsts.size());
+          s.firsts.append(record.substr(0, PlainRecordSize(record)));
+        }
       }
-      Scratch::Group& group = s.groups[s.missing[base + i]];
-      group.revision = *rev;
-      if (*rev == 1) {
-        // Its only version has no 'H' record yet: this batch writes one, the
-        // 'L' record without an inline value (DecodeRevision checked the
-        // length, so the metadata length byte is there).
-        group.first_at = static_cast<uint32_t>(s.firsts.size());
-        s.firsts.append(record.substr(0, PlainRecordSize(record)));
-      }
-    }
+      return Status::OK();
+    };
+    const Status st = take();
     // Unpin the blocks the values point into.
     for (size_t i = 0; i < m; i++) s.get_values[i].Reset();
     IMMUDB_RETURN_IF_ERROR(st);
