@@ -48,6 +48,9 @@ struct Flags {
   int64_t inline_value_bytes = -1;     // -1: DatabaseOptions' default.
   int64_t index_write_buffer_mb = -1;  // -1: DatabaseOptions' default.
   bool breakdown = false;              // verifiableget: per-part timing of each call.
+  int64_t index_block_cache_mb = -1;   // -1: DatabaseOptions' default.
+  int64_t value_map_mb = -1;           // -1: StoreOptions' default.
+  uint64_t memlat_mb = 2048;           // memlat: the large working set.
 };
 
 // splitmix64: small, fast and good enough for keys, ids and offsets.

@@ -82,6 +82,12 @@ class DbWorkloads {
     if (f_.index_write_buffer_mb > 0) {
       o.index_write_buffer_bytes = static_cast<size_t>(f_.index_write_buffer_mb) << 20;
     }
+    if (f_.index_block_cache_mb >= 0) {
+      o.index_block_cache_bytes = static_cast<size_t>(f_.index_block_cache_mb) << 20;
+    }
+    if (f_.value_map_mb >= 0) {
+      o.store.value_map_bytes = static_cast<uint64_t>(f_.value_map_mb) << 20;
+    }
     return o;
   }
 

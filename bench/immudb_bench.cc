@@ -34,6 +34,7 @@
 #include "db_workloads.h"
 #include "immudb/store.h"
 #include "immudb/verify.h"
+#include "machine_check.h"
 
 namespace immudb::bench {
 namespace {
@@ -45,6 +46,7 @@ const char kUsage[] =
     "                      (default fillsync,fillnosync,fillbatch,readtx,dualproof,open)\n"
     "                      database (index on): dbfill, dbfillsync, dbfillbatch, get,\n"
     "                      getattx, verifiableget, history, scan100, zscan, dbrebuild\n"
+    "                      machine: memlat (fresh-memory and random-load costs)\n"
     "  --num=N             operations per workload (fillbatch: entries) [100000]\n"
     "  --threads=N         concurrent writers [128]; fillasync: commits in flight\n"
     "                      from one thread (Store::CommitAsync)\n"
@@ -67,6 +69,10 @@ const char kUsage[] =
     "                      records (0: none) [DatabaseOptions default]\n"
     "  --index_write_buffer_mb=N  the index's memtable budget in MiB\n"
     "                      [DatabaseOptions default]\n"
+    "  --index_block_cache_mb=N  the index's block cache in MiB\n"
+    "                      [DatabaseOptions default]\n"
+    "  --value_map_mb=N    the budget of mapped value reads in MiB [StoreOptions default]\n"
+    "  --memlat_mb=N       memlat: the large working set in MiB [2048]\n"
     "  --breakdown         verifiableget: time each part of every call and print\n"
     "                      where the median and the slowest 1% of the calls spend it\n";
 
@@ -114,6 +120,9 @@ bool ParseFlag(std::string_view arg, Flags* f) {
   if (name == "sync_interval_ms") return num(&f->sync_interval_ms, 0, UINT32_MAX);
   if (name == "inline_value_bytes") return num(&f->inline_value_bytes, 0, UINT32_MAX);
   if (name == "index_write_buffer_mb") return num(&f->index_write_buffer_mb, 1, 1 << 16);
+  if (name == "index_block_cache_mb") return num(&f->index_block_cache_mb, 0, 1 << 20);
+  if (name == "value_map_mb") return num(&f->value_map_mb, 0, 1 << 20);
+  if (name == "memlat_mb") return num(&f->memlat_mb, 1, 1 << 20);
   if (name == "keep") return boolean(&f->keep);
   if (name == "histogram") return boolean(&f->histogram);
   if (name == "index_wait") return boolean(&f->index_wait);
@@ -148,9 +157,9 @@ class Benchmark {
       std::string name(list.substr(0, comma));
       list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
       if (name.empty()) continue;
-      static const std::set<std::string> kKnown = {"fillsync",   "fillnosync", "fillseq",
-                                                   "fillrandom", "fillbatch",  "readtx",
-                                                   "dualproof",  "open",       "fillasync"};
+      static const std::set<std::string> kKnown = {
+          "fillsync", "fillnosync", "fillseq", "fillrandom", "fillbatch",
+          "readtx",   "dualproof",  "open",    "fillasync",  "memlat"};
       if (!kKnown.contains(name) && !DbWorkloads::Known(name))
         return Status::InvalidArgument("unknown benchmark: " + name);
       names.push_back(std::move(name));
@@ -178,6 +187,7 @@ class Benchmark {
     if (name == "readtx") return ReadTx();
     if (name == "dualproof") return DualProof();
     if (name == "open") return Reopen();
+    if (name == "memlat") return MemoryCheck(f_.memlat_mb, f_.seed);
     return Status::InvalidArgument("unknown benchmark: " + name);
   }
 

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The key index's read targets at 10 million keys, in one run on this
+# machine: random Get against RocksDB's readrandom on the same number of keys,
+# VerifiableGet p99 at 10M against 10k, the index rebuild of 10M txs, and the
+# peak RSS of each with default settings. It starts with `memlat`, the costs
+# of fresh memory and of random loads here, which these figures follow
+# (docs/benchmarks.md). Builds nothing: run `make build` (or set BIN) first;
+# db_bench comes from rocksdb-tools (scripts/install-deps.sh). About 10 GB of
+# disk under DIR and 10-15 minutes; run it on an otherwise idle machine.
+#
+# Environment:
+#   DIR       where the stores go (removed at the end unless KEEP=1)  [mktemp]
+#   ROUNDS    rounds of the read comparisons                          [2]
+#   BIN       the immudb-bench binary               [build/bin/immudb-bench]
+#   DB_BENCH  the db_bench binary                                  [db_bench]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BIN="${BIN:-$ROOT/build/bin/immudb-bench}"
+DB_BENCH="${DB_BENCH:-db_bench}"
+ROUNDS="${ROUNDS:-2}"
+DIR="${DIR:-$(mktemp -d /tmp/immudb-10m-XXXXXX)}"
+if [ ! -x "$BIN" ]; then
+  echo "ten_million.sh: $BIN not found; run 'make build' or set BIN" >&2
+  exit 1
+fi
+if ! command -v "$DB_BENCH" >/dev/null 2>&1; then
+  echo "ten_million.sh: db_bench not found; run scripts/install-deps.sh (rocksdb-tools)" >&2
+  exit 1
+fi
+if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$DIR"' EXIT; fi
+mkdir -p "$DIR"
+D10M="$DIR/immudb-10m" D10K="$DIR/immudb-10k" R10M="$DIR/rocksdb-10m"
+
+# Both tools with the malloc immudb-bench links (see compare.sh).
+PRELOAD="$(ldd "$BIN" | awk '/libjemalloc/ { print $3; exit }')"
+DBB=("$DB_BENCH")
+[ -n "$PRELOAD" ] && DBB=(env "LD_PRELOAD=$PRELOAD" "$DB_BENCH")
+DBB_COMMON=(--key_size=16 --value_size=100 --compression_type=none --histogram=0 --statistics=0)
+TIME=(/usr/bin/time -f "peak RSS %M KB, wall %e s")
+[ -x /usr/bin/time ] || TIME=()
+
+# run CMD...: runs CMD and shows its result lines; stops the script on failure.
+run() {
+  local out rc=0
+  out="$("$@" 2>&1)" || rc=$?
+  grep -E "ops/s;|micros/op|peak RSS|rebuilt|lag at end|^memlat" <<<"$out" || true
+  if [ "$rc" != 0 ]; then
+    echo "ten_million.sh: command failed ($rc): $*" >&2
+    tail -20 <<<"$out" >&2
+    exit "$rc"
+  fi
+}
+# Reads every file of the stores once, so that reads start from the page
+# cache rather than the disk.
+warm() { find "$@" -type f -exec cat {} + >/dev/null; }
+
+echo "ten_million.sh: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ), data under $DIR"
+run "$BIN" --benchmarks=memlat
+echo "== fills"
+run "${TIME[@]}" "$BIN" --benchmarks=dbfill --threads=1 --num=10000000 --duration=0 \
+  --db="$D10M" --keep
+run "$BIN" --benchmarks=dbfill --threads=1 --num=10000 --duration=0 --db="$D10K" --keep
+run "${DBB[@]}" --benchmarks=fillseq --sync=0 --threads=1 --num=10000000 --db="$R10M" \
+  "${DBB_COMMON[@]}"
+for round in $(seq "$ROUNDS"); do
+  echo "== round $round: random Get (1M calls) against readrandom (1M reads), 10M keys"
+  for t in 2 1; do
+    warm "$D10M" "$R10M"
+    run "${TIME[@]}" "$BIN" --benchmarks=get --num=1000000 --read_threads="$t" --db="$D10M" \
+      --keep --duration=60
+    run "${DBB[@]}" --benchmarks=readrandom --use_existing_db=1 --threads="$t" \
+      --num=10000000 --reads=$((1000000 / t)) --db="$R10M" "${DBB_COMMON[@]}"
+  done
+  echo "== round $round: VerifiableGet, 1 thread, 3 passes of 200k calls in one process"
+  warm "$D10K" "$D10M"
+  echo "-- 10k keys"
+  run "$BIN" --benchmarks=verifiableget,verifiableget,verifiableget --num=200000 \
+    --read_threads=1 --db="$D10K" --keep --duration=30
+  echo "-- 10M keys"
+  run "${TIME[@]}" "$BIN" --benchmarks=verifiableget,verifiableget,verifiableget \
+    --num=200000 --read_threads=1 --db="$D10M" --keep --duration=30
+done
+echo "== index rebuild of the 10M txs"
+run "${TIME[@]}" "$BIN" --benchmarks=dbrebuild --num=1000 --duration=0 --db="$D10M" --keep
+echo "ten_million.sh: done $(date -u +%FT%TZ)"
