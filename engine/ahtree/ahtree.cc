@@ -391,7 +391,8 @@ struct FetchScratch {
   std::vector<Hash*> dst;     // Where each term goes.
   std::vector<DigestRef> refs;
   std::vector<uint8_t> have;
-  std::vector<size_t> missing;  // Terms to read.
+  std::vector<size_t> missing;   // Terms to read.
+  std::vector<uint64_t> starts;  // ReadTerms: record offset of each missing term.
 };
 
 class AHTreeImpl final : public AHTree {
@@ -549,20 +550,29 @@ Status AHTreeImpl::ReadTerms(FetchScratch& s) const {
   std::vector<size_t>& missing = s.missing;
   std::sort(missing.begin(), missing.end(),
             [&](size_t x, size_t y) { return refs[x].leaf < refs[y].leaf; });
+  // Where each missing term's record starts, once per record: the offsets
+  // below are all relative to these.
+  std::vector<uint64_t>& starts = s.starts;
+  starts.resize(missing.size());
+  for (size_t x = 0; x < missing.size(); x++) {
+    const uint64_t leaf = refs[missing[x]].leaf;
+    starts[x] = x > 0 && refs[missing[x - 1]].leaf == leaf ? starts[x - 1] : RecordOffset(leaf);
+  }
+  auto end_of = [&](size_t x) { return starts[x] + RecordSize(refs[missing[x]].leaf); };
   uint8_t buf[kMaxSpan];
   for (size_t g = 0; g < missing.size();) {
     const uint64_t first = refs[missing[g]].leaf;
-    const uint64_t off = RecordOffset(first);
+    const uint64_t off = starts[g];
     size_t e = g + 1;
-    while (e < missing.size() && RecordOffset(refs[missing[e]].leaf + 1) - off <= kMaxSpan) e++;
-    const uint64_t len = RecordOffset(refs[missing[e - 1]].leaf + 1) - off;
+    while (e < missing.size() && end_of(e) - off <= kMaxSpan) e++;
+    const uint64_t len = end_of(e - 1) - off;
     Status st = app_->ReadAt(off, len, reinterpret_cast<char*>(buf));
     if (!st.ok()) return st.WithPrefix("ahtree: reading leaf " + std::to_string(first));
     uint64_t checked = 0;
     for (size_t x = g; x < e; x++) {
       const size_t t = missing[x];
       const DigestRef& ref = refs[t];
-      const uint8_t* rec = buf + (RecordOffset(ref.leaf) - off);
+      const uint8_t* rec = buf + (starts[x] - off);
       if (ref.leaf != checked) {
         IMMUDB_RETURN_IF_ERROR(CheckRecord(ref.leaf, rec));
         blocks_.AddRecord(ref.leaf, rec);

@@ -169,6 +169,20 @@ TEST(AHTreeFormatTest, PopcountPrefixSumMatchesLoop) {
             40 * (uint64_t{1} << 39) + 1 + 2 + 2);
 }
 
+TEST(AHTreeFormatTest, PopcountPrefixSumDoublesAsItsNumbersDo) {
+  // The numbers below 2k are 2x and 2x+1 for every x below k: 2x has the
+  // bits of x, 2x+1 one more. So PPS(2k) = 2 PPS(k) + k, and
+  // PPS(2k+1) = PPS(2k) + popcount(2k), which from the exact small counts
+  // above fixes every larger one.
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 2000; i++) {
+    const uint64_t k = rng() >> (2 + i % 40);
+    const uint64_t even = ahtree::PopcountPrefixSum(2 * k);
+    ASSERT_EQ(even, 2 * ahtree::PopcountPrefixSum(k) + k) << k;
+    ASSERT_EQ(ahtree::PopcountPrefixSum(2 * k + 1), even + std::popcount(2 * k)) << k;
+  }
+}
+
 TEST(AHTreeFormatTest, RecordOffsetIsRunningSumOfRecordSizes) {
   EXPECT_EQ(ahtree::RecordSize(1), 36u);
   EXPECT_EQ(ahtree::RecordSize(2), 68u);
