@@ -1,13 +1,16 @@
 // One suite run against every FileSystem implementation.
 #include "immudb/env.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <thread>
@@ -297,6 +300,67 @@ TEST(PosixFileSystemTest, ErrorsNameThePath) {
   EXPECT_TRUE(s.IsNotFound());
   EXPECT_NE(s.message().find(tmp.Sub("ghost")), std::string::npos) << s.ToString();
   EXPECT_NE(s.message().find("No such file"), std::string::npos) << s.ToString();
+}
+
+// Reads do not update the access time: under relatime (the usual mount
+// option) a read of a file whose access time is more than a day old sets it.
+TEST(PosixFileSystemTest, ReadsLeaveTheAccessTimeAlone) {
+  testutil::TempDir tmp;
+  const std::string path = tmp.Sub("f");
+  {
+    auto f = FileSystem::Default()->OpenFile(path, /*create=*/true);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    ASSERT_TRUE((*f)->Append("some bytes").ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  struct timespec times[2];
+  times[0].tv_sec = ::time(nullptr) - 3 * 86400;  // Access time: three days ago.
+  times[0].tv_nsec = 0;
+  times[1].tv_sec = 0;
+  times[1].tv_nsec = UTIME_OMIT;  // Modification time: as it is.
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  {
+    auto f = FileSystem::Default()->OpenFile(path, /*create=*/false);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_EQ(ReadAll(**f), "some bytes");
+    auto m = FileSystem::Default()->MapReadOnly(path, 0, 4);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ(std::string((*m)->data(), 4), "some");
+  }
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_atim.tv_sec, times[0].tv_sec);
+}
+
+// Only a file's owner may open it without access-time updates; anyone else
+// who may read it still opens it.
+TEST(PosixFileSystemTest, OpensForReadingFilesOfOtherOwners) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to hand the file to another user";
+  testutil::TempDir tmp;
+  const std::string path = tmp.Sub("theirs");
+  {
+    auto f = FileSystem::Default()->OpenFile(path, /*create=*/true);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    ASSERT_TRUE((*f)->Append("their bytes").ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  ASSERT_EQ(::chmod(tmp.path().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  ASSERT_EQ(::chown(path.c_str(), 12345, 12345), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The child reads as user and group 65534 ("nobody"), neither the owner
+    // nor privileged.
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+    auto m = FileSystem::Default()->MapReadOnly(path, 0, 5);
+    if (!m.ok()) ::_exit(1);
+    ::_exit(std::string((*m)->data(), 5) == "their" ? 0 : 2);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: open failed, 2: wrong bytes, 3: setuid failed";
 }
 
 // Appends into zero-filled space are in the page cache when Append returns:
