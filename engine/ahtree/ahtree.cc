@@ -608,8 +608,10 @@ Result<std::vector<std::vector<Hash>>> AHTreeImpl::Proofs(
     IMMUDB_RETURN_IF_ERROR(CheckRange(spec.i, spec.j));
     if (spec.kind == AHTreeProofSpec::Kind::kInclusion) {
       ahtree::InclusionRanges(spec.i, spec.j, &s.one);
-    } else {
+    } else if (spec.kind == AHTreeProofSpec::Kind::kConsistency) {
       ahtree::ConsistencyRanges(spec.i, spec.j, &s.one);
+    } else {
+      s.one.assign(1, ahtree::Range{spec.i, spec.i});
     }
     s.ranges.insert(s.ranges.end(), s.one.begin(), s.one.end());
     out[p].resize(s.one.size());

@@ -34,9 +34,10 @@ struct AHTreeOptions {
   uint64_t block_cache_bytes = 64ull << 20;
 };
 
-// One proof for AHTree::Proofs.
+// One proof for AHTree::Proofs: INCL(i, j), CONS(i, j), or (kLeaf, j = i)
+// the one-term list {R(i, i)}, leaf i's hash LeafHash(its Alh).
 struct AHTreeProofSpec {
-  enum class Kind { kInclusion, kConsistency };
+  enum class Kind { kInclusion, kConsistency, kLeaf };
   Kind kind;
   uint64_t i;
   uint64_t j;

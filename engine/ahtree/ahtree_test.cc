@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ahtree/ahtree_format.h"
+#include "immudb/hash.h"
 #include "testutil/fault_fs.h"
 #include "testutil/reference_aht.h"
 #include "testutil/test_util.h"
@@ -980,13 +981,17 @@ TEST_P(AHTreeTest, BlockCacheProofsMatchUncachedAcrossReopen) {
         // The three proofs of a dual proof, asked at once.
         using Kind = AHTreeProofSpec::Kind;
         const uint64_t c = i > 1 ? i - 1 : 1;
-        auto all = tree.Proofs(
-            {{Kind::kInclusion, i, j}, {Kind::kConsistency, c, j}, {Kind::kInclusion, j, j}});
+        // With the leaf hash of i, as a VerifiableGet asks for it.
+        auto all = tree.Proofs({{Kind::kInclusion, i, j},
+                                {Kind::kConsistency, c, j},
+                                {Kind::kInclusion, j, j},
+                                {Kind::kLeaf, i, i}});
         ASSERT_TRUE(all.ok()) << all.status().ToString();
-        ASSERT_EQ(all->size(), 3u);
+        ASSERT_EQ(all->size(), 4u);
         ASSERT_EQ(Hex((*all)[0]), Hex(ref.Incl(i, j)));
         ASSERT_EQ(Hex((*all)[1]), Hex(ref.Cons(c, j)));
         ASSERT_EQ(Hex((*all)[2]), Hex(ref.Incl(j, j)));
+        ASSERT_EQ(Hex((*all)[3]), Hex({LeafHash(testutil::SpecA1Alh(i))}));
       }
     };
     check_all(*t);  // Blocks from the appends.

@@ -119,18 +119,27 @@ class DatabaseImpl : public Database {
   // against its hash), else read from the log.
   Result<RawVersion> Materialize(const index::IndexedEntry& ie) const;
   Result<RawVersion> Materialize(index::IndexedEntry&& ie) const;
-  // The key's latest version. With `tx` (else null), when the value is not in
-  // the index record, the tx holding it is read with the value in one go
-  // (Store::ReadTxAndValue) into *tx.
-  Result<RawVersion> LatestRaw(std::string_view stored_key, std::optional<Tx>* tx = nullptr) const;
+  // What a VerifiableGet reads with the latest version of a plain key: the tx
+  // that holds it and, when `target` (the trusted tx's header, else null) is
+  // newer, the dual proof from that tx to it, built with the read
+  // (Store::ReadTxAndValueWithProof).
+  struct TxRead {
+    const TxHeader* target = nullptr;
+    std::optional<Tx> tx;
+    std::optional<DualProof> proof;
+  };
+  // The key's latest version. With `read` (else null), when the value is not
+  // in the index record, the tx holding it is read with the value in one go
+  // (Store::ReadTxAndValue) into read->tx, and the proof as TxRead says.
+  Result<RawVersion> LatestRaw(std::string_view stored_key, TxRead* read = nullptr) const;
   Result<RawVersion> AtTxRaw(std::string_view stored_key, uint64_t tx) const;
   // Turns a stored version of `user_key` into an Entry: hides deleted and
   // expired versions (NotFound) and follows a reference when `follow`.
   Result<Entry> Resolve(std::string_view user_key, const RawVersion& raw, bool follow) const;
-  // With `tx` (else null): for the latest version of a plain entry (no
+  // With `read` (else null): for the latest version of a plain entry (no
   // reference, value not in the index record) also the tx that holds it, read
-  // with the value (LatestRaw); *tx stays empty otherwise.
-  Result<Entry> GetUnlocked(const KeyRequest& req, std::optional<Tx>* tx = nullptr) const;
+  // with the value (LatestRaw); read->tx and read->proof stay empty otherwise.
+  Result<Entry> GetUnlocked(const KeyRequest& req, TxRead* read = nullptr) const;
   // The walk of Scan and ZScan: index entries of `spec` that are neither
   // deleted nor expired, the first `offset` of them passed over, then each
   // given to `visit` until `limit` have been. A non-OK status from `visit`
@@ -186,8 +195,12 @@ class DatabaseImpl : public Database {
   // --- database_verifiable.cc ---
   Status CheckProveSinceTx(uint64_t prove_since_tx) const;
   Result<VerifiableTx> ProveTx(uint64_t tx_id, uint64_t prove_since_tx) const;
-  // ProveTx for a tx already read and checked.
-  Result<VerifiableTx> ProveReadTx(Tx tx, uint64_t prove_since_tx) const;
+  // The header of the client's trusted tx (timed as its own phase).
+  Result<TxHeader> TrustedHeader(uint64_t prove_since_tx) const;
+  // ProveTx for a tx already read and checked; `trusted`, when not null, is
+  // the header of prove_since_tx, already read.
+  Result<VerifiableTx> ProveReadTx(Tx tx, uint64_t prove_since_tx,
+                                   const TxHeader* trusted = nullptr) const;
 
   DatabaseOptions opts_;
   std::unique_ptr<Store> store_;

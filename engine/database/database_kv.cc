@@ -48,25 +48,31 @@ Result<RawVersion> DatabaseImpl::Materialize(const index::IndexedEntry& ie) cons
   return r;
 }
 
-Result<RawVersion> DatabaseImpl::LatestRaw(std::string_view stored_key,
-                                           std::optional<Tx>* tx) const {
+Result<RawVersion> DatabaseImpl::LatestRaw(std::string_view stored_key, TxRead* read) const {
   Result<index::IndexedEntry> ie = [&] {
     PhaseScope phase(OpPhase::kIndex);
     return index_->Get(stored_key);
   }();
   if (!ie.ok()) return ie.status().IsNotFound() ? KeyNotFound() : ie.status();
-  if (tx == nullptr || ie->value_inline || ie->entry.vlen == 0) {
+  if (read == nullptr || ie->value_inline || ie->entry.vlen == 0) {
     PhaseScope phase(OpPhase::kValue);
     return Materialize(std::move(ie).value());
   }
   RawVersion raw{ie->tx, ie->index, ie->revision, std::move(ie->entry), {}};
-  Result<Tx> read = [&] {
+  Result<Tx> tx = [&]() -> Result<Tx> {
+    if (read->target != nullptr && read->target->id > raw.tx) {
+      DualProof proof;  // The store times its parts: tx, AHT terms, linear terms.
+      IMMUDB_ASSIGN_OR_RETURN(
+          Tx t, store_->ReadTxAndValueWithProof(raw.tx, raw.index, raw.entry, *read->target,
+                                                &raw.value, &proof));
+      read->proof = std::move(proof);
+      return t;
+    }
     PhaseScope phase(OpPhase::kTx);  // The value's read included.
     return store_->ReadTxAndValue(raw.tx, raw.entry, &raw.value);
   }();
-  if (!read.ok())
-    return read.status().IsNotFound() ? Status::NotFound("tx not found") : read.status();
-  *tx = std::move(read).value();
+  if (!tx.ok()) return tx.status().IsNotFound() ? Status::NotFound("tx not found") : tx.status();
+  read->tx = std::move(tx).value();
   return raw;
 }
 
@@ -108,8 +114,11 @@ Result<Entry> DatabaseImpl::Resolve(std::string_view user_key, const RawVersion&
   return e;
 }
 
-Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req, std::optional<Tx>* tx) const {
-  if (tx != nullptr) tx->reset();
+Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req, TxRead* read) const {
+  if (read != nullptr) {
+    read->tx.reset();
+    read->proof.reset();
+  }
   if (req.key.empty()) return Status::InvalidArgument("illegal arguments: empty key");
   if (req.at_tx > 0 && req.since_tx > 0) {
     return Status::InvalidArgument(
@@ -127,9 +136,12 @@ Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req, std::optional<Tx>
   }
   if (!req.no_wait) IMMUDB_RETURN_IF_ERROR(WaitIndex(req.since_tx));
   if (req.at_revision == 0) {
-    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, LatestRaw(key, tx));
+    IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, LatestRaw(key, read));
     IMMUDB_ASSIGN_OR_RETURN(Entry e, Resolve(req.key, raw, true));
-    if (tx != nullptr && e.referenced_by) tx->reset();
+    if (read != nullptr && e.referenced_by) {
+      read->tx.reset();
+      read->proof.reset();
+    }
     return e;
   }
   auto latest = index_->Get(key);

@@ -24,7 +24,13 @@ Result<VerifiableTx> DatabaseImpl::ProveTx(uint64_t tx_id, uint64_t prove_since_
   return ProveReadTx(std::move(tx).value(), prove_since_tx);
 }
 
-Result<VerifiableTx> DatabaseImpl::ProveReadTx(Tx tx, uint64_t prove_since_tx) const {
+Result<TxHeader> DatabaseImpl::TrustedHeader(uint64_t prove_since_tx) const {
+  PhaseScope phase(OpPhase::kTxHeader);
+  return store_->ReadTxHeader(prove_since_tx);
+}
+
+Result<VerifiableTx> DatabaseImpl::ProveReadTx(Tx tx, uint64_t prove_since_tx,
+                                               const TxHeader* trusted) const {
   VerifiableTx vt;
   const uint64_t tx_id = tx.header.id;
   vt.tx = std::move(tx);
@@ -33,11 +39,12 @@ Result<VerifiableTx> DatabaseImpl::ProveReadTx(Tx tx, uint64_t prove_since_tx) c
   TxHeader source = vt.tx.header;
   TxHeader target = vt.tx.header;
   if (prove_since_tx > 0) {
-    Result<TxHeader> root_or = [&] {
-      PhaseScope phase(OpPhase::kTxHeader);
-      return store_->ReadTxHeader(prove_since_tx);
-    }();
-    IMMUDB_ASSIGN_OR_RETURN(TxHeader root, std::move(root_or));
+    TxHeader root;
+    if (trusted != nullptr) {
+      root = *trusted;
+    } else {
+      IMMUDB_ASSIGN_OR_RETURN(root, TrustedHeader(prove_since_tx));
+    }
     if (prove_since_tx <= tx_id) {
       source = root;
     } else {
@@ -86,8 +93,13 @@ Result<VerifiableEntry> DatabaseImpl::VerifiableGet(const KeyRequest& req,
   IMMUDB_RETURN_IF_ERROR(CheckProveSinceTx(prove_since_tx));
   VerifiableEntry ve;
   // The latest version of a plain key comes with its tx, read together with
-  // the value.
-  std::optional<Tx> read;
+  // the value, and, when the trusted tx is newer, with the dual proof to it.
+  std::optional<TxHeader> trusted;
+  if (prove_since_tx > 0) {
+    IMMUDB_ASSIGN_OR_RETURN(trusted, TrustedHeader(prove_since_tx));
+  }
+  TxRead read;
+  read.target = trusted ? &*trusted : nullptr;
   IMMUDB_ASSIGN_OR_RETURN(ve.entry, GetUnlocked(req, &read));
   // The client rebuilds the entry it asked for: the reference entry when one
   // was followed, else the plain entry.
@@ -97,8 +109,12 @@ Result<VerifiableEntry> DatabaseImpl::VerifiableGet(const KeyRequest& req,
     v_tx = ve.entry.referenced_by->tx;
     v_key = ve.entry.referenced_by->key;
   }
-  if (read) {
-    IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx, ProveReadTx(std::move(*read), prove_since_tx));
+  if (read.tx && read.proof) {
+    ve.verifiable_tx.tx = std::move(*read.tx);
+    ve.verifiable_tx.dual_proof = std::move(*read.proof);
+  } else if (read.tx) {
+    IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx,
+                            ProveReadTx(std::move(*read.tx), prove_since_tx, read.target));
   } else {
     IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx, ProveTx(v_tx, prove_since_tx));
   }

@@ -111,6 +111,9 @@ class StoreImpl : public Store {
   Result<InclusionProof> EntryInclusionProof(uint64_t id, size_t index) const override;
   Result<LinearProof> BuildLinearProof(uint64_t s, uint64_t t) const override;
   Result<DualProof> BuildDualProof(const TxHeader& source, const TxHeader& target) const override;
+  Result<Tx> ReadTxAndValueWithProof(uint64_t id, uint32_t index, const TxEntry& entry,
+                                     const TxHeader& target, std::string* value,
+                                     DualProof* proof) const override;
   Status Close() override;
   std::vector<std::string> RecoveryNotes() const override { return notes_; }
   CommitStats Stats() const override;
@@ -320,6 +323,18 @@ class StoreImpl : public Store {
   Status CheckTxRecordLen(const CommitRecord& rec) const;
   // ReadTxAt's checks of the record's bytes `buf` (rec.tx_len of them).
   Result<Tx> DecodeTxAt(const CommitRecord& rec, std::string_view buf, const Hash* prev_alh) const;
+  // The checks of a tx record's own bytes (checksum, id, entry count, Eh) for
+  // tx `id`, whose record starts at tx log offset `off`; not its Alh.
+  Result<Tx> DecodeTxRecord(uint64_t id, uint64_t off, std::string_view record) const;
+  // Tx `id` from the tx log bytes around `entry`, its first entry's value
+  // (format 3): the values' length before the value gives the record's
+  // place. Checked as DecodeTxRecord does, and the value against the entry;
+  // its Alh not yet against the committed one. NotFound when the record is
+  // not there (another entry's value, a larger record, another format).
+  Result<Tx> ReadTxBesideFirstValue(uint64_t id, const TxEntry& entry, std::string* value) const;
+  // BuildDualProof, and with source_leaf the source's AHT leaf hash.
+  Result<DualProof> DualProofWithLeaf(const TxHeader& source, const TxHeader& target,
+                                      Hash* source_leaf) const;
   // The commit record of tx id and the Alh it must chain to, in one read;
   // NotFound for an id that is 0 or not committed.
   Status LoadTxCommitRecord(uint64_t id, CommitRecord* rec, Hash* prev_alh) const;

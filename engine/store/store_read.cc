@@ -1,6 +1,7 @@
 // Read path: committed transactions, values and proofs. Every read checks what
 // it returns: commit and tx records by checksum, headers by their Alh, values
 // by their hash. Nothing failing a check is returned as valid.
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <string>
@@ -100,22 +101,8 @@ Result<Tx> StoreImpl::ReadTxAt(const CommitRecord& rec, const Hash* prev_alh) co
 
 Result<Tx> StoreImpl::DecodeTxAt(const CommitRecord& rec, std::string_view buf,
                                  const Hash* prev_alh) const {
-  const auto* p = reinterpret_cast<const uint8_t*>(buf.data());
-  const std::string_view payload(buf.data() + kTxRecordPrefixSize,
-                                 rec.tx_len - kTxRecordPrefixSize);
-  if (GetU32BE(p) != payload.size() ||
-      crc32c::Unmask(GetU32BE(p + 4)) != crc32c::Value(payload.data(), payload.size())) {
-    return Status::Corruption(TxRecordWhere(rec) + ": checksum mismatch");
-  }
-  auto tx = DecodeTxPayload(payload);
-  if (!tx.ok()) return tx.status().WithPrefix(TxRecordWhere(rec));
-  const TxHeader& h = tx->header;
-  if (h.id != rec.tx_id || h.nentries != tx->entries.size()) {
-    return Status::Corruption(TxRecordWhere(rec) + ": header does not match its commit record");
-  }
-  auto eh = ComputeEh(h.version, tx->entries);
-  if (!eh.ok() || *eh != h.eh)
-    return Status::Corruption(TxRecordWhere(rec) + ": entries do not hash to Eh");
+  IMMUDB_ASSIGN_OR_RETURN(Tx tx, DecodeTxRecord(rec.tx_id, rec.tx_off, buf.substr(0, rec.tx_len)));
+  const TxHeader& h = tx.header;
   auto alh = h.Alh();
   if (!alh.ok() || *alh != rec.alh) {
     return Status::Corruption(TxRecordWhere(rec) + ": header does not hash to the committed Alh");
@@ -123,6 +110,25 @@ Result<Tx> StoreImpl::DecodeTxAt(const CommitRecord& rec, std::string_view buf,
   if (prev_alh != nullptr && *prev_alh != h.prev_alh) {
     return Status::Corruption(TxRecordWhere(rec) + ": PrevAlh breaks the chain");
   }
+  return tx;
+}
+
+Result<Tx> StoreImpl::DecodeTxRecord(uint64_t id, uint64_t off, std::string_view record) const {
+  auto where = [&] { return TxRecordWhere(CommitRecord{.tx_id = id, .tx_off = off}); };
+  const auto* p = reinterpret_cast<const uint8_t*>(record.data());
+  const std::string_view payload = record.substr(kTxRecordPrefixSize);
+  if (GetU32BE(p) != payload.size() ||
+      crc32c::Unmask(GetU32BE(p + 4)) != crc32c::Value(payload.data(), payload.size())) {
+    return Status::Corruption(where() + ": checksum mismatch");
+  }
+  auto tx = DecodeTxPayload(payload);
+  if (!tx.ok()) return tx.status().WithPrefix(where());
+  const TxHeader& h = tx->header;
+  if (h.id != id || h.nentries != tx->entries.size()) {
+    return Status::Corruption(where() + ": header does not match its commit record");
+  }
+  auto eh = ComputeEh(h.version, tx->entries);
+  if (!eh.ok() || *eh != h.eh) return Status::Corruption(where() + ": entries do not hash to Eh");
   return tx;
 }
 
@@ -190,6 +196,78 @@ Result<Tx> StoreImpl::ReadTxAndValue(uint64_t id, const TxEntry& entry, std::str
   IMMUDB_RETURN_IF_ERROR(CheckValue(entry, std::string_view(buf.data(), entry.vlen)));
   buf.resize(entry.vlen);
   *value = std::move(buf);
+  return tx;
+}
+
+Result<Tx> StoreImpl::ReadTxBesideFirstValue(uint64_t id, const TxEntry& entry,
+                                             std::string* value) const {
+  // Format 3 puts a tx's values after their total length and its record after
+  // them: from the first value both are one read away, with no commit record.
+  // Enough bytes for the record of a tx of one small entry.
+  static constexpr uint64_t kRecordGuess = 512;
+  if (!framed() || !shared_vlog() || entry.vlen == 0 || entry.voff < kTxValuesFrameSize ||
+      entry.voff - kTxValuesFrameSize < truncated_voff_.load(std::memory_order_acquire)) {
+    return Status::NotFound("no record beside the value");
+  }
+  const uint64_t start = entry.voff - kTxValuesFrameSize;
+  const uint64_t size = txlog_->Size();
+  if (start >= size) return Status::NotFound("no record beside the value");
+  const uint64_t want = kTxValuesFrameSize + uint64_t{entry.vlen} + kRecordGuess;
+  std::string buf(static_cast<size_t>(std::min(want, size - start)), '\0');
+  IMMUDB_RETURN_IF_ERROR(txlog_->ReadAt(start, buf.size(), buf.data()));
+  const auto* p = reinterpret_cast<const uint8_t*>(buf.data());
+  const uint64_t values_len = GetU64BE(p);
+  if (values_len < entry.vlen || values_len > buf.size() ||
+      buf.size() - values_len < kTxValuesFrameSize + kTxRecordPrefixSize) {
+    return Status::NotFound("no record beside the value");
+  }
+  const uint64_t rec_off = kTxValuesFrameSize + values_len;
+  const uint64_t rec_len = kTxRecordPrefixSize + uint64_t{GetU32BE(p + rec_off)};
+  if (rec_len > buf.size() - rec_off) return Status::NotFound("record past the bytes read");
+  IMMUDB_ASSIGN_OR_RETURN(
+      Tx tx, DecodeTxRecord(id, start + rec_off, std::string_view(buf).substr(rec_off, rec_len)));
+  // The index's entry must be this tx's first one.
+  const TxEntry& first = tx.entries.front();
+  if (first.key != entry.key || first.md != entry.md || first.hval != entry.hval ||
+      first.vlen != entry.vlen || first.voff != entry.voff) {
+    return Status::NotFound("the value is not the record's first");
+  }
+  IMMUDB_RETURN_IF_ERROR(
+      CheckValue(entry, std::string_view(buf.data() + kTxValuesFrameSize, entry.vlen)));
+  value->assign(buf.data() + kTxValuesFrameSize, entry.vlen);
+  return tx;
+}
+
+Result<Tx> StoreImpl::ReadTxAndValueWithProof(uint64_t id, uint32_t index, const TxEntry& entry,
+                                              const TxHeader& target, std::string* value,
+                                              DualProof* proof) const {
+  IMMUDB_RETURN_IF_ERROR(CheckCommittedId(id));
+  if (index == 0 && id < target.id) {
+    // The record found beside the value is the committed one when its
+    // header hashes to the tx's leaf in the AHT, which the proof's own reads
+    // bring: H(0x00 || Alh) is that leaf, and the Alh covers every header
+    // field, the header the entries (Eh). Anything else takes the commit log.
+    Result<Tx> tx = [&] {
+      PhaseScope phase(OpPhase::kTx);
+      return ReadTxBesideFirstValue(id, entry, value);
+    }();
+    if (tx.ok()) {
+      Hash leaf;
+      Result<DualProof> p = DualProofWithLeaf(tx->header, target, &leaf);
+      const Result<Hash> alh = tx->header.Alh();
+      if (p.ok() && alh.ok() && LeafHash(*alh) == leaf) {
+        *proof = std::move(p).value();
+        return tx;
+      }
+    }
+    value->clear();
+  }
+  Result<Tx> tx = [&] {
+    PhaseScope phase(OpPhase::kTx);
+    return ReadTxAndValue(id, entry, value);
+  }();
+  IMMUDB_RETURN_IF_ERROR(tx.status());
+  IMMUDB_ASSIGN_OR_RETURN(*proof, BuildDualProof(tx->header, target));
   return tx;
 }
 
@@ -324,6 +402,11 @@ Result<LinearProof> StoreImpl::BuildLinearProof(uint64_t s, uint64_t t) const {
 }
 
 Result<DualProof> StoreImpl::BuildDualProof(const TxHeader& source, const TxHeader& target) const {
+  return DualProofWithLeaf(source, target, nullptr);
+}
+
+Result<DualProof> StoreImpl::DualProofWithLeaf(const TxHeader& source, const TxHeader& target,
+                                               Hash* source_leaf) const {
   if (source.id == 0 || source.id > target.id || target.id > committed_id() ||
       source.bl_tx_id > target.bl_tx_id) {
     return Status::InvalidArgument("invalid dual proof range");
@@ -348,11 +431,18 @@ Result<DualProof> StoreImpl::BuildDualProof(const TxHeader& source, const TxHead
     specs.push_back({Kind::kInclusion, target.bl_tx_id, target.bl_tx_id});
     outs.push_back(&p.last_inclusion_proof);
   }
+  // The source's own leaf, with the terms: its record lies among theirs.
+  std::vector<Hash> leaf;
+  if (source_leaf != nullptr) {
+    specs.push_back({Kind::kLeaf, source.id, source.id});
+    outs.push_back(&leaf);
+  }
   if (!specs.empty()) {
     PhaseScope phase(OpPhase::kAhtProof);
     IMMUDB_ASSIGN_OR_RETURN(std::vector<std::vector<Hash>> proofs, aht_->Proofs(specs));
     for (size_t k = 0; k < outs.size(); k++) *outs[k] = std::move(proofs[k]);
   }
+  if (source_leaf != nullptr) *source_leaf = leaf.at(0);
   // A target header that hashes to the committed Alh of its tx is that tx's
   // header (the Alh covers every field): its PrevAlh and inner hash are the
   // Alh of the tx before it and its linear proof term, without reading them.

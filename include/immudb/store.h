@@ -170,6 +170,15 @@ class Store {
   // both committed.
   virtual Result<DualProof> BuildDualProof(const TxHeader& source,
                                            const TxHeader& target) const = 0;
+  // ReadTxAndValue(id, entry, value) and BuildDualProof(its header, target),
+  // with the same checks and errors, for entry number `index` of tx `id` (as
+  // the key index holds it). When the entry is the tx's first and the target
+  // is newer, the tx record is read with the value and checked against the
+  // tx's leaf in the AHT, which the proof reads anyway, instead of its commit
+  // record: one read fewer.
+  virtual Result<Tx> ReadTxAndValueWithProof(uint64_t id, uint32_t index, const TxEntry& entry,
+                                             const TxHeader& target, std::string* value,
+                                             DualProof* proof) const = 0;
 
   // Waits for in-flight commits, syncs and closes the files. Further calls fail.
   virtual Status Close() = 0;
