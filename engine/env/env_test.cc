@@ -307,12 +307,7 @@ TEST(PosixFileSystemTest, ErrorsNameThePath) {
 TEST(PosixFileSystemTest, ReadsLeaveTheAccessTimeAlone) {
   testutil::TempDir tmp;
   const std::string path = tmp.Sub("f");
-  {
-    auto f = FileSystem::Default()->OpenFile(path, /*create=*/true);
-    ASSERT_TRUE(f.ok()) << f.status().ToString();
-    ASSERT_TRUE((*f)->Append("some bytes").ok());
-    ASSERT_TRUE((*f)->Close().ok());
-  }
+  ASSERT_TRUE(WriteFileAtomic(FileSystem::Default(), path, "some bytes").ok());
   struct timespec times[2];
   times[0].tv_sec = ::time(nullptr) - 3 * 86400;  // Access time: three days ago.
   times[0].tv_nsec = 0;
@@ -338,12 +333,7 @@ TEST(PosixFileSystemTest, OpensForReadingFilesOfOtherOwners) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to hand the file to another user";
   testutil::TempDir tmp;
   const std::string path = tmp.Sub("theirs");
-  {
-    auto f = FileSystem::Default()->OpenFile(path, /*create=*/true);
-    ASSERT_TRUE(f.ok()) << f.status().ToString();
-    ASSERT_TRUE((*f)->Append("their bytes").ok());
-    ASSERT_TRUE((*f)->Close().ok());
-  }
+  ASSERT_TRUE(WriteFileAtomic(FileSystem::Default(), path, "their bytes").ok());
   ASSERT_EQ(::chmod(tmp.path().c_str(), 0755), 0);
   ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
   ASSERT_EQ(::chown(path.c_str(), 12345, 12345), 0);
