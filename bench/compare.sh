@@ -31,33 +31,13 @@
 #   dbfill wrote through the database layer (key index on), in the same run.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 NUM="${NUM:-200000}"
 SYNC_NUM="${SYNC_NUM:-$((NUM / 4))}"
 THREADS="${THREADS:-128}"
 READ_THREADS="${READ_THREADS:-$(nproc)}"
 DURATION="${DURATION:-120}"
-BIN="${BIN:-$ROOT/build/bin/immudb-bench}"
-DB_BENCH="${DB_BENCH:-db_bench}"
-
-if [ ! -x "$BIN" ]; then
-  echo "compare.sh: $BIN not found; run 'make build' or set BIN" >&2
-  exit 1
-fi
-if ! command -v "$DB_BENCH" >/dev/null 2>&1; then
-  echo "compare.sh: db_bench not found; run scripts/install-deps.sh (rocksdb-tools)" >&2
-  exit 1
-fi
-
-# The jemalloc immudb-bench links, if any, for db_bench too.
-if [ -z "${DB_BENCH_PRELOAD+set}" ]; then
-  DB_BENCH_PRELOAD="$(ldd "$BIN" | awk '/libjemalloc/ { print $3; exit }')"
-fi
-if [ -n "$DB_BENCH_PRELOAD" ]; then
-  DB_BENCH_CMD=(env "LD_PRELOAD=$DB_BENCH_PRELOAD" "$DB_BENCH")
-else
-  DB_BENCH_CMD=("$DB_BENCH")
-fi
+# BIN, DB_BENCH and DB_BENCH_CMD (db_bench with immudb-bench's jemalloc).
+source "$(dirname "$0")/tools.sh"
 
 TMP="$(mktemp -d /tmp/immudb-compare-XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT

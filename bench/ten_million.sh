@@ -13,29 +13,17 @@
 #   ROUNDS    rounds of the read comparisons                          [2]
 #   BIN       the immudb-bench binary               [build/bin/immudb-bench]
 #   DB_BENCH  the db_bench binary                                  [db_bench]
+#   DB_BENCH_PRELOAD  LD_PRELOAD of db_bench  [the jemalloc BIN links, if any]
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BIN="${BIN:-$ROOT/build/bin/immudb-bench}"
-DB_BENCH="${DB_BENCH:-db_bench}"
 ROUNDS="${ROUNDS:-2}"
+# BIN, DB_BENCH and DB_BENCH_CMD (db_bench with immudb-bench's jemalloc).
+source "$(dirname "$0")/tools.sh"
 DIR="${DIR:-$(mktemp -d /tmp/immudb-10m-XXXXXX)}"
-if [ ! -x "$BIN" ]; then
-  echo "ten_million.sh: $BIN not found; run 'make build' or set BIN" >&2
-  exit 1
-fi
-if ! command -v "$DB_BENCH" >/dev/null 2>&1; then
-  echo "ten_million.sh: db_bench not found; run scripts/install-deps.sh (rocksdb-tools)" >&2
-  exit 1
-fi
 if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$DIR"' EXIT; fi
 mkdir -p "$DIR"
 D10M="$DIR/immudb-10m" D10K="$DIR/immudb-10k" R10M="$DIR/rocksdb-10m"
 
-# Both tools with the malloc immudb-bench links (see compare.sh).
-PRELOAD="$(ldd "$BIN" | awk '/libjemalloc/ { print $3; exit }')"
-DBB=("$DB_BENCH")
-[ -n "$PRELOAD" ] && DBB=(env "LD_PRELOAD=$PRELOAD" "$DB_BENCH")
 DBB_COMMON=(--key_size=16 --value_size=100 --compression_type=none --histogram=0 --statistics=0)
 TIME=(/usr/bin/time -f "peak RSS %M KB, wall %e s")
 [ -x /usr/bin/time ] || TIME=()
@@ -61,7 +49,7 @@ echo "== fills"
 run "${TIME[@]}" "$BIN" --benchmarks=dbfill --threads=1 --num=10000000 --duration=0 \
   --db="$D10M" --keep
 run "$BIN" --benchmarks=dbfill --threads=1 --num=10000 --duration=0 --db="$D10K" --keep
-run "${DBB[@]}" --benchmarks=fillseq --sync=0 --threads=1 --num=10000000 --db="$R10M" \
+run "${DB_BENCH_CMD[@]}" --benchmarks=fillseq --sync=0 --threads=1 --num=10000000 --db="$R10M" \
   "${DBB_COMMON[@]}"
 for round in $(seq "$ROUNDS"); do
   echo "== round $round: random Get (1M calls) against readrandom (1M reads), 10M keys"
@@ -69,7 +57,7 @@ for round in $(seq "$ROUNDS"); do
     warm "$D10M" "$R10M"
     run "${TIME[@]}" "$BIN" --benchmarks=get --num=1000000 --read_threads="$t" --db="$D10M" \
       --keep --duration=60
-    run "${DBB[@]}" --benchmarks=readrandom --use_existing_db=1 --threads="$t" \
+    run "${DB_BENCH_CMD[@]}" --benchmarks=readrandom --use_existing_db=1 --threads="$t" \
       --num=10000000 --reads=$((1000000 / t)) --db="$R10M" "${DBB_COMMON[@]}"
   done
   echo "== round $round: VerifiableGet, 1 thread, 3 passes of 200k calls in one process"
