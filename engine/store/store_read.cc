@@ -227,6 +227,7 @@ Result<Tx> StoreImpl::ReadTxBesideFirstValue(uint64_t id, const TxEntry& entry,
   IMMUDB_ASSIGN_OR_RETURN(
       Tx tx, DecodeTxRecord(id, start + rec_off, std::string_view(buf).substr(rec_off, rec_len)));
   // The index's entry must be this tx's first one.
+  if (tx.entries.empty()) return Status::NotFound("a record without entries");
   const TxEntry& first = tx.entries.front();
   if (first.key != entry.key || first.md != entry.md || first.hval != entry.hval ||
       first.vlen != entry.vlen || first.voff != entry.voff) {

@@ -269,19 +269,20 @@ TEST(StoreReadTest, ARecordMadeInsideAValueIsNotTaken) {
     e1 = tx->entries[1];
     ASSERT_TRUE(s->Close().ok());
   }
-  // A tx 6 of one entry, e0, with another timestamp: its own bytes check out.
-  Tx fake;
-  fake.header = real;
-  fake.header.ts = real.ts + 1;
-  fake.header.nentries = 1;
-  fake.entries = {e0};
-  fake.header.eh = *ComputeEh(fake.header.version, fake.entries);
-  std::string payload;
-  store::EncodeTxHeader(fake.header, &payload);
-  store::EncodeTxEntry(e0, &payload);
-  const std::string record = store::FrameTxRecord(payload);
-  ASSERT_LE(record.size(), e1.vlen);
-  {
+  // A tx 6 of `entries` with another timestamp, its own bytes checking out,
+  // written over the second value, and the frame pointed at it.
+  auto plant = [&](const std::vector<TxEntry>& entries) {
+    Tx fake;
+    fake.header = real;
+    fake.header.ts = real.ts + 1;
+    fake.header.nentries = static_cast<uint32_t>(entries.size());
+    fake.entries = entries;
+    fake.header.eh = *ComputeEh(fake.header.version, fake.entries);
+    std::string payload;
+    store::EncodeTxHeader(fake.header, &payload);
+    for (const TxEntry& e : entries) store::EncodeTxEntry(e, &payload);
+    const std::string record = store::FrameTxRecord(payload);
+    ASSERT_LE(record.size(), e1.vlen);
     std::fstream f(d.path() + "/tx/00000000.tx", std::ios::in | std::ios::out | std::ios::binary);
     ASSERT_TRUE(f.is_open());
     f.seekp(static_cast<std::streamoff>(e1.voff));
@@ -291,18 +292,24 @@ TEST(StoreReadTest, ARecordMadeInsideAValueIsNotTaken) {
     f.seekp(static_cast<std::streamoff>(e0.voff - frame.size()));
     f.write(frame.data(), static_cast<std::streamsize>(frame.size()));
     ASSERT_TRUE(f.good());
+  };
+  // e0 alone, and no entry at all.
+  for (const std::vector<TxEntry>& entries : {std::vector<TxEntry>{e0}, std::vector<TxEntry>{}}) {
+    SCOPED_TRACE(entries.size());
+    plant(entries);
+    auto s = OpenUnmapped(d.path());
+    ASSERT_NE(s, nullptr);
+    const TxHeader head = *s->ReadTxHeader(11);
+    std::string value;
+    DualProof proof;
+    auto tx = s->ReadTxAndValueWithProof(6, 0, e0, head, &value, &proof);
+    ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+    EXPECT_EQ(tx->header, real);
+    EXPECT_EQ(tx->entries.size(), 2u);
+    EXPECT_EQ(value, std::string(100, 'f'));
+    ExpectSameProof(proof, *s->BuildDualProof(real, head));
+    ASSERT_TRUE(s->Close().ok());
   }
-  auto s = OpenUnmapped(d.path());
-  ASSERT_NE(s, nullptr);
-  const TxHeader head = *s->ReadTxHeader(11);
-  std::string value;
-  DualProof proof;
-  auto tx = s->ReadTxAndValueWithProof(6, 0, e0, head, &value, &proof);
-  ASSERT_TRUE(tx.ok()) << tx.status().ToString();
-  EXPECT_EQ(tx->header, real);
-  EXPECT_EQ(tx->entries.size(), 2u);
-  EXPECT_EQ(value, std::string(100, 'f'));
-  ExpectSameProof(proof, *s->BuildDualProof(real, head));
 }
 
 }  // namespace
