@@ -194,7 +194,9 @@ class DatabaseImpl : public Database {
 
   // --- database_verifiable.cc ---
   Status CheckProveSinceTx(uint64_t prove_since_tx) const;
-  Result<VerifiableTx> ProveTx(uint64_t tx_id, uint64_t prove_since_tx) const;
+  // `trusted`, when not null, is the header of prove_since_tx, already read.
+  Result<VerifiableTx> ProveTx(uint64_t tx_id, uint64_t prove_since_tx,
+                               const TxHeader* trusted = nullptr) const;
   // The header of the client's trusted tx (timed as its own phase).
   Result<TxHeader> TrustedHeader(uint64_t prove_since_tx) const;
   // ProveTx for a tx already read and checked; `trusted`, when not null, is

@@ -15,13 +15,14 @@ Status DatabaseImpl::CheckProveSinceTx(uint64_t prove_since_tx) const {
   return Status::OK();
 }
 
-Result<VerifiableTx> DatabaseImpl::ProveTx(uint64_t tx_id, uint64_t prove_since_tx) const {
+Result<VerifiableTx> DatabaseImpl::ProveTx(uint64_t tx_id, uint64_t prove_since_tx,
+                                           const TxHeader* trusted) const {
   Result<Tx> tx = [&] {
     PhaseScope phase(OpPhase::kTx);
     return store_->ReadTx(tx_id);
   }();
   if (!tx.ok()) return tx.status().IsNotFound() ? Status::NotFound("tx not found") : tx.status();
-  return ProveReadTx(std::move(tx).value(), prove_since_tx);
+  return ProveReadTx(std::move(tx).value(), prove_since_tx, trusted);
 }
 
 Result<TxHeader> DatabaseImpl::TrustedHeader(uint64_t prove_since_tx) const {
@@ -116,7 +117,7 @@ Result<VerifiableEntry> DatabaseImpl::VerifiableGet(const KeyRequest& req,
     IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx,
                             ProveReadTx(std::move(*read.tx), prove_since_tx, read.target));
   } else {
-    IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx, ProveTx(v_tx, prove_since_tx));
+    IMMUDB_ASSIGN_OR_RETURN(ve.verifiable_tx, ProveTx(v_tx, prove_since_tx, read.target));
   }
   const std::string stored = EncodeKey(v_key);
   const Tx& tx = ve.verifiable_tx.tx;
