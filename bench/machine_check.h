@@ -7,6 +7,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdint>
@@ -21,16 +22,25 @@
 
 namespace immudb::bench {
 
+// Loads per timed op: about the random loads of one read over 10M keys
+// (a VerifiableGet at 10M makes 30-50 loads that miss the CPU's caches).
+inline constexpr uint64_t kLoadsPerOp = 40;
+
 struct MemoryCosts {
   double touch_us = 0;  // First touch of a fresh 4 KiB page (the page fault).
   double load_ns = 0;   // One load of a random 64-byte line, each load's address
                         // taken from the line before (no overlap).
+  // The same chain cut into ops of kLoadsPerOp loads, each timed: the
+  // median and the 99th percentile of an op, in µs. Fixed work, so their
+  // ratio is the machine's own tail for reads made of such loads.
+  double op_p50_us = 0;
+  double op_p99_us = 0;
 };
 
 // Maps `bytes` of fresh anonymous memory, asking for transparent huge pages
 // when `huge` (a request only: the kernel may refuse), touches every 4 KiB of
 // it once, links its 64-byte lines into one random cycle and follows the
-// cycle for `loads` steps.
+// cycle for `loads` steps, timing every kLoadsPerOp of them.
 inline Result<MemoryCosts> MeasureMemory(size_t bytes, bool huge, uint64_t loads, uint64_t seed) {
   using Clock = std::chrono::steady_clock;
   constexpr size_t kLine = 64;
@@ -57,11 +67,21 @@ inline Result<MemoryCosts> MeasureMemory(size_t bytes, bool huge, uint64_t loads
     *reinterpret_cast<uint64_t*>(base + size_t{order[i]} * kLine) = next;
   }
   uint64_t at = uint64_t{order[0]} * kLine;
+  const uint64_t ops = std::max<uint64_t>(loads / kLoadsPerOp, 1);
+  std::vector<uint64_t> op_ns(ops);
   t0 = Clock::now();
-  for (uint64_t i = 0; i < loads; i++) at = *reinterpret_cast<const uint64_t*>(base + at);
+  for (uint64_t op = 0; op < ops; op++) {
+    const auto s0 = Clock::now();
+    for (uint64_t i = 0; i < kLoadsPerOp; i++) at = *reinterpret_cast<const uint64_t*>(base + at);
+    op_ns[op] = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - s0).count());
+  }
   c.load_ns = std::chrono::duration<double, std::nano>(Clock::now() - t0).count() /
-              static_cast<double>(loads);
+              static_cast<double>(ops * kLoadsPerOp);
   munmap(mem, bytes);
+  std::sort(op_ns.begin(), op_ns.end());
+  c.op_p50_us = static_cast<double>(op_ns[ops / 2]) / 1e3;
+  c.op_p99_us = static_cast<double>(op_ns[std::min(ops - 1, ops * 99 / 100)]) / 1e3;
   // `at` is a line's offset whatever the path: a value out of range means
   // the chain was not followed as written.
   if (at % kLine != 0 || at >= bytes) return Status::Internal("memory probe chain broken");
@@ -70,7 +90,10 @@ inline Result<MemoryCosts> MeasureMemory(size_t bytes, bool huge, uint64_t loads
 
 // --benchmarks=memlat: the costs above for `mb` MiB with 4 KiB pages and
 // with transparent huge pages, and the load cost for 16 MiB, which a cache
-// or the TLB of most machines still covers in part.
+// or the TLB of most machines still covers in part; then the median and the
+// p99 of ops of kLoadsPerOp loads over both sizes with 4 KiB pages. Where
+// the p99 over the large set is more than twice the small set's, no read
+// made of such loads can keep its p99 at 10M within 2x of its p99 at 10k.
 inline Status MemoryCheck(uint64_t mb, uint64_t seed) {
   constexpr uint64_t kLoads = 4'000'000;
   const size_t bytes = static_cast<size_t>(mb) << 20;
@@ -83,6 +106,12 @@ inline Status MemoryCheck(uint64_t mb, uint64_t seed) {
               "16 MiB: random load %.1f ns\n",
               "memlat", mb, pages.touch_us, pages.load_ns, huge.touch_us, huge.load_ns,
               small.load_ns);
+  std::printf("%-16s: ops of %" PRIu64 " random loads, p50 / p99 in us: %" PRIu64
+              " MiB %.2f / %.2f (p99/p50 %.2f), 16 MiB %.2f / %.2f (p99/p50 %.2f); "
+              "p99 %" PRIu64 " MiB / p99 16 MiB %.2f\n",
+              "memlat ops", kLoadsPerOp, mb, pages.op_p50_us, pages.op_p99_us,
+              pages.op_p99_us / pages.op_p50_us, small.op_p50_us, small.op_p99_us,
+              small.op_p99_us / small.op_p50_us, mb, pages.op_p99_us / small.op_p99_us);
   return Status::OK();
 }
 
