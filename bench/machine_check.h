@@ -22,8 +22,9 @@
 
 namespace immudb::bench {
 
-// Loads per timed op: about the random loads of one read over 10M keys
-// (a VerifiableGet at 10M makes 30-50 loads that miss the CPU's caches).
+// Loads per timed op: about what a VerifiableGet at 10M keys adds to one at
+// 10k in loads that miss the CPU's caches (its median call is ~10 µs longer
+// on a VM where such a load costs ~370 ns; docs/benchmarks.md).
 inline constexpr uint64_t kLoadsPerOp = 40;
 
 struct MemoryCosts {
@@ -91,9 +92,9 @@ inline Result<MemoryCosts> MeasureMemory(size_t bytes, bool huge, uint64_t loads
 // --benchmarks=memlat: the costs above for `mb` MiB with 4 KiB pages and
 // with transparent huge pages, and the load cost for 16 MiB, which a cache
 // or the TLB of most machines still covers in part; then the median and the
-// p99 of ops of kLoadsPerOp loads over both sizes with 4 KiB pages. Where
-// the p99 over the large set is more than twice the small set's, no read
-// made of such loads can keep its p99 at 10M within 2x of its p99 at 10k.
+// p99 of ops of kLoadsPerOp loads over both sizes with 4 KiB pages. A read
+// that adds about kLoadsPerOp such loads at 10M keys to its work at 10k
+// cannot have a p99 at 10M below its p99 at 10k plus the large set's op p99.
 inline Status MemoryCheck(uint64_t mb, uint64_t seed) {
   constexpr uint64_t kLoads = 4'000'000;
   const size_t bytes = static_cast<size_t>(mb) << 20;
