@@ -92,9 +92,9 @@ inline Result<MemoryCosts> MeasureMemory(size_t bytes, bool huge, uint64_t loads
 // --benchmarks=memlat: the costs above for `mb` MiB with 4 KiB pages and
 // with transparent huge pages, and the load cost for 16 MiB, which a cache
 // or the TLB of most machines still covers in part; then the median and the
-// p99 of ops of kLoadsPerOp loads over both sizes with 4 KiB pages. A read
-// that adds about kLoadsPerOp such loads at 10M keys to its work at 10k
-// cannot have a p99 at 10M below its p99 at 10k plus the large set's op p99.
+// p99 of ops of kLoadsPerOp loads over both sizes with 4 KiB pages: how
+// much wider the tail of such loads is over the large set than over the
+// small one, on top of the slower median.
 inline Status MemoryCheck(uint64_t mb, uint64_t seed) {
   constexpr uint64_t kLoads = 4'000'000;
   const size_t bytes = static_cast<size_t>(mb) << 20;
