@@ -2,11 +2,12 @@
 # The key index's read targets at 10 million keys, in one run on this
 # machine: random Get against RocksDB's readrandom on the same number of keys,
 # VerifiableGet p99 at 10M against 10k, the index rebuild of 10M txs, and the
-# peak RSS of each with default settings. It starts with `memlat`, the costs
-# of fresh memory and of random loads here, which these figures follow
-# (docs/benchmarks.md). Builds nothing: run `make build` (or set BIN) first;
-# db_bench comes from rocksdb-tools (scripts/install-deps.sh). About 10 GB of
-# disk under DIR and 10-15 minutes; run it on an otherwise idle machine.
+# peak RSS of each with default settings, with a "result:" line for each
+# ratio a target names. It starts with `memlat`, the costs of fresh memory
+# and of random loads here, which these figures follow (docs/benchmarks.md).
+# Builds nothing: run `make build` (or set BIN) first; db_bench comes from
+# rocksdb-tools (scripts/install-deps.sh). About 10 GB of disk under DIR and
+# about 4 minutes with 2 rounds; run it on an otherwise idle machine.
 #
 # Environment:
 #   DIR       where the stores go (removed at the end unless KEEP=1)  [mktemp]
@@ -28,10 +29,13 @@ DBB_COMMON=(--key_size=16 --value_size=100 --compression_type=none --histogram=0
 TIME=(/usr/bin/time -f "peak RSS %M KB, wall %e s")
 [ -x /usr/bin/time ] || TIME=()
 
-# run CMD...: runs CMD and shows its result lines; stops the script on failure.
+# run CMD...: runs CMD and shows its result lines (also kept in LAST_OUT);
+# stops the script on failure.
+LAST_OUT=""
 run() {
   local out rc=0
   out="$("$@" 2>&1)" || rc=$?
+  LAST_OUT="$out"
   grep -E "ops/s;|micros/op|peak RSS|rebuilt|lag at end|^memlat" <<<"$out" || true
   if [ "$rc" != 0 ]; then
     echo "ten_million.sh: command failed ($rc): $*" >&2
@@ -42,6 +46,16 @@ run() {
 # Reads every file of the stores once, so that reads start from the page
 # cache rather than the disk.
 warm() { find "$@" -type f -exec cat {} + >/dev/null; }
+# The ops/s of the first immudb-bench or db_bench result line in $1.
+ops_per_sec() {
+  grep -m1 -oE "[0-9.]+ ops/s(ec)?" <<<"$1" | grep -oE "^[0-9.]+" || echo 0
+}
+# "p50 p99" of each verifiableget line in $1, one pass a line.
+p50_p99() {
+  grep "^verifiableget " <<<"$1" | sed -E 's/.*p50 ([0-9.]+) p99 ([0-9.]+).*/\1 \2/'
+}
+# ratio A B: A / B to two places ("-" when B is 0).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 
 echo "ten_million.sh: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ), data under $DIR"
 run "$BIN" --benchmarks=memlat
@@ -57,17 +71,28 @@ for round in $(seq "$ROUNDS"); do
     warm "$D10M" "$R10M"
     run "${TIME[@]}" "$BIN" --benchmarks=get --num=1000000 --read_threads="$t" --db="$D10M" \
       --keep --duration=60
+    get_ops="$(ops_per_sec "$LAST_OUT")"
     run "${DB_BENCH_CMD[@]}" --benchmarks=readrandom --use_existing_db=1 --threads="$t" \
       --num=10000000 --reads=$((1000000 / t)) --db="$R10M" "${DBB_COMMON[@]}"
+    echo "result: round $round, $t threads: get / readrandom $(ratio "$get_ops" \
+      "$(ops_per_sec "$LAST_OUT")")"
   done
   echo "== round $round: VerifiableGet, 1 thread, 3 passes of 200k calls in one process"
   warm "$D10K" "$D10M"
   echo "-- 10k keys"
   run "$BIN" --benchmarks=verifiableget,verifiableget,verifiableget --num=200000 \
     --read_threads=1 --db="$D10K" --keep --duration=30
+  small="$(p50_p99 "$LAST_OUT")"
   echo "-- 10M keys"
   run "${TIME[@]}" "$BIN" --benchmarks=verifiableget,verifiableget,verifiableget \
     --num=200000 --read_threads=1 --db="$D10M" --keep --duration=30
+  # Pass by pass: the 10M p99 over the 10k p99, and the same for the medians.
+  pass=0
+  while read -r s50 s99 && read -r l50 l99 <&3; do
+    pass=$((pass + 1))
+    echo "result: round $round, pass $pass: p99 10M / 10k $(ratio "$l99" "$s99")," \
+      "p50 10M / 10k $(ratio "$l50" "$s50")"
+  done <<<"$small" 3< <(p50_p99 "$LAST_OUT")
 done
 echo "== index rebuild of the 10M txs"
 run "${TIME[@]}" "$BIN" --benchmarks=dbrebuild --num=1000 --duration=0 --db="$D10M" --keep
