@@ -46,9 +46,10 @@ run() {
 # Reads every file of the stores once, so that reads start from the page
 # cache rather than the disk.
 warm() { find "$@" -type f -exec cat {} + >/dev/null; }
-# The ops/s of the first immudb-bench or db_bench result line in $1.
+# ops_per_sec NAME OUT: the ops/s of the result line of workload NAME in
+# OUT, immudb-bench's or db_bench's (0 when there is none).
 ops_per_sec() {
-  grep -m1 -oE "[0-9.]+ ops/s(ec)?" <<<"$1" | grep -oE "^[0-9.]+" || echo 0
+  grep -m1 -E "^$1 +:" <<<"$2" | grep -oE "[0-9.]+ ops/s(ec)?" | grep -oE "^[0-9.]+" || echo 0
 }
 # "p50 p99" of each verifiableget line in $1, one pass a line.
 p50_p99() {
@@ -71,11 +72,11 @@ for round in $(seq "$ROUNDS"); do
     warm "$D10M" "$R10M"
     run "${TIME[@]}" "$BIN" --benchmarks=get --num=1000000 --read_threads="$t" --db="$D10M" \
       --keep --duration=60
-    get_ops="$(ops_per_sec "$LAST_OUT")"
+    get_ops="$(ops_per_sec get "$LAST_OUT")"
     run "${DB_BENCH_CMD[@]}" --benchmarks=readrandom --use_existing_db=1 --threads="$t" \
       --num=10000000 --reads=$((1000000 / t)) --db="$R10M" "${DBB_COMMON[@]}"
     echo "result: round $round, $t threads: get / readrandom $(ratio "$get_ops" \
-      "$(ops_per_sec "$LAST_OUT")")"
+      "$(ops_per_sec readrandom "$LAST_OUT")")"
   done
   echo "== round $round: VerifiableGet, 1 thread, 3 passes of 200k calls in one process"
   warm "$D10K" "$D10M"
