@@ -36,7 +36,8 @@ SYNC_NUM="${SYNC_NUM:-$((NUM / 4))}"
 THREADS="${THREADS:-128}"
 READ_THREADS="${READ_THREADS:-$(nproc)}"
 DURATION="${DURATION:-120}"
-# BIN, DB_BENCH and DB_BENCH_CMD (db_bench with immudb-bench's jemalloc).
+# BIN, DB_BENCH and DB_BENCH_CMD (db_bench with immudb-bench's jemalloc);
+# ours_rate, dbb_rate and ratio.
 source "$(dirname "$0")/tools.sh"
 
 TMP="$(mktemp -d /tmp/immudb-compare-XXXXXX)"
@@ -59,11 +60,6 @@ else
   echo "  allocator: immudb-bench links no jemalloc; db_bench runs as installed"
 fi
 echo
-
-# Rate from an immudb-bench line "<name> : ... <rate> ops/s; ...".
-ours_rate() { awk -v n="$1" '$1 == n { for (i = 2; i <= NF; i++) if ($i == "ops/s;") print $(i-1) }'; }
-# Rate from a db_bench line "<name> : ... <rate> ops/sec ...".
-dbb_rate() { awk -v n="$1" '$1 == n { for (i = 2; i <= NF; i++) if ($i == "ops/sec") print $(i-1) }'; }
 
 # run OUT CMD...: runs CMD with its output in OUT; shows the result lines.
 run() {
@@ -110,11 +106,7 @@ run "$TMP/dbb_read1.txt" "${DB_BENCH_CMD[@]}" --benchmarks=readrandom --use_exis
   --threads=1 --num="$NUM" --reads="$NUM" --db="$TMP/rocksdb" "${COMMON_DBB[@]}"
 
 row() {  # label, ours, rocksdb
-  local ratio="n/a"
-  if [ -n "$2" ] && [ -n "$3" ] && [ "$3" != "0" ]; then
-    ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')
-  fi
-  printf "%-56s %14s %14s %8s\n" "$1" "${2:-n/a}" "${3:-n/a}" "$ratio"
+  printf "%-56s %14s %14s %8s\n" "$1" "${2:-n/a}" "${3:-n/a}" "$(ratio "$2" "$3")"
 }
 
 echo

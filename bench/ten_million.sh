@@ -18,7 +18,8 @@
 set -euo pipefail
 
 ROUNDS="${ROUNDS:-2}"
-# BIN, DB_BENCH and DB_BENCH_CMD (db_bench with immudb-bench's jemalloc).
+# BIN, DB_BENCH and DB_BENCH_CMD (db_bench with immudb-bench's jemalloc);
+# ours_rate, dbb_rate and ratio.
 source "$(dirname "$0")/tools.sh"
 DIR="${DIR:-$(mktemp -d /tmp/immudb-10m-XXXXXX)}"
 if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$DIR"' EXIT; fi
@@ -46,17 +47,10 @@ run() {
 # Reads every file of the stores once, so that reads start from the page
 # cache rather than the disk.
 warm() { find "$@" -type f -exec cat {} + >/dev/null; }
-# ops_per_sec NAME OUT: the ops/s of the result line of workload NAME in
-# OUT, immudb-bench's or db_bench's (0 when there is none).
-ops_per_sec() {
-  grep -m1 -E "^$1 +:" <<<"$2" | grep -oE "[0-9.]+ ops/s(ec)?" | grep -oE "^[0-9.]+" || echo 0
-}
 # "p50 p99" of each verifiableget line in $1, one pass a line.
 p50_p99() {
   grep "^verifiableget " <<<"$1" | sed -E 's/.*p50 ([0-9.]+) p99 ([0-9.]+).*/\1 \2/'
 }
-# ratio A B: A / B to two places ("-" when B is 0).
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 
 echo "ten_million.sh: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ), data under $DIR"
 run "$BIN" --benchmarks=memlat
@@ -72,11 +66,11 @@ for round in $(seq "$ROUNDS"); do
     warm "$D10M" "$R10M"
     run "${TIME[@]}" "$BIN" --benchmarks=get --num=1000000 --read_threads="$t" --db="$D10M" \
       --keep --duration=60
-    get_ops="$(ops_per_sec get "$LAST_OUT")"
+    get_ops="$(ours_rate get <<<"$LAST_OUT")"
     run "${DB_BENCH_CMD[@]}" --benchmarks=readrandom --use_existing_db=1 --threads="$t" \
       --num=10000000 --reads=$((1000000 / t)) --db="$R10M" "${DBB_COMMON[@]}"
     echo "result: round $round, $t threads: get / readrandom $(ratio "$get_ops" \
-      "$(ops_per_sec readrandom "$LAST_OUT")")"
+      "$(dbb_rate readrandom <<<"$LAST_OUT")")"
   done
   echo "== round $round: VerifiableGet, 1 thread, 3 passes of 200k calls in one process"
   warm "$D10K" "$D10M"

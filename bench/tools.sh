@@ -2,7 +2,8 @@
 # finds immudb-bench (BIN) and db_bench (DB_BENCH), stops with a hint when one
 # is missing, and sets DB_BENCH_CMD, db_bench with the jemalloc immudb-bench
 # links, if any, in LD_PRELOAD (DB_BENCH_PRELOAD overrides it, empty for
-# none), so that both tools allocate with the same malloc.
+# none), so that both tools allocate with the same malloc. Also defines
+# ours_rate, dbb_rate and ratio for reading their results.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${BIN:-$ROOT/build/bin/immudb-bench}"
 DB_BENCH="${DB_BENCH:-db_bench}"
@@ -22,3 +23,16 @@ if [ -n "$DB_BENCH_PRELOAD" ]; then
 else
   DB_BENCH_CMD=("$DB_BENCH")
 fi
+
+# Rate from an immudb-bench line "<name> : ... <rate> ops/s; ..." on stdin.
+ours_rate() { awk -v n="$1" '$1 == n { for (i = 2; i <= NF; i++) if ($i == "ops/s;") print $(i-1) }'; }
+# Rate from a db_bench line "<name> : ... <rate> ops/sec ..." on stdin.
+dbb_rate() { awk -v n="$1" '$1 == n { for (i = 2; i <= NF; i++) if ($i == "ops/sec") print $(i-1) }'; }
+# ratio A B: A / B to two places; "n/a" when either is missing or B is 0.
+ratio() {
+  if [ -n "$1" ] && [ -n "$2" ] && [ "$2" != "0" ]; then
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+  else
+    printf "n/a"
+  fi
+}
