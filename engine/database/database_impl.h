@@ -127,6 +127,11 @@ class DatabaseImpl : public Database {
     const TxHeader* target = nullptr;
     std::optional<Tx> tx;
     std::optional<DualProof> proof;
+    // Nothing read: tx and proof empty, target kept.
+    void Clear() {
+      tx.reset();
+      proof.reset();
+    }
   };
   // The key's latest version. With `read` (else null), when the value is not
   // in the index record, the tx holding it is read with the value in one go

@@ -115,10 +115,7 @@ Result<Entry> DatabaseImpl::Resolve(std::string_view user_key, const RawVersion&
 }
 
 Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req, TxRead* read) const {
-  if (read != nullptr) {
-    read->tx.reset();
-    read->proof.reset();
-  }
+  if (read != nullptr) read->Clear();
   if (req.key.empty()) return Status::InvalidArgument("illegal arguments: empty key");
   if (req.at_tx > 0 && req.since_tx > 0) {
     return Status::InvalidArgument(
@@ -138,10 +135,7 @@ Result<Entry> DatabaseImpl::GetUnlocked(const KeyRequest& req, TxRead* read) con
   if (req.at_revision == 0) {
     IMMUDB_ASSIGN_OR_RETURN(RawVersion raw, LatestRaw(key, read));
     IMMUDB_ASSIGN_OR_RETURN(Entry e, Resolve(req.key, raw, true));
-    if (read != nullptr && e.referenced_by) {
-      read->tx.reset();
-      read->proof.reset();
-    }
+    if (read != nullptr && e.referenced_by) read->Clear();
     return e;
   }
   auto latest = index_->Get(key);
