@@ -443,7 +443,10 @@ Result<DualProof> StoreImpl::DualProofWithLeaf(const TxHeader& source, const TxH
     IMMUDB_ASSIGN_OR_RETURN(std::vector<std::vector<Hash>> proofs, aht_->Proofs(specs));
     for (size_t k = 0; k < outs.size(); k++) *outs[k] = std::move(proofs[k]);
   }
-  if (source_leaf != nullptr) *source_leaf = leaf.at(0);
+  if (source_leaf != nullptr) {
+    if (leaf.size() != 1) return Status::Internal("ahtree: a leaf proof without one term");
+    *source_leaf = leaf[0];
+  }
   // A target header that hashes to the committed Alh of its tx is that tx's
   // header (the Alh covers every field): its PrevAlh and inner hash are the
   // Alh of the tx before it and its linear proof term, without reading them.
